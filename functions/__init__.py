@@ -1,0 +1,1 @@
+"""Deployable function handlers: one thin module per function, each calling a job."""

@@ -1,0 +1,74 @@
+"""The ``cascadeflow-cloud`` command line.
+
+Global options come before the command (``--config FILE``, ``--store URL``). Each command
+lives in ``cli/commands/<name>.py`` with a ``register(subparsers)`` function, so adding a
+command never edits this file. Exit codes: 0 ok, 1 partial failure, 2 bad usage or config.
+
+Example::
+
+    $ cascadeflow-cloud --store file://./lake report --by model
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+from cascadeflow_cloud import __version__
+from cascadeflow_cloud.cli import commands
+from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext
+from cascadeflow_cloud.errors import CascadeFlowError, ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with every command module in ``cli/commands`` registered."""
+    parser = argparse.ArgumentParser(
+        prog="cascadeflow-cloud",
+        description="Cost intelligence for LLM spend on AWS Bedrock, Azure OpenAI and "
+                    "GCP Vertex AI.",
+    )
+    parser.add_argument("--config", metavar="FILE",
+                        help="configuration file (default: $CASCADEFLOW_CONFIG or "
+                             "./cascadeflow.yaml)")
+    parser.add_argument("--store", metavar="URL",
+                        help="lake location, file://PATH or s3://BUCKET/PREFIX "
+                             "(overrides the config)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (also the process exit code via the entry point)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = CliContext(config_path=args.config, store_url=args.store)
+    try:
+        code: int = args.func(ctx, args)
+    except ConfigError as exc:
+        print(f"error: invalid configuration ({exc.source}):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (CascadeFlowError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    return code if code is not None else EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""What every command shares: the configuration and the lake, opened lazily."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from cascadeflow_cloud.config import Config, load_config
+from cascadeflow_cloud.lake.store import ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.lake.tables import Lake
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class CliContext:
+    """Global options plus lazily loaded config and store."""
+
+    config_path: str | None = None
+    store_url: str | None = None
+    _overrides: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.config_path, store=self.store_url)
+
+    @cached_property
+    def store(self) -> ObjectStore:
+        return open_store(self.config.store)
+
+    @cached_property
+    def lake(self) -> Lake:
+        from cascadeflow_cloud.lake.tables import Lake
+
+        return Lake(self.store)
+
+    def hmac_key(self) -> bytes | None:
+        """The pseudonymisation key, when configured (resolved now, never printed)."""
+        ref = self.config.privacy.hmac_key
+        if ref is None:
+            return None
+        from cascadeflow_cloud.secrets import resolve_secret
+
+        return resolve_secret(ref).encode()
+
+
+def parse_day(text: str) -> date:
+    """argparse type for ``YYYY-MM-DD``."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def today() -> date:
+    """Today in UTC."""
+    return datetime.now(UTC).date()
+
+
+def add_range(parser: argparse.ArgumentParser, default_days: int | None = None) -> None:
+    """``--since`` / ``--until`` (inclusive UTC days)."""
+    hint = f" (default: the last {default_days} days)" if default_days else ""
+    parser.add_argument("--since", type=parse_day, metavar="YYYY-MM-DD",
+                        help="first day, inclusive" + hint)
+    parser.add_argument("--until", type=parse_day, metavar="YYYY-MM-DD",
+                        help="last day, inclusive (default: today)")
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

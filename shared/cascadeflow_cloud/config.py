@@ -1,0 +1,307 @@
+"""The one reader of configuration: ``cascadeflow.yaml`` plus environment overrides.
+
+Secrets appear only as references (``env:NAME``, ``aws-secretsmanager:NAME``,
+``aws-ssm:NAME``) and are resolved at use by ``cascadeflow_cloud.secrets``. A bad file raises
+``ConfigError`` listing every problem as ``path: message``.
+
+Example::
+
+    >>> cfg = parse_config({"budgets": [{"name": "ml", "amount": 500, "currency": "USD"}]})
+    >>> cfg.budgets[0].thresholds
+    [0.7, 0.9, 1.0]
+    >>> try:
+    ...     parse_config({"budgets": [{"name": "x", "amount": -1}]})
+    ... except ConfigError as e:
+    ...     print(e.problems[0])
+    budgets[0].amount: must be > 0 (got -1)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cascadeflow_cloud.errors import ConfigError
+from cascadeflow_cloud.schema import Currency, Provider, format_location
+
+CONFIG_ENV = "CASCADEFLOW_CONFIG"
+STORE_ENV = "CASCADEFLOW_STORE"
+DEFAULT_CONFIG_FILE = "cascadeflow.yaml"
+DEFAULT_STORE = "file://./cascadeflow-data"
+
+SECRET_REF_PATTERN = re.compile(r"^(env|aws-secretsmanager|aws-ssm):[A-Za-z0-9_./+=@:-]+$")
+
+
+def _secret_ref(value: str) -> str:
+    if not SECRET_REF_PATTERN.match(value):
+        raise ValueError(
+            "must be a secret reference (env:NAME, aws-secretsmanager:NAME or aws-ssm:NAME), "
+            "never the secret itself"
+        )
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_ref)]
+TimeZone = Annotated[str, AfterValidator(_timezone)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AwsBedrockSource(_Section):
+    """Cost Explorer settings. Credentials come from the standard AWS chain."""
+
+    enabled: bool = True
+    region: str = "us-east-1"
+    tag_key: str | None = None
+    include_amortized: bool = False
+    cloudwatch_regions: list[str] = Field(default_factory=list)
+
+
+class AzureOpenAISource(_Section):
+    """Cost Management Query settings; scopes like ``/subscriptions/<id>``."""
+
+    enabled: bool = True
+    scopes: list[str] = Field(default_factory=list)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+
+
+class GcpVertexSource(_Section):
+    """BigQuery billing export settings."""
+
+    enabled: bool = True
+    billing_table: str | None = None
+    project: str | None = None
+    location: str | None = None
+    credentials: SecretRef | None = None
+
+
+class Sources(_Section):
+    aws_bedrock: AwsBedrockSource | None = None
+    azure_openai: AzureOpenAISource | None = None
+    gcp_vertex: GcpVertexSource | None = None
+
+
+class BudgetFilter(_Section):
+    """Which records count toward a budget; an empty list means "any"."""
+
+    provider: list[Provider] = Field(default_factory=list)
+    model: list[str] = Field(default_factory=list)
+    team: list[str] = Field(default_factory=list)
+    customer: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class Budget(_Section):
+    """A spend limit over a period for a scope of records."""
+
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.-]+$")
+    amount: Annotated[Decimal, Field(gt=0)]
+    currency: Currency = "USD"
+    period: Literal["month", "quarter", "custom"] = "month"
+    start: date | None = None
+    end: date | None = None
+    timezone: TimeZone = "UTC"
+    filter: BudgetFilter = Field(default_factory=BudgetFilter)
+    thresholds: list[Annotated[float, Field(gt=0, le=10)]] = Field(
+        default_factory=lambda: [0.7, 0.9, 1.0]
+    )
+    channels: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _custom_period(self) -> Budget:
+        if self.period == "custom":
+            if self.start is None or self.end is None:
+                raise ValueError("a custom period needs both start and end dates")
+            if self.end <= self.start:
+                raise ValueError("end must be after start")
+        return self
+
+
+class Channel(_Section):
+    """Where alerts go. ``secret``/``api_key`` (and a Slack ``url``) are secret references."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    type: Literal["slack", "webhook", "stripe", "file"]
+    url: str | None = None
+    secret: SecretRef | None = None
+    api_key: SecretRef | None = None
+    path: str | None = None
+    allow_http_hosts: list[str] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _required(self) -> Channel:
+        needs = {"slack": "url", "webhook": "url", "stripe": "api_key", "file": "path"}[self.type]
+        if getattr(self, needs) is None:
+            raise ValueError(f"a {self.type} channel needs '{needs}'")
+        if self.type == "slack" and self.url is not None:
+            _secret_ref(self.url)  # a Slack webhook URL is itself a credential
+        if self.url is not None and not (SECRET_REF_PATTERN.match(self.url)
+                                         or self.url.startswith(("https://", "http://"))):
+            raise ValueError("url must be an http(s) URL or a secret reference")
+        return self
+
+
+class Privacy(_Section):
+    """``user_id`` values are pseudonymised with HMAC-SHA256 under this key."""
+
+    hmac_key: SecretRef | None = None
+
+
+class Config(_Section):
+    """The whole configuration file."""
+
+    store: str = DEFAULT_STORE
+    privacy: Privacy = Field(default_factory=Privacy)
+    sources: Sources = Field(default_factory=Sources)
+    budgets: list[Budget] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    pricing: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        names = [b.name for b in self.budgets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"budget names must be unique: {', '.join(dupes)}")
+        channel_names = {c.name for c in self.channels}
+        for budget in self.budgets:
+            missing = [c for c in budget.channels if c not in channel_names]
+            if missing:
+                raise ValueError(f"budget {budget.name!r} names unknown channel(s): "
+                                 f"{', '.join(missing)}")
+        return self
+
+
+_MESSAGES = {
+    "greater_than": "must be > {gt}",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than_equal": "must be <= {le}",
+    "missing": "is required",
+    "extra_forbidden": "is not a known setting",
+}
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err.get("loc", ()))
+        template = _MESSAGES.get(err["type"])
+        message = template.format(**err.get("ctx", {})) if template else err["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        value = err.get("input")
+        shown = ""
+        if err["type"] not in ("missing", "extra_forbidden") and not isinstance(value, dict | list):
+            shown = f" (got {value!r})"
+        lines.append(f"{format_location(loc) or '<file>'}: {message}{shown}")
+    return lines
+
+
+def parse_config(data: Mapping[str, Any] | None, source: str = "config") -> Config:
+    """Validate a parsed YAML mapping; raise ``ConfigError`` with every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigError([f"<file>: must be a mapping, got {type(data).__name__}"], source)
+    try:
+        return Config.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc), source) from exc
+
+
+def config_path(explicit: str | None = None) -> Path | None:
+    """The file to read: ``explicit`` > ``$CASCADEFLOW_CONFIG`` > ``./cascadeflow.yaml``."""
+    chosen = explicit or os.environ.get(CONFIG_ENV)
+    if chosen:
+        return Path(chosen)
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.exists() else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, store: str | None = None) -> Config:
+    """Read and validate the configuration; ``store`` (or ``$CASCADEFLOW_STORE``) overrides.
+
+    With no file anywhere the defaults apply (a local store, no budgets).
+    """
+    file = config_path(os.fspath(path) if path is not None else None)
+    data: Any = {}
+    if file is not None:
+        try:
+            text = file.read_text()
+        except OSError as exc:
+            raise ConfigError([f"<file>: cannot read {file}: {exc.strerror}"], str(file)) from exc
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"<file>: not valid YAML: {exc}"], str(file)) from exc
+    config = parse_config(data, str(file) if file else "defaults")
+    override = store or os.environ.get(STORE_ENV)
+    if override:
+        config = config.model_copy(update={"store": override})
+    return config
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    """Read one environment variable (the library's single door to the environment)."""
+    return os.environ.get(name, default)
+
+
+EXAMPLE_CONFIG = """\
+# CascadeFlow Cloud configuration. Secrets are references, never values:
+#   env:NAME | aws-secretsmanager:NAME | aws-ssm:NAME
+store: file://./cascadeflow-data      # or s3://my-bucket/cascadeflow
+
+privacy:
+  hmac_key: env:CASCADEFLOW_HMAC_KEY  # pseudonymises user ids (HMAC-SHA256)
+
+sources:
+  aws_bedrock:
+    region: us-east-1                 # Cost Explorer endpoint region
+    tag_key: team                     # optional cost-allocation tag to group by
+  azure_openai:
+    scopes: ["/subscriptions/00000000-0000-0000-0000-000000000000"]
+  gcp_vertex:
+    billing_table: my-project.billing.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX
+    project: my-project
+
+budgets:
+  - name: platform-monthly
+    amount: 5000
+    currency: USD
+    period: month                     # month | quarter | custom (with start/end)
+    timezone: UTC
+    filter: {team: [platform]}
+    thresholds: [0.7, 0.9, 1.0]
+    channels: [finops-slack]
+
+channels:
+  - name: finops-slack
+    type: slack
+    url: env:SLACK_WEBHOOK_URL
+  - name: ops-webhook
+    type: webhook
+    url: env:OPS_WEBHOOK_URL
+    secret: env:OPS_WEBHOOK_SECRET    # whsec_… Standard Webhooks signing secret
+"""

@@ -1,0 +1,1 @@
+"""Getting data out: CSV / JSON lines / Parquet files (and, later, FOCUS, OTel, Prometheus)."""

@@ -1,0 +1,89 @@
+"""The lake's key layout (pure: no I/O, no pyarrow).
+
+::
+
+    costs/source=<source>/scope=<scope>/date=<YYYY-MM-DD>/part-0.parquet
+    events/date=<YYYY-MM-DD>/<batch-id>.parquet        (written by ingest / compaction)
+    events/date=<YYYY-MM-DD>/<batch-id>.jsonl.gz       (written by light writers: collector, SDK)
+    quarantine/<kind>/date=<YYYY-MM-DD>/<batch-id>.jsonl
+    projections/… , state/… , deadletter/…
+
+Hive-style ``name=value`` segments let DuckDB, Athena and pyarrow read partitions in place.
+
+>>> cost_partition_key("aws_bedrock", "123456789012", date(2025, 1, 2))
+'costs/source=aws_bedrock/scope=123456789012/date=2025-01-02/part-0.parquet'
+>>> partition_values("costs/source=a/scope=%2Fsubscriptions%2Fx/date=2025-01-02/part-0.parquet")
+{'source': 'a', 'scope': '/subscriptions/x', 'date': '2025-01-02'}
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from urllib.parse import quote, unquote
+
+COSTS = "costs/"
+EVENTS = "events/"
+QUARANTINE = "quarantine/"
+PARQUET_SUFFIX = ".parquet"
+JSONL_GZ_SUFFIX = ".jsonl.gz"
+
+
+def encode_value(value: str) -> str:
+    """Percent-encode a partition value so ``/`` and ``=`` never break the layout."""
+    if not value:
+        raise ValueError("partition values must not be empty")
+    return quote(value, safe="-_.@:")
+
+
+def cost_partition_prefix(source: str, scope: str) -> str:
+    """``costs/source=<source>/scope=<scope>/``"""
+    return f"{COSTS}source={encode_value(source)}/scope={encode_value(scope)}/"
+
+
+def cost_partition_key(source: str, scope: str, day: date) -> str:
+    """The one object that holds a (source, scope, day) partition."""
+    return f"{cost_partition_prefix(source, scope)}date={day.isoformat()}/part-0{PARQUET_SUFFIX}"
+
+
+def event_batch_key(day: date, batch_id: str, suffix: str = PARQUET_SUFFIX) -> str:
+    """``events/date=<day>/<batch_id><suffix>``"""
+    return f"{EVENTS}date={day.isoformat()}/{encode_value(batch_id)}{suffix}"
+
+
+def quarantine_key(kind: str, day: date, batch_id: str) -> str:
+    """Where rejected input of ``kind`` (``events``, ``aws_bedrock``, …) is kept with reasons."""
+    return f"{QUARANTINE}{encode_value(kind)}/date={day.isoformat()}/{encode_value(batch_id)}.jsonl"
+
+
+def partition_values(key: str) -> dict[str, str]:
+    """The ``name=value`` segments of a key, decoded."""
+    values = {}
+    for part in key.split("/"):
+        name, sep, value = part.partition("=")
+        if sep:
+            values[name] = unquote(value)
+    return values
+
+
+def key_date(key: str) -> date | None:
+    """The ``date=`` of a key, or None when it has none or it is malformed."""
+    raw = partition_values(key).get("date")
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def in_range(key: str, since: date | None, until: date | None) -> bool:
+    """True when the key's ``date=`` lies in ``[since, until]`` (both inclusive, None = open)."""
+    day = key_date(key)
+    if day is None:
+        return False
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def days_between(since: date, until: date) -> list[date]:
+    """Every day from ``since`` to ``until`` inclusive."""
+    return [since + timedelta(days=i) for i in range((until - since).days + 1)]

@@ -1,0 +1,285 @@
+"""Object stores: one small protocol, a local-filesystem backend and an S3 backend.
+
+Every backend offers atomic put, conditional put (if-absent / if-etag-matches), get, list by
+prefix and delete. Conditional puts are what make alert dedup and partition swaps safe under
+concurrency.
+
+Example::
+
+    >>> import tempfile
+    >>> store = open_store("file://" + tempfile.mkdtemp())
+    >>> etag = store.put("state/a.json", b"{}", if_absent=True)
+    >>> store.get("state/a.json").data
+    b'{}'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlparse
+
+from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed, StorageError
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """The bytes of an object and the etag that a conditional put can match."""
+
+    key: str
+    data: bytes
+    etag: str
+
+
+@runtime_checkable
+class ObjectStore(Protocol):
+    """Where the lake lives. Keys are ``/``-separated, relative, without a leading slash."""
+
+    url: str
+
+    def put(
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+    ) -> str:
+        """Store ``data`` atomically and return its etag.
+
+        ``if_absent`` refuses to overwrite; ``if_match`` writes only when the current etag is
+        that value. A refused condition raises ``PreconditionFailed``.
+        """
+        ...
+
+    def get(self, key: str) -> StoredObject:
+        """Return the object; ``ObjectNotFound`` when missing."""
+        ...
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Yield every key that starts with ``prefix``, in lexical order."""
+        ...
+
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        """Delete the key (no error if missing unless ``if_match`` is given)."""
+        ...
+
+
+def _check_key(key: str) -> str:
+    if not key or key.startswith("/") or "\\" in key or any(
+        part in ("", ".", "..") for part in key.split("/")
+    ):
+        raise StorageError(f"invalid object key {key!r}")
+    return key
+
+
+def content_etag(data: bytes) -> str:
+    """The etag both backends report for a single-part object: the MD5 of the bytes, quoted."""
+    return '"' + hashlib.md5(data, usedforsecurity=False).hexdigest() + '"'
+
+
+class LocalStore:
+    """Objects as files under ``root``. Puts write a temp file and rename it into place.
+
+    Conditional puts take an exclusive ``flock`` on a per-key lock file, so concurrent
+    threads and processes on one machine see compare-and-swap semantics.
+    """
+
+    _LOCK_DIR = ".locks"
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.url = "file://" + str(self.root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _check_key(key)
+
+    @contextlib.contextmanager
+    def _locked(self, key: str) -> Iterator[None]:
+        lock_dir = self.root / self._LOCK_DIR
+        lock_dir.mkdir(exist_ok=True)
+        name = hashlib.sha256(key.encode()).hexdigest()[:32]
+        with open(lock_dir / name, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def put(
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+    ) -> str:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if if_absent or if_match is not None:
+                with self._locked(key):
+                    self._check_condition(key, path, if_absent, if_match)
+                    os.replace(tmp, path)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return content_etag(data)
+
+    def _check_condition(
+        self, key: str, path: Path, if_absent: bool, if_match: str | None
+    ) -> None:
+        exists = path.exists()
+        if if_absent and exists:
+            raise PreconditionFailed(f"{key} already exists")
+        if if_match is not None:
+            if not exists:
+                raise ObjectNotFound(key)
+            if content_etag(path.read_bytes()) != if_match:
+                raise PreconditionFailed(f"{key} changed (etag mismatch)")
+
+    def get(self, key: str) -> StoredObject:
+        try:
+            data = self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise ObjectNotFound(key) from exc
+        return StoredObject(key, data, content_etag(data))
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self.root
+        # Walk only the deepest directory the prefix names, not the whole store.
+        head = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = base / head if head else base
+        if not start.is_dir():
+            return
+        keys = []
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            rel = Path(dirpath).relative_to(base).as_posix()
+            for name in filenames:
+                if name.startswith("."):
+                    continue
+                key = name if rel == "." else f"{rel}/{name}"
+                if key.startswith(prefix):
+                    keys.append(key)
+        yield from sorted(keys)
+
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        path = self._path(key)
+        if if_match is None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        with self._locked(key):
+            self._check_condition(key, path, False, if_match)
+            path.unlink()
+
+
+class S3Store:
+    """Objects in an S3 bucket under an optional prefix, through a boto3 S3 client.
+
+    Conditional puts use S3's ``If-None-Match: *`` and ``If-Match`` headers; a 412 or a
+    409 (concurrent conditional write) becomes ``PreconditionFailed``.
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", client: Any | None = None) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("s3")
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.url = f"s3://{bucket}/{self.prefix}"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + _check_key(key)
+
+    @staticmethod
+    def _code(exc: Exception) -> str:
+        response = getattr(exc, "response", {}) or {}
+        err = response.get("Error", {})
+        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return str(err.get("Code") or status or "")
+
+    def put(
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+    ) -> str:
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        if if_absent:
+            kwargs["IfNoneMatch"] = "*"
+        if if_match is not None:
+            kwargs["IfMatch"] = if_match
+        try:
+            response = self.client.put_object(**kwargs)
+        except ClientError as exc:
+            code = self._code(exc)
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                raise PreconditionFailed(f"{key}: {code}") from exc
+            if code in ("NoSuchKey", "404"):
+                raise ObjectNotFound(key) from exc
+            raise StorageError(f"put {self.url}{key} failed: {code}") from exc
+        return str(response.get("ETag") or content_etag(data))
+
+    def get(self, key: str) -> StoredObject:
+        from botocore.exceptions import ClientError
+
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            code = self._code(exc)
+            if code in ("NoSuchKey", "404"):
+                raise ObjectNotFound(key) from exc
+            raise StorageError(f"get {self.url}{key} failed: {code}") from exc
+        return StoredObject(key, response["Body"].read(), str(response["ETag"]))
+
+    def list(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        strip = len(self.prefix)
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"][strip:]
+
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        from botocore.exceptions import ClientError
+
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key)}
+        if if_match is not None:
+            current = self.get(key)  # raises ObjectNotFound
+            if current.etag != if_match:
+                raise PreconditionFailed(f"{key} changed (etag mismatch)")
+            kwargs["IfMatch"] = if_match
+        try:
+            self.client.delete_object(**kwargs)
+        except ClientError as exc:
+            code = self._code(exc)
+            if code in ("PreconditionFailed", "412"):
+                raise PreconditionFailed(f"{key}: {code}") from exc
+            raise StorageError(f"delete {self.url}{key} failed: {code}") from exc
+
+
+def open_store(url: str, *, s3_client: Any | None = None) -> ObjectStore:
+    """Open a store from a URL: ``file:///path``, a plain path, or ``s3://bucket/prefix``.
+
+    >>> open_store("s3://my-bucket/lake", s3_client=object()).url
+    's3://my-bucket/lake/'
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise StorageError(f"store URL {url!r} names no bucket (use s3://bucket/prefix)")
+        return S3Store(parsed.netloc, parsed.path, client=s3_client)
+    if parsed.scheme in ("file", ""):
+        path = parsed.path if parsed.scheme == "file" else url
+        if parsed.scheme == "file" and parsed.netloc:
+            path = parsed.netloc + parsed.path  # file://relative/dir
+        return LocalStore(path)
+    raise StorageError(f"unsupported store URL {url!r}: use file://PATH or s3://BUCKET/PREFIX")

@@ -1,0 +1,352 @@
+"""Parquet tables of the lake (needs the ``lake`` extra: pyarrow).
+
+``Lake`` writes cost partitions (each (source, scope, day) replaced whole), appends event
+batches, and reads date ranges back as Arrow tables, touching only the partitions in range and
+dropping duplicate event ids.
+
+Example::
+
+    >>> import tempfile
+    >>> from cascadeflow_cloud.lake.store import open_store
+    >>> from cascadeflow_cloud.schema import UsageEvent
+    >>> lake = Lake(open_store(tempfile.mkdtemp()))
+    >>> ev = UsageEvent(provider="azure_openai", model="gpt-4o", input_tokens=7)
+    >>> _ = lake.write_events([ev, ev])
+    >>> lake.read_events().num_rows
+    1
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cascadeflow_cloud.errors import ObjectNotFound
+from cascadeflow_cloud.lake import eventlog
+from cascadeflow_cloud.lake.layout import (
+    COSTS,
+    EVENTS,
+    JSONL_GZ_SUFFIX,
+    PARQUET_SUFFIX,
+    cost_partition_key,
+    cost_partition_prefix,
+    event_batch_key,
+    in_range,
+    partition_values,
+)
+from cascadeflow_cloud.lake.store import ObjectStore
+from cascadeflow_cloud.schema import MONEY_SCALE, CostRecord, UsageEvent, quantize_money
+
+MONEY = pa.decimal128(38, MONEY_SCALE)
+QUANTITY = pa.decimal128(38, MONEY_SCALE)
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+COST_SCHEMA = pa.schema(
+    [
+        ("BilledCost", MONEY),
+        ("EffectiveCost", MONEY),
+        ("ListCost", MONEY),
+        ("BillingCurrency", pa.string()),
+        ("BillingAccountId", pa.string()),
+        ("ChargePeriodStart", TIMESTAMP),
+        ("ChargePeriodEnd", TIMESTAMP),
+        ("ChargeCategory", pa.string()),
+        ("ChargeDescription", pa.string()),
+        ("ProviderName", pa.string()),
+        ("PublisherName", pa.string()),
+        ("ServiceName", pa.string()),
+        ("ServiceCategory", pa.string()),
+        ("SubAccountId", pa.string()),
+        ("RegionId", pa.string()),
+        ("ResourceId", pa.string()),
+        ("SkuId", pa.string()),
+        ("ConsumedQuantity", QUANTITY),
+        ("ConsumedUnit", pa.string()),
+        ("Tags", pa.string()),  # FOCUS key-value column: a serialised JSON object
+        ("x_Model", pa.string()),
+        ("x_TokenType", pa.string()),
+        ("x_Source", pa.string()),
+        ("x_Estimated", pa.bool_()),
+        ("x_IngestedAt", TIMESTAMP),
+    ]
+)
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("timestamp", TIMESTAMP),
+        ("provider", pa.string()),
+        ("model", pa.string()),
+        ("region", pa.string()),
+        ("input_tokens", pa.int64()),
+        ("output_tokens", pa.int64()),
+        ("cache_read_tokens", pa.int64()),
+        ("cache_write_tokens", pa.int64()),
+        ("reasoning_tokens", pa.int64()),
+        ("estimated_cost", MONEY),
+        ("input_cost", MONEY),
+        ("output_cost", MONEY),
+        ("currency", pa.string()),
+        ("priced", pa.bool_()),
+        ("latency_ms", pa.float64()),
+        ("streamed", pa.bool_()),
+        ("status", pa.string()),
+        ("operation", pa.string()),
+        ("user_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("team", pa.string()),
+        ("tags", pa.string()),  # serialised JSON object
+        ("confidence", pa.float64()),
+    ]
+)
+
+_DECIMAL_COLUMNS = {"BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity",
+                    "estimated_cost", "input_cost", "output_cost"}
+_JSON_COLUMNS = {"Tags", "tags"}
+
+
+def _cell(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in _DECIMAL_COLUMNS:
+        return quantize_money(Decimal(value))
+    if name in _JSON_COLUMNS:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return value
+
+
+def _to_table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    columns = {
+        field.name: pa.array([_cell(field.name, row.get(field.name)) for row in rows],
+                             type=field.type)
+        for field in schema
+    }
+    return pa.table(columns, schema=schema)
+
+
+def cost_table(records: Iterable[CostRecord]) -> pa.Table:
+    """Arrow table of cost records in the lake's schema (money as decimal128(38, 12))."""
+    return _to_table([dict(record) for record in records], COST_SCHEMA)
+
+
+def cost_table_from_rows(rows: Sequence[dict[str, Any]]) -> pa.Table:
+    """Arrow table from already-validated row dicts keyed by cost column name (missing
+    columns are null). For bulk paths that skip building one ``CostRecord`` per row."""
+    return _to_table(rows, COST_SCHEMA)
+
+
+def event_table(events: Iterable[UsageEvent]) -> pa.Table:
+    """Arrow table of usage events in the lake's schema."""
+    return _to_table([dict(event) for event in events], EVENT_SCHEMA)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _read_parquet(data: bytes, schema: pa.Schema) -> pa.Table:
+    table = pq.read_table(pa.BufferReader(data))
+    return conform(table, schema)
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Select and cast ``table`` to ``schema``; columns it lacks are added as nulls."""
+    arrays = []
+    for field in schema:
+        if field.name in table.column_names:
+            arrays.append(table.column(field.name).cast(field.type))
+        else:
+            arrays.append(pa.nulls(table.num_rows, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def dedup_events(table: pa.Table) -> pa.Table:
+    """Keep the first row of each ``event_id``."""
+    if table.num_rows == 0:
+        return table
+    indexed = table.append_column("__row", pa.array(range(table.num_rows), type=pa.int64()))
+    firsts = indexed.group_by("event_id", use_threads=False).aggregate([("__row", "min")])
+    keep = pc.sort_indices(firsts.column("__row_min"))
+    rows = pc.take(firsts.column("__row_min"), keep)
+    return table.take(rows)
+
+
+class Lake:
+    """The partitioned Parquet dataset on an ``ObjectStore``."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    # -- costs ---------------------------------------------------------------------------
+    def replace_cost_days(
+        self, source: str, scope: str, days: Iterable[date], table: pa.Table
+    ) -> list[str]:
+        """Make the given days of (source, scope) hold exactly the rows of ``table``.
+
+        Each day is one object, replaced whole; a day in ``days`` with no rows is deleted, so
+        a restated bill overwrites, never adds. Rows outside ``days`` are rejected.
+        Returns the keys written.
+        """
+        table = conform(table, COST_SCHEMA)
+        wanted = sorted(set(days))
+        day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32()) if table.num_rows \
+            else pa.array([], pa.date32())
+        written = []
+        covered = 0
+        for day in wanted:
+            part = table.filter(pc.equal(day_col, pa.scalar(day, pa.date32())))
+            covered += part.num_rows
+            key = cost_partition_key(source, scope, day)
+            if part.num_rows == 0:
+                self.store.delete(key)
+                continue
+            self.store.put(key, _parquet_bytes(part))
+            written.append(key)
+        if covered != table.num_rows:
+            raise ValueError(
+                f"{table.num_rows - covered} row(s) fall outside the days being replaced"
+            )
+        return written
+
+    def write_costs(self, source: str, scope: str, records: Sequence[CostRecord]) -> list[str]:
+        """Replace the partitions of every day that ``records`` touch."""
+        days = {record.usage_date for record in records}
+        return self.replace_cost_days(source, scope, days, cost_table(records))
+
+    def cost_keys(
+        self, since: date | None = None, until: date | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> list[str]:
+        """Keys of the cost partitions in the date range (and sources, when given)."""
+        wanted = set(sources) if sources is not None else None
+        keys = []
+        for key in self.store.list(COSTS):
+            if not key.endswith(PARQUET_SUFFIX) or not in_range(key, since, until):
+                continue
+            if wanted is not None and partition_values(key).get("source") not in wanted:
+                continue
+            keys.append(key)
+        return keys
+
+    def cost_scopes(self, source: str) -> list[str]:
+        """The scopes stored for a source."""
+        prefix = cost_partition_prefix(source, "x").rsplit("scope=", 1)[0]
+        return sorted({partition_values(k)["scope"] for k in self.store.list(prefix)
+                       if "scope" in partition_values(k)})
+
+    def iter_costs(
+        self, since: date | None = None, until: date | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> Iterator[pa.Table]:
+        """Cost partitions in range, one table each (bounded memory for large exports)."""
+        for key in self.cost_keys(since, until, sources):
+            table = self._get_table(key, COST_SCHEMA)
+            if table is not None:
+                yield table
+
+    def read_costs(
+        self, since: date | None = None, until: date | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> pa.Table:
+        """All cost rows with ``date`` in ``[since, until]``, reading only those partitions."""
+        tables = list(self.iter_costs(since, until, sources))
+        return pa.concat_tables(tables) if tables else COST_SCHEMA.empty_table()
+
+    # -- events --------------------------------------------------------------------------
+    def write_events(self, events: Iterable[UsageEvent]) -> list[str]:
+        """Append events as one Parquet batch per UTC day (the batch id derives from the ids,
+        so writing the same batch again overwrites it). Returns the keys written."""
+        keys = []
+        for day, day_events in sorted(eventlog.group_by_day(events).items()):
+            key = event_batch_key(day, eventlog.batch_id_for(day_events))
+            self.store.put(key, _parquet_bytes(event_table(day_events)))
+            keys.append(key)
+        return keys
+
+    def event_keys(self, since: date | None = None, until: date | None = None) -> list[str]:
+        """Keys of event batches (Parquet and JSON lines) in the date range."""
+        return [
+            key for key in self.store.list(EVENTS)
+            if key.endswith((PARQUET_SUFFIX, JSONL_GZ_SUFFIX)) and in_range(key, since, until)
+        ]
+
+    def iter_events(
+        self, since: date | None = None, until: date | None = None, *, dedup: bool = True
+    ) -> Iterator[pa.Table]:
+        """One table per day in range. An event's day comes from its timestamp, so duplicates
+        always share a day and per-day dedup is complete."""
+        by_day: dict[str, list[str]] = defaultdict(list)
+        for key in self.event_keys(since, until):
+            by_day[partition_values(key)["date"]].append(key)
+        for _day, keys in sorted(by_day.items()):
+            tables = [t for t in (self._get_events(key) for key in keys) if t is not None]
+            if tables:
+                table = pa.concat_tables(tables)
+                yield dedup_events(table) if dedup else table
+
+    def read_events(
+        self, since: date | None = None, until: date | None = None, *, dedup: bool = True
+    ) -> pa.Table:
+        """Events with ``date`` in ``[since, until]``; duplicate event ids are dropped."""
+        tables = list(self.iter_events(since, until, dedup=dedup))
+        return pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+
+    def _get_events(self, key: str) -> pa.Table | None:
+        if key.endswith(JSONL_GZ_SUFFIX):
+            try:
+                data = self.store.get(key).data
+            except ObjectNotFound:
+                return None  # compacted away between list and get
+            return event_table(eventlog.decode_events(data))
+        return self._get_table(key, EVENT_SCHEMA)
+
+    # -- helpers -------------------------------------------------------------------------
+    def _get_table(self, key: str, schema: pa.Schema) -> pa.Table | None:
+        try:
+            return _read_parquet(self.store.get(key).data, schema)
+        except ObjectNotFound:
+            return None  # replaced or compacted between list and get
+
+
+def utc_day_start(day: date) -> datetime:
+    """Midnight UTC of ``day``."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def table_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows of an Arrow table as dicts (Decimals stay Decimal)."""
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows
+
+
+def sum_decimal(values: Iterable[Decimal | None]) -> Decimal:
+    """Exact sum of money values, ignoring nulls."""
+    total = Decimal(0)
+    for value in values:
+        if value is not None:
+            total += value
+    return total
+
+
+def group_sum(
+    table: pa.Table, keys: Sequence[str], value: str
+) -> dict[tuple[Any, ...], Decimal]:
+    """Exact Decimal sums of ``value`` grouped by ``keys``."""
+    out: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
+    cols = [table.column(k).to_pylist() for k in keys]
+    vals = table.column(value).to_pylist()
+    for i, amount in enumerate(vals):
+        if amount is not None:
+            out[tuple(c[i] for c in cols)] += amount
+    return dict(out)
