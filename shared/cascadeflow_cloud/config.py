@@ -169,6 +169,27 @@ class Privacy(_Section):
     hmac_key: SecretRef | None = None
 
 
+class ForecastSettings(_Section):
+    """Budget forecasting and estimate-vs-bill reconciliation (``forecast:`` section).
+
+    Below ``min_history_days`` of data a budget reports ``insufficient_data``; below
+    ``ets_min_days`` the projection is a run-rate with wide intervals; weekly seasonality is
+    tried from ``seasonal_min_days``. ``drift_bound`` is the |drift| above which the notifier
+    raises a reconciliation finding.
+    """
+
+    min_history_days: Annotated[int, Field(ge=2, le=60)] = 5
+    ets_min_days: Annotated[int, Field(ge=7, le=365)] = 21
+    seasonal_min_days: Annotated[int, Field(ge=14, le=365)] = 28
+    fit_window_days: Annotated[int, Field(ge=28, le=730)] = 112
+    ratio_window_days: Annotated[int, Field(ge=1, le=90)] = 14
+    contributors_window_days: Annotated[int, Field(ge=1, le=90)] = 14
+    simulations: Annotated[int, Field(ge=200, le=20000)] = 2000
+    drift_bound: Annotated[float, Field(gt=0, le=10)] = 0.15
+    engine: Literal["fast", "statsmodels"] = "fast"
+    shards: Annotated[int, Field(ge=1, le=10000)] = 1
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -178,6 +199,7 @@ class Config(_Section):
     budgets: list[Budget] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     pricing: dict[str, Any] = Field(default_factory=dict)
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -1,0 +1,309 @@
+"""Estimate-vs-bill reconciliation and attribution of billed cost to teams and customers (pure).
+
+Inputs are small aggregated cells (built from the lake by ``jobs.forecast_data``):
+
+* ``DayCost`` — billed cost of one (provider, model, token type, currency, day, category);
+* ``UsageCell`` — tracked usage of one (provider, model, currency, day, team, customer, tags):
+  SDK-estimated cost (with its ``input_cost`` / ``output_cost`` sides) and token counts.
+
+**Splitting an estimate into token types.** Cache tokens are part of ``input_tokens``, so the
+uncached input is ``input - cache_read - cache_write``. ``output_cost`` is all ``output``;
+``input_cost`` is split over ``input`` / ``cache_read`` / ``cache_write`` in proportion to
+tokens × relative price (input 1, cache read 0.1, cache write 1.25 — the common list-price
+ratios); whatever part of ``estimated`` the two sides do not explain (events without the
+split fields) is split over all four the same way with output at 4× input. A cell with no
+tokens puts its cost in ``other``. Every split is exact (integer units of 1e-12, largest
+remainder), so the parts always sum to the estimate.
+
+**Reconciliation** rows (contract 2): per provider, model, token type and UTC day, ``estimated``
+vs ``billed``, ``drift_pct = (estimated - billed) / billed`` (None when nothing is billed) and
+``untracked = max(billed - estimated, 0)`` — billed spend the events do not explain.
+
+**Attribution.** Each billed cell (provider, model, token type, day, currency) is split over the
+(team, customer, tags) groups in proportion to their tracked usage of that model and token type
+that day (tokens of that type; calls for ``other``), summing exactly to the billed amount. A
+billed cell with no tracked usage is attributed to nobody (``team``/``customer`` None:
+untracked).
+
+>>> from datetime import date
+>>> d = date(2026, 11, 2)
+>>> costs = [DayCost("aws_bedrock", "m", "input", "USD", d, Decimal("10"))]
+>>> usage = [UsageCell("aws_bedrock", "m", "USD", d, "a", "c1", (), Decimal("4"),
+...                    input_tokens=300),
+...          UsageCell("aws_bedrock", "m", "USD", d, "b", "c2", (), Decimal("4"),
+...                    input_tokens=100)]
+>>> [(r.team, str(r.amount)) for r in attribute(costs, usage)]
+[('a', '7.500000000000'), ('b', '2.500000000000')]
+>>> row = reconcile(costs, usage)[0]
+>>> str(row.estimated), str(row.untracked), row.drift_pct
+('8.000000000000', '2.000000000000', -0.2)
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from cascadeflow_cloud.schema import MONEY_QUANTUM, TOKEN_TYPES
+
+Tags = tuple[tuple[str, str], ...]
+_UNITS = Decimal(1) / MONEY_QUANTUM  # 10**12 units per currency unit
+#: Relative prices (×100, integers) used to split an estimate into token types.
+RELATIVE_PRICE_X100: dict[str, int] = {"input": 100, "cache_read": 10, "cache_write": 125,
+                                       "output": 400}
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class DayCost:
+    """Billed cost of one (provider, model, token type, currency, day[, category])."""
+
+    provider: str
+    model: str | None
+    token_type: str
+    currency: str
+    day: date
+    billed: Decimal
+    category: str = "Usage"
+
+
+@dataclass(frozen=True)
+class UsageCell:
+    """Tracked usage of one (provider, model, currency, day, team, customer, tags) group.
+
+    ``input_tokens`` here is the *uncached* input (cache tokens are counted separately).
+    """
+
+    provider: str
+    model: str
+    currency: str
+    day: date
+    team: str | None
+    customer: str | None
+    tags: Tags
+    estimated: Decimal
+    input_cost: Decimal = ZERO
+    output_cost: Decimal = ZERO
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    calls: int = 1
+
+    def usage(self, token_type: str) -> int:
+        """Usage weight for attributing billed cost of ``token_type``."""
+        return {
+            "input": self.input_tokens, "output": self.output_tokens,
+            "cache_read": self.cache_read_tokens, "cache_write": self.cache_write_tokens,
+        }.get(token_type, self.calls)
+
+
+@dataclass(frozen=True)
+class ReconRow:
+    """One reconciliation row (contract 2)."""
+
+    provider: str
+    model: str
+    token_type: str
+    day: date
+    currency: str
+    estimated: Decimal
+    billed: Decimal
+    drift_pct: float | None
+    untracked: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract-2 JSON object (money as decimal strings)."""
+        return {"provider": self.provider, "model": self.model, "token_type": self.token_type,
+                "day": self.day.isoformat(), "currency": self.currency,
+                "estimated": str(self.estimated), "billed": str(self.billed),
+                "drift_pct": self.drift_pct, "untracked": str(self.untracked)}
+
+
+@dataclass(frozen=True)
+class Attributed:
+    """A part of one billed cell attributed to a (team, customer, tags) group."""
+
+    provider: str
+    model: str
+    token_type: str
+    day: date
+    currency: str
+    team: str | None
+    customer: str | None
+    tags: Tags | None
+    amount: Decimal
+
+    @property
+    def tracked(self) -> bool:
+        """False for billed spend no event explains."""
+        return self.tags is not None
+
+
+def _to_units(amount: Decimal) -> int:
+    return int((amount * _UNITS).to_integral_value())
+
+
+def _from_units(units: int) -> Decimal:
+    return (Decimal(units) / _UNITS).quantize(MONEY_QUANTUM)
+
+
+def allocate_units(total: int, weights: Sequence[int]) -> list[int]:
+    """Split integer ``total`` in proportion to ``weights`` (largest remainder); exact.
+
+    >>> allocate_units(10, [1, 1, 1])
+    [4, 3, 3]
+    >>> allocate_units(-7, [1, 1])
+    [-4, -3]
+    """
+    weight_sum = sum(weights)
+    if weight_sum <= 0:
+        raise ValueError(f"weights must have a positive sum, got {list(weights)}")
+    sign = -1 if total < 0 else 1
+    magnitude = abs(total)
+    parts = [magnitude * w // weight_sum for w in weights]
+    rest = magnitude - sum(parts)
+    order = sorted(range(len(weights)),
+                   key=lambda i: (-(magnitude * weights[i] % weight_sum), i))
+    for i in order[:rest]:
+        parts[i] += 1
+    return [sign * p for p in parts]
+
+
+def allocate(amount: Decimal, weights: Sequence[int]) -> list[Decimal]:
+    """Split money exactly (12 dp) in proportion to integer weights.
+
+    >>> [str(x) for x in allocate(Decimal("1"), [1, 2])]
+    ['0.333333333333', '0.666666666667']
+    """
+    return [_from_units(u) for u in allocate_units(_to_units(amount), weights)]
+
+
+def split_estimate(cell: UsageCell) -> dict[str, Decimal]:
+    """The cell's estimated cost split into token types (exact; see the module docstring)."""
+    out: dict[str, Decimal] = defaultdict(Decimal)
+    inside = ["input", "cache_read", "cache_write"]
+    in_weights = [cell.usage(t) * RELATIVE_PRICE_X100[t] for t in inside]
+    if cell.input_cost:
+        if sum(in_weights) > 0:
+            for t, part in zip(inside, allocate(cell.input_cost, in_weights), strict=True):
+                out[t] += part
+        else:
+            out["input"] += cell.input_cost
+    out["output"] += cell.output_cost
+    rest = cell.estimated - cell.input_cost - cell.output_cost
+    if rest:
+        kinds = [*inside, "output"]
+        weights = [*in_weights, cell.usage("output") * RELATIVE_PRICE_X100["output"]]
+        if sum(weights) > 0:
+            for t, part in zip(kinds, allocate(rest, weights), strict=True):
+                out[t] += part
+        else:
+            out["other"] += rest
+    return {t: v for t, v in out.items() if v}
+
+
+def estimated_by_type(
+    usage: Iterable[UsageCell],
+) -> dict[tuple[str, str, str, date, str], Decimal]:
+    """Estimated cost per (provider, model, token type, day, currency)."""
+    out: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
+    for cell in usage:
+        for token_type, amount in split_estimate(cell).items():
+            out[(cell.provider, cell.model, token_type, cell.day, cell.currency)] += amount
+    return out
+
+
+def _model(value: str | None) -> str:
+    return value if value else "(none)"
+
+
+def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell]) -> list[ReconRow]:
+    """Estimated vs billed per provider, model, token type, day and currency.
+
+    Only ``Usage`` charges are compared (taxes and credits have no estimate).
+    """
+    billed: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
+    for c in costs:
+        if c.category == "Usage":
+            billed[(c.provider, _model(c.model), c.token_type, c.day, c.currency)] += c.billed
+    estimated = estimated_by_type(usage)
+    rows = []
+    for key in sorted(set(billed) | set(estimated), key=lambda k: (k[3], k[0], k[1], k[2], k[4])):
+        b = billed.get(key, ZERO)
+        e = estimated.get(key, ZERO)
+        drift = float((e - b) / b) if b else None
+        rows.append(ReconRow(key[0], key[1], key[2], key[3], key[4],
+                             e.quantize(MONEY_QUANTUM), b.quantize(MONEY_QUANTUM), drift,
+                             max(b - e, ZERO).quantize(MONEY_QUANTUM)))
+    return rows
+
+
+def summarise(rows: Iterable[ReconRow], by: str = "provider") -> list[dict[str, Any]]:
+    """Totals of reconciliation rows per ``by`` (provider/model/token_type) and currency."""
+    acc: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    for r in rows:
+        t = acc[(str(getattr(r, by)), r.currency)]
+        t[0] += r.estimated
+        t[1] += r.billed
+        t[2] += r.untracked
+    out = []
+    for (key, currency), (e, b, u) in sorted(acc.items()):
+        out.append({by: key, "currency": currency, "estimated": e, "billed": b,
+                    "drift_pct": float((e - b) / b) if b else None, "untracked": u,
+                    "untracked_share": float(u / b) if b else None})
+    return out
+
+
+def attribute(costs: Iterable[DayCost], usage: Sequence[UsageCell]) -> list[Attributed]:
+    """Billed cost attributed to (team, customer, tags) by tracked usage; sums are exact.
+
+    Each billed (provider, model, token type, day, currency) total is split over the usage
+    groups of that provider/model/day/currency weighted by their usage of the token type.
+    """
+    groups: dict[tuple[str, str, date, str], list[UsageCell]] = defaultdict(list)
+    for cell in usage:
+        groups[(cell.provider, cell.model, cell.day, cell.currency)].append(cell)
+    totals: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
+    for c in costs:
+        totals[(c.provider, _model(c.model), c.token_type, c.day, c.currency)] += c.billed
+    out: list[Attributed] = []
+    for (provider, model, token_type, day, currency), amount in sorted(
+        totals.items(), key=lambda kv: (kv[0][3], kv[0][0], kv[0][1], kv[0][2], kv[0][4])
+    ):
+        cells = groups.get((provider, model, day, currency), [])
+        weights = [cell.usage(token_type) for cell in cells]
+        if not amount:
+            continue
+        if sum(weights) <= 0:
+            out.append(Attributed(provider, model, token_type, day, currency, None, None, None,
+                                  amount.quantize(MONEY_QUANTUM)))
+            continue
+        for cell, part in zip(cells, allocate(amount, weights), strict=True):
+            if part:
+                out.append(Attributed(provider, model, token_type, day, currency, cell.team,
+                                      cell.customer, cell.tags, part))
+    return out
+
+
+def attribution_totals(
+    rows: Iterable[Attributed], by: str
+) -> dict[tuple[str, str], Decimal]:
+    """Attributed billed cost per (``team`` | ``customer``, currency); untracked spend is
+    keyed ``(untracked)`` and groups without the dimension ``(none)``."""
+    if by not in ("team", "customer"):
+        raise ValueError(f"attribution is by team or customer, not {by!r}")
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in rows:
+        key = "(untracked)" if not r.tracked else (getattr(r, by) or "(none)")
+        out[(key, r.currency)] += r.amount
+    return dict(out)
+
+
+__all__ = ["TOKEN_TYPES", "Attributed", "DayCost", "ReconRow", "UsageCell", "allocate",
+           "allocate_units", "attribute", "attribution_totals", "estimated_by_type",
+           "reconcile", "split_estimate", "summarise"]
