@@ -1,0 +1,295 @@
+"""The forecast job: project every budget, write projections and the reconciliation.
+
+Runs after ingestion (scheduled). Work is sharded by scope hash (``budgets.shard_of``): one
+invocation can run one shard (``run_forecasts(shard_index=i, shard_count=n)`` — what a Step
+Functions Map item or an SQS message carries), and locally the shards run in a
+``ProcessPoolExecutor``. Reconciliation is global and runs with shard 0 (or unsharded runs).
+
+statsmodels is imported only when ``forecast.engine: statsmodels`` is configured and a budget
+has enough history for ETS.
+
+>>> import tempfile
+>>> from cascadeflow_cloud.config import parse_config
+>>> from cascadeflow_cloud.lake import open_store
+>>> cfg = parse_config({"budgets": [{"name": "all", "amount": 100}]})
+>>> s = run_forecasts(open_store(tempfile.mkdtemp()), cfg, as_of=date(2026, 11, 8))
+>>> s.projections[0].status, s.reconciliation_rows
+('insufficient_data', 0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.budgets import (
+    ScopeSeries,
+    needs_attribution,
+    period_bounds,
+    scope_hash,
+    scope_series,
+    shard_of,
+)
+from cascadeflow_cloud.config import Budget, Config, ForecastSettings
+from cascadeflow_cloud.lake.artifacts import new_run_id, put_json, write_projections
+from cascadeflow_cloud.lake.store import ObjectStore, open_store
+from cascadeflow_cloud.schema import MONEY_QUANTUM, Contributor, Projection
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.forecast.core import Outcome
+    from cascadeflow_cloud.jobs.forecast_data import LakeInputs
+
+RECONCILIATION_LATEST = "reconciliation/latest.json"
+RECONCILIATION_DAYS = 31
+TOP_CONTRIBUTORS = 3
+
+
+def reconciliation_key(run_id: str) -> str:
+    return f"reconciliation/run={run_id}.json"
+
+
+@dataclass
+class BudgetRun:
+    """One budget's projection plus what a chart needs."""
+
+    projection: Projection
+    outcome: Outcome | None
+    series: ScopeSeries | None
+
+
+@dataclass
+class ForecastSummary:
+    """What a forecast run did."""
+
+    run_id: str
+    as_of: date
+    runs: list[BudgetRun] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    reconciliation_rows: int = 0
+    reconciliation_key: str | None = None
+    shards: int = 1
+
+    @property
+    def projections(self) -> list[Projection]:
+        return [r.projection for r in self.runs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
+                "budgets": len(self.runs), "written": len(self.keys),
+                "failed": [{"budget": b, "reason": r} for b, r in self.failed],
+                "reconciliation_rows": self.reconciliation_rows,
+                "reconciliation_key": self.reconciliation_key, "shards": self.shards}
+
+
+def default_as_of() -> date:
+    """Yesterday (UTC): the last complete day."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def _money(value: float | None, floor: Decimal = Decimal(0)) -> Decimal | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return max(Decimal(repr(round(value, 6))), floor).quantize(MONEY_QUANTUM)
+
+
+def _contributors(shares: dict[str, Decimal], dimension: str, total: Decimal) -> list[Contributor]:
+    whole = sum(shares.values(), Decimal(0))
+    if whole <= 0:
+        return []
+    out = []
+    for key, amount in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CONTRIBUTORS]:
+        share = float(amount / whole)
+        out.append(Contributor(dimension=dimension, key=key,
+                               amount=(total * amount / whole).quantize(MONEY_QUANTUM),
+                               share=min(max(share, 0.0), 1.0)))
+    return out
+
+
+def _exhaustion(budget: Decimal, period_start: date, period_values: Sequence[Decimal],
+                as_of: date, mean_daily: Sequence[float]) -> date | None:
+    running = Decimal(0)
+    for i, v in enumerate(period_values):
+        running += v
+        if running > budget:
+            return period_start + timedelta(days=i)
+    projected = float(running)
+    for i, v in enumerate(mean_daily):
+        projected += v
+        if projected > float(budget):
+            return as_of + timedelta(days=i + 1)
+    return None
+
+
+def project_budget(
+    budget: Budget, inputs: LakeInputs, as_of: date, settings: ForecastSettings, run_id: str,
+    *, want_paths: bool = False,
+) -> BudgetRun:
+    """Project one budget from already loaded lake inputs."""
+    from cascadeflow_cloud.forecast.core import Settings, forecast_period
+
+    period_start, period_end = period_bounds(budget, as_of)
+    as_of = min(max(as_of, period_start - timedelta(days=1)), period_end)
+    first_day = min(period_start, as_of - timedelta(days=settings.fit_window_days - 1))
+    tz = budget.timezone
+    series = scope_series(
+        budget, first_day, as_of, costs=inputs.costs(tz), usage=inputs.usage(tz),
+        attributed=inputs.attributed(tz) if needs_attribution(budget.filter) else None,
+        covered=inputs.covered(tz), period_start=period_start,
+        ratio_window=settings.ratio_window_days,
+        contributors_window=settings.contributors_window_days)
+    period_values = series.slice_from(period_start)
+    actual = sum(period_values, Decimal(0)).quantize(MONEY_QUANTUM)
+    horizon = (period_end - as_of).days
+    outcome = forecast_period(
+        [float(v) for v in series.values], actual_to_date=float(actual), horizon=horizon,
+        budget=float(budget.amount), settings=Settings.from_config(settings),
+        seed=scope_hash(budget) % (2**32), want_paths=want_paths)
+    common: dict[str, Any] = {
+        "budget": budget.name, "run_id": run_id, "as_of": as_of, "period_start": period_start,
+        "period_end": period_end, "budget_amount": budget.amount, "currency": budget.currency,
+        "actual_to_date": actual, "estimated_days": series.estimated_days,
+        "daily_actuals": period_values, "method": outcome.method,
+    }
+    if outcome.status != "ok" or outcome.p50 is None:
+        exhausted = _exhaustion(budget.amount, period_start, period_values, as_of, [])
+        projection = Projection(status="insufficient_data", exhaustion_date=exhausted, **common)
+        return BudgetRun(projection, outcome, series)
+    p50 = _money(outcome.p50, actual)
+    assert p50 is not None
+    contributors = (_contributors(series.by_model, "model", p50)
+                    + _contributors(series.by_team, "team", p50))
+    projection = Projection(
+        status="ok", p50=p50, lo80=_money(outcome.lo80, actual),
+        hi80=_money(outcome.hi80, actual), lo95=_money(outcome.lo95, actual),
+        hi95=_money(outcome.hi95, actual),
+        prob_exceed=min(max(outcome.prob_exceed or 0.0, 0.0), 1.0),
+        exhaustion_date=_exhaustion(budget.amount, period_start, period_values, as_of,
+                                    outcome.mean_daily),
+        top_contributors=contributors, **common)
+    return BudgetRun(projection, outcome, series)
+
+
+def _load_range(budgets: Sequence[Budget], as_of: date, settings: ForecastSettings,
+                reconcile_days: int) -> tuple[date, date]:
+    since = as_of - timedelta(days=reconcile_days)
+    for budget in budgets:
+        start, _ = period_bounds(budget, as_of)
+        since = min(since, start, as_of - timedelta(days=settings.fit_window_days))
+    return since - timedelta(days=1), as_of + timedelta(days=1)
+
+
+def run_reconciliation(inputs: LakeInputs, since: date, until: date) -> list[dict[str, Any]]:
+    """Contract-2 rows for UTC days ``[since, until]``."""
+    from cascadeflow_cloud.reconcile import reconcile
+
+    costs = [c for c in inputs.costs("UTC") if since <= c.day <= until]
+    usage = [u for u in inputs.usage("UTC") if since <= u.day <= until]
+    return [row.to_json() for row in reconcile(costs, usage)]
+
+
+def run_forecasts(
+    store: ObjectStore, config: Config, *, as_of: date | None = None, run_id: str | None = None,
+    shard_index: int | None = None, shard_count: int | None = None, workers: int = 1,
+    write: bool = True, reconcile: bool | None = None, budget_names: Sequence[str] | None = None,
+    want_paths: bool = False,
+) -> ForecastSummary:
+    """Project the configured budgets (one shard of them, when ``shard_index`` is given)."""
+    as_of = as_of or default_as_of()
+    run_id = run_id or new_run_id()
+    count = shard_count or config.forecast.shards
+    budgets = [b for b in config.budgets if budget_names is None or b.name in budget_names]
+    summary = ForecastSummary(run_id, as_of, shards=count)
+    if shard_index is None and count > 1 and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_shard, store.url, config.model_dump_json(), i, count,
+                                   as_of.isoformat(), run_id, write, list(budget_names or [])
+                                   or None) for i in range(count)]
+            for future in futures:
+                part = future.result()
+                summary.runs += [BudgetRun(Projection.model_validate(p), None, None)
+                                 for p in part["projections"]]
+                summary.keys += part["keys"]
+                summary.failed += [tuple(f) for f in part["failed"]]  # type: ignore[misc]
+                if part["reconciliation_key"]:
+                    summary.reconciliation_key = part["reconciliation_key"]
+                    summary.reconciliation_rows = part["reconciliation_rows"]
+        return summary
+    if shard_index is not None:
+        budgets = [b for b in budgets if shard_of(b, count) == shard_index]
+    do_reconcile = reconcile if reconcile is not None else shard_index in (None, 0)
+    from cascadeflow_cloud.jobs.forecast_data import LakeInputs
+    from cascadeflow_cloud.lake.tables import Lake
+
+    if not budgets and not do_reconcile:
+        return summary
+    since, until = _load_range(budgets, as_of, config.forecast, RECONCILIATION_DAYS)
+    inputs = LakeInputs.load(Lake(store), since, until)
+    for budget in budgets:
+        try:
+            summary.runs.append(project_budget(budget, inputs, as_of, config.forecast, run_id,
+                                               want_paths=want_paths))
+        except Exception as exc:  # one bad budget never stops the others
+            summary.failed.append((budget.name, f"{type(exc).__name__}: {exc}"))
+    if write:
+        summary.keys = write_projections(store, summary.projections)
+    if do_reconcile:
+        rows = run_reconciliation(inputs, as_of - timedelta(days=RECONCILIATION_DAYS - 1), as_of)
+        summary.reconciliation_rows = len(rows)
+        if write:
+            put_json(store, reconciliation_key(run_id), rows)
+            put_json(store, RECONCILIATION_LATEST, rows)
+            summary.reconciliation_key = RECONCILIATION_LATEST
+    return summary
+
+
+def run_shard(
+    store_url: str, config_json: str, shard_index: int, shard_count: int, as_of: str,
+    run_id: str, write: bool = True, budget_names: list[str] | None = None,
+) -> dict[str, Any]:
+    """One shard, with picklable arguments and result (process pool / remote invocation)."""
+    config = Config.model_validate_json(config_json)
+    summary = run_forecasts(open_store(store_url), config, as_of=date.fromisoformat(as_of),
+                            run_id=run_id, shard_index=shard_index, shard_count=shard_count,
+                            write=write, budget_names=budget_names)
+    return {"projections": [p.model_dump(mode="json") for p in summary.projections],
+            "keys": summary.keys, "failed": [list(f) for f in summary.failed],
+            "reconciliation_key": summary.reconciliation_key,
+            "reconciliation_rows": summary.reconciliation_rows}
+
+
+def shard_events(config: Config, as_of: date, run_id: str) -> list[dict[str, Any]]:
+    """The per-shard invocation payloads a Step Functions Map / SQS fan-out sends."""
+    count = config.forecast.shards
+    return [{"shard_index": i, "shard_count": count, "as_of": as_of.isoformat(),
+             "run_id": run_id} for i in range(count)]
+
+
+def handle_event(event: dict[str, Any], store: ObjectStore, config: Config) -> dict[str, Any]:
+    """What ``functions/forecast_budgets.py`` does with its event.
+
+    * ``{"mode": "plan"}`` → the shard payloads (for a Map state to fan out);
+    * ``{"shard_index": i, "shard_count": n, ...}`` → run that shard;
+    * SQS ``{"Records": [{"body": "<shard payload JSON>"}, ...]}`` → run each shard;
+    * anything else → every budget, in this invocation.
+    """
+    import json
+
+    if "Records" in event:
+        results = [handle_event(json.loads(r["body"]), store, config) for r in event["Records"]]
+        return {"records": results}
+    as_of = date.fromisoformat(event["as_of"]) if event.get("as_of") else default_as_of()
+    run_id = str(event.get("run_id") or new_run_id())
+    if event.get("mode") == "plan":
+        return {"shards": shard_events(config, as_of, run_id)}
+    index = event.get("shard_index")
+    summary = run_forecasts(
+        store, config, as_of=as_of, run_id=run_id,
+        shard_index=int(index) if index is not None else None,
+        shard_count=int(event["shard_count"]) if event.get("shard_count") else None)
+    return summary.to_dict()

@@ -1,0 +1,160 @@
+"""Lake → the small aggregated cells the pure budget/reconcile code works on (needs pyarrow).
+
+Billed rows are grouped by (provider, model, token type, currency, category, charge period);
+events by (provider, model, currency, *local day of a time zone*, team, customer, tags) with
+exact Decimal sums and token counts. The local day of each event comes from its UTC timestamp
+plus the zone's UTC offset at that hour (``zoneinfo``), so DST changes are honoured.
+
+>>> import tempfile
+>>> from cascadeflow_cloud.lake import open_store
+>>> from cascadeflow_cloud.lake.tables import Lake
+>>> from cascadeflow_cloud.schema import UsageEvent
+>>> lake = Lake(open_store(tempfile.mkdtemp()))
+>>> _ = lake.write_events([UsageEvent(provider="gcp_vertex", model="g", input_tokens=3,
+...     timestamp="2026-11-01T20:00:00Z", estimated_cost="0.5")])
+>>> inputs = LakeInputs.load(lake, date(2026, 11, 1), date(2026, 11, 2))
+>>> [(c.day.isoformat(), str(c.estimated)) for c in inputs.usage("Asia/Tokyo")]
+[('2026-11-02', '0.500000000000')]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from cascadeflow_cloud.budgets import BilledCell, covered_through, localise
+from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cascadeflow_cloud.lake.tables import Lake
+
+_HOUR_US = 3_600_000_000
+_DAY_US = 24 * _HOUR_US
+_EPOCH = date(1970, 1, 1)
+ZERO = Decimal(0)
+
+
+def billed_cells(costs: pa.Table) -> list[BilledCell]:
+    """Cost rows grouped by what the budget and reconciliation code needs."""
+    if costs.num_rows == 0:
+        return []
+    keys = ["x_Source", "x_Model", "x_TokenType", "BillingCurrency", "ChargeCategory",
+            "ChargePeriodStart", "ChargePeriodEnd"]
+    grouped = costs.select([*keys, "BilledCost"]).group_by(keys, use_threads=False) \
+        .aggregate([("BilledCost", "sum")])
+    out = []
+    for row in grouped.to_pylist():
+        amount = row["BilledCost_sum"]
+        if amount is None:
+            continue
+        out.append(BilledCell(row["x_Source"], row["x_Model"], row["x_TokenType"] or "other",
+                              row["BillingCurrency"], row["ChargePeriodStart"],
+                              row["ChargePeriodEnd"], amount, row["ChargeCategory"] or "Usage"))
+    return out
+
+
+def local_days(timestamps_us: Any, tz: str) -> Any:
+    """Local day numbers (days since 1970-01-01) of UTC microsecond timestamps."""
+    import numpy as np
+
+    ts = np.asarray(timestamps_us, dtype=np.int64)
+    if len(ts) == 0 or tz == "UTC":
+        return ts // _DAY_US
+    hours = ts // _HOUR_US
+    lo, hi = int(hours.min()), int(hours.max())
+    zone = ZoneInfo(tz)
+    offsets = np.empty(hi - lo + 1, dtype=np.int64)
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    for i in range(hi - lo + 1):
+        instant = start + timedelta(hours=lo + i)
+        delta = instant.astimezone(zone).utcoffset() or timedelta(0)
+        offsets[i] = int(delta.total_seconds()) * 1_000_000
+    result: Any = (ts + offsets[hours - lo]) // _DAY_US
+    return result
+
+
+def usage_cells(events: pa.Table, tz: str) -> list[UsageCell]:
+    """Events grouped per (provider, model, currency, local day, team, customer, tags)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if events.num_rows == 0:
+        return []
+    ts = pc.cast(events.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
+    day = pa.array(local_days(ts, tz), pa.int64())
+
+    def tokens(name: str) -> pa.Array:
+        return pc.fill_null(events.column(name), 0)
+
+    cached = pc.add(tokens("cache_read_tokens"), tokens("cache_write_tokens"))
+    uncached = pc.max_element_wise(pc.subtract(tokens("input_tokens"), cached), 0)
+    table = pa.table({
+        "provider": events.column("provider"), "model": events.column("model"),
+        "currency": events.column("currency"), "day": day, "team": events.column("team"),
+        "customer": events.column("customer_id"), "tags": events.column("tags"),
+        "estimated": events.column("estimated_cost"), "input_cost": events.column("input_cost"),
+        "output_cost": events.column("output_cost"), "uncached": uncached,
+        "output_tokens": tokens("output_tokens"), "cache_read": tokens("cache_read_tokens"),
+        "cache_write": tokens("cache_write_tokens"),
+    })
+    keys = ["provider", "model", "currency", "day", "team", "customer", "tags"]
+    grouped = table.group_by(keys, use_threads=False).aggregate(
+        [("estimated", "sum"), ("input_cost", "sum"), ("output_cost", "sum"),
+         ("uncached", "sum"), ("output_tokens", "sum"), ("cache_read", "sum"),
+         ("cache_write", "sum"), ("provider", "count")])
+    out = []
+    tag_cache: dict[str | None, tuple[tuple[str, str], ...]] = {}
+    for r in grouped.to_pylist():
+        raw = r["tags"]
+        if raw not in tag_cache:
+            tag_cache[raw] = tuple(sorted(json.loads(raw).items())) if raw else ()
+        out.append(UsageCell(
+            r["provider"], r["model"], r["currency"] or "USD",
+            _EPOCH + timedelta(days=r["day"]), r["team"], r["customer"], tag_cache[raw],
+            r["estimated_sum"] or ZERO, r["input_cost_sum"] or ZERO, r["output_cost_sum"] or ZERO,
+            int(r["uncached_sum"] or 0), int(r["output_tokens_sum"] or 0),
+            int(r["cache_read_sum"] or 0), int(r["cache_write_sum"] or 0),
+            int(r["provider_count"])))
+    return out
+
+
+@dataclass
+class LakeInputs:
+    """Costs and events of a UTC day range, with per-time-zone views computed on demand."""
+
+    billed: list[BilledCell]
+    events: Any  # pyarrow.Table
+    _usage: dict[str, list[UsageCell]] = field(default_factory=dict)
+    _costs: dict[str, list[DayCost]] = field(default_factory=dict)
+    _attributed: dict[str, list[Attributed]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, lake: Lake, since: date, until: date) -> LakeInputs:
+        """Read the UTC days ``[since, until]`` once."""
+        return cls(billed_cells(lake.read_costs(since, until)), lake.read_events(since, until))
+
+    def usage(self, tz: str) -> list[UsageCell]:
+        if tz not in self._usage:
+            self._usage[tz] = usage_cells(self.events, tz)
+        return self._usage[tz]
+
+    def costs(self, tz: str) -> list[DayCost]:
+        if tz not in self._costs:
+            self._costs[tz] = localise(self.billed, tz)
+        return self._costs[tz]
+
+    def attributed(self, tz: str) -> list[Attributed]:
+        """Billed cost (credits excluded) attributed to usage groups on local days."""
+        if tz not in self._attributed:
+            costs = [c for c in self.costs(tz) if c.category != "Credit"]
+            self._attributed[tz] = attribute(costs, self.usage(tz))
+        return self._attributed[tz]
+
+    def covered(self, tz: str) -> dict[str, date]:
+        return covered_through(self.billed, tz)
