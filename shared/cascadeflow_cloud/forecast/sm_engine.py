@@ -44,6 +44,6 @@ def fit_simulate(
     _, name, result = best
     point = np.asarray(result.forecast(horizon), dtype=float)
     sims = np.asarray(result.simulate(nsimulations=horizon, repetitions=paths, anchor="end",
-                                      random_state=seed), dtype=float)
+                                      rng=np.random.default_rng(seed)), dtype=float)
     sims = sims.reshape(horizon, paths).T
     return name, point, sims
