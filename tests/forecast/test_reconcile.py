@@ -27,7 +27,7 @@ from tests.forecast.conftest import MODEL, bill_for, make_events
 DAY = date(2026, 11, 2)
 
 
-def test_events_covering_80_percent_of_the_bill_report_20_percent_untracked(local_store, fill) -> None:  # type: ignore[no-untyped-def]
+def test_events_covering_80_percent_of_bill_report_20_percent_untracked(local_store, fill) -> None:  # type: ignore[no-untyped-def]
     as_of = date(2026, 11, 20)
     events = make_events(as_of - timedelta(days=9), 10)
     fill(events, bill_for(events, factor="1.25"))  # estimates = 80 % of the bill

@@ -72,7 +72,7 @@ class BacktestReport:
 
 
 def _months(first: date, last: date) -> list[tuple[date, date]]:
-    out = []
+    out: list[tuple[date, date]] = []
     start = date(first.year, first.month, 1)
     if start < first:
         start = date(first.year + (first.month == 12), first.month % 12 + 1, 1)

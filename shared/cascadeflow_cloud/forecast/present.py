@@ -115,7 +115,7 @@ def plot_budgets(runs: Sequence[BudgetRun], path: str | Path) -> Path:
         ax.set_title(f"{p.budget}: {p.utilisation:.0%} spent{pct} of "
                      f"{p.budget_amount:,.0f} {p.currency}", fontsize=10)
         ax.set_ylabel(f"cumulative {p.currency}")
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))  # type: ignore[no-untyped-call]
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")

@@ -119,8 +119,8 @@ def _exhaustion(budget: Decimal, period_start: date, period_values: Sequence[Dec
         if running > budget:
             return period_start + timedelta(days=i)
     projected = float(running)
-    for i, v in enumerate(mean_daily):
-        projected += v
+    for i, daily in enumerate(mean_daily):
+        projected += daily
         if projected > float(budget):
             return as_of + timedelta(days=i + 1)
     return None
@@ -215,7 +215,7 @@ def run_forecasts(
                 summary.runs += [BudgetRun(Projection.model_validate(p), None, None)
                                  for p in part["projections"]]
                 summary.keys += part["keys"]
-                summary.failed += [tuple(f) for f in part["failed"]]  # type: ignore[misc]
+                summary.failed += [(str(f[0]), str(f[1])) for f in part["failed"]]
                 if part["reconciliation_key"]:
                     summary.reconciliation_key = part["reconciliation_key"]
                     summary.reconciliation_rows = part["reconciliation_rows"]

@@ -12,7 +12,14 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext, add_range, parse_day, today
+from cascadeflow_cloud.cli.context import (
+    EXIT_OK,
+    EXIT_USAGE,
+    CliContext,
+    add_range,
+    parse_day,
+    today,
+)
 from cascadeflow_cloud.reporting import DIMENSIONS
 
 
