@@ -7,7 +7,7 @@ relative error of P50 and whether the 80 %/95 % intervals covered the truth.
 >>> from datetime import date
 >>> rep = backtest([10.0] * 120, date(2026, 1, 1), origins=(10,))
 >>> rep.rows[0].origin, rep.rows[0].n, rep.rows[0].coverage80
-(10, 3, 1.0)
+(10, 4, 1.0)
 """
 
 from __future__ import annotations
