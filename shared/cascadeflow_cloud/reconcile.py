@@ -244,15 +244,27 @@ def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell]) -> list[Reco
 
 
 def summarise(rows: Iterable[ReconRow], by: str = "provider") -> list[dict[str, Any]]:
-    """Totals of reconciliation rows per ``by`` (provider/model/token_type) and currency."""
-    acc: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
+    """Totals of reconciliation rows per ``by`` (provider/model/token_type) and currency.
+
+    Untracked spend is netted per (provider, model, day[, token type when ``by`` is
+    token_type]) before summing, so a token-type split that differs from the bill's does not
+    read as untracked spend when the model's day total is explained.
+    """
+    acc: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    net: dict[tuple[str, str, tuple[Any, ...]], Decimal] = defaultdict(Decimal)
     for r in rows:
-        t = acc[(str(getattr(r, by)), r.currency)]
+        key = (str(getattr(r, by)), r.currency)
+        t = acc[key]
         t[0] += r.estimated
         t[1] += r.billed
-        t[2] += r.untracked
+        cell = (r.provider, r.model, r.day) + ((r.token_type,) if by == "token_type" else ())
+        net[(*key, cell)] += r.billed - r.estimated
+    untracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for (key, currency, _), gap in net.items():
+        untracked[(key, currency)] += max(gap, ZERO)
     out = []
-    for (key, currency), (e, b, u) in sorted(acc.items()):
+    for (key, currency), (e, b) in sorted(acc.items()):
+        u = untracked[(key, currency)]
         out.append({by: key, "currency": currency, "estimated": e, "billed": b,
                     "drift_pct": float((e - b) / b) if b else None, "untracked": u,
                     "untracked_share": float(u / b) if b else None})

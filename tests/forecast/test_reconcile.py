@@ -109,3 +109,17 @@ def test_allocate_is_exact_for_awkward_splits() -> None:
     parts = allocate(Decimal("0.000000000010"), [1] * 3)
     assert sum(parts) == Decimal("0.00000000001") and max(parts) - min(parts) <= Decimal("1e-12")
     assert sum(allocate(Decimal("-5"), [2, 3, 7])) == Decimal(-5)
+
+
+def test_summary_nets_token_type_split_differences_per_model_day() -> None:
+    costs = [DayCost("aws_bedrock", "m", "input", "USD", DAY, Decimal("6")),
+             DayCost("aws_bedrock", "m", "output", "USD", DAY, Decimal("4"))]
+    usage = [UsageCell("aws_bedrock", "m", "USD", DAY, "t", "c", (), Decimal("10"),
+                       input_cost=Decimal("4"), output_cost=Decimal("6"), input_tokens=1,
+                       output_tokens=1)]
+    rows = reconcile(costs, usage)
+    assert sum(r.untracked for r in rows) == Decimal(2)  # per token type, as contracted
+    (by_provider,) = summarise(rows, "provider")
+    assert by_provider["untracked"] == 0 and by_provider["drift_pct"] == 0.0
+    by_type = {s["token_type"]: s["untracked"] for s in summarise(rows, "token_type")}
+    assert by_type == {"input": Decimal(2), "output": Decimal(0)}

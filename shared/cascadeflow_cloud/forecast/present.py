@@ -51,7 +51,10 @@ def format_budget_table(projections: Sequence[Projection]) -> str:
         period = f"{p.period_start.isoformat()}…{p.period_end.isoformat()[5:]}"
         interval = "—" if p.lo80 is None else f"{_m(p.lo80)}–{_m(p.hi80)}"
         prob = "—" if p.prob_exceed is None else f"{p.prob_exceed:.0%}"
-        est = f" (+{len(p.estimated_days)}d est.)" if p.estimated_days else ""
+        est = ""
+        if p.estimated_days:
+            est = " (all est.)" if len(p.estimated_days) >= len(p.daily_actuals) \
+                else f" (+{len(p.estimated_days)}d est.)"
         rows.append([p.budget, period, p.currency, _m(p.actual_to_date),
                      f"{p.utilisation:.0%}", _m(p.p50), interval, prob,
                      status_label(p) + est])

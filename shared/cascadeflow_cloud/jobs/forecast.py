@@ -185,11 +185,17 @@ def _load_range(budgets: Sequence[Budget], as_of: date, settings: ForecastSettin
 
 
 def run_reconciliation(inputs: LakeInputs, since: date, until: date) -> list[dict[str, Any]]:
-    """Contract-2 rows for UTC days ``[since, until]``."""
+    """Contract-2 rows for UTC days ``[since, until]``; for a provider with a bill, only the
+    days its bill covers (a provider without any bill keeps its estimate-only rows)."""
     from cascadeflow_cloud.reconcile import reconcile
 
-    costs = [c for c in inputs.costs("UTC") if since <= c.day <= until]
-    usage = [u for u in inputs.usage("UTC") if since <= u.day <= until]
+    covered = inputs.covered("UTC")  # days the bill does not cover yet would read as drift
+
+    def billed_yet(provider: str, day: date) -> bool:
+        return since <= day <= until and (provider not in covered or day <= covered[provider])
+
+    costs = [c for c in inputs.costs("UTC") if billed_yet(c.provider, c.day)]
+    usage = [u for u in inputs.usage("UTC") if billed_yet(u.provider, u.day)]
     return [row.to_json() for row in reconcile(costs, usage)]
 
 
