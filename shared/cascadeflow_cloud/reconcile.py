@@ -260,12 +260,12 @@ def summarise(rows: Iterable[ReconRow], by: str = "provider") -> list[dict[str, 
         cell = (r.provider, r.model, r.day) + ((r.token_type,) if by == "token_type" else ())
         net[(*key, cell)] += r.billed - r.estimated
     untracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for (key, currency, _), gap in net.items():
-        untracked[(key, currency)] += max(gap, ZERO)
+    for (name, cur, _), gap in net.items():
+        untracked[(name, cur)] += max(gap, ZERO)
     out = []
-    for (key, currency), (e, b) in sorted(acc.items()):
-        u = untracked[(key, currency)]
-        out.append({by: key, "currency": currency, "estimated": e, "billed": b,
+    for (name, cur), (e, b) in sorted(acc.items()):
+        u = untracked[(name, cur)]
+        out.append({by: name, "currency": cur, "estimated": e, "billed": b,
                     "drift_pct": float((e - b) / b) if b else None, "untracked": u,
                     "untracked_share": float(u / b) if b else None})
     return out
