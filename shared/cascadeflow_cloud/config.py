@@ -318,6 +318,10 @@ budgets:
     thresholds: [0.7, 0.9, 1.0]
     channels: [finops-slack]
 
+forecast:                             # optional; defaults shown (docs/forecasting.md)
+  min_history_days: 5                 # less history → insufficient_data, no number
+  drift_bound: 0.15                   # estimate-vs-bill drift that raises a finding
+
 channels:
   - name: finops-slack
     type: slack
