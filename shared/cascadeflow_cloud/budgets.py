@@ -253,33 +253,50 @@ def scope_series(
     """
     f = budget.filter
     currency = budget.currency
+    recent_from = as_of - timedelta(days=contributors_window - 1)
     billed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     billed_model: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
+    # each (provider, model, team, customer, tags) group is matched once, not once per day
+    memo: dict[tuple[object, ...], bool] = {}
     if needs_attribution(f):
         for row in attributed or ():
-            if (row.currency == currency and first_day <= row.day <= as_of
-                    and matches_attributed(f, row)):
+            if row.currency != currency or not first_day <= row.day <= as_of:
+                continue
+            key = (row.provider, row.model, row.team, row.customer, row.tags)
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = matches_attributed(f, row)
+            if hit:
                 billed[row.provider][row.day] += row.amount
-                billed_model[(row.provider, row.model, row.day)] += row.amount
+                if row.day >= recent_from:
+                    billed_model[(row.provider, row.model, row.day)] += row.amount
     else:
         for c in costs:
             if (c.currency == currency and c.category != "Credit"
                     and first_day <= c.day <= as_of and _pm(f, c.provider, c.model)):
                 billed[c.provider][c.day] += c.billed
-                billed_model[(c.provider, c.model or "(none)", c.day)] += c.billed
+                if c.day >= recent_from:
+                    billed_model[(c.provider, c.model or "(none)", c.day)] += c.billed
     tracked: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     tracked_model: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
     tracked_team: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
+    memo.clear()
     for u in usage:
-        if u.currency == currency and first_day <= u.day <= as_of and matches_usage(f, u):
+        if u.currency != currency or not first_day <= u.day <= as_of:
+            continue
+        key = (u.provider, u.model, u.team, u.customer, u.tags)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = matches_usage(f, u)
+        if hit:
             tracked[u.provider][u.day] += u.estimated
-            tracked_model[(u.provider, u.model, u.day)] += u.estimated
-            tracked_team[(u.team or "(none)", u.day)] += u.estimated
+            if u.day >= recent_from:
+                tracked_model[(u.provider, u.model, u.day)] += u.estimated
+                tracked_team[(u.team or "(none)", u.day)] += u.estimated
     n = (as_of - first_day).days + 1
     values = [ZERO] * n
     estimated: set[date] = set()
     model_recent: dict[str, Decimal] = defaultdict(Decimal)
-    recent_from = as_of - timedelta(days=contributors_window - 1)
     for provider in set(billed) | set(tracked):
         cover = covered.get(provider)
         ratio = (_ratio(billed[provider], tracked[provider], cover, ratio_window)

@@ -235,7 +235,9 @@ def run_forecasts(
     if not budgets and not do_reconcile:
         return summary
     since, until = _load_range(budgets, as_of, config.forecast, RECONCILIATION_DAYS)
-    inputs = LakeInputs.load(Lake(store), since, until)
+    dims = {"team"} | {name for b in budgets for name in ("customer", "tags")
+                       if getattr(b.filter, name)}
+    inputs = LakeInputs.load(Lake(store), since, until, frozenset(dims))
     for budget in budgets:
         try:
             summary.runs.append(project_budget(budget, inputs, as_of, config.forecast, run_id,

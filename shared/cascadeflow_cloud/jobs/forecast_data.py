@@ -79,8 +79,15 @@ def local_days(timestamps_us: Any, tz: str) -> Any:
     return result
 
 
-def usage_cells(events: pa.Table, tz: str) -> list[UsageCell]:
-    """Events grouped per (provider, model, currency, local day, team, customer, tags)."""
+ALL_DIMS = frozenset({"team", "customer", "tags"})
+
+
+def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> list[UsageCell]:
+    """Events grouped per (provider, model, currency, local day, team, customer, tags).
+
+    Dimensions not in ``dims`` are dropped before grouping (fewer, larger cells) — the job
+    keeps only what its budgets filter on, plus ``team`` for contributors.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -94,10 +101,14 @@ def usage_cells(events: pa.Table, tz: str) -> list[UsageCell]:
 
     cached = pc.add(tokens("cache_read_tokens"), tokens("cache_write_tokens"))
     uncached = pc.max_element_wise(pc.subtract(tokens("input_tokens"), cached), 0)
+    def dim(name: str, column: str) -> pa.Array:
+        values = events.column(column)
+        return values if name in dims else pa.nulls(events.num_rows, pa.string())
+
     table = pa.table({
         "provider": events.column("provider"), "model": events.column("model"),
-        "currency": events.column("currency"), "day": day, "team": events.column("team"),
-        "customer": events.column("customer_id"), "tags": events.column("tags"),
+        "currency": events.column("currency"), "day": day, "team": dim("team", "team"),
+        "customer": dim("customer", "customer_id"), "tags": dim("tags", "tags"),
         "estimated": events.column("estimated_cost"), "input_cost": events.column("input_cost"),
         "output_cost": events.column("output_cost"), "uncached": uncached,
         "output_tokens": tokens("output_tokens"), "cache_read": tokens("cache_read_tokens"),
@@ -130,18 +141,21 @@ class LakeInputs:
 
     billed: list[BilledCell]
     events: Any  # pyarrow.Table
+    dims: frozenset[str] = ALL_DIMS
     _usage: dict[str, list[UsageCell]] = field(default_factory=dict)
     _costs: dict[str, list[DayCost]] = field(default_factory=dict)
     _attributed: dict[str, list[Attributed]] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, lake: Lake, since: date, until: date) -> LakeInputs:
-        """Read the UTC days ``[since, until]`` once."""
-        return cls(billed_cells(lake.read_costs(since, until)), lake.read_events(since, until))
+    def load(cls, lake: Lake, since: date, until: date,
+             dims: frozenset[str] = ALL_DIMS) -> LakeInputs:
+        """Read the UTC days ``[since, until]`` once; usage keeps the dimensions ``dims``."""
+        return cls(billed_cells(lake.read_costs(since, until)), lake.read_events(since, until),
+                   dims)
 
     def usage(self, tz: str) -> list[UsageCell]:
         if tz not in self._usage:
-            self._usage[tz] = usage_cells(self.events, tz)
+            self._usage[tz] = usage_cells(self.events, tz, self.dims)
         return self._usage[tz]
 
     def costs(self, tz: str) -> list[DayCost]:
