@@ -6,7 +6,6 @@ import json
 import zipfile
 
 import pytest
-
 from benchmarks import bench_artifacts, bench_imports
 from benchmarks._measure import percentile, run_measured
 from benchmarks.run import collect, evaluate, main, markdown, run_module
@@ -17,7 +16,7 @@ def arrow_allocation(n: int) -> int:
     import pyarrow.compute as pc
 
     values = pc.random(n)
-    return int(len(values))
+    return len(values)
 
 
 def test_run_measured_sees_arrow_memory_in_a_fresh_process() -> None:
