@@ -2,8 +2,8 @@
 
 ``tracemalloc`` sees only allocations made through Python's allocator: Arrow, NumPy and pandas
 buffers are invisible to it. Peak memory here is therefore the kernel's peak resident set size
-(``ru_maxrss``) of a *fresh* interpreter that does only the measured work, so nothing a previous
-benchmark loaded inflates it.
+of a *fresh* interpreter that does only the measured work, so nothing a previous benchmark (or
+the parent process) loaded inflates it.
 
 API::
 
@@ -18,8 +18,7 @@ API::
 
     quick()           # True under ``benchmarks.run --quick`` (env CASCADEFLOW_BENCH_QUICK=1)
     percentile([...], 99)
-    peak_rss_mb()     # this process's own peak RSS so far (RUSAGE_SELF)
-    children_peak_rss_mb()  # largest waited-for child so far (RUSAGE_CHILDREN)
+    peak_rss_mb()     # this process's own peak RSS so far (VmHWM; see its docstring)
 """
 
 from __future__ import annotations
@@ -48,13 +47,20 @@ def quick() -> bool:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB."""
+    """Peak resident set size of this process's address space since it started, in MiB.
+
+    Linux: ``VmHWM`` from ``/proc/self/status``. Not ``ru_maxrss``: the kernel carries
+    ``ru_maxrss`` across ``exec``, so a fresh interpreter started by a 1 GB parent (a pytest
+    worker, say) would report the parent's 1 GB. Elsewhere ``ru_maxrss`` is the fallback.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / _KIB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _KIB
-
-
-def children_peak_rss_mb() -> float:
-    """Peak RSS of the largest child process this process has waited for, in MiB."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / _KIB
 
 
 def percentile(values: Sequence[float], p: float) -> float:

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 from benchmarks import bench_artifacts, bench_imports
-from benchmarks._measure import percentile, run_measured
+from benchmarks._measure import peak_rss_mb, percentile, run_measured
 from benchmarks.run import collect, evaluate, main, markdown, run_module
 
 
@@ -20,7 +20,9 @@ def arrow_allocation(n: int) -> int:
 
 
 def test_run_measured_sees_arrow_memory_in_a_fresh_process() -> None:
+    ballast = b"\x01" * (400 * 1024 * 1024)  # a big parent must not inflate the child's figure
     measured = run_measured("tests.perf.test_bench_tools:arrow_allocation", 25_000_000)
+    assert measured.baseline_rss_mb < peak_rss_mb() - 300 and len(ballast)
     assert measured.result == 25_000_000
     assert measured.work_rss_mb >= 150  # 200 MB of Arrow buffers
     assert measured.peak_rss_mb >= measured.baseline_rss_mb + measured.work_rss_mb - 1e-6
