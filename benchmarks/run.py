@@ -39,6 +39,10 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 QUICK_ENV = "CASCADEFLOW_BENCH_QUICK"
 
+#: Table order: the issue's list first, any other module after them in name order.
+ORDER = ("bench_sdk_overhead", "bench_ingest", "bench_lake", "bench_forecast", "bench_notify",
+         "bench_export", "bench_compaction", "bench_imports", "bench_artifacts")
+
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq,
 }
@@ -161,7 +165,11 @@ def markdown(report: dict[str, Any]) -> str:
         "| benchmark | figure | value | target | status |",
         "|---|---|---:|---|---|",
     ]
-    for name, module in sorted(report["modules"].items()):
+    def rank(name: str) -> tuple[int, str]:
+        return (ORDER.index(name) if name in ORDER else len(ORDER), name)
+
+    for name in sorted(report["modules"], key=rank):
+        module = report["modules"][name]
         label = name.removeprefix("bench_")
         if module.get("error"):
             first = module["error"].strip().splitlines()[-1] if module["error"].strip() else "?"
