@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,22 +33,26 @@ def _write_batches(store, events: list[UsageEvent], per_batch: int, parquet_ever
                    ) -> tuple[int, dict[str, Decimal]]:
     """Write events as many small batches (JSON lines, every Nth as Parquet); every 50th
     batch also re-delivers the previous one plus a new event (duplicates across batches).
-    Returns the number of batches and every distinct event id with its cost."""
+    Writes run on 16 threads (the local store fsyncs each put). Returns the number of
+    batches and every distinct event id with its cost."""
     lake = Lake(store)
     batches = [events[i:i + per_batch] for i in range(0, len(events), per_batch)]
     expected = {e.event_id: e.estimated_cost for e in events}
-    written = 0
+    jobs: list[tuple[bool, list[UsageEvent]]] = []
     for n, batch in enumerate(batches):
-        if n % parquet_every == 0:
-            lake.write_events(batch)
-        else:
-            write_event_batches(store, batch)
-        written += 1
+        jobs.append((n % parquet_every == 0, batch))
         if n % 50 == 49:  # a retry: the previous batch again, plus one new event
             extra = make_events(1, prefix=f"r{n}")
-            write_event_batches(store, [*batches[n - 1], *extra])
+            jobs.append((False, [*batches[n - 1], *extra]))
             expected[extra[0].event_id] = extra[0].estimated_cost
-            written += 1
+
+    def write(job: tuple[bool, list[UsageEvent]]) -> list[str]:
+        as_parquet, batch = job
+        return lake.write_events(batch) if as_parquet else write_event_batches(store, batch)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        written = sum(len(keys) for keys in pool.map(write, jobs))
+    assert written == len(jobs)
     return written, expected  # type: ignore[return-value]
 
 
