@@ -19,11 +19,13 @@ from cascadeflow_cloud.errors import StorageError
 from cascadeflow_cloud.jobs.compact import (
     compact_day,
     compact_events,
+    compacted_key,
     day_event_keys,
     day_prefix,
+    input_digest,
 )
 from cascadeflow_cloud.lake.eventlog import write_event_batches
-from cascadeflow_cloud.lake.tables import Lake, sum_decimal
+from cascadeflow_cloud.lake.tables import Lake, event_table, parquet_bytes, sum_decimal
 from cascadeflow_cloud.schema import UsageEvent
 
 from .conftest import DAY, HookedStore, make_events, once
@@ -250,3 +252,24 @@ def test_compact_events_walks_days_and_rejects_reversed_range(local_store) -> No
         compact_events(local_store, DAY, DAY - timedelta(days=1))
     with pytest.raises(ValueError, match="max_rows"):
         compact_day(local_store, DAY, max_rows=0)
+
+
+def test_a_different_output_under_the_same_input_set_never_replaces_ours(any_store) -> None:  # type: ignore[no-untyped-def]
+    """Two runs over the same listing can read different rows (an input compacted away in
+    between). Their outputs must not shadow each other: names carry a content hash."""
+    events = make_events(90, prefix="ev")
+    _, expected = _write_batches(any_store, events, per_batch=3, parquet_every=4)
+    digest = input_digest(day_event_keys(any_store, DAY))
+    partial = parquet_bytes(event_table(events[:10]))
+    foreign = compacted_key(DAY, digest, 0, partial)
+    hooked = HookedStore(any_store)
+    hooked.on_put = once(lambda _k: any_store.put(foreign, partial, if_absent=True))
+
+    result = compact_day(hooked, DAY)
+
+    assert foreign in day_event_keys(any_store, DAY) and foreign not in result.outputs
+    ids = Lake(any_store).read_events(DAY, DAY).column("event_id").to_pylist()
+    assert sorted(ids) == sorted(expected)
+    again = compact_day(any_store, DAY)  # two versions of chunk 0: folded next time
+    assert not again.skipped and len(day_event_keys(any_store, DAY)) == 1
+    _assert_exact(any_store, expected)

@@ -2,15 +2,16 @@
 
 Writers append small batches (``events/date=D/<batch>.parquet`` from ingest,
 ``<batch>.jsonl.gz`` from the collector and SDK sinks). Compaction folds them, dropping duplicate
-``event_id`` s on the way, into ``events/date=D/compacted-<digest>-<NNNN>.parquet`` of at most
-``max_rows`` rows each, so a query touches a few objects per day.
+``event_id`` s on the way, into ``events/date=D/compacted-<inputs>-<NNNN>-<content>.parquet``
+files of at most ``max_rows`` rows each, so a query touches a few objects per day.
 
 Safety against concurrent writers and readers comes from the order of operations, not locks:
 
 1. list the day: the *input set* (a batch arriving later is not in it and is never deleted);
 2. stream the inputs in key order, keep the first row of each event id, and write the outputs
-   (names derive from the input set, conditional put ``if_absent``: a concurrent compaction of
-   the same set writes the same names and content, so either one wins);
+   (named by a digest of the input set, the chunk index and a hash of the bytes, with a
+   create-only put: a concurrent compaction of the same set that read the same rows writes the
+   same names, and one that read different rows writes other names, never skipping its own);
 3. only then delete the inputs that were read.
 
 At every moment each event lives in at least one object: readers see it once, or twice (output
@@ -79,13 +80,16 @@ def day_prefix(day: date) -> str:
     return f"{EVENTS}date={day.isoformat()}/"
 
 
-def compacted_key(day: date, digest: str, index: int) -> str:
-    """The key of output ``index`` of a compaction whose input set hashes to ``digest``.
+def compacted_key(day: date, digest: str, index: int, data: bytes) -> str:
+    """The key of output ``index`` of a compaction whose input set hashes to ``digest``; the
+    name ends with a hash of the bytes, so only identical outputs ever share a name.
 
-    >>> compacted_key(date(2026, 1, 2), "ab12", 0)
-    'events/date=2026-01-02/compacted-ab12-0000.parquet'
+    >>> compacted_key(date(2026, 1, 2), "ab12", 0, b"rows")
+    'events/date=2026-01-02/compacted-ab12-0000-bc51e9e65d79.parquet'
     """
-    return f"{day_prefix(day)}{COMPACTED_PREFIX}{digest}-{index:04d}{PARQUET_SUFFIX}"
+    content = hashlib.sha256(data).hexdigest()[:12]
+    return (f"{day_prefix(day)}{COMPACTED_PREFIX}{digest}-{index:04d}-{content}"
+            f"{PARQUET_SUFFIX}")
 
 
 def input_digest(keys: Iterable[str]) -> str:
@@ -97,26 +101,28 @@ def input_digest(keys: Iterable[str]) -> str:
     return digest.hexdigest()[:20]
 
 
-def _run_of(key: str) -> str | None:
-    """The digest of the compaction that wrote ``key``, or None for an ordinary batch."""
+def _output_slot(key: str) -> tuple[str, str] | None:
+    """``(input digest, index)`` of a compaction output, or None for an ordinary batch."""
     name = key.rsplit("/", 1)[-1]
     if not (name.startswith(COMPACTED_PREFIX) and name.endswith(PARQUET_SUFFIX)):
         return None
-    return name[len(COMPACTED_PREFIX):].rsplit("-", 1)[0]
+    parts = name[len(COMPACTED_PREFIX):-len(PARQUET_SUFFIX)].split("-")
+    return (parts[0], parts[1]) if len(parts) == 3 else None
 
 
 def needs_compaction(keys: Iterable[str]) -> bool:
-    """True unless the day holds at most the outputs of one compaction run.
+    """True unless the day holds at most the complete outputs of one compaction run.
 
-    >>> needs_compaction(["events/date=2026-01-02/compacted-ab-0000.parquet",
-    ...                   "events/date=2026-01-02/compacted-ab-0001.parquet"])
+    >>> run = "events/date=2026-01-02/compacted-ab-"
+    >>> needs_compaction([run + "0000-c1.parquet", run + "0001-c2.parquet"])
     False
-    >>> needs_compaction(["events/date=2026-01-02/compacted-ab-0000.parquet",
-    ...                   "events/date=2026-01-02/f00d.jsonl.gz"])
+    >>> needs_compaction([run + "0000-c1.parquet", "events/date=2026-01-02/f00d.jsonl.gz"])
+    True
+    >>> needs_compaction([run + "0000-c1.parquet", run + "0000-c3.parquet"])  # two versions
     True
     """
-    groups = {_run_of(key) or key for key in keys}
-    return len(groups) > 1
+    slots = [_output_slot(key) or (key, "") for key in keys]
+    return len({digest for digest, _index in slots}) > 1 or len(set(slots)) < len(slots)
 
 
 def day_event_keys(store: ObjectStore, day: date) -> list[str]:
@@ -221,12 +227,12 @@ class _ChunkWriter:
         self.tables = [rest] if rest.num_rows else []
         self.buffered = rest.num_rows
         chunk = chunk.sort_by([("timestamp", "ascending"), ("event_id", "ascending")])
-        key = compacted_key(self.day, self.digest, len(self.keys))
+        data = parquet_bytes(chunk, row_group_size=ROW_GROUP_ROWS)
+        key = compacted_key(self.day, self.digest, len(self.keys), data)
         try:
-            self.store.put(key, parquet_bytes(chunk, row_group_size=ROW_GROUP_ROWS),
-                           if_absent=True)
+            self.store.put(key, data, if_absent=True)
         except PreconditionFailed:
-            pass  # a concurrent compaction of the same input set wrote the same rows
+            pass  # a concurrent compaction of the same input set wrote these very bytes
         self.keys.append(key)
 
 
