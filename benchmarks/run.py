@@ -146,7 +146,8 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"
+        text = f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.1f}"
+        return text if text not in ("", "-0") else "0"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value).replace("|", "\\|").replace("\n", " ")
@@ -160,7 +161,8 @@ def markdown(report: dict[str, Any]) -> str:
         frozenset(modes), "some modules at quick sizes")
     lines = [
         f"Measured {report['generated_at']} on {machine['cpus']} CPU(s), Python "
-        f"{machine['python']}, {machine['platform']} ({mode}; `make bench`).",
+        f"{machine['python']}, {machine['platform']}, load average {machine.get('load', '?')} "
+        f"at start ({mode}; `make bench`).",
         "",
         "| benchmark | figure | value | target | status |",
         "|---|---|---:|---|---|",
@@ -206,6 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.modules and latest.exists():  # a subset updates its rows, keeps the others
         previous = json.loads(latest.read_text()).get("modules", {})
     modules = {k: v for k, v in previous.items() if k in available}
+    load = round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None
     failed = 0
     for name in wanted:
         print(f"== {name}", flush=True)
@@ -221,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": all(m.get("quick") for m in modules.values()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": f"{platform.system()} {platform.machine()}"},
+                    "platform": f"{platform.system()} {platform.machine()}", "load": load},
         "modules": modules,
     }
     args.out.mkdir(parents=True, exist_ok=True)
