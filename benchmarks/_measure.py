@@ -121,7 +121,11 @@ def _child() -> None:
     result = func(*request["args"], **request["kwargs"])
     seconds = time.perf_counter() - t0
     print(json.dumps({"result": result, "seconds": seconds, "peak_rss_mb": peak_rss_mb(),
-                      "baseline_rss_mb": baseline}, default=str))
+                      "baseline_rss_mb": baseline}, default=str), flush=True)
+    sys.stderr.flush()
+    # Skip interpreter teardown: pyarrow's thread pools can abort at exit ("terminate called
+    # without an active exception", apache/arrow#34314) after the work is done and reported.
+    os._exit(0)
 
 
 if __name__ == "__main__":

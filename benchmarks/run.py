@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -104,14 +104,16 @@ def collect(name: str, raw: dict[str, Any], targets: dict[str, str]) -> list[dic
     return rows
 
 
-def _child(name: str, out: Path, quick: bool) -> int:
+def _child(name: str, out: Path, quick: bool) -> NoReturn:
     module = importlib.import_module(f"benchmarks.{name}")
     run = module.run
     kwargs = {"quick": quick} if "quick" in inspect.signature(run).parameters else {}
     raw = run(**kwargs)
     out.write_text(json.dumps({"raw": raw, "targets": getattr(module, "TARGETS", {})},
                               default=str))
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # results are written; skip teardown (pyarrow can abort there, arrow#34314)
 
 
 def run_module(name: str, quick: bool, timeout: float | None) -> dict[str, Any]:
@@ -195,7 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        return _child(args.child, args.child_out, args.quick)
+        _child(args.child, args.child_out, args.quick)
 
     available = discover()
     wanted = [m if m.startswith("bench_") else f"bench_{m}" for m in args.modules] or available
