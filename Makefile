@@ -34,8 +34,9 @@ unit: $(VENV)/.installed-dev
 
 test: lint typecheck unit
 
+# make bench [QUICK=1] [BENCH="bench_lake bench_imports"]: writes benchmarks/results/latest.{md,json}
 bench: $(VENV)/.installed-dev
-	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.run $(if $(QUICK),--quick) $(BENCH)
 
 clean:
 	rm -rf $(VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

@@ -155,6 +155,23 @@ def _parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue()
 
 
+def rows_table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Arrow table of row dicts in ``schema`` (money quantised, tags serialised)."""
+    return _to_table(rows, schema)
+
+
+def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> bytes:
+    """A table as Parquet bytes (zstd), as the lake stores it."""
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size)
+    return sink.getvalue()
+
+
+def read_parquet_bytes(data: bytes, schema: pa.Schema) -> pa.Table:
+    """Parquet bytes read and conformed to ``schema``."""
+    return _read_parquet(data, schema)
+
+
 def _read_parquet(data: bytes, schema: pa.Schema) -> pa.Table:
     table = pq.read_table(pa.BufferReader(data))
     return conform(table, schema)
@@ -289,8 +306,8 @@ class Lake:
         by_day: dict[str, list[str]] = defaultdict(list)
         for key in self.event_keys(since, until):
             by_day[partition_values(key)["date"]].append(key)
-        for _day, keys in sorted(by_day.items()):
-            tables = [t for t in (self._get_events(key) for key in keys) if t is not None]
+        for day, keys in sorted(by_day.items()):
+            tables = self._read_event_day(day, keys)
             if tables:
                 table = pa.concat_tables(tables)
                 yield dedup_events(table) if dedup else table
@@ -301,6 +318,18 @@ class Lake:
         """Events with ``date`` in ``[since, until]``; duplicate event ids are dropped."""
         tables = list(self.iter_events(since, until, dedup=dedup))
         return pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+
+    def _read_event_day(self, day: str, keys: list[str]) -> list[pa.Table]:
+        """Every batch of one day. A batch that vanished between list and get was compacted,
+        and compaction writes its output before deleting inputs: re-list the day and read
+        again, so a concurrent compaction never hides events."""
+        for _attempt in range(5):
+            tables = [self._get_events(key) for key in keys]
+            if all(t is not None for t in tables):
+                break
+            keys = [key for key in self.store.list(f"{EVENTS}date={day}/")
+                    if key.endswith((PARQUET_SUFFIX, JSONL_GZ_SUFFIX))]
+        return [t for t in tables if t is not None]
 
     def _get_events(self, key: str) -> pa.Table | None:
         if key.endswith(JSONL_GZ_SUFFIX):

@@ -1,0 +1,90 @@
+"""Cold-start import cost of every handler in ``functions/`` (whatever exists at run time).
+
+Each handler module is imported the way Lambda does (``functions/`` on ``sys.path``, module by
+name) in a fresh interpreter, several times; the figure is the median wall time of the import
+alone (interpreter start-up excluded). One more run with ``-X importtime`` names the imports
+that cost most (cumulative µs). Targets (issue 9): collector and notify ≤ 300 ms, ingest
+handlers ≤ 1.2 s, forecast ≤ 3.5 s; other handlers have none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+from benchmarks._measure import ROOT, quick
+
+FUNCTIONS = ROOT / "functions"
+TARGET_MS = {
+    "collect_events": 300, "notify": 300,
+    "ingest_aws_bedrock": 1200, "ingest_azure_openai": 1200, "ingest_gcp_vertex": 1200,
+    "forecast_budgets": 3500,
+}
+_TIMED = """
+import importlib, json, sys, time
+sys.path.insert(0, sys.argv[1])
+t0 = time.perf_counter()
+importlib.import_module(sys.argv[2])
+print(json.dumps({"ms": (time.perf_counter() - t0) * 1000, "modules": len(sys.modules)}))
+"""
+_STARTUP = {"site", "encodings", "_frozen_importlib_external", "zipimport", "codecs", "io",
+            "abc", "os", "stat", "_collections_abc", "posixpath", "genericpath", "_sitebuiltins",
+            "importlib"}
+_PLAIN = "import sys; sys.path.insert(0, sys.argv[1]); __import__(sys.argv[2])"
+
+
+def handlers() -> list[str]:
+    """The handler modules present now."""
+    return sorted(p.stem for p in FUNCTIONS.glob("*.py") if not p.stem.startswith("_"))
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.setdefault("CASCADEFLOW_STORE", "file:///nonexistent-cascadeflow-bench")
+    return env
+
+
+def time_import(name: str) -> tuple[float, int]:
+    """Milliseconds to import ``functions/<name>.py`` in a fresh interpreter, and how many
+    modules were loaded afterwards."""
+    out = subprocess.run([sys.executable, "-I", "-c", _TIMED, str(FUNCTIONS), name],
+                         cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
+    probe = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(probe["ms"]), int(probe["modules"])
+
+
+def top_imports(name: str, count: int = 3) -> list[str]:
+    """The packages with the largest cumulative ``-X importtime`` (at any depth; a package
+    includes what it imports), interpreter start-up and the handler itself left out."""
+    proc = subprocess.run([sys.executable, "-I", "-X", "importtime", "-c", _PLAIN,
+                           str(FUNCTIONS), name], cwd=ROOT, env=_env(), capture_output=True,
+                          text=True, check=True)
+    cumulative: dict[str, int] = {}
+    for line in proc.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue  # not an entry (or the header line)
+        package = parts[2].strip().split(".")[0]
+        if package in _STARTUP or package == name:
+            continue
+        cumulative[package] = max(cumulative.get(package, 0), int(parts[1]))
+    ranked = sorted(cumulative.items(), key=lambda kv: -kv[1])[:count]
+    return [f"{package} {us / 1000:.0f} ms" for package, us in ranked]
+
+
+def run() -> dict[str, object]:
+    repeats = 3 if quick() else 7
+    figures: dict[str, object] = {}
+    targets: dict[str, str] = {}
+    for name in handlers():
+        samples = [time_import(name) for _ in range(repeats)]
+        figures[f"{name}_import_ms"] = round(statistics.median(s[0] for s in samples), 1)
+        figures[f"{name}_modules"] = samples[-1][1]
+        figures[f"{name}_top_imports"] = top_imports(name)
+        if name in TARGET_MS:
+            targets[f"{name}_import_ms"] = f"<= {TARGET_MS[name]}"
+    figures["_targets"] = targets
+    return figures

@@ -1,0 +1,96 @@
+"""The benchmark runner and measuring helpers (figures, targets, tables) — no timing asserted."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from benchmarks import bench_artifacts, bench_imports
+from benchmarks._measure import peak_rss_mb, percentile, run_measured
+from benchmarks.run import collect, evaluate, main, markdown, run_module
+
+
+def arrow_allocation(n: int) -> int:
+    """Allocate ``n`` float64 values in Arrow memory (invisible to tracemalloc)."""
+    import pyarrow.compute as pc
+
+    values = pc.random(n)
+    return len(values)
+
+
+def test_run_measured_sees_arrow_memory_in_a_fresh_process() -> None:
+    ballast = b"\x01" * (400 * 1024 * 1024)  # a big parent must not inflate the child's figure
+    measured = run_measured("tests.perf.test_bench_tools:arrow_allocation", 25_000_000)
+    assert measured.baseline_rss_mb < peak_rss_mb() - 300 and len(ballast)
+    assert measured.result == 25_000_000
+    assert measured.work_rss_mb >= 150  # 200 MB of Arrow buffers
+    assert measured.peak_rss_mb >= measured.baseline_rss_mb + measured.work_rss_mb - 1e-6
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        run_measured("operator:truediv", 1, 0)
+
+
+def test_percentile_and_targets() -> None:
+    assert percentile(list(range(1, 101)), 99) == 99 and percentile([5.0], 50) == 5.0
+    assert evaluate(1_200_000, ">= 1,000,000") == "met"
+    assert evaluate(4.99, "< 5") == "met" and evaluate(5, "< 5") == "not met"
+    assert evaluate(True, "== 1") == "n/a"
+    with pytest.raises(ValueError, match="target"):
+        evaluate(1, "at most 5")
+
+
+def test_table_has_every_figure_with_target_and_status() -> None:
+    rows = collect("bench_x", {"a": {"p50_us": 3.0, "p99_us": 70}, "note": "ok",
+                               "_targets": {"a.p99_us": "<= 50"}}, {"a.p50_us": "<= 5"})
+    assert [(r["figure"], r["status"]) for r in rows] == [
+        ("a.p50_us", "met"), ("a.p99_us", "not met"), ("note", "")]
+    report = {"generated_at": "now", "machine": {"cpus": 2, "python": "3.11", "platform": "L"},
+              "modules": {"bench_x": {"quick": True, "error": None, "figures": rows},
+                          "bench_y": {"quick": True, "error": "Traceback\nKeyError: 'z'",
+                                      "figures": []}}}
+    table = markdown(report)
+    assert "quick sizes" in table
+    assert "| x | a.p99_us | 70 | <= 50 | ❌ not met |" in table
+    assert "| x | a.p50_us | 3 | <= 5 | ✅ met |" in table
+    assert "| y | *failed* | KeyError: 'z' | | not run |" in table
+
+
+def test_single_module_run_updates_only_its_rows(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    stale = {"modules": {"bench_lake": {"quick": False, "error": None, "figures": [
+        {"figure": "old", "value": 1, "target": None, "status": ""}]}}}
+    (tmp_path / "latest.json").write_text(json.dumps(stale))
+    assert main(["artifacts", "--out", str(tmp_path), "--quick"]) == 0
+    report = json.loads((tmp_path / "latest.json").read_text())
+    assert set(report["modules"]) == {"bench_lake", "bench_artifacts"}
+    md = (tmp_path / "latest.md").read_text()
+    assert "| lake | old | 1 |" in md and "| artifacts |" in md
+    assert "some modules at quick sizes" in md
+    with pytest.raises(SystemExit):
+        main(["no_such_bench", "--out", str(tmp_path)])
+
+
+def test_artifact_sizes_from_zips_and_manifest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert bench_artifacts.measure(tmp_path / "missing") == {
+        "artifacts": "not built — run make package"}
+    with zipfile.ZipFile(tmp_path / "notify.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("notify.py", b"x" * (3 * 1024 * 1024))
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"artifacts": [{"name": "forecast_budgets.zip", "size_bytes": 60 * 1024 * 1024}]}))
+    figures = bench_artifacts.measure(tmp_path)
+    assert figures["notify_unzipped_mb"] == 3.0 and figures["notify_zip_mb"] < 0.1
+    assert figures["forecast_budgets_zip_mb"] == 60.0
+    rows = {r["figure"]: r["status"] for r in collect("bench_artifacts", figures, {})}
+    assert rows["forecast_budgets_zip_mb"] == "not met" and rows["notify_zip_mb"] == "met"
+
+
+def test_import_bench_covers_every_handler_present() -> None:
+    assert "compact_events" in bench_imports.handlers()
+    ms, modules = bench_imports.time_import("compact_events")
+    assert ms > 0 and modules > 10
+    result = run_module("bench_imports", quick=True, timeout=300)
+    figures = {r["figure"]: r for r in result["figures"]}
+    assert result["error"] is None
+    for name in bench_imports.handlers():
+        assert f"{name}_import_ms" in figures and f"{name}_top_imports" in figures
+    assert all(figures[f"{n}_import_ms"]["target"] for n in bench_imports.TARGET_MS
+               if n in bench_imports.handlers())
