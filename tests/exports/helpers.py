@@ -39,7 +39,8 @@ def http_receiver(status: int = 200) -> Iterator[Receiver]:
             body = self.rfile.read(length)
             if self.headers.get("Content-Encoding") == "gzip":
                 body = gzip.decompress(body)
-            receiver.requests.append(Received(self.command, self.path, dict(self.headers), body))
+            receiver.requests.append(Received(
+                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
