@@ -100,3 +100,36 @@ def fixture_lake(tmp_path: Path) -> Lake:
     lake.write_costs("azure_openai", "00000000-0000-0000-0000-000000000001", azure_records())
     lake.write_costs("gcp_vertex", "012345-6789AB-CDEF01", gcp_records())
     return lake
+
+
+def demo_bill(events: list, source: str) -> list[CostRecord]:  # type: ignore[type-arg]
+    """A daily bill for ``source`` in that source's row shape, from demo usage events: one row
+    per (day, model, token type), quantities in tokens — what the sources write for the demo."""
+    from collections import defaultdict
+
+    totals: dict[tuple[date, str, str], list[Decimal]] = defaultdict(
+        lambda: [Decimal(0), Decimal(0)])
+    for ev in events:
+        if ev.provider != source or ev.estimated_cost is None:
+            continue
+        day = ev.timestamp.date()
+        share = Decimal(ev.input_tokens) / max(ev.input_tokens + ev.output_tokens, 1)
+        for token, tokens, part in (("input", ev.input_tokens, share),
+                                    ("output", ev.output_tokens, 1 - share)):
+            row = totals[(day, ev.model, token)]
+            row[0] += ev.estimated_cost * part
+            row[1] += tokens
+    shapes = {
+        "aws_bedrock": {"SubAccountId": "123456789012", "ServiceName": "Amazon Bedrock"},
+        "azure_openai": {"BillingAccountId": "ba-7788", "ServiceName": "Azure OpenAI",
+                         "SubAccountId": "/subscriptions/00000000-0000-0000-0000-000000000001"},
+        "gcp_vertex": {"BillingAccountId": "012345-6789AB-CDEF01", "SubAccountId": "my-project",
+                       "ServiceName": "Vertex AI"},
+    }
+    return [
+        CostRecord(BilledCost=cost, BillingCurrency="USD", ChargePeriodStart=_ts(day),
+                   ChargePeriodEnd=_ts(day + timedelta(days=1)), ConsumedQuantity=qty,
+                   ConsumedUnit="tokens", x_Source=source, x_Model=model, x_TokenType=token,
+                   **shapes[source])
+        for (day, model, token), (cost, qty) in sorted(totals.items())
+    ]

@@ -205,8 +205,12 @@ def check_focus(data: pa.Table | str | Path | Iterable[pa.Table]) -> list[Violat
 
     Returns the violations, each naming the column and the rule; empty when conformant.
     """
-    names, batches = _batches(data)
     tally = _Tally()
+    try:
+        names, batches = _batches(data)
+    except pa.ArrowInvalid as exc:
+        tally.column("(dataset)", "Readable", f"the file cannot be parsed: {exc}")
+        return list(tally.found.values())
     for rule in COLUMN_RULES.values():
         if rule.level == "Mandatory" and rule.name not in names:
             tally.column(rule.name, "Present", "Mandatory column must be present")
@@ -214,13 +218,16 @@ def check_focus(data: pa.Table | str | Path | Iterable[pa.Table]) -> list[Violat
         if name not in FOCUS_COLUMN_NAMES and not name.startswith("x_"):
             tally.column(name, "CustomColumnPrefix",
                          "a column FOCUS does not define must start with 'x_'")
-    for batch in batches:
-        table = pa.Table.from_batches([batch])
-        for name in table.column_names:
-            rule = COLUMN_RULES.get(name)
-            if rule is not None:
-                _check_column(tally, rule, table.column(name).combine_chunks())
-        _check_rows(tally, table)
+    try:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            for name in table.column_names:
+                rule = COLUMN_RULES.get(name)
+                if rule is not None:
+                    _check_column(tally, rule, table.column(name).combine_chunks())
+            _check_rows(tally, table)
+    except pa.ArrowInvalid as exc:
+        tally.column("(dataset)", "Readable", f"the file cannot be parsed: {exc}")
     return sorted(tally.found.values(), key=lambda v: (v.column, v.rule))
 
 
