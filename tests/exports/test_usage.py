@@ -78,7 +78,9 @@ def test_export_streams_one_table_at_a_time() -> None:
             yield event_table([e for e in events if e.timestamp.date() == day])
 
     class Sink(io.BytesIO):
-        seen: list[int] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[int] = []
 
         def write(self, data) -> int:  # type: ignore[no-untyped-def]
             self.seen.append(len(pulled))

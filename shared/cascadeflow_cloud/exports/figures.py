@@ -26,8 +26,10 @@ Example::
     >>> _ = Lake(store).write_events([UsageEvent(provider="aws_bedrock", model="m", team="a",
     ...     input_tokens=5, output_tokens=2, estimated_cost=Decimal("0.25"))])
     >>> f = compute_figures(store)
-    >>> f.tracked_cost[("aws_bedrock", "m", "a", "USD")], f.tokens[("aws_bedrock", "m", "a", "input")]
-    (Decimal('0.250000000000'), 5)
+    >>> f.tracked_cost[("aws_bedrock", "m", "a", "USD")]
+    Decimal('0.250000000000')
+    >>> f.tokens[("aws_bedrock", "m", "a", "input")]
+    5
 """
 
 from __future__ import annotations

@@ -229,11 +229,11 @@ def iter_focus(
     lake: Lake, since: Any = None, until: Any = None, sources: Iterable[str] | None = None
 ) -> Iterator[pa.Table]:
     """FOCUS tables for the lake's cost partitions in range, one partition at a time."""
+    import pyarrow.parquet as pq
+
     from cascadeflow_cloud.errors import ObjectNotFound
     from cascadeflow_cloud.lake.layout import partition_values
     from cascadeflow_cloud.lake.tables import COST_SCHEMA, conform
-
-    import pyarrow.parquet as pq
 
     for key in lake.cost_keys(since, until, sources):
         try:

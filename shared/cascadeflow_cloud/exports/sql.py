@@ -101,8 +101,8 @@ def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
         con.register("costs", _empty(COST_SCHEMA, ("source", "scope", "date")))
         return
     pattern = str(store.root / "costs" / "*" / "*" / "*" / f"*{PARQUET_SUFFIX}")
-    con.execute(
-        f"CREATE VIEW costs AS SELECT * FROM read_parquet({_sql_path(pattern)}, "
+    con.execute(  # the path is the store's own root, quoted by _sql_path
+        f"CREATE VIEW costs AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
         f"hive_partitioning = true, union_by_name = true, hive_types = {_HIVE_TYPES})"
     )
 
@@ -119,23 +119,24 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     con.register("__events_light", pa.concat_tables(tables) if tables
                  else _empty(EVENT_SCHEMA, ("date",)))
     columns = ", ".join(f'"{n}"' for n in (*EVENT_SCHEMA.names, "date"))
-    sources = [f"SELECT {columns}, '~light' AS __file FROM __events_light"]
+    # Column names come from EVENT_SCHEMA and the path from the store's root: no user input.
+    sources = [f"SELECT {columns}, '~light' AS __file FROM __events_light"]  # noqa: S608
     if any(k.endswith(PARQUET_SUFFIX) for k in keys):
         pattern = str(store.root / "events" / "*" / f"*{PARQUET_SUFFIX}")
-        sources.insert(0, f"SELECT {columns}, filename AS __file FROM read_parquet("
-                          f"{_sql_path(pattern)}, hive_partitioning = true, "
-                          f"union_by_name = true, filename = true, hive_types = {{'date': 'DATE'}})")
+        sources.insert(0, f"SELECT {columns}, filename AS __file FROM read_parquet("  # noqa: S608
+                          f"{_sql_path(pattern)}, hive_partitioning = true, union_by_name = "
+                          "true, filename = true, hive_types = {'date': 'DATE'})")
     con.execute(
-        "CREATE VIEW events AS SELECT * EXCLUDE (__file, __rank) FROM ("
+        "CREATE VIEW events AS SELECT * EXCLUDE (__file, __rank) FROM ("  # noqa: S608
         "SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY __file) AS __rank FROM ("
         + " UNION ALL ".join(sources) + ")) WHERE __rank = 1"
     )
 
 
 def _remote_costs(store: ObjectStore, since: date | None, until: date | None) -> pa.Table:
-    from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, conform
-
     import pyarrow.parquet as pq
+
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, conform
 
     tables = []
     for key in Lake(store).cost_keys(since, until):
