@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 UsageFormat = Literal["jsonl", "csv"]
 USAGE_FORMATS: tuple[UsageFormat, ...] = ("jsonl", "csv")
-SLICE_ROWS = 50_000
+SLICE_ROWS = 20_000
 
 #: (export field, lake event column) in output order: the seed's fields first.
 USAGE_FIELDS: tuple[tuple[str, str], ...] = (
@@ -111,16 +111,24 @@ def _json_text(name: str, values: pa.Array) -> pa.Array:
     return pc.fill_null(text, "null")
 
 
-def _jsonl_bytes(table: pa.Table) -> bytes:
-    parts = []
+def _jsonl_buffer(table: pa.Table) -> pa.Buffer:
+    """The JSON lines of ``table`` as one Arrow buffer (written without a Python copy)."""
+    line: pa.Array | None = None
     for i, name in enumerate(table.column_names):
         text = _json_text(name, table.column(i).combine_chunks())
         prefix = ("{" if i == 0 else ",") + f'"{name}":'
-        parts.append(pc.binary_join_element_wise(prefix, text, ""))
-    lines = pc.binary_join_element_wise(*parts, "}\n", "")
-    joined = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()),
-                                                     lines), "")
-    return bytes(joined[0].as_buffer())
+        part = pc.binary_join_element_wise(prefix, text, "")
+        line = part if line is None else pc.binary_join_element_wise(line, part, "")
+    if line is None:
+        return pa.py_buffer(b"")
+    lines = pc.binary_join_element_wise(line, "}\n", "")
+    if lines.type != pa.string():
+        lines = lines.cast(pa.string())
+    offsets, data = lines.buffers()[1], lines.buffers()[2]
+    first = int.from_bytes(offsets[lines.offset * 4:lines.offset * 4 + 4].to_pybytes(), "little")
+    end = (lines.offset + len(lines)) * 4
+    last = int.from_bytes(offsets[end:end + 4].to_pybytes(), "little")
+    return data.slice(first, last - first) if data is not None else pa.py_buffer(b"")
 
 
 def write_usage(event_tables: Iterable[pa.Table], out: BinaryIO,
@@ -134,6 +142,7 @@ def write_usage(event_tables: Iterable[pa.Table], out: BinaryIO,
     import pyarrow.csv as pacsv
 
     rows = 0
+    pool = pa.default_memory_pool()
     writer: pacsv.CSVWriter | None = None
     try:
         for events in event_tables:
@@ -141,11 +150,13 @@ def write_usage(event_tables: Iterable[pa.Table], out: BinaryIO,
                 table = usage_table(events.slice(offset, SLICE_ROWS))
                 rows += table.num_rows
                 if fmt == "jsonl":
-                    out.write(_jsonl_bytes(table))
+                    out.write(_jsonl_buffer(table))  # type: ignore[call-overload]
                     continue
                 if writer is None:
                     writer = pacsv.CSVWriter(out, table.schema)
                 writer.write_table(table)
+            del events
+            pool.release_unused()  # hand the day's memory back before reading the next
         if fmt == "csv" and writer is None:
             from cascadeflow_cloud.lake.tables import EVENT_SCHEMA
 
