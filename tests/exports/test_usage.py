@@ -90,3 +90,24 @@ def test_export_streams_one_table_at_a_time() -> None:
     assert write_usage(tables(), sink, "jsonl") == len(events)
     # each day was written before the next one was read: never the whole export in memory
     assert sink.seen == [1, 2, 3, 4]
+
+
+def test_stream_events_slices_and_drops_duplicates_like_read_events(tmp_path: Path,
+                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cascadeflow_cloud.exports import usage
+    from cascadeflow_cloud.lake.eventlog import encode_events
+    from cascadeflow_cloud.lake.layout import event_batch_key
+
+    events = generate_events(date(2026, 11, 25), days=3)
+    lake = Lake(LocalStore(tmp_path / "lake"))
+    lake.write_events(events)
+    lake.write_events(events[10:30])  # duplicates in a second Parquet batch
+    day = events[-1].timestamp.date()
+    lake.store.put(event_batch_key(day, "light", ".jsonl.gz"),
+                   encode_events([e for e in events if e.timestamp.date() == day][:7]))
+    monkeypatch.setattr(usage, "SLICE_ROWS", 100)
+    tables = list(usage.stream_events(lake))
+    assert max(t.num_rows for t in tables) <= 100
+    ids = [i for t in tables for i in t.column("event_id").to_pylist()]
+    assert len(ids) == len(set(ids)) == len(events)
+    assert sorted(ids) == sorted(lake.read_events().column("event_id").to_pylist())

@@ -15,7 +15,7 @@ def run(ctx: DemoContext) -> None:
     from cascadeflow_cloud.exports.focus_rules import check_focus
     from cascadeflow_cloud.exports.prometheus import lake_registry
     from cascadeflow_cloud.exports.sql import connect, format_table
-    from cascadeflow_cloud.exports.usage import write_usage
+    from cascadeflow_cloud.exports.usage import stream_events, write_usage
 
     folder = ctx.workdir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
@@ -29,11 +29,11 @@ def run(ctx: DemoContext) -> None:
 
     usage_path = folder / "usage.jsonl"
     with usage_path.open("wb") as handle:
-        calls = write_usage(ctx.lake.iter_events(ctx.since, ctx.end), handle, "jsonl")
+        calls = write_usage(stream_events(ctx.lake, ctx.since, ctx.end), handle, "jsonl")
     ctx.say(f"  usage records: {calls:,} calls → {usage_path}")
 
-    since = ctx.end - timedelta(days=6)
-    sql = ("SELECT model, currency, sum(estimated_cost) AS spend, count(*) AS calls "
+    since = ctx.end - timedelta(days=6)  # dates from the demo context, not user input
+    sql = ("SELECT model, currency, sum(estimated_cost) AS spend, count(*) AS calls "  # noqa: S608
            f"FROM events WHERE date BETWEEN DATE '{since}' AND DATE '{ctx.end}' "
            "GROUP BY ALL ORDER BY spend DESC")
     result = connect(ctx.store).sql(sql)
@@ -47,7 +47,7 @@ def run(ctx: DemoContext) -> None:
     ctx.say("  Prometheus exposition (serve-metrics), first lines:")
     ctx.say("\n".join("    " + line for line in shown))
     ctx.try_next += [
-        f'query "SELECT team, sum(estimated_cost) AS spend FROM events '
+        f'query "SELECT team, sum(estimated_cost) AS spend FROM events '  # noqa: S608
         f"WHERE date >= DATE '{since}' GROUP BY team ORDER BY spend DESC\"",
         "export costs --format focus --out focus.csv --check",
         "export usage --format jsonl --out usage.jsonl",

@@ -73,9 +73,9 @@ def _write(ctx: CliContext, args: argparse.Namespace, fmt: str, out: BinaryIO) -
 
         return write_focus(iter_focus(ctx.lake, args.since, args.until), out, args.focus_format)
     if args.what == "usage":
-        from cascadeflow_cloud.exports.usage import write_usage
+        from cascadeflow_cloud.exports.usage import stream_events, write_usage
 
-        return write_usage(ctx.lake.iter_events(args.since, args.until), out, fmt)  # type: ignore[arg-type]
+        return write_usage(stream_events(ctx.lake, args.since, args.until), out, fmt)  # type: ignore[arg-type]
 
     from cascadeflow_cloud.exports.tabular import empty_header, write_tables
     from cascadeflow_cloud.lake.tables import COST_SCHEMA, EVENT_SCHEMA
