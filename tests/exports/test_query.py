@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, timedelta
 from decimal import Decimal
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from cascadeflow_cloud.cli import main
-from cascadeflow_cloud.demo import generate_events
+from cascadeflow_cloud.demo import DemoContext, generate_events
+from cascadeflow_cloud.demostages import s10_events
 from cascadeflow_cloud.exports.sql import connect
 from cascadeflow_cloud.lake.eventlog import encode_events
 from cascadeflow_cloud.lake.layout import event_batch_key
@@ -50,9 +52,14 @@ def _fill(lake: Lake) -> None:
 
 @pytest.fixture(scope="module")
 def demo_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "lake"
+    """The demo's event stage (90 days ingested from JSON lines) plus bills of two sources."""
+    work = tmp_path_factory.mktemp("demo")
+    root = work / "lake"
     lake = Lake(LocalStore(root))
-    _fill(lake)
+    s10_events.run(DemoContext(lake.store, work, END, io.StringIO()))
+    lake.write_events(generate_events(END)[-50:])  # a re-delivered batch: must count once
+    lake.write_costs("aws_bedrock", "123456789012", bedrock_records(END - timedelta(days=2)))
+    lake.write_costs("gcp_vertex", "012345-6789AB-CDEF01", gcp_records(END - timedelta(days=1)))
     # a light collector batch (JSON lines) next to the Parquet batches, overlapping them
     extra = generate_events(END, days=2, seed=7)
     day = extra[-1].timestamp.date()
@@ -93,6 +100,7 @@ def test_events_are_deduplicated_and_light_batches_included(demo_lake: Path) -> 
     con = connect(lake.store)
     (count, distinct), = con.sql("SELECT count(*), count(DISTINCT event_id) FROM events").fetchall()
     assert count == distinct == lake.read_events().num_rows
+    assert lake.read_events(dedup=False).num_rows > count  # there were duplicates to drop
     (sources,), = con.sql("SELECT count(DISTINCT source) FROM costs").fetchall()
     assert sources == 2
     # partition columns are typed and the scope is decoded
