@@ -159,3 +159,14 @@ def test_unparseable_csv_is_a_violation_not_a_crash(tmp_path: Path) -> None:
     bad.write_text("BilledCost,BillingCurrency\n1,USD,extra\n")
     (violation,) = [v for v in check_focus(bad) if v.rule == "Readable"]
     assert violation.column == "(dataset)" and "parse" in violation.message
+
+
+def test_placeholder_units_become_units_and_placeholders_are_flagged() -> None:
+    records = [r.model_copy(update={"ConsumedUnit": "N/A"}) for r in bedrock_records()]
+    table = focus_table(cost_table(records), scope="s")
+    assert set(table.column("PricingUnit").to_pylist()) == {"Units"}
+    assert check_focus(table) == []
+    rows = table.to_pylist()
+    rows[0]["ChargeDescription"] = "Not Applicable"
+    found = {(v.column, v.rule) for v in check_focus(pa.Table.from_pylist(rows, FOCUS_SCHEMA))}
+    assert found == {("ChargeDescription", "NullHandling")}

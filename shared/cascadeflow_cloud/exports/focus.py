@@ -19,12 +19,13 @@ facts as ``x_`` custom columns. How each column is derived:
 * ``PublisherName``: the bill's value, else the model's maker for Bedrock / Vertex partner
   models (``anthropic.…`` → Anthropic), else the provider.
 * ``PricingQuantity`` / ``PricingUnit``: the consumed quantity and unit (``Tokens`` for token
-  meters); null for Tax, as the spec demands.
+  meters; ``Units`` when the bill gave a count with no or a placeholder unit such as ``N/A``);
+  null for Tax, as the spec demands.
 * ``ServiceCategory`` ``AI and Machine Learning`` with ``ServiceSubcategory`` ``Generative AI``.
 
 Example::
 
-    >>> from datetime import UTC, datetime
+    >>> from datetime import UTC, date, datetime
     >>> from decimal import Decimal
     >>> from cascadeflow_cloud.lake.tables import cost_table
     >>> from cascadeflow_cloud.schema import CostRecord
@@ -43,7 +44,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import pyarrow as pa
@@ -139,13 +140,18 @@ def publisher_for(source: str | None, model: str | None, provider_name: str) -> 
     return provider_name
 
 
-def unit_for(unit: str | None) -> str | None:
-    """FOCUS UnitFormat for a consumed unit: count units capitalised (``tokens`` → ``Tokens``).
+#: Placeholder strings that FOCUS NullHandling forbids in place of null.
+PLACEHOLDERS = frozenset({"n/a", "na", "none", "null", "not applicable", "-", ""})
 
-    >>> unit_for("tokens"), unit_for("count"), unit_for(None)
-    ('Tokens', 'Count', None)
+
+def unit_for(unit: str | None) -> str | None:
+    """FOCUS UnitFormat for a consumed unit: count units capitalised (``tokens`` → ``Tokens``);
+    placeholders such as Cost Explorer's ``N/A`` become None.
+
+    >>> unit_for("tokens"), unit_for("count"), unit_for(None), unit_for("N/A")
+    ('Tokens', 'Count', None, None)
     """
-    if unit is None or not unit.strip():
+    if unit is None or unit.strip().lower() in PLACEHOLDERS:
         return None
     text = unit.strip()
     return text[:1].upper() + text[1:] if text[:1].islower() else text
@@ -169,6 +175,8 @@ def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
     start = row["ChargePeriodStart"].astimezone(UTC)
     period_start, period_end = _month_bounds(start)
     quantity, unit = row.get("ConsumedQuantity"), unit_for(row.get("ConsumedUnit"))
+    if quantity is not None and unit is None:
+        unit = "Units"  # a count the bill reported without its unit (AWS usage types "…-Units")
     service_category = row.get("ServiceCategory")
     if service_category not in _ALLOWED_CATEGORIES:
         service_category = AI_CATEGORY
@@ -226,7 +234,8 @@ def focus_table(costs: pa.Table, *, scope: str | None = None) -> pa.Table:
 
 
 def iter_focus(
-    lake: Lake, since: Any = None, until: Any = None, sources: Iterable[str] | None = None
+    lake: Lake, since: date | None = None, until: date | None = None,
+    sources: Iterable[str] | None = None,
 ) -> Iterator[pa.Table]:
     """FOCUS tables for the lake's cost partitions in range, one partition at a time."""
     import pyarrow.parquet as pq

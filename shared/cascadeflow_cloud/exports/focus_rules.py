@@ -55,6 +55,9 @@ SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH 
 VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
 """))
 
+#: Placeholder strings NullHandling forbids for absent values (compared case-insensitively).
+PLACEHOLDERS = frozenset({"", "n/a", "na", "not applicable", "null", "none"})
+
 SERVICE_CATEGORIES = frozenset({
     "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases",
     "Developer Tools", "Multicloud", "Identity", "Integration", "Internet of Things",
@@ -270,8 +273,10 @@ def _check_column(tally: _Tally, rule: ColumnRule, values: pa.Array) -> None:
         if kind != "boolean":
             tally.column(name, "TypeString", f"must be of type String, not {values.type}")
         return
-    tally.rows(name, "NullHandling", "an absent value must be null, not an empty string",
-               pc.equal(values, ""), values)
+    tally.rows(name, "NullHandling",
+               "an absent value must be null, not an empty or placeholder string",
+               pc.is_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)),
+                        value_set=pa.array(sorted(PLACEHOLDERS))), values)
     if rule.allowed is not None:
         allowed = pa.array(sorted(rule.allowed))
         tally.rows(name, "AllowedValues", f"must be one of: {', '.join(sorted(rule.allowed))}",
