@@ -10,7 +10,12 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from cascadeflow_cloud.exports.otel_metrics import export_metrics, export_spans, lake_events
+from cascadeflow_cloud.exports.otel_metrics import (
+    OtlpExportError,
+    export_metrics,
+    export_spans,
+    lake_events,
+)
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
@@ -107,3 +112,12 @@ def test_spans_carry_llm_and_genai_attributes(store: LocalStore) -> None:
     assert "user_id" not in " ".join(attrs) and "u_7f3a9c" not in attrs.values()
     errored = next(s for s in spans if _attrs(s.attributes)["cascadeflow.event_id"] == "ev-2")
     assert errored.status.code == errored.status.STATUS_CODE_ERROR
+
+
+def test_a_refused_batch_is_reported(store: LocalStore) -> None:
+    with http_receiver(status=400) as collector:
+        with pytest.raises(OtlpExportError, match="metrics batch"):
+            export_metrics(store, collector.url, timeout=2, today=TODAY)
+        with pytest.raises(OtlpExportError, match="span batch"):
+            export_spans(lake_events(store), collector.url, timeout=2)
+    assert {r.path for r in collector.requests} == {"/v1/metrics", "/v1/traces"}

@@ -21,7 +21,8 @@ its timestamp for its latency, with ``otel_attributes.span_attributes`` (``llm.c
 ``llm.tokens.input``, … next to ``gen_ai.*``).
 
 Both functions build their own providers (never the global ones) and flush before returning,
-so a scheduled function can call them once.
+so a scheduled function can call them once; a batch the endpoint refuses raises
+``OtlpExportError`` (the SDK itself would only log it).
 
 Example::
 
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any
 
+from cascadeflow_cloud.errors import CascadeFlowError
 from cascadeflow_cloud.exports.figures import Figures, compute_figures
 from cascadeflow_cloud.exports.otel_attributes import span_attributes
 from cascadeflow_cloud.lake.store import ObjectStore
@@ -47,6 +49,19 @@ METRIC_NAMES = (
     "llm.budget.projected_utilisation",
 )
 _COST_UNIT = "{currency_unit}"
+
+
+class OtlpExportError(CascadeFlowError):
+    """The OTLP endpoint refused or never received a batch."""
+
+
+def _checked(results: list[bool], url: str, what: str) -> None:
+    if not results:
+        raise OtlpExportError(f"no {what} batch was exported to {url}")
+    failed = results.count(False)
+    if failed:
+        raise OtlpExportError(f"{failed} of {len(results)} {what} batch(es) to {url} failed "
+                              "(see the log for the HTTP status)")
 
 
 def _endpoint(base: str, signal: str) -> str:
@@ -102,8 +117,17 @@ def export_metrics(
 
     figures = figures if figures is not None else compute_figures(store, **options)
     points = metric_points(figures)
-    exporter = OTLPMetricExporter(endpoint=_endpoint(endpoint, "metrics"), headers=headers,
-                                  timeout=timeout)
+    results: list[bool] = []
+
+    class Recording(OTLPMetricExporter):
+        def export(self, metrics_data: Any, timeout_millis: float | None = None,
+                   **kwargs: Any) -> Any:
+            result = super().export(metrics_data, timeout_millis, **kwargs)
+            results.append(result.name == "SUCCESS")
+            return result
+
+    url = _endpoint(endpoint, "metrics")
+    exporter = Recording(endpoint=url, headers=headers, timeout=timeout)
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=float("inf"))
     provider = MeterProvider(metric_readers=[reader],
                              resource=Resource.create({"service.name": SERVICE_NAME}))
@@ -126,10 +150,10 @@ def export_metrics(
             else meter.create_observable_gauge
         make(name, callbacks=[callback(name)], unit=units[name])
     try:
-        if not provider.force_flush(timeout_millis=int(timeout * 1000)):
-            raise ConnectionError(f"OTLP metrics export to {endpoint} did not complete")
+        provider.force_flush(timeout_millis=int(timeout * 1000))
     finally:
         provider.shutdown()
+    _checked(results, url, "metrics")
     return figures
 
 
@@ -144,8 +168,16 @@ def export_spans(
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
     from opentelemetry.trace import SpanKind, Status, StatusCode
 
-    exporter = OTLPSpanExporter(endpoint=_endpoint(endpoint, "traces"), headers=headers,
-                                timeout=timeout)
+    results: list[bool] = []
+
+    class Recording(OTLPSpanExporter):
+        def export(self, spans: Any) -> Any:
+            result = super().export(spans)
+            results.append(result.name == "SUCCESS")
+            return result
+
+    url = _endpoint(endpoint, "traces")
+    exporter = Recording(endpoint=url, headers=headers, timeout=timeout)
     provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = provider.get_tracer("cascadeflow_cloud.exports")
@@ -161,10 +193,11 @@ def export_spans(
                 span.set_status(Status(StatusCode.ERROR))
             span.end(end_time=end)
             count += 1
-        if not provider.force_flush(timeout_millis=int(timeout * 1000)):
-            raise ConnectionError(f"OTLP span export to {endpoint} did not complete")
+        provider.force_flush(timeout_millis=int(timeout * 1000))
     finally:
         provider.shutdown()
+    if count:
+        _checked(results, url, "span")
     return count
 
 
