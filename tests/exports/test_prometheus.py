@@ -144,3 +144,9 @@ def test_serve_metrics_command_starts_and_stops(store: LocalStore, capsys) -> No
     stop.set()
     assert serve_metrics.run(CliContext(store_url=str(store.root)), args, stop=stop) == 0
     assert "/metrics" in capsys.readouterr().err
+
+
+def test_a_failing_pushgateway_is_an_error(store: LocalStore) -> None:
+    with http_receiver(status=500) as gateway, pytest.raises(OSError, match="500"):
+        push_metrics(store, gateway.url, today=TODAY)
+    assert len(gateway.requests) == 1
