@@ -106,8 +106,11 @@ def test_scrapes_reuse_cached_figures(store: LocalStore) -> None:
     generate_latest(registry)
     assert collector.figures.computed == 1
     now[0] = 61.0
-    generate_latest(registry)
+    text = generate_latest(registry).decode()
     assert collector.figures.computed == 2
+    # the re-delivered event counts once
+    assert _get(_samples(text), "llm_requests_total", provider="aws_bedrock", model=HAIKU,
+                team="search", status="ok") == 2
 
 
 def test_push_to_gateway_is_received_and_parses(store: LocalStore) -> None:

@@ -1,6 +1,6 @@
 """The figures that Prometheus and OpenTelemetry expose, computed from the lake.
 
-One pass over the lake (a day of events / a cost partition at a time) gives cumulative totals
+One pass over the lake (a slice of a day's events / a cost partition at a time) gives cumulative totals
 keyed by labels of **bounded cardinality**: provider, model, team, token type, status,
 currency, and budget. User ids are never a label; customer ids only when explicitly allowed
 (``include_customer=True``): customers can number in the thousands, so per-customer questions
@@ -87,6 +87,7 @@ def compute_figures(
     """Read the whole lake (bounded memory: a day / partition at a time) into ``Figures``."""
     import pyarrow.compute as pc
 
+    from cascadeflow_cloud.exports.usage import stream_events
     from cascadeflow_cloud.lake.artifacts import read_latest_projections
     from cascadeflow_cloud.lake.tables import Lake
 
@@ -105,7 +106,7 @@ def compute_figures(
         keys.append("customer_id")
     sums = [("estimated_cost", "sum"), *((c, "sum") for _, c in TOKEN_COLUMNS),
             ("event_id", "count")]
-    for day_table in lake.iter_events():
+    for day_table in stream_events(lake):  # slices of one day each, duplicates dropped
         grouped = day_table.group_by(keys, use_threads=False).aggregate(sums).to_pylist()
         for row in grouped:
             provider, model, team = row["provider"], row["model"], _label(row["team"])
