@@ -38,3 +38,23 @@ def test_stage_writes_focus_usage_and_prints_sql_and_metrics(tmp_path: Path) -> 
     assert "gemini-2.5-pro" in text and "(6 rows)" in text  # the SQL result table
     assert "llm_cost_total{" in text
     assert any(line.startswith("serve-metrics") for line in ctx.try_next)
+
+
+def test_demo_lake_focus_export_conforms(tmp_path: Path) -> None:
+    """The demo's own stages up to billing, then this stage: the FOCUS file it writes passes
+    the checker (with the sources' billing stage merged, over the demo's billed costs)."""
+    import importlib
+    import pkgutil
+
+    from cascadeflow_cloud import demostages
+
+    out = io.StringIO()
+    ctx = DemoContext(LocalStore(tmp_path / "lake"), tmp_path, END, out)
+    names = sorted(m.name for m in pkgutil.iter_modules(demostages.__path__))
+    for name in [n for n in names if n < "s30"] + ["s50_exports"]:
+        importlib.import_module(f"{demostages.__name__}.{name}").run(ctx)
+    focus = tmp_path / "exports" / "focus-costs.csv"
+    assert check_focus(focus) == []
+    assert "conformant (no violations)" in out.getvalue()
+    rows = sum(1 for _ in focus.open()) - 1
+    assert rows == Lake(ctx.store).read_costs(ctx.since, END).num_rows
