@@ -3,8 +3,8 @@
 One pass over the lake (a slice of a day's events / a cost partition at a time) gives
 cumulative totals keyed by labels of **bounded cardinality**: provider, model, team, token
 type, status, currency, and budget. User ids are never a label; customer ids only when
-explicitly allowed (``include_customer=True``): customers can number in the thousands, so per-
-customer questions belong in ``query`` / Athena, not in a time-series database.
+explicitly allowed (``include_customer=True``): customers can number in the thousands, so
+per-customer questions belong in ``query`` / Athena, not in a time-series database.
 
 * ``tracked_cost`` — estimated cost of the calls the SDK saw (events), by
   (provider, model, team, currency[, customer]);
