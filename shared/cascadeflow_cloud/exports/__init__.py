@@ -1,1 +1,4 @@
-"""Getting data out: CSV / JSON lines / Parquet files (and, later, FOCUS, OTel, Prometheus)."""
+"""Getting data out: CSV / JSON lines / Parquet (``tabular``), FOCUS 1.2 (``focus`` and the
+``focus_rules`` checker), usage records (``usage``), SQL with DuckDB (``sql``), Prometheus
+(``prometheus``) and OpenTelemetry (``otel_metrics``, ``otel_attributes``), all computed from
+the lake. Submodules import their heavy dependencies; this package imports nothing."""

@@ -16,12 +16,16 @@ from cascadeflow_cloud.schema import UsageEvent
 #: ``gen_ai.system`` values of the GenAI semantic conventions.
 GEN_AI_SYSTEM = {"aws_bedrock": "aws.bedrock", "azure_openai": "az.ai.openai",
                  "gcp_vertex": "gcp.vertex_ai"}
+#: ``gen_ai.provider.name`` values (the newer GenAI conventions' replacement of gen_ai.system).
+GEN_AI_PROVIDER = {"aws_bedrock": "aws.bedrock", "azure_openai": "azure.ai.openai",
+                   "gcp_vertex": "gcp.vertex_ai"}
 
 
 def span_attributes(event: UsageEvent) -> dict[str, str | int | float | bool]:
     """Attributes for a span describing ``event`` (never a prompt, never a raw user id)."""
     attrs: dict[str, str | int | float | bool] = {
         "gen_ai.system": GEN_AI_SYSTEM[event.provider],
+        "gen_ai.provider.name": GEN_AI_PROVIDER[event.provider],
         "gen_ai.operation.name": event.operation or "chat",
         "gen_ai.request.model": event.model,
         "gen_ai.response.model": event.model,
