@@ -188,8 +188,10 @@ def _sheet_from_genai_prices(provider: str, price_ref: str, when: datetime) -> P
     prices = model.get_prices(when)
     values = {k: v for k, v in prices.__dict__.items() if not k.startswith("_")}
     input_rate, output_rate = _rate(values.get("input_mtok")), _rate(values.get("output_mtok"))
-    if input_rate is None or output_rate is None:
+    if input_rate is None:
         return None  # priced per request, per character, …: not a token price we can apply
+    if output_rate is None:  # embedding models: input only (as genai-prices prices them)
+        output_rate = Rate(Decimal(0))
     return PriceSheet(
         model=model.id, currency="USD", input=input_rate, output=output_rate,
         cache_read=_rate(values.get("cache_read_mtok")),

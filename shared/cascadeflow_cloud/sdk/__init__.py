@@ -24,9 +24,9 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "wrap": "cascadeflow_cloud.sdk.wrap",
-    "Attribution": "cascadeflow_cloud.sdk.attribution",
-    "attribution": "cascadeflow_cloud.sdk.attribution",
+    "wrap": "cascadeflow_cloud.sdk.wrapping",
+    "Attribution": "cascadeflow_cloud.sdk.context",
+    "attribution": "cascadeflow_cloud.sdk.context",
     "QueueSink": "cascadeflow_cloud.sdk.queue",
     "track_costs": "cascadeflow_cloud.sdk.budget",
     "BudgetExceeded": "cascadeflow_cloud.sdk.budget",

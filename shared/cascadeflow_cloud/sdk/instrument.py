@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cascadeflow_cloud.sdk import budget
-from cascadeflow_cloud.sdk.attribution import CALL_KWARG, EMPTY, Attribution, _current
+from cascadeflow_cloud.sdk.context import CALL_KWARG, EMPTY, Attribution, _current
 from cascadeflow_cloud.sdk.queue import QueueSink
 from cascadeflow_cloud.sdk.record import CallRecord
 

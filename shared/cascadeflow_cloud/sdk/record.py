@@ -19,7 +19,7 @@ from typing import Any
 from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
 from cascadeflow_cloud.privacy import pseudonymise
 from cascadeflow_cloud.schema import UsageEvent, new_event_id
-from cascadeflow_cloud.sdk.attribution import EMPTY, Attribution
+from cascadeflow_cloud.sdk.context import EMPTY, Attribution
 
 log = logging.getLogger("cascadeflow_cloud.sdk")
 

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from cascadeflow_cloud.sdk.attribution import Attribution
+from cascadeflow_cloud.sdk.context import Attribution
 from cascadeflow_cloud.sdk.instrument import Recorder
 from cascadeflow_cloud.sdk.queue import QueueSink
 from cascadeflow_cloud.sdk.sinks.base import Sink
