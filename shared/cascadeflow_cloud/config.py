@@ -205,6 +205,8 @@ class PriceTier(_Section):
     output_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     cache_read_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     cache_write_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_write_1h_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    reasoning_mtok: Annotated[Decimal, Field(ge=0)] | None = None
 
 
 class Pricing(_Section):
