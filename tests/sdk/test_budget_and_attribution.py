@@ -64,8 +64,11 @@ def test_async_decorator(async_azure, queue):
     async def run() -> None:
         await client.chat.completions.create(model=MODEL, messages=MESSAGES)
 
-    asyncio.run(run())
-    asyncio.run(run())
+    async def twice() -> None:
+        await run()
+        await run()
+
+    asyncio.run(twice())
     assert tracker.calls == 2 and tracker.spent == 2 * CALL_COST
 
 
