@@ -48,7 +48,7 @@ _MILLION = Decimal(1_000_000)
 
 #: Bedrock cross-region inference-profile prefixes (``us.anthropic.…``, ``global.…``).
 BEDROCK_PROFILE_PREFIXES = ("us-gov", "us", "eu", "apac", "jp", "au", "ca", "global")
-_PROFILE_RE = re.compile(r"^(?:%s)\.(?=[a-z0-9-]+\.)" % "|".join(BEDROCK_PROFILE_PREFIXES))
+_PROFILE_RE = re.compile(r"^(?:" + "|".join(BEDROCK_PROFILE_PREFIXES) + r")\.(?=[a-z0-9-]+\.)")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d*:([a-z-]+)/(.+)$")
 _RESOURCE_PATH_RE = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/[^/]+/)?"
                                r"models/(.+)$")
@@ -261,10 +261,10 @@ class Pricer:
             chosen = None
             for override in self._overrides.get((provider, candidate), []):
                 starts = override.effective_from or date.min
-                if starts <= day and (override.effective_until is None
-                                      or day < override.effective_until):
-                    if chosen is None or starts > (chosen.effective_from or date.min):
-                        chosen = override
+                active = starts <= day and (override.effective_until is None
+                                            or day < override.effective_until)
+                if active and (chosen is None or starts > (chosen.effective_from or date.min)):
+                    chosen = override
             if chosen is not None:
                 return _sheet_from_override(chosen)
         if provider not in GENAI_PRICES_PROVIDER:

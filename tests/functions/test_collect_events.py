@@ -96,8 +96,9 @@ def test_rejects_unauthentic_requests(collector_env, mutate):
 
 
 def test_retried_batch_is_idempotent(collector_env):
-    from cascadeflow_cloud.lake.tables import Lake
     from functions.collect_events import handler
+
+    from cascadeflow_cloud.lake.tables import Lake
 
     events = [UsageEvent(provider="azure_openai", model="gpt-4o", input_tokens=i + 1)
               for i in range(3)]
@@ -142,7 +143,8 @@ def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _CollectorHttp)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        sink = HttpSink(f"http://127.0.0.1:{server.server_port}/", "env:CASCADEFLOW_COLLECTOR_SECRET")
+        sink = HttpSink(f"http://127.0.0.1:{server.server_port}/",
+                        "env:CASCADEFLOW_COLLECTOR_SECRET")
         queue = QueueSink(sink, flush_interval=60)
         raw = boto3.client("bedrock-runtime", region_name="us-east-1")
         client = wrap(raw, sink=queue, team="search")

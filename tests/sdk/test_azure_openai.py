@@ -96,10 +96,9 @@ def test_stream_error_mid_stream(azure, queue, memory):
     client = wrap(azure, sink=queue)
     stream = client.chat.completions.create(
         model=DEPLOYMENT, messages=[{"role": "user", "content": "FAIL " + PROMPT}], stream=True)
-    got = []
+    got: list[object] = []
     with pytest.raises(openai.APIError):
-        for chunk in stream:
-            got.append(chunk)
+        got.extend(stream)
     [event] = drain(queue, memory)
     assert event.status == "error" and event.output_tokens == 2
 

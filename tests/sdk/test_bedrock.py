@@ -89,10 +89,9 @@ def test_converse_stream_error_mid_stream(bedrock, queue, memory):
     stream = client.converse_stream(
         modelId=MODEL, messages=[{"role": "user", "content": [{"text": "FAIL " + PROMPT}]}]
     )["stream"]
-    seen = []
+    seen: list[object] = []
     with pytest.raises(EventStreamError):
-        for item in stream:
-            seen.append(item)
+        seen.extend(stream)
     assert len(seen) == 3
     [event] = drain(queue, memory)
     assert event.status == "error" and event.output_tokens == 2

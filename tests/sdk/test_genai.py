@@ -55,11 +55,10 @@ def test_stream_abandoned_after_two_chunks(vertex, queue, memory):
 
 def test_stream_error_mid_stream(vertex, queue, memory):
     client = wrap(vertex, sink=queue)
-    got = []
+    got: list[object] = []
+    stream = client.models.generate_content_stream(model=MODEL, contents="FAIL " + PROMPT)
     with pytest.raises(errors.APIError):
-        for chunk in client.models.generate_content_stream(model=MODEL,
-                                                           contents="FAIL " + PROMPT):
-            got.append(chunk)
+        got.extend(stream)
     assert len(got) == 2
     [event] = drain(queue, memory)
     assert event.status == "error" and event.output_tokens == 2

@@ -36,7 +36,7 @@ from cascadeflow_cloud.sdk.signing import SignatureError, verify
 
 log = logging.getLogger("cascadeflow_cloud.collect")
 
-DEFAULT_SECRET_REF = "env:CASCADEFLOW_COLLECTOR_SECRET"
+DEFAULT_SECRET_REF = "env:CASCADEFLOW_COLLECTOR_SECRET"  # noqa: S105 - a reference
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 MAX_EVENTS = 50_000

@@ -85,7 +85,7 @@ class CallSpec:
 class StreamState:
     """What a stream has delivered so far; finishes exactly once."""
 
-    __slots__ = ("chunks", "done", "flag", "recorder", "rec", "request", "t0", "usage_seen")
+    __slots__ = ("chunks", "done", "flag", "rec", "recorder", "request", "t0", "usage_seen")
 
     def __init__(self, recorder: Recorder, rec: CallRecord, t0: float, flag: bool,
                  request: Mapping[str, Any]) -> None:
@@ -217,7 +217,7 @@ class TrackedStream(_Delegate):
     def __del__(self) -> None:
         try:
             object.__getattribute__(self, "_cf_state").finish("abandoned")
-        except Exception:
+        except Exception:  # noqa: S110 - nothing may escape a finaliser
             pass
 
 
@@ -285,7 +285,7 @@ class TrackedAsyncStream(_Delegate):
     def __del__(self) -> None:
         try:
             object.__getattribute__(self, "_cf_state").finish("abandoned")
-        except Exception:
+        except Exception:  # noqa: S110 - nothing may escape a finaliser
             pass
 
 

@@ -88,7 +88,7 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
     return UsageEvent(
         event_id=new_event_id(int(record.timestamp * 1e9)),
         timestamp=when,
-        provider=record.provider,  # type: ignore[arg-type]  # validated by the model
+        provider=record.provider,  # validated by the model
         model=resolve_model(record.provider, record.model, aliases=pricer.aliases),
         region=record.region,
         input_tokens=usage.input_tokens,
@@ -103,7 +103,7 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
         priced=cost is not None,
         latency_ms=record.latency_ms,
         streamed=record.streamed,
-        status=record.status,  # type: ignore[arg-type]
+        status=record.status,
         operation=record.operation,
         user_id=user_id,
         customer_id=attribution.customer_id,
