@@ -40,17 +40,21 @@ def _internal_error(where: str) -> None:
 class Recorder:
     """Holds a wrapped client's queue and default attribution."""
 
-    __slots__ = ("defaults", "queue")
+    __slots__ = ("_memo", "defaults", "queue")
 
     def __init__(self, queue: QueueSink, defaults: Attribution = EMPTY) -> None:
         self.queue = queue
         self.defaults = defaults
+        self._memo: tuple[Attribution | None, Attribution] = (None, defaults)
 
     def attribution(self, per_call: Any) -> Attribution:
-        result = self.defaults
         ctx = _current.get()
-        if ctx is not None:
-            result = result.merged(ctx)
+        memo = self._memo
+        if memo[0] is ctx:  # same context block as the last call: reuse the merge
+            result = memo[1]
+        else:
+            result = self.defaults.merged(ctx)
+            self._memo = (ctx, result)
         if per_call is not None:
             result = result.merged(Attribution.of(per_call))
         return result
