@@ -174,6 +174,18 @@ def azure_stream_body(request: dict[str, Any]) -> bytes:
     return b"".join(out)
 
 
+def responses_stream_body() -> bytes:
+    started = {**AZURE_RESPONSE, "status": "in_progress", "output": [], "usage": None}
+    events = [{"type": "response.created", "sequence_number": 0, "response": started}]
+    for i, word in enumerate(["H", "i!"]):
+        events.append({"type": "response.output_text.delta", "sequence_number": i + 1,
+                       "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                       "delta": word, "logprobs": []})
+    events.append({"type": "response.completed", "sequence_number": 3,
+                   "response": AZURE_RESPONSE})
+    return b"".join(b"event: " + e["type"].encode() + b"\n" + _sse(e) for e in events)
+
+
 def gemini_stream_body(fail: bool) -> bytes:
     out = []
     for i, word in enumerate(["Why", " not", "?"]):
@@ -227,7 +239,10 @@ class FakeCloud(BaseHTTPRequestHandler):
         elif path.endswith("/embeddings"):
             self._send(200, json.dumps(AZURE_EMBEDDINGS).encode(), "application/json")
         elif path.endswith("/responses"):
-            self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
+            if request.get("stream"):
+                self._send(200, responses_stream_body(), "text/event-stream")
+            else:
+                self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
         elif path.endswith("/converse"):
             self._send(200, json.dumps(CONVERSE).encode(), "application/json")
         elif path.endswith("/converse-stream"):

@@ -118,6 +118,17 @@ def test_embeddings_and_responses(azure, queue, memory):
         500, 120, 100, 20)
 
 
+def test_responses_stream(azure, queue, memory):
+    client = wrap(azure, sink=queue)
+    kinds = [e.type for e in client.responses.create(model=DEPLOYMENT, input=PROMPT,
+                                                      stream=True)]
+    assert kinds == ["response.created", "response.output_text.delta",
+                     "response.output_text.delta", "response.completed"]
+    [event] = drain(queue, memory)
+    assert event.streamed and event.status == "ok" and event.operation == "responses"
+    assert (event.input_tokens, event.output_tokens, event.reasoning_tokens) == (500, 120, 20)
+
+
 def test_async_client_plain_and_streamed(async_azure, queue, memory):
     client = wrap(async_azure, sink=queue)
 
