@@ -324,7 +324,7 @@ def _failed(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...], kwargs: d
         rec = _begin(recorder, spec, args, kwargs, per_call, region)
         rec.status = "error"
         rec.latency_ms = (_perf() - t0) * 1000
-        rec.streamed = bool(kwargs.get("stream"))
+        rec.streamed = spec.observe is not None and bool(spec.is_stream(kwargs, None))
         recorder.queue.submit(rec)
     except Exception:
         _internal_error("record failed call")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Sequence
@@ -110,10 +111,11 @@ class QueueSink:
         if self._closed:
             return
         limit = self.exit_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         self.flush(limit)
         self._closed = True
         self._wake.set()
-        self._thread.join(limit)
+        self._thread.join(max(deadline - time.monotonic(), 0.0))
         try:
             self.sink.close()
         except Exception as exc:
