@@ -242,6 +242,12 @@ class Pricer:
         self._lock = threading.Lock()
         self.unpriced: dict[tuple[str, str], int] = {}
 
+    def warm(self) -> None:
+        """Load genai-prices' bundled table now (about half a second, once per process)."""
+        from genai_prices import data_snapshot
+
+        data_snapshot.get_snapshot()
+
     def sheet(self, provider: str, model_ref: str, day: date | None = None) -> PriceSheet | None:
         """The price sheet for a call on ``day`` (today by default); cached."""
         day = day or datetime.now(UTC).date()

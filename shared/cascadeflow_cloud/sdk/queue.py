@@ -130,6 +130,10 @@ class QueueSink:
 
     # -- flusher thread ----------------------------------------------------------------------
     def _run(self) -> None:
+        try:  # load the price table at start-up, not in the middle of the first requests
+            self.pricer.warm()
+        except Exception:
+            log.warning("price table could not be loaded; events will be unpriced")
         while True:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
