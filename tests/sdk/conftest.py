@@ -251,7 +251,11 @@ class FakeCloud(BaseHTTPRequestHandler):
             self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json",
                        INVOKE_HEADERS)
         elif path.endswith("/invoke-with-response-stream"):
-            self._send(200, invoke_stream_body(), "application/vnd.amazon.eventstream",
+            body = invoke_stream_body()
+            if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
+                body = stream_event("chunk", {"bytes": base64.b64encode(
+                    b'{"usage": {"input_tokens": 3,,}').decode()}) + body
+            self._send(200, body, "application/vnd.amazon.eventstream",
                        {"x-amzn-bedrock-content-type": "application/json"})
         elif path.endswith(":generateContent"):
             self._send(200, json.dumps(GEMINI).encode(), "application/json")

@@ -119,3 +119,17 @@ def test_sdk_error_is_reraised_and_recorded(bedrock, queue, memory):
             client.converse(modelId=MODEL, messages=MESSAGES)
     [event] = drain(queue, memory)
     assert event.status == "error" and event.input_tokens == 0
+
+
+def test_garbled_usage_chunk_never_reaches_the_caller(bedrock, queue, memory):
+    from cascadeflow_cloud.sdk.instrument import INTERNAL_ERRORS
+
+    before = INTERNAL_ERRORS["count"]
+    client = wrap(bedrock, sink=queue)
+    resp = client.invoke_model_with_response_stream(
+        modelId="anthropic.claude-3-haiku-20240307-v1:0", body=b'{"x": "GARBLED"}')
+    chunks = [e["chunk"]["bytes"] for e in resp["body"]]
+    assert chunks[0] == b'{"usage": {"input_tokens": 3,,}' and len(chunks) == 8
+    assert INTERNAL_ERRORS["count"] == before + 1
+    [event] = drain(queue, memory)
+    assert (event.input_tokens, event.output_tokens, event.status) == (8, 4, "ok")
