@@ -190,6 +190,70 @@ class ForecastSettings(_Section):
     shards: Annotated[int, Field(ge=1, le=10000)] = 1
 
 
+class PriceOverride(_Section):
+    """A price for (provider, model) from ``effective_from`` (inclusive) until ``effective_until``
+    (exclusive, open when absent), in ``currency`` per million tokens. Overrides genai-prices.
+
+    Long-context tiers: ``tiers`` maps a threshold of total input tokens to the rates that
+    apply to the whole call when the input is above it (the providers' "cliff" rule)."""
+
+    provider: Provider
+    model: str = Field(min_length=1)
+    effective_from: date | None = None
+    effective_until: date | None = None
+    currency: Currency = "USD"
+    input_mtok: Annotated[Decimal, Field(ge=0)]
+    output_mtok: Annotated[Decimal, Field(ge=0)]
+    cache_read_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_write_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_write_1h_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    reasoning_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    tiers: list[PriceTier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _dates(self) -> PriceOverride:
+        if (self.effective_from and self.effective_until
+                and self.effective_until <= self.effective_from):
+            raise ValueError("effective_until must be after effective_from")
+        return self
+
+
+class PriceTier(_Section):
+    """Rates that apply when a call's input tokens exceed ``above``."""
+
+    above: Annotated[int, Field(ge=0)]
+    input_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    output_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_read_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_write_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    cache_write_1h_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    reasoning_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+
+
+class Pricing(_Section):
+    """SDK cost estimates: dated overrides and model-name maps (see ``cascadeflow_cloud.pricing``).
+
+    ``deployments`` maps an Azure OpenAI deployment name to its model; ``models`` maps any
+    other id (a Bedrock application-inference-profile or provisioned-model ARN, …) to a model.
+    """
+
+    overrides: list[PriceOverride] = Field(default_factory=list)
+    deployments: dict[str, str] = Field(default_factory=dict)
+    models: dict[str, str] = Field(default_factory=dict)
+
+
+class SdkSettings(_Section):
+    """How wrapped clients ship events: the sink and its queue (see ``cascadeflow_cloud.sdk``)."""
+
+    sink: Literal["store", "http", "jsonl", "otel", "none"] = "store"
+    collector_url: str | None = None
+    collector_secret: SecretRef | None = None
+    jsonl_path: str | None = None
+    queue_size: Annotated[int, Field(gt=0)] = 10_000
+    batch_size: Annotated[int, Field(gt=0)] = 500
+    flush_interval_seconds: Annotated[float, Field(gt=0)] = 2.0
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -198,8 +262,9 @@ class Config(_Section):
     sources: Sources = Field(default_factory=Sources)
     budgets: list[Budget] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
-    pricing: dict[str, Any] = Field(default_factory=dict)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    pricing: Pricing = Field(default_factory=Pricing)
+    sdk: SdkSettings = Field(default_factory=SdkSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Config:

@@ -1,0 +1,339 @@
+"""Local fake servers speaking each provider's real wire format (recorded-shape payloads).
+
+- Azure OpenAI: JSON and SSE (``data: …`` lines, a final usage chunk only when the request asked
+  for ``stream_options.include_usage``, then ``data: [DONE]``).
+- Bedrock Runtime: JSON for Converse / InvokeModel (token counts in ``x-amzn-bedrock-*``
+  headers) and the AWS event-stream binary framing for the two streaming operations.
+- Vertex AI (google-genai): ``:generateContent`` JSON and ``:streamGenerateContent?alt=sse``.
+
+A request whose text contains ``FAIL`` gets an error part-way through the stream.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from cascadeflow_cloud.sdk.queue import QueueSink
+from cascadeflow_cloud.sdk.sinks.memory import MemorySink
+
+PROMPT = "Tell me a short joke about budgets."  # 35 characters → 9 estimated tokens
+
+# --- recorded shapes (copied from the reference: cloud-data-formats §3, §5, §8) -----------
+AZURE_CHAT = {
+    "id": "chatcmpl-9xyzEXAMPLE", "object": "chat.completion", "created": 1735689600,
+    "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_EXAMPLE",
+    "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": "Hi!"},
+                 "content_filter_results": {}}],
+    "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
+              "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+              "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                            "accepted_prediction_tokens": 0,
+                                            "rejected_prediction_tokens": 0}},
+}
+AZURE_STREAM_WORDS = ["Why", " did", " the", " budget", " blush?"]
+AZURE_STREAM_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
+                      "prompt_tokens_details": {"cached_tokens": 1024}}
+AZURE_EMBEDDINGS = {"object": "list", "model": "text-embedding-3-small",
+                    "data": [{"object": "embedding", "index": 0, "embedding": [0.1, -0.2]}],
+                    "usage": {"prompt_tokens": 8, "total_tokens": 8}}
+AZURE_RESPONSE = {
+    "id": "resp_EXAMPLE", "object": "response", "created_at": 1735689600, "status": "completed",
+    "model": "gpt-4o-2024-08-06", "output": [{"type": "message", "id": "msg_1",
+        "status": "completed", "role": "assistant",
+        "content": [{"type": "output_text", "text": "Hi!", "annotations": []}]}],
+    "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+    "usage": {"input_tokens": 500, "output_tokens": 120, "total_tokens": 620,
+              "input_tokens_details": {"cached_tokens": 100},
+              "output_tokens_details": {"reasoning_tokens": 20}},
+}
+CONVERSE = {
+    "output": {"message": {"role": "assistant", "content": [{"text": "Hello!"}]}},
+    "stopReason": "end_turn",
+    "usage": {"inputTokens": 12, "outputTokens": 5, "totalTokens": 2065,
+              "cacheReadInputTokens": 1024, "cacheWriteInputTokens": 1024,
+              "cacheDetails": [{"ttl": "5m", "inputTokens": 1024}]},
+    "metrics": {"latencyMs": 412},
+}
+INVOKE_HEADERS = {"x-amzn-bedrock-invocation-latency": "926",
+                  "x-amzn-bedrock-input-token-count": "14",
+                  "x-amzn-bedrock-output-token-count": "36"}
+INVOKE_BODY = {"id": "msg_bdrk_019V7ABaw8ZZZYuRDSTWK7VE", "type": "message",
+               "role": "assistant", "model": "claude-3-haiku-20240307",
+               "content": [{"type": "text", "text": "42"}], "stop_reason": "end_turn",
+               "stop_sequence": None,
+               "usage": {"input_tokens": 14, "output_tokens": 36,
+                         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
+GEMINI = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]},
+                          "finishReason": "STOP"}],
+          "modelVersion": "gemini-2.5-flash",
+          "usageMetadata": {"promptTokenCount": 1000, "cachedContentTokenCount": 400,
+                            "candidatesTokenCount": 200, "thoughtsTokenCount": 300,
+                            "totalTokenCount": 1500,
+                            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1000}],
+                            "trafficType": "ON_DEMAND"}}
+
+
+def event_message(headers: dict[str, str], payload: bytes) -> bytes:
+    """One AWS event-stream message: prelude + CRC, string headers, payload, message CRC."""
+    raw_headers = b"".join(
+        bytes([len(k)]) + k.encode() + b"\x07" + len(v.encode()).to_bytes(2, "big") + v.encode()
+        for k, v in headers.items())
+    total = 12 + len(raw_headers) + len(payload) + 4
+    prelude = total.to_bytes(4, "big") + len(raw_headers).to_bytes(4, "big")
+    message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + raw_headers + payload
+    return message + zlib.crc32(message).to_bytes(4, "big")
+
+
+def stream_event(kind: str, body: dict[str, Any]) -> bytes:
+    return event_message({":event-type": kind, ":content-type": "application/json",
+                          ":message-type": "event"}, json.dumps(body).encode())
+
+
+def stream_exception(kind: str, message: str) -> bytes:
+    return event_message({":exception-type": kind, ":content-type": "application/json",
+                          ":message-type": "exception"}, json.dumps({"message": message}).encode())
+
+
+def converse_stream_body(fail: bool) -> bytes:
+    parts = [stream_event("messageStart", {"role": "assistant"})]
+    for word in ["Hel", "lo", " there", "!"]:
+        parts.append(stream_event("contentBlockDelta",
+                                  {"contentBlockIndex": 0, "delta": {"text": word}}))
+        if fail and len(parts) == 3:
+            parts.append(stream_exception("modelStreamErrorException", "model failed"))
+            return b"".join(parts)
+    parts.append(stream_event("contentBlockStop", {"contentBlockIndex": 0}))
+    parts.append(stream_event("messageStop", {"stopReason": "end_turn"}))
+    parts.append(stream_event("metadata", {
+        "usage": {"inputTokens": 30, "outputTokens": 265, "totalTokens": 395,
+                  "cacheReadInputTokens": 100},
+        "metrics": {"latencyMs": 926}}))
+    return b"".join(parts)
+
+
+def invoke_stream_body() -> bytes:
+    chunks = [
+        {"type": "message_start", "message": {"id": "msg_1", "type": "message",
+            "role": "assistant", "model": "claude-3-haiku-20240307", "content": [],
+            "usage": {"input_tokens": 8, "output_tokens": 1}}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text",
+                                                                       "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta",
+                                                               "text": "4"}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta",
+                                                               "text": "2"}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+         "usage": {"output_tokens": 4}},
+        {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
+            "inputTokenCount": 8, "outputTokenCount": 4, "invocationLatency": 511,
+            "firstByteLatency": 358, "cacheReadInputTokenCount": 0,
+            "cacheWriteInputTokenCount": 0}},
+    ]
+    return b"".join(stream_event("chunk", {"bytes": base64.b64encode(
+        json.dumps(c).encode()).decode()}) for c in chunks)
+
+
+def _sse(obj: Any) -> bytes:
+    return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+
+def azure_stream_body(request: dict[str, Any]) -> bytes:
+    base = {"id": "chatcmpl-9xyzEXAMPLE", "object": "chat.completion.chunk",
+            "created": 1735689600, "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_E"}
+    include = bool((request.get("stream_options") or {}).get("include_usage"))
+    fail = "FAIL" in json.dumps(request.get("messages"))
+    out = [_sse({**base, "model": "", "choices": [],
+                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]})]
+    for i, word in enumerate(AZURE_STREAM_WORDS):
+        chunk = {**base, "choices": [{"index": 0, "delta": {"content": word},
+                                      "finish_reason": None}]}
+        if include:
+            chunk["usage"] = None
+        out.append(_sse(chunk))
+        if fail and i == 1:
+            out.append(_sse({"error": {"message": "The server had an error", "code": 500}}))
+            return b"".join(out)
+    final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if include:
+        final["usage"] = None
+    out.append(_sse(final))
+    if include:
+        out.append(_sse({**base, "choices": [], "usage": AZURE_STREAM_USAGE}))
+    out.append(b"data: [DONE]\n\n")
+    return b"".join(out)
+
+
+def responses_stream_body() -> bytes:
+    started = {**AZURE_RESPONSE, "status": "in_progress", "output": [], "usage": None}
+    events = [{"type": "response.created", "sequence_number": 0, "response": started}]
+    for i, word in enumerate(["H", "i!"]):
+        events.append({"type": "response.output_text.delta", "sequence_number": i + 1,
+                       "item_id": "msg_1", "output_index": 0, "content_index": 0,
+                       "delta": word, "logprobs": []})
+    events.append({"type": "response.completed", "sequence_number": 3,
+                   "response": AZURE_RESPONSE})
+    return b"".join(b"event: " + e["type"].encode() + b"\n" + _sse(e) for e in events)
+
+
+def gemini_stream_body(fail: bool) -> bytes:
+    out = []
+    for i, word in enumerate(["Why", " not", "?"]):
+        chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": word}]}}],
+                 "modelVersion": "gemini-2.5-flash",
+                 "usageMetadata": {"promptTokenCount": 1000, "trafficType": "ON_DEMAND"}}
+        if i == 2:
+            chunk["usageMetadata"] = GEMINI["usageMetadata"]
+        out.append(_sse(chunk))
+        if fail and i == 1:
+            out.append(_sse({"error": {"code": 500, "message": "Internal error",
+                                       "status": "INTERNAL"}}))
+            break
+    return b"".join(out)
+
+
+class FakeCloud(BaseHTTPRequestHandler):
+    """Routes by path to the three providers' shapes; records every request body."""
+
+    requests: list[tuple[str, dict[str, Any]]]
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+    def _send(self, status: int, body: bytes, content_type: str,
+              extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+        try:
+            request = json.loads(raw or b"{}")
+        except ValueError:
+            request = {}
+        self.server.requests.append((self.path, request))  # type: ignore[attr-defined]
+        path = self.path.split("?")[0]
+        text = json.dumps(request)
+        fail = "FAIL" in text
+        if path.endswith("/chat/completions"):
+            if request.get("stream"):
+                self._send(200, azure_stream_body(request), "text/event-stream")
+            else:
+                self._send(200, json.dumps(AZURE_CHAT).encode(), "application/json")
+        elif path.endswith("/embeddings"):
+            self._send(200, json.dumps(AZURE_EMBEDDINGS).encode(), "application/json")
+        elif path.endswith("/responses"):
+            if request.get("stream"):
+                self._send(200, responses_stream_body(), "text/event-stream")
+            else:
+                self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
+        elif path.endswith("/converse"):
+            self._send(200, json.dumps(CONVERSE).encode(), "application/json")
+        elif path.endswith("/converse-stream"):
+            self._send(200, converse_stream_body(fail), "application/vnd.amazon.eventstream")
+        elif path.endswith("/invoke"):
+            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json",
+                       INVOKE_HEADERS)
+        elif path.endswith("/invoke-with-response-stream"):
+            body = invoke_stream_body()
+            if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
+                body = stream_event("chunk", {"bytes": base64.b64encode(
+                    b'{"usage": {"input_tokens": 3,,}').decode()}) + body
+            self._send(200, body, "application/vnd.amazon.eventstream",
+                       {"x-amzn-bedrock-content-type": "application/json"})
+        elif path.endswith(":generateContent"):
+            self._send(200, json.dumps(GEMINI).encode(), "application/json")
+        elif path.endswith(":streamGenerateContent"):
+            self._send(200, gemini_stream_body(fail), "text/event-stream")
+        else:
+            self._send(404, b'{"error": "no route"}', "application/json")
+
+
+@pytest.fixture(scope="session")
+def fake_cloud() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCloud)
+    server.requests = []  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def base_url(fake_cloud: ThreadingHTTPServer) -> str:
+    return f"http://127.0.0.1:{fake_cloud.server_port}"
+
+
+@pytest.fixture
+def memory() -> MemorySink:
+    return MemorySink()
+
+
+@pytest.fixture
+def queue(memory: MemorySink) -> Iterator[QueueSink]:
+    q = QueueSink(memory, flush_interval=60)
+    yield q
+    q.close()
+
+
+def drain(queue: QueueSink, memory: MemorySink) -> list[Any]:
+    """Flush the queue and return the events it delivered so far."""
+    import gc
+
+    gc.collect()
+    assert queue.flush(10)
+    return list(memory.events)
+
+
+@pytest.fixture
+def bedrock(base_url: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("bedrock-runtime", region_name="us-east-1", endpoint_url=base_url,
+                        config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def azure(base_url: str) -> Any:
+    import openai
+
+    return openai.AzureOpenAI(azure_endpoint=base_url, api_key="fake",
+                              api_version="2024-10-21", max_retries=0)
+
+
+@pytest.fixture
+def async_azure(base_url: str) -> Any:
+    import openai
+
+    return openai.AsyncAzureOpenAI(azure_endpoint=base_url, api_key="fake",
+                                   api_version="2024-10-21", max_retries=0)
+
+
+@pytest.fixture
+def vertex(base_url: str) -> Any:
+    from google import genai
+    from google.genai import types
+    from google.oauth2.credentials import Credentials
+
+    return genai.Client(vertexai=True, project="demo-project", location="us-central1",
+                        credentials=Credentials(token="fake-token"),
+                        http_options=types.HttpOptions(base_url=base_url + "/"))
