@@ -18,7 +18,12 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from cascadeflow_cloud.alerts.model import ANOMALY_DETECTED, OPTIMIZATION_RECOMMENDATION, Alert
+from cascadeflow_cloud.alerts.model import (
+    ANOMALY_DETECTED,
+    OPTIMIZATION_RECOMMENDATION,
+    Alert,
+    show_money,
+)
 
 TOTAL = "total"
 
@@ -60,7 +65,8 @@ def _pct(value: float | None) -> str:
 def _anomaly_alert(f: Finding, folded: Sequence[Finding], created: str,
                    channels: tuple[str, ...]) -> Alert:
     what = "Total spend" if f.dimension == TOTAL else f"Spend of {f.dimension} {f.key}"
-    baseline = "no spend" if Decimal(f.expected) == 0 else f"{f.expected} {f.currency}"
+    baseline = ("no spend" if Decimal(f.expected) == 0
+                else f"{show_money(f.expected)} {f.currency}")
     data = {
         "dimension": f.dimension, "key": f.key, "currency": f.currency, "day": f.day,
         "actual": f.actual, "expected": f.expected, "delta": f.delta,
@@ -72,8 +78,10 @@ def _anomaly_alert(f: Finding, folded: Sequence[Finding], created: str,
     return Alert(
         type=ANOMALY_DETECTED, scope=f.scope, period=f.day, rule="anomaly", threshold="",
         basis=f"daily_spend_{f.currency}",
-        title=f"{what} on {f.day} is {f.actual} {f.currency} (expected {baseline})",
-        summary=(f"{what} rose by {f.delta} {f.currency} ({_pct(f.relative)}) against the "
+        title=(f"{what} on {f.day} is {show_money(f.actual)} {f.currency} "
+               f"(expected {baseline})"),
+        summary=(f"{what} rose by {show_money(f.delta)} {f.currency} ({_pct(f.relative)}) "
+                 f"against the "
                  f"same-weekday baseline."),
         created=created, severity="warning", data=data, channels=channels,
     )
@@ -95,6 +103,8 @@ _REC_TEXT = {
 def _recommendation_alert(f: Finding, created: str, channels: tuple[str, ...]) -> Alert:
     title, text = _REC_TEXT.get(f.rule, ("{rule} for {key}", "{actual} vs {expected}"))
     values = {**f.to_dict(), "relative": _pct(f.relative)}
+    if f.currency:
+        values.update(actual=show_money(f.actual), expected=show_money(f.expected))
     return Alert(
         type=OPTIMIZATION_RECOMMENDATION, scope=f.scope, period=f.day, rule=f.rule,
         threshold="", basis=f.currency or "tokens", title=title.format(**values),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 BUDGET_THRESHOLD = "cost.budget.threshold"
@@ -23,6 +24,24 @@ FORECAST_WARNING = "cost.forecast.warning"
 ANOMALY_DETECTED = "cost.anomaly.detected"
 OPTIMIZATION_RECOMMENDATION = "cost.optimization.recommendation"
 EVENT_TYPES = (BUDGET_THRESHOLD, FORECAST_WARNING, ANOMALY_DETECTED, OPTIMIZATION_RECOMMENDATION)
+
+
+def show_money(value: object) -> str:
+    """Money for people: two decimals (half-even) when it has more; data keeps exact values.
+
+    >>> show_money("8.411454385000"), show_money(1000), show_money("n/a")
+    ('8.41', '1000', 'n/a')
+    """
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return str(amount)
 
 
 @dataclass(frozen=True)
@@ -69,7 +88,7 @@ class Alert:
 
     def envelope(self) -> dict[str, Any]:
         """The Standard Webhooks body ``{type, id, created, data}``."""
-        data = {"scope": self.scope, "period": self.period, "rule": self.rule,
+        data = {**self.data, "scope": self.scope, "period": self.period, "rule": self.rule,
                 "threshold": self.threshold, "basis": self.basis, "title": self.title,
-                "summary": self.summary, "severity": self.severity, **self.data}
+                "summary": self.summary, "severity": self.severity}
         return {"type": self.type, "id": self.id, "created": self.created, "data": data}

@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cascadeflow_cloud.alerts.model import BUDGET_THRESHOLD, FORECAST_WARNING, Alert
+from cascadeflow_cloud.alerts.model import BUDGET_THRESHOLD, FORECAST_WARNING, Alert, show_money
 from cascadeflow_cloud.schema import Projection
 
 QUANTILES = ("p50", "lo80", "hi80", "lo95", "hi95")
@@ -106,11 +106,11 @@ def threshold_alerts(
                 type=BUDGET_THRESHOLD, scope=p.budget, period=period, rule="threshold",
                 threshold=threshold_label(t), basis="actual",
                 title=f"Budget {p.budget} passed {_pct(t)} of {p.budget_amount} {p.currency}",
-                summary=(f"Spend so far is {p.actual_to_date} {p.currency} "
+                summary=(f"Spend so far is {show_money(p.actual_to_date)} {p.currency} "
                          f"({_pct(actual_util)} of {p.budget_amount} {p.currency}) "
                          f"as of {p.as_of.isoformat()}."),
                 created=created, severity="critical" if t >= 1.0 else "warning",
-                data={**facts, "threshold": t}, channels=tuple(channels),
+                data={**facts, "threshold_fraction": t}, channels=tuple(channels),
             ))
     value = getattr(p, quantile)
     if p.status == "ok" and value is not None:
@@ -122,11 +122,11 @@ def threshold_alerts(
                     threshold=threshold_label(t), basis=f"forecast_{quantile}",
                     title=(f"Budget {p.budget} is forecast to reach {_pct(t)} of "
                            f"{p.budget_amount} {p.currency}"),
-                    summary=(f"Projected period total ({quantile}) is {value} {p.currency} "
-                             f"({_pct(projected_util)} of budget); spent so far "
-                             f"{p.actual_to_date} {p.currency}."),
+                    summary=(f"Projected period total ({quantile}) is {show_money(value)} "
+                             f"{p.currency} ({_pct(projected_util)} of budget); spent so far "
+                             f"{show_money(p.actual_to_date)} {p.currency}."),
                     created=created, severity="critical" if t >= 1.0 else "warning",
-                    data={**facts, "threshold": t, "quantile": quantile,
+                    data={**facts, "threshold_fraction": t, "quantile": quantile,
                           "projected": str(value)},
                     channels=tuple(channels),
                 ))

@@ -26,6 +26,7 @@ from cascadeflow_cloud.alerts.model import (
     BUDGET_THRESHOLD,
     FORECAST_WARNING,
     Alert,
+    show_money,
 )
 from cascadeflow_cloud.channels.http import (
     Clock,
@@ -95,16 +96,17 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
     cur = escape(d.get("currency", ""))
-    pairs = [("Spent so far", f"{d.get('actual_to_date')} {cur}"),
-             ("Budget", f"{d.get('budget_amount')} {cur}"),
+    pairs = [("Spent so far", f"{show_money(d.get('actual_to_date'))} {cur}"),
+             ("Budget", f"{show_money(d.get('budget_amount'))} {cur}"),
              ("Used", f"{float(d.get('utilisation', 0)) * 100:.1f}%"),
              ("Period", f"{d.get('period_start')} → {d.get('period_end')}")]
     forecast = d.get("forecast") or {}
     if forecast.get("p50") is not None:
         band = ""
         if forecast.get("lo80") is not None and forecast.get("hi80") is not None:
-            band = f" (80%: {forecast['lo80']}–{forecast['hi80']})"
-        pairs.append(("Forecast (p50)", f"{forecast['p50']} {d.get('currency', '')}{band}"))
+            band = f" (80%: {show_money(forecast['lo80'])}–{show_money(forecast['hi80'])})"
+        pairs.append(("Forecast (p50)",
+                      f"{show_money(forecast['p50'])} {d.get('currency', '')}{band}"))
     if forecast.get("prob_exceed") is not None:
         pairs.append(("Chance to exceed", f"{float(forecast['prob_exceed']) * 100:.0f}%"))
     blocks = [_fields(pairs)]
@@ -112,11 +114,11 @@ def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
     if daily:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit(
             f"*Trend* (daily, last {len(daily)} days) `{sparkline(daily)}` latest "
-            f"{escape(daily[-1])} {cur}", MAX_SECTION)}})
+            f"{escape(show_money(daily[-1]))} {cur}", MAX_SECTION)}})
     contributors = d.get("top_contributors") or []
     if contributors:
         blocks.append(_lines_section("Top contributors", [
-            f"• {escape(c['dimension'])} `{escape(c['key'])}` — {escape(c['amount'])} {cur} "
+            f"• {escape(c['dimension'])} `{escape(c['key'])}` — {escape(show_money(c['amount']))} {cur} "
             f"({float(c['share']) * 100:.0f}%)" for c in contributors]))
     return blocks
 
@@ -124,15 +126,15 @@ def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
 def _anomaly_blocks(d: dict[str, Any]) -> list[dict[str, Any]]:
     cur = escape(d.get("currency", ""))
     rel = d.get("relative")
-    blocks = [_fields([("Actual", f"{d.get('actual')} {cur}"),
-                       ("Expected", f"{d.get('expected')} {cur}"),
-                       ("Change", f"+{d.get('delta')} {cur}"
+    blocks = [_fields([("Actual", f"{show_money(d.get('actual'))} {cur}"),
+                       ("Expected", f"{show_money(d.get('expected'))} {cur}"),
+                       ("Change", f"+{show_money(d.get('delta'))} {cur}"
                                   + (f" ({float(rel) * 100:+.0f}%)" if rel is not None else ""))])]
     drivers = d.get("drivers") or []
     if drivers:
         blocks.append(_lines_section("What moved", [
-            f"• {escape(x['dimension'])} `{escape(x['key'])}`: {escape(x['actual'])} vs "
-            f"{escape(x['expected'])} {cur} (+{escape(x['delta'])})" for x in drivers]))
+            f"• {escape(x['dimension'])} `{escape(x['key'])}`: {show_money(x['actual'])} vs "
+            f"{show_money(x['expected'])} {cur} (+{show_money(x['delta'])})" for x in drivers]))
     return blocks
 
 
