@@ -30,10 +30,11 @@ from cascadeflow_cloud.channels.stripe_meter import (
     window_problem,
 )
 from cascadeflow_cloud.config import Config, StripeMetering
-from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.errors import CascadeFlowError, PreconditionFailed
 from cascadeflow_cloud.jobs.notify import NotifySummary, dispatch, retry_parked
 from cascadeflow_cloud.lake.artifacts import new_run_id
 from cascadeflow_cloud.lake.eventlog import write_quarantine
+from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
 
 METER_STATE = "state/meter/"
@@ -102,6 +103,21 @@ def plan_events(rows: list[CustomerDay], settings: StripeMetering, *, now: float
     return events, rejected
 
 
+def _first_time(store: ObjectStore, meter: str, rejected: list[tuple[dict[str, Any], str]]
+                ) -> list[tuple[Any, str]]:
+    """Only rows not quarantined by an earlier run (one marker per customer, meter, day)."""
+    fresh: list[tuple[Any, str]] = []
+    for record, reason in rejected:
+        key = (f"{METER_STATE}quarantined/{encode_value(meter)}/"
+               f"{encode_value(str(record['customer']))}/{record['day']}.json")
+        try:
+            store.put(key, b"{}", if_absent=True)
+        except PreconditionFailed:
+            continue
+        fresh.append((record, reason))
+    return fresh
+
+
 def _quarantine_aged(store: ObjectStore, now: float) -> int:
     aged: list[tuple[Any, str]] = []
     for area in (pending.OUTBOX, pending.DEADLETTER):
@@ -161,14 +177,12 @@ def run_meter(
     dest = StripeMeterDestination(channel.name, client, clock=clock, policy=RetryPolicy(
         max_attempts=config.notify.max_attempts, max_retry_after=config.notify.max_retry_after))
     destinations = {channel.name: dest}
-    if rejected:
-        write_quarantine(store, "stripe_meter", list(rejected), origin="meter")
-    _quarantine_aged(store, now)
+    fresh = _first_time(store, settings.event_name, rejected)
+    write_quarantine(store, "stripe_meter", fresh, origin="meter")
+    summary.quarantined = len(fresh) + _quarantine_aged(store, now)
     retry_parked(store, KIND, destinations, state, summary, now=now,
                  lease_seconds=config.notify.lease_seconds)
     dispatch(store, KIND, events, lambda _e: [channel.name], destinations, {}, state, summary)
     summary.pending_outbox = pending.count(store, pending.OUTBOX, KIND)
     summary.pending_deadletter = pending.count(store, pending.DEADLETTER, KIND)
-    if rejected:
-        summary.errors.append(f"{len(rejected)} meter event(s) quarantined")
     return summary

@@ -60,6 +60,7 @@ class NotifySummary:
     errors: list[str] = field(default_factory=list)
     pending_outbox: int = 0
     pending_deadletter: int = 0
+    quarantined: int = 0
     preview: list[str] = field(default_factory=list)
 
     @property
@@ -72,7 +73,8 @@ class NotifySummary:
                 "deferred": self.deferred, "dead_lettered": self.dead_lettered,
                 "retried": self.retried, "disabled": dict(self.disabled),
                 "errors": list(self.errors), "pending_outbox": self.pending_outbox,
-                "pending_deadletter": self.pending_deadletter}
+                "pending_deadletter": self.pending_deadletter,
+                "quarantined": self.quarantined}
 
 
 # -- evaluation ----------------------------------------------------------------------------

@@ -32,5 +32,6 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
               f"{summary.retried} retried from earlier runs")
     for error in summary.errors[:20]:
         print(f"error: {error}", file=sys.stderr)
-    print(f"pending: {summary.pending_deadletter} dead letter(s)")
+    print(f"quarantined: {summary.quarantined}; pending: {summary.pending_deadletter} "
+          f"dead letter(s)")
     return EXIT_OK if summary.ok else EXIT_PARTIAL
