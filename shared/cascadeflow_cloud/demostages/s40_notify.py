@@ -21,8 +21,10 @@ def run(ctx: DemoContext) -> None:
     from cascadeflow_cloud.lake.artifacts import read_latest_projections
 
     path = ctx.workdir / "alerts.jsonl"
+    # The demo spends a few dollars a day, so the absolute bound is 1 USD (default: 5).
     config = parse_config({"channels": [{"name": "demo-file", "type": "file",
-                                         "path": str(path)}]})
+                                         "path": str(path)}],
+                           "notify": {"anomaly": {"min_absolute": 1}}})
     detected = run_detect(ctx.store, config, today=ctx.end)
     anomalies = [f for f in detected.findings if f.kind == "anomaly"]
     ctx.say(f"  anomaly detection over {detected.since.isoformat()} … "
