@@ -1,4 +1,5 @@
-"""Lambda handler: Detect spend anomalies and token-level shifts in the lake; write findings JSON under findings/."""
+"""Lambda handler: detect spend anomalies and token-level shifts in the lake; write findings
+JSON under findings/."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Lambda handler: Report per-customer daily usage to Stripe Billing meter events, once per (customer, meter, day)."""
+"""Lambda handler: report per-customer daily usage to Stripe Billing meter events, once per
+(customer, meter, day)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Lambda handler: Evaluate budget, forecast, anomaly and recommendation alerts and deliver them (JSON artefacts only: no pandas, pyarrow or statsmodels)."""
+"""Lambda handler: evaluate budget, forecast, anomaly and recommendation alerts and deliver
+them (JSON artefacts only: no pandas, pyarrow or statsmodels)."""
 
 from __future__ import annotations
 

@@ -78,8 +78,9 @@ def test_detect_then_notify_handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_meter_handler_requires_configuration(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     from functions.meter_stripe import handler as meter
+
     from cascadeflow_cloud.errors import CascadeFlowError
 
     _env(monkeypatch, tmp_path)
-    with pytest.raises(CascadeFlowError, match="metering.stripe is not configured"):
+    with pytest.raises(CascadeFlowError, match=r"metering\.stripe is not configured"):
         meter({}, None)

@@ -9,7 +9,11 @@ import pytest
 
 from cascadeflow_cloud.alerts.anomaly import AnomalyParams, add_totals, detect_anomalies
 from cascadeflow_cloud.alerts.findings import findings_to_alerts
-from cascadeflow_cloud.alerts.recommend import TokenDay, drift_recommendations, token_recommendations
+from cascadeflow_cloud.alerts.recommend import (
+    TokenDay,
+    drift_recommendations,
+    token_recommendations,
+)
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.jobs.notify import evaluate

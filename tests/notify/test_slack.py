@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +91,7 @@ def test_slack_pacing_is_one_message_per_second(receiver: Receiver) -> None:
     for _ in range(5):
         assert dest.send(alert).ok
         sent_at.append(clock.time())
-    gaps = [b - a for a, b in zip(sent_at, sent_at[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
     assert all(g >= 1.0 for g in gaps)
 
 

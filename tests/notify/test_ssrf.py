@@ -69,7 +69,7 @@ def test_unsafe_urls_are_refused_before_any_connection(url: str) -> None:
 
 
 def test_any_private_answer_refuses_the_host() -> None:
-    with pytest.raises(UnsafeDestination, match="10.0.0.5 is private"):
+    with pytest.raises(UnsafeDestination, match=r"10\.0\.0\.5 is private"):
         check_url("https://mixed.example/", resolver=lambda h, p: ["93.184.215.14", "10.0.0.5"])
 
 

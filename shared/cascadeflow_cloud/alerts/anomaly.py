@@ -13,7 +13,8 @@ customer — is judged by the absolute bound alone. Only rises are reported.
 >>> day = date(2026, 11, 13)
 >>> series = {day - timedelta(weeks=w): Decimal(10 + w % 2) for w in range(1, 7)}
 >>> series[day] = Decimal(40)
->>> found = detect_anomalies({("team", "search", "USD"): series}, [day], first_day=day - timedelta(weeks=6))
+>>> found = detect_anomalies({("team", "search", "USD"): series}, [day],
+...                          first_day=day - timedelta(weeks=6))
 >>> [(f.key, f.expected, f.delta) for f in found]
 [('search', '10.5', '29.5')]
 """
@@ -141,7 +142,8 @@ def series_from_rows(rows: Iterable[Sequence[object]]) -> dict[SeriesKey, dict[d
     """Build series from ``(dimension, key, currency, day, amount)`` rows (summed exactly)."""
     out: dict[SeriesKey, dict[date, Decimal]] = {}
     for dimension, key, currency, day, amount in rows:
-        assert isinstance(day, date) and isinstance(amount, Decimal)
+        if not isinstance(day, date) or not isinstance(amount, Decimal):
+            raise TypeError(f"rows need a date and a Decimal amount, got {day!r}, {amount!r}")
         series = out.setdefault((str(dimension), str(key), str(currency)), {})
         series[day] = series.get(day, Decimal(0)) + amount
     return out

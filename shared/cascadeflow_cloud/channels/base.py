@@ -21,8 +21,11 @@ class Destination(Protocol):
     """Somewhere an alert can be sent. ``send`` never raises for delivery problems: it returns
     a ``Delivery`` whose outcome is delivered, deferred, failed or disabled."""
 
-    name: str
-    events: Sequence[str]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def events(self) -> Sequence[str]: ...
 
     def send(self, alert: Alert) -> Delivery: ...
 

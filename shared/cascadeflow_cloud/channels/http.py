@@ -110,8 +110,8 @@ class RetryPolicy:
     timeout: float = 15.0
 
     def backoff(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
-        raw = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return raw * (0.5 + 0.5 * rng())
+        raw = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
+        return float(raw * (0.5 + 0.5 * rng()))
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -185,7 +185,8 @@ def deliver(
             verdict = classify(response) if classify else None
             if verdict == "disabled" or status == 410:
                 result.outcome = "disabled"
-                result.detail = f"HTTP {status} {reason}: the receiver is gone; destination disabled"
+                result.detail = (f"HTTP {status} {reason}: the receiver is gone; "
+                                 f"destination disabled")
                 return result
             if 300 <= status < 400:
                 result.outcome = "failed"

@@ -15,7 +15,13 @@ from pathlib import Path
 
 from cascadeflow_cloud.channels.base import Destination
 from cascadeflow_cloud.channels.file import FileDestination
-from cascadeflow_cloud.channels.http import Clock, PinnedTransport, RetryPolicy, SystemClock, Transport
+from cascadeflow_cloud.channels.http import (
+    Clock,
+    PinnedTransport,
+    RetryPolicy,
+    SystemClock,
+    Transport,
+)
 from cascadeflow_cloud.channels.slack import SlackDestination
 from cascadeflow_cloud.channels.ssrf import Resolver
 from cascadeflow_cloud.channels.webhook import WebhookDestination
@@ -47,22 +53,25 @@ def build_destination(config: Config, channel: Channel, *, transport: Transport,
                       resolve: Callable[[str], str], base_dir: Path | None = None
                       ) -> Destination:
     """One destination for an alert channel (``slack``, ``webhook`` or ``file``)."""
-    common = {"transport": transport, "clock": clock, "policy": policy_for(config, channel),
-              "resolver": resolver, "allow_http_hosts": channel.allow_http_hosts,
-              "allow_private_hosts": channel.allow_private_hosts, "events": channel.events}
-    if channel.type == "slack":
-        assert channel.url is not None  # validated by config
-        return SlackDestination(channel.name, _value(channel.url, resolve),
-                                max_per_run=config.notify.slack_max_per_run, **common)  # type: ignore[arg-type]
-    if channel.type == "webhook":
-        assert channel.url is not None
+    policy = policy_for(config, channel)
+    if channel.type == "slack" and channel.url is not None:
+        return SlackDestination(channel.name, _value(channel.url, resolve), transport=transport,
+                                clock=clock, policy=policy, resolver=resolver,
+                                allow_http_hosts=channel.allow_http_hosts,
+                                allow_private_hosts=channel.allow_private_hosts,
+                                max_per_run=config.notify.slack_max_per_run,
+                                events=channel.events)
+    if channel.type == "webhook" and channel.url is not None:
         if channel.secret is None:
             raise CascadeFlowError(f"webhook channel {channel.name!r} needs 'secret' "
                                    f"(a whsec_ signing secret reference)")
         secrets = [resolve(channel.secret)] + [resolve(r) for r in channel.rotation_secrets]
-        return WebhookDestination(channel.name, _value(channel.url, resolve), secrets, **common)  # type: ignore[arg-type]
-    if channel.type == "file":
-        assert channel.path is not None
+        return WebhookDestination(channel.name, _value(channel.url, resolve), secrets,
+                                  transport=transport, clock=clock, policy=policy,
+                                  resolver=resolver, allow_http_hosts=channel.allow_http_hosts,
+                                  allow_private_hosts=channel.allow_private_hosts,
+                                  events=channel.events)
+    if channel.type == "file" and channel.path is not None:
         path = Path(channel.path)
         if not path.is_absolute() and base_dir is not None:
             path = base_dir / path

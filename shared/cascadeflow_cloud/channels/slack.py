@@ -118,7 +118,8 @@ def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
     contributors = d.get("top_contributors") or []
     if contributors:
         blocks.append(_lines_section("Top contributors", [
-            f"• {escape(c['dimension'])} `{escape(c['key'])}` — {escape(show_money(c['amount']))} {cur} "
+            f"• {escape(c['dimension'])} `{escape(c['key'])}` — "
+            f"{escape(show_money(c['amount']))} {cur} "
             f"({float(c['share']) * 100:.0f}%)" for c in contributors]))
     return blocks
 
@@ -156,8 +157,8 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         MAX_SECTION)}]})
     if len(blocks) > MAX_BLOCKS:
         extra = len(blocks) - (MAX_BLOCKS - 1)
-        blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "section", "text": {
-            "type": "mrkdwn", "text": f"_+{extra} more_"}}]
+        more = {"type": "section", "text": {"type": "mrkdwn", "text": f"_+{extra} more_"}}
+        blocks = [*blocks[: MAX_BLOCKS - 1], more]
     return {"text": fit(escape(alert.title), MAX_SECTION), "blocks": blocks}
 
 

@@ -27,7 +27,7 @@ from cascadeflow_cloud.channels.http import Clock, Delivery, RetryPolicy, Transp
 from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
 from cascadeflow_cloud.errors import CascadeFlowError
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
 
 
 def decode_secret(secret: str) -> bytes:

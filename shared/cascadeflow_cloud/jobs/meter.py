@@ -21,6 +21,7 @@ from typing import Any
 from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState
+from cascadeflow_cloud.channels.base import Destination
 from cascadeflow_cloud.channels.http import Clock, RetryPolicy, SystemClock
 from cascadeflow_cloud.channels.stripe_meter import (
     StripeMeterDestination,
@@ -172,11 +173,12 @@ def run_meter(
     if client is None:
         from cascadeflow_cloud.secrets import resolve_secret
 
-        assert channel.api_key is not None  # validated by config
+        if channel.api_key is None:  # pragma: no cover - the config validator requires it
+            raise CascadeFlowError(f"stripe channel {channel.name!r} needs api_key")
         client = make_client(resolve_secret(channel.api_key), channel.url)
     dest = StripeMeterDestination(channel.name, client, clock=clock, policy=RetryPolicy(
         max_attempts=config.notify.max_attempts, max_retry_after=config.notify.max_retry_after))
-    destinations = {channel.name: dest}
+    destinations: dict[str, Destination] = {channel.name: dest}
     fresh = _first_time(store, settings.event_name, rejected)
     write_quarantine(store, "stripe_meter", fresh, origin="meter")
     summary.quarantined = len(fresh) + _quarantine_aged(store, now)
