@@ -95,11 +95,15 @@ def threshold_alerts(
     if today > projection.period_end:
         return []  # a closed period never raises a new alert (late data included)
     p = projection
+    ordered = sorted({float(t) for t in thresholds})
+    value = getattr(p, quantile)
+    actual_util = p.utilisation
+    projected_util = float(value / p.budget_amount) if value is not None else 0.0
+    if not ordered or max(actual_util, projected_util if p.status == "ok" else 0.0) < ordered[0]:
+        return []  # nothing crossed: the common case stays cheap
     period = period_label(p)
     facts = _facts(p)
-    ordered = sorted({float(t) for t in thresholds})
     alerts: list[Alert] = []
-    actual_util = p.utilisation
     for t in ordered:
         if actual_util >= t:
             alerts.append(Alert(
@@ -112,9 +116,7 @@ def threshold_alerts(
                 created=created, severity="critical" if t >= 1.0 else "warning",
                 data={**facts, "threshold_fraction": t}, channels=tuple(channels),
             ))
-    value = getattr(p, quantile)
     if p.status == "ok" and value is not None:
-        projected_util = float(value / p.budget_amount)
         for t in ordered:
             if projected_util >= t:
                 alerts.append(Alert(
