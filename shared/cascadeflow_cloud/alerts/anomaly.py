@@ -78,13 +78,16 @@ def _judge(actual: Decimal, expected: Decimal, mad: Decimal, points: int,
 
 
 def _drivers(daily: Mapping[SeriesKey, Mapping[date, Decimal]], day: date, currency: str,
-             skip_dimension: str, params: AnomalyParams, first_day: date) -> list[dict[str, str]]:
+             skip_dimension: str, whole: Decimal, params: AnomalyParams,
+             first_day: date) -> list[dict[str, str]]:
     moves = []
     for (dimension, key, cur), series in daily.items():
         if cur != currency or dimension in (skip_dimension, TOTAL):
             continue
         expected, _mad, _n = baseline(series, day, params.baseline_weeks, first_day)
         actual = series.get(day, Decimal(0))
+        if actual == whole:
+            continue  # a value that is all of the spend explains nothing
         if actual - expected > 0:
             moves.append((actual - expected, dimension, key, actual, expected))
     moves.sort(key=lambda m: m[0], reverse=True)
@@ -119,7 +122,7 @@ def detect_anomalies(
                 expected=str(expected), delta=str(actual - expected),
                 relative=None if relative is None else round(relative, 4),
                 score=None if score is None else round(score, 2),
-                drivers=_drivers(daily, day, currency, dimension, params, first_day),
+                drivers=_drivers(daily, day, currency, dimension, actual, params, first_day),
                 detail={"baseline_points": points, "baseline_mad": str(mad)},
             ))
     return findings
