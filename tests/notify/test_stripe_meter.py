@@ -75,6 +75,8 @@ def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
     fake = FakeStripe()
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True
+
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
             status, extra, doc = fake.handle(self.path, {k.lower(): v for k, v in

@@ -24,6 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
 from cascadeflow_cloud.lake.layout import encode_value
@@ -35,6 +36,11 @@ DEADLETTER = "deadletter/"
 
 def item_key(area: str, kind: str, destination: str, item_id: str) -> str:
     return f"{area}{kind}/{encode_value(destination)}/{encode_value(item_id)}.json"
+
+
+def destination_of(key: str) -> str:
+    """The destination named in a parked item's key."""
+    return unquote(key.split("/")[2])
 
 
 @dataclass

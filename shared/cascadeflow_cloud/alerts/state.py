@@ -20,7 +20,7 @@ arrives for that period — sends it again. A new period is a new key, so alerts
 >>> claim = state.claim(alert, ["slack"])
 >>> AlertState(store, owner="run-2").claim(alert, ["slack"]) is None
 True
->>> state.mark_delivered(claim, "slack"); state.finish(claim); state.status(alert)
+>>> state.mark_delivered(claim, "slack", finish=True); state.status(alert)
 'done'
 """
 
@@ -100,6 +100,11 @@ class AlertState:
         """Claim ``alert`` for sending; ``None`` when it is done or another run holds it."""
         key = state_key(alert, self.prefix)
         now = self.clock()
+        try:  # fast path: a claim that is done (the common case) costs one read, no write
+            if json.loads(self.store.get(key).data).get("status") == "done":
+                return None
+        except ObjectNotFound:
+            pass
         doc: dict[str, Any] = {
             "key": alert.key, "alert": alert.to_dict(), "status": "claimed",
             "owner": self.owner, "lease_expires": now + self.lease_seconds,
@@ -139,16 +144,27 @@ class AlertState:
                 claim.doc, claim.etag = merged, fresh.etag
         raise PreconditionFailed(f"{claim.key}: too many concurrent updates")
 
-    def mark_delivered(self, claim: Claim, destination: str) -> None:
-        """Record a successful delivery to ``destination``."""
+    def mark_delivered(self, claim: Claim, destination: str, *, finish: bool = False) -> None:
+        """Record a successful delivery to ``destination`` (and ``done`` when ``finish``)."""
         stamp = _iso(self.clock())
-        self._update(claim, lambda d: d.setdefault("delivered", {}).__setitem__(destination,
-                                                                                stamp))
 
-    def mark_parked(self, claim: Claim, destination: str, where: str) -> None:
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("delivered", {})[destination] = stamp
+            if finish:
+                d["status"] = "done"
+
+        self._update(claim, change)
+
+    def mark_parked(self, claim: Claim, destination: str, where: str, *,
+                    finish: bool = False) -> None:
         """Record that ``destination``'s copy now waits in the outbox or dead-letter area."""
-        self._update(claim, lambda d: d.setdefault("parked", {}).__setitem__(destination,
-                                                                             where))
+
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("parked", {})[destination] = where
+            if finish:
+                d["status"] = "done"
+
+        self._update(claim, change)
 
     def finish(self, claim: Claim) -> None:
         """Every destination is delivered or parked: never send this alert again."""

@@ -143,9 +143,15 @@ def _handle(store: ObjectStore, summary: NotifySummary, name: str, alert: Alert,
 def retry_parked(store: ObjectStore, kind: str, destinations: Mapping[str, Destination],
                  state: AlertState, summary: NotifySummary, *, now: float,
                  lease_seconds: float) -> None:
-    """Send what earlier runs deferred or dead-lettered (outbox first, oldest first)."""
+    """Send what earlier runs deferred or dead-lettered (outbox first, oldest first).
+
+    Once a destination defers (its pace for this run is used up), its remaining items are left
+    untouched for the next run."""
+    saturated: set[str] = set()
     for area in (pending.OUTBOX, pending.DEADLETTER):
         for key in pending.keys(store, area, kind):
+            if pending.destination_of(key) in saturated:
+                continue
             item = pending.lease(store, key, now=now, seconds=lease_seconds)
             if item is None:
                 continue
@@ -161,6 +167,8 @@ def retry_parked(store: ObjectStore, kind: str, destinations: Mapping[str, Desti
             alert = Alert.from_dict(item.payload)
             result = dest.send(alert)
             summary.retried += 1
+            if result.outcome == "deferred":
+                saturated.add(dest.name)
             where = _handle(store, summary, dest.name, alert, result.outcome, result.detail)
             if where is None:
                 pending.resolve(store, item)
@@ -186,7 +194,11 @@ def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
             summary.deduplicated += 1
             continue
         summary.claimed += 1
-        for name in claim.undelivered():
+        todo = claim.undelivered()
+        if not todo:
+            state.finish(claim)
+        for index, name in enumerate(todo):
+            last = index == len(todo) - 1
             dest = destinations.get(name)
             disabled = channel_disabled(store, name)
             if dest is None or disabled:
@@ -198,14 +210,13 @@ def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
                 outcome, detail = result.outcome, result.detail
             where = _handle(store, summary, name, alert, outcome, detail)
             if where is None:
-                state.mark_delivered(claim, name)
+                state.mark_delivered(claim, name, finish=last)
             else:
                 pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
                              state_key=claim.key)
-                state.mark_parked(claim, name, where.rstrip("/"))
+                state.mark_parked(claim, name, where.rstrip("/"), finish=last)
                 if outcome != "deferred":
                     summary.errors.append(f"{name}: {alert.id}: {detail}")
-        state.finish(claim)
 
 
 def router(config: Config, destinations: Mapping[str, Destination],
