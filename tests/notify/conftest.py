@@ -83,7 +83,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def start_receiver() -> Receiver:
     receiver = Receiver(server=None)  # type: ignore[arg-type]
     receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    threading.Thread(target=receiver.server.serve_forever, daemon=True).start()
+    threading.Thread(target=receiver.server.serve_forever, args=(0.02,), daemon=True).start()
     return receiver
 
 

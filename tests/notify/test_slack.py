@@ -145,3 +145,25 @@ def test_300_alerts_to_one_webhook_are_all_delivered_or_deferred_never_dropped(
     assert len(receiver.requests) == 302  # 300 + the two throttled attempts, no duplicates
     assert pending.count(local_store, pending.OUTBOX) == 0
     assert 2 in [round(s) for s in clock.sleeps] and 3 in [round(s) for s in clock.sleeps]
+
+
+def test_a_disabled_destination_keeps_its_alerts_until_re_enabled(
+        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    from cascadeflow_cloud.alerts.state import enable_channel
+
+    receiver.default = (410, {}, b"channel_is_archived")
+    config = make_config(slack=receiver)
+    publish(local_store, projection("950"))
+
+    def run() -> Any:
+        return run_notify(local_store, config, destinations=build_destinations(
+            config, clock=clock).destinations, now=NOW, clock=clock.time)
+
+    assert run().pending_deadletter == 2
+    again = run()  # still disabled: nothing is posted, nothing is lost
+    assert len(receiver.requests) == 1 and again.pending_deadletter == 2
+    receiver.default = (200, {}, b"ok")
+    enable_channel(local_store, "slack")
+    healed = run()
+    assert healed.ok and healed.retried == 2 and healed.pending_deadletter == 0
+    assert len(receiver.requests) == 3
