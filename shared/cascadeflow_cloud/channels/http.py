@@ -64,24 +64,29 @@ class Transport(Protocol):
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout,
-                         context=ssl.create_default_context())
+    def __init__(self, target: Target, timeout: float, context: ssl.SSLContext) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=context)
         self._pinned_ip = target.ip
+        self._tls = context
 
     def connect(self) -> None:
         sock = socket.create_connection((self._pinned_ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 class PinnedTransport:
-    """``http.client`` connecting to ``target.ip`` (TLS SNI and Host = the name); no redirects."""
+    """``http.client`` connecting to ``target.ip`` (TLS SNI, certificate name and Host are the
+    URL's host name); never follows redirects. ``context`` defaults to the system trust store."""
+
+    def __init__(self, context: ssl.SSLContext | None = None) -> None:
+        self._context = context
 
     def send(self, target: Target, method: str, headers: Mapping[str, str], body: bytes,
              timeout: float) -> HttpResponse:
         conn: http.client.HTTPConnection
         if target.scheme == "https":
-            conn = _PinnedHTTPSConnection(target, timeout)
+            conn = _PinnedHTTPSConnection(target, timeout,
+                                          self._context or ssl.create_default_context())
         else:
             conn = http.client.HTTPConnection(target.ip, target.port, timeout=timeout)
         try:
