@@ -126,3 +126,23 @@ def test_failure_after_last_attempt_dead_letters_then_next_run_delivers(
     third = run_notify(local_store, config, destinations=build_destinations(
         config, clock=clock).destinations, now=NOW, clock=clock.time)
     assert len(receiver.requests) == 5 and third.deduplicated == 1
+
+
+def test_a_long_retry_after_defers_to_the_next_run_without_waiting(
+        receiver: Receiver, clock: FakeClock) -> None:
+    receiver.respond((429, {"Retry-After": "3600"}, b"later"))
+    result = _dest(receiver, clock).send(ALERT)
+    assert result.outcome == "deferred" and "next run" in result.detail
+    assert len(receiver.requests) == 1 and clock.sleeps == []
+
+
+def test_the_same_flow_on_s3(s3_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    receiver.respond((500, {}, b""))
+    config = make_config(webhook=receiver)
+    publish(s3_store, projection("500", run="a"))
+    publish(s3_store, projection("1050", run="b"))
+    for _ in range(3):
+        run_notify(s3_store, config, destinations=build_destinations(
+            config, clock=clock).destinations, now=NOW, clock=clock.time)
+    thresholds = [r.json()["data"]["threshold"] for r in receiver.requests]
+    assert thresholds == ["0.7", "0.7", "0.9", "1.0"]  # one 500 retried, then once each
