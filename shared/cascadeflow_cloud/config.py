@@ -149,6 +149,12 @@ class Channel(_Section):
     path: str | None = None
     allow_http_hosts: list[str] = Field(default_factory=list)
     events: list[str] = Field(default_factory=list)
+    # Hosts that may resolve to private/loopback addresses (local receivers in development
+    # and tests only; the SSRF guard refuses them otherwise).
+    allow_private_hosts: list[str] = Field(default_factory=list)
+    # Extra Standard Webhooks secrets to sign with during a rotation overlap.
+    rotation_secrets: list[SecretRef] = Field(default_factory=list)
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 15.0
 
     @model_validator(mode="after")
     def _required(self) -> Channel:
@@ -161,6 +167,57 @@ class Channel(_Section):
                                          or self.url.startswith(("https://", "http://"))):
             raise ValueError("url must be an http(s) URL or a secret reference")
         return self
+
+
+class AnomalySettings(_Section):
+    """Daily spend anomalies: both the absolute and the relative impact must be exceeded."""
+
+    lookback_days: Annotated[int, Field(ge=1, le=90)] = 14
+    baseline_weeks: Annotated[int, Field(ge=2, le=26)] = 6
+    min_absolute: Annotated[Decimal, Field(ge=0)] = Decimal(5)
+    min_relative: Annotated[float, Field(ge=0)] = 0.5
+    min_score: Annotated[float, Field(ge=0)] = 3.0
+    max_alerts_per_day: Annotated[int, Field(ge=1)] = 5
+
+
+class RecommendationSettings(_Section):
+    """Token-level shifts worth a recommendation."""
+
+    cache_hit_drop: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    min_cache_hit_rate: Annotated[float, Field(ge=0, le=1)] = 0.2
+    output_per_call_jump: Annotated[float, Field(gt=1)] = 1.5
+    min_calls: Annotated[int, Field(ge=1)] = 20
+    drift_bound: Annotated[float, Field(gt=0)] | None = None  # default: forecast.drift_bound
+
+
+class NotifySettings(_Section):
+    """How the notifier evaluates and delivers alerts."""
+
+    forecast_quantile: Literal["p50", "lo80", "hi80", "lo95", "hi95"] = "p50"
+    lease_seconds: Annotated[float, Field(gt=0)] = 300.0
+    max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    max_retry_after: Annotated[float, Field(ge=0)] = 60.0
+    slack_max_per_run: Annotated[int, Field(ge=1)] = 60
+    anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
+    recommendations: RecommendationSettings = Field(default_factory=RecommendationSettings)
+
+
+class StripeMetering(_Section):
+    """Per-customer daily usage reported to a Stripe Billing meter."""
+
+    channel: str = Field(min_length=1)
+    event_name: str = Field(min_length=1, max_length=100)
+    value: Literal["cost", "tokens"] = "cost"
+    currency: Currency = "USD"
+    customer_payload_key: str = "stripe_customer_id"
+    value_payload_key: str = "value"
+    customers: dict[str, str] = Field(default_factory=dict)
+    settle_days: Annotated[int, Field(ge=0, le=30)] = 1
+    lookback_days: Annotated[int, Field(ge=1, le=35)] = 7
+
+
+class Metering(_Section):
+    stripe: StripeMetering | None = None
 
 
 class Privacy(_Section):
@@ -265,6 +322,8 @@ class Config(_Section):
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     pricing: Pricing = Field(default_factory=Pricing)
     sdk: SdkSettings = Field(default_factory=SdkSettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    metering: Metering = Field(default_factory=Metering)
 
     @model_validator(mode="after")
     def _references(self) -> Config:
@@ -278,6 +337,10 @@ class Config(_Section):
             if missing:
                 raise ValueError(f"budget {budget.name!r} names unknown channel(s): "
                                  f"{', '.join(missing)}")
+        stripe = self.metering.stripe
+        if stripe is not None and not any(c.name == stripe.channel and c.type == "stripe"
+                                           for c in self.channels):
+            raise ValueError(f"metering.stripe.channel {stripe.channel!r} is not a stripe channel")
         return self
 
 

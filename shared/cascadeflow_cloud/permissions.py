@@ -38,6 +38,7 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "forecast_budgets": ("lake_write", "kms_lake"),
     "notify": ("lake_write", "kms_lake", "secrets"),
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),
+    "detect_anomalies": ("lake_write", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
 }
 

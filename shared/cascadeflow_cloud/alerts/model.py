@@ -1,0 +1,94 @@
+"""The alert every rule produces and every channel sends (pure data, JSON-safe).
+
+An alert's identity is its dedup key ``(scope, period, rule, threshold, basis)``; its ``id``
+derives from that key, so the same crossing always has the same id (the ``webhook-id`` of
+every attempt, on every run).
+
+>>> a = Alert(type=BUDGET_THRESHOLD, scope="ml", period="2026-11-01..2026-11-30",
+...           rule="threshold", threshold="0.7", basis="actual", title="t", summary="s")
+>>> a.key
+'ml|2026-11-01..2026-11-30|threshold|0.7|actual'
+>>> a.id == Alert.from_dict(a.to_dict()).id and a.id.startswith("msg_")
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+BUDGET_THRESHOLD = "cost.budget.threshold"
+FORECAST_WARNING = "cost.forecast.warning"
+ANOMALY_DETECTED = "cost.anomaly.detected"
+OPTIMIZATION_RECOMMENDATION = "cost.optimization.recommendation"
+EVENT_TYPES = (BUDGET_THRESHOLD, FORECAST_WARNING, ANOMALY_DETECTED, OPTIMIZATION_RECOMMENDATION)
+
+
+def show_money(value: object) -> str:
+    """Money for people: two decimals (half-even) when it has more; data keeps exact values.
+
+    >>> show_money("8.411454385000"), show_money(1000), show_money("n/a")
+    ('8.41', '1000', 'n/a')
+    """
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not amount.is_finite():
+        return str(value)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return str(amount)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One notification, before it meets a channel.
+
+    ``data`` holds the JSON-safe facts (money as decimal strings); ``channels`` names the
+    destinations (empty: every alert channel that accepts ``type``).
+    """
+
+    type: str
+    scope: str
+    period: str
+    rule: str
+    threshold: str
+    basis: str
+    title: str
+    summary: str
+    created: str = ""
+    severity: str = "warning"
+    data: dict[str, Any] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The dedup key: (budget or scope, period, rule, threshold, basis)."""
+        return "|".join((self.scope, self.period, self.rule, self.threshold, self.basis))
+
+    @property
+    def id(self) -> str:
+        """A stable message id (``msg_`` + 32 hex chars of SHA-256 of the key, no dots)."""
+        return "msg_" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["channels"] = list(self.channels)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        values = dict(data)
+        values["channels"] = tuple(values.get("channels", ()))
+        return cls(**values)
+
+    def envelope(self) -> dict[str, Any]:
+        """The Standard Webhooks body ``{type, id, created, data}``."""
+        data = {**self.data, "scope": self.scope, "period": self.period, "rule": self.rule,
+                "threshold": self.threshold, "basis": self.basis, "title": self.title,
+                "summary": self.summary, "severity": self.severity}
+        return {"type": self.type, "id": self.id, "created": self.created, "data": data}

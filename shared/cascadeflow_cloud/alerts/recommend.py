@@ -1,0 +1,127 @@
+"""Token-level recommendations (pure): cache-hit collapse, output-per-call jumps, drift.
+
+>>> from datetime import date, timedelta
+>>> d = date(2026, 11, 20)
+>>> rows = [TokenDay(d - timedelta(days=i), "aws_bedrock", "m", 100, 100_000, 60_000, 5_000)
+...         for i in range(1, 8)]
+>>> rows.append(TokenDay(d, "aws_bedrock", "m", 100, 100_000, 5_000, 5_000))
+>>> [f.rule for f in token_recommendations(rows, [d])]
+['cache_hit_collapse']
+>>> drift = [{"provider": "azure_openai", "model": "gpt-4o", "token_type": "input",
+...           "day": "2026-11-19", "currency": "USD", "estimated": "10", "billed": "13",
+...           "drift_pct": -0.23, "untracked": "3"}]
+>>> [f.key for f in drift_recommendations(drift, 0.15)]
+['azure_openai/gpt-4o/input']
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from statistics import median
+from typing import Any
+
+from cascadeflow_cloud.alerts.findings import Finding
+
+
+@dataclass(frozen=True)
+class TokenDay:
+    """Token totals of one (day, provider, model)."""
+
+    day: date
+    provider: str
+    model: str
+    calls: int
+    input_tokens: int
+    cache_read_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class RecommendationParams:
+    """Bounds (mirror ``config.RecommendationSettings``)."""
+
+    cache_hit_drop: float = 0.5
+    min_cache_hit_rate: float = 0.2
+    output_per_call_jump: float = 1.5
+    min_calls: int = 20
+    baseline_days: int = 14
+
+
+def token_recommendations(
+    rows: Iterable[TokenDay], days: Iterable[date], params: RecommendationParams | None = None
+) -> list[Finding]:
+    """Cache-hit collapses and output-per-call jumps per (provider, model) on ``days``."""
+    params = params or RecommendationParams()
+    by_model: dict[tuple[str, str], dict[date, TokenDay]] = defaultdict(dict)
+    for row in rows:
+        by_model[(row.provider, row.model)][row.day] = row
+    out: list[Finding] = []
+    for day in sorted(set(days)):
+        for (provider, model), series in sorted(by_model.items()):
+            today = series.get(day)
+            if today is None or today.calls < params.min_calls:
+                continue
+            history = [series[d] for d in (day - timedelta(days=i)
+                                           for i in range(1, params.baseline_days + 1))
+                       if d in series and series[d].calls > 0]
+            if not history:
+                continue
+            key = f"{provider}/{model}"
+            base_in = sum(r.input_tokens for r in history)
+            base_rate = sum(r.cache_read_tokens for r in history) / base_in if base_in else 0.0
+            rate = today.cache_read_tokens / today.input_tokens if today.input_tokens else 0.0
+            if base_rate >= params.min_cache_hit_rate and \
+                    rate <= base_rate * (1 - params.cache_hit_drop):
+                out.append(Finding(
+                    kind="recommendation", rule="cache_hit_collapse", dimension="model_key",
+                    key=key, currency="", day=day.isoformat(), actual=f"{rate:.1%}",
+                    expected=f"{base_rate:.1%}", delta=f"{rate - base_rate:+.1%}",
+                    relative=round(rate / base_rate - 1, 4),
+                    detail={"calls": today.calls, "input_tokens": today.input_tokens,
+                            "cache_read_tokens": today.cache_read_tokens},
+                ))
+            base_out = median(r.output_tokens / r.calls for r in history)
+            per_call = today.output_tokens / today.calls
+            if base_out > 0 and per_call >= base_out * params.output_per_call_jump:
+                out.append(Finding(
+                    kind="recommendation", rule="output_tokens_jump", dimension="model_key",
+                    key=key, currency="", day=day.isoformat(), actual=f"{per_call:.0f}",
+                    expected=f"{base_out:.0f}", delta=f"{per_call - base_out:+.0f}",
+                    relative=round(per_call / base_out - 1, 4),
+                    detail={"calls": today.calls, "output_tokens": today.output_tokens},
+                ))
+    return out
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def drift_recommendations(rows: Sequence[Mapping[str, Any]], bound: float) -> list[Finding]:
+    """Reconciliation rows whose estimate-vs-bill drift exceeds ``bound`` (e.g. 0.15)."""
+    out = []
+    for row in rows:
+        drift = row.get("drift_pct")
+        if drift is None or abs(float(drift)) <= bound:
+            continue
+        estimated, billed = _decimal(row.get("estimated")), _decimal(row.get("billed"))
+        if estimated is None or billed is None:
+            continue
+        key = f"{row.get('provider')}/{row.get('model')}/{row.get('token_type')}"
+        out.append(Finding(
+            kind="recommendation", rule="estimate_drift", dimension="reconciliation",
+            key=key, currency=str(row.get("currency") or ""), day=str(row.get("day")),
+            actual=str(billed), expected=str(estimated), delta=str(billed - estimated),
+            relative=round(float(drift), 4),
+            detail={"untracked": row.get("untracked"), "drift_bound": bound},
+        ))
+    return out

@@ -1,0 +1,207 @@
+"""Durable alert dedup: one claim object per alert key, written with conditional puts.
+
+The claim for key ``(scope, period, rule, threshold, basis)`` lives at
+``state/alerts/scope=<scope>/period=<period>/<rule>-<threshold>-<basis>.json``. A run
+*claims* it with ``put(if_absent=True)``: of N concurrent runs exactly one wins and sends.
+The claim also is the outbox entry: it holds the alert, a lease expiry and the destinations
+already delivered. If the sender dies, another run takes the claim over once the lease has
+expired (``put(if_match=<etag>)``) and sends to the destinations still missing. When every
+destination is delivered or handed to the outbox / dead-letter area the claim is ``done``, and
+no later evaluation — however often the threshold is still exceeded, and whatever late data
+arrives for that period — sends it again. A new period is a new key, so alerts re-arm.
+
+>>> import tempfile
+>>> from cascadeflow_cloud.lake.store import open_store
+>>> from cascadeflow_cloud.alerts.model import Alert
+>>> store = open_store(tempfile.mkdtemp())
+>>> alert = Alert(type="cost.budget.threshold", scope="ml", period="2026-11", rule="threshold",
+...               threshold="0.7", basis="actual", title="t", summary="s")
+>>> state = AlertState(store, owner="run-1")
+>>> claim = state.claim(alert, ["slack"])
+>>> AlertState(store, owner="run-2").claim(alert, ["slack"]) is None
+True
+>>> state.mark_delivered(claim, "slack", finish=True); state.status(alert)
+'done'
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cascadeflow_cloud.alerts.model import Alert
+from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
+from cascadeflow_cloud.lake.layout import encode_value
+from cascadeflow_cloud.lake.store import ObjectStore
+
+STATE_PREFIX = "state/alerts/"
+CHANNEL_STATE_PREFIX = "state/channels/"
+
+
+def _enc(value: str) -> str:
+    return encode_value(value) if value else "_"
+
+
+def state_key(alert: Alert, prefix: str = STATE_PREFIX) -> str:
+    """Where the claim of ``alert`` lives."""
+    return (f"{prefix}scope={_enc(alert.scope)}/period={_enc(alert.period)}/"
+            f"{_enc(alert.rule)}-{_enc(alert.threshold)}-{_enc(alert.basis)}.json")
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+@dataclass
+class Claim:
+    """A claim this run holds: the state object's key, current etag and document."""
+
+    key: str
+    etag: str
+    doc: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alert(self) -> Alert:
+        return Alert.from_dict(self.doc["alert"])
+
+    def undelivered(self) -> list[str]:
+        done = set(self.doc.get("delivered", {})) | set(self.doc.get("parked", {}))
+        return [d for d in self.doc.get("destinations", []) if d not in done]
+
+
+class AlertState:
+    """Claims, lease takeover and per-destination delivery marks on an ``ObjectStore``."""
+
+    def __init__(self, store: ObjectStore, *, owner: str, lease_seconds: float = 300.0,
+                 clock: Callable[[], float] = time.time, prefix: str = STATE_PREFIX) -> None:
+        self.store = store
+        self.prefix = prefix
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+        self.clock = clock
+
+    def _write(self, key: str, doc: dict[str, Any], **cond: Any) -> str:
+        doc["updated_at"] = _iso(self.clock())
+        return self.store.put(key, json.dumps(doc, sort_keys=True).encode(), **cond)
+
+    def status(self, alert: Alert) -> str | None:
+        """``None`` (never claimed), ``claimed`` (in flight) or ``done``."""
+        try:
+            doc = json.loads(self.store.get(state_key(alert, self.prefix)).data)
+        except ObjectNotFound:
+            return None
+        return str(doc.get("status"))
+
+    def claim(self, alert: Alert, destinations: Sequence[str]) -> Claim | None:
+        """Claim ``alert`` for sending; ``None`` when it is done or another run holds it."""
+        key = state_key(alert, self.prefix)
+        now = self.clock()
+        try:  # fast path: a claim that is done (the common case) costs one read, no write
+            if json.loads(self.store.get(key).data).get("status") == "done":
+                return None
+        except ObjectNotFound:
+            pass
+        doc: dict[str, Any] = {
+            "key": alert.key, "alert": alert.to_dict(), "status": "claimed",
+            "owner": self.owner, "lease_expires": now + self.lease_seconds,
+            "claimed_at": _iso(now), "destinations": list(destinations),
+            "delivered": {}, "parked": {}, "takeovers": 0,
+        }
+        try:
+            return Claim(key, self._write(key, doc, if_absent=True), doc)
+        except PreconditionFailed:
+            pass
+        try:
+            current = self.store.get(key)
+        except ObjectNotFound:
+            return None  # deleted under us: the next run claims afresh
+        old = json.loads(current.data)
+        if old.get("status") == "done" or float(old.get("lease_expires", 0)) > now:
+            return None
+        # The sender died (lease expired): take over, keeping what it already delivered.
+        old.update(owner=self.owner, lease_expires=now + self.lease_seconds,
+                   takeovers=int(old.get("takeovers", 0)) + 1)
+        try:
+            return Claim(key, self._write(key, old, if_match=current.etag), old)
+        except (PreconditionFailed, ObjectNotFound):
+            return None  # another run took it over first
+
+    def _update(self, claim: Claim, change: Callable[[dict[str, Any]], None]) -> None:
+        for _ in range(20):
+            change(claim.doc)
+            try:
+                claim.etag = self._write(claim.key, claim.doc, if_match=claim.etag)
+                return
+            except PreconditionFailed:
+                fresh = self.store.get(claim.key)
+                merged = json.loads(fresh.data)
+                for name in ("delivered", "parked"):
+                    merged[name] = {**merged.get(name, {}), **claim.doc.get(name, {})}
+                claim.doc, claim.etag = merged, fresh.etag
+        raise PreconditionFailed(f"{claim.key}: too many concurrent updates")
+
+    def mark_delivered(self, claim: Claim, destination: str, *, finish: bool = False) -> None:
+        """Record a successful delivery to ``destination`` (and ``done`` when ``finish``)."""
+        stamp = _iso(self.clock())
+
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("delivered", {})[destination] = stamp
+            if finish:
+                d["status"] = "done"
+
+        self._update(claim, change)
+
+    def mark_parked(self, claim: Claim, destination: str, where: str, *,
+                    finish: bool = False) -> None:
+        """Record that ``destination``'s copy now waits in the outbox or dead-letter area."""
+
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("parked", {})[destination] = where
+            if finish:
+                d["status"] = "done"
+
+        self._update(claim, change)
+
+    def finish(self, claim: Claim) -> None:
+        """Every destination is delivered or parked: never send this alert again."""
+        self._update(claim, lambda d: d.update(status="done"))
+
+    def delivered_later(self, key: str, destination: str) -> None:
+        """A parked copy was delivered by a later run: move it from parked to delivered."""
+        try:
+            current = self.store.get(key)
+        except ObjectNotFound:
+            return
+        claim = Claim(key, current.etag, json.loads(current.data))
+        stamp = _iso(self.clock())
+
+        def change(d: dict[str, Any]) -> None:
+            d.setdefault("delivered", {})[destination] = stamp
+            d.setdefault("parked", {}).pop(destination, None)
+
+        self._update(claim, change)
+
+
+def channel_disabled(store: ObjectStore, name: str) -> str | None:
+    """The reason ``name`` was disabled (404/410 from the receiver), or ``None``."""
+    try:
+        doc = json.loads(store.get(f"{CHANNEL_STATE_PREFIX}{encode_value(name)}.json").data)
+    except ObjectNotFound:
+        return None
+    return str(doc.get("reason")) if doc.get("disabled") else None
+
+
+def disable_channel(store: ObjectStore, name: str, reason: str) -> None:
+    """Disable a destination until an operator re-enables it (``notify --enable NAME``)."""
+    body = {"disabled": True, "reason": reason, "at": datetime.now(UTC).isoformat()}
+    store.put(f"{CHANNEL_STATE_PREFIX}{encode_value(name)}.json",
+              json.dumps(body, sort_keys=True).encode())
+
+
+def enable_channel(store: ObjectStore, name: str) -> None:
+    """Re-enable a disabled destination."""
+    store.delete(f"{CHANNEL_STATE_PREFIX}{encode_value(name)}.json")

@@ -1,0 +1,28 @@
+"""``detect``: find spend anomalies and token-level shifts; write ``findings/`` for notify."""
+
+from __future__ import annotations
+
+import argparse
+
+from cascadeflow_cloud.cli.context import EXIT_OK, CliContext, parse_day
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("detect", help="detect spend anomalies and token-level shifts")
+    p.add_argument("--today", type=parse_day, metavar="YYYY-MM-DD",
+                   help="last day to check (default: today in UTC)")
+    p.set_defaults(func=run)
+
+
+def run(ctx: CliContext, args: argparse.Namespace) -> int:
+    from cascadeflow_cloud.jobs.detect import run_detect
+
+    summary = run_detect(ctx.store, ctx.config, today=args.today)
+    print(f"checked {summary.since.isoformat()} … {summary.until.isoformat()} "
+          f"(spend from {summary.billed_source}): {len(summary.findings)} finding(s)")
+    for f in summary.findings[:30]:
+        scope = "total" if f.dimension == "total" else f"{f.dimension}={f.key}"
+        print(f"  {f.day} {f.rule:<20} {scope:<40} {f.actual} vs {f.expected} {f.currency}")
+    for key in summary.keys:
+        print(f"wrote {ctx.store.url.rstrip('/')}/{key}")
+    return EXIT_OK

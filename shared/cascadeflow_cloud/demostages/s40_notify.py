@@ -1,0 +1,54 @@
+"""Stage: detect anomalies, evaluate budget projections, and show the alerts it would send.
+
+Alerts go to a file channel (``<workdir>/alerts.jsonl``, the exact webhook envelopes) so the
+demo needs no network. Works with or without projections from the forecast stage.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import UTC, datetime, time
+
+from cascadeflow_cloud.demo import DemoContext
+
+
+def run(ctx: DemoContext) -> None:
+    from cascadeflow_cloud.alerts.model import show_money
+    from cascadeflow_cloud.config import parse_config
+    from cascadeflow_cloud.jobs.detect import run_detect
+    from cascadeflow_cloud.jobs.notify import run_notify
+    from cascadeflow_cloud.lake.artifacts import read_latest_projections
+
+    path = ctx.workdir / "alerts.jsonl"
+    # The demo spends a few dollars a day, so the absolute bound is 1 USD (default: 5).
+    config = parse_config({"channels": [{"name": "demo-file", "type": "file",
+                                         "path": str(path)}],
+                           "notify": {"anomaly": {"min_absolute": 1}}})
+    detected = run_detect(ctx.store, config, today=ctx.end)
+    anomalies = [f for f in detected.findings if f.kind == "anomaly"]
+    ctx.say(f"  anomaly detection over {detected.since.isoformat()} … "
+            f"{detected.until.isoformat()} (spend from {detected.billed_source}): "
+            f"{len(anomalies)} anomalous series-days, "
+            f"{len(detected.findings) - len(anomalies)} recommendation(s)")
+    projections = read_latest_projections(ctx.store)
+    ctx.say(f"  budget projections found: {len(projections)}"
+            + ("" if projections else " (run the forecast stage for threshold alerts)"))
+    before = path.read_text().count("\n") if path.exists() else 0
+    summary = run_notify(ctx.store, config,
+                         now=datetime.combine(ctx.end, time(12), tzinfo=UTC))
+    lines = path.read_text().splitlines()[before:] if path.exists() else []
+    ctx.say(f"  {summary.evaluated} alert(s) evaluated: {len(summary.delivered)} sent to "
+            f"{path}, {summary.deduplicated} already sent in an earlier run")
+    for line in lines[:12]:
+        body = json.loads(line)
+        data = body["data"]
+        ctx.say(f"  ▸ [{body['type']}] {data['title']}")
+        ctx.say(textwrap.indent(textwrap.fill(data["summary"], 92), "      "))
+        for driver in (data.get("drivers") or [])[:3]:
+            ctx.say(f"      moved: {driver['dimension']} {driver['key']} "
+                    f"{show_money(driver['actual'])} vs {show_money(driver['expected'])} "
+                    f"(+{show_money(driver['delta'])})")
+    if len(lines) > 12:
+        ctx.say(f"  … and {len(lines) - 12} more in {path}")
+    ctx.try_next += ["detect", "notify --dry-run"]

@@ -1,0 +1,86 @@
+"""The notify, meter_stripe and detect_anomalies handlers with sample events."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cascadeflow_cloud.demo import generate_events
+from cascadeflow_cloud.lake.artifacts import write_projections
+from cascadeflow_cloud.lake.store import LocalStore
+from cascadeflow_cloud.lake.tables import Lake
+from tests.notify.conftest import projection
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("pandas", "pyarrow", "statsmodels", "numpy", "stripe")
+
+
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> LocalStore:
+    cfg = tmp_path / "cascadeflow.yaml"
+    cfg.write_text(
+        "budgets:\n  - {name: ml, amount: 1000, currency: USD}\n"
+        f"channels:\n  - {{name: out, type: file, path: {tmp_path / 'alerts.jsonl'}}}\n"
+        "notify: {anomaly: {min_absolute: 1}}\n")  # the demo data spends a few USD a day
+    monkeypatch.setenv("CASCADEFLOW_CONFIG", str(cfg))
+    monkeypatch.setenv("CASCADEFLOW_STORE", f"file://{tmp_path / 'lake'}")
+    return LocalStore(tmp_path / "lake")
+
+
+def test_notify_handler_imports_no_heavy_library(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "lake")
+    write_projections(store, [projection("950", p50="1100", as_of=date.today(),
+                                         start=date.today().replace(day=1),
+                                         end=date.today().replace(day=28))])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"channels:\n  - {{name: out, type: file, path: {tmp_path / 'a.jsonl'}}}\n")
+    code = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from functions.notify import handler\n"
+        "result = handler({}, None)\n"
+        "print(json.dumps({'result': result, 'modules': sorted(sys.modules)}))\n"
+    )
+    env = {"CASCADEFLOW_CONFIG": str(cfg), "CASCADEFLOW_STORE": f"file://{tmp_path / 'lake'}",
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env=env).stdout
+    doc = json.loads(out.splitlines()[-1])
+    heavy = [m for m in doc["modules"] if m.split(".")[0] in HEAVY]
+    assert heavy == []
+    assert doc["result"]["delivered"] >= 2  # the actual-spend and forecast alerts were sent
+    emf = json.loads(out.splitlines()[0])
+    assert emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] == "PendingDeadLetters"
+    assert emf["PendingDeadLetters"] == 0
+
+
+def test_detect_then_notify_handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from functions.detect_anomalies import handler as detect
+    from functions.notify import handler as notify
+
+    store = _env(monkeypatch, tmp_path)
+    Lake(store).write_events(generate_events(date.today(), days=50))
+    found = detect({}, None)
+    assert found["ok"] and found["findings"] >= 1
+    preview = notify({"dry_run": True}, None)
+    assert preview["delivered"] == 0 and any("would send" in p for p in preview["preview"])
+    sent = notify({}, None)
+    assert sent["ok"] and sent["delivered"] >= 1
+    assert (tmp_path / "alerts.jsonl").read_text().count("cost.anomaly.detected") >= 1
+    assert '"PendingDeadLetters": 0' in capsys.readouterr().out
+
+
+def test_meter_handler_requires_configuration(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    from functions.meter_stripe import handler as meter
+
+    from cascadeflow_cloud.errors import CascadeFlowError
+
+    _env(monkeypatch, tmp_path)
+    with pytest.raises(CascadeFlowError, match=r"metering\.stripe is not configured"):
+        meter({}, None)

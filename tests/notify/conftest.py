@@ -1,0 +1,180 @@
+"""Local receivers on 127.0.0.1, a fake clock, and helpers to build projections and config.
+
+The SSRF guard refuses loopback, so tests allow the receivers explicitly through the channel's
+``allow_http_hosts`` / ``allow_private_hosts`` (the configuration allow-list).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from cascadeflow_cloud.config import Config, parse_config
+from cascadeflow_cloud.lake.artifacts import write_projections
+from cascadeflow_cloud.schema import Projection
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """An HTTP server that records requests and answers from a script (then ``default``)."""
+
+    server: ThreadingHTTPServer
+    script: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
+    default: tuple[int, dict[str, str], bytes] = (200, {}, b"ok")
+    requests: list[Recorded] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def respond(self, *responses: tuple[int, dict[str, str], bytes]) -> None:
+        self.script.extend(responses)
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls per response
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length)
+            with receiver.lock:
+                receiver.requests.append(Recorded(self.path, {k.lower(): v for k, v in
+                                                              self.headers.items()}, body))
+                status, headers, payload = (receiver.script.pop(0) if receiver.script
+                                            else receiver.default)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def start_receiver() -> Receiver:
+    receiver = Receiver(server=None)  # type: ignore[arg-type]
+    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
+    threading.Thread(target=receiver.server.serve_forever, args=(0.02,), daemon=True).start()
+    return receiver
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = start_receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+@pytest.fixture
+def receiver2() -> Iterator[Receiver]:
+    r = start_receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+class FakeClock:
+    """Wall time that only moves when someone sleeps (or the test advances it)."""
+
+    def __init__(self, start: float | None = None) -> None:
+        self.now = start if start is not None else time.time()
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            if seconds > 0:
+                self.sleeps.append(seconds)
+                self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SECRET2 = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+
+
+def make_config(webhook: Receiver | None = None, slack: Receiver | None = None,
+                **extra: Any) -> Config:
+    """A config with a budget ``ml`` (1000 USD) sending to the given local receivers."""
+    channels: list[dict[str, Any]] = []
+    if webhook is not None:
+        channels.append({"name": "hook", "type": "webhook", "url": webhook.url,
+                         "secret": "env:CF_TEST_WHSEC", "allow_http_hosts": ["127.0.0.1"],
+                         "allow_private_hosts": ["127.0.0.1"]})
+    if slack is not None:
+        channels.append({"name": "slack", "type": "slack", "url": "env:CF_TEST_SLACK_URL",
+                         "allow_http_hosts": ["127.0.0.1"], "allow_private_hosts": ["127.0.0.1"]})
+    data: dict[str, Any] = {
+        "budgets": [{"name": "ml", "amount": 1000, "currency": "USD"}],
+        "channels": channels,
+        "notify": {"max_attempts": 4},
+    }
+    data.update(extra)
+    return parse_config(data)
+
+
+@pytest.fixture(autouse=True)
+def _secrets(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+    monkeypatch.setenv("CF_TEST_WHSEC", SECRET)
+    monkeypatch.setenv("CF_TEST_WHSEC2", SECRET2)
+    monkeypatch.setenv("CF_TEST_SLACK_URL", receiver.url)
+
+
+def projection(actual: str, p50: str | None = None, *, run: str = "r", budget: str = "ml",
+               start: date = date(2026, 11, 1), end: date = date(2026, 11, 30),
+               as_of: date = date(2026, 11, 15), amount: str = "1000") -> Projection:
+    return Projection(
+        budget=budget, run_id=run, as_of=as_of, period_start=start, period_end=end,
+        budget_amount=Decimal(amount), currency="USD", actual_to_date=Decimal(actual),
+        status="ok" if p50 is not None else "insufficient_data",
+        p50=Decimal(p50) if p50 is not None else None,
+        lo80=Decimal(p50) * Decimal("0.9") if p50 is not None else None,
+        hi80=Decimal(p50) * Decimal("1.1") if p50 is not None else None,
+        daily_actuals=[Decimal(actual) / 15] * 15,
+    )
+
+
+def publish(store: Any, *projections: Projection) -> None:
+    write_projections(store, projections)
