@@ -113,6 +113,9 @@ class LocalStore:
         self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
     ) -> str:
         path = self._path(key)
+        if if_absent and path.exists():
+            # fast refusal without writing (re-checked under the lock below when absent)
+            raise PreconditionFailed(f"{key} already exists")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
