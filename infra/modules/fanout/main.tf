@@ -133,7 +133,7 @@ resource "aws_sfn_state_machine" "this" {
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
-    include_execution_data = false
+    include_execution_data = true
     level                  = "ERROR"
   }
 

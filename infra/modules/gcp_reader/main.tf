@@ -34,6 +34,7 @@ resource "google_iam_workload_identity_pool" "aws" {
 }
 
 resource "google_iam_workload_identity_pool_provider" "aws" {
+  #checkov:skip=CKV_GCP_125:GitHub Actions OIDC check; this provider federates AWS (aws block, no oidc block) and is limited to one role by attribute_condition.
   count                              = local.federate ? 1 : 0
   project                            = var.project
   workload_identity_pool_id          = google_iam_workload_identity_pool.aws[0].workload_identity_pool_id
