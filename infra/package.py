@@ -52,9 +52,15 @@ EXCLUDED = {"duckdb"}
 TRIM_TESTS = ("pandas", "numpy", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
 TRIM_PATHS = ("pyarrow/include", "pyarrow/src", "numpy/_core/include", "numpy/core/include")
 TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp")
-#: Optional Arrow components no function uses (Flight RPC, Substrait plans).
-TRIM_GLOBS = ("pyarrow/libarrow_flight.so*", "pyarrow/_flight*.so",
-              "pyarrow/libarrow_substrait.so*", "pyarrow/_substrait*.so")
+#: Optional Arrow component no function uses (Flight RPC; pyarrow.lib itself needs Substrait).
+TRIM_GLOBS = ("pyarrow/libarrow_flight.so*", "pyarrow/_flight*.so")
+#: botocore service models kept (the rest of botocore/data is ~28 MB of models for services no
+#: function calls). A function calling another service fails with UnknownServiceError in the
+#: artifact test (tests/infra/test_package.py), so add the service here.
+BOTOCORE_SERVICES = frozenset({
+    "s3", "ce", "cloudwatch", "secretsmanager", "ssm", "sts", "sso", "sso-oidc", "kms",
+    "dynamodb", "sqs", "logs", "lambda", "stepfunctions", "athena", "glue", "xray",
+})
 
 
 @dataclass(frozen=True)
@@ -131,13 +137,22 @@ def tree_digest(tree: Path) -> str:
     return digest.hexdigest()
 
 
-def _compile(tree: Path) -> None:
+def _compile(tree: Path, *, sourceless: bool = False) -> None:
+    """Precompile with unchecked-hash byte-code; paths in code objects read /var/task/...
+
+    ``sourceless``: write ``X.pyc`` beside ``X.py`` and drop the source (dependencies only: it
+    saves ~10 % of an artifact; their traceback lines then show file and line, not text).
+    """
     ok = compile_dir(
         str(tree), quiet=2, workers=0, stripdir=str(tree), prependdir=TASK_ROOT,
-        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        legacy=sourceless, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
     if not ok:
         print(f"warning: some files in {tree} did not compile (kept as source)", file=sys.stderr)
+    if sourceless:
+        for source in tree.rglob("*.py"):
+            if source.with_suffix(".pyc").is_file():
+                source.unlink()
 
 
 def _trim(tree: Path) -> None:
@@ -155,18 +170,39 @@ def _trim(tree: Path) -> None:
             for path in (tree / package).rglob("*"):
                 if path.suffix in TRIM_SUFFIXES and path.is_file():
                     path.unlink()
-    for bindir in ("bin",):
-        shutil.rmtree(tree / bindir, ignore_errors=True)
+    shutil.rmtree(tree / "bin", ignore_errors=True)
+    _dedupe_shared_libraries(tree / "pyarrow")
+    data = tree / "botocore" / "data"
+    if data.is_dir():
+        for service in data.iterdir():
+            if service.is_dir() and service.name not in BOTOCORE_SERVICES:
+                shutil.rmtree(service)
+
+
+def _dedupe_shared_libraries(directory: Path) -> None:
+    """Wheels may carry ``libX.so``, ``libX.so.N`` and ``libX.so.N.M.P`` as identical copies;
+    the loader needs only the SONAME ``libX.so.N``."""
+    if not directory.is_dir():
+        return
+    for soname in sorted(directory.glob("lib*.so.*")):
+        if not re.fullmatch(r"lib.+\.so\.\d+", soname.name):
+            continue
+        base = soname.name.rsplit(".", 1)[0]
+        digest = _sha256(soname)
+        for twin in [directory / base, *directory.glob(f"{soname.name}.*")]:
+            if twin.is_file() and twin != soname and _sha256(twin) == digest:
+                twin.unlink()
 
 
 def install_dependencies(reqs: list[str], cache: Path) -> Path:
     """Install Linux wheels for the runtime into a cached folder keyed by the requirement set."""
-    key = hashlib.sha256("\n".join([RUNTIME_PYTHON, PLATFORM, *reqs]).encode()).hexdigest()[:16]
-    target = cache / f"deps-{key}"
+    layout = "sourceless-1"  # bump when trimming or compiling changes
+    digest = hashlib.sha256("\n".join([layout, RUNTIME_PYTHON, PLATFORM, *reqs]).encode())
+    target = cache / f"deps-{digest.hexdigest()[:16]}"
     if (target / ".complete").exists():
         return target
     shutil.rmtree(target, ignore_errors=True)
-    partial = cache / f"deps-{key}.partial"
+    partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     cmd = [
@@ -176,7 +212,7 @@ def install_dependencies(reqs: list[str], cache: Path) -> Path:
     ]
     subprocess.run(cmd, check=True)
     _trim(partial)
-    _compile(partial)
+    _compile(partial, sourceless=True)
     (partial / ".complete").write_text("\n".join(reqs) + "\n")
     partial.rename(target)
     return target
@@ -218,8 +254,9 @@ def _base64sha256(path: Path) -> str:
     return base64.b64encode(bytes.fromhex(_sha256(path))).decode()
 
 
-def build(artifact: Artifact, dist: Path) -> dict[str, object]:
-    """Build one artifact (tree, and zip unless it is an image); return its manifest entry."""
+def build(artifact: Artifact, dist: Path, *, make_zip: bool = True) -> dict[str, object]:
+    """Build one artifact (its tree under ``dist/build``, and its zip unless it is an image or
+    ``make_zip`` is false); return its manifest entry."""
     reqs = requirements(artifact)
     deps = install_dependencies(reqs, dist / ".cache")
     tree = dist / "build" / artifact.name
@@ -244,7 +281,7 @@ def build(artifact: Artifact, dist: Path) -> dict[str, object]:
         "unzipped_mb": round(unzipped / 1024 / 1024, 1),
         "fits_zip_limit": unzipped <= LAMBDA_UNZIPPED_LIMIT,
     }
-    if not artifact.image:
+    if not artifact.image and make_zip:
         if unzipped > LAMBDA_UNZIPPED_LIMIT:
             raise SystemExit(f"{artifact.name}: {unzipped / 2**20:.1f} MB unzipped exceeds "
                              f"Lambda's 250 MB limit; make it an image artifact")
