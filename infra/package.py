@@ -137,14 +137,14 @@ def tree_digest(tree: Path) -> str:
     return digest.hexdigest()
 
 
-def _compile(tree: Path, *, sourceless: bool = False) -> None:
+def _compile(tree: Path, *, root: Path | None = None, sourceless: bool = False) -> None:
     """Precompile with unchecked-hash byte-code; paths in code objects read /var/task/...
 
     ``sourceless``: write ``X.pyc`` beside ``X.py`` and drop the source (dependencies only: it
     saves ~10 % of an artifact; their traceback lines then show file and line, not text).
     """
     ok = compile_dir(
-        str(tree), quiet=2, workers=0, stripdir=str(tree), prependdir=TASK_ROOT,
+        str(tree), quiet=2, workers=0, stripdir=str(root or tree), prependdir=TASK_ROOT,
         legacy=sourceless, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
     if not ok:
@@ -264,8 +264,8 @@ def build(artifact: Artifact, dist: Path, *, make_zip: bool = True) -> dict[str,
     tree.parent.mkdir(parents=True, exist_ok=True)
     _link_tree(deps, tree)
     _copy_project(tree)
-    _compile(tree / "cascadeflow_cloud")
-    _compile(tree / "functions")
+    _compile(tree / "cascadeflow_cloud", root=tree)
+    _compile(tree / "functions", root=tree)
     files = _files(tree)
     unzipped = sum(p.stat().st_size for p in files)
     entry: dict[str, object] = {

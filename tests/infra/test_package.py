@@ -189,10 +189,17 @@ def test_core_artifact_runs_a_job_in_a_clean_interpreter(
 import json, sys
 sys.path[:0] = [sys.argv[1]]
 from cascadeflow_cloud.lake.store import open_store
-from cascadeflow_cloud.jobs.ingest_events import ingest_event_lines
+from cascadeflow_cloud.lake.eventlog import write_event_batches, write_quarantine
+from cascadeflow_cloud.jobs.ingest_events import parse_event_line
 store = open_store("s3://%s/cf")
-lines = ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 3}', "not json"]
-summary = ingest_event_lines(store, lines, origin="artifact")
+good, bad = [], []
+for line in ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 3}', "not json"]:
+    try:
+        good.append(parse_event_line(line))
+    except ValueError as exc:
+        bad.append((line, str(exc)))
+stored = write_event_batches(store, good)
+write_quarantine(store, "events", bad, origin="artifact")
 import boto3, pydantic_core, yaml
 missing = []
 for heavy in ("pandas", "pyarrow", "statsmodels"):
@@ -200,7 +207,7 @@ for heavy in ("pandas", "pyarrow", "statsmodels"):
         __import__(heavy)
     except ModuleNotFoundError:
         missing.append(heavy)
-print(json.dumps({"stored": summary.stored, "quarantined": summary.quarantined,
+print(json.dumps({"stored": len(good), "quarantined": len(bad), "keys": stored,
                   "files": [boto3.__file__, pydantic_core.__file__, yaml.__file__],
                   "missing": missing}))
 """ % BUCKET
@@ -214,7 +221,7 @@ print(json.dumps({"stored": summary.stored, "quarantined": summary.quarantined,
 
     s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="cf/")["Contents"]]
-    assert any(k.startswith("cf/events/") for k in keys), keys
+    assert [k for k in keys if k.startswith("cf/events/")] == [f"cf/{k}" for k in out["keys"]]
     assert any(k.startswith("cf/quarantine/") for k in keys), keys
 
 

@@ -98,7 +98,7 @@ locals {
   fanout         = { for fn, spec in local.functions : fn => spec if spec.trigger == "fanout" }
   forecast_tree  = "${local.dist}/build/forecast"
   forecast_tag   = substr(sha256("${local.manifest.artifacts.forecast.tree_sha256}${filesha256(var.config_file)}"), 0, 32)
-  forecast_image = coalesce(var.forecast_image_uri, "${module.artifacts.image_repository_url}:${local.forecast_tag}")
+  forecast_image = var.forecast_image_uri != null ? var.forecast_image_uri : "${module.artifacts.image_repository_url}:${local.forecast_tag}"
   common_env = {
     CASCADEFLOW_STORE             = local.store
     CASCADEFLOW_CONFIG            = "/opt/cascadeflow.yaml"
@@ -159,6 +159,7 @@ resource "aws_lambda_layer_version" "config" {
 # runs as a container image built from the same tree `make package` assembles.
 resource "terraform_data" "forecast_image" {
   count            = var.forecast_image_uri == null ? 1 : 0
+  input            = local.forecast_image
   triggers_replace = [local.forecast_image]
 
   provisioner "local-exec" {
@@ -181,7 +182,7 @@ module "functions" {
   function_name        = "${var.name}-${replace(each.key, "_", "-")}"
   description          = each.value.description
   handler              = "functions.${each.key}.handler"
-  image_uri            = each.value.artifact == "forecast" ? local.forecast_image : null
+  image_uri            = each.value.artifact == "forecast" ? try(terraform_data.forecast_image[0].output, var.forecast_image_uri) : null
   s3_bucket            = each.value.artifact == "forecast" ? null : module.artifacts.bucket_name
   s3_key               = each.value.artifact == "forecast" ? null : module.artifacts.object_keys[each.value.artifact]
   s3_object_version    = each.value.artifact == "forecast" ? null : module.artifacts.object_versions[each.value.artifact]
@@ -200,8 +201,6 @@ module "functions" {
   schedule_timezone   = var.schedule_timezone
   url_auth_type       = var.collector_auth_type
   url_invoker_arns    = var.collector_invoker_arns
-
-  depends_on = [terraform_data.forecast_image]
 }
 
 module "fanout" {

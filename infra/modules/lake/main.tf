@@ -143,13 +143,12 @@ resource "aws_s3_bucket_policy" "logs" {
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
       {
-        Sid       = "S3ServerAccessLogsFromTheLakeOnly"
+        Sid       = "S3ServerAccessLogsFromThisAccountsBuckets"
         Effect    = "Allow"
         Principal = { Service = "logging.s3.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.logs.arn}/*"
+        Resource  = "${aws_s3_bucket.logs.arn}/s3-access/*"
         Condition = {
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${local.bucket}" }
           StringEquals = { "aws:SourceAccount" = local.account }
         }
       },
