@@ -54,6 +54,7 @@ $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
 checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d infra --framework terraform --quiet \
 		--compact --skip-download --config-file infra/.checkov.yaml
+	@if command -v terraform >/dev/null 2>&1; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra; fi
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

@@ -194,9 +194,35 @@ def _dedupe_shared_libraries(directory: Path) -> None:
                 twin.unlink()
 
 
+def gnu_strip() -> str | None:
+    """Path of GNU strip (binutils) if present; stripping is skipped without it."""
+    path = shutil.which("strip")
+    if path is None:
+        return None
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return path if "GNU" in out.stdout else None
+
+
+def _strip_shared_objects(tree: Path, strip: str) -> None:
+    """Drop symbols the dynamic loader does not need (``strip --strip-unneeded``): ~30 MB less
+    in the Arrow/NumPy artifacts (wheels like libarrow and OpenBLAS ship unstripped)."""
+    objects = []
+    for path in tree.rglob("*.so*"):
+        if path.is_file() and not path.is_symlink():
+            with path.open("rb") as fh:
+                if fh.read(4) == b"\x7fELF":
+                    objects.append(str(path))
+    for start in range(0, len(objects), 200):
+        subprocess.run([strip, "--strip-unneeded", *objects[start:start + 200]], check=True)
+
+
 def install_dependencies(reqs: list[str], cache: Path) -> Path:
     """Install Linux wheels for the runtime into a cached folder keyed by the requirement set."""
-    layout = "sourceless-1"  # bump when trimming or compiling changes
+    strip = gnu_strip()
+    layout = f"sourceless-1 strip={bool(strip)}"  # bump when trimming or compiling changes
     digest = hashlib.sha256("\n".join([layout, RUNTIME_PYTHON, PLATFORM, *reqs]).encode())
     target = cache / f"deps-{digest.hexdigest()[:16]}"
     if (target / ".complete").exists():
@@ -212,7 +238,11 @@ def install_dependencies(reqs: list[str], cache: Path) -> Path:
     ]
     subprocess.run(cmd, check=True)
     _trim(partial)
+    if strip:
+        _strip_shared_objects(partial, strip)
     _compile(partial, sourceless=True)
+    if strip:
+        (partial / ".stripped").write_text(strip + "\n")
     (partial / ".complete").write_text("\n".join(reqs) + "\n")
     partial.rename(target)
     return target
@@ -232,7 +262,8 @@ def _link_tree(src: Path, dst: Path) -> None:
         except OSError:
             shutil.copy2(s, d)
 
-    shutil.copytree(src, dst, copy_function=link, ignore=shutil.ignore_patterns(".complete"))
+    shutil.copytree(src, dst, copy_function=link,
+                    ignore=shutil.ignore_patterns(".complete", ".stripped"))
 
 
 def write_zip(tree: Path, out: Path) -> None:
@@ -280,6 +311,7 @@ def build(artifact: Artifact, dist: Path, *, make_zip: bool = True) -> dict[str,
         "unzipped_bytes": unzipped,
         "unzipped_mb": round(unzipped / 1024 / 1024, 1),
         "fits_zip_limit": unzipped <= LAMBDA_UNZIPPED_LIMIT,
+        "stripped": (deps / ".stripped").exists(),
     }
     if not artifact.image and make_zip:
         if unzipped > LAMBDA_UNZIPPED_LIMIT:

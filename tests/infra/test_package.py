@@ -69,11 +69,11 @@ class Context:
     def get_remaining_time_in_millis(self):
         return 60000
 result = mod.handler(json.loads(event_json), Context())
-print(json.dumps({"result": result, "heavy": [m for m in %r if m in sys.modules],
+print(json.dumps({"result": result, "heavy": [m for m in HEAVY_MODULES if m in sys.modules],
                   "outside": sorted({m.__name__.split(".")[0] for m in list(sys.modules.values())
                                      if getattr(m, "__file__", None)
                                      and "site-packages" in m.__file__})}, default=str))
-""" % (HEAVY,)
+""".replace("HEAVY_MODULES", repr(HEAVY))
 
 
 def _free_port() -> int:
@@ -191,7 +191,7 @@ sys.path[:0] = [sys.argv[1]]
 from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.lake.eventlog import write_event_batches, write_quarantine
 from cascadeflow_cloud.jobs.ingest_events import parse_event_line
-store = open_store("s3://%s/cf")
+store = open_store(sys.argv[2])
 good, bad = [], []
 for line in ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 3}', "not json"]:
     try:
@@ -210,8 +210,8 @@ for heavy in ("pandas", "pyarrow", "statsmodels"):
 print(json.dumps({"stored": len(good), "quarantined": len(bad), "keys": stored,
                   "files": [boto3.__file__, pydantic_core.__file__, yaml.__file__],
                   "missing": missing}))
-""" % BUCKET
-    proc = run_clean(code, clean_env(s3_endpoint), str(tree))
+"""
+    proc = run_clean(code, clean_env(s3_endpoint), str(tree), f"s3://{BUCKET}/cf")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.splitlines()[-1])
     assert (out["stored"], out["quarantined"]) == (1, 1)
