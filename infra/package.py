@@ -49,7 +49,8 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: Requirements dropped from zips: not used by any function (duckdb serves the local ``query``).
 EXCLUDED = {"duckdb"}
 #: Large packages whose test suites and C headers are not needed at run time.
-TRIM_TESTS = ("pandas", "numpy", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
+#: (Not numpy: numpy.testing, which scipy imports, needs numpy._core.tests.)
+TRIM_TESTS = ("pandas", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
 TRIM_PATHS = ("pyarrow/include", "pyarrow/src", "numpy/_core/include", "numpy/core/include")
 TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp")
 #: Optional Arrow component no function uses (Flight RPC; pyarrow.lib itself needs Substrait).
@@ -229,7 +230,7 @@ def _strip_shared_objects(tree: Path, strip: str) -> None:
 def install_dependencies(reqs: list[str], cache: Path) -> Path:
     """Install Linux wheels for the runtime into a cached folder keyed by the requirement set."""
     strip = gnu_strip()
-    layout = f"sourceless-1 strip-2={bool(strip)}"  # bump when trimming or compiling changes
+    layout = f"sourceless-2 strip-2={bool(strip)}"  # bump when trimming or compiling changes
     digest = hashlib.sha256("\n".join([layout, RUNTIME_PYTHON, PLATFORM, *reqs]).encode())
     target = cache / f"deps-{digest.hexdigest()[:16]}"
     if (target / ".complete").exists():

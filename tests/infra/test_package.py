@@ -53,7 +53,7 @@ budgets:
 """
 
 RUNNER = r"""
-import json, sys
+import json, os, sys
 tree, module, event_json = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path[:0] = [tree]
 import importlib
@@ -73,6 +73,8 @@ print(json.dumps({"result": result, "heavy": [m for m in HEAVY_MODULES if m in s
                   "outside": sorted({m.__name__.split(".")[0] for m in list(sys.modules.values())
                                      if getattr(m, "__file__", None)
                                      and "site-packages" in m.__file__})}, default=str))
+sys.stdout.flush()
+os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (apache/arrow#34314)
 """.replace("HEAVY_MODULES", repr(HEAVY))
 
 
@@ -121,10 +123,10 @@ _built: dict[str, dict[str, object]] = {}
 
 def built(package: ModuleType, name: str, *, make_zip: bool = True) -> dict[str, object]:
     """Build an artifact once per test session (dependencies are cached across sessions)."""
-    key = f"{name}:{make_zip}"
-    if key not in _built:
-        _built[key] = package.build(package.ARTIFACTS[name], DIST, make_zip=make_zip)
-    return _built[key]
+    entry = _built.get(name)
+    if entry is None or (make_zip and "zip" not in entry and not package.ARTIFACTS[name].image):
+        entry = _built[name] = package.build(package.ARTIFACTS[name], DIST, make_zip=make_zip)
+    return entry
 
 
 # ---------------------------------------------------------------- pure parts of the script
@@ -230,7 +232,7 @@ def test_lake_tree_reads_and_writes_parquet_in_a_clean_interpreter(
     tree = DIST / str(built(package, "lake", make_zip=False)["tree"])
     assert not (tree / "pyarrow" / "include").exists()
     code = r"""
-import json, sys
+import json, os, sys
 sys.path[:0] = [sys.argv[1]]
 from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.lake.tables import Lake
@@ -242,12 +244,52 @@ lake.write_events(events + events[:1])
 table = lake.read_events()
 print(json.dumps({"rows": table.num_rows, "tokens": sum(table.column("input_tokens").to_pylist()),
                   "pandas": pandas.__file__, "pyarrow": pyarrow.__file__}))
+sys.stdout.flush()
+os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (apache/arrow#34314)
 """
     proc = run_clean(code, clean_env("http://127.0.0.1:9"), str(tree), str(tmp_path / "lake"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.splitlines()[-1])
     assert (out["rows"], out["tokens"]) == (3, 6)
     assert out["pandas"].startswith(str(tree)) and out["pyarrow"].startswith(str(tree))
+
+
+#: What each artifact must import from its own tree (its heavy dependencies, trimmed and
+#: stripped by the packaging script), so a trimming mistake fails here and not in Lambda.
+ARTIFACT_IMPORTS = {
+    "core": ["boto3", "yaml", "genai_prices", "aws_lambda_powertools.logging",
+             "cascadeflow_cloud.config", "cascadeflow_cloud.lake.eventlog"],
+    "meter": ["stripe", "cascadeflow_cloud.config"],
+    "lake": ["pandas", "pyarrow.parquet", "pyarrow.dataset", "cascadeflow_cloud.lake.tables"],
+    "ingest-aws": ["pandas", "pyarrow.parquet", "boto3", "cascadeflow_cloud.lake.tables"],
+    "ingest-azure": ["pandas", "pyarrow.parquet", "azure.identity",
+                     "azure.mgmt.costmanagement", "cascadeflow_cloud.lake.tables"],
+    "ingest-gcp": ["pandas", "pyarrow.parquet", "google.cloud.bigquery",
+                   "cascadeflow_cloud.lake.tables"],
+    "forecast": ["pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
+                 "statsmodels.tsa.holtwinters", "cascadeflow_cloud.lake.tables"],
+}
+
+
+def test_each_artifact_imports_its_dependencies_from_its_own_tree(package: ModuleType) -> None:
+    assert set(ARTIFACT_IMPORTS) == set(package.ARTIFACTS)
+    code = r"""
+import importlib, json, os, sys
+sys.path[:0] = [sys.argv[1]]
+files = {}
+for name in sys.argv[2:]:
+    module = importlib.import_module(name)
+    files[name] = getattr(module, "__file__", None) or ""
+print(json.dumps(files))
+sys.stdout.flush()
+os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (apache/arrow#34314)
+"""
+    for name, modules in ARTIFACT_IMPORTS.items():
+        tree = DIST / str(built(package, name, make_zip=False)["tree"])
+        proc = run_clean(code, clean_env("http://127.0.0.1:9"), str(tree), *modules)
+        assert proc.returncode == 0, f"{name}: {proc.stderr[-3000:]}"
+        files = json.loads(proc.stdout.splitlines()[-1])
+        assert all(f.startswith(str(tree)) for f in files.values()), (name, files)
 
 
 def present_handlers() -> list[str]:
