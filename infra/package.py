@@ -49,8 +49,9 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 #: Requirements dropped from zips: not used by any function (duckdb serves the local ``query``).
 EXCLUDED = {"duckdb"}
 #: Large packages whose test suites and C headers are not needed at run time.
-#: (Not numpy: numpy.testing, which scipy imports, needs numpy._core.tests.)
-TRIM_TESTS = ("pandas", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
+TRIM_TESTS = ("pandas", "numpy", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
+#: Test modules imported at run time: numpy.testing (which scipy imports) needs this one.
+KEEP_TEST_FILES = frozenset({"numpy/_core/tests/_natype.py"})
 TRIM_PATHS = ("pyarrow/include", "pyarrow/src", "numpy/_core/include", "numpy/core/include")
 TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp", ".cc", ".cpp")
 #: Optional Arrow component no function uses (Flight RPC; pyarrow.lib itself needs Substrait).
@@ -159,8 +160,15 @@ def _compile(tree: Path, *, root: Path | None = None, sourceless: bool = False) 
 def _trim(tree: Path) -> None:
     for package in TRIM_TESTS:
         for tests in sorted((tree / package).rglob("tests")) if (tree / package).is_dir() else []:
-            if tests.is_dir():
+            if not tests.is_dir():
+                continue
+            keep = [f for f in KEEP_TEST_FILES if (tree / f).parent == tests]
+            if not keep:
                 shutil.rmtree(tests, ignore_errors=True)
+                continue
+            for child in tests.iterdir():
+                if child.relative_to(tree).as_posix() not in keep:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
     for rel in TRIM_PATHS:
         shutil.rmtree(tree / rel, ignore_errors=True)
     for pattern in TRIM_GLOBS:
@@ -196,8 +204,9 @@ def _dedupe_shared_libraries(directory: Path) -> None:
 
 
 def gnu_strip() -> str | None:
-    """Path of GNU strip (binutils) if present; stripping is skipped without it."""
-    path = shutil.which("strip")
+    """Path of GNU strip (binutils) if present; stripping is skipped without it (or with
+    ``CASCADEFLOW_NO_STRIP=1``)."""
+    path = None if os.environ.get("CASCADEFLOW_NO_STRIP") == "1" else shutil.which("strip")
     if path is None:
         return None
     try:
@@ -230,7 +239,7 @@ def _strip_shared_objects(tree: Path, strip: str) -> None:
 def install_dependencies(reqs: list[str], cache: Path) -> Path:
     """Install Linux wheels for the runtime into a cached folder keyed by the requirement set."""
     strip = gnu_strip()
-    layout = f"sourceless-2 strip-2={bool(strip)}"  # bump when trimming or compiling changes
+    layout = f"sourceless-3 strip-2={bool(strip)}"  # bump when trimming or compiling changes
     digest = hashlib.sha256("\n".join([layout, RUNTIME_PYTHON, PLATFORM, *reqs]).encode())
     target = cache / f"deps-{digest.hexdigest()[:16]}"
     if (target / ".complete").exists():
