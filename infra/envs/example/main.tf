@@ -184,8 +184,8 @@ module "functions" {
   handler              = "functions.${each.key}.handler"
   image_uri            = each.value.artifact == "forecast" ? try(terraform_data.forecast_image[0].output, var.forecast_image_uri) : null
   s3_bucket            = each.value.artifact == "forecast" ? null : module.artifacts.bucket_name
-  s3_key               = each.value.artifact == "forecast" ? null : module.artifacts.object_keys[each.value.artifact]
-  s3_object_version    = each.value.artifact == "forecast" ? null : module.artifacts.object_versions[each.value.artifact]
+  s3_key               = each.value.artifact == "forecast" ? null : lookup(module.artifacts.object_keys, each.value.artifact, null)
+  s3_object_version    = each.value.artifact == "forecast" ? null : lookup(module.artifacts.object_versions, each.value.artifact, null)
   source_code_hash     = each.value.artifact == "forecast" ? null : filebase64sha256("${local.dist}/${each.value.artifact}.zip")
   layers               = [aws_lambda_layer_version.config.arn]
   memory_size          = each.value.memory
