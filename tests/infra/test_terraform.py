@@ -356,3 +356,48 @@ def test_every_checkov_skip_has_a_reason() -> None:
             inline += 1
             assert match.group(2) == ":" and len(match.group(3).strip()) > 20, (path, match[0])
     assert inline <= 5
+
+
+# ---------------------------------------------------------------- fan-out state machine
+def _walk(states: dict[str, dict[str, object]], start: str) -> list[str]:
+    """Names reachable from ``start``; fails on a transition to an unknown state."""
+    seen: list[str] = []
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        assert name in states, f"transition to unknown state {name}"
+        seen.append(name)
+        state = states[name]
+        targets = [state.get("Next"), state.get("Default")]
+        targets += [c["Next"] for c in state.get("Choices", [])]  # type: ignore[attr-defined]
+        todo += [t for t in targets if isinstance(t, str)]
+        if not any(isinstance(t, str) for t in targets):
+            assert state.get("End") is True or state["Type"] in ("Succeed", "Fail"), name
+    return seen
+
+
+def test_fanout_plans_then_maps_each_shard_to_one_invocation() -> None:
+    definition = hcl.locals_of(FANOUT_MODULE)["definition"]
+    states = definition["States"]
+    assert sorted(_walk(states, definition["StartAt"])) == sorted(states)
+    plan = states[definition["StartAt"]]
+    assert plan["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert plan["Parameters"]["Payload"]["fanout"] == "plan"
+    choice = states[plan["Next"]]
+    assert choice["Type"] == "Choice" and choice["Default"] == "Done"
+    [branch] = choice["Choices"]
+    assert branch["Variable"] == "$.plan.result.shards" and branch["IsPresent"] is True
+    shards = states[branch["Next"]]
+    assert shards["Type"] == "Map" and shards["ItemsPath"] == "$.plan.result.shards"
+    assert shards["ItemSelector"] == {"fanout": "shard", "shard.$": "$$.Map.Item.Value"}
+    assert shards["MaxConcurrency"] == "${var.max_concurrency}"
+    inner = shards["ItemProcessor"]
+    assert _walk(inner["States"], inner["StartAt"]) == ["RunShard"]
+    run = inner["States"]["RunShard"]
+    assert run["Parameters"] == {"FunctionName": "${var.function_arn}", "Payload.$": "$"}
+    for task in (plan, run):
+        assert task["Retry"] == "${local.retry}"
+    retry = hcl.locals_of(FANOUT_MODULE)["retry"]
+    assert "Lambda.TooManyRequestsException" in hcl.one(retry)["ErrorEquals"]
