@@ -38,7 +38,8 @@ bench: $(VENV)/.installed-dev
 	$(PY) -m benchmarks.run
 
 # Lambda artifacts (dist/*.zip, dist/manifest.json): Linux wheels for python3.11 x86_64.
-package: $(VENV)/.installed-dev
+# Needs only the venv's Python (3.11, to match the runtime's byte-code) and pip.
+package: | $(PY)
 	$(PY) infra/package.py
 
 # checkov in its own venv (its pins clash with the project's), version pinned; fails on any
