@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench package clean
+.PHONY: demo test lint typecheck unit bench package checkov clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,31 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadfile
 
-test: lint typecheck unit
+test: lint typecheck checkov unit
 
 # make bench [QUICK=1] [BENCH="bench_lake bench_imports"]: writes benchmarks/results/latest.{md,json}
 bench: $(VENV)/.installed-dev
 	$(PY) -m benchmarks.run $(if $(QUICK),--quick) $(BENCH)
 
+# Lambda artifacts (dist/*.zip, dist/manifest.json): Linux wheels for python3.11 x86_64.
+# Needs only the venv's Python (3.11, to match the runtime's byte-code) and pip.
+package: | $(PY)
+	$(PY) infra/package.py
+
+# checkov in its own venv (its pins clash with the project's), version pinned; fails on any
+# failed check; the skip list with reasons is infra/.checkov.yaml.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV    := .venv-checkov
+$(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION):
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet "checkov==$(CHECKOV_VERSION)"
+	touch $@
+
+checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d infra --framework terraform --quiet \
+		--compact --skip-download --config-file infra/.checkov.yaml
+	@if command -v terraform >/dev/null 2>&1; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra; fi
+
 clean:
-	rm -rf $(VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

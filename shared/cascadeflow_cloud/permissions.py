@@ -21,13 +21,26 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     "gcp_vertex_source": frozenset(),  # GCP IAM: BigQuery viewer + job user (infra/modules/gcp)
     "xray": frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}),
     "dead_letter": frozenset({"sqs:SendMessage"}),
+    "logs": frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
+    # Service roles (schedules, fan-out state machines), see SERVICE_ROLE_COMPONENTS.
+    "invoke": frozenset({"lambda:InvokeFunction"}),
+    "start_fanout": frozenset({"states:StartExecution"}),
+    "xray_sampling": frozenset({"xray:GetSamplingRules", "xray:GetSamplingTargets"}),
+    "log_delivery": frozenset({
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    }),
 }
 
 #: Actions whose API has no resource-level scoping.
 RESOURCE_STAR_ONLY: frozenset[str] = frozenset(
     {"ce:GetCostAndUsage", "cloudwatch:GetMetricData", "xray:PutTraceSegments",
      "xray:PutTelemetryRecords"}
-)
+) | COMPONENT_ACTIONS["xray_sampling"] | COMPONENT_ACTIONS["log_delivery"]
+
+#: What every function's runtime needs: its log stream, X-Ray segments, its dead-letter queue.
+RUNTIME_COMPONENTS: tuple[str, ...] = ("logs", "xray", "dead_letter")
 
 #: Components per deployable function (the module name in ``functions/``).
 FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -40,12 +53,33 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),
     "detect_anomalies": ("lake_write", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
+    "detect_anomalies": ("lake_write", "kms_lake"),
+}
+
+#: Roles that are not functions: a schedule invoking a function, a fan-out state machine
+#: (Step Functions Map over shards) and the schedule starting it.
+SERVICE_ROLE_COMPONENTS: dict[str, tuple[str, ...]] = {
+    "schedule": ("invoke", "dead_letter", "kms_lake"),
+    "fanout": ("invoke", "log_delivery", "xray", "xray_sampling", "kms_lake"),
+    "fanout_schedule": ("start_fanout", "dead_letter", "kms_lake"),
 }
 
 
 def actions_for(function: str) -> frozenset[str]:
-    """Every IAM action the named function needs."""
+    """Every IAM action the named function needs (its components plus its runtime's)."""
     actions: set[str] = set()
-    for component in FUNCTION_COMPONENTS[function]:
+    for component in RUNTIME_COMPONENTS + FUNCTION_COMPONENTS[function]:
+        actions |= COMPONENT_ACTIONS[component]
+    return frozenset(actions)
+
+
+def actions_for_role(role: str) -> frozenset[str]:
+    """Every IAM action a service role needs (``schedule``, ``fanout``, ``fanout_schedule``).
+
+    >>> sorted(actions_for_role("fanout_schedule"))
+    ['kms:Decrypt', 'kms:GenerateDataKey', 'sqs:SendMessage', 'states:StartExecution']
+    """
+    actions: set[str] = set()
+    for component in SERVICE_ROLE_COMPONENTS[role]:
         actions |= COMPONENT_ACTIONS[component]
     return frozenset(actions)

@@ -1,0 +1,41 @@
+# IAM from the code. These maps mirror cascadeflow_cloud.permissions.COMPONENT_ACTIONS and
+# FUNCTION_COMPONENTS; tests/infra checks they are equal, so a function gets exactly the actions
+# its code declares. Runtime grants (logs, xray, dead_letter) live in modules/function.
+
+locals {
+  component_actions = {
+    lake_read          = ["s3:GetObject", "s3:ListBucket"]
+    lake_write         = ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    kms_lake           = ["kms:Decrypt", "kms:GenerateDataKey"]
+    secrets            = ["secretsmanager:GetSecretValue"]
+    aws_bedrock_source = ["ce:GetCostAndUsage", "cloudwatch:GetMetricData"]
+    # Granted in the other cloud, not in AWS: modules/azure_reader and modules/gcp_reader.
+    azure_openai_source = []
+    gcp_vertex_source   = []
+  }
+
+  # Resources per component; "*" only where the API has no resource-level scoping (Cost
+  # Explorer, CloudWatch GetMetricData). Secrets are narrowed per function below.
+  lake_objects = "${module.lake.bucket_arn}/${trim(var.lake_prefix, "/")}/*"
+  component_resources = {
+    lake_read          = [module.lake.bucket_arn, local.lake_objects]
+    lake_write         = [module.lake.bucket_arn, local.lake_objects]
+    kms_lake           = [module.lake.kms_key_arn]
+    aws_bedrock_source = ["*"]
+  }
+
+  secret_arn_pattern = "arn:aws:secretsmanager:${var.region}:${data.aws_caller_identity.current.account_id}:secret:%s-??????"
+
+  policy_statements = {
+    for fn, spec in local.functions : fn => [
+      for component in spec.components : {
+        sid     = component
+        actions = local.component_actions[component]
+        resources = component == "secrets" ? concat(
+          [for secret in spec.secrets : module.secrets.arns[secret]],
+          [for extra in lookup(var.extra_secret_names, fn, []) : format(local.secret_arn_pattern, extra)],
+        ) : lookup(local.component_resources, component, [])
+      } if length(local.component_actions[component]) > 0
+    ]
+  }
+}

@@ -1,0 +1,229 @@
+# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, nine functions with their
+# triggers, fan-out state machines for the sharded jobs, and alarms. See README.md.
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  dist     = abspath(startswith(var.dist_dir, "/") ? var.dist_dir : "${path.module}/${var.dist_dir}")
+  manifest = jsondecode(file("${local.dist}/manifest.json"))
+  store    = "s3://${module.lake.bucket_name}/${trim(var.lake_prefix, "/")}"
+
+  # Every handler in functions/: its artifact (one per dependency set, see `make package`), its
+  # trigger, its resources and the components of cascadeflow_cloud.permissions it needs.
+  functions = {
+    collect_events = {
+      description = "Collector: HMAC-verified usage events from the SDK sinks into the lake"
+      artifact    = "core"
+      trigger     = "url"
+      memory      = 256
+      timeout     = 10
+      components  = ["lake_write", "kms_lake", "secrets"]
+      secrets     = ["hmac-key"]
+    }
+    ingest_aws_bedrock = {
+      description = "Pulls Bedrock cost from Cost Explorer into the lake (fan-out by day)"
+      artifact    = "ingest-aws"
+      trigger     = "fanout"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "aws_bedrock_source"]
+      secrets     = []
+    }
+    ingest_azure_openai = {
+      description = "Pulls Azure OpenAI cost from Cost Management into the lake (fan-out by scope)"
+      artifact    = "ingest-azure"
+      trigger     = "fanout"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
+      secrets     = ["azure-client-secret"]
+    }
+    ingest_gcp_vertex = {
+      description = "Pulls Vertex AI cost from the BigQuery billing export into the lake (fan-out by day)"
+      artifact    = "ingest-gcp"
+      trigger     = "fanout"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "secrets", "gcp_vertex_source"]
+      secrets     = ["gcp-credentials"]
+    }
+    forecast_budgets = {
+      description = "Forecasts every budget scope and writes projections (fan-out by scope hash)"
+      artifact    = "forecast"
+      trigger     = "fanout"
+      memory      = 3008
+      timeout     = 900
+      components  = ["lake_write", "kms_lake"]
+      secrets     = []
+    }
+    detect_anomalies = {
+      description = "Finds cost anomalies in the lake and writes findings"
+      artifact    = "lake"
+      trigger     = "schedule"
+      memory      = 1024
+      timeout     = 300
+      components  = ["lake_write", "kms_lake"]
+      secrets     = []
+    }
+    notify = {
+      description = "Evaluates budget, forecast, anomaly and drift rules and notifies once per crossing"
+      artifact    = "core"
+      trigger     = "schedule"
+      memory      = 256
+      timeout     = 300
+      components  = ["lake_write", "kms_lake", "secrets"]
+      secrets     = ["slack-webhook-url", "webhook-signing", "hmac-key"]
+    }
+    meter_stripe = {
+      description = "Reports per-customer metered usage to Stripe billing meters"
+      artifact    = "meter"
+      trigger     = "schedule"
+      memory      = 256
+      timeout     = 300
+      components  = ["lake_write", "kms_lake", "secrets"]
+      secrets     = ["stripe-api-key"]
+    }
+    compact_events = {
+      description = "Merges the day's small event batches into few Parquet files"
+      artifact    = "lake"
+      trigger     = "schedule"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake"]
+      secrets     = []
+    }
+  }
+
+  zip_artifacts  = toset([for fn, spec in local.functions : spec.artifact if spec.artifact != "forecast"])
+  fanout         = { for fn, spec in local.functions : fn => spec if spec.trigger == "fanout" }
+  forecast_tree  = "${local.dist}/build/forecast"
+  forecast_tag   = substr(sha256("${local.manifest.artifacts.forecast.tree_sha256}${filesha256(var.config_file)}"), 0, 32)
+  forecast_image = var.forecast_image_uri != null ? var.forecast_image_uri : "${module.artifacts.image_repository_url}:${local.forecast_tag}"
+  common_env = {
+    CASCADEFLOW_STORE             = local.store
+    CASCADEFLOW_CONFIG            = "/opt/cascadeflow.yaml"
+    POWERTOOLS_SERVICE_NAME       = var.name
+    POWERTOOLS_PARAMETERS_MAX_AGE = "300"
+    POWERTOOLS_LOG_LEVEL          = "INFO"
+  }
+}
+
+module "lake" {
+  source = "../../modules/lake"
+  name   = var.name
+}
+
+module "secrets" {
+  source      = "../../modules/secrets"
+  name        = var.name
+  kms_key_arn = module.lake.kms_key_arn
+}
+
+module "catalog" {
+  source      = "../../modules/catalog"
+  name        = var.name
+  bucket_name = module.lake.bucket_name
+  lake_prefix = var.lake_prefix
+  kms_key_arn = module.lake.kms_key_arn
+}
+
+module "artifacts" {
+  source                  = "../../modules/artifacts"
+  name                    = var.name
+  kms_key_arn             = module.lake.kms_key_arn
+  log_bucket_name         = module.lake.log_bucket_name
+  artifacts               = { for a in local.zip_artifacts : a => "${local.dist}/${a}.zip" }
+  create_image_repository = var.forecast_image_uri == null
+}
+
+# The configuration ships as a layer: /opt/cascadeflow.yaml in every zip function. Changing it
+# needs only `terraform apply`, not a new package.
+data "archive_file" "config" {
+  type        = "zip"
+  output_path = "${path.module}/.build/config-layer.zip"
+  source {
+    content  = file(var.config_file)
+    filename = "cascadeflow.yaml"
+  }
+}
+
+resource "aws_lambda_layer_version" "config" {
+  layer_name          = "${var.name}-config"
+  description         = "cascadeflow.yaml (secret references only)"
+  filename            = data.archive_file.config.output_path
+  source_code_hash    = data.archive_file.config.output_base64sha256
+  compatible_runtimes = ["python3.11"]
+}
+
+# The forecast stack (statsmodels + scipy + pandas + pyarrow) exceeds the 250 MB zip limit, so it
+# runs as a container image built from the same tree `make package` assembles.
+resource "terraform_data" "forecast_image" {
+  count            = var.forecast_image_uri == null ? 1 : 0
+  input            = local.forecast_image
+  triggers_replace = [local.forecast_image]
+
+  provisioner "local-exec" {
+    working_dir = local.dist
+    environment = {
+      IMAGE    = local.forecast_image
+      REGISTRY = split("/", local.forecast_image)[0]
+      CONFIG   = abspath(var.config_file)
+      REGION   = var.region
+      TREE     = local.forecast_tree
+    }
+    command = "${abspath(path.module)}/../../images/forecast/build-and-push.sh"
+  }
+}
+
+module "functions" {
+  source   = "../../modules/function"
+  for_each = local.functions
+
+  function_name        = "${var.name}-${replace(each.key, "_", "-")}"
+  description          = each.value.description
+  handler              = "functions.${each.key}.handler"
+  image_uri            = each.value.artifact == "forecast" ? try(terraform_data.forecast_image[0].output, var.forecast_image_uri) : null
+  s3_bucket            = each.value.artifact == "forecast" ? null : module.artifacts.bucket_name
+  s3_key               = each.value.artifact == "forecast" ? null : lookup(module.artifacts.object_keys, each.value.artifact, null)
+  s3_object_version    = each.value.artifact == "forecast" ? null : lookup(module.artifacts.object_versions, each.value.artifact, null)
+  source_code_hash     = each.value.artifact == "forecast" ? null : filebase64sha256("${local.dist}/${each.value.artifact}.zip")
+  layers               = [aws_lambda_layer_version.config.arn]
+  memory_size          = each.value.memory
+  timeout              = each.value.timeout
+  reserved_concurrency = var.reserved_concurrency[each.key]
+  environment          = local.common_env
+  kms_key_arn          = module.lake.kms_key_arn
+  log_retention_days   = var.log_retention_days
+  policy_statements    = local.policy_statements[each.key]
+
+  trigger             = each.value.trigger
+  schedule_expression = each.value.trigger == "schedule" ? var.schedules[each.key] : null
+  schedule_timezone   = var.schedule_timezone
+  url_auth_type       = var.collector_auth_type
+  url_invoker_arns    = var.collector_invoker_arns
+}
+
+module "fanout" {
+  source   = "../../modules/fanout"
+  for_each = local.fanout
+
+  name                = "${var.name}-${replace(each.key, "_", "-")}"
+  function_arn        = module.functions[each.key].function_arn
+  dlq_arn             = module.functions[each.key].dlq_arn
+  kms_key_arn         = module.lake.kms_key_arn
+  schedule_expression = var.schedules[each.key]
+  schedule_timezone   = var.schedule_timezone
+  max_concurrency     = var.fanout_max_concurrency
+  log_retention_days  = var.log_retention_days
+}
+
+module "alarms" {
+  source       = "../../modules/alarms"
+  name         = var.name
+  kms_key_arn  = module.lake.kms_key_arn
+  alarm_emails = var.alarm_emails
+  functions = {
+    for fn, m in module.functions : fn => { function_name = m.function_name, dlq_name = m.dlq_name }
+  }
+  state_machines = { for fn, m in module.fanout : fn => m.state_machine_arn }
+}

@@ -1,0 +1,44 @@
+output "store_url" {
+  description = "CASCADEFLOW_STORE of the deployment (use it with the CLI: cascadeflow-cloud --store ...)."
+  value       = local.store
+}
+
+output "collector_url" {
+  description = "Function URL the SDK sinks post usage events to."
+  value       = module.functions["collect_events"].url
+}
+
+output "function_names" {
+  description = "Handler => deployed Lambda function name."
+  value       = { for fn, m in module.functions : fn => m.function_name }
+}
+
+output "secret_names" {
+  description = "Secret short name => Secrets Manager name to put the value into (aws secretsmanager put-secret-value)."
+  value       = module.secrets.names
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for SQL over the lake."
+  value       = module.catalog.workgroup
+}
+
+output "glue_database" {
+  description = "Glue database with the costs and events tables."
+  value       = module.catalog.database
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the alarms notify (subscribe chat or paging tools to it)."
+  value       = module.alarms.topic_arn
+}
+
+output "gcp_ingest_role_name" {
+  description = "Execution role of ingest_gcp_vertex (input of the gcp reader's workload identity federation)."
+  value       = module.functions["ingest_gcp_vertex"].role_name
+}
+
+output "kms_key_arn" {
+  description = "The deployment's KMS key."
+  value       = module.lake.kms_key_arn
+}

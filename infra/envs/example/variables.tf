@@ -1,0 +1,118 @@
+variable "name" {
+  description = "Deployment name: prefixes every resource (lower case letters, digits, dashes)."
+  type        = string
+  default     = "cascadeflow"
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name))
+    error_message = "name must be 3-31 characters of lower case letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "dist_dir" {
+  description = "Folder with the artifacts and manifest.json built by `make package` (relative to this folder or absolute)."
+  type        = string
+  default     = "../../../dist"
+}
+
+variable "config_file" {
+  description = "The cascadeflow.yaml deployed to every function as /opt/cascadeflow.yaml (a layer); it holds secret references only, never values."
+  type        = string
+  default     = "cascadeflow.yaml"
+}
+
+variable "lake_prefix" {
+  description = "Key prefix of the lake in the bucket; functions get CASCADEFLOW_STORE=s3://<bucket>/<prefix>."
+  type        = string
+  default     = "cascadeflow"
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group in days (checkov asks for at least 365)."
+  type        = number
+  default     = 365
+}
+
+variable "alarm_emails" {
+  description = "E-mail addresses notified by the alarms (errors, throttles, dead letters, failed fan-outs)."
+  type        = list(string)
+  default     = []
+}
+
+variable "collector_auth_type" {
+  description = "Auth of the collector's function URL: AWS_IAM (callers sign with SigV4; the HMAC check still applies) or NONE (public URL; for producers outside AWS, every request must carry a valid HMAC signature)."
+  type        = string
+  default     = "AWS_IAM"
+}
+
+variable "collector_invoker_arns" {
+  description = "IAM roles or accounts (ARNs) whose applications send usage events to the collector URL (AWS_IAM auth)."
+  type        = list(string)
+  default     = []
+}
+
+variable "schedules" {
+  description = "Scheduler expression per scheduled function or fan-out (UTC unless schedule_timezone says otherwise)."
+  type        = map(string)
+  default = {
+    ingest_aws_bedrock  = "cron(15 */6 * * ? *)"
+    ingest_azure_openai = "cron(20 */6 * * ? *)"
+    ingest_gcp_vertex   = "cron(25 */6 * * ? *)"
+    forecast_budgets    = "cron(45 6 * * ? *)"
+    detect_anomalies    = "cron(0 7 * * ? *)"
+    notify              = "rate(1 hour)"
+    meter_stripe        = "cron(30 * * * ? *)"
+    compact_events      = "cron(10 * * * ? *)"
+  }
+}
+
+variable "schedule_timezone" {
+  description = "Time zone of every schedule expression."
+  type        = string
+  default     = "UTC"
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it)."
+  type        = map(number)
+  default = {
+    collect_events      = 20
+    ingest_aws_bedrock  = 5
+    ingest_azure_openai = 5
+    ingest_gcp_vertex   = 5
+    forecast_budgets    = 10
+    detect_anomalies    = 2
+    notify              = 1
+    meter_stripe        = 1
+    compact_events      = 2
+  }
+}
+
+variable "fanout_max_concurrency" {
+  description = "Shards a fan-out runs at the same time."
+  type        = number
+  default     = 5
+}
+
+variable "forecast_image_uri" {
+  description = "Pre-built forecast image (ECR URI with tag); null builds and pushes dist/build/forecast with docker during apply (the forecast stack is larger than the 250 MB zip limit)."
+  type        = string
+  default     = null
+}
+
+variable "extra_secret_names" {
+  description = "Function => additional Secrets Manager names it may read (for secret references in the configuration beyond the standard entries)."
+  type        = map(list(string))
+  default     = {}
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

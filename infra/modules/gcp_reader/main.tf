@@ -1,0 +1,57 @@
+# The identity the GCP ingest function uses: a service account that can read the billing export
+# dataset and run query jobs, nothing else. No key is created here (it would land in the
+# Terraform state). Either federate the AWS role (aws_account_id + aws_role_name: workload
+# identity, no key at all) or create a key with gcloud and put it straight into Secrets Manager.
+
+locals {
+  federate = var.aws_account_id != null && var.aws_role_name != null
+}
+
+resource "google_service_account" "reader" {
+  project      = var.project
+  account_id   = var.account_id
+  display_name = "CascadeFlow billing export reader"
+}
+
+resource "google_bigquery_dataset_iam_member" "viewer" {
+  project    = var.billing_export_project
+  dataset_id = var.billing_export_dataset
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.reader.email}"
+}
+
+resource "google_project_iam_member" "job_user" {
+  project = var.project
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.reader.email}"
+}
+
+resource "google_iam_workload_identity_pool" "aws" {
+  count                     = local.federate ? 1 : 0
+  project                   = var.project
+  workload_identity_pool_id = "cascadeflow-aws"
+  display_name              = "CascadeFlow on AWS"
+}
+
+resource "google_iam_workload_identity_pool_provider" "aws" {
+  #checkov:skip=CKV_GCP_125:GitHub Actions OIDC check; this provider federates AWS (aws block, no oidc block) and is limited to one role by attribute_condition.
+  count                              = local.federate ? 1 : 0
+  project                            = var.project
+  workload_identity_pool_id          = google_iam_workload_identity_pool.aws[0].workload_identity_pool_id
+  workload_identity_pool_provider_id = "aws-${var.aws_account_id}"
+  attribute_condition                = "attribute.aws_role == \"arn:aws:sts::${var.aws_account_id}:assumed-role/${var.aws_role_name}\""
+  attribute_mapping = {
+    "google.subject"     = "assertion.arn"
+    "attribute.aws_role" = "assertion.arn.contains('assumed-role') ? assertion.arn.extract('{account_arn}assumed-role/') + 'assumed-role/' + assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
+  }
+  aws {
+    account_id = var.aws_account_id
+  }
+}
+
+resource "google_service_account_iam_member" "federated" {
+  count              = local.federate ? 1 : 0
+  service_account_id = google_service_account.reader.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.aws[0].name}/attribute.aws_role/arn:aws:sts::${var.aws_account_id}:assumed-role/${var.aws_role_name}"
+}
