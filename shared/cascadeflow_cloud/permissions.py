@@ -53,7 +53,6 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),
     "detect_anomalies": ("lake_write", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
-    "detect_anomalies": ("lake_write", "kms_lake"),
 }
 
 #: Roles that are not functions: a schedule invoking a function, a fan-out state machine
