@@ -82,7 +82,7 @@ ARTIFACTS: dict[str, Artifact] = {
     a.name: a
     for a in (
         Artifact("core", BASE_EXTRAS, ("collect_events", "notify")),
-        Artifact("meter", (*BASE_EXTRAS, "notify"), ("meter_stripe",)),
+        Artifact("meter", (*BASE_EXTRAS, "lake", "notify"), ("meter_stripe",)),
         Artifact("lake", (*BASE_EXTRAS, "lake"), ("compact_events", "detect_anomalies")),
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),

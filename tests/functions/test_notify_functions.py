@@ -75,12 +75,11 @@ def test_detect_then_notify_handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert '"PendingDeadLetters": 0' in capsys.readouterr().out
 
 
-def test_meter_handler_requires_configuration(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_meter_handler_without_metering_is_a_clear_no_op(monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
     from functions.meter_stripe import handler as meter
 
-    from cascadeflow_cloud.errors import CascadeFlowError
-
     _env(monkeypatch, tmp_path)
-    with pytest.raises(CascadeFlowError, match=r"metering\.stripe is not configured"):
-        meter({}, None)
+    result = meter({}, None)
+    assert result == {"ok": True, "skipped": "metering.stripe is not configured"}
+    assert not list((tmp_path).rglob("deadletter/*"))

@@ -309,7 +309,8 @@ def test_every_present_handler_runs_from_its_artifact(
         entry = built(package, artifact.name, make_zip=not artifact.image)
         tree = DIST / str(entry["tree"])
         env = clean_env(s3_endpoint, CASCADEFLOW_STORE=f"s3://{BUCKET}/{name}",
-                        CASCADEFLOW_CONFIG=str(config), POWERTOOLS_SERVICE_NAME=name)
+                        CASCADEFLOW_CONFIG=str(config), POWERTOOLS_SERVICE_NAME=name,
+                        CASCADEFLOW_COLLECTOR_SECRET="artifact-test-secret")
         proc = run_clean(RUNNER, env, str(tree), f"functions.{name}",
                          json.dumps(SAMPLE_EVENTS[name]))
         assert proc.returncode == 0, f"{name}: {proc.stderr[-3000:]}"

@@ -18,7 +18,7 @@ locals {
       memory      = 256
       timeout     = 10
       components  = ["lake_write", "kms_lake", "secrets"]
-      secrets     = ["hmac-key"]
+      secrets     = ["collector-secret", "hmac-key"]
     }
     ingest_aws_bedrock = {
       description = "Pulls Bedrock cost from Cost Explorer into the lake (fan-out by day)"

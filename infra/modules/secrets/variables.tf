@@ -17,7 +17,8 @@ variable "secrets" {
     "stripe-api-key"      = "Stripe restricted API key with billing meter event write access"
     "azure-client-secret" = "Client secret of the Azure reader app registration (module azure_reader)"
     "gcp-credentials"     = "GCP service account key JSON of the billing reader (module gcp_reader), if workload identity federation is not used"
-    "hmac-key"            = "Key for HMAC-SHA256 pseudonymisation of user ids and for verifying collector request signatures"
+    "hmac-key"            = "Key for HMAC-SHA256 pseudonymisation of user ids (config privacy.hmac_key)"
+    "collector-secret"    = "Shared secret the SDK's HTTP sink signs event batches with and the collector verifies (config sdk.collector_secret)"
   }
 }
 

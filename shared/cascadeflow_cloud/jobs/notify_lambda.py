@@ -55,6 +55,9 @@ def meter_handler(event: dict[str, Any] | None) -> dict[str, Any]:
     from cascadeflow_cloud.jobs.meter import run_meter
 
     config = load_config()
+    if config.metering.stripe is None:
+        # deployed by default; without a metering section there is nothing to report
+        return {"ok": True, "skipped": "metering.stripe is not configured"}
     summary = run_meter(open_store(config.store), config,
                         dry_run=bool((event or {}).get("dry_run")))
     return {**_report("meter_stripe", summary), "preview": summary.preview}
