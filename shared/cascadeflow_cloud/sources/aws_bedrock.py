@@ -1,0 +1,322 @@
+"""AWS Bedrock billed cost from Cost Explorer ``GetCostAndUsage`` (extra ``aws``).
+
+Daily ``UnblendedCost`` (+ ``AmortizedCost`` when configured) and ``UsageQuantity``, filtered to
+``Amazon Bedrock`` *and* the Marketplace model services (``Claude … (Amazon Bedrock Edition)``,
+where most Claude spend is billed), grouped by service and usage type. ``NextPageToken`` is
+followed; every HTTP attempt is counted (Cost Explorer bills each request); the client runs
+botocore's ``standard`` retry mode so ``LimitExceededException`` is retried with backoff.
+
+The same ``parse_pages`` reads live responses and the JSON ``aws ce get-cost-and-usage`` prints.
+
+>>> page = {"GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"},
+...                              {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+...         "ResultsByTime": [{"TimePeriod": {"Start": "2025-01-01", "End": "2025-01-02"},
+...           "Total": {}, "Estimated": True, "Groups": [
+...           {"Keys": ["Claude 3.5 Sonnet (Amazon Bedrock Edition)",
+...                     "USE1-MP:USE1_InputTokenCount-Units"],
+...            "Metrics": {"UnblendedCost": {"Amount": "4.2315", "Unit": "USD"}}}]}]}
+>>> parsed, days = parse_pages([page])
+>>> row = parsed.table.to_pylist()[0]
+>>> row["BilledCost"], row["x_TokenType"], row["x_Estimated"], days
+(Decimal('4.231500000000'), 'input', True, [datetime.date(2025, 1, 1)])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.sources.base import Parsed, Pull, RequestStats, SourceError
+from cascadeflow_cloud.sources.mapping import (
+    AWS_MARKETPLACE_MODELS,
+    BEDROCK_SERVICE,
+    MARKETPLACE_SUFFIX,
+    is_bedrock_service,
+    map_aws,
+)
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AwsBedrockSource
+
+COMPONENT = "aws_bedrock_source"
+#: Cost metrics in order of preference for ``BilledCost`` and ``EffectiveCost``.
+BILLED_METRICS = ("UnblendedCost", "NetUnblendedCost", "BlendedCost")
+EFFECTIVE_METRICS = ("AmortizedCost", "NetAmortizedCost")
+THROTTLE_CODES = frozenset({"LimitExceededException", "ThrottlingException", "Throttling",
+                            "TooManyRequestsException", "RequestLimitExceeded"})
+DEFAULT_SERVICES = (BEDROCK_SERVICE, *(n + MARKETPLACE_SUFFIX for n in AWS_MARKETPLACE_MODELS))
+
+
+def _metric(metrics: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, Any]:
+    for name in names:
+        value = metrics.get(name)
+        if isinstance(value, Mapping):
+            return value.get("Amount"), value.get("Unit")
+    return None, None
+
+
+def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]:
+    """Parse ``GetCostAndUsage`` responses (one snapshot) into cost rows.
+
+    Returns the parsed rows and every day the responses' ``TimePeriod``s cover (days with no
+    groups included: those days are known to have no spend and are replaced as empty).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources import frame
+
+    starts: list[str | None] = []
+    ends: list[str | None] = []
+    estimated: list[bool] = []
+    services: list[str | None] = []
+    usages: list[str | None] = []
+    accounts: list[str | None] = []
+    regions: list[str | None] = []
+    tags: list[dict[str, str] | None] = []
+    billed: list[Any] = []
+    units: list[Any] = []
+    effective: list[Any] = []
+    quantity: list[Any] = []
+    q_units: list[Any] = []
+    covered: set[date] = set()
+    ignored = 0
+    for page in pages:
+        defs = page.get("GroupDefinitions") or []
+        kinds = [(d.get("Type"), d.get("Key")) for d in defs]
+        for result in page.get("ResultsByTime") or []:
+            period = result.get("TimePeriod") or {}
+            start, end = period.get("Start"), period.get("End")
+            covered.update(_period_days(start, end))
+            est = bool(result.get("Estimated", False))
+            groups = result.get("Groups") or []
+            if not groups and result.get("Total"):
+                groups = [{"Keys": [], "Metrics": result["Total"]}]
+            for group in groups:
+                keys = group.get("Keys") or []
+                service = usage = account = region = None
+                tag: dict[str, str] | None = None
+                for (kind, key), value in zip(kinds, keys, strict=False):
+                    if kind == "DIMENSION":
+                        if key == "SERVICE":
+                            service = value
+                        elif key == "USAGE_TYPE":
+                            usage = value
+                        elif key == "LINKED_ACCOUNT":
+                            account = value
+                        elif key == "REGION":
+                            region = value
+                    elif kind == "TAG" and isinstance(value, str):
+                        name, _, tag_value = value.partition("$")
+                        tag = {name or str(key): tag_value} if tag_value else None
+                if service is not None and not is_bedrock_service(service):
+                    ignored += 1
+                    continue
+                metrics = group.get("Metrics") or {}
+                amount, unit = _metric(metrics, BILLED_METRICS)
+                eff, _ = _metric(metrics, EFFECTIVE_METRICS)
+                qty, q_unit = _metric(metrics, ("UsageQuantity",))
+                starts.append(start)
+                ends.append(end)
+                estimated.append(est)
+                services.append(service)
+                usages.append(usage)
+                accounts.append(account)
+                regions.append(region)
+                tags.append(tag)
+                billed.append(amount)
+                units.append(unit)
+                effective.append(eff)
+                quantity.append(qty)
+                q_units.append(q_unit if q_unit not in (None, "N/A") else None)
+
+    raw = pa.table({
+        "Start": pa.array(starts, pa.string()), "End": pa.array(ends, pa.string()),
+        "Estimated": pa.array(estimated, pa.bool_()),
+        "SERVICE": pa.array(services, pa.string()), "USAGE_TYPE": pa.array(usages, pa.string()),
+        "LINKED_ACCOUNT": pa.array(accounts, pa.string()),
+        "Amount": pa.array([None if a is None else str(a) for a in billed], pa.string()),
+        "Unit": pa.array(units, pa.string()),
+        "AmortizedAmount": pa.array([None if a is None else str(a) for a in effective],
+                                    pa.string()),
+        "UsageQuantity": pa.array([None if a is None else str(a) for a in quantity],
+                                  pa.string()),
+    })
+    billed_money = frame.to_money(raw.column("Amount"))
+    eff_money = frame.to_money(raw.column("AmortizedAmount"))
+    qty_money = frame.to_money(raw.column("UsageQuantity"))
+    start_ts = _timestamps(raw.column("Start"))
+    end_ts = _timestamps(raw.column("End"))
+    bad = frame.invalid_money(raw.column("Amount"), billed_money)
+    columns: dict[str, Any] = {
+        "BilledCost": billed_money,
+        "EffectiveCost": pc.coalesce(eff_money, billed_money),
+        "BillingCurrency": raw.column("Unit"),
+        "ChargePeriodStart": start_ts, "ChargePeriodEnd": end_ts,
+        "ServiceName": pc.fill_null(raw.column("SERVICE"), BEDROCK_SERVICE),
+        "PublisherName": pa.array([_publisher(s) for s in services], pa.string()),
+        "SubAccountId": raw.column("LINKED_ACCOUNT"),
+        "RegionId": pa.array(regions, pa.string()),
+        "SkuId": raw.column("USAGE_TYPE"),
+        "ChargeDescription": raw.column("USAGE_TYPE"),
+        "ConsumedQuantity": qty_money, "ConsumedUnit": pa.array(q_units, pa.string()),
+        "Tags": frame.tags_json(tags),
+        "x_Estimated": raw.column("Estimated"),
+    }
+    mapping = frame.map_names([raw.column("SERVICE"), raw.column("USAGE_TYPE")], map_aws)
+    amounts = raw.column("Amount")
+    parsed = frame.finish(
+        columns, source="aws_bedrock", raw=raw, mapping=mapping, ignored=ignored, bad=bad,
+        bad_reason=lambda i: f"UnblendedCost.Amount: not a number (got {amounts[i].as_py()!r})",
+    )
+    return parsed, sorted(covered)
+
+
+def _publisher(service: str | None) -> str | None:
+    if service and service.endswith(MARKETPLACE_SUFFIX):
+        return "Anthropic" if service.startswith("Claude") else "AWS Marketplace"
+    return "Amazon Web Services" if service else None
+
+
+def _period_days(start: Any, end: Any) -> list[date]:
+    try:
+        first = date.fromisoformat(str(start)[:10])
+        last = date.fromisoformat(str(end)[:10])
+    except ValueError:
+        return []
+    return [first + timedelta(days=i) for i in range(max((last - first).days, 1))]
+
+
+def _timestamps(values: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+
+    days = pc.utf8_slice_codeunits(values, 0, 10)
+    ok = pc.match_substring_regex(days, r"^\d{4}-\d{2}-\d{2}$")
+    days = pc.if_else(pc.fill_null(ok, False), days, pa.scalar(None, pa.string()))
+    try:
+        return pc.cast(pc.cast(days, pa.timestamp("us")), TIMESTAMP)
+    except pa.ArrowInvalid:  # e.g. 2025-02-30: read one by one, bad ones null
+        out = []
+        for text in days.to_pylist():
+            try:
+                out.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                out.append(None)
+        return pc.cast(pc.cast(pa.array(out, pa.date32()), pa.timestamp("us")), TIMESTAMP)
+
+
+def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Load response JSON files; a file may hold one response or a list of them."""
+    pages: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
+                from exc
+        for page in data if isinstance(data, list) else [data]:
+            if not isinstance(page, dict) or "ResultsByTime" not in page:
+                raise SourceError(f"{path}: not a GetCostAndUsage response "
+                                  "(no ResultsByTime)")
+            pages.append(page)
+    return pages
+
+
+def build_request(settings: AwsBedrockSource, since: date, until: date) -> dict[str, Any]:
+    """The ``GetCostAndUsage`` arguments for ``[since, until]`` (End is exclusive)."""
+    metrics = ["UnblendedCost", "UsageQuantity"]
+    if settings.include_amortized:
+        metrics.insert(1, "AmortizedCost")
+    services = list(dict.fromkeys([*DEFAULT_SERVICES, *settings.services]))
+    return {
+        "TimePeriod": {"Start": since.isoformat(),
+                       "End": (until + timedelta(days=1)).isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": metrics,
+        "Filter": {"Dimensions": {"Key": "SERVICE", "Values": services}},
+        "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"},
+                    {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+    }
+
+
+def make_client(settings: AwsBedrockSource) -> Any:
+    """A Cost Explorer client in ``standard`` retry mode (legacy does not retry
+    ``LimitExceededException``)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client("ce", region_name=settings.region, config=BotoConfig(
+        retries={"mode": "standard", "max_attempts": settings.max_attempts}))
+
+
+class AwsBedrockCostSource:
+    """Pulls Bedrock cost through Cost Explorer; the client may be passed in (tests, moto)."""
+
+    name = "aws_bedrock"
+    component = COMPONENT
+
+    def __init__(self, settings: AwsBedrockSource, client: Any | None = None) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self._client = client
+
+    @property
+    def scope(self) -> str:
+        return self.settings.scope
+
+    def _counting_client(self) -> Any:
+        client = self._client if self._client is not None else make_client(self.settings)
+        if not getattr(client, "_cascadeflow_counted", False):
+            client.meta.events.register(
+                "response-received.cost-explorer.GetCostAndUsage", self._on_response)
+            client._cascadeflow_counted = True
+        return client
+
+    def _on_response(self, parsed_response: Any = None, exception: Any = None,
+                     **_: Any) -> None:
+        self.stats.requests += 1
+        code = ((parsed_response or {}).get("Error") or {}).get("Code")
+        if code in THROTTLE_CODES:
+            self.stats.throttles += 1
+
+    def fetch_pages(self, since: date, until: date) -> Iterator[dict[str, Any]]:
+        """Every response page for the window, following ``NextPageToken``."""
+        from botocore.exceptions import ClientError, NoCredentialsError
+
+        from cascadeflow_cloud.sources.base import CredentialsMissing, QuotaExhausted
+
+        client = self._counting_client()
+        request = build_request(self.settings, since, until)
+        for _ in range(self.settings.max_pages):
+            try:
+                page = client.get_cost_and_usage(**request)
+            except NoCredentialsError as exc:
+                raise CredentialsMissing(
+                    "AWS credentials not found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+                    "AWS_SECRET_ACCESS_KEY (or run with an IAM role) for sources.aws_bedrock"
+                ) from exc
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in THROTTLE_CODES:
+                    raise QuotaExhausted(f"Cost Explorer kept throttling ({code}) after "
+                                         f"{self.settings.max_attempts} attempts") from exc
+                raise SourceError(f"Cost Explorer {code}: "
+                                  f"{exc.response.get('Error', {}).get('Message', '')}") from exc
+            yield page
+            token = page.get("NextPageToken")
+            if not token:
+                return
+            request = {**request, "NextPageToken": token}
+        raise SourceError(f"Cost Explorer returned more than {self.settings.max_pages} pages; "
+                          "raise sources.aws_bedrock.max_pages or shorten the window")
+
+    def pull(self, since: date, until: date) -> Iterator[Pull]:
+        parsed, covered = parse_pages(list(self.fetch_pages(since, until)))
+        window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        yield Pull(self.scope, sorted(set(window) | set(covered)), parsed)
