@@ -101,6 +101,7 @@ class RunSummary:
     quarantined: int = 0
     ignored: int = 0
     errors: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why rows were quarantined (first few)
     keys: list[str] = field(default_factory=list)
     quarantine_keys: list[str] = field(default_factory=list)
     failed: bool = False

@@ -124,7 +124,18 @@ def _timestamps(values: Any) -> Any:
     ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
                       False)
     text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    return pc.cast(text, pa.timestamp("us")).cast(TIMESTAMP)
+    try:
+        return pc.cast(text, pa.timestamp("us")).cast(TIMESTAMP)
+    except pa.ArrowInvalid:  # an impossible date or hour: that row becomes null (quarantined)
+        from datetime import datetime
+
+        out = []
+        for value in text.to_pylist():
+            try:
+                out.append(datetime.fromisoformat(value) if value else None)
+            except ValueError:
+                out.append(None)
+        return pa.array(out, pa.timestamp("us")).cast(TIMESTAMP)
 
 
 def _labels_json(arr: Any) -> Any:
