@@ -61,7 +61,7 @@ def fake_server() -> Iterator[Callable[[Handler], tuple[str, Recorder]]]:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _serve  # noqa: N815
+            do_GET = do_POST = _serve
 
             def log_message(self, *args: Any) -> None:
                 pass

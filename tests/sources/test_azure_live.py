@@ -41,8 +41,8 @@ def _query_api(url_holder: list[str], throttle_first: bool):  # type: ignore[no-
         assert method == "POST"
         if throttle_first and not state["throttled"]:
             state["throttled"] = True
-            return 429, {QPU_HEADER: "1"}, {"error": {"code": "429",
-                                                      "message": "Too many requests. Please retry."}}
+            error = {"code": "429", "message": "Too many requests. Please retry."}
+            return 429, {QPU_HEADER: "1"}, {"error": error}
         token = path.split("$skiptoken=")[-1] if "$skiptoken=" in path else None
         index = {None: 0, "page2": 1, "page3": 2}[token]
         page = copy.deepcopy(pages[index])

@@ -6,8 +6,8 @@ month-crossing windows never duplicate. Long windows are split into day shards (
 one pull and one set of partitions), optionally run in a process pool. In a multi-source run
 one cloud failing never stops the others; each source gets its own ``RunSummary``.
 
->>> plan_shards(date(2025, 1, 1), date(2025, 1, 10), 4)
-[(datetime.date(2025, 1, 1), datetime.date(2025, 1, 4)), (datetime.date(2025, 1, 5), datetime.date(2025, 1, 8)), (datetime.date(2025, 1, 9), datetime.date(2025, 1, 10))]
+>>> [(a.day, b.day) for a, b in plan_shards(date(2025, 1, 1), date(2025, 1, 10), 4)]
+[(1, 4), (5, 8), (9, 10)]
 >>> default_window(date(2025, 3, 14))
 (datetime.date(2025, 3, 1), datetime.date(2025, 3, 14))
 """

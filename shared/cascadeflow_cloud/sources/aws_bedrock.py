@@ -29,6 +29,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.base import Parsed, Pull, RequestStats, SourceError
 from cascadeflow_cloud.sources.mapping import (
     AWS_MARKETPLACE_MODELS,
@@ -258,7 +259,7 @@ def make_client(settings: AwsBedrockSource) -> Any:
 class AwsBedrockCostSource:
     """Pulls Bedrock cost through Cost Explorer; the client may be passed in (tests, moto)."""
 
-    name = "aws_bedrock"
+    name: Provider = "aws_bedrock"
     component = COMPONENT
 
     def __init__(self, settings: AwsBedrockSource, client: Any | None = None) -> None:

@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.base import (
     CredentialsMissing,
     Parsed,
@@ -65,7 +66,8 @@ def retry_after(headers: Mapping[str, str], ceiling: float) -> float | None:
 
     >>> retry_after({"x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after": "1"}, 60)
     1.0
-    >>> retry_after({"Retry-After": "5", "x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after": "90"}, 60)
+    >>> tenant = "x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after"
+    >>> retry_after({"Retry-After": "5", tenant: "90"}, 60)
     60.0
     """
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -245,10 +247,15 @@ def make_client(settings: AzureOpenAISource) -> Any:
     return CostManagementClient(credential)
 
 
+def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
+    """``cls`` hook: keep the response JSON as the cloud sent it (same parser as files)."""
+    return pipeline_response.http_response.json()
+
+
 class AzureOpenAICostSource:
     """Pulls Azure OpenAI cost per configured scope; the client may be passed in."""
 
-    name = "azure_openai"
+    name: Provider = "azure_openai"
     component = COMPONENT
 
     def __init__(self, settings: AzureOpenAISource, client: Any | None = None,
@@ -274,7 +281,7 @@ class AzureOpenAICostSource:
                 ) from exc
             except HttpResponseError as exc:
                 status = getattr(exc, "status_code", None)
-                headers = dict(exc.response.headers) if exc.response is not None else {}
+                headers = dict(getattr(exc.response, "headers", None) or {})
                 if status != 429 and status != 503:
                     raise SourceError(f"Cost Management query failed: HTTP {status} "
                                       f"{exc.reason or ''}".strip()) from exc
@@ -299,8 +306,11 @@ class AzureOpenAICostSource:
         while day <= until:
             last = min(until, day + timedelta(days=MAX_DAYS_PER_QUERY - 1))
             body = build_query(self.settings, day, last)
-            page = self._call(lambda body=body: client.query.usage(
-                scope, body, cls=lambda pipeline, _d, _h: pipeline.http_response.json()))
+
+            def first(body: dict[str, Any] = body) -> Any:
+                return client.query.usage(scope, body, cls=_raw_json)
+
+            page = self._call(first)
             pages = 1
             while True:
                 if page is None:  # HTTP 204: no content

@@ -37,9 +37,7 @@ def to_money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if pa.types.is_decimal(arr.type):
         return arr.cast(MONEY)
-    if pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type):
-        arr = arr.cast(pa.string())
-    elif not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = arr.cast(pa.string())
     try:
         return arr.cast(MONEY)

@@ -13,7 +13,8 @@ the export table (``read_ndjson``). Floats are read as the shortest text that ro
 >>> import io, json
 >>> row = {"billing_account_id": "012345-ABCDEF-987654",
 ...   "service": {"id": "C7E2-9256-1C43", "description": "Vertex AI"},
-...   "sku": {"id": "AAAA-BBBB-CCCC", "description": "Gemini 2.5 Flash GA Text Input - Predictions"},
+...   "sku": {"id": "AAAA-BBBB-CCCC",
+...           "description": "Gemini 2.5 Flash GA Text Input - Predictions"},
 ...   "usage_start_time": "2025-01-01 00:00:00 UTC", "usage_end_time": "2025-01-01 01:00:00 UTC",
 ...   "project": {"id": "acme-ml-prod"}, "labels": [{"key": "team", "value": "search"}],
 ...   "cost": 1.2143, "currency": "USD",
@@ -33,6 +34,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.base import (
     CredentialsMissing,
     Parsed,
@@ -238,7 +240,7 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI") -> Parsed:
         "BillingAccountId": _field(table, "billing_account_id"),
         "ChargePeriodStart": _timestamps(_field(table, "usage_start_time")),
         "ChargePeriodEnd": _timestamps(_field(table, "usage_end_time")),
-        "ChargeCategory": pc.fill_null(pc.take(pa.array(list(_CHARGE.values()) + ["Usage"]),
+        "ChargeCategory": pc.fill_null(pc.take(pa.array([*_CHARGE.values(), "Usage"]),
                                                pc.fill_null(pc.index_in(
                                                    cost_type, pa.array(list(_CHARGE))), 4)),
                                        "Usage"),
@@ -306,7 +308,8 @@ def build_sql(table_name: str) -> str:
         raise SourceError(f"sources.gcp_vertex.billing_table: not a table name "
                           f"(got {table_name!r})")
     columns = ", ".join(EXPORT_COLUMNS)
-    return (f"SELECT {columns} FROM `{table_name}`\n"
+    # the table name is checked above; every value is a query parameter
+    return (f"SELECT {columns} FROM `{table_name}`\n"  # noqa: S608
             "WHERE service.description = @service\n"
             "  AND DATE(_PARTITIONTIME) >= DATE_SUB(@since, INTERVAL 1 DAY)\n"
             "  AND usage_start_time >= TIMESTAMP(@since)\n"
@@ -325,7 +328,8 @@ def make_client(settings: GcpVertexSource) -> Any:
         from cascadeflow_cloud.secrets import resolve_secret
 
         info = json.loads(resolve_secret(settings.credentials))
-        credentials = service_account.Credentials.from_service_account_info(info)
+        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info)
     table = require(settings.billing_table, "sources.gcp_vertex.billing_table")
     project = settings.project or table.split(".")[0]
     try:
@@ -343,7 +347,7 @@ def make_client(settings: GcpVertexSource) -> Any:
 class GcpVertexCostSource:
     """Pulls Vertex AI cost from the billing export; the client may be passed in."""
 
-    name = "gcp_vertex"
+    name: Provider = "gcp_vertex"
     component = COMPONENT
 
     def __init__(self, settings: GcpVertexSource, client: Any | None = None) -> None:

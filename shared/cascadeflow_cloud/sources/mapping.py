@@ -5,8 +5,10 @@ in the service name), Azure in meter names, GCP in SKU descriptions. These funct
 the name says and nothing more. A name whose token type cannot be read maps to ``other`` with
 ``mapped=False`` — the row is kept and counted, never dropped or priced as something else.
 
->>> map_aws("Claude 3.5 Sonnet (Amazon Bedrock Edition)", "USE1-MP:USE1_CacheReadInputTokenCount-Units")
-Mapped(model='anthropic.claude-3-5-sonnet-20240620-v1:0', region='us-east-1', token_type='cache_read', mapped=True)
+>>> m = map_aws("Claude 3.5 Sonnet (Amazon Bedrock Edition)",
+...             "USE1-MP:USE1_CacheReadInputTokenCount-Units")
+>>> m.model, m.region, m.token_type
+('anthropic.claude-3-5-sonnet-20240620-v1:0', 'us-east-1', 'cache_read')
 >>> map_azure("gpt-4o-mini-0718-Outp-glbl Tokens").token_type
 'output'
 >>> map_gcp("Gemini 2.5 Flash GA Text Input - Predictions")
@@ -93,8 +95,10 @@ _AWS_KINDS: dict[str, TokenType] = {
 def is_bedrock_service(service: str | None) -> bool:
     """True for ``Amazon Bedrock`` and every Marketplace ``… (Amazon Bedrock Edition)``.
 
-    >>> is_bedrock_service("Claude Haiku 4.5 (Amazon Bedrock Edition)"), is_bedrock_service("Amazon EC2")
-    (True, False)
+    >>> is_bedrock_service("Claude Haiku 4.5 (Amazon Bedrock Edition)")
+    True
+    >>> is_bedrock_service("Amazon EC2")
+    False
     """
     return service is not None and (service == BEDROCK_SERVICE
                                     or service.endswith(MARKETPLACE_SUFFIX))
@@ -156,12 +160,12 @@ def map_azure(meter: str | None, sub_category: str | None = None) -> Mapped:
     """
     words = [w for w in _AZ_SPLIT.split((meter or "").lower()) if w]
     cached = any(w in _AZ_CACHED for w in words)
-    token_type: TokenType = "other"
+    found: TokenType = "other"
     if any(w in _AZ_INPUT for w in words):
-        token_type = "cache_read" if cached else "input"
+        found = "cache_read" if cached else "input"
     elif any(w in _AZ_OUTPUT for w in words):
-        token_type = "output"
-    if token_type == "other":
+        found = "output"
+    if found == "other":
         return Mapped(None, None, "other", False)
     head: list[str] = []
     for word in words:
@@ -177,7 +181,7 @@ def map_azure(meter: str | None, sub_category: str | None = None) -> Mapped:
     model = family
     if family and version:
         model = _AZ_VERSIONS.get((family, version), f"{family}-{version}")
-    return Mapped(model, None, token_type, True)
+    return Mapped(model, None, found, True)
 
 
 # -- GCP -----------------------------------------------------------------------------------
@@ -199,15 +203,15 @@ def map_gcp(description: str | None) -> Mapped:
     text = description or ""
     lower = text.lower()
     words = lower.replace("(", " (").split()
-    token_type: TokenType = "other"
+    found: TokenType = "other"
     if "storage" in words:
-        token_type = "other"
+        found = "other"
     elif ("caching" in words or "cached" in words) and "input" in words:
-        token_type = "cache_read"
+        found = "cache_read"
     elif "input" in words:
-        token_type = "input"
+        found = "input"
     elif "output" in words:
-        token_type = "output"
+        found = "output"
     head: list[str] = []
     for word in words:
         if word in _GCP_STOP or word.startswith("("):
@@ -215,7 +219,7 @@ def map_gcp(description: str | None) -> Mapped:
         head.append(word)
     model = "-".join(head) if head and head[0] in {"gemini", "claude", "llama", "gemma",
                                                    "mistral", "imagen", "veo"} else None
-    return Mapped(model, None, token_type, token_type != "other")
+    return Mapped(model, None, found, found != "other")
 
 
 # -- vectorised helpers --------------------------------------------------------------------
