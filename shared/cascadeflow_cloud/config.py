@@ -95,6 +95,7 @@ class AzureOpenAISource(_Section):
     max_pages: int = Field(default=100, ge=1)
     max_retries: int = Field(default=4, ge=0, le=10)  # on 429, honouring x-ms-ratelimit-*
     max_retry_after: float = Field(default=60.0, gt=0)
+    endpoint: str | None = None  # ARM endpoint for sovereign clouds or a local emulator
 
 
 class GcpVertexSource(_Section):
@@ -108,6 +109,7 @@ class GcpVertexSource(_Section):
     service: str = "Vertex AI"
     scope: str | None = None  # default: billing account id from the export table name
     maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
+    endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
 
 
 class Sources(_Section):

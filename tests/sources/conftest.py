@@ -49,8 +49,12 @@ def fake_server() -> Iterator[Callable[[Handler], tuple[str, Recorder]]]:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                recorder.requests.append((self.command, self.path, body, dict(self.headers)))
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:  # e.g. an OAuth token request (form-encoded)
+                    body = raw.decode()
+                recorder.requests.append((self.command, self.path, body,
+                                          {k.lower(): v for k, v in self.headers.items()}))
                 status, headers, payload = handler(self.command, self.path, body, recorder)
                 data = json.dumps(payload).encode() if payload is not None else b""
                 self.send_response(status)

@@ -288,3 +288,60 @@ def ingest_files(
 def exit_code(summaries: Iterable[RunSummary]) -> int:
     """0 when every source is ``ok``, else 1 (partial failure)."""
     return 0 if all(s.status == "ok" for s in summaries) else 1
+
+
+def window_from_event(event: Mapping[str, Any], today: date) -> tuple[date, date]:
+    """``{"since": "2025-01-01", "until": "2025-01-14"}`` or ``{"days": 14}``; default: the
+    trailing 14 days (a scheduled EventBridge event carries neither).
+
+    >>> window_from_event({"days": 3}, date(2025, 1, 10))
+    (datetime.date(2025, 1, 8), datetime.date(2025, 1, 10))
+    """
+    try:
+        until = date.fromisoformat(event["until"]) if event.get("until") else today
+        if event.get("since"):
+            return date.fromisoformat(event["since"]), until
+        return default_window(until, int(event.get("days") or DEFAULT_WINDOW_DAYS))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad ingest event: since/until must be YYYY-MM-DD and days a "
+                         f"number ({exc})") from exc
+
+
+def handle_event(
+    name: str, event: Mapping[str, Any] | None, *, logger: Any = None, metrics: Any = None,
+    config: Config | None = None, store: ObjectStore | None = None,
+) -> dict[str, Any]:
+    """The scheduled function's use case: pull one source's window and report the run.
+
+    Emits per-source metrics (Records, DaysWritten, Requests, Throttles, Unmapped,
+    Quarantined, Failed) when a powertools ``Metrics`` is given; never raises for a cloud
+    failure (the result's ``status`` and the ``Failed`` metric say so)."""
+    from datetime import UTC, datetime
+
+    from cascadeflow_cloud.config import load_config
+    from cascadeflow_cloud.sources.base import CredentialsMissing
+
+    config = config or load_config()
+    store = store or open_store(config.store)
+    since, until = window_from_event(event or {}, datetime.now(UTC).date())
+    try:
+        summary = run_source(store, build_source(name, config), since, until)
+    except CredentialsMissing as exc:
+        summary = RunSummary(source=name, window=(since, until))
+        summary.fail(str(exc))
+    result = summary.as_dict()
+    if metrics is not None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics.add_dimension(name="source", value=name)
+        for metric, value in (("Records", summary.records),
+                              ("DaysWritten", summary.days_written),
+                              ("Requests", summary.requests), ("Throttles", summary.throttles),
+                              ("Unmapped", summary.unmapped),
+                              ("Quarantined", summary.quarantined),
+                              ("Failed", int(summary.status == "failed"))):
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+    if logger is not None:
+        (logger.error if summary.status == "failed" else logger.info)(
+            "ingest finished", extra=result)
+    return result

@@ -244,7 +244,17 @@ def make_client(settings: AzureOpenAISource) -> Any:
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential()
+    if settings.endpoint:
+        return CostManagementClient(credential, base_url=settings.endpoint.rstrip("/"))
     return CostManagementClient(credential)
+
+
+def _loopback(url: str | None) -> bool:
+    """Plain HTTP is allowed only to a local emulator on this machine."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url or "")
+    return parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
@@ -302,13 +312,15 @@ class AzureOpenAICostSource:
         from azure.core.rest import HttpRequest
 
         client = self._client if self._client is not None else make_client(self.settings)
+        extra: dict[str, Any] = {"enforce_https": False} if _loopback(self.settings.endpoint) \
+            else {}
         day = since
         while day <= until:
             last = min(until, day + timedelta(days=MAX_DAYS_PER_QUERY - 1))
             body = build_query(self.settings, day, last)
 
             def first(body: dict[str, Any] = body) -> Any:
-                return client.query.usage(scope, body, cls=_raw_json)
+                return client.query.usage(scope, body, cls=_raw_json, **extra)
 
             page = self._call(first)
             pages = 1
@@ -325,7 +337,7 @@ class AzureOpenAICostSource:
                                       "raise sources.azure_openai.max_pages")
 
                 def send_next(link: str = link, body: dict[str, Any] = body) -> Any:
-                    response = client.send_request(HttpRequest("POST", link, json=body))
+                    response = client.send_request(HttpRequest("POST", link, json=body), **extra)
                     if response.status_code != 200:
                         raise HttpResponseError(response=response)
                     return response.json()

@@ -332,9 +332,14 @@ def make_client(settings: GcpVertexSource) -> Any:
             info)
     table = require(settings.billing_table, "sources.gcp_vertex.billing_table")
     project = settings.project or table.split(".")[0]
+    options = None
+    if settings.endpoint:
+        from google.api_core.client_options import ClientOptions
+
+        options = ClientOptions(api_endpoint=settings.endpoint)
     try:
         return bigquery.Client(project=project, credentials=credentials,
-                               location=settings.location)
+                               location=settings.location, client_options=options)
     except Exception as exc:
         if type(exc).__name__ == "DefaultCredentialsError":
             raise CredentialsMissing(
