@@ -260,3 +260,14 @@ def test_paths_checked_before_anything_is_stored(tmp_path, local_store) -> None:
     with pytest.raises(FileNotFoundError):
         ingest_files(local_store, "aws_bedrock", [AWS_PAGES[0], Path(tmp_path / "nope.json")])
     assert list(local_store.list("costs/")) == []
+
+
+def test_arrow_reader_and_general_parser_give_the_same_rows() -> None:
+    from cascadeflow_cloud.sources import aws_bedrock
+
+    assert all(aws_bedrock.read_file_arrow(p) is not None for p in AWS_PAGES)
+    fast, fast_days = aws_bedrock.parse_files(AWS_PAGES)
+    slow, slow_days = aws_bedrock.parse_pages(aws_bedrock.read_files(AWS_PAGES))
+    columns = [c for c in fast.table.column_names if c != "x_IngestedAt"]
+    assert fast.table.select(columns).to_pylist() == slow.table.select(columns).to_pylist()
+    assert fast_days == slow_days and fast.unmapped == slow.unmapped == 1

@@ -225,7 +225,7 @@ def parse_files(name: str, paths: Sequence[str | Path], *, scope: str | None = N
     if name == "aws_bedrock":
         from cascadeflow_cloud.sources import aws_bedrock
 
-        parsed, days = aws_bedrock.parse_pages(aws_bedrock.read_files(files))
+        parsed, days = aws_bedrock.parse_files(files)
         return [Pull(scope or "default", days, parsed)]
     if name == "azure_openai":
         from cascadeflow_cloud.sources import azure_openai

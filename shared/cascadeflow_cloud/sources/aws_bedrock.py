@@ -66,7 +66,6 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
     groups included: those days are known to have no spend and are replaced as empty).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from cascadeflow_cloud.sources import frame
 
@@ -139,47 +138,167 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
         "Estimated": pa.array(estimated, pa.bool_()),
         "SERVICE": pa.array(services, pa.string()), "USAGE_TYPE": pa.array(usages, pa.string()),
         "LINKED_ACCOUNT": pa.array(accounts, pa.string()),
+        "REGION": pa.array(regions, pa.string()),
         "Amount": pa.array([None if a is None else str(a) for a in billed], pa.string()),
         "Unit": pa.array(units, pa.string()),
         "AmortizedAmount": pa.array([None if a is None else str(a) for a in effective],
                                     pa.string()),
         "UsageQuantity": pa.array([None if a is None else str(a) for a in quantity],
                                   pa.string()),
+        "QuantityUnit": pa.array(q_units, pa.string()),
+        "Tags": frame.tags_json(tags),
     })
+    return finish_raw(raw, ignored), sorted(covered)
+
+
+def finish_raw(raw: Any, ignored: int = 0) -> Parsed:
+    """Raw group columns (one row per group) → validated, mapped cost rows (vectorised)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources import frame
+
     billed_money = frame.to_money(raw.column("Amount"))
     eff_money = frame.to_money(raw.column("AmortizedAmount"))
     qty_money = frame.to_money(raw.column("UsageQuantity"))
-    start_ts = _timestamps(raw.column("Start"))
-    end_ts = _timestamps(raw.column("End"))
-    bad = frame.invalid_money(raw.column("Amount"), billed_money)
+    service = raw.column("SERVICE")
+    marketplace = pc.fill_null(pc.ends_with(service, MARKETPLACE_SUFFIX), False)
+    publisher = pc.if_else(
+        marketplace, pc.if_else(pc.fill_null(pc.starts_with(service, "Claude"), False),
+                                "Anthropic", "AWS Marketplace"),
+        pc.if_else(pc.is_valid(service), pa.scalar("Amazon Web Services"),
+                   pa.scalar(None, pa.string())))
     columns: dict[str, Any] = {
         "BilledCost": billed_money,
         "EffectiveCost": pc.coalesce(eff_money, billed_money),
         "BillingCurrency": raw.column("Unit"),
-        "ChargePeriodStart": start_ts, "ChargePeriodEnd": end_ts,
-        "ServiceName": pc.fill_null(raw.column("SERVICE"), BEDROCK_SERVICE),
-        "PublisherName": pa.array([_publisher(s) for s in services], pa.string()),
+        "ChargePeriodStart": _timestamps(raw.column("Start")),
+        "ChargePeriodEnd": _timestamps(raw.column("End")),
+        "ServiceName": pc.fill_null(service, BEDROCK_SERVICE),
+        "PublisherName": publisher,
         "SubAccountId": raw.column("LINKED_ACCOUNT"),
-        "RegionId": pa.array(regions, pa.string()),
+        "RegionId": raw.column("REGION"),
         "SkuId": raw.column("USAGE_TYPE"),
         "ChargeDescription": raw.column("USAGE_TYPE"),
-        "ConsumedQuantity": qty_money, "ConsumedUnit": pa.array(q_units, pa.string()),
-        "Tags": frame.tags_json(tags),
+        "ConsumedQuantity": qty_money, "ConsumedUnit": raw.column("QuantityUnit"),
+        "Tags": raw.column("Tags"),
         "x_Estimated": raw.column("Estimated"),
     }
-    mapping = frame.map_names([raw.column("SERVICE"), raw.column("USAGE_TYPE")], map_aws)
+    mapping = frame.map_names([service, raw.column("USAGE_TYPE")], map_aws)
     amounts = raw.column("Amount")
-    parsed = frame.finish(
-        columns, source="aws_bedrock", raw=raw, mapping=mapping, ignored=ignored, bad=bad,
+    return frame.finish(
+        columns, source="aws_bedrock", raw=raw, mapping=mapping, ignored=ignored,
+        bad=frame.invalid_money(amounts, billed_money),
         bad_reason=lambda i: f"UnblendedCost.Amount: not a number (got {amounts[i].as_py()!r})",
     )
-    return parsed, sorted(covered)
 
 
-def _publisher(service: str | None) -> str | None:
-    if service and service.endswith(MARKETPLACE_SUFFIX):
-        return "Anthropic" if service.startswith("Claude") else "AWS Marketplace"
-    return "Amazon Web Services" if service else None
+def _page_schema() -> Any:
+    import pyarrow as pa
+
+    amount = pa.struct([("Amount", pa.string()), ("Unit", pa.string())])
+    metrics = pa.struct([(m, amount) for m in (*BILLED_METRICS, *EFFECTIVE_METRICS,
+                                               "UsageQuantity")])
+    return pa.schema([
+        ("GroupDefinitions", pa.list_(pa.struct([("Type", pa.string()), ("Key", pa.string())]))),
+        ("ResultsByTime", pa.list_(pa.struct([
+            ("TimePeriod", pa.struct([("Start", pa.string()), ("End", pa.string())])),
+            ("Estimated", pa.bool_()),
+            ("Groups", pa.list_(pa.struct([("Keys", pa.list_(pa.string())),
+                                           ("Metrics", metrics)]))),
+        ]))),
+    ])
+
+
+def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
+    """Read one response file (compact or pretty-printed) straight into raw Arrow columns.
+
+    Returns None when the file needs the general parser (a list of responses, TAG groups,
+    results without groups, keys missing), which then reads it the slow, general way.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    size = Path(path).stat().st_size
+    try:
+        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=size + 1024),
+                             parse_options=pj.ParseOptions(
+                                 explicit_schema=_page_schema(), newlines_in_values=True,
+                                 unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    defs = {tuple((d["Type"], d["Key"]) for d in (page or []))
+            for page in table.column("GroupDefinitions").to_pylist()}
+    if len(defs) != 1:
+        return None
+    kinds = next(iter(defs))
+    if any(kind != "DIMENSION" for kind, _ in kinds) or not kinds:
+        return None
+    results = pc.list_flatten(table.column("ResultsByTime"))
+    if len(results) == 0:
+        return None
+    period = pc.struct_field(results, "TimePeriod")
+    starts, ends = pc.struct_field(period, "Start"), pc.struct_field(period, "End")
+    covered = {d for a, b in set(zip(starts.to_pylist(), ends.to_pylist(), strict=True))
+               for d in _period_days(a, b)}
+    group_lists = pc.struct_field(results, "Groups")
+    if pc.any(pc.equal(pc.fill_null(pc.list_value_length(group_lists), 0), 0)).as_py():
+        return None  # a result without groups may carry a Total: general parser
+    groups = pc.list_flatten(group_lists)
+    owner = pc.list_parent_indices(group_lists)
+    keys = pc.struct_field(groups, "Keys")
+    if pc.any(pc.less(pc.fill_null(pc.list_value_length(keys), 0), len(kinds))).as_py():
+        return None
+    n = len(groups)
+    by_key = {key: pc.list_element(keys, i) for i, (_, key) in enumerate(kinds)}
+    nulls = pa.nulls(n, pa.string())
+    service = by_key.get("SERVICE", nulls)
+    keep = pc.or_(pc.is_null(service), pc.or_(pc.equal(service, BEDROCK_SERVICE),
+                                              pc.ends_with(service, MARKETPLACE_SUFFIX)))
+    metrics = pc.struct_field(groups, "Metrics")
+
+    def metric(names: tuple[str, ...], part: str) -> Any:
+        values = [pc.struct_field(pc.struct_field(metrics, m), part) for m in names]
+        return pc.coalesce(*values) if len(values) > 1 else values[0]
+
+    q_unit = metric(("UsageQuantity",), "Unit")
+    raw = pa.table({
+        "Start": pc.take(starts, owner), "End": pc.take(ends, owner),
+        "Estimated": pc.fill_null(pc.take(pc.struct_field(results, "Estimated"), owner), False),
+        "SERVICE": service, "USAGE_TYPE": by_key.get("USAGE_TYPE", nulls),
+        "LINKED_ACCOUNT": by_key.get("LINKED_ACCOUNT", nulls),
+        "REGION": by_key.get("REGION", nulls),
+        "Amount": metric(BILLED_METRICS, "Amount"), "Unit": metric(BILLED_METRICS, "Unit"),
+        "AmortizedAmount": metric(EFFECTIVE_METRICS, "Amount"),
+        "UsageQuantity": metric(("UsageQuantity",), "Amount"),
+        "QuantityUnit": pc.if_else(pc.equal(q_unit, "N/A"), pa.scalar(None, pa.string()),
+                                   q_unit),
+        "Tags": nulls,
+    })
+    keep = pc.fill_null(keep, False)
+    ignored = n - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
+    return raw.filter(keep), sorted(covered), ignored
+
+
+def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
+    """Parse response files (one snapshot). The Arrow reader handles the common shape; if any
+    file needs the general parser, every file goes through it (both give the same rows)."""
+    import pyarrow as pa
+
+    files = list(paths)
+    raws, covered, ignored = [], set(), 0
+    for path in files:
+        fast = read_file_arrow(path)
+        if fast is None:
+            return parse_pages(read_files(files))
+        raw, days, skipped = fast
+        raws.append(raw)
+        covered.update(days)
+        ignored += skipped
+    if not raws:
+        return parse_pages([])
+    return finish_raw(pa.concat_tables(raws), ignored), sorted(covered)
 
 
 def _period_days(start: Any, end: Any) -> list[date]:
