@@ -79,3 +79,16 @@ def test_gcp_skus(sku, model, token) -> None:  # type: ignore[no-untyped-def]
     mapped = map_gcp(sku)
     assert (mapped.model, mapped.token_type) == (model, token)
     assert mapped.mapped is (token != "other")
+
+
+def test_each_source_declares_its_permissions_component() -> None:
+    from cascadeflow_cloud.permissions import COMPONENT_ACTIONS, FUNCTION_COMPONENTS, actions_for
+    from cascadeflow_cloud.sources import aws_bedrock, azure_openai, gcp_vertex
+
+    for module, cls in ((aws_bedrock, aws_bedrock.AwsBedrockCostSource),
+                        (azure_openai, azure_openai.AzureOpenAICostSource),
+                        (gcp_vertex, gcp_vertex.GcpVertexCostSource)):
+        assert cls.component == module.COMPONENT in COMPONENT_ACTIONS
+        assert cls.component in FUNCTION_COMPONENTS[f"ingest_{cls.name}"]
+    assert "ce:GetCostAndUsage" in actions_for("ingest_aws_bedrock")
+    assert azure_openai.CLOUD_ROLES and gcp_vertex.CLOUD_ROLES

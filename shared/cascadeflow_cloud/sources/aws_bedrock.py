@@ -42,7 +42,7 @@ from cascadeflow_cloud.sources.mapping import (
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
 
-COMPONENT = "aws_bedrock_source"
+COMPONENT = "aws_bedrock_source"  # IAM actions: permissions.COMPONENT_ACTIONS[COMPONENT]
 #: Cost metrics in order of preference for ``BilledCost`` and ``EffectiveCost``.
 BILLED_METRICS = ("UnblendedCost", "NetUnblendedCost", "BlendedCost")
 EFFECTIVE_METRICS = ("AmortizedCost", "NetAmortizedCost")

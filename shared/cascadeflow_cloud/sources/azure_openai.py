@@ -47,7 +47,9 @@ from cascadeflow_cloud.sources.mapping import map_azure
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AzureOpenAISource
 
-COMPONENT = "azure_openai_source"
+COMPONENT = "azure_openai_source"  # see permissions.COMPONENT_ACTIONS (no AWS actions)
+#: Azure RBAC the reading identity needs on every configured scope.
+CLOUD_ROLES = ("Cost Management Reader",)
 COST_COLUMNS = ("PreTaxCost", "Cost", "totalCost", "CostUSD", "PreTaxCostUSD")
 MAX_DAYS_PER_QUERY = 31
 RETRY_AFTER_HEADERS = (

@@ -51,7 +51,10 @@ if TYPE_CHECKING:
 
     from cascadeflow_cloud.config import GcpVertexSource
 
-COMPONENT = "gcp_vertex_source"
+COMPONENT = "gcp_vertex_source"  # see permissions.COMPONENT_ACTIONS (no AWS actions)
+#: GCP IAM the service account needs: read the export dataset, run query jobs.
+CLOUD_ROLES = ("roles/bigquery.dataViewer (billing export dataset)",
+               "roles/bigquery.jobUser (query project)")
 VERTEX_SERVICE_ID = "C7E2-9256-1C43"
 _CHARGE = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment",
            "rounding_error": "Adjustment"}
