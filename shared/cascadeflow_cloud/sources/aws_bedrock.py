@@ -152,7 +152,15 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
 
 
 def finish_raw(raw: Any, ignored: int = 0) -> Parsed:
-    """Raw group columns (one row per group) → validated, mapped cost rows (vectorised)."""
+    """Raw group columns (one row per group) → validated, mapped cost rows, in batches."""
+    from cascadeflow_cloud.sources import frame
+
+    parsed = frame.in_batches(raw, _finish_batch)
+    parsed.ignored += ignored
+    return parsed
+
+
+def _finish_batch(raw: Any) -> Parsed:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -187,7 +195,7 @@ def finish_raw(raw: Any, ignored: int = 0) -> Parsed:
     mapping = frame.map_names([service, raw.column("USAGE_TYPE")], map_aws)
     amounts = raw.column("Amount")
     return frame.finish(
-        columns, source="aws_bedrock", raw=raw, mapping=mapping, ignored=ignored,
+        columns, source="aws_bedrock", raw=raw, mapping=mapping,
         bad=frame.invalid_money(amounts, billed_money),
         bad_reason=lambda i: f"UnblendedCost.Amount: not a number (got {amounts[i].as_py()!r})",
     )

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +108,79 @@ def _usage_day(value: Any) -> str | None:
     return text[:10]
 
 
+def _array(values: Sequence[Any]) -> Any:
+    """A column as Arrow, types inferred; mixed columns fall back to their text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else repr(v) if isinstance(v, float) else str(v)
+                         for v in values], pa.string())
+
+
+def _text(arr: Any) -> Any:
+    import pyarrow as pa
+
+    return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+
+
+def _usage_days(arr: Any) -> Any:
+    """``20250401`` (number or text) or ``2025-04-01T00:00:00`` → ``2025-04-01``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(arr.type):
+        arr = arr.cast(pa.int64(), safe=False)
+    text = _text(arr)
+    compact = pc.fill_null(pc.match_substring_regex(text, r"^\d{8}$"), False)
+    dashed = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4),
+                                         pc.utf8_slice_codeunits(text, 4, 6),
+                                         pc.utf8_slice_codeunits(text, 6, 8), "-")
+    return pc.if_else(compact, dashed, pc.utf8_slice_codeunits(text, 0, 10))
+
+
+_NAMED = ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory", "ServiceName",
+          "SubscriptionId", "MeterId")
+
+
+def _raw_page(response: Mapping[str, Any]) -> Any:
+    """One response's rows as raw Arrow columns (looked up by name), or None if empty."""
+    import pyarrow as pa
+
+    props = response.get("properties", response)
+    names = [str(c.get("name")) for c in props.get("columns") or []]
+    rows = props.get("rows") or []
+    if not rows:
+        return None
+    n = len(rows)
+    cols = list(zip(*rows, strict=False))
+    nulls = pa.nulls(n, pa.string())
+
+    def col(*wanted: str) -> Any:
+        idx = _lookup(names, *wanted)
+        return _array(cols[idx]) if idx is not None and idx < len(cols) else nulls
+
+    cost_idx = _lookup(names, *COST_COLUMNS)
+    currency = col("Currency", "BillingCurrency")
+    if cost_idx is not None and names[cost_idx].upper().endswith("USD"):
+        currency = pa.repeat(pa.scalar("USD"), n)
+    tag_key, tag_value = _lookup(names, "TagKey"), _lookup(names, "TagValue")
+    tags = nulls
+    if tag_key is not None and tag_value is not None:
+        from cascadeflow_cloud.sources.frame import tags_json
+
+        tags = tags_json([{str(k): str(v)} if k and v else None
+                          for k, v in zip(cols[tag_key], cols[tag_value], strict=True)])
+    return pa.table({
+        "cost": col(*COST_COLUMNS), "UsageDate": _usage_days(col("UsageDate", "BillingMonth",
+                                                                "Date")),
+        "Currency": _text(currency),
+        **{name: _text(col(name)) for name in _NAMED},
+        "quantity": col("UsageQuantity", "totalQuantity", "Quantity"), "Tags": tags,
+    })
+
+
 def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]:
     """Parse Query API responses (one snapshot) into cost rows.
 
@@ -115,53 +188,27 @@ def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, lis
     result lists every day that had cost, so the days between are known to be empty).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from cascadeflow_cloud.sources import frame
 
-    out: dict[str, list[Any]] = {k: [] for k in (
-        "cost", "day", "currency", "ResourceId", "ResourceLocation", "Meter",
-        "MeterSubCategory", "ServiceName", "SubscriptionId", "quantity", "MeterId", "tags")}
-    for response in responses:
-        props = response.get("properties", response)
-        names = [str(c.get("name")) for c in props.get("columns") or []]
-        rows = props.get("rows") or []
-        if not rows:
-            continue
-        n = len(rows)
-        cols = list(zip(*rows, strict=False)) if rows else []
+    raws = [raw for raw in (_raw_page(r) for r in responses) if raw is not None]
+    if raws:
+        raws = [frame.conform_text(r, ("cost", "quantity")) for r in raws]
+        parsed = frame.in_batches(pa.concat_tables(raws, promote_options="permissive"),
+                                  _finish_batch)
+    else:
+        parsed = frame.combine([])
+    days = frame.days_of(parsed.table)
+    span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)] \
+        if days else []
+    return parsed, span
 
-        def col(idx: int | None, count: int = n, cols: list[Any] = cols) -> list[Any]:
-            return list(cols[idx]) if idx is not None and idx < len(cols) else [None] * count
 
-        cost_idx = _lookup(names, *COST_COLUMNS)
-        out["cost"] += col(cost_idx)
-        out["day"] += [_usage_day(v) for v in col(_lookup(names, "UsageDate", "BillingMonth",
-                                                          "Date"))]
-        currency = col(_lookup(names, "Currency", "BillingCurrency"))
-        if cost_idx is not None and names[cost_idx].upper().endswith("USD"):
-            currency = ["USD"] * n
-        out["currency"] += currency
-        for key in ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory",
-                    "ServiceName", "SubscriptionId", "MeterId"):
-            out[key] += col(_lookup(names, key))
-        out["quantity"] += col(_lookup(names, "UsageQuantity", "totalQuantity", "Quantity"))
-        tag_key, tag_value = _lookup(names, "TagKey"), _lookup(names, "TagValue")
-        out["tags"] += [({str(k): str(v)} if k and v else None) for k, v in
-                        zip(col(tag_key), col(tag_value), strict=True)]
+def _finish_batch(raw: Any) -> Parsed:
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-    raw = pa.table({
-        "cost": pa.array([None if v is None else repr(v) if isinstance(v, float) else str(v)
-                          for v in out["cost"]], pa.string()),
-        "UsageDate": pa.array(out["day"], pa.string()),
-        "Currency": pa.array([None if v is None else str(v) for v in out["currency"]],
-                             pa.string()),
-        **{k: pa.array([None if v is None else str(v) for v in out[k]], pa.string())
-           for k in ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory",
-                     "ServiceName", "SubscriptionId", "MeterId")},
-        "quantity": pa.array([None if v is None else repr(v) if isinstance(v, float)
-                              else str(v) for v in out["quantity"]], pa.string()),
-    })
+    from cascadeflow_cloud.sources import frame
     from cascadeflow_cloud.sources.aws_bedrock import _timestamps
 
     money = frame.to_money(raw.column("cost"))
@@ -171,25 +218,21 @@ def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, lis
         "BilledCost": money, "BillingCurrency": raw.column("Currency"),
         "ChargePeriodStart": start, "ChargePeriodEnd": end,
         "ServiceName": pc.fill_null(raw.column("ServiceName"), "Azure OpenAI"),
-        "PublisherName": pa.array(["Microsoft"] * raw.num_rows, pa.string()),
+        "PublisherName": pa.repeat(pa.scalar("Microsoft"), raw.num_rows),
         "SubAccountId": raw.column("SubscriptionId"),
         "RegionId": raw.column("ResourceLocation"), "ResourceId": raw.column("ResourceId"),
         "SkuId": pc.coalesce(raw.column("MeterId"), raw.column("Meter")),
         "ChargeDescription": raw.column("Meter"),
         "ConsumedQuantity": frame.to_money(raw.column("quantity")),
-        "Tags": frame.tags_json(out["tags"]),
+        "Tags": raw.column("Tags"),
     }
     mapping = frame.map_names([raw.column("Meter"), raw.column("MeterSubCategory")], map_azure)
-    costs = raw.column("cost")
-    parsed = frame.finish(
+    costs = _text(raw.column("cost").combine_chunks())
+    return frame.finish(
         columns, source="azure_openai", raw=raw, mapping=mapping,
-        bad=frame.invalid_money(costs, money),
+        bad=frame.invalid_money(raw.column("cost"), money),
         bad_reason=lambda i: f"cost: not a number (got {costs[i].as_py()!r})",
     )
-    days = frame.days_of(parsed.table)
-    span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)] \
-        if days else []
-    return parsed, span
 
 
 def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:

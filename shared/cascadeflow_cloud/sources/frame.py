@@ -116,16 +116,15 @@ def finish(
     cols["RegionId"] = region if cols.get("RegionId") is None \
         else pc.coalesce(cols["RegionId"], region)
     cols["x_TokenType"] = token
-    cols["x_Source"] = pa.array([source] * n, pa.string())
-    cols["ProviderName"] = pa.array([PROVIDER_NAMES[source]] * n, pa.string())
-    cols.setdefault("ServiceCategory", pa.array(["AI and Machine Learning"] * n, pa.string()))
-    cols.setdefault("ChargeCategory", pa.array(["Usage"] * n, pa.string()))
+    cols["x_Source"] = pa.repeat(pa.scalar(source, pa.string()), n)
+    cols["ProviderName"] = pa.repeat(pa.scalar(PROVIDER_NAMES[source], pa.string()), n)
+    cols.setdefault("ServiceCategory", pa.repeat(pa.scalar("AI and Machine Learning"), n))
+    cols.setdefault("ChargeCategory", pa.repeat(pa.scalar("Usage"), n))
     if cols.get("EffectiveCost") is None:
         cols["EffectiveCost"] = cols["BilledCost"]
     if cols.get("x_Estimated") is None:
-        cols["x_Estimated"] = pa.array([False] * n, pa.bool_())
-    now = datetime.now(UTC)
-    cols["x_IngestedAt"] = pa.array([now] * n, TIMESTAMP)
+        cols["x_Estimated"] = pa.repeat(pa.scalar(False), n)
+    cols["x_IngestedAt"] = pa.repeat(pa.scalar(datetime.now(UTC), TIMESTAMP), n)
     table = conform(pa.table({k: v for k, v in cols.items() if v is not None}), COST_SCHEMA)
 
     problems = _problems(table, bad)
@@ -192,6 +191,38 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+#: Rows validated and mapped at a time: bounds the memory of intermediate columns.
+BATCH_ROWS = 1 << 17
+
+
+def combine(parts: list[Parsed]) -> Parsed:
+    """Concatenate batch results (tables, rejected rows and counts)."""
+    if not parts:
+        return Parsed(COST_SCHEMA.empty_table())
+    if len(parts) == 1:
+        return parts[0]
+    return Parsed(pa.concat_tables([p.table for p in parts]),
+                  [r for p in parts for r in p.rejected], sum(p.unmapped for p in parts),
+                  sum(p.ignored for p in parts))
+
+
+def conform_text(raw: pa.Table, names: Sequence[str]) -> pa.Table:
+    """Make the named raw columns text (pages may type one column differently), floats via
+    their shortest round-trip text so money stays exact."""
+    for name in names:
+        col = raw.column(name)
+        if not pa.types.is_string(col.type):
+            raw = raw.set_column(raw.schema.get_field_index(name), name, col.cast(pa.string()))
+    return raw
+
+
+def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
+    """Apply ``fn`` to slices of at most ``BATCH_ROWS`` raw rows and combine the results."""
+    if raw.num_rows <= BATCH_ROWS:
+        return fn(raw)
+    return combine([fn(raw.slice(i, BATCH_ROWS)) for i in range(0, raw.num_rows, BATCH_ROWS)])
 
 
 def days_of(table: pa.Table) -> list[date]:
