@@ -69,30 +69,33 @@ def write_pull(
     lake = Lake(store)
     table = pull.parsed.table
     days = sorted(set(pull.days))
+    slices: dict[date, tuple[int, int]] = {}
     if table.num_rows:
         day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
         outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
         if pc.any(outside).as_py():
             raise SourceError(f"{source}: rows fall outside the days being replaced")
-    chunks = [days[i::threads] for i in range(min(threads, len(days)))] if days else []
+        order = pc.sort_indices(day_col)
+        table = pull.parsed.table = table.take(order)  # sorted by day: each day is a slice
+        offset = 0
+        for item in pc.value_counts(day_col.take(order)).to_pylist():
+            slices[item["values"]] = (offset, item["counts"])
+            offset += item["counts"]
 
-    def write(chunk: list[date]) -> list[str]:
-        if table.num_rows:
-            part = table.filter(pc.is_in(pc.cast(table.column("ChargePeriodStart"),
-                                                 pa.date32()), pa.array(chunk, pa.date32())))
-        else:
-            part = table
-        keys = lake.replace_cost_days(source, pull.scope, chunk, part)
+    def write(day: date) -> list[str]:
+        start, length = slices.get(day, (0, 0))
+        keys = lake.replace_cost_days(source, pull.scope, [day], table.slice(start, length))
         if progress is not None:
-            progress.advance(len(chunk))
+            progress.advance()
         return keys
 
-    if len(chunks) > 1:
-        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-            for keys in pool.map(write, chunks):
+    if len(days) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(days))) as pool:
+            for keys in pool.map(write, days):
                 summary.keys += keys
-    elif chunks:
-        summary.keys += write(chunks[0])
+    else:
+        for day in days:
+            summary.keys += write(day)
     key = write_quarantine(store, source, pull.parsed.rejected, origin=origin or pull.scope)
     if key:
         summary.quarantine_keys.append(key)
@@ -242,8 +245,7 @@ def parse_files(name: str, paths: Sequence[str | Path], *, scope: str | None = N
     if name == "gcp_vertex":
         from cascadeflow_cloud.sources import gcp_vertex
 
-        parsed = gcp_vertex.parse_export(gcp_vertex.read_ndjson([str(f) for f in files]),
-                                         service=service)
+        parsed = gcp_vertex.parse_ndjson([str(f) for f in files], service=service)
         return gcp_vertex.pulls_by_account(parsed, None, scope)
     raise ValueError(f"unknown source {name!r}")
 

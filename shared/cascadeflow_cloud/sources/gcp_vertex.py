@@ -101,6 +101,29 @@ def read_ndjson(files: Iterable[str | Path | IO[bytes]]) -> pa.Table:
     return pa.concat_tables(tables) if tables else _schema().empty_table()
 
 
+def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
+                 service: str = "Vertex AI") -> Parsed:
+    """Stream NDJSON export files in record batches through ``parse_export`` (memory stays
+    bounded by one batch of raw rows plus the parsed result)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from cascadeflow_cloud.sources.frame import combine
+
+    options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
+    parts = []
+    for file in files:
+        try:
+            reader = pj.open_json(file, parse_options=options,
+                                  read_options=pj.ReadOptions(block_size=8 << 20))
+            for batch in reader:
+                parts.append(parse_export(pa.Table.from_batches([batch]), service=service))
+        except pa.ArrowInvalid as exc:
+            raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
+                from exc
+    return combine(parts)
+
+
 def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
