@@ -110,6 +110,7 @@ class GcpVertexSource(_Section):
     scope: str | None = None  # default: billing account id from the export table name
     maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
     endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
+    use_catalog: bool = False  # name SKUs lacking a description from the Billing Catalog
 
 
 class Sources(_Section):

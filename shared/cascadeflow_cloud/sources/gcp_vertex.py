@@ -225,10 +225,13 @@ def _add_money(a: Any, b: Any) -> Any:
     return pc.add(a.cast(wide), b.cast(wide)).cast(MONEY)
 
 
-def parse_export(table: pa.Table, *, service: str = "Vertex AI") -> Parsed:
+def parse_export(table: pa.Table, *, service: str = "Vertex AI",
+                 descriptions: dict[str, str] | None = None) -> Parsed:
     """Export-shaped rows (Arrow; nested ``service``/``sku``/``credits`` …) → cost rows.
 
     Rows of other services (an unfiltered export) are counted in ``ignored``, not stored.
+    ``descriptions`` (SKU id → description, from the Cloud Billing Catalog) names SKUs whose
+    rows lack a description.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -249,6 +252,12 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI") -> Parsed:
     net = _add_money(cost, credit) if n else cost
     list_raw = _field(table, "cost_at_list")
     sku_desc = _field(table, "sku", "description")
+    if descriptions:
+        ids = _field(table, "sku", "id")
+        known = pa.array(list(descriptions), pa.string())
+        named = pc.take(pa.array(list(descriptions.values()), pa.string()),
+                        pc.index_in(ids, known))
+        sku_desc = pc.coalesce(sku_desc, named)
     cost_type = pc.fill_null(_field(table, "cost_type"), "regular")
     raw = pa.table({
         "billing_account_id": _field(table, "billing_account_id"),
@@ -381,10 +390,12 @@ class GcpVertexCostSource:
     name: Provider = "gcp_vertex"
     component = COMPONENT
 
-    def __init__(self, settings: GcpVertexSource, client: Any | None = None) -> None:
+    def __init__(self, settings: GcpVertexSource, client: Any | None = None,
+                 catalog: Any | None = None) -> None:
         self.settings = settings
         self.stats = RequestStats()
         self._client = client
+        self._catalog = catalog
 
     def _count(self, response: Any, *args: Any, **kwargs: Any) -> None:
         self.stats.requests += 1
@@ -431,7 +442,15 @@ class GcpVertexCostSource:
 
     def pull(self, since: date, until: date) -> Iterator[Pull]:
         table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
-        parsed = parse_export(self.fetch(since, until), service=self.settings.service)
+        names = None
+        if self.settings.use_catalog:
+            from cascadeflow_cloud.sources import gcp_catalog
+
+            catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client()
+            names = {k: v.description for k, v in gcp_catalog.catalog_skus(catalog).items()}
+            self.stats.requests += 1
+        parsed = parse_export(self.fetch(since, until), service=self.settings.service,
+                              descriptions=names)
         window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         default = account_from_table(table_name) or "default"
         yield from pulls_by_account(parsed, window, self.settings.scope, default)
