@@ -75,8 +75,7 @@ def write_pull(
         outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
         if pc.any(outside).as_py():
             raise SourceError(f"{source}: rows fall outside the days being replaced")
-        order = pc.sort_indices(day_col)
-        table = pull.parsed.table = table.take(order)  # sorted by day: each day is a slice
+        order = pc.sort_indices(day_col)  # row numbers by day: each day is a slice of them
         offset = 0
         for item in pc.value_counts(day_col.take(order)).to_pylist():
             slices[item["values"]] = (offset, item["counts"])
@@ -84,7 +83,8 @@ def write_pull(
 
     def write(day: date) -> list[str]:
         start, length = slices.get(day, (0, 0))
-        keys = lake.replace_cost_days(source, pull.scope, [day], table.slice(start, length))
+        part = table.take(order.slice(start, length)) if length else table.slice(0, 0)
+        keys = lake.replace_cost_days(source, pull.scope, [day], part)
         if progress is not None:
             progress.advance()
         return keys
