@@ -5,8 +5,8 @@ custom views). ``catalog_skus`` lists the Vertex AI service's SKUs once per run 
 can name them, and reads list prices exactly: ``units + nanos / 1e9`` (token SKUs have
 ``units = 0`` and the whole price in ``nanos``).
 
->>> unit_price("0", 300)
-Decimal('3E-7')
+>>> unit_price("0", 300) == Decimal("0.0000003")
+True
 """
 
 from __future__ import annotations
