@@ -233,15 +233,8 @@ def parse_files(name: str, paths: Sequence[str | Path], *, scope: str | None = N
     if name == "azure_openai":
         from cascadeflow_cloud.sources import azure_openai
 
-        by_scope: dict[str, list[dict[str, Any]]] = {}
-        for page in azure_openai.read_files(files):
-            key = scope or azure_openai.scope_of(page) or "default"
-            by_scope.setdefault(key, []).append(page)
-        pulls = []
-        for key, pages in sorted(by_scope.items()):
-            parsed, days = azure_openai.parse_responses(pages)
-            pulls.append(Pull(key, days, parsed))
-        return pulls
+        return [Pull(key, days, parsed)
+                for key, parsed, days in azure_openai.parse_files(files, scope)]
     if name == "gcp_vertex":
         from cascadeflow_cloud.sources import gcp_vertex
 

@@ -187,11 +187,14 @@ def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, lis
     Returns the rows and the days from the first to the last usage day present (a query
     result lists every day that had cost, so the days between are known to be empty).
     """
+    return _parse_raws([raw for raw in (_raw_page(r) for r in responses) if raw is not None])
+
+
+def _parse_raws(raws: list[Any]) -> tuple[Parsed, list[date]]:
     import pyarrow as pa
 
     from cascadeflow_cloud.sources import frame
 
-    raws = [raw for raw in (_raw_page(r) for r in responses) if raw is not None]
     if raws:
         raws = [frame.conform_text(r, ("cost", "quantity")) for r in raws]
         parsed = frame.in_batches(pa.concat_tables(raws, promote_options="permissive"),
@@ -235,9 +238,28 @@ def _finish_batch(raw: Any) -> Parsed:
     )
 
 
+def parse_files(paths: Iterable[str | Path],
+                scope: str | None = None) -> list[tuple[str, Parsed, list[date]]]:
+    """Parse saved responses (one snapshot), one result per scope (from each response's
+    ``id`` unless ``scope`` is given). Pages become Arrow as they are read, so the JSON of
+    only one file is in memory at a time."""
+    raws: dict[str, list[Any]] = {}
+    for page in iter_files(paths):
+        key = scope or scope_of(page) or "default"
+        raw = _raw_page(page)
+        raws.setdefault(key, [])
+        if raw is not None:
+            raws[key].append(raw)
+    return [(key, *_parse_raws(tables)) for key, tables in sorted(raws.items())]
+
+
 def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     """Load saved Query API responses; a file may hold one response or a list of them."""
-    pages: list[dict[str, Any]] = []
+    return list(iter_files(paths))
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
+    """Saved responses one at a time (each checked to be a query result)."""
     for path in paths:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -249,8 +271,7 @@ def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
             if not isinstance(props, dict) or "columns" not in props or "rows" not in props:
                 raise SourceError(f"{path}: not a Cost Management query result "
                                   "(no properties.columns/rows)")
-            pages.append(page)
-    return pages
+            yield page
 
 
 def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[str, Any]:
