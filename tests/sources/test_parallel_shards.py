@@ -33,7 +33,8 @@ def _bigquery_by_window(rows: list[dict]):  # type: ignore[no-untyped-def]
     return handler
 
 
-def test_shards_in_worker_processes_merge_into_one_summary(fake_server, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_shards_in_worker_processes_merge_into_one_summary(  # type: ignore[no-untyped-def]
+        fake_server, tmp_path, monkeypatch) -> None:
     rows = _rows()
     url, recorder = fake_server(_bigquery_by_window(rows))
     monkeypatch.setenv("GCP_SA_JSON", _service_account(f"{url}/token"))
