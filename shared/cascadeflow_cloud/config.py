@@ -296,7 +296,7 @@ privacy:
 sources:
   aws_bedrock:
     region: us-east-1                 # Cost Explorer endpoint region
-    tag_key: team                     # optional cost-allocation tag to group by
+    scope: "123456789012"             # lake scope of this pull (e.g. the payer account)
   azure_openai:
     scopes: ["/subscriptions/00000000-0000-0000-0000-000000000000"]
   gcp_vertex:
