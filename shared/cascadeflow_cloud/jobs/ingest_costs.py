@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 14  # clouds restate recent days: re-read a trailing window every run
 DEFAULT_SHARD_DAYS = 31  # Azure accepts ≤ 31 days per Daily query
-WRITE_THREADS = 4
+WRITE_THREADS = 2  # Parquet encoding is CPU-bound; more threads mostly add memory
 
 
 def default_window(today: date, days: int = DEFAULT_WINDOW_DAYS) -> tuple[date, date]:

@@ -130,7 +130,7 @@ def finish(
     problems = _problems(table, bad)
     if not pc.any(problems).as_py():
         unmapped = n - pc.sum(mapped.cast(pa.int64())).as_py() if n else 0
-        return Parsed(table, [], int(unmapped), ignored)
+        return Parsed(compact(table), [], int(unmapped), ignored)
     rejected = []
     bad_rows = pc.indices_nonzero(problems).to_pylist()
     raw_bad = raw.take(bad_rows).to_pylist()
@@ -138,7 +138,30 @@ def finish(
         rejected.append((_jsonable(row), _reason(table, pos, bad, bad_reason)))
     keep = pc.invert(problems)
     unmapped = pc.sum(pc.and_(keep, pc.invert(mapped)).cast(pa.int64())).as_py() or 0
-    return Parsed(table.filter(keep), rejected, int(unmapped), ignored)
+    return Parsed(compact(table.filter(keep)), rejected, int(unmapped), ignored)
+
+
+#: Text columns with few distinct values: held dictionary-encoded in memory until written
+#: (the lake's ``conform`` turns them back into plain strings per day partition).
+COMPACT_COLUMNS = ("BillingCurrency", "BillingAccountId", "ChargeCategory", "ChargeDescription",
+                   "ProviderName", "PublisherName", "ServiceName", "ServiceCategory",
+                   "SubAccountId", "RegionId", "ResourceId", "SkuId", "ConsumedUnit", "Tags",
+                   "x_Model", "x_TokenType", "x_Source")
+
+
+def compact(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the repetitive text columns (a large share of a bulk pull's memory).
+
+    >>> t = compact(COST_SCHEMA.empty_table())
+    >>> t.schema.field("x_Source").type
+    DictionaryType(dictionary<values=string, indices=int32, ordered=0>)
+    """
+    for name in COMPACT_COLUMNS:
+        index = table.schema.get_field_index(name)
+        column = table.column(index)
+        if pa.types.is_string(column.type):
+            table = table.set_column(index, name, pc.dictionary_encode(column))
+    return table
 
 
 _CURRENCY = r"^[A-Z]{3}$"

@@ -115,7 +115,7 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
     for file in files:
         try:
             reader = pj.open_json(file, parse_options=options,
-                                  read_options=pj.ReadOptions(block_size=8 << 20))
+                                  read_options=pj.ReadOptions(block_size=2 << 20))
             for batch in reader:
                 parts.append(parse_export(pa.Table.from_batches([batch]), service=service))
         except pa.ArrowInvalid as exc:
