@@ -310,8 +310,9 @@ def pulls_by_account(parsed: Parsed, window: list[date] | None = None,
         groups = [(scope, table)]
     else:
         accounts = pc.fill_null(table.column("BillingAccountId"), default_scope)
-        names = sorted(set(accounts.to_pylist()))
-        groups = [(name, table.filter(pc.equal(accounts, pa.scalar(name)))) for name in names]
+        names = sorted(set(pc.unique(accounts).to_pylist()))
+        groups = [(name, table.filter(pc.equal(accounts, pa.scalar(name))) if len(names) > 1
+                   else table) for name in names]
         if not groups and window:
             groups = [(default_scope, table)]
     pulls = []
