@@ -74,6 +74,10 @@ class AwsBedrockSource(_Section):
     tag_key: str | None = None
     include_amortized: bool = False
     cloudwatch_regions: list[str] = Field(default_factory=list)
+    scope: str = Field(default="default", min_length=1)  # lake partition scope (e.g. payer id)
+    services: list[str] = Field(default_factory=list)  # extra "… (Amazon Bedrock Edition)" names
+    max_pages: int = Field(default=50, ge=1)  # each page is a billed request
+    max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retry mode
 
 
 class AzureOpenAISource(_Section):
@@ -84,6 +88,14 @@ class AzureOpenAISource(_Section):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretRef | None = None
+    cost_type: Literal["ActualCost", "AmortizedCost", "Usage"] = "ActualCost"
+    service_names: list[str] = Field(
+        default_factory=lambda: ["Foundry Models", "Cognitive Services", "Azure OpenAI"])
+    group_by: list[str] = Field(default_factory=lambda: ["ResourceId", "Meter"], max_length=2)
+    max_pages: int = Field(default=100, ge=1)
+    max_retries: int = Field(default=4, ge=0, le=10)  # on 429, honouring x-ms-ratelimit-*
+    max_retry_after: float = Field(default=60.0, gt=0)
+    endpoint: str | None = None  # ARM endpoint for sovereign clouds or a local emulator
 
 
 class GcpVertexSource(_Section):
@@ -94,6 +106,11 @@ class GcpVertexSource(_Section):
     project: str | None = None
     location: str | None = None
     credentials: SecretRef | None = None
+    service: str = "Vertex AI"
+    scope: str | None = None  # default: billing account id from the export table name
+    maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
+    endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
+    use_catalog: bool = False  # name SKUs lacking a description from the Billing Catalog
 
 
 class Sources(_Section):
@@ -429,7 +446,7 @@ privacy:
 sources:
   aws_bedrock:
     region: us-east-1                 # Cost Explorer endpoint region
-    tag_key: team                     # optional cost-allocation tag to group by
+    scope: "123456789012"             # lake scope of this pull (e.g. the payer account)
   azure_openai:
     scopes: ["/subscriptions/00000000-0000-0000-0000-000000000000"]
   gcp_vertex:

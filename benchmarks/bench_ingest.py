@@ -1,0 +1,169 @@
+"""Billing ingest end to end: raw cloud payloads → lake partitions, per source format.
+
+For each of Cost Explorer pages, Cost Management Query API pages and BigQuery billing export
+NDJSON, one million raw rows over 30 days are written to files (not timed), then a fresh
+process runs the offline ingest (parse, validate, map, write Parquet partitions) and reports
+its wall time and peak RSS (``ru_maxrss`` of that process: Arrow memory included, unlike
+tracemalloc). ``baseline_rss_mb`` is the same process's RSS after imports, before ingesting.
+
+    .venv/bin/python -c "from benchmarks.bench_ingest import run; print(run())"
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+DAYS = 30
+PAGE_ROWS = 5_000
+AWS_SERVICES = [("Claude 3.5 Sonnet (Amazon Bedrock Edition)", "MP"),
+                ("Claude Haiku 4.5 (Amazon Bedrock Edition)", "MP"),
+                ("Amazon Bedrock", "NovaPro"), ("Amazon Bedrock", "NovaLite")]
+AWS_KINDS_MP = ["InputTokenCount", "OutputTokenCount", "CacheReadInputTokenCount",
+                "CacheWriteInputTokenCount"]
+AWS_KINDS_1P = ["input-tokens", "output-tokens", "cache-read-input-token-count"]
+REGIONS = ["USE1", "USW2", "EUC1", "APN1"]
+METERS = ["gpt-4o-0806-Inp-glbl Tokens", "gpt-4o-0806-Outp-glbl Tokens",
+          "gpt 4o 0806 cached Inp glbl", "gpt-4o-mini-0718-Inp-glbl Tokens",
+          "gpt-4o-mini-0718-Outp-glbl Tokens", "Provisioned Managed Unit"]
+SKUS = ["Gemini 2.5 Flash GA Text Input - Predictions",
+        "Gemini 2.5 Flash GA Text Output - Predictions", "Gemini 2.5 Flash Text Input Caching",
+        "Gemini 2.5 Pro Text Input (≤200k)", "Gemini 2.5 Pro Text and Thinking Output (≤200k)"]
+
+
+def _days(n: int) -> list[date]:
+    return [date(2025, 1, 1) + timedelta(days=n * d // n % DAYS) for d in range(n)]
+
+
+def write_aws(folder: Path, rows: int, rng: random.Random) -> list[Path]:
+    defs = [{"Type": "DIMENSION", "Key": "SERVICE"}, {"Type": "DIMENSION", "Key": "USAGE_TYPE"}]
+    per_day = rows // DAYS
+    paths, page, count = [], [], 0
+    for d in range(DAYS):
+        day = date(2025, 1, 1) + timedelta(days=d)
+        groups = []
+        for i in range(per_day):
+            service, code = AWS_SERVICES[i % len(AWS_SERVICES)]
+            region = REGIONS[(i // 4) % len(REGIONS)]
+            if code == "MP":
+                usage = f"{region}-MP:{region}_{AWS_KINDS_MP[(i // 16) % 4]}_{i % 97}-Units"
+            else:
+                usage = f"{region}-{code}{i % 53}-{AWS_KINDS_1P[(i // 16) % 3]}"
+            groups.append({"Keys": [service, usage], "Metrics": {
+                "UnblendedCost": {"Amount": f"{rng.randrange(1, 10**8) / 10**6:.6f}",
+                                  "Unit": "USD"},
+                "UsageQuantity": {"Amount": str(rng.randrange(1, 10**6)), "Unit": "N/A"}}})
+        for start in range(0, len(groups), PAGE_ROWS):
+            page.append({"TimePeriod": {"Start": day.isoformat(),
+                                        "End": (day + timedelta(days=1)).isoformat()},
+                         "Total": {}, "Groups": groups[start:start + PAGE_ROWS],
+                         "Estimated": False})
+            path = folder / f"aws-{count:04d}.json"
+            path.write_text(json.dumps({"GroupDefinitions": defs, "ResultsByTime": page,
+                                        "NextPageToken": f"t{count}"}))
+            paths.append(path)
+            page, count = [], count + 1
+    return paths
+
+
+def write_azure(folder: Path, rows: int, rng: random.Random) -> list[Path]:
+    cols = [{"name": "Cost", "type": "Number"}, {"name": "UsageQuantity", "type": "Number"},
+            {"name": "UsageDate", "type": "Number"}, {"name": "ResourceId", "type": "String"},
+            {"name": "Meter", "type": "String"}, {"name": "Currency", "type": "String"}]
+    paths = []
+    per_day = rows // DAYS
+    all_rows = (
+        [rng.randrange(1, 10**8) / 10**6, rng.randrange(1, 10**6) / 1000,
+         int((date(2025, 1, 1) + timedelta(days=i // per_day)).strftime("%Y%m%d")),
+         f"/subscriptions/0000/resourcegroups/rg/providers/microsoft.cognitiveservices/"
+         f"accounts/acct{i % 200}", METERS[i % len(METERS)], "USD"]
+        for i in range(per_day * DAYS))
+    batch: list[list[object]] = []
+    for row in all_rows:
+        batch.append(row)
+        if len(batch) == PAGE_ROWS:
+            path = folder / f"azure-{len(paths):04d}.json"
+            path.write_text(json.dumps({"id": "subscriptions/0000/providers/Microsoft."
+                                              "CostManagement/query/x",
+                                        "properties": {"nextLink": "next", "columns": cols,
+                                                       "rows": batch}}))
+            paths.append(path)
+            batch = []
+    return paths
+
+
+def write_gcp(folder: Path, rows: int, rng: random.Random) -> list[Path]:
+    path = folder / "gcp.jsonl"
+    per_day = rows // DAYS
+    with path.open("w") as out:
+        for i in range(per_day * DAYS):
+            day = date(2025, 1, 1) + timedelta(days=i // per_day)
+            hour = i % 24
+            credits = ([{"name": "promo", "amount": -rng.randrange(1, 1000) / 10**6,
+                         "type": "PROMOTION"}] if i % 5 == 0 else [])
+            out.write(json.dumps({
+                "billing_account_id": "012345-ABCDEF-987654",
+                "service": {"id": "C7E2-9256-1C43", "description": "Vertex AI"},
+                "sku": {"id": f"SKU-{i % 5}", "description": SKUS[i % 5]},
+                "usage_start_time": f"{day} {hour:02d}:00:00 UTC",
+                "usage_end_time": f"{day} {hour:02d}:59:59 UTC",
+                "project": {"id": f"proj-{i % 20}", "name": f"proj-{i % 20}"},
+                "labels": [{"key": "team", "value": f"team{i % 7}"}],
+                "location": {"location": "us-central1", "region": "us-central1"},
+                "cost": rng.randrange(1, 10**8) / 10**6, "currency": "USD",
+                "usage": {"amount": float(rng.randrange(1, 10**6)), "unit": "count"},
+                "credits": credits, "cost_type": "regular"}) + "\n")
+    return [path]
+
+
+_CHILD = """
+import json, resource, sys, time, tempfile
+from cascadeflow_cloud.jobs.ingest_costs import ingest_files
+from cascadeflow_cloud.lake.store import LocalStore
+import pyarrow, pyarrow.json, pyarrow.parquet  # imports count toward the baseline
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+name, paths = sys.argv[1], sys.argv[2:]
+store = LocalStore(tempfile.mkdtemp())
+t0 = time.perf_counter()
+summary = ingest_files(store, name, paths)
+elapsed = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"records": summary.records, "days": summary.days_written,
+                  "status": summary.status, "seconds": elapsed,
+                  "baseline_kb": base, "peak_kb": peak}))
+"""
+
+
+def _measure(name: str, paths: list[Path]) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-c", _CHILD, name, *map(str, paths)],
+                         capture_output=True, text=True, check=True)
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "records": figures["records"], "day_partitions": figures["days"],
+        "status": figures["status"], "seconds": round(figures["seconds"], 2),
+        "rows_per_s": round(figures["records"] / figures["seconds"]),
+        "peak_rss_mb": round(figures["peak_kb"] / 1024),
+        "baseline_rss_mb": round(figures["baseline_kb"] / 1024),
+    }
+
+
+def run(rows: int = 1_000_000) -> dict[str, object]:
+    rng = random.Random(7)
+    results: dict[str, object] = {"rows_per_source": rows}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, writer in (("aws_bedrock", write_aws), ("azure_openai", write_azure),
+                             ("gcp_vertex", write_gcp)):
+            folder = Path(tmp) / name
+            folder.mkdir()
+            paths = writer(folder, rows, rng)
+            results[name] = _measure(name, paths)
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=2))

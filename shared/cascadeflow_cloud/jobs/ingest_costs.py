@@ -1,0 +1,342 @@
+"""Ingest billed cost: pull a window from a source (or parse files) and replace its days.
+
+Every pull is written with ``Lake.replace_cost_days(source, scope, days, table)``: each day of
+the window is replaced whole, so a restated day ends at its latest amount and overlapping or
+month-crossing windows never duplicate. Long windows are split into day shards (each shard is
+one pull and one set of partitions), optionally run in a process pool. In a multi-source run
+one cloud failing never stops the others; each source gets its own ``RunSummary``.
+
+>>> [(a.day, b.day) for a, b in plan_shards(date(2025, 1, 1), date(2025, 1, 10), 4)]
+[(1, 4), (5, 8), (9, 10)]
+>>> default_window(date(2025, 3, 14))
+(datetime.date(2025, 3, 1), datetime.date(2025, 3, 14))
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.lake.eventlog import write_quarantine
+from cascadeflow_cloud.lake.store import ObjectStore, open_store
+from cascadeflow_cloud.sources.base import CostSource, Pull, RunSummary, SourceError
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import Config
+    from cascadeflow_cloud.progress import Progress
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_DAYS = 14  # clouds restate recent days: re-read a trailing window every run
+DEFAULT_SHARD_DAYS = 31  # Azure accepts ≤ 31 days per Daily query
+WRITE_THREADS = 2  # Parquet encoding is CPU-bound; more threads mostly add memory
+
+
+def default_window(today: date, days: int = DEFAULT_WINDOW_DAYS) -> tuple[date, date]:
+    """The trailing ``days`` days ending today (inclusive)."""
+    return today - timedelta(days=days - 1), today
+
+
+def plan_shards(since: date, until: date, shard_days: int) -> list[tuple[date, date]]:
+    """Split ``[since, until]`` into consecutive shards of at most ``shard_days`` days."""
+    if until < since:
+        raise ValueError(f"--until ({until}) is before --since ({since})")
+    shards = []
+    start = since
+    while start <= until:
+        end = min(until, start + timedelta(days=shard_days - 1))
+        shards.append((start, end))
+        start = end + timedelta(days=1)
+    return shards
+
+
+def write_pull(
+    store: ObjectStore, source: str, pull: Pull, summary: RunSummary, *,
+    origin: str = "", progress: Progress | None = None, threads: int = WRITE_THREADS,
+) -> None:
+    """Replace the pull's days in the lake (days in parallel threads), quarantine its
+    rejected rows, and add the counts to ``summary``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import Lake
+
+    lake = Lake(store)
+    table = pull.parsed.table
+    days = sorted(set(pull.days))
+    slices: dict[date, tuple[int, int]] = {}
+    if table.num_rows:
+        day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
+        outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
+        if pc.any(outside).as_py():
+            raise SourceError(f"{source}: rows fall outside the days being replaced")
+        order = pc.sort_indices(day_col)  # row numbers by day: each day is a slice of them
+        offset = 0
+        for item in pc.value_counts(day_col.take(order)).to_pylist():
+            slices[item["values"]] = (offset, item["counts"])
+            offset += item["counts"]
+
+    def write(day: date) -> list[str]:
+        start, length = slices.get(day, (0, 0))
+        part = table.take(order.slice(start, length)) if length else table.slice(0, 0)
+        keys = lake.replace_cost_days(source, pull.scope, [day], part)
+        if progress is not None:
+            progress.advance()
+        return keys
+
+    if len(days) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(days))) as pool:
+            for keys in pool.map(write, days):
+                summary.keys += keys
+    else:
+        for day in days:
+            summary.keys += write(day)
+    key = write_quarantine(store, source, pull.parsed.rejected, origin=origin or pull.scope)
+    if key:
+        summary.quarantine_keys.append(key)
+        summary.reasons += [reason for _, reason in pull.parsed.rejected[:20]]
+    if pull.scope not in summary.scopes:
+        summary.scopes.append(pull.scope)
+    summary.ignored += pull.parsed.ignored
+    summary.add_pull(records=table.num_rows, days=len(days), unmapped=pull.parsed.unmapped,
+                     quarantined=len(pull.parsed.rejected))
+
+
+def build_source(name: str, config: Config, client: Any | None = None) -> CostSource:
+    """The live source for ``name`` from its config section (defaults when absent)."""
+    from cascadeflow_cloud import config as cfg
+
+    sources = config.sources
+    if name == "aws_bedrock":
+        from cascadeflow_cloud.sources.aws_bedrock import AwsBedrockCostSource
+
+        return AwsBedrockCostSource(sources.aws_bedrock or cfg.AwsBedrockSource(), client)
+    if name == "azure_openai":
+        from cascadeflow_cloud.sources.azure_openai import AzureOpenAICostSource
+
+        return AzureOpenAICostSource(sources.azure_openai or cfg.AzureOpenAISource(), client)
+    if name == "gcp_vertex":
+        from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
+
+        return GcpVertexCostSource(sources.gcp_vertex or cfg.GcpVertexSource(), client)
+    raise ValueError(f"unknown source {name!r}; choose aws_bedrock, azure_openai or gcp_vertex")
+
+
+def run_source(
+    store: ObjectStore, source: CostSource, since: date, until: date, *,
+    shard_days: int = DEFAULT_SHARD_DAYS, progress: Progress | None = None,
+) -> RunSummary:
+    """Pull ``[since, until]`` shard by shard and replace those days. Never raises for a
+    cloud failure: the summary says what failed (``CredentialsMissing`` is re-raised so a
+    single-source command can exit 2 with its one-line message)."""
+    from cascadeflow_cloud.sources.base import CredentialsMissing
+
+    summary = RunSummary(source=source.name, window=(since, until))
+    try:
+        for shard_since, shard_until in plan_shards(since, until, shard_days):
+            for pull in source.pull(shard_since, shard_until):
+                write_pull(store, source.name, pull, summary, progress=progress)
+    except CredentialsMissing:
+        raise
+    except CascadeFlowError as exc:
+        summary.fail(str(exc))
+    except Exception as exc:  # a cloud SDK error we did not anticipate: report, don't crash
+        log.exception("source %s failed", source.name)
+        summary.fail(f"{type(exc).__name__}: {exc}")
+    finally:
+        summary.requests = source.stats.requests
+        summary.throttles = source.stats.throttles
+    return summary
+
+
+def _run_shard(store_url: str, config: Config, name: str, since: date, until: date) -> RunSummary:
+    source = build_source(name, config)
+    return run_source(open_store(store_url), source, since, until, shard_days=10_000)
+
+
+def run_source_parallel(
+    store_url: str, config: Config, name: str, since: date, until: date, *,
+    shard_days: int, workers: int,
+) -> RunSummary:
+    """Run day shards of one source in a process pool (each worker builds its own client)."""
+    total = RunSummary(source=name, window=(since, until))
+    shards = plan_shards(since, until, shard_days)
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(shards)))) as pool:
+        futures = [pool.submit(_run_shard, store_url, config, name, a, b) for a, b in shards]
+        for future in futures:
+            part = future.result()
+            merge(total, part)
+    return total
+
+
+def merge(total: RunSummary, part: RunSummary) -> None:
+    """Add one shard's summary to the total."""
+    total.records += part.records
+    total.days_written += part.days_written
+    total.requests += part.requests
+    total.throttles += part.throttles
+    total.unmapped += part.unmapped
+    total.quarantined += part.quarantined
+    total.ignored += part.ignored
+    total.errors += part.errors
+    total.reasons += part.reasons
+    total.keys += part.keys
+    total.quarantine_keys += part.quarantine_keys
+    total.failed = total.failed or part.failed
+    total.scopes += [s for s in part.scopes if s not in total.scopes]
+
+
+def ingest_sources(
+    store: ObjectStore, config: Config, names: Sequence[str], since: date, until: date, *,
+    clients: Mapping[str, Any] | None = None, progress: Progress | None = None,
+) -> list[RunSummary]:
+    """Run several sources in turn; one failing (even for credentials) never stops the rest."""
+    summaries = []
+    for name in names:
+        try:
+            source = build_source(name, config, (clients or {}).get(name))
+            summaries.append(run_source(store, source, since, until, progress=progress))
+        except CascadeFlowError as exc:
+            failed = RunSummary(source=name, window=(since, until))
+            failed.fail(str(exc))
+            summaries.append(failed)
+    return summaries
+
+
+def enabled_sources(config: Config) -> list[str]:
+    """The configured and enabled sources, in a fixed order."""
+    out = []
+    for name in ("aws_bedrock", "azure_openai", "gcp_vertex"):
+        section = getattr(config.sources, name)
+        if section is not None and section.enabled:
+            out.append(name)
+    return out
+
+
+def parse_files(name: str, paths: Sequence[str | Path], *, scope: str | None = None,
+                service: str = "Vertex AI") -> list[Pull]:
+    """Parse offline files of one snapshot into pulls (same parsers as the live path)."""
+    files = [Path(p) for p in paths]
+    missing = [str(p) for p in files if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such file: {', '.join(missing)}")
+    if name == "aws_bedrock":
+        from cascadeflow_cloud.sources import aws_bedrock
+
+        parsed, days = aws_bedrock.parse_files(files)
+        return [Pull(scope or "default", days, parsed)]
+    if name == "azure_openai":
+        from cascadeflow_cloud.sources import azure_openai
+
+        return [Pull(key, days, parsed)
+                for key, parsed, days in azure_openai.parse_files(files, scope)]
+    if name == "gcp_vertex":
+        from cascadeflow_cloud.sources import gcp_vertex
+
+        parsed = gcp_vertex.parse_ndjson([str(f) for f in files], service=service)
+        return gcp_vertex.pulls_by_account(parsed, None, scope)
+    raise ValueError(f"unknown source {name!r}")
+
+
+def clip(pull: Pull, since: date | None, until: date | None) -> Pull:
+    """Keep only the days of a pull inside ``[since, until]`` (rows and days)."""
+    if since is None and until is None:
+        return pull
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources.base import Parsed
+
+    days = [d for d in pull.days if (since is None or d >= since)
+            and (until is None or d <= until)]
+    table = pull.parsed.table
+    if table.num_rows:
+        day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
+        table = table.filter(pc.is_in(day_col, pa.array(days, pa.date32())))
+    parsed = Parsed(table, pull.parsed.rejected, pull.parsed.unmapped, pull.parsed.ignored)
+    return Pull(pull.scope, days, parsed)
+
+
+def ingest_files(
+    store: ObjectStore, name: str, paths: Sequence[str | Path], *, scope: str | None = None,
+    since: date | None = None, until: date | None = None, progress: Progress | None = None,
+) -> RunSummary:
+    """Offline import: parse the files of one snapshot and replace the days they cover
+    (limited to ``[since, until]`` when given)."""
+    summary = RunSummary(source=name)
+    for pull in parse_files(name, paths, scope=scope):
+        pull = clip(pull, since, until)
+        if pull.days:
+            first, last = min(pull.days), max(pull.days)
+            summary.window = (min(first, summary.window[0]), max(last, summary.window[1])) \
+                if summary.window else (first, last)
+        write_pull(store, name, pull, summary, origin=",".join(str(p) for p in paths)[:500],
+                   progress=progress)
+    return summary
+
+
+def exit_code(summaries: Iterable[RunSummary]) -> int:
+    """0 when every source is ``ok``, else 1 (partial failure)."""
+    return 0 if all(s.status == "ok" for s in summaries) else 1
+
+
+def window_from_event(event: Mapping[str, Any], today: date) -> tuple[date, date]:
+    """``{"since": "2025-01-01", "until": "2025-01-14"}`` or ``{"days": 14}``; default: the
+    trailing 14 days (a scheduled EventBridge event carries neither).
+
+    >>> window_from_event({"days": 3}, date(2025, 1, 10))
+    (datetime.date(2025, 1, 8), datetime.date(2025, 1, 10))
+    """
+    try:
+        until = date.fromisoformat(event["until"]) if event.get("until") else today
+        if event.get("since"):
+            return date.fromisoformat(event["since"]), until
+        return default_window(until, int(event.get("days") or DEFAULT_WINDOW_DAYS))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad ingest event: since/until must be YYYY-MM-DD and days a "
+                         f"number ({exc})") from exc
+
+
+def handle_event(
+    name: str, event: Mapping[str, Any] | None, *, logger: Any = None, metrics: Any = None,
+    config: Config | None = None, store: ObjectStore | None = None,
+) -> dict[str, Any]:
+    """The scheduled function's use case: pull one source's window and report the run.
+
+    Emits per-source metrics (Records, DaysWritten, Requests, Throttles, Unmapped,
+    Quarantined, Failed) when a powertools ``Metrics`` is given; never raises for a cloud
+    failure (the result's ``status`` and the ``Failed`` metric say so)."""
+    from datetime import UTC, datetime
+
+    from cascadeflow_cloud.config import load_config
+    from cascadeflow_cloud.sources.base import CredentialsMissing
+
+    config = config or load_config()
+    store = store or open_store(config.store)
+    since, until = window_from_event(event or {}, datetime.now(UTC).date())
+    try:
+        summary = run_source(store, build_source(name, config), since, until)
+    except CredentialsMissing as exc:
+        summary = RunSummary(source=name, window=(since, until))
+        summary.fail(str(exc))
+    result = summary.as_dict()
+    if metrics is not None:
+        from aws_lambda_powertools.metrics import MetricUnit
+
+        metrics.add_dimension(name="source", value=name)
+        for metric, value in (("Records", summary.records),
+                              ("DaysWritten", summary.days_written),
+                              ("Requests", summary.requests), ("Throttles", summary.throttles),
+                              ("Unmapped", summary.unmapped),
+                              ("Quarantined", summary.quarantined),
+                              ("Failed", int(summary.status == "failed"))):
+            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
+    if logger is not None:
+        (logger.error if summary.status == "failed" else logger.info)(
+            "ingest finished", extra=result)
+    return result

@@ -1,0 +1,449 @@
+"""AWS Bedrock billed cost from Cost Explorer ``GetCostAndUsage`` (extra ``aws``).
+
+Daily ``UnblendedCost`` (+ ``AmortizedCost`` when configured) and ``UsageQuantity``, filtered to
+``Amazon Bedrock`` *and* the Marketplace model services (``Claude … (Amazon Bedrock Edition)``,
+where most Claude spend is billed), grouped by service and usage type. ``NextPageToken`` is
+followed; every HTTP attempt is counted (Cost Explorer bills each request); the client runs
+botocore's ``standard`` retry mode so ``LimitExceededException`` is retried with backoff.
+
+The same ``parse_pages`` reads live responses and the JSON ``aws ce get-cost-and-usage`` prints.
+
+>>> page = {"GroupDefinitions": [{"Type": "DIMENSION", "Key": "SERVICE"},
+...                              {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+...         "ResultsByTime": [{"TimePeriod": {"Start": "2025-01-01", "End": "2025-01-02"},
+...           "Total": {}, "Estimated": True, "Groups": [
+...           {"Keys": ["Claude 3.5 Sonnet (Amazon Bedrock Edition)",
+...                     "USE1-MP:USE1_InputTokenCount-Units"],
+...            "Metrics": {"UnblendedCost": {"Amount": "4.2315", "Unit": "USD"}}}]}]}
+>>> parsed, days = parse_pages([page])
+>>> row = parsed.table.to_pylist()[0]
+>>> row["BilledCost"], row["x_TokenType"], row["x_Estimated"], days
+(Decimal('4.231500000000'), 'input', True, [datetime.date(2025, 1, 1)])
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.schema import Provider
+from cascadeflow_cloud.sources.base import Parsed, Pull, RequestStats, SourceError
+from cascadeflow_cloud.sources.mapping import (
+    AWS_MARKETPLACE_MODELS,
+    BEDROCK_SERVICE,
+    MARKETPLACE_SUFFIX,
+    is_bedrock_service,
+    map_aws,
+)
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AwsBedrockSource
+
+COMPONENT = "aws_bedrock_source"  # IAM actions: permissions.COMPONENT_ACTIONS[COMPONENT]
+#: Cost metrics in order of preference for ``BilledCost`` and ``EffectiveCost``.
+BILLED_METRICS = ("UnblendedCost", "NetUnblendedCost", "BlendedCost")
+EFFECTIVE_METRICS = ("AmortizedCost", "NetAmortizedCost")
+THROTTLE_CODES = frozenset({"LimitExceededException", "ThrottlingException", "Throttling",
+                            "TooManyRequestsException", "RequestLimitExceeded"})
+DEFAULT_SERVICES = (BEDROCK_SERVICE, *(n + MARKETPLACE_SUFFIX for n in AWS_MARKETPLACE_MODELS))
+
+
+def _metric(metrics: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, Any]:
+    for name in names:
+        value = metrics.get(name)
+        if isinstance(value, Mapping):
+            return value.get("Amount"), value.get("Unit")
+    return None, None
+
+
+def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]:
+    """Parse ``GetCostAndUsage`` responses (one snapshot) into cost rows.
+
+    Returns the parsed rows and every day the responses' ``TimePeriod``s cover (days with no
+    groups included: those days are known to have no spend and are replaced as empty).
+    """
+    import pyarrow as pa
+
+    from cascadeflow_cloud.sources import frame
+
+    starts: list[str | None] = []
+    ends: list[str | None] = []
+    estimated: list[bool] = []
+    services: list[str | None] = []
+    usages: list[str | None] = []
+    accounts: list[str | None] = []
+    regions: list[str | None] = []
+    tags: list[dict[str, str] | None] = []
+    billed: list[Any] = []
+    units: list[Any] = []
+    effective: list[Any] = []
+    quantity: list[Any] = []
+    q_units: list[Any] = []
+    covered: set[date] = set()
+    ignored = 0
+    for page in pages:
+        defs = page.get("GroupDefinitions") or []
+        kinds = [(d.get("Type"), d.get("Key")) for d in defs]
+        for result in page.get("ResultsByTime") or []:
+            period = result.get("TimePeriod") or {}
+            start, end = period.get("Start"), period.get("End")
+            covered.update(_period_days(start, end))
+            est = bool(result.get("Estimated", False))
+            groups = result.get("Groups") or []
+            if not groups and result.get("Total"):
+                groups = [{"Keys": [], "Metrics": result["Total"]}]
+            for group in groups:
+                keys = group.get("Keys") or []
+                service = usage = account = region = None
+                tag: dict[str, str] | None = None
+                for (kind, key), value in zip(kinds, keys, strict=False):
+                    if kind == "DIMENSION":
+                        if key == "SERVICE":
+                            service = value
+                        elif key == "USAGE_TYPE":
+                            usage = value
+                        elif key == "LINKED_ACCOUNT":
+                            account = value
+                        elif key == "REGION":
+                            region = value
+                    elif kind == "TAG" and isinstance(value, str):
+                        name, _, tag_value = value.partition("$")
+                        tag = {name or str(key): tag_value} if tag_value else None
+                if service is not None and not is_bedrock_service(service):
+                    ignored += 1
+                    continue
+                metrics = group.get("Metrics") or {}
+                amount, unit = _metric(metrics, BILLED_METRICS)
+                eff, _ = _metric(metrics, EFFECTIVE_METRICS)
+                qty, q_unit = _metric(metrics, ("UsageQuantity",))
+                starts.append(start)
+                ends.append(end)
+                estimated.append(est)
+                services.append(service)
+                usages.append(usage)
+                accounts.append(account)
+                regions.append(region)
+                tags.append(tag)
+                billed.append(amount)
+                units.append(unit)
+                effective.append(eff)
+                quantity.append(qty)
+                q_units.append(q_unit if q_unit not in (None, "N/A") else None)
+
+    raw = pa.table({
+        "Start": pa.array(starts, pa.string()), "End": pa.array(ends, pa.string()),
+        "Estimated": pa.array(estimated, pa.bool_()),
+        "SERVICE": pa.array(services, pa.string()), "USAGE_TYPE": pa.array(usages, pa.string()),
+        "LINKED_ACCOUNT": pa.array(accounts, pa.string()),
+        "REGION": pa.array(regions, pa.string()),
+        "Amount": pa.array([None if a is None else str(a) for a in billed], pa.string()),
+        "Unit": pa.array(units, pa.string()),
+        "AmortizedAmount": pa.array([None if a is None else str(a) for a in effective],
+                                    pa.string()),
+        "UsageQuantity": pa.array([None if a is None else str(a) for a in quantity],
+                                  pa.string()),
+        "QuantityUnit": pa.array(q_units, pa.string()),
+        "Tags": frame.tags_json(tags),
+    })
+    return finish_raw(raw, ignored), sorted(covered)
+
+
+def finish_raw(raw: Any, ignored: int = 0) -> Parsed:
+    """Raw group columns (one row per group) → validated, mapped cost rows, in batches."""
+    from cascadeflow_cloud.sources import frame
+
+    parsed = frame.in_batches(raw, _finish_batch)
+    parsed.ignored += ignored
+    return parsed
+
+
+def _finish_batch(raw: Any) -> Parsed:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources import frame
+
+    billed_money = frame.to_money(raw.column("Amount"))
+    eff_money = frame.to_money(raw.column("AmortizedAmount"))
+    qty_money = frame.to_money(raw.column("UsageQuantity"))
+    service = raw.column("SERVICE")
+    marketplace = pc.fill_null(pc.ends_with(service, MARKETPLACE_SUFFIX), False)
+    publisher = pc.if_else(
+        marketplace, pc.if_else(pc.fill_null(pc.starts_with(service, "Claude"), False),
+                                "Anthropic", "AWS Marketplace"),
+        pc.if_else(pc.is_valid(service), pa.scalar("Amazon Web Services"),
+                   pa.scalar(None, pa.string())))
+    columns: dict[str, Any] = {
+        "BilledCost": billed_money,
+        "EffectiveCost": pc.coalesce(eff_money, billed_money),
+        "BillingCurrency": raw.column("Unit"),
+        "ChargePeriodStart": _timestamps(raw.column("Start")),
+        "ChargePeriodEnd": _timestamps(raw.column("End")),
+        "ServiceName": pc.fill_null(service, BEDROCK_SERVICE),
+        "PublisherName": publisher,
+        "SubAccountId": raw.column("LINKED_ACCOUNT"),
+        "RegionId": raw.column("REGION"),
+        "SkuId": raw.column("USAGE_TYPE"),
+        "ChargeDescription": raw.column("USAGE_TYPE"),
+        "ConsumedQuantity": qty_money, "ConsumedUnit": raw.column("QuantityUnit"),
+        "Tags": raw.column("Tags"),
+        "x_Estimated": raw.column("Estimated"),
+    }
+    mapping = frame.map_names([service, raw.column("USAGE_TYPE")], map_aws)
+    amounts = raw.column("Amount")
+    return frame.finish(
+        columns, source="aws_bedrock", raw=raw, mapping=mapping,
+        bad=frame.invalid_money(amounts, billed_money),
+        bad_reason=lambda i: f"UnblendedCost.Amount: not a number (got {amounts[i].as_py()!r})",
+    )
+
+
+def _page_schema() -> Any:
+    import pyarrow as pa
+
+    amount = pa.struct([("Amount", pa.string()), ("Unit", pa.string())])
+    metrics = pa.struct([(m, amount) for m in (*BILLED_METRICS, *EFFECTIVE_METRICS,
+                                               "UsageQuantity")])
+    return pa.schema([
+        ("GroupDefinitions", pa.list_(pa.struct([("Type", pa.string()), ("Key", pa.string())]))),
+        ("ResultsByTime", pa.list_(pa.struct([
+            ("TimePeriod", pa.struct([("Start", pa.string()), ("End", pa.string())])),
+            ("Estimated", pa.bool_()),
+            ("Groups", pa.list_(pa.struct([("Keys", pa.list_(pa.string())),
+                                           ("Metrics", metrics)]))),
+        ]))),
+    ])
+
+
+def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
+    """Read one response file (compact or pretty-printed) straight into raw Arrow columns.
+
+    Returns None when the file needs the general parser (a list of responses, TAG groups,
+    results without groups, keys missing), which then reads it the slow, general way.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pj
+
+    size = Path(path).stat().st_size
+    try:
+        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=size + 1024),
+                             parse_options=pj.ParseOptions(
+                                 explicit_schema=_page_schema(), newlines_in_values=True,
+                                 unexpected_field_behavior="ignore"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    defs = {tuple((d["Type"], d["Key"]) for d in (page or []))
+            for page in table.column("GroupDefinitions").to_pylist()}
+    if len(defs) != 1:
+        return None
+    kinds = next(iter(defs))
+    if any(kind != "DIMENSION" for kind, _ in kinds) or not kinds:
+        return None
+    results = pc.list_flatten(table.column("ResultsByTime"))
+    if len(results) == 0:
+        return None
+    period = pc.struct_field(results, "TimePeriod")
+    starts, ends = pc.struct_field(period, "Start"), pc.struct_field(period, "End")
+    covered = {d for a, b in set(zip(starts.to_pylist(), ends.to_pylist(), strict=True))
+               for d in _period_days(a, b)}
+    group_lists = pc.struct_field(results, "Groups")
+    # with GroupBy, a day without spend has no groups (and an empty Total): nothing to read
+    groups = pc.list_flatten(group_lists)
+    owner = pc.list_parent_indices(group_lists)
+    keys = pc.struct_field(groups, "Keys")
+    if pc.any(pc.less(pc.fill_null(pc.list_value_length(keys), 0), len(kinds))).as_py():
+        return None
+    n = len(groups)
+    by_key = {key: pc.list_element(keys, i) for i, (_, key) in enumerate(kinds)}
+    nulls = pa.nulls(n, pa.string())
+    service = by_key.get("SERVICE", nulls)
+    keep = pc.or_(pc.is_null(service), pc.or_(pc.equal(service, BEDROCK_SERVICE),
+                                              pc.ends_with(service, MARKETPLACE_SUFFIX)))
+    metrics = pc.struct_field(groups, "Metrics")
+
+    def metric(names: tuple[str, ...], part: str) -> Any:
+        values = [pc.struct_field(pc.struct_field(metrics, m), part) for m in names]
+        return pc.coalesce(*values) if len(values) > 1 else values[0]
+
+    q_unit = metric(("UsageQuantity",), "Unit")
+    raw = pa.table({
+        "Start": pc.take(starts, owner), "End": pc.take(ends, owner),
+        "Estimated": pc.fill_null(pc.take(pc.struct_field(results, "Estimated"), owner), False),
+        "SERVICE": service, "USAGE_TYPE": by_key.get("USAGE_TYPE", nulls),
+        "LINKED_ACCOUNT": by_key.get("LINKED_ACCOUNT", nulls),
+        "REGION": by_key.get("REGION", nulls),
+        "Amount": metric(BILLED_METRICS, "Amount"), "Unit": metric(BILLED_METRICS, "Unit"),
+        "AmortizedAmount": metric(EFFECTIVE_METRICS, "Amount"),
+        "UsageQuantity": metric(("UsageQuantity",), "Amount"),
+        "QuantityUnit": pc.if_else(pc.equal(q_unit, "N/A"), pa.scalar(None, pa.string()),
+                                   q_unit),
+        "Tags": nulls,
+    })
+    keep = pc.fill_null(keep, False)
+    ignored = n - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
+    return raw.filter(keep), sorted(covered), ignored
+
+
+def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
+    """Parse response files (one snapshot). The Arrow reader handles the common shape; if any
+    file needs the general parser, every file goes through it (both give the same rows)."""
+    import pyarrow as pa
+
+    files = list(paths)
+    raws, covered, ignored = [], set(), 0
+    for path in files:
+        fast = read_file_arrow(path)
+        if fast is None:
+            return parse_pages(read_files(files))
+        raw, days, skipped = fast
+        raws.append(raw)
+        covered.update(days)
+        ignored += skipped
+    if not raws:
+        return parse_pages([])
+    return finish_raw(pa.concat_tables(raws), ignored), sorted(covered)
+
+
+def _period_days(start: Any, end: Any) -> list[date]:
+    try:
+        first = date.fromisoformat(str(start)[:10])
+        last = date.fromisoformat(str(end)[:10])
+    except ValueError:
+        return []
+    return [first + timedelta(days=i) for i in range(max((last - first).days, 1))]
+
+
+def _timestamps(values: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+
+    days = pc.utf8_slice_codeunits(values, 0, 10)
+    ok = pc.match_substring_regex(days, r"^\d{4}-\d{2}-\d{2}$")
+    days = pc.if_else(pc.fill_null(ok, False), days, pa.scalar(None, pa.string()))
+    try:
+        return pc.cast(pc.cast(days, pa.timestamp("us")), TIMESTAMP)
+    except pa.ArrowInvalid:  # e.g. 2025-02-30: read one by one, bad ones null
+        out = []
+        for text in days.to_pylist():
+            try:
+                out.append(date.fromisoformat(text) if text else None)
+            except ValueError:
+                out.append(None)
+        return pc.cast(pc.cast(pa.array(out, pa.date32()), pa.timestamp("us")), TIMESTAMP)
+
+
+def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Load response JSON files; a file may hold one response or a list of them."""
+    pages: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
+                from exc
+        for page in data if isinstance(data, list) else [data]:
+            if not isinstance(page, dict) or "ResultsByTime" not in page:
+                raise SourceError(f"{path}: not a GetCostAndUsage response "
+                                  "(no ResultsByTime)")
+            pages.append(page)
+    return pages
+
+
+def build_request(settings: AwsBedrockSource, since: date, until: date) -> dict[str, Any]:
+    """The ``GetCostAndUsage`` arguments for ``[since, until]`` (End is exclusive)."""
+    metrics = ["UnblendedCost", "UsageQuantity"]
+    if settings.include_amortized:
+        metrics.insert(1, "AmortizedCost")
+    services = list(dict.fromkeys([*DEFAULT_SERVICES, *settings.services]))
+    return {
+        "TimePeriod": {"Start": since.isoformat(),
+                       "End": (until + timedelta(days=1)).isoformat()},
+        "Granularity": "DAILY",
+        "Metrics": metrics,
+        "Filter": {"Dimensions": {"Key": "SERVICE", "Values": services}},
+        "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"},
+                    {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+    }
+
+
+def make_client(settings: AwsBedrockSource) -> Any:
+    """A Cost Explorer client in ``standard`` retry mode (legacy does not retry
+    ``LimitExceededException``)."""
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client("ce", region_name=settings.region, config=BotoConfig(
+        retries={"mode": "standard", "max_attempts": settings.max_attempts}))
+
+
+class AwsBedrockCostSource:
+    """Pulls Bedrock cost through Cost Explorer; the client may be passed in (tests, moto)."""
+
+    name: Provider = "aws_bedrock"
+    component = COMPONENT
+
+    def __init__(self, settings: AwsBedrockSource, client: Any | None = None) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self._client = client
+
+    @property
+    def scope(self) -> str:
+        return self.settings.scope
+
+    def _counting_client(self) -> Any:
+        client = self._client if self._client is not None else make_client(self.settings)
+        if not getattr(client, "_cascadeflow_counted", False):
+            client.meta.events.register(
+                "response-received.cost-explorer.GetCostAndUsage", self._on_response)
+            client._cascadeflow_counted = True
+        return client
+
+    def _on_response(self, parsed_response: Any = None, exception: Any = None,
+                     **_: Any) -> None:
+        self.stats.requests += 1
+        code = ((parsed_response or {}).get("Error") or {}).get("Code")
+        if code in THROTTLE_CODES:
+            self.stats.throttles += 1
+
+    def fetch_pages(self, since: date, until: date) -> Iterator[dict[str, Any]]:
+        """Every response page for the window, following ``NextPageToken``."""
+        from botocore.exceptions import ClientError, NoCredentialsError
+
+        from cascadeflow_cloud.sources.base import CredentialsMissing, QuotaExhausted
+
+        client = self._counting_client()
+        request = build_request(self.settings, since, until)
+        for _ in range(self.settings.max_pages):
+            try:
+                page = client.get_cost_and_usage(**request)
+            except NoCredentialsError as exc:
+                raise CredentialsMissing(
+                    "AWS credentials not found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/"
+                    "AWS_SECRET_ACCESS_KEY (or run with an IAM role) for sources.aws_bedrock"
+                ) from exc
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code in THROTTLE_CODES:
+                    raise QuotaExhausted(f"Cost Explorer kept throttling ({code}) after "
+                                         f"{self.settings.max_attempts} attempts") from exc
+                raise SourceError(f"Cost Explorer {code}: "
+                                  f"{exc.response.get('Error', {}).get('Message', '')}") from exc
+            yield page
+            token = page.get("NextPageToken")
+            if not token:
+                return
+            request = {**request, "NextPageToken": token}
+        raise SourceError(f"Cost Explorer returned more than {self.settings.max_pages} pages; "
+                          "raise sources.aws_bedrock.max_pages or shorten the window")
+
+    def pull(self, since: date, until: date) -> Iterator[Pull]:
+        parsed, covered = parse_pages(list(self.fetch_pages(since, until)))
+        window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        yield Pull(self.scope, sorted(set(window) | set(covered)), parsed)

@@ -1,0 +1,420 @@
+"""Azure OpenAI billed cost from the Cost Management Query API (extra ``azure``).
+
+``CostManagementClient.query.usage`` on each configured scope, daily, grouped by resource and
+meter, filtered to the Azure OpenAI / Foundry Models services. Columns are found by name
+(``PreTaxCost`` / ``Cost`` / ``CostUSD`` / ``totalCost``; ``UsageDate`` as the number
+``YYYYMMDD``); ``nextLink`` pages are POSTed again with the same body until null; a 429 is
+retried after the largest ``Retry-After`` / ``x-ms-ratelimit-*retry-after`` header (the SDK does
+not retry a POST whose 429 carries only the Cost Management headers). Windows longer than 31
+days are split (Daily queries accept at most 31 days).
+
+The same ``parse_responses`` reads live responses and saved Query API JSON.
+
+>>> resp = {"id": "subscriptions/0000/providers/Microsoft.CostManagement/query/q1",
+...   "properties": {"nextLink": None,
+...     "columns": [{"name": "Cost", "type": "Number"}, {"name": "UsageDate", "type": "Number"},
+...                 {"name": "Meter", "type": "String"}, {"name": "Currency", "type": "String"}],
+...     "rows": [[3.52415, 20250401, "gpt 4o 0513 Input global Tokens", "USD"]]}}
+>>> parsed, days = parse_responses([resp])
+>>> r = parsed.table.to_pylist()[0]
+>>> r["BilledCost"], r["x_Model"], r["x_TokenType"], days
+(Decimal('3.524150000000'), 'gpt-4o-2024-05-13', 'input', [datetime.date(2025, 4, 1)])
+>>> scope_of(resp)
+'/subscriptions/0000'
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.schema import Provider
+from cascadeflow_cloud.sources.base import (
+    CredentialsMissing,
+    Parsed,
+    Pull,
+    QuotaExhausted,
+    RequestStats,
+    SourceError,
+    require,
+)
+from cascadeflow_cloud.sources.mapping import map_azure
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AzureOpenAISource
+
+COMPONENT = "azure_openai_source"  # see permissions.COMPONENT_ACTIONS (no AWS actions)
+#: Azure RBAC the reading identity needs on every configured scope.
+CLOUD_ROLES = ("Cost Management Reader",)
+COST_COLUMNS = ("PreTaxCost", "Cost", "totalCost", "CostUSD", "PreTaxCostUSD")
+MAX_DAYS_PER_QUERY = 31
+RETRY_AFTER_HEADERS = (
+    "retry-after",
+    "x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after",
+    "x-ms-ratelimit-microsoft.costmanagement-entity-retry-after",
+    "x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after",
+    "x-ms-ratelimit-microsoft.costmanagement-clienttype-retry-after",
+    "x-ms-ratelimit-microsoft.costmanagement-client-retry-after",
+    "x-ms-ratelimit-microsoft.consumption-retry-after",
+)
+
+
+def retry_after(headers: Mapping[str, str], ceiling: float) -> float | None:
+    """The largest retry-after value among the headers (seconds), capped; None if none.
+
+    >>> retry_after({"x-ms-ratelimit-microsoft.costmanagement-qpu-retry-after": "1"}, 60)
+    1.0
+    >>> tenant = "x-ms-ratelimit-microsoft.costmanagement-tenant-retry-after"
+    >>> retry_after({"Retry-After": "5", tenant: "90"}, 60)
+    60.0
+    """
+    lowered = {k.lower(): v for k, v in headers.items()}
+    values = []
+    for name in RETRY_AFTER_HEADERS:
+        try:
+            values.append(float(lowered[name]))
+        except (KeyError, ValueError):
+            continue
+    return float(min(max(values), ceiling)) if values else None
+
+
+def scope_of(response: Mapping[str, Any]) -> str | None:
+    """The scope a saved response was queried on, read from its ``id``."""
+    rid = str(response.get("id") or "")
+    head, sep, _ = rid.partition("/providers/Microsoft.CostManagement")
+    if not sep or not head.strip("/"):
+        return None
+    return "/" + head.strip("/")
+
+
+def _lookup(names: list[str], *wanted: str) -> int | None:
+    lowered = [n.lower() for n in names]
+    for name in wanted:
+        if name.lower() in lowered:
+            return lowered.index(name.lower())
+    return None
+
+
+def _usage_day(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(int(value)) if isinstance(value, int | float) else str(value)
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text[:10]
+
+
+def _array(values: Sequence[Any]) -> Any:
+    """A column as Arrow, types inferred; mixed columns fall back to their text."""
+    import pyarrow as pa
+
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([None if v is None else repr(v) if isinstance(v, float) else str(v)
+                         for v in values], pa.string())
+
+
+def _text(arr: Any) -> Any:
+    import pyarrow as pa
+
+    return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+
+
+def _usage_days(arr: Any) -> Any:
+    """``20250401`` (number or text) or ``2025-04-01T00:00:00`` → ``2025-04-01``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_floating(arr.type):
+        arr = arr.cast(pa.int64(), safe=False)
+    text = _text(arr)
+    compact = pc.fill_null(pc.match_substring_regex(text, r"^\d{8}$"), False)
+    dashed = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4),
+                                         pc.utf8_slice_codeunits(text, 4, 6),
+                                         pc.utf8_slice_codeunits(text, 6, 8), "-")
+    return pc.if_else(compact, dashed, pc.utf8_slice_codeunits(text, 0, 10))
+
+
+_NAMED = ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory", "ServiceName",
+          "SubscriptionId", "MeterId")
+
+
+def _raw_page(response: Mapping[str, Any]) -> Any:
+    """One response's rows as raw Arrow columns (looked up by name), or None if empty."""
+    import pyarrow as pa
+
+    props = response.get("properties", response)
+    names = [str(c.get("name")) for c in props.get("columns") or []]
+    rows = props.get("rows") or []
+    if not rows:
+        return None
+    n = len(rows)
+    cols = list(zip(*rows, strict=False))
+    nulls = pa.nulls(n, pa.string())
+
+    def col(*wanted: str) -> Any:
+        idx = _lookup(names, *wanted)
+        return _array(cols[idx]) if idx is not None and idx < len(cols) else nulls
+
+    cost_idx = _lookup(names, *COST_COLUMNS)
+    currency = col("Currency", "BillingCurrency")
+    if cost_idx is not None and names[cost_idx].upper().endswith("USD"):
+        currency = pa.repeat(pa.scalar("USD"), n)
+    tag_key, tag_value = _lookup(names, "TagKey"), _lookup(names, "TagValue")
+    tags = nulls
+    if tag_key is not None and tag_value is not None:
+        from cascadeflow_cloud.sources.frame import tags_json
+
+        tags = tags_json([{str(k): str(v)} if k and v else None
+                          for k, v in zip(cols[tag_key], cols[tag_value], strict=True)])
+    return pa.table({
+        "cost": col(*COST_COLUMNS), "UsageDate": _usage_days(col("UsageDate", "BillingMonth",
+                                                                "Date")),
+        "Currency": _text(currency),
+        **{name: _text(col(name)) for name in _NAMED},
+        "quantity": col("UsageQuantity", "totalQuantity", "Quantity"), "Tags": tags,
+    })
+
+
+def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]:
+    """Parse Query API responses (one snapshot) into cost rows.
+
+    Returns the rows and the days from the first to the last usage day present (a query
+    result lists every day that had cost, so the days between are known to be empty).
+    """
+    return _parse_raws([raw for raw in (_raw_page(r) for r in responses) if raw is not None])
+
+
+def _parse_raws(raws: list[Any]) -> tuple[Parsed, list[date]]:
+    import pyarrow as pa
+
+    from cascadeflow_cloud.sources import frame
+
+    if raws:
+        raws = [frame.conform_text(r, ("cost", "quantity")) for r in raws]
+        parsed = frame.in_batches(pa.concat_tables(raws, promote_options="permissive"),
+                                  _finish_batch)
+    else:
+        parsed = frame.combine([])
+    days = frame.days_of(parsed.table)
+    span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)] \
+        if days else []
+    return parsed, span
+
+
+def _finish_batch(raw: Any) -> Parsed:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources.aws_bedrock import _timestamps
+
+    money = frame.to_money(raw.column("cost"))
+    start = _timestamps(raw.column("UsageDate"))
+    end = pc.cast(pc.add(start, pa.scalar(timedelta(days=1), pa.duration("us"))), start.type)
+    columns: dict[str, Any] = {
+        "BilledCost": money, "BillingCurrency": raw.column("Currency"),
+        "ChargePeriodStart": start, "ChargePeriodEnd": end,
+        "ServiceName": pc.fill_null(raw.column("ServiceName"), "Azure OpenAI"),
+        "PublisherName": pa.repeat(pa.scalar("Microsoft"), raw.num_rows),
+        "SubAccountId": raw.column("SubscriptionId"),
+        "RegionId": raw.column("ResourceLocation"), "ResourceId": raw.column("ResourceId"),
+        "SkuId": pc.coalesce(raw.column("MeterId"), raw.column("Meter")),
+        "ChargeDescription": raw.column("Meter"),
+        "ConsumedQuantity": frame.to_money(raw.column("quantity")),
+        "Tags": raw.column("Tags"),
+    }
+    mapping = frame.map_names([raw.column("Meter"), raw.column("MeterSubCategory")], map_azure)
+    costs = _text(raw.column("cost").combine_chunks())
+    return frame.finish(
+        columns, source="azure_openai", raw=raw, mapping=mapping,
+        bad=frame.invalid_money(raw.column("cost"), money),
+        bad_reason=lambda i: f"cost: not a number (got {costs[i].as_py()!r})",
+    )
+
+
+def parse_files(paths: Iterable[str | Path],
+                scope: str | None = None) -> list[tuple[str, Parsed, list[date]]]:
+    """Parse saved responses (one snapshot), one result per scope (from each response's
+    ``id`` unless ``scope`` is given). Pages become Arrow as they are read, so the JSON of
+    only one file is in memory at a time."""
+    raws: dict[str, list[Any]] = {}
+    for page in iter_files(paths):
+        key = scope or scope_of(page) or "default"
+        raw = _raw_page(page)
+        raws.setdefault(key, [])
+        if raw is not None:
+            raws[key].append(raw)
+    return [(key, *_parse_raws(tables)) for key, tables in sorted(raws.items())]
+
+
+def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+    """Load saved Query API responses; a file may hold one response or a list of them."""
+    return list(iter_files(paths))
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
+    """Saved responses one at a time (each checked to be a query result)."""
+    for path in paths:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
+                from exc
+        for page in data if isinstance(data, list) else [data]:
+            props = page.get("properties", page) if isinstance(page, dict) else None
+            if not isinstance(props, dict) or "columns" not in props or "rows" not in props:
+                raise SourceError(f"{path}: not a Cost Management query result "
+                                  "(no properties.columns/rows)")
+            yield page
+
+
+def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[str, Any]:
+    """The Query API body for ``[since, until]`` (at most 31 days)."""
+    return {
+        "type": settings.cost_type, "timeframe": "Custom",
+        "timePeriod": {"from": f"{since.isoformat()}T00:00:00Z",
+                       "to": f"{until.isoformat()}T23:59:59Z"},
+        "dataset": {
+            "granularity": "Daily",
+            "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"},
+                            "totalQuantity": {"name": "UsageQuantity", "function": "Sum"}},
+            "grouping": [{"type": "Dimension", "name": name} for name in settings.group_by],
+            "filter": {"dimensions": {"name": "ServiceName", "operator": "In",
+                                      "values": list(settings.service_names)}},
+        },
+    }
+
+
+def make_client(settings: AzureOpenAISource) -> Any:
+    """A ``CostManagementClient`` with azure-identity credentials (a service principal when
+    ``tenant_id``/``client_id``/``client_secret`` are set, else ``DefaultAzureCredential``)."""
+    from azure.mgmt.costmanagement import CostManagementClient
+
+    credential: Any
+    if settings.client_secret:
+        from azure.identity import ClientSecretCredential
+
+        from cascadeflow_cloud.secrets import resolve_secret
+
+        tenant = require(settings.tenant_id, "sources.azure_openai.tenant_id")
+        client_id = require(settings.client_id, "sources.azure_openai.client_id")
+        credential = ClientSecretCredential(tenant, client_id,
+                                            resolve_secret(settings.client_secret))
+    else:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+    if settings.endpoint:
+        return CostManagementClient(credential, base_url=settings.endpoint.rstrip("/"))
+    return CostManagementClient(credential)
+
+
+def _loopback(url: str | None) -> bool:
+    """Plain HTTP is allowed only to a local emulator on this machine."""
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url or "")
+    return parsed.scheme == "http" and parsed.hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
+    """``cls`` hook: keep the response JSON as the cloud sent it (same parser as files)."""
+    return pipeline_response.http_response.json()
+
+
+class AzureOpenAICostSource:
+    """Pulls Azure OpenAI cost per configured scope; the client may be passed in."""
+
+    name: Provider = "azure_openai"
+    component = COMPONENT
+
+    def __init__(self, settings: AzureOpenAISource, client: Any | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self.sleep = sleep
+        self.slept: list[float] = []
+        self._client = client
+
+    def _call(self, send: Callable[[], Any]) -> Any:
+        from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
+
+        for attempt in range(self.settings.max_retries + 1):
+            self.stats.requests += 1
+            try:
+                return send()
+            except ClientAuthenticationError as exc:
+                raise CredentialsMissing(
+                    "Azure credentials were refused or not found: set "
+                    "sources.azure_openai.tenant_id/client_id/client_secret (or AZURE_* "
+                    "environment variables for DefaultAzureCredential)"
+                ) from exc
+            except HttpResponseError as exc:
+                status = getattr(exc, "status_code", None)
+                headers = dict(getattr(exc.response, "headers", None) or {})
+                if status != 429 and status != 503:
+                    raise SourceError(f"Cost Management query failed: HTTP {status} "
+                                      f"{exc.reason or ''}".strip()) from exc
+                self.stats.throttles += 1
+                delay = retry_after(headers, self.settings.max_retry_after)
+                if attempt == self.settings.max_retries:
+                    raise QuotaExhausted(f"Cost Management kept answering {status} after "
+                                         f"{attempt + 1} attempts") from exc
+                delay = delay if delay is not None else min(2.0 ** attempt,
+                                                            self.settings.max_retry_after)
+                self.slept.append(delay)
+                self.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def fetch(self, scope: str, since: date, until: date) -> Iterator[dict[str, Any]]:
+        """Every response page for one scope and window (≤ 31 days per query)."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.rest import HttpRequest
+
+        client = self._client if self._client is not None else make_client(self.settings)
+        extra: dict[str, Any] = {"enforce_https": False} if _loopback(self.settings.endpoint) \
+            else {}
+        day = since
+        while day <= until:
+            last = min(until, day + timedelta(days=MAX_DAYS_PER_QUERY - 1))
+            body = build_query(self.settings, day, last)
+
+            def first(body: dict[str, Any] = body) -> Any:
+                return client.query.usage(scope, body, cls=_raw_json, **extra)
+
+            page = self._call(first)
+            pages = 1
+            while True:
+                if page is None:  # HTTP 204: no content
+                    break
+                yield page
+                link = (page.get("properties") or {}).get("nextLink")
+                if not link:
+                    break
+                pages += 1
+                if pages > self.settings.max_pages:
+                    raise SourceError(f"more than {self.settings.max_pages} pages for {scope}; "
+                                      "raise sources.azure_openai.max_pages")
+
+                def send_next(link: str = link, body: dict[str, Any] = body) -> Any:
+                    response = client.send_request(HttpRequest("POST", link, json=body), **extra)
+                    if response.status_code != 200:
+                        raise HttpResponseError(response=response)
+                    return response.json()
+
+                page = self._call(send_next)
+            day = last + timedelta(days=1)
+
+    def pull(self, since: date, until: date) -> Iterator[Pull]:
+        scopes = require(self.settings.scopes, "sources.azure_openai.scopes",
+                         " (e.g. ['/subscriptions/<id>'])")
+        window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        for scope in scopes:
+            parsed, span = parse_responses(list(self.fetch(scope, since, until)))
+            yield Pull(scope.rstrip("/"), sorted(set(window) | set(span)), parsed)

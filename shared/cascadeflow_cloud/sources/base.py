@@ -1,0 +1,163 @@
+"""The one protocol every billing source follows, and what a run reports.
+
+A source turns a date window into ``Pull``s — for each scope it covered (an AWS payer, an Azure
+subscription, a GCP billing account) the complete set of cost rows of the days it covered, as
+an Arrow table in the lake's schema — and counts the requests it made and the throttles it met.
+The ingest job writes each pull with ``Lake.replace_cost_days`` so restated days replace.
+
+Pure: no I/O here, no pyarrow import at module load.
+
+>>> s = RunSummary(source="aws_bedrock")
+>>> s.add_pull(records=3, days=2, unmapped=1, quarantined=0)
+>>> s.status, s.records, s.unmapped
+('ok', 3, 1)
+>>> s.fail("scope /subscriptions/b: 403"); s.status   # some data written, some not
+'partial'
+>>> t = RunSummary(source="gcp_vertex"); t.fail("quotaExceeded"); t.status
+'failed'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.schema import Provider
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Status = Literal["ok", "partial", "failed"]
+
+
+class SourceError(CascadeFlowError):
+    """A billing source failed (the message says which cloud and why, never a secret)."""
+
+
+class CredentialsMissing(SourceError):
+    """No usable credentials: the message is one line naming the setting to fix."""
+
+
+class QuotaExhausted(SourceError):
+    """The cloud refused for quota (BigQuery ``quotaExceeded``, repeated throttles)."""
+
+
+@dataclass
+class RequestStats:
+    """Cloud API calls made by one run (they cost money: Cost Explorer bills each page)."""
+
+    requests: int = 0
+    throttles: int = 0
+
+
+@dataclass
+class Parsed:
+    """Rows parsed from one snapshot: the cost table, rejected raw rows with reasons, and how
+    many rows kept ``x_TokenType=other`` because their usage type / meter / SKU was unknown."""
+
+    table: pa.Table
+    rejected: list[tuple[Any, str]] = field(default_factory=list)
+    unmapped: int = 0
+    ignored: int = 0  # rows of other services in an unfiltered export (not LLM spend)
+
+
+@dataclass
+class Pull:
+    """The complete rows of ``days`` for one ``scope``: writing it replaces those days."""
+
+    scope: str
+    days: list[date]
+    parsed: Parsed
+
+
+class CostSource(Protocol):
+    """A cloud billing source. ``component`` names its entry in ``permissions.py``."""
+
+    name: Provider
+    component: str
+    stats: RequestStats
+
+    def pull(self, since: date, until: date) -> Iterator[Pull]:
+        """Yield one ``Pull`` per scope covering every day of ``[since, until]``."""
+        ...
+
+
+@dataclass
+class RunSummary:
+    """What one source's run did; ``status`` is ``ok``, ``partial`` (some rows quarantined or
+    some scopes failed) or ``failed``."""
+
+    source: str
+    window: tuple[date, date] | None = None
+    scopes: list[str] = field(default_factory=list)
+    records: int = 0
+    days_written: int = 0
+    requests: int = 0
+    throttles: int = 0
+    unmapped: int = 0
+    quarantined: int = 0
+    ignored: int = 0
+    errors: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why rows were quarantined (first few)
+    keys: list[str] = field(default_factory=list)
+    quarantine_keys: list[str] = field(default_factory=list)
+    failed: bool = False
+
+    def add_pull(self, *, records: int, days: int, unmapped: int, quarantined: int) -> None:
+        self.records += records
+        self.days_written += days
+        self.unmapped += unmapped
+        self.quarantined += quarantined
+
+    def fail(self, reason: str) -> None:
+        self.failed = True
+        self.errors.append(reason)
+
+    @property
+    def status(self) -> Status:
+        if self.failed and not self.records:
+            return "failed"
+        if self.failed or self.errors or self.quarantined:
+            return "partial"
+        return "ok"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (for logs, metrics and the CLI)."""
+        return {
+            "source": self.source, "status": self.status,
+            "window": [d.isoformat() for d in self.window] if self.window else None,
+            "scopes": self.scopes, "records": self.records, "days_written": self.days_written,
+            "requests": self.requests, "throttles": self.throttles, "unmapped": self.unmapped,
+            "quarantined": self.quarantined, "ignored": self.ignored, "errors": self.errors,
+        }
+
+    def line(self) -> str:
+        """One human line: ``aws_bedrock ok: 120 records, 14 days, 3 requests, …``."""
+        text = (f"{self.source} {self.status}: {self.records:,} records, "
+                f"{self.days_written} day partitions, {self.requests} requests, "
+                f"{self.throttles} throttles, {self.unmapped} unmapped (other), "
+                f"{self.quarantined} quarantined")
+        if self.ignored:
+            text += f", {self.ignored} rows of other services ignored"
+        return text
+
+
+def require(value: Any, setting: str, hint: str = "") -> Any:
+    """Return ``value`` or raise ``CredentialsMissing`` naming ``setting``.
+
+    >>> require(None, "sources.gcp_vertex.billing_table")
+    Traceback (most recent call last):
+    ...
+    cascadeflow_cloud.sources.base.CredentialsMissing: sources.gcp_vertex.billing_table is not set
+    """
+    if value in (None, "", []):
+        raise CredentialsMissing(f"{setting} is not set{hint}")
+    return value
+
+
+def iter_nothing() -> Iterator[Pull]:
+    """An empty pull sequence (for sources that are disabled)."""
+    return iter(())

@@ -1,0 +1,457 @@
+"""GCP Vertex AI billed cost from the BigQuery billing export (extra ``gcp``).
+
+A parameterised query over the standard or detailed export table (``service.description =
+'Vertex AI'``, the window's usage days) returns export-shaped rows; ``parse_export`` turns them
+into cost rows: credits netted (``BilledCost = cost + Σ credits.amount``), SKU descriptions
+mapped to model and token type, labels kept as tags, one billing account = one lake scope.
+``quotaExceeded`` fails fast (the client does not retry it and neither do we).
+
+The same ``parse_export`` reads the live result (as Arrow) and newline-delimited JSON rows of
+the export table (``read_ndjson``). Floats are read as the shortest text that round-trips, so
+``1.2143`` stays exactly ``1.2143``.
+
+>>> import io, json
+>>> row = {"billing_account_id": "012345-ABCDEF-987654",
+...   "service": {"id": "C7E2-9256-1C43", "description": "Vertex AI"},
+...   "sku": {"id": "AAAA-BBBB-CCCC",
+...           "description": "Gemini 2.5 Flash GA Text Input - Predictions"},
+...   "usage_start_time": "2025-01-01 00:00:00 UTC", "usage_end_time": "2025-01-01 01:00:00 UTC",
+...   "project": {"id": "acme-ml-prod"}, "labels": [{"key": "team", "value": "search"}],
+...   "cost": 1.2143, "currency": "USD",
+...   "credits": [{"name": "FreeTrial", "amount": -0.25, "type": "PROMOTION"}]}
+>>> parsed = parse_export(read_ndjson([io.BytesIO(json.dumps(row).encode())]))
+>>> r = parsed.table.to_pylist()[0]
+>>> r["BilledCost"], r["ListCost"], r["x_Model"], r["x_TokenType"], r["Tags"]
+(Decimal('0.964300000000'), None, 'gemini-2.5-flash', 'input', '{"team":"search"}')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from cascadeflow_cloud.schema import Provider
+from cascadeflow_cloud.sources.base import (
+    CredentialsMissing,
+    Parsed,
+    Pull,
+    QuotaExhausted,
+    RequestStats,
+    SourceError,
+    require,
+)
+from cascadeflow_cloud.sources.mapping import map_gcp
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cascadeflow_cloud.config import GcpVertexSource
+
+COMPONENT = "gcp_vertex_source"  # see permissions.COMPONENT_ACTIONS (no AWS actions)
+#: GCP IAM the service account needs: read the export dataset, run query jobs.
+CLOUD_ROLES = ("roles/bigquery.dataViewer (billing export dataset)",
+               "roles/bigquery.jobUser (query project)")
+VERTEX_SERVICE_ID = "C7E2-9256-1C43"
+_CHARGE = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment",
+           "rounding_error": "Adjustment"}
+#: The export columns the query selects and the parser reads.
+EXPORT_COLUMNS = ("billing_account_id", "service", "sku", "usage_start_time", "usage_end_time",
+                  "project", "labels", "location", "cost", "currency", "usage", "credits",
+                  "cost_type", "cost_at_list")
+
+
+def _schema() -> pa.Schema:
+    import pyarrow as pa
+
+    kv = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+    return pa.schema([
+        ("billing_account_id", pa.string()),
+        ("service", pa.struct([("id", pa.string()), ("description", pa.string())])),
+        ("sku", pa.struct([("id", pa.string()), ("description", pa.string())])),
+        ("usage_start_time", pa.string()), ("usage_end_time", pa.string()),
+        ("project", pa.struct([("id", pa.string()), ("name", pa.string())])),
+        ("labels", kv),
+        ("location", pa.struct([("location", pa.string()), ("region", pa.string())])),
+        ("cost", pa.float64()), ("currency", pa.string()),
+        ("usage", pa.struct([("amount", pa.float64()), ("unit", pa.string())])),
+        ("credits", pa.list_(pa.struct([("name", pa.string()), ("amount", pa.float64()),
+                                        ("type", pa.string())]))),
+        ("cost_type", pa.string()), ("cost_at_list", pa.float64()),
+    ])
+
+
+def read_ndjson(files: Iterable[str | Path | IO[bytes]]) -> pa.Table:
+    """Read newline-delimited JSON export rows (as BigQuery exports them) into Arrow."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
+    tables = []
+    for file in files:
+        try:
+            tables.append(pj.read_json(file, parse_options=options,
+                                       read_options=pj.ReadOptions(block_size=16 << 20)))
+        except pa.ArrowInvalid as exc:
+            raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
+                from exc
+    return pa.concat_tables(tables) if tables else _schema().empty_table()
+
+
+def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
+                 service: str = "Vertex AI") -> Parsed:
+    """Stream NDJSON export files in record batches through ``parse_export`` (memory stays
+    bounded by one batch of raw rows plus the parsed result)."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from cascadeflow_cloud.sources.frame import combine
+
+    options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
+    parts = []
+    for file in files:
+        try:
+            reader = pj.open_json(file, parse_options=options,
+                                  read_options=pj.ReadOptions(block_size=2 << 20))
+            for batch in reader:
+                parts.append(parse_export(pa.Table.from_batches([batch]), service=service))
+        except pa.ArrowInvalid as exc:
+            raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
+                from exc
+    return combine(parts)
+
+
+def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if column not in table.column_names:
+        return pa.nulls(table.num_rows, pa.string())
+    arr = table.column(column).combine_chunks()
+    if child is None:
+        return arr
+    if not pa.types.is_struct(arr.type) or arr.type.get_field_index(child) < 0:
+        return pa.nulls(table.num_rows, pa.string())
+    return pc.struct_field(arr, child)
+
+
+def _timestamps(values: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+
+    if pa.types.is_timestamp(values.type):
+        return values.cast(TIMESTAMP)
+    text = pc.replace_substring_regex(
+        values.cast(pa.string()),
+        r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?UTC|Z|\+00:00)?$", r"\1 \2")
+    ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
+                      False)
+    text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    try:
+        return pc.cast(text, pa.timestamp("us")).cast(TIMESTAMP)
+    except pa.ArrowInvalid:  # an impossible date or hour: that row becomes null (quarantined)
+        from datetime import datetime
+
+        out = []
+        for value in text.to_pylist():
+            try:
+                out.append(datetime.fromisoformat(value) if value else None)
+            except ValueError:
+                out.append(None)
+        return pa.array(out, pa.timestamp("us")).cast(TIMESTAMP)
+
+
+def _labels_json(arr: Any) -> Any:
+    """list<struct<key, value>> → compact JSON object strings (computed once per label set)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if not pa.types.is_list(arr.type) or n == 0:
+        return pa.nulls(n, pa.string())
+    lengths = pc.fill_null(pc.list_value_length(arr), 0)
+    flat = pc.list_flatten(arr)
+    pairs = pc.binary_join_element_wise(pc.fill_null(pc.struct_field(flat, "key"), ""),
+                                        pc.fill_null(pc.struct_field(flat, "value"), ""), "\x1e")
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()),
+                                pc.cumulative_sum(lengths).cast(pa.int32())])
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, pairs), "\x1f")
+    encoded = pc.dictionary_encode(joined)
+    uniques = []
+    for text in encoded.dictionary.to_pylist():
+        pairs_ = dict(p.split("\x1e", 1) for p in text.split("\x1f")) if text else {}
+        uniques.append(json.dumps(pairs_, sort_keys=True, separators=(",", ":"))
+                       if pairs_ else None)
+    return pc.take(pa.array(uniques, pa.string()), encoded.indices)
+
+
+def _credit_sums(credits: Any, n: int) -> Any:
+    """Exact per-row sum of ``credits[].amount`` (0 where there are none)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import MONEY
+    from cascadeflow_cloud.sources.frame import to_money
+
+    zero = pa.array(np.zeros(n, dtype=np.int64)).cast(MONEY)
+    if not pa.types.is_list(credits.type) or n == 0:
+        return zero
+    flat = pc.list_flatten(credits)
+    if len(flat) == 0:
+        return zero
+    parents = pc.list_parent_indices(credits)
+    amounts = to_money(pc.struct_field(flat, "amount"))
+    sums = pa.table({"row": parents, "amount": amounts}).group_by("row").aggregate(
+        [("amount", "sum")])
+    index = np.full(n, -1, dtype=np.int64)
+    index[sums.column("row").to_numpy()] = np.arange(sums.num_rows)
+    taken = pc.take(sums.column("amount_sum"), pa.array(index, mask=index < 0))
+    return pc.fill_null(taken.combine_chunks().cast(MONEY), zero)
+
+
+def _add_money(a: Any, b: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import MONEY
+
+    wide = pa.decimal256(60, 12)
+    return pc.add(a.cast(wide), b.cast(wide)).cast(MONEY)
+
+
+def parse_export(table: pa.Table, *, service: str = "Vertex AI",
+                 descriptions: dict[str, str] | None = None) -> Parsed:
+    """Export-shaped rows (Arrow; nested ``service``/``sku``/``credits`` …) → cost rows.
+
+    Rows of other services (an unfiltered export) are counted in ``ignored``, not stored.
+    ``descriptions`` (SKU id → description, from the Cloud Billing Catalog) names SKUs whose
+    rows lack a description.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources import frame
+
+    ignored = 0
+    svc = _field(table, "service", "description")
+    if table.num_rows and pc.any(pc.is_valid(svc)).as_py():
+        keep = pc.fill_null(pc.equal(svc, service), False)
+        ignored = table.num_rows - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
+        table = table.filter(keep)
+        svc = _field(table, "service", "description")
+    n = table.num_rows
+    cost_raw = _field(table, "cost")
+    cost = frame.to_money(cost_raw)
+    credit = _credit_sums(_field(table, "credits"), n)
+    net = _add_money(cost, credit) if n else cost
+    list_raw = _field(table, "cost_at_list")
+    sku_desc = _field(table, "sku", "description")
+    if descriptions:
+        ids = _field(table, "sku", "id")
+        known = pa.array(list(descriptions), pa.string())
+        named = pc.take(pa.array(list(descriptions.values()), pa.string()),
+                        pc.index_in(ids, known))
+        sku_desc = pc.coalesce(sku_desc, named)
+    cost_type = pc.fill_null(_field(table, "cost_type"), "regular")
+    raw = pa.table({
+        "billing_account_id": _field(table, "billing_account_id"),
+        "service": svc, "sku_id": _field(table, "sku", "id"), "sku": sku_desc,
+        "usage_start_time": _field(table, "usage_start_time").cast(pa.string()),
+        "project": _field(table, "project", "id"),
+        "cost": cost_raw.cast(pa.string()), "credits": credit.cast(pa.string()),
+        "currency": _field(table, "currency"),
+    })
+    region = pc.coalesce(_field(table, "location", "region"),
+                         _field(table, "location", "location"))
+    columns: dict[str, Any] = {
+        "BilledCost": net, "EffectiveCost": net, "ListCost": frame.to_money(list_raw),
+        "BillingCurrency": _field(table, "currency"),
+        "BillingAccountId": _field(table, "billing_account_id"),
+        "ChargePeriodStart": _timestamps(_field(table, "usage_start_time")),
+        "ChargePeriodEnd": _timestamps(_field(table, "usage_end_time")),
+        "ChargeCategory": pc.fill_null(pc.take(pa.array([*_CHARGE.values(), "Usage"]),
+                                               pc.fill_null(pc.index_in(
+                                                   cost_type, pa.array(list(_CHARGE))), 4)),
+                                       "Usage"),
+        "ServiceName": pc.fill_null(svc, service),
+        "PublisherName": pa.array(["Google"] * n, pa.string()),
+        "SubAccountId": _field(table, "project", "id"),
+        "RegionId": region, "SkuId": _field(table, "sku", "id"),
+        "ChargeDescription": sku_desc,
+        "ConsumedQuantity": frame.to_money(_field(table, "usage", "amount")),
+        "ConsumedUnit": _field(table, "usage", "unit"),
+        "Tags": _labels_json(_field(table, "labels")),
+    }
+    bad = frame.invalid_money(cost_raw, cost)
+    costs = raw.column("cost")
+    return frame.finish(columns, source="gcp_vertex", raw=raw,
+                        mapping=frame.map_names([sku_desc], map_gcp), ignored=ignored,
+                        bad=bad, bad_reason=lambda i: f"cost: not a number "
+                                                      f"(got {costs[i].as_py()!r})")
+
+
+def pulls_by_account(parsed: Parsed, window: list[date] | None = None,
+                     scope: str | None = None, default_scope: str = "default") -> list[Pull]:
+    """Split parsed rows into one pull per billing account (the lake scope), or one pull for
+    ``scope`` when given. Without a ``window`` a pull covers its first to last row day."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources.frame import days_of
+
+    table = parsed.table
+    if scope is not None:
+        groups = [(scope, table)]
+    else:
+        accounts = pc.fill_null(table.column("BillingAccountId"), default_scope)
+        names = sorted(set(pc.unique(accounts).to_pylist()))
+        groups = [(name, table.filter(pc.equal(accounts, pa.scalar(name))) if len(names) > 1
+                   else table) for name in names]
+        if not groups and window:
+            groups = [(default_scope, table)]
+    pulls = []
+    for position, (name, part) in enumerate(groups):
+        days = days_of(part)
+        span = [days[0] + timedelta(days=i) for i in range((days[-1] - days[0]).days + 1)] \
+            if days else []
+        unmapped = int(pc.sum(pc.equal(part.column("x_TokenType"), "other").cast(
+            pa.int64())).as_py() or 0) if part.num_rows else 0
+        first = position == 0  # rejected rows and ignored counts are reported once
+        pulls.append(Pull(name, sorted(set(window or []) | set(span)), Parsed(
+            part, parsed.rejected if first else [], unmapped, parsed.ignored if first else 0)))
+    return pulls
+
+
+def account_from_table(table_name: str) -> str | None:
+    """``…gcp_billing_export_v1_012345_ABCDEF_987654`` → ``012345-ABCDEF-987654``.
+
+    >>> account_from_table("proj.billing.gcp_billing_export_resource_v1_012345_ABCDEF_987654")
+    '012345-ABCDEF-987654'
+    """
+    m = re.search(r"_v1_([0-9A-F]{6})_([0-9A-F]{6})_([0-9A-F]{6})$", table_name)
+    return "-".join(m.groups()) if m else None
+
+
+def build_sql(table_name: str) -> str:
+    """The parameterised query (``@since``/``@until`` usage days, ``@service``)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", table_name):
+        raise SourceError(f"sources.gcp_vertex.billing_table: not a table name "
+                          f"(got {table_name!r})")
+    columns = ", ".join(EXPORT_COLUMNS)
+    # the table name is checked above; every value is a query parameter
+    return (f"SELECT {columns} FROM `{table_name}`\n"  # noqa: S608
+            "WHERE service.description = @service\n"
+            "  AND DATE(_PARTITIONTIME) >= DATE_SUB(@since, INTERVAL 1 DAY)\n"
+            "  AND usage_start_time >= TIMESTAMP(@since)\n"
+            "  AND usage_start_time < TIMESTAMP(DATE_ADD(@until, INTERVAL 1 DAY))")
+
+
+def make_client(settings: GcpVertexSource) -> Any:
+    """A BigQuery client with the configured service account (or Application Default
+    Credentials)."""
+    from google.cloud import bigquery
+
+    credentials = None
+    if settings.credentials:
+        from google.oauth2 import service_account
+
+        from cascadeflow_cloud.secrets import resolve_secret
+
+        info = json.loads(resolve_secret(settings.credentials))
+        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info)
+    table = require(settings.billing_table, "sources.gcp_vertex.billing_table")
+    project = settings.project or table.split(".")[0]
+    options = None
+    if settings.endpoint:
+        from google.api_core.client_options import ClientOptions
+
+        options = ClientOptions(api_endpoint=settings.endpoint)
+    try:
+        return bigquery.Client(project=project, credentials=credentials,
+                               location=settings.location, client_options=options)
+    except Exception as exc:
+        if type(exc).__name__ == "DefaultCredentialsError":
+            raise CredentialsMissing(
+                "GCP credentials not found: set sources.gcp_vertex.credentials (a secret "
+                "reference to a service-account JSON) or GOOGLE_APPLICATION_CREDENTIALS"
+            ) from exc
+        raise
+
+
+class GcpVertexCostSource:
+    """Pulls Vertex AI cost from the billing export; the client may be passed in."""
+
+    name: Provider = "gcp_vertex"
+    component = COMPONENT
+
+    def __init__(self, settings: GcpVertexSource, client: Any | None = None,
+                 catalog: Any | None = None) -> None:
+        self.settings = settings
+        self.stats = RequestStats()
+        self._client = client
+        self._catalog = catalog
+
+    def _count(self, response: Any, *args: Any, **kwargs: Any) -> None:
+        self.stats.requests += 1
+        if response.status_code in (403, 429) and (
+                b"rateLimitExceeded" in response.content or b"quotaExceeded" in response.content
+                or response.status_code == 429):
+            self.stats.throttles += 1
+
+    def fetch(self, since: date, until: date) -> pa.Table:
+        """Run the query for ``[since, until]`` and return the rows as Arrow."""
+        from google.api_core import exceptions as gexc
+        from google.cloud import bigquery
+
+        table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
+        client = self._client if self._client is not None else make_client(self.settings)
+        http = getattr(client, "_http", None)
+        if http is not None and self._count not in http.hooks.get("response", []):
+            http.hooks["response"].append(self._count)
+        config = bigquery.QueryJobConfig(
+            query_parameters=[
+                bigquery.ScalarQueryParameter("service", "STRING", self.settings.service),
+                bigquery.ScalarQueryParameter("since", "DATE", since),
+                bigquery.ScalarQueryParameter("until", "DATE", until),
+            ],
+            maximum_bytes_billed=self.settings.maximum_bytes_billed,
+        )
+        try:
+            rows = client.query_and_wait(build_sql(table_name), job_config=config,
+                                         location=self.settings.location)
+            return rows.to_arrow(create_bqstorage_client=False)
+        except gexc.Forbidden as exc:
+            reasons = {e.get("reason") for e in (exc.errors or [])}
+            if "quotaExceeded" in reasons:
+                raise QuotaExhausted(f"BigQuery quotaExceeded: {exc.message}") from exc
+            raise SourceError(f"BigQuery refused the query: {exc.message}") from exc
+        except gexc.GoogleAPICallError as exc:
+            raise SourceError(f"BigQuery query failed: {exc.message}") from exc
+        except Exception as exc:
+            if type(exc).__name__ in ("DefaultCredentialsError", "RefreshError"):
+                raise CredentialsMissing(
+                    "GCP credentials not found: set sources.gcp_vertex.credentials or "
+                    "GOOGLE_APPLICATION_CREDENTIALS") from exc
+            raise
+
+    def pull(self, since: date, until: date) -> Iterator[Pull]:
+        table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
+        names = None
+        if self.settings.use_catalog:
+            from cascadeflow_cloud.sources import gcp_catalog
+
+            catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client()
+            names = {k: v.description for k, v in gcp_catalog.catalog_skus(catalog).items()}
+            self.stats.requests += 1
+        parsed = parse_export(self.fetch(since, until), service=self.settings.service,
+                              descriptions=names)
+        window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
+        default = account_from_table(table_name) or "default"
+        yield from pulls_by_account(parsed, window, self.settings.scope, default)
