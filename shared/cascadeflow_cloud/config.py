@@ -475,4 +475,23 @@ channels:
     type: webhook
     url: env:OPS_WEBHOOK_URL
     secret: env:OPS_WEBHOOK_SECRET    # whsec_… Standard Webhooks signing secret
+  - name: billing
+    type: stripe
+    api_key: env:STRIPE_API_KEY       # a restricted key with meter-event write access
+
+notify:                               # optional; defaults shown (docs/alerts.md)
+  forecast_quantile: p50              # which projection counts for forecast alerts
+  anomaly: {min_absolute: 5, min_relative: 0.5}   # both must be exceeded
+
+metering:                             # optional: per-customer usage to Stripe (docs/alerts.md)
+  stripe:
+    channel: billing
+    event_name: llm_usage
+    value: cost                       # cost (smallest currency unit) | tokens
+    customers: {cus_acme: cus_StripeId123}
+
+sdk:                                  # optional: how wrapped clients ship events (docs/sdk.md)
+  sink: store                         # store | http | jsonl | otel | none
+  # collector_url: https://….lambda-url.us-east-1.on.aws/
+  # collector_secret: aws-secretsmanager:cascadeflow/collector-secret
 """
