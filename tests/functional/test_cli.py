@@ -36,8 +36,10 @@ def _events_file(path: Path, n: int, bad_lines: dict[int, str]) -> Path:
 def test_ingest_quarantines_bad_lines_and_keeps_the_rest(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     bad = {
         10: "{not json",
-        500: json.dumps({"provider": "aws_bedrock", "model": "m", "input_tokens": -1}),
-        999: json.dumps({"provider": "aws_bedrock", "model": "m", "prompt": "hello"}),
+        500: json.dumps({"provider": "aws_bedrock", "model": "m", "input_tokens": -1,
+                         "timestamp": "2025-08-01T00:00:00Z"}),
+        999: json.dumps({"provider": "aws_bedrock", "model": "m", "prompt": "hello",
+                         "timestamp": "2025-08-01T00:00:00Z"}),
     }
     events = _events_file(tmp_path / "events.jsonl", 1000, bad)
     store = tmp_path / "lake"
@@ -123,3 +125,34 @@ def test_demo_prints_a_spend_report(tmp_path, capsys) -> None:  # type: ignore[n
     assert "Spend by provider" in out and "TOTAL" in out
     for provider in ("aws_bedrock", "azure_openai", "gcp_vertex"):
         assert provider in out
+
+
+def test_reingesting_lines_without_ids_counts_once_and_needs_timestamps(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "calls.jsonl"
+    path.write_text(
+        json.dumps({"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5,
+                    "timestamp": "2025-08-02T10:00:00Z", "user_id": "alice@example.com"}) + "\n"
+        + json.dumps({"provider": "gcp_vertex", "model": "gemini-2.5-flash"}) + "\n"
+    )
+    store = str(tmp_path / "lake")
+    assert main(["--store", store, "ingest", "events", "--input", str(path)]) == 1
+    assert main(["--store", store, "ingest", "events", "--input", str(path)]) == 1
+    assert "timestamp: is required" in capsys.readouterr().err
+    events = Lake(LocalStore(store)).read_events()
+    assert events.num_rows == 1
+    # no privacy.hmac_key configured: the raw user id is dropped, never stored
+    assert events.column("user_id").to_pylist() == [None]
+
+
+def test_user_ids_are_pseudonymised_with_the_configured_key(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from cascadeflow_cloud.privacy import pseudonymise
+
+    monkeypatch.setenv("CF_TEST_HMAC", "k3y")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"store: file://{tmp_path / 'lake'}\nprivacy: {{hmac_key: env:CF_TEST_HMAC}}\n")
+    path = tmp_path / "calls.jsonl"
+    path.write_text(json.dumps({"provider": "aws_bedrock", "model": "m", "user_id": "bob",
+                                "timestamp": "2025-08-02T10:00:00Z"}) + "\n")
+    assert main(["--config", str(cfg), "ingest", "events", "--input", str(path)]) == 0
+    stored = Lake(LocalStore(tmp_path / "lake")).read_events().column("user_id").to_pylist()
+    assert stored == [pseudonymise("bob", b"k3y")]

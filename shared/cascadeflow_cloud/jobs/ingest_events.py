@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,12 @@ from pydantic import ValidationError
 
 from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.store import ObjectStore
-from cascadeflow_cloud.privacy import pseudonymise
+from cascadeflow_cloud.privacy import is_pseudonym, pseudonymise
 from cascadeflow_cloud.progress import Progress
 from cascadeflow_cloud.schema import UsageEvent, describe_validation_error
 
 BATCH_SIZE = 50_000
+_EVENT_NAMESPACE = uuid.UUID("5f1c2d0e-8a59-4e0b-9d43-0c6f1a7c2b11")
 
 
 @dataclass
@@ -51,20 +53,46 @@ class IngestSummary:
         self.reasons += other.reasons
 
 
+def content_event_id(data: dict[str, object]) -> str:
+    """A deterministic event id for an input record that has none: the same line ingested twice
+    gets the same id, so read-time dedup counts it once.
+
+    >>> content_event_id({"model": "m", "b": 1}) == content_event_id({"b": 1, "model": "m"})
+    True
+    """
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return str(uuid.uuid5(_EVENT_NAMESPACE, canonical))
+
+
 def parse_event_line(line: str, *, hmac_key: bytes | None = None) -> UsageEvent:
-    """Validate one JSON line; raises ``ValueError`` whose message names field and value."""
+    """Validate one JSON line; raises ``ValueError`` whose message names field and value.
+
+    Ingested events must carry their ``timestamp`` (a default of "now" would put a re-ingested
+    line on another day); a missing ``event_id`` is derived from the content. A ``user_id``
+    that is not already a pseudonym is pseudonymised with ``hmac_key`` or, without a key,
+    dropped: a raw user id never reaches the lake.
+    """
     try:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    problems = []
+    if data.get("timestamp") in (None, ""):
+        problems.append("timestamp: is required for ingested events (ISO 8601, with zone)")
+        data = {**data, "timestamp": "1970-01-01T00:00:00Z"}  # to report the other problems
+    if not data.get("event_id"):
+        data = {**data, "event_id": content_event_id(data)}
     try:
         event = UsageEvent.model_validate(data)
     except ValidationError as exc:
-        raise ValueError("; ".join(describe_validation_error(exc))) from exc
-    if hmac_key and event.user_id:
-        event = event.model_copy(update={"user_id": pseudonymise(event.user_id, hmac_key)})
+        raise ValueError("; ".join(problems + describe_validation_error(exc))) from exc
+    if problems:
+        raise ValueError("; ".join(problems))
+    if event.user_id and not is_pseudonym(event.user_id):
+        user_id = pseudonymise(event.user_id, hmac_key) if hmac_key else None
+        event = event.model_copy(update={"user_id": user_id})
     return event
 
 
