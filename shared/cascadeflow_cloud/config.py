@@ -322,6 +322,7 @@ class SdkSettings(_Section):
     sink: Literal["store", "http", "jsonl", "otel", "none"] = "store"
     collector_url: str | None = None
     collector_secret: SecretRef | None = None
+    collector_sigv4: bool = False  # also sign with AWS SigV4 (function URL auth AWS_IAM)
     jsonl_path: str | None = None
     queue_size: Annotated[int, Field(gt=0)] = 10_000
     batch_size: Annotated[int, Field(gt=0)] = 500

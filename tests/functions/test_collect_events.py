@@ -38,9 +38,9 @@ def collector_env(tmp_path, monkeypatch) -> Iterator[LocalStore]:
     config = tmp_path / "cascadeflow.yaml"
     config.write_text("privacy:\n  hmac_key: env:CASCADEFLOW_HMAC_KEY\n")
     monkeypatch.setenv("CASCADEFLOW_CONFIG", str(config))
-    collect_job._runtime.cache_clear()
+    collect_job._runtime_config.cache_clear()
     yield LocalStore(tmp_path / "lake")
-    collect_job._runtime.cache_clear()
+    collect_job._runtime_config.cache_clear()
 
 
 def _lines(*events: UsageEvent) -> bytes:
@@ -191,3 +191,76 @@ def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
         ("search",): Decimal("0.001"), ("support",): Decimal("0.0005")}
     assert group_sum(events, ["customer_id"], "estimated_cost") == {
         ("cus_acme",): Decimal("0.001"), ("cus_globex",): Decimal("0.0005")}
+
+
+def test_a_rotated_secret_is_picked_up_by_a_warm_collector(collector_env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from functions.collect_events import handler
+
+    body = _lines(UsageEvent(provider="gcp_vertex", model="gemini-2.5-flash", input_tokens=1))
+    assert handler(_event(body, sign(body, SECRET)), None)["statusCode"] == 200
+    monkeypatch.setenv("CASCADEFLOW_COLLECTOR_SECRET", "rotated-secret")  # same warm container
+    assert handler(_event(body, sign(body, SECRET)), None)["statusCode"] == 401
+    assert handler(_event(body, sign(body, "rotated-secret")), None)["statusCode"] == 200
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records each request; answers with the status in ``server.status`` (and a Location)."""
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["content-length"]))
+        self.server.seen.append({k.lower(): v for k, v in self.headers.items()})  # type: ignore[attr-defined]
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.send_header("location", self.server.location)  # type: ignore[attr-defined]
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    do_GET = do_POST
+
+
+def _recorder(status: int, location: str = "") -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.seen, server.status, server.location = [], status, location  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_http_sink_never_follows_a_redirect() -> None:
+    from cascadeflow_cloud.sdk.sinks.http import CollectorError, HttpSink
+
+    target = _recorder(200)
+    redirector = _recorder(302, f"http://127.0.0.1:{target.server_port}/elsewhere")
+    try:
+        sink = HttpSink(f"http://127.0.0.1:{redirector.server_port}/", SECRET, retries=0)
+        with pytest.raises(CollectorError, match="302"):
+            sink.emit([UsageEvent(provider="aws_bedrock", model="m")])
+        assert len(redirector.seen) == 1 and target.seen == []  # type: ignore[attr-defined]
+        assert sink.sent_batches == 0
+    finally:
+        for server in (target, redirector):
+            server.shutdown()
+            server.server_close()
+
+
+def test_http_sink_signs_with_sigv4_for_an_aws_iam_function_url() -> None:
+    from cascadeflow_cloud.sdk.sinks.http import HttpSink
+
+    server = _recorder(200)
+    try:
+        sink = HttpSink(f"http://127.0.0.1:{server.server_port}/", SECRET, sigv4=True,
+                        region="eu-west-1")
+        sink.emit([UsageEvent(provider="aws_bedrock", model="m")])
+        (headers,) = server.seen  # type: ignore[attr-defined]
+        auth = headers["authorization"]
+        assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/")
+        assert "/eu-west-1/lambda/aws4_request" in auth
+        assert "x-amz-date" in headers and "x-cascadeflow-signature" in headers
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ValueError, match="region"):
+        HttpSink("https://collector.example.com/", SECRET, sigv4=True)
+    assert HttpSink("https://abc.lambda-url.us-west-2.on.aws/", SECRET, sigv4=True).region \
+        == "us-west-2"

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.jobs.ingest_events import parse_event_line
 from cascadeflow_cloud.lake.eventlog import write_event_batches, write_quarantine
 from cascadeflow_cloud.lake.store import ObjectStore
@@ -115,15 +116,23 @@ def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secr
 
 
 @lru_cache(maxsize=1)
-def _runtime() -> tuple[ObjectStore, str, bytes | None]:
+def _runtime_config() -> tuple[Config, ObjectStore]:
     from cascadeflow_cloud.config import load_config
     from cascadeflow_cloud.lake.store import open_store
-    from cascadeflow_cloud.secrets import resolve_secret
 
     config = load_config()
+    return config, open_store(config.store)
+
+
+def _runtime() -> tuple[ObjectStore, str, bytes | None]:
+    """Config and store are kept for the container's life; secrets are resolved per request
+    (``resolve_secret`` caches them for minutes), so a rotated secret is picked up."""
+    from cascadeflow_cloud.secrets import resolve_secret
+
+    config, store = _runtime_config()
     secret = resolve_secret(config.sdk.collector_secret or DEFAULT_SECRET_REF)
     key = resolve_secret(config.privacy.hmac_key).encode() if config.privacy.hmac_key else None
-    return open_store(config.store), secret, key
+    return store, secret, key
 
 
 def handle_http_event(event: Mapping[str, Any], *, store: ObjectStore | None = None,

@@ -80,7 +80,8 @@ def sink_from_config(config: Config) -> Sink:
 
         if not settings.collector_url or not settings.collector_secret:
             raise ValueError("sdk.sink http needs sdk.collector_url and sdk.collector_secret")
-        return HttpSink(settings.collector_url, settings.collector_secret)
+        return HttpSink(settings.collector_url, settings.collector_secret,
+                        sigv4=settings.collector_sigv4)
     if settings.sink == "jsonl":
         from cascadeflow_cloud.sdk.sinks.jsonl import JsonlSink
 
