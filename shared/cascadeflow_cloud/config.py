@@ -215,6 +215,7 @@ class NotifySettings(_Section):
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
     max_retry_after: Annotated[float, Field(ge=0)] = 60.0
     slack_max_per_run: Annotated[int, Field(ge=1)] = 60
+    max_projection_age_days: Annotated[int, Field(ge=1, le=60)] = 3
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
     recommendations: RecommendationSettings = Field(default_factory=RecommendationSettings)
 

@@ -37,7 +37,8 @@ def test_notify_handler_imports_no_heavy_library(tmp_path: Path) -> None:
                                          start=date.today().replace(day=1),
                                          end=date.today().replace(day=28))])
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(f"channels:\n  - {{name: out, type: file, path: {tmp_path / 'a.jsonl'}}}\n")
+    cfg.write_text("budgets:\n  - {name: ml, amount: 1000, currency: USD}\n"
+                   f"channels:\n  - {{name: out, type: file, path: {tmp_path / 'a.jsonl'}}}\n")
     code = (
         "import json, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"

@@ -17,7 +17,7 @@ from cascadeflow_cloud.alerts.recommend import (
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.jobs.notify import evaluate
-from cascadeflow_cloud.lake.artifacts import put_json
+from cascadeflow_cloud.lake.artifacts import put_json, write_projections
 from tests.notify.conftest import projection
 
 DAY = date(2026, 11, 13)  # a Friday
@@ -141,3 +141,19 @@ def test_drift_beyond_the_bound_from_reconciliation_becomes_a_recommendation(
     assert "80.00" in alerts[0].summary and "100.00" in alerts[0].summary
     strict = parse_config({"notify": {"recommendations": {"drift_bound": 0.5}}})
     assert evaluate(local_store, strict, now=datetime(2026, 11, 13, tzinfo=UTC)) == []
+
+
+def test_projections_of_removed_or_stale_budgets_raise_nothing(local_store) -> None:  # type: ignore[no-untyped-def]
+    now = datetime(2026, 11, 20, 9, tzinfo=UTC)
+    write_projections(local_store, [
+        projection("950", budget="retired-team", as_of=date(2026, 11, 19)),
+        projection("950", budget="ml", as_of=date(2026, 11, 12)),
+    ])
+    config = parse_config({"budgets": [{"name": "ml", "amount": 1000, "currency": "USD"}]})
+    skipped: list[str] = []
+    assert evaluate(local_store, config, now=now, skipped=skipped) == []
+    assert any("retired-team" in s and "not in the configuration" in s for s in skipped)
+    assert any("'ml'" in s and "stale" in s for s in skipped)
+    fresh = parse_config({"budgets": [{"name": "ml", "amount": 1000, "currency": "USD"}],
+                          "notify": {"max_projection_age_days": 10}})
+    assert [a.type for a in evaluate(local_store, fresh, now=now)] != []

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,7 @@ class NotifySummary:
     pending_deadletter: int = 0
     quarantined: int = 0
     preview: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -73,7 +74,7 @@ class NotifySummary:
                 "retried": self.retried, "disabled": dict(self.disabled),
                 "errors": list(self.errors), "pending_outbox": self.pending_outbox,
                 "pending_deadletter": self.pending_deadletter,
-                "quarantined": self.quarantined}
+                "quarantined": self.quarantined, "skipped": list(self.skipped)}
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -94,19 +95,33 @@ def drift_bound(config: Config) -> float:
     return own if own is not None else config.forecast.drift_bound
 
 
-def evaluate(store: ObjectStore, config: Config, *, now: datetime) -> list[Alert]:
-    """Every alert the rules raise now (before dedup), from JSON artefacts only."""
+def evaluate(store: ObjectStore, config: Config, *, now: datetime,
+             skipped: list[str] | None = None) -> list[Alert]:
+    """Every alert the rules raise now (before dedup), from JSON artefacts only.
+
+    A projection of a budget that is no longer configured, or one older than
+    ``notify.max_projection_age_days``, raises nothing; the reason goes to ``skipped``."""
     created = now.astimezone(UTC).isoformat()
     budgets = {b.name: b for b in config.budgets}
+    max_age = timedelta(days=config.notify.max_projection_age_days)
     alerts: list[Alert] = []
     for projection in sorted(read_latest_projections(store), key=lambda p: p.budget):
         budget = budgets.get(projection.budget)
-        thresholds = budget.thresholds if budget else [0.7, 0.9, 1.0]
-        tz = budget.timezone if budget else "UTC"
+        if budget is None:
+            if skipped is not None:
+                skipped.append(f"projection of budget {projection.budget!r} ignored: "
+                               f"the budget is not in the configuration")
+            continue
+        today = _today(budget.timezone, now)
+        if projection.as_of < today - max_age:
+            if skipped is not None:
+                skipped.append(f"projection of budget {projection.budget!r} ignored: stale "
+                               f"(as of {projection.as_of.isoformat()}; is the forecast running?)")
+            continue
         alerts += threshold_alerts(
-            projection, thresholds, today=_today(tz, now),
+            projection, budget.thresholds, today=today,
             quantile=config.notify.forecast_quantile,
-            channels=budget.channels if budget else (), created=created)
+            channels=budget.channels, created=created)
     found = _load(store, FINDINGS_LATEST)
     findings = [Finding.from_dict(f) for f in (found or {}).get("findings", [])]
     recon = _load(store, RECONCILIATION_LATEST)
@@ -258,7 +273,7 @@ def run_notify(
     summary.errors += [f"{name}: {err}" for name, err in build_errors.items()]
     state = AlertState(store, owner=run_id or new_run_id(now),
                        lease_seconds=config.notify.lease_seconds, clock=clock)
-    alerts = evaluate(store, config, now=now)
+    alerts = evaluate(store, config, now=now, skipped=summary.skipped)
     summary.evaluated = len(alerts)
     route = router(config, destinations, build_errors)
     if dry_run:
