@@ -4,7 +4,7 @@
 
     costs/source=<source>/scope=<scope>/date=<YYYY-MM-DD>/part-0.parquet
     events/date=<YYYY-MM-DD>/<batch-id>.parquet        (written by ingest / compaction)
-    events/date=<YYYY-MM-DD>/<batch-id>.jsonl.gz       (written by light writers: collector, SDK)
+    events/date=<YYYY-MM-DD>/_<batch-id>.jsonl.gz      (written by light writers: collector, SDK)
     quarantine/<kind>/date=<YYYY-MM-DD>/<batch-id>.jsonl
     projections/… , state/… , deadletter/…
 
@@ -46,8 +46,16 @@ def cost_partition_key(source: str, scope: str, day: date) -> str:
 
 
 def event_batch_key(day: date, batch_id: str, suffix: str = PARQUET_SUFFIX) -> str:
-    """``events/date=<day>/<batch_id><suffix>``"""
-    return f"{EVENTS}date={day.isoformat()}/{encode_value(batch_id)}{suffix}"
+    """``events/date=<day>/<batch_id><suffix>``; a JSON-lines batch is named ``_<batch_id>``.
+
+    Athena and Hive skip objects whose names start with ``_``, so the Parquet ``events`` table
+    stays readable on a day that still holds light batches (compaction folds them in).
+
+    >>> event_batch_key(date(2026, 11, 5), "ab12", JSONL_GZ_SUFFIX)
+    'events/date=2026-11-05/_ab12.jsonl.gz'
+    """
+    prefix = "_" if suffix == JSONL_GZ_SUFFIX else ""
+    return f"{EVENTS}date={day.isoformat()}/{prefix}{encode_value(batch_id)}{suffix}"
 
 
 def quarantine_key(kind: str, day: date, batch_id: str) -> str:
