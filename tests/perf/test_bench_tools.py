@@ -94,3 +94,57 @@ def test_import_bench_covers_every_handler_present() -> None:
         assert f"{name}_import_ms" in figures and f"{name}_top_imports" in figures
     assert all(figures[f"{n}_import_ms"]["target"] for n in bench_imports.TARGET_MS
                if n in bench_imports.handlers())
+
+
+def test_artifact_import_time_from_its_tree_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "build" / "core"
+    (tree / "functions").mkdir(parents=True)
+    (tree / "functions" / "__init__.py").write_text("")
+    (tree / "functions" / "notify.py").write_text(
+        "import sys\nLOADED = len(sys.modules)\ndef handler(event, context):\n    return {}\n")
+    (tree / "functions" / "collect_events.py").write_text("import cascadeflow_cloud\n")
+    (tmp_path / "manifest.json").write_text(json.dumps({"artifacts": {
+        "core": {"tree": "build/core", "functions": ["notify", "ingest_x"],
+                 "present_functions": ["notify"], "package_type": "Zip"},
+        "forecast": {"tree": "build/forecast", "functions": ["forecast_budgets"],
+                     "package_type": "Image", "unzipped_bytes": 300 * 1024 * 1024}}}))
+    timed = bench_artifacts.import_times(tmp_path, repeats=1)
+    assert timed["notify_import_ms_from_core"] > 0  # type: ignore[operator]
+    assert timed["_targets"] == {"notify_import_ms_from_core": "<= 300"}
+    assert "forecast_budgets_import_ms_from_forecast" not in timed  # no tree built
+    sizes = bench_artifacts.measure(tmp_path)
+    assert sizes["forecast_image_tree_mb"] == 300.0
+    # only the tree is on sys.path: the project's package is not importable from it
+    with pytest.raises(RuntimeError, match="ModuleNotFoundError: No module named 'cascadeflow"):
+        bench_artifacts.time_import(tree, "functions.collect_events")
+
+
+def test_deferred_imports_are_read_from_the_handler_body() -> None:
+    assert bench_imports.deferred_imports("forecast_budgets") == [
+        "cascadeflow_cloud.config", "cascadeflow_cloud.jobs.forecast",
+        "cascadeflow_cloud.lake.store"]
+    ms, deferred_ms, modules = bench_imports.time_cold_path("compact_events")
+    assert ms > 0 and deferred_ms > 0
+    assert modules > bench_imports.time_import("compact_events")[1]
+
+
+@pytest.mark.parametrize("module", ["bench_sdk_overhead", "bench_forecast", "bench_notify",
+                                    "bench_export", "bench_imports"])
+def test_modules_declare_targets_and_a_quick_size(module: str) -> None:
+    import importlib
+    import inspect
+
+    bench = importlib.import_module(f"benchmarks.{module}")
+    assert isinstance(bench.TARGETS, dict)
+    assert "quick" in inspect.signature(bench.run).parameters
+    for target in bench.TARGETS.values():
+        assert evaluate(0, target) in ("met", "not met")
+
+
+def test_export_peak_memory_is_measured_in_a_fresh_process() -> None:
+    result = run_module("bench_export", quick=True, timeout=300)
+    assert result["error"] is None
+    figures = {r["figure"]: r for r in result["figures"]}
+    assert figures["events"]["value"] == figures["lines_written"]["value"] == 200_000
+    assert figures["peak_rss_mb"]["target"] == "<= 500"
+    assert figures["peak_rss_mb"]["value"] >= figures["work_rss_mb"]["value"] > 0
