@@ -4,8 +4,10 @@ time of each handler from its artifact.
 Reads every ``dist/**/*.zip`` (zipped size on disk and unzipped size from the zip's directory);
 a manifest (``dist/manifest.json`` or ``dist/*manifest*.json``) is used, when present, to name
 artifacts whose zip is not in ``dist/`` and to size image artifacts (their tree). Lambda's
-limits: 50 MB zipped (direct upload) and 250 MB unzipped including layers for a zip, 10 GB for
-a container image. Without artifacts the figure says so.
+limits: 250 MB unzipped including layers for a zip, 10 GB for a container image. The zipped
+size is reported without a target: Lambda's 50 MB zipped limit applies only to a zip uploaded
+directly through the API, and ``infra/modules/function`` deploys every zip from S3
+(``s3_bucket`` / ``s3_key``). Without artifacts the figure says so.
 
 Import time: each handler the manifest lists for an artifact is imported from that artifact's
 built tree (``dist/build/<artifact>``) in a clean interpreter, ``python -I -S`` with only the
@@ -31,7 +33,7 @@ from benchmarks._measure import quick as quick_mode
 from benchmarks.bench_imports import TARGET_MS
 
 DIST = ROOT / "dist"
-ZIPPED_LIMIT_MB = 50
+DIRECT_UPLOAD_LIMIT_MB = 50  # not a target: the zips are deployed from S3 (see above)
 UNZIPPED_LIMIT_MB = 250
 IMAGE_LIMIT_MB = 10 * 1024
 _TIMED = """
@@ -95,14 +97,16 @@ def measure(dist: Path = DIST) -> dict[str, object]:
         name = path.stem
         figures[f"{name}_zip_mb"] = round(zipped, 2)
         figures[f"{name}_unzipped_mb"] = round(unzipped, 2)
-        targets[f"{name}_zip_mb"] = f"<= {ZIPPED_LIMIT_MB}"
         targets[f"{name}_unzipped_mb"] = f"<= {UNZIPPED_LIMIT_MB}"
     for name, entry in manifest.items():
         size = _size_mb(entry)
         if f"{name}_zip_mb" not in figures and size is not None:
             figures[f"{name}_zip_mb"] = round(size, 2)
-            targets[f"{name}_zip_mb"] = f"<= {ZIPPED_LIMIT_MB}"
         tree = entry.get("unzipped_bytes")
+        if (entry.get("package_type") != "Image" and f"{name}_unzipped_mb" not in figures
+                and isinstance(tree, int | float)):
+            figures[f"{name}_unzipped_mb"] = round(float(tree) / _MB, 2)
+            targets[f"{name}_unzipped_mb"] = f"<= {UNZIPPED_LIMIT_MB}"
         if entry.get("package_type") == "Image" and isinstance(tree, int | float):
             figures[f"{name}_image_tree_mb"] = round(float(tree) / _MB, 2)
             targets[f"{name}_image_tree_mb"] = f"<= {IMAGE_LIMIT_MB}"

@@ -75,12 +75,16 @@ def test_artifact_sizes_from_zips_and_manifest(tmp_path) -> None:  # type: ignor
     with zipfile.ZipFile(tmp_path / "notify.zip", "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("notify.py", b"x" * (3 * 1024 * 1024))
     (tmp_path / "manifest.json").write_text(json.dumps(
-        {"artifacts": [{"name": "forecast_budgets.zip", "size_bytes": 60 * 1024 * 1024}]}))
+        {"artifacts": [{"name": "forecast_budgets.zip", "size_bytes": 60 * 1024 * 1024,
+                        "unzipped_bytes": 260 * 1024 * 1024}]}))
     figures = bench_artifacts.measure(tmp_path)
     assert figures["notify_unzipped_mb"] == 3.0 and figures["notify_zip_mb"] < 0.1
     assert figures["forecast_budgets_zip_mb"] == 60.0
     rows = {r["figure"]: r["status"] for r in collect("bench_artifacts", figures, {})}
-    assert rows["forecast_budgets_zip_mb"] == "not met" and rows["notify_zip_mb"] == "met"
+    # zipped size has no target (zips deploy from S3); unzipped is held to Lambda's 250 MB
+    assert rows["forecast_budgets_zip_mb"] == "" and rows["notify_zip_mb"] == ""
+    assert rows["forecast_budgets_unzipped_mb"] == "not met"
+    assert rows["notify_unzipped_mb"] == "met"
 
 
 def test_import_bench_covers_every_handler_present() -> None:
