@@ -64,6 +64,7 @@ def test_single_module_run_updates_only_its_rows(tmp_path) -> None:  # type: ign
     assert set(report["modules"]) == {"bench_lake", "bench_artifacts"}
     md = (tmp_path / "latest.md").read_text()
     assert "| lake | old | 1 |" in md and "| artifacts |" in md
+    assert "at start, " in md and " at end (" in md  # load average before and after
     assert "some modules at quick sizes" in md
     with pytest.raises(SystemExit):
         main(["no_such_bench", "--out", str(tmp_path)])
