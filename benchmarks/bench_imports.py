@@ -26,6 +26,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from benchmarks._measure import ROOT
 from benchmarks._measure import quick as quick_mode
@@ -68,13 +69,14 @@ def _env() -> dict[str, str]:
     return env
 
 
-def deferred_imports(name: str) -> list[str]:
-    """The absolute module names imported inside ``handler()`` of ``functions/<name>.py``.
+def deferred_imports(name: str, source: Path | None = None) -> list[str]:
+    """The absolute module names imported inside ``handler()`` of ``functions/<name>.py``
+    (or of the file ``source``).
 
     >>> "cascadeflow_cloud.jobs.compact" in deferred_imports("compact_events")
     True
     """
-    tree = ast.parse((FUNCTIONS / f"{name}.py").read_text())
+    tree = ast.parse((source or FUNCTIONS / f"{name}.py").read_text())
     found: list[str] = []
     for func in tree.body:
         if not isinstance(func, ast.FunctionDef) or func.name != "handler":
