@@ -1,5 +1,9 @@
 """Alert rule evaluation for 10,000 budgets (pure rules, and from stored projections), and
-anomaly detection over the demo's 90 days of events."""
+anomaly detection over the demo's 90 days of events.
+
+Issue 9 asks for the notify evaluation of 10,000 budgets to be reported; it sets no target, so
+``TARGETS`` is empty. ``quick`` evaluates 1,000 budgets.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from benchmarks._measure import quick as quick_mode
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.demo import generate_events
@@ -17,6 +22,8 @@ from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.schema import Projection
+
+TARGETS: dict[str, str] = {}  # issue 9 gives no target for notify: figures are reported only
 
 
 def _projections(n: int) -> list[Projection]:
@@ -32,7 +39,11 @@ def _projections(n: int) -> list[Projection]:
     return out
 
 
-def run(budgets: int = 10_000) -> dict[str, object]:
+def run(budgets: int | None = None, quick: bool | None = None) -> dict[str, object]:
+    if quick is None:
+        quick = quick_mode()
+    if budgets is None:
+        budgets = 1_000 if quick else 10_000
     projections = _projections(budgets)
     t0 = time.perf_counter()
     alerts = [a for p in projections

@@ -161,10 +161,11 @@ def markdown(report: dict[str, Any]) -> str:
     modes = {bool(m.get("quick")) for m in report["modules"].values()}
     mode = {frozenset({True}): "quick sizes", frozenset({False}): "full sizes"}.get(
         frozenset(modes), "some modules at quick sizes")
+    end = f", {machine['load_end']} at end" if machine.get("load_end") is not None else ""
     lines = [
         f"Measured {report['generated_at']} on {machine['cpus']} CPU(s), Python "
         f"{machine['python']}, {machine['platform']}, load average {machine.get('load', '?')} "
-        f"at start ({mode}; `make bench`).",
+        f"at start{end} ({mode}; `make bench`).",
         "",
         "| benchmark | figure | value | target | status |",
         "|---|---|---:|---|---|",
@@ -222,11 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in result["figures"]:
             flag = f"  [{row['target']}: {row['status']}]" if row["target"] else ""
             print(f"   {row['figure']}: {_cell(row['value'])}{flag}", flush=True)
+    load_end = round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None
     report = {
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": all(m.get("quick") for m in modules.values()),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": f"{platform.system()} {platform.machine()}", "load": load},
+                    "platform": f"{platform.system()} {platform.machine()}", "load": load,
+                    "load_end": load_end},
         "modules": modules,
     }
     args.out.mkdir(parents=True, exist_ok=True)
