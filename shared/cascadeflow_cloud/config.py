@@ -205,6 +205,8 @@ class RecommendationSettings(_Section):
     output_per_call_jump: Annotated[float, Field(gt=1)] = 1.5
     min_calls: Annotated[int, Field(ge=1)] = 20
     drift_bound: Annotated[float, Field(gt=0)] | None = None  # default: forecast.drift_bound
+    min_absolute: Annotated[Decimal, Field(ge=0)] = Decimal(5)  # smallest drift gap alerted
+    max_drift_alerts: Annotated[int, Field(ge=1)] = 5  # per run, largest gap first
 
 
 class NotifySettings(_Section):

@@ -123,8 +123,8 @@ def test_drift_beyond_the_bound_from_reconciliation_becomes_a_recommendation(
         local_store) -> None:  # type: ignore[no-untyped-def]
     rows = [
         {"provider": "aws_bedrock", "model": "claude", "token_type": "input", "day": "2026-11-12",
-         "currency": "USD", "estimated": "80.00", "billed": "100.00", "drift_pct": -0.2,
-         "untracked": "20.00"},
+         "currency": "USD", "estimated": "70.00", "billed": "100.00", "drift_pct": -0.3,
+         "untracked": "30.00"},
         {"provider": "aws_bedrock", "model": "claude", "token_type": "output",
          "day": "2026-11-12", "currency": "USD", "estimated": "95", "billed": "100",
          "drift_pct": -0.05, "untracked": "5"},
@@ -132,13 +132,15 @@ def test_drift_beyond_the_bound_from_reconciliation_becomes_a_recommendation(
          "currency": "USD", "estimated": "0", "billed": "3", "drift_pct": None,
          "untracked": "3"},
     ]
-    assert [f.key for f in drift_recommendations(rows, 0.15)] == ["aws_bedrock/claude/input"]
+    # claude summed over its token types: 165 estimated vs 200 billed (−17.5 %, gap 35);
+    # gemini's untracked 3 is below the 5 minimum gap.
+    assert [f.key for f in drift_recommendations(rows, 0.15)] == ["aws_bedrock/claude"]
     assert drift_recommendations(rows, 0.25) == []
     put_json(local_store, "reconciliation/latest.json", rows)
     alerts = evaluate(local_store, parse_config({}), now=datetime(2026, 11, 13, tzinfo=UTC))
     assert [(a.type, a.rule) for a in alerts] == [("cost.optimization.recommendation",
                                                    "estimate_drift")]
-    assert "80.00" in alerts[0].summary and "100.00" in alerts[0].summary
+    assert "165.00" in alerts[0].summary and "200.00" in alerts[0].summary
     strict = parse_config({"notify": {"recommendations": {"drift_bound": 0.5}}})
     assert evaluate(local_store, strict, now=datetime(2026, 11, 13, tzinfo=UTC)) == []
 

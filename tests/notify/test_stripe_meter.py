@@ -208,3 +208,46 @@ def test_minor_units_round_half_even() -> None:
     assert minor_units(Decimal("0.125"), "USD") == 12
     assert minor_units(Decimal("0.135"), "USD") == 14
     assert minor_units(Decimal("1.2345"), "KWD") == 1234
+
+
+def _two_currencies(store: Any) -> date:
+    """acme on one day: two USD calls and one EUR call (1100 tokens each)."""
+    day = TODAY - timedelta(days=2)
+    events = [UsageEvent(provider="aws_bedrock", model="m", timestamp=datetime(
+        day.year, day.month, day.day, 10 + i, tzinfo=UTC), input_tokens=1000,
+        output_tokens=100, estimated_cost=Decimal(cost), currency=currency,
+        customer_id="acme") for i, (cost, currency) in
+        enumerate((("1.00", "USD"), ("2.00", "USD"), ("4.00", "EUR")))]
+    Lake(store).write_events(events)
+    return day
+
+
+def test_tokens_across_currencies_are_one_meter_event(local_store, fake_stripe, monkeypatch  # type: ignore[no-untyped-def]
+                                                      ) -> None:
+    monkeypatch.setenv("CF_TEST_STRIPE", "sk_test_123")
+    day = _two_currencies(local_store)
+    fake, base = fake_stripe
+    clock = FakeClock(fake.now + 6 * 3600)
+    summary = _run(local_store, base, clock, value="tokens")
+    assert summary.evaluated == 1 and summary.quarantined == 0
+    assert len(fake.calls) == 1
+    doc = fake.accepted[meter_identifier("cus_A", "llm_cost_cents", day)]
+    assert doc["payload"] == {"stripe_customer_id": "cus_A", "value": "3300"}
+    assert pending.count(local_store, pending.DEADLETTER, "stripe") == 0
+
+
+def test_cost_meter_sends_its_currency_and_quarantines_the_other(  # type: ignore[no-untyped-def]
+        local_store, fake_stripe, monkeypatch) -> None:
+    monkeypatch.setenv("CF_TEST_STRIPE", "sk_test_123")
+    day = _two_currencies(local_store)
+    fake, base = fake_stripe
+    clock = FakeClock(fake.now + 6 * 3600)
+    summary = _run(local_store, base, clock)  # value: cost, currency: USD
+    assert summary.evaluated == 1 and summary.quarantined == 1
+    doc = fake.accepted[meter_identifier("cus_A", "llm_cost_cents", day)]
+    assert doc["payload"]["value"] == "300"  # USD 3.00 in cents; the EUR 4.00 is not added
+    lines = [json.loads(line) for key in local_store.list("quarantine/stripe_meter/")
+             for line in local_store.get(key).data.decode().splitlines()]
+    assert [(line["record"]["currency"], line["record"]["cost"]) for line in lines] == [
+        ("EUR", "4.000000000000")]
+    assert "currency EUR differs from the meter's USD" in lines[0]["reason"]

@@ -95,8 +95,9 @@ _REC_TEXT = {
                            "Output tokens per call rose from {expected} to {actual} on {day}; "
                            "check max_tokens and prompt changes."),
     "estimate_drift": ("Estimated cost drifts from the bill for {key}",
-                       "Tracked estimate {expected} vs billed {actual} {currency} on {day} "
-                       "({relative}); check the price table and untracked callers."),
+                       "Tracked estimate {expected} vs billed {actual} {currency} in {day} "
+                       "(a gap of {delta} {currency}, {relative}); check the price table "
+                       "and untracked callers."),
 }
 
 
@@ -104,7 +105,8 @@ def _recommendation_alert(f: Finding, created: str, channels: tuple[str, ...]) -
     title, text = _REC_TEXT.get(f.rule, ("{rule} for {key}", "{actual} vs {expected}"))
     values = {**f.to_dict(), "relative": _pct(f.relative)}
     if f.currency:
-        values.update(actual=show_money(f.actual), expected=show_money(f.expected))
+        values.update(actual=show_money(f.actual), expected=show_money(f.expected),
+                      delta=show_money(f.delta))
     return Alert(
         type=OPTIMIZATION_RECOMMENDATION, scope=f.scope, period=f.day, rule=f.rule,
         threshold="", basis=f.currency or "tokens", title=title.format(**values),

@@ -10,8 +10,10 @@
 >>> drift = [{"provider": "azure_openai", "model": "gpt-4o", "token_type": "input",
 ...           "day": "2026-11-19", "currency": "USD", "estimated": "10", "billed": "13",
 ...           "drift_pct": -0.23, "untracked": "3"}]
->>> [f.key for f in drift_recommendations(drift, 0.15)]
-['azure_openai/gpt-4o/input']
+>>> [(f.key, f.day, f.delta) for f in drift_recommendations(drift, 0.15, min_absolute=1)]
+[('azure_openai/gpt-4o', '2026-11', '3')]
+>>> drift_recommendations(drift, 0.15)  # a $3 gap is below the default $5 minimum
+[]
 """
 
 from __future__ import annotations
@@ -106,22 +108,56 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def drift_recommendations(rows: Sequence[Mapping[str, Any]], bound: float) -> list[Finding]:
-    """Reconciliation rows whose estimate-vs-bill drift exceeds ``bound`` (e.g. 0.15)."""
-    out = []
+DRIFT_MIN_ABSOLUTE = Decimal(5)
+DRIFT_MAX_FINDINGS = 5
+
+
+def drift_recommendations(
+    rows: Sequence[Mapping[str, Any]], bound: float, *,
+    min_absolute: Decimal = DRIFT_MIN_ABSOLUTE, max_findings: int = DRIFT_MAX_FINDINGS,
+) -> list[Finding]:
+    """Estimate-vs-bill drift per (provider, model, currency) over the reconciliation window.
+
+    Rows are summed per (provider, model, currency) — never across currencies — and a group
+    is a finding when both ``|drift| > bound`` (drift = (estimated − billed) / billed) and
+    ``|billed − estimated| >= min_absolute``. At most ``max_findings`` are kept, largest gap
+    first (``detail["more_drifting"]`` counts the rest). The finding's ``day`` is the month
+    of the group's last reconciled day, so the alert key stays the same for the whole month
+    however often the job runs.
+    """
+    sums: dict[tuple[str, str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0),
+                                                                           Decimal(0)])
+    days: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for row in rows:
-        drift = row.get("drift_pct")
-        if drift is None or abs(float(drift)) <= bound:
-            continue
         estimated, billed = _decimal(row.get("estimated")), _decimal(row.get("billed"))
         if estimated is None or billed is None:
             continue
-        key = f"{row.get('provider')}/{row.get('model')}/{row.get('token_type')}"
+        group = (str(row.get("provider")), str(row.get("model")), str(row.get("currency") or ""))
+        sums[group][0] += estimated
+        sums[group][1] += billed
+        days[group].append(str(row.get("day")))
+    out = []
+    for (provider, model, currency), (estimated, billed) in sorted(sums.items()):
+        gap = billed - estimated
+        if billed == 0 or abs(gap) < min_absolute:
+            continue
+        drift = float((estimated - billed) / billed)
+        if abs(drift) <= bound:
+            continue
+        first, last = min(days[(provider, model, currency)]), max(days[(provider, model,
+                                                                         currency)])
         out.append(Finding(
             kind="recommendation", rule="estimate_drift", dimension="reconciliation",
-            key=key, currency=str(row.get("currency") or ""), day=str(row.get("day")),
-            actual=str(billed), expected=str(estimated), delta=str(billed - estimated),
-            relative=round(float(drift), 4),
-            detail={"untracked": row.get("untracked"), "drift_bound": bound},
+            key=f"{provider}/{model}", currency=currency, day=last[:7],
+            actual=str(billed), expected=str(estimated), delta=str(gap),
+            relative=round(drift, 4),
+            detail={"first_day": first, "last_day": last, "drift_bound": bound,
+                    "min_absolute": str(min_absolute)},
         ))
-    return out
+    out.sort(key=lambda f: (-abs(Decimal(f.delta)), f.key, f.currency))
+    kept = out[:max_findings]
+    if len(out) > len(kept):
+        kept = [Finding(**{**f.to_dict(), "detail": {**f.detail,
+                                                     "more_drifting": len(out) - len(kept)}})
+                for f in kept]
+    return kept

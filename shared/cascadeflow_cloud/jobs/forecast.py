@@ -87,9 +87,54 @@ class ForecastSummary:
                 "reconciliation_key": self.reconciliation_key, "shards": self.shards}
 
 
-def default_as_of() -> date:
-    """Yesterday (UTC): the last complete day."""
-    return datetime.now(UTC).date() - timedelta(days=1)
+def default_as_of(now: datetime | None = None, timezone: str = "UTC") -> date:
+    """The last complete day in ``timezone`` at the instant ``now`` (default: the clock).
+
+    >>> at = datetime(2026, 11, 8, 6, 45, tzinfo=UTC)
+    >>> default_as_of(at), default_as_of(at, "America/Los_Angeles")
+    (datetime.date(2026, 11, 7), datetime.date(2026, 11, 6))
+    """
+    from zoneinfo import ZoneInfo
+
+    instant = now or datetime.now(UTC)
+    if instant.tzinfo is None:
+        raise ValueError(f"now: expected a timezone-aware instant, got {instant.isoformat()!r}")
+    return instant.astimezone(ZoneInfo(timezone)).date() - timedelta(days=1)
+
+
+def budget_as_of(budget: Budget, now: datetime, as_of: date | None = None) -> date:
+    """The explicit ``as_of`` if given, else yesterday in the budget's own timezone."""
+    return as_of if as_of is not None else default_as_of(now, budget.timezone)
+
+
+def parse_as_of(value: object, field_name: str = "as_of") -> date:
+    """An ``as_of`` from an event: ``YYYY-MM-DD`` or a clear error naming the field.
+
+    >>> parse_as_of("2026-11-07")
+    datetime.date(2026, 11, 7)
+    >>> parse_as_of("x")
+    Traceback (most recent call last):
+    ...
+    ValueError: as_of: expected YYYY-MM-DD, got 'x'
+    """
+    message = f"{field_name}: expected YYYY-MM-DD, got {value!r}"
+    if not isinstance(value, str):
+        raise ValueError(message)
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(message) from exc
+
+
+def parse_now(value: object) -> datetime:
+    """A ``now`` instant from an event (ISO 8601 with an offset) or a clear error."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError as exc:
+        raise ValueError(f"now: expected an ISO 8601 instant, got {value!r}") from exc
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError(f"now: expected an ISO 8601 instant with an offset, got {value!r}")
+    return parsed
 
 
 def _money(value: float | None, floor: Decimal = Decimal(0)) -> Decimal | None:
@@ -176,12 +221,14 @@ def project_budget(
 
 
 def _load_range(budgets: Sequence[Budget], as_of: date, settings: ForecastSettings,
-                reconcile_days: int) -> tuple[date, date]:
-    since = as_of - timedelta(days=reconcile_days)
+                reconcile_days: int, as_ofs: dict[str, date] | None = None) -> tuple[date, date]:
+    since, until = as_of - timedelta(days=reconcile_days), as_of
     for budget in budgets:
-        start, _ = period_bounds(budget, as_of)
-        since = min(since, start, as_of - timedelta(days=settings.fit_window_days))
-    return since - timedelta(days=1), as_of + timedelta(days=1)
+        day = (as_ofs or {}).get(budget.name, as_of)
+        start, _ = period_bounds(budget, day)
+        since = min(since, start, day - timedelta(days=settings.fit_window_days))
+        until = max(until, day)
+    return since - timedelta(days=1), until + timedelta(days=1)
 
 
 def run_reconciliation(inputs: LakeInputs, since: date, until: date) -> list[dict[str, Any]]:
@@ -203,10 +250,17 @@ def run_forecasts(
     store: ObjectStore, config: Config, *, as_of: date | None = None, run_id: str | None = None,
     shard_index: int | None = None, shard_count: int | None = None, workers: int = 1,
     write: bool = True, reconcile: bool | None = None, budget_names: Sequence[str] | None = None,
-    want_paths: bool = False,
+    want_paths: bool = False, now: datetime | None = None,
 ) -> ForecastSummary:
-    """Project the configured budgets (one shard of them, when ``shard_index`` is given)."""
-    as_of = as_of or default_as_of()
+    """Project the configured budgets (one shard of them, when ``shard_index`` is given).
+
+    Without an explicit ``as_of``, each budget is projected as of yesterday in its own
+    timezone at the instant ``now`` (default: the clock); the summary's ``as_of`` (and the
+    reconciliation, which is in UTC days) is yesterday in UTC.
+    """
+    now = now or datetime.now(UTC)
+    explicit = as_of
+    as_of = as_of or default_as_of(now)
     run_id = run_id or new_run_id()
     count = shard_count or config.forecast.shards
     budgets = [b for b in config.budgets if budget_names is None or b.name in budget_names]
@@ -214,8 +268,9 @@ def run_forecasts(
     if shard_index is None and count > 1 and workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [pool.submit(run_shard, store.url, config.model_dump_json(), i, count,
-                                   as_of.isoformat(), run_id, write, list(budget_names or [])
-                                   or None) for i in range(count)]
+                                   explicit.isoformat() if explicit else None, run_id, write,
+                                   list(budget_names or []) or None, now.isoformat())
+                       for i in range(count)]
             for future in futures:
                 part = future.result()
                 summary.runs += [BudgetRun(Projection.model_validate(p), None, None)
@@ -234,13 +289,15 @@ def run_forecasts(
 
     if not budgets and not do_reconcile:
         return summary
-    since, until = _load_range(budgets, as_of, config.forecast, RECONCILIATION_DAYS)
+    as_ofs = {b.name: budget_as_of(b, now, explicit) for b in budgets}
+    since, until = _load_range(budgets, as_of, config.forecast, RECONCILIATION_DAYS, as_ofs)
     dims = {"team"} | {name for b in budgets for name in ("customer", "tags")
                        if getattr(b.filter, name)}
     inputs = LakeInputs.load(Lake(store), since, until, frozenset(dims))
     for budget in budgets:
         try:
-            summary.runs.append(project_budget(budget, inputs, as_of, config.forecast, run_id,
+            summary.runs.append(project_budget(budget, inputs, as_ofs[budget.name],
+                                               config.forecast, run_id,
                                                want_paths=want_paths))
         except Exception as exc:  # one bad budget never stops the others
             summary.failed.append((budget.name, f"{type(exc).__name__}: {exc}"))
@@ -257,47 +314,65 @@ def run_forecasts(
 
 
 def run_shard(
-    store_url: str, config_json: str, shard_index: int, shard_count: int, as_of: str,
+    store_url: str, config_json: str, shard_index: int, shard_count: int, as_of: str | None,
     run_id: str, write: bool = True, budget_names: list[str] | None = None,
+    now: str | None = None,
 ) -> dict[str, Any]:
     """One shard, with picklable arguments and result (process pool / remote invocation)."""
     config = Config.model_validate_json(config_json)
-    summary = run_forecasts(open_store(store_url), config, as_of=date.fromisoformat(as_of),
+    summary = run_forecasts(open_store(store_url), config,
+                            as_of=date.fromisoformat(as_of) if as_of else None,
                             run_id=run_id, shard_index=shard_index, shard_count=shard_count,
-                            write=write, budget_names=budget_names)
+                            write=write, budget_names=budget_names,
+                            now=datetime.fromisoformat(now) if now else None)
     return {"projections": [p.model_dump(mode="json") for p in summary.projections],
             "keys": summary.keys, "failed": [list(f) for f in summary.failed],
             "reconciliation_key": summary.reconciliation_key,
             "reconciliation_rows": summary.reconciliation_rows}
 
 
-def shard_events(config: Config, as_of: date, run_id: str) -> list[dict[str, Any]]:
-    """The per-shard invocation payloads a Step Functions Map / SQS fan-out sends."""
+def shard_events(config: Config, as_of: date | None, run_id: str,
+                 now: datetime | None = None) -> list[dict[str, Any]]:
+    """The per-shard invocation payloads a Step Functions Map / SQS fan-out sends.
+
+    An explicit ``as_of`` is carried as is; otherwise the planning instant ``now`` is, so
+    every shard derives the same per-budget local ``as_of``.
+    """
     count = config.forecast.shards
-    return [{"shard_index": i, "shard_count": count, "as_of": as_of.isoformat(),
-             "run_id": run_id} for i in range(count)]
+    day: dict[str, Any] = ({"as_of": as_of.isoformat()} if as_of is not None
+                           else {"now": (now or datetime.now(UTC)).isoformat()})
+    return [{"shard_index": i, "shard_count": count, **day, "run_id": run_id}
+            for i in range(count)]
 
 
-def handle_event(event: dict[str, Any], store: ObjectStore, config: Config) -> dict[str, Any]:
+def handle_event(event: dict[str, Any], store: ObjectStore, config: Config,
+                 now: datetime | None = None) -> dict[str, Any]:
     """What ``functions/forecast_budgets.py`` does with its event.
 
     * ``{"mode": "plan"}`` → the shard payloads (for a Map state to fan out);
     * ``{"shard_index": i, "shard_count": n, ...}`` → run that shard;
     * SQS ``{"Records": [{"body": "<shard payload JSON>"}, ...]}`` → run each shard;
     * anything else → every budget, in this invocation.
+
+    ``as_of`` (``YYYY-MM-DD``) pins the day for every budget; without it each budget uses
+    yesterday in its own timezone at ``now`` (the event's ``now``, else the clock).
     """
     import json
 
     if "Records" in event:
-        results = [handle_event(json.loads(r["body"]), store, config) for r in event["Records"]]
+        results = [handle_event(json.loads(r["body"]), store, config, now)
+                   for r in event["Records"]]
         return {"records": results}
-    as_of = date.fromisoformat(event["as_of"]) if event.get("as_of") else default_as_of()
+    as_of = parse_as_of(event["as_of"]) if event.get("as_of") is not None else None
+    if event.get("now") is not None:
+        now = parse_now(event["now"])
+    now = now or datetime.now(UTC)
     run_id = str(event.get("run_id") or new_run_id())
     if event.get("mode") == "plan":
-        return {"shards": shard_events(config, as_of, run_id)}
+        return {"shards": shard_events(config, as_of, run_id, now)}
     index = event.get("shard_index")
     summary = run_forecasts(
-        store, config, as_of=as_of, run_id=run_id,
+        store, config, as_of=as_of, run_id=run_id, now=now,
         shard_index=int(index) if index is not None else None,
         shard_count=int(event["shard_count"]) if event.get("shard_count") else None)
     return summary.to_dict()

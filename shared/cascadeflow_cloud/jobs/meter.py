@@ -1,7 +1,8 @@
 """Report per-customer daily usage to a Stripe Billing meter, once per (customer, day).
 
 Reads usage events from the lake (pyarrow), sums each customer's settled days (cost in the
-smallest currency unit, or tokens), and sends one meter event per (customer, meter, day).
+smallest currency unit, or tokens — summed across currencies), and sends one meter event per
+(customer, meter, day).
 Each is claimed in the store first (``state/meter/…``), so a second run — or a concurrent one —
 never sends it again; failures wait in ``deadletter/stripe/`` for the next run; events outside
 Stripe's window, customers without a Stripe mapping and amounts in another currency are
@@ -72,14 +73,42 @@ def customer_days(store: ObjectStore, since: date, until: date) -> list[Customer
     return [CustomerDay(c, d, cur, v[0], v[1]) for (c, d, cur), v in sorted(sums.items())]
 
 
+def _meter_groups(rows: list[CustomerDay], value: str) -> list[list[CustomerDay]]:
+    """The rows behind each meter event: Stripe keys an event by (customer, meter, day), so
+    with ``value: tokens`` a customer-day's currencies are one event (tokens add up across
+    currencies; costs are never summed); with ``value: cost`` each currency stays its own row
+    (only the meter's currency is sent, the others are quarantined)."""
+    if value != "tokens":
+        return [[row] for row in rows]
+    groups: dict[tuple[str, date], list[CustomerDay]] = defaultdict(list)
+    for row in rows:
+        groups[(row.customer, row.day)].append(row)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _record(group: list[CustomerDay]) -> dict[str, Any]:
+    first = group[0]
+    if len(group) == 1:
+        return {"customer": first.customer, "day": first.day.isoformat(),
+                "currency": first.currency, "cost": str(first.cost), "tokens": first.tokens}
+    return {"customer": first.customer, "day": first.day.isoformat(),
+            "currency": ",".join(r.currency for r in group),
+            "cost": {r.currency: str(r.cost) for r in group},
+            "tokens": sum(r.tokens for r in group)}
+
+
 def plan_events(rows: list[CustomerDay], settings: StripeMetering, *, now: float
                 ) -> tuple[list[Alert], list[tuple[dict[str, Any], str]]]:
-    """Meter events to send and (record, reason) pairs to quarantine. Pure."""
+    """Meter events to send and (record, reason) pairs to quarantine. Pure.
+
+    One event per (customer, day): token counts of a customer-day in several currencies are
+    added up; with ``value: cost`` an amount in a currency other than the meter's is
+    quarantined (never converted, never summed with another currency).
+    """
     events: list[Alert] = []
     rejected: list[tuple[dict[str, Any], str]] = []
-    for row in rows:
-        record = {"customer": row.customer, "day": row.day.isoformat(),
-                  "currency": row.currency, "cost": str(row.cost), "tokens": row.tokens}
+    for group in _meter_groups(rows, settings.value):
+        row, record = group[0], _record(group)
         stripe_customer = settings.customers.get(row.customer) or (
             row.customer if row.customer.startswith("cus_") and not settings.customers
             else None)
@@ -91,7 +120,8 @@ def plan_events(rows: list[CustomerDay], settings: StripeMetering, *, now: float
             rejected.append((record, f"currency {row.currency} differs from the meter's "
                                      f"{settings.currency}; never converted silently"))
             continue
-        value = minor_units(row.cost, row.currency) if settings.value == "cost" else row.tokens
+        value = (minor_units(row.cost, row.currency) if settings.value == "cost"
+                 else sum(r.tokens for r in group))
         event = meter_alert(customer=row.customer, stripe_customer=stripe_customer, day=row.day,
                             event_name=settings.event_name, value=value,
                             customer_key=settings.customer_payload_key,

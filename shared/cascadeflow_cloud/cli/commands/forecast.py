@@ -8,15 +8,20 @@ prints the accuracy of the period-end projection made on day 5/10/15/20.
 from __future__ import annotations
 
 import argparse
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_PARTIAL, CliContext, parse_day
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.schema import Projection
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("forecast", help="project budgets (P50, intervals, probability over)")
     p.add_argument("--as-of", type=parse_day, metavar="YYYY-MM-DD",
-                   help="last day counted as actual (default: yesterday, UTC)")
+                   help="last day counted as actual (default: yesterday in each "
+                        "budget's timezone)")
     p.add_argument("--budget", action="append", metavar="NAME",
                    help="only this budget (repeatable)")
     p.add_argument("--workers", type=int, default=1,
@@ -38,15 +43,15 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if not config.budgets:
         print("no budgets configured (add a `budgets:` section; see `init`)")
         return EXIT_OK
-    as_of = args.as_of or default_as_of()
     if args.backtest:
-        return _backtest(ctx, args, as_of)
+        return _backtest(ctx, args, args.as_of or default_as_of())
     if args.shards:
         config = config.model_copy(
             update={"forecast": config.forecast.model_copy(update={"shards": args.shards})})
-    summary = run_forecasts(ctx.store, config, as_of=as_of, workers=args.workers,
+    summary = run_forecasts(ctx.store, config, as_of=args.as_of, workers=args.workers,
                             write=not args.dry_run, budget_names=args.budget)
-    print(f"Budgets as of {as_of.isoformat()} (run {summary.run_id})")
+    print(f"Budgets as of {as_of_label(summary.projections, summary.as_of)} "
+          f"(run {summary.run_id})")
     print(format_budget_table(summary.projections))
     for name, reason in summary.failed:
         print(f"  failed: {name}: {reason}")
@@ -57,9 +62,13 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if summary.failed else EXIT_OK
 
 
-def _backtest(ctx: CliContext, args: argparse.Namespace, as_of: object) -> int:
-    from datetime import date
+def as_of_label(projections: list[Projection], fallback: date) -> str:
+    """One day, or ``D1..D2`` when budgets in different timezones end on different days."""
+    days = sorted({p.as_of for p in projections}) or [fallback]
+    return days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
+
+def _backtest(ctx: CliContext, args: argparse.Namespace, as_of: object) -> int:
     from cascadeflow_cloud.budgets import scope_series
     from cascadeflow_cloud.forecast.backtest import backtest
     from cascadeflow_cloud.forecast.core import Settings

@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--plot", metavar="FILE.png",
                    help="with --budgets: draw actual, forecast, intervals and budget lines")
     p.add_argument("--as-of", type=parse_day, metavar="YYYY-MM-DD",
-                   help="with --budgets: last day counted as actual (default: yesterday)")
+                   help="with --budgets: last day counted as actual (default: yesterday in "
+                        "each budget's timezone)")
     add_range(p, default_days=30)
     p.set_defaults(func=run)
 
@@ -98,16 +99,16 @@ def _billed(ctx: CliContext, by: str, since: object, until: object) -> int:
 
 
 def _budgets(ctx: CliContext, args: argparse.Namespace) -> int:
+    from cascadeflow_cloud.cli.commands.forecast import as_of_label
     from cascadeflow_cloud.forecast.present import format_budget_table, plot_budgets
-    from cascadeflow_cloud.jobs.forecast import default_as_of, run_forecasts
+    from cascadeflow_cloud.jobs.forecast import run_forecasts
 
     if not ctx.config.budgets:
         print("no budgets configured (add a `budgets:` section; see `init`)")
         return EXIT_OK
-    as_of = args.as_of or default_as_of()
-    summary = run_forecasts(ctx.store, ctx.config, as_of=as_of, write=False, reconcile=False,
+    summary = run_forecasts(ctx.store, ctx.config, as_of=args.as_of, write=False, reconcile=False,
                             want_paths=bool(args.plot))
-    print(f"Budgets as of {as_of.isoformat()}")
+    print(f"Budgets as of {as_of_label(summary.projections, summary.as_of)}")
     print(format_budget_table(summary.projections))
     if args.plot:
         print(f"chart → {plot_budgets(summary.runs, args.plot)}")
