@@ -126,7 +126,10 @@ def evaluate(store: ObjectStore, config: Config, *, now: datetime,
     findings = [Finding.from_dict(f) for f in (found or {}).get("findings", [])]
     recon = _load(store, RECONCILIATION_LATEST)
     rows = recon.get("rows", []) if isinstance(recon, dict) else (recon or [])
-    findings += drift_recommendations(rows, drift_bound(config))
+    findings += drift_recommendations(
+        rows, drift_bound(config),
+        min_absolute=config.notify.recommendations.min_absolute,
+        max_findings=config.notify.recommendations.max_drift_alerts)
     alerts += findings_to_alerts(
         findings, max_anomalies_per_day=config.notify.anomaly.max_alerts_per_day,
         created=created)

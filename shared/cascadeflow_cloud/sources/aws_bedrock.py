@@ -378,7 +378,8 @@ def make_client(settings: AwsBedrockSource) -> Any:
     import boto3
     from botocore.config import Config as BotoConfig
 
-    return boto3.client("ce", region_name=settings.region, config=BotoConfig(
+    # A fresh session resolves credentials now, not whatever boto3's default session cached.
+    return boto3.session.Session().client("ce", region_name=settings.region, config=BotoConfig(
         retries={"mode": "standard", "max_attempts": settings.max_attempts}))
 
 
