@@ -301,14 +301,23 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
 
 
 def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
-    """Parse response files (one snapshot). The Arrow reader handles the common shape; if any
-    file needs the general parser, every file goes through it (both give the same rows)."""
+    """Parse response files (one snapshot). The Arrow reader handles the common shape (files
+    read in parallel threads: Arrow's JSON parser releases the GIL); if any file needs the
+    general parser, every file goes through it (both give the same rows)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
 
     files = list(paths)
+    workers = min(len(files), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            fast_all = list(pool.map(read_file_arrow, files))
+    else:
+        fast_all = [read_file_arrow(path) for path in files]
     raws, covered, ignored = [], set(), 0
-    for path in files:
-        fast = read_file_arrow(path)
+    for fast in fast_all:
         if fast is None:
             return parse_pages(read_files(files))
         raw, days, skipped = fast

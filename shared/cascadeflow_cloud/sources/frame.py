@@ -69,15 +69,24 @@ def map_names(
     if n == 0:
         empty = pa.array([], pa.string())
         return empty, empty, empty, pa.array([], pa.bool_())
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(
-        *[pc.fill_null(c, "\x00") for c in cols], "\x1f")
-    encoded = pc.dictionary_encode(pc.fill_null(joined, "\x00"))
-    uniques = encoded.dictionary.to_pylist()
+    # each key column dictionary-encoded once; the row's key is the tuple of its codes,
+    # combined into one integer (no per-row string joins), then encoded again
+    values: list[list[Any]] = []
+    code: Any = None
+    for col in cols:
+        enc = pc.dictionary_encode(col)
+        values.append([*enc.dictionary.to_pylist(), None])  # the last code stands for null
+        codes = pc.fill_null(enc.indices.cast(pa.int64()), len(enc.dictionary))
+        code = codes if code is None else pc.add(pc.multiply(code, len(enc.dictionary) + 1),
+                                                 codes)
+    encoded = pc.dictionary_encode(code)
     results = []
-    for key in uniques:
-        parts = [None if p == "\x00" else p for p in key.split("\x1f")] if len(cols) > 1 \
-            else [None if key == "\x00" else key]
-        results.append(fn(*parts))
+    for key in encoded.dictionary.to_pylist():
+        parts = []
+        for options in reversed(values):
+            key, at = divmod(key, len(options))
+            parts.append(options[at])
+        results.append(fn(*reversed(parts)))
     idx = encoded.indices
     model = pc.take(pa.array([r.model for r in results], pa.string()), idx)
     region = pc.take(pa.array([r.region for r in results], pa.string()), idx)
