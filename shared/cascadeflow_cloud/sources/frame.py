@@ -14,6 +14,7 @@ floats go through their shortest text form (what the cloud printed), never throu
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -58,11 +59,25 @@ def invalid_money(raw: pa.Array | pa.ChunkedArray, money: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(raw), pc.is_null(money))
 
 
+_MEMO: dict[Callable[..., Mapped], Callable[..., Mapped]] = {}
+
+
+def _memo(fn: Callable[..., Mapped]) -> Callable[..., Mapped]:
+    """``fn`` with its results remembered (mappers are pure; batches repeat their names)."""
+    if "<" in getattr(fn, "__qualname__", "<"):  # a lambda or closure: may be made per call
+        return fn
+    cached = _MEMO.get(fn)
+    if cached is None:
+        cached = _MEMO[fn] = functools.lru_cache(maxsize=1 << 16)(fn)
+    return cached
+
+
 def map_names(
     keys: Sequence[pa.Array | pa.ChunkedArray], fn: Callable[..., Mapped]
 ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """Apply a name mapper once per distinct key tuple; returns model, region, token type and
     a ``mapped`` flag as arrays aligned with the input rows."""
+    fn = _memo(fn)
     cols = [k.combine_chunks() if isinstance(k, pa.ChunkedArray) else k for k in keys]
     cols = [c.cast(pa.string()) for c in cols]
     n = len(cols[0]) if cols else 0
