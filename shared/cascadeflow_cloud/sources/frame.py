@@ -95,13 +95,15 @@ def map_names(
         code = codes if code is None else pc.add(pc.multiply(code, len(enc.dictionary) + 1),
                                                  codes)
     encoded = pc.dictionary_encode(code)
-    results = []
-    for key in encoded.dictionary.to_pylist():
-        parts = []
-        for options in reversed(values):
-            key, at = divmod(key, len(options))
-            parts.append(options[at])
-        results.append(fn(*reversed(parts)))
+    # split each distinct key back into its parts, column by column (vectorised)
+    keys_left = encoded.dictionary
+    columns: list[list[Any]] = []
+    for options in reversed(values):
+        size = len(options)
+        at = pc.subtract(keys_left, pc.multiply(pc.divide(keys_left, size), size))
+        keys_left = pc.divide(keys_left, size)
+        columns.append(pc.take(pa.array(options, pa.string()), at).to_pylist())
+    results = [fn(*parts) for parts in zip(*reversed(columns), strict=True)]
     idx = encoded.indices
     model = pc.take(pa.array([r.model for r in results], pa.string()), idx)
     region = pc.take(pa.array([r.region for r in results], pa.string()), idx)
