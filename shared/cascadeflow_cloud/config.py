@@ -67,7 +67,13 @@ class _Section(BaseModel):
 
 
 class AwsBedrockSource(_Section):
-    """Cost Explorer settings. Credentials come from the standard AWS chain."""
+    """Cost Explorer settings. Credentials come from the standard AWS chain.
+
+    Rows carry the linked account in ``SubAccountId``. ``tag_key`` names an activated
+    cost-allocation tag whose value goes to ``Tags`` (one query per service and account then,
+    instead of one per service: each request costs $0.01). ``max_pages`` caps the requests
+    of one pull.
+    """
 
     enabled: bool = True
     region: str = "us-east-1"

@@ -15,7 +15,7 @@ from moto import mock_aws
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake, group_sum
 from tests.sources import conftest as sources_conftest
-from tests.sources.conftest import AWS_PAGES, AZURE_PAGES, exact, load
+from tests.sources.conftest import AWS_PAGES, AZURE_PAGES, aws_live_presets, exact
 from tests.sources.test_azure_live import SCOPE, _query_api
 from tests.sources.test_gcp_live import TABLE, _bigquery, _rows
 
@@ -56,11 +56,11 @@ def test_aws_handler_pulls_and_reports(monkeypatch, tmp_path, capsys) -> None:  
     from functions.ingest_aws_bedrock import handler
 
     requests.post("http://motoapi.amazonaws.com/moto-api/static/ce/cost-and-usage-results",
-                  json={"results": [load(AWS_PAGES[0]), load(AWS_PAGES[1])]}, timeout=5)
+                  json={"results": aws_live_presets()[0]}, timeout=5)
     store = _env(monkeypatch, tmp_path, "  aws_bedrock: {scope: '123456789012'}\n")
     result = handler(SCHEDULED, LambdaContext())
     assert result["status"] == "ok" and result["records"] == 15
-    assert result["requests"] == 2 and result["days_written"] == 4
+    assert result["requests"] == 5 and result["days_written"] == 4  # discovery + 3 services
     assert result["unmapped"] == 1 and result["window"] == ["2025-01-30", "2025-02-02"]
     emf = _emf(capsys.readouterr().out)
     assert emf["source"] == "aws_bedrock" and emf["Records"] == 15 and emf["Failed"] == 0

@@ -17,7 +17,7 @@ from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake, group_sum
 from cascadeflow_cloud.sources.aws_bedrock import AwsBedrockCostSource, make_client
 from cascadeflow_cloud.sources.base import CredentialsMissing
-from tests.sources.conftest import AWS_PAGES, exact, load
+from tests.sources.conftest import ACCOUNTS, AWS_PAGES, aws_live_presets, exact, load
 
 
 def _preset(*pages: dict) -> None:
@@ -53,16 +53,16 @@ def _response(url: str, body: bytes) -> AWSResponse:
 
 @mock_aws
 def test_two_pages_followed_and_each_request_counted(local_store) -> None:  # type: ignore[no-untyped-def]
-    page1, page2 = load(AWS_PAGES[0]), load(AWS_PAGES[1])
-    _preset(page1, page2)
+    presets, rows = aws_live_presets()
+    _preset(*presets)
     settings = AwsBedrockSource(scope="123456789012")
     client = make_client(settings)
     source = AwsBedrockCostSource(settings, client)
     summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
     assert summary.status == "ok", summary.errors
-    assert summary.requests == 2 and summary.throttles == 0
-    groups = sum(len(r["Groups"]) for p in (page1, page2) for r in p["ResultsByTime"])
-    assert summary.records == groups
+    # discovery + 3 services with spend, the first in two pages
+    assert summary.requests == len(presets) == 5 and summary.throttles == 0
+    assert summary.records == len(rows) == 15
     assert summary.scopes == ["123456789012"]
     costs = Lake(local_store).read_costs()
     totals = group_sum(costs, ["x_Source"], "BilledCost")
@@ -72,30 +72,121 @@ def test_two_pages_followed_and_each_request_counted(local_store) -> None:  # ty
     assert totals == {("aws_bedrock",): expected}
 
 
+def _day_totals(costs) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+    out: dict[str, Decimal] = {}
+    for row in costs.to_pylist():
+        day = row["ChargePeriodStart"].date().isoformat()
+        out[day] = out.get(day, Decimal(0)) + row["BilledCost"]
+    return out
+
+
+def _expected_day_totals(rows: list[dict]) -> dict[str, Decimal]:
+    out: dict[str, Decimal] = {}
+    for row in rows:
+        out[row["day"]["Start"]] = out.get(row["day"]["Start"], Decimal(0)) + row["amount"]
+    return {day: amount.quantize(Decimal("1e-12")) for day, amount in out.items()}
+
+
+@mock_aws
+def test_linked_account_lands_in_sub_account_id(local_store) -> None:  # type: ignore[no-untyped-def]
+    presets, rows = aws_live_presets()
+    _preset(*presets)
+    source = AwsBedrockCostSource(AwsBedrockSource(), make_client(AwsBedrockSource()))
+    summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
+    assert summary.status == "ok", summary.errors
+    costs = Lake(local_store).read_costs()
+    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuId"],
+                  r["SubAccountId"], r["BilledCost"]) for r in costs.to_pylist())
+    want = sorted((r["day"]["Start"], r["service"], r["usage"], r["account"],
+                   r["amount"].quantize(Decimal("1e-12"))) for r in rows)
+    assert got == want
+    assert {r["SubAccountId"] for r in costs.to_pylist()} == set(ACCOUNTS)
+    claude = [r for r in costs.to_pylist() if r["ServiceName"].startswith("Claude 3.5")]
+    assert {r["x_Model"] for r in claude} == {"anthropic.claude-3-5-sonnet-20240620-v1:0"}
+    assert _day_totals(costs) == _expected_day_totals(rows)
+
+
+@mock_aws
+def test_tag_value_lands_in_tags_and_totals_stay_exact(local_store) -> None:  # type: ignore[no-untyped-def]
+    presets, rows = aws_live_presets(tag_key="team")
+    _preset(*presets)
+    settings = AwsBedrockSource(tag_key="team")
+    sent: list[dict] = []
+    client = make_client(settings)
+    client.meta.events.register("provide-client-params.cost-explorer.GetCostAndUsage",
+                                lambda params, **_: sent.append(dict(params)))
+    source = AwsBedrockCostSource(settings, client)
+    summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
+    assert summary.status == "ok", summary.errors
+    pairs = {(r["service"], r["account"]) for r in rows}
+    assert summary.requests == 1 + len(pairs) == len(presets)
+    assert summary.records == len(rows) == 16
+    detail = sent[1]
+    assert detail["GroupBy"] == [{"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+                                 {"Type": "TAG", "Key": "team"}]
+    assert detail["Filter"] == {"And": [
+        {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}},
+        {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [ACCOUNTS[0]]}}]}
+    costs = Lake(local_store).read_costs()
+    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuId"],
+                  r["SubAccountId"], r["Tags"] or "", r["BilledCost"]) for r in costs.to_pylist())
+    want = sorted((r["day"]["Start"], r["service"], r["usage"], r["account"],
+                   '{"team":"search"}' if r["tag"] else "",
+                   r["amount"].quantize(Decimal("1e-12"))) for r in rows)
+    assert got == want
+    assert _day_totals(costs) == _expected_day_totals(rows)
+
+
 @mock_aws
 def test_request_asks_for_marketplace_services_daily_and_paginates(local_store) -> None:  # type: ignore[no-untyped-def]
     sent: list[dict] = []
-    page1, page2 = load(AWS_PAGES[0]), load(AWS_PAGES[1])
-    _preset(page1, page2)
+    presets, _ = aws_live_presets()
+    _preset(*presets)
     client = make_client(AwsBedrockSource())
     client.meta.events.register("provide-client-params.cost-explorer.GetCostAndUsage",
                                 lambda params, **_: sent.append(dict(params)))
     source = AwsBedrockCostSource(AwsBedrockSource(), client)
-    list(source.fetch_pages(date(2025, 1, 30), date(2025, 2, 2)))
-    assert len(sent) == 2
-    first, second = sent
-    assert first["Granularity"] == "DAILY"
-    assert first["TimePeriod"] == {"Start": "2025-01-30", "End": "2025-02-03"}
-    services = first["Filter"]["Dimensions"]["Values"]
+    pages = list(source.fetch_pages(date(2025, 1, 30), date(2025, 2, 2)))
+    assert len(sent) == 5 and len(pages) == 4  # the discovery page is not data
+    discovery, first, second, *rest = sent
+    assert discovery["Granularity"] == "DAILY"
+    assert discovery["TimePeriod"] == {"Start": "2025-01-30", "End": "2025-02-03"}
+    services = discovery["Filter"]["Dimensions"]["Values"]
     assert "Amazon Bedrock" in services
     assert "Claude 3.5 Sonnet (Amazon Bedrock Edition)" in services
+    assert discovery["GroupBy"] == [{"Type": "DIMENSION", "Key": "SERVICE"},
+                                    {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
+    assert first["Filter"] == {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}
+    assert first["GroupBy"] == [{"Type": "DIMENSION", "Key": "USAGE_TYPE"},
+                                {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
     assert "NextPageToken" not in first
     assert second["NextPageToken"] == "AAMA-EXAMPLE-TOKEN-PAGE2"
+    assert [r["Filter"]["Dimensions"]["Values"] for r in rest] == [
+        ["Claude 3.5 Sonnet (Amazon Bedrock Edition)"],
+        ["Claude Haiku 4.5 (Amazon Bedrock Edition)"]]
+    assert [p["x_Dimensions"] for p in pages] == [
+        {"SERVICE": "Amazon Bedrock"}, {"SERVICE": "Amazon Bedrock"},
+        {"SERVICE": "Claude 3.5 Sonnet (Amazon Bedrock Edition)"},
+        {"SERVICE": "Claude Haiku 4.5 (Amazon Bedrock Edition)"}]
+
+
+@mock_aws
+def test_max_pages_caps_the_requests_of_a_pull(local_store) -> None:  # type: ignore[no-untyped-def]
+    presets, _ = aws_live_presets()
+    _preset(*presets)
+    settings = AwsBedrockSource(max_pages=3)
+    source = AwsBedrockCostSource(settings, make_client(settings))
+    summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
+    assert summary.status == "failed"
+    assert summary.requests == 3
+    assert "sources.aws_bedrock.max_pages" in summary.errors[0]
+    assert Lake(local_store).read_costs().num_rows == 0
 
 
 @mock_aws
 def test_throttle_is_retried_in_standard_mode_and_counted(local_store) -> None:  # type: ignore[no-untyped-def]
-    _preset(load(AWS_PAGES[1]))
+    presets, rows = aws_live_presets()
+    _preset(*presets)
     settings = AwsBedrockSource()
     client = make_client(settings)
     assert client.meta.config.retries["mode"] == "standard"
@@ -103,11 +194,12 @@ def test_throttle_is_retried_in_standard_mode_and_counted(local_store) -> None: 
     client.meta.events.register_first("before-send.cost-explorer.GetCostAndUsage",
                                       _throttle_once(calls))
     source = AwsBedrockCostSource(settings, client)
-    summary = run_source(local_store, source, date(2025, 2, 1), date(2025, 2, 2))
+    summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
     assert summary.status == "ok", summary.errors
-    assert len(calls) == 2  # the throttled attempt and the retry that succeeded
-    assert summary.requests == 2 and summary.throttles == 1
-    assert summary.records == 4
+    # the throttled discovery attempt, its retry, then the four detail pages
+    assert len(calls) == len(presets) + 1
+    assert summary.requests == len(presets) + 1 and summary.throttles == 1
+    assert summary.records == len(rows)
 
 
 @mock_aws

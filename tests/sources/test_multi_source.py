@@ -17,13 +17,13 @@ from cascadeflow_cloud.jobs.ingest_costs import (
 )
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.sources.aws_bedrock import AwsBedrockCostSource, make_client
-from tests.sources.conftest import AWS_PAGES, load
+from tests.sources.conftest import aws_live_presets
 
 
 @mock_aws
 def test_failing_sources_do_not_stop_the_others(local_store) -> None:  # type: ignore[no-untyped-def]
     requests.post("http://motoapi.amazonaws.com/moto-api/static/ce/cost-and-usage-results",
-                  json={"results": [load(AWS_PAGES[0]), load(AWS_PAGES[1])]}, timeout=5)
+                  json={"results": aws_live_presets()[0]}, timeout=5)
     config = parse_config({"sources": {"azure_openai": {"scopes": []},
                                        "aws_bedrock": {"region": "us-east-1"},
                                        "gcp_vertex": {"project": "p"}}})

@@ -230,6 +230,8 @@ def test_cli_offline_kinds_and_exit_codes(tmp_path, capsys) -> None:  # type: ig
     notjson.write_text("{")
     assert main([*args, "aws-bedrock", "--input", str(notjson)]) == 2
     assert "not valid JSON" in capsys.readouterr().err
+    assert main([*args, "azure-openai", "--input", str(notjson)]) == 2
+    assert "x.json: not valid JSON" in capsys.readouterr().err
     keys = list(LocalStore(store).list("costs/"))
     assert any("source=gcp_vertex/scope=012345-ABCDEF-987654" in k for k in keys)
 

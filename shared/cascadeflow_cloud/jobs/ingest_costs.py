@@ -75,15 +75,26 @@ def write_pull(
         outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
         if pc.any(outside).as_py():
             raise SourceError(f"{source}: rows fall outside the days being replaced")
-        order = pc.sort_indices(day_col)  # row numbers by day: each day is a slice of them
+        day_col = day_col.combine_chunks() if isinstance(day_col, pa.ChunkedArray) else day_col
+        in_order = len(day_col) < 2 or bool(pc.all(pc.less_equal(
+            day_col.slice(0, len(day_col) - 1), day_col.slice(1))).as_py())
+        # rows already grouped by day (the usual export order) are sliced without a copy;
+        # otherwise row numbers are sorted by day once and each day is a slice of them
+        order = None if in_order else pc.sort_indices(day_col)
         offset = 0
-        for item in pc.value_counts(day_col.take(order)).to_pylist():
+        for item in pc.value_counts(day_col if order is None else day_col.take(order)) \
+                .to_pylist():
             slices[item["values"]] = (offset, item["counts"])
             offset += item["counts"]
 
     def write(day: date) -> list[str]:
         start, length = slices.get(day, (0, 0))
-        part = table.take(order.slice(start, length)) if length else table.slice(0, 0)
+        if not length:
+            part = table.slice(0, 0)
+        elif order is None:
+            part = table.slice(start, length)
+        else:
+            part = table.take(order.slice(start, length))
         keys = lake.replace_cost_days(source, pull.scope, [day], part)
         if progress is not None:
             progress.advance()

@@ -2,9 +2,16 @@
 
 Daily ``UnblendedCost`` (+ ``AmortizedCost`` when configured) and ``UsageQuantity``, filtered to
 ``Amazon Bedrock`` *and* the Marketplace model services (``Claude … (Amazon Bedrock Edition)``,
-where most Claude spend is billed), grouped by service and usage type. ``NextPageToken`` is
-followed; every HTTP attempt is counted (Cost Explorer bills each request); the client runs
-botocore's ``standard`` retry mode so ``LimitExceededException`` is retried with backoff.
+where most Claude spend is billed). Cost Explorer allows two ``GroupBy`` keys, so a pull is a
+small plan of queries (``plan_requests``): one discovery query grouped by ``SERVICE`` +
+``LINKED_ACCOUNT`` finds which services (and accounts) had spend; then one query per service
+with spend, filtered to that service (so the Marketplace model is known from the filter),
+grouped by ``USAGE_TYPE`` + ``LINKED_ACCOUNT`` — or, with ``tag_key`` set, one query per
+(service, account) filtered to both and grouped by ``USAGE_TYPE`` + ``TAG:<tag_key>``. Each
+detail page carries the filter's values in ``x_Dimensions`` (our own key), so every row has
+its service, account and tag, and no cost is counted twice. ``NextPageToken`` is followed;
+every HTTP attempt is counted (Cost Explorer bills each request); the client runs botocore's
+``standard`` retry mode so ``LimitExceededException`` is retried with backoff.
 
 The same ``parse_pages`` reads live responses and the JSON ``aws ce get-cost-and-usage`` prints.
 
@@ -87,6 +94,7 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
     for page in pages:
         defs = page.get("GroupDefinitions") or []
         kinds = [(d.get("Type"), d.get("Key")) for d in defs]
+        fixed = page.get("x_Dimensions") or {}
         for result in page.get("ResultsByTime") or []:
             period = result.get("TimePeriod") or {}
             start, end = period.get("Start"), period.get("End")
@@ -97,7 +105,8 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
                 groups = [{"Keys": [], "Metrics": result["Total"]}]
             for group in groups:
                 keys = group.get("Keys") or []
-                service = usage = account = region = None
+                service, account = fixed.get("SERVICE"), fixed.get("LINKED_ACCOUNT")
+                usage = region = None
                 tag: dict[str, str] | None = None
                 for (kind, key), value in zip(kinds, keys, strict=False):
                     if kind == "DIMENSION":
@@ -208,6 +217,7 @@ def _page_schema() -> Any:
     metrics = pa.struct([(m, amount) for m in (*BILLED_METRICS, *EFFECTIVE_METRICS,
                                                "UsageQuantity")])
     return pa.schema([
+        ("x_Dimensions", pa.struct([("SERVICE", pa.string()), ("LINKED_ACCOUNT", pa.string())])),
         ("GroupDefinitions", pa.list_(pa.struct([("Type", pa.string()), ("Key", pa.string())]))),
         ("ResultsByTime", pa.list_(pa.struct([
             ("TimePeriod", pa.struct([("Start", pa.string()), ("End", pa.string())])),
@@ -236,6 +246,8 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
                                  unexpected_field_behavior="ignore"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    if table.column("x_Dimensions").null_count != table.num_rows:
+        return None  # a per-service detail page: the general parser applies x_Dimensions
     defs = {tuple((d["Type"], d["Key"]) for d in (page or []))
             for page in table.column("GroupDefinitions").to_pylist()}
     if len(defs) != 1:
@@ -261,7 +273,7 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
     by_key = {key: pc.list_element(keys, i) for i, (_, key) in enumerate(kinds)}
     nulls = pa.nulls(n, pa.string())
     service = by_key.get("SERVICE", nulls)
-    keep = pc.or_(pc.is_null(service), pc.or_(pc.equal(service, BEDROCK_SERVICE),
+    keep = pc.or_kleene(pc.is_null(service), pc.or_(pc.equal(service, BEDROCK_SERVICE),
                                               pc.ends_with(service, MARKETPLACE_SUFFIX)))
     metrics = pc.struct_field(groups, "Metrics")
 
@@ -289,14 +301,23 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
 
 
 def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
-    """Parse response files (one snapshot). The Arrow reader handles the common shape; if any
-    file needs the general parser, every file goes through it (both give the same rows)."""
+    """Parse response files (one snapshot). The Arrow reader handles the common shape (files
+    read in parallel threads: Arrow's JSON parser releases the GIL); if any file needs the
+    general parser, every file goes through it (both give the same rows)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow as pa
 
     files = list(paths)
+    workers = min(len(files), os.cpu_count() or 1, 4)
+    if workers > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            fast_all = list(pool.map(read_file_arrow, files))
+    else:
+        fast_all = [read_file_arrow(path) for path in files]
     raws, covered, ignored = [], set(), 0
-    for path in files:
-        fast = read_file_arrow(path)
+    for fast in fast_all:
         if fast is None:
             return parse_pages(read_files(files))
         raw, days, skipped = fast
@@ -355,21 +376,89 @@ def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     return pages
 
 
-def build_request(settings: AwsBedrockSource, since: date, until: date) -> dict[str, Any]:
-    """The ``GetCostAndUsage`` arguments for ``[since, until]`` (End is exclusive)."""
+def _metrics(settings: AwsBedrockSource) -> list[str]:
     metrics = ["UnblendedCost", "UsageQuantity"]
     if settings.include_amortized:
         metrics.insert(1, "AmortizedCost")
+    return metrics
+
+
+def _period(since: date, until: date) -> dict[str, str]:
+    return {"Start": since.isoformat(), "End": (until + timedelta(days=1)).isoformat()}
+
+
+def _dimension(key: str, values: list[str]) -> dict[str, Any]:
+    return {"Dimensions": {"Key": key, "Values": values}}
+
+
+def build_request(settings: AwsBedrockSource, since: date, until: date) -> dict[str, Any]:
+    """The discovery query for ``[since, until]`` (End is exclusive): every configured
+    service, grouped by ``SERVICE`` + ``LINKED_ACCOUNT`` — which services and accounts had
+    spend, so the detail queries ask only for those."""
     services = list(dict.fromkeys([*DEFAULT_SERVICES, *settings.services]))
     return {
-        "TimePeriod": {"Start": since.isoformat(),
-                       "End": (until + timedelta(days=1)).isoformat()},
+        "TimePeriod": _period(since, until),
         "Granularity": "DAILY",
-        "Metrics": metrics,
-        "Filter": {"Dimensions": {"Key": "SERVICE", "Values": services}},
+        "Metrics": ["UnblendedCost"],
+        "Filter": _dimension("SERVICE", services),
         "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"},
-                    {"Type": "DIMENSION", "Key": "USAGE_TYPE"}],
+                    {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
     }
+
+
+def plan_requests(settings: AwsBedrockSource, since: date, until: date,
+                  pairs: Iterable[tuple[str, str | None]]
+                  ) -> list[tuple[dict[str, str], dict[str, Any]]]:
+    """The detail queries for the (service, account) pairs the discovery query found, each
+    with the dimension values its filter fixes (stored as ``x_Dimensions`` on its pages).
+
+    Without ``tag_key``: one query per service, grouped by ``USAGE_TYPE`` + ``LINKED_ACCOUNT``.
+    With ``tag_key``: one per (service, account), grouped by ``USAGE_TYPE`` + ``TAG`` (the tag
+    groups, untagged ``key$`` included, add up to the account's total: nothing is counted twice).
+
+    >>> from cascadeflow_cloud.config import AwsBedrockSource
+    >>> pairs = [("Amazon Bedrock", "111"), ("Amazon Bedrock", "222")]
+    >>> [fixed for fixed, _ in plan_requests(AwsBedrockSource(), date(2025, 1, 1),
+    ...                                      date(2025, 1, 2), pairs)]
+    [{'SERVICE': 'Amazon Bedrock'}]
+    >>> plan = plan_requests(AwsBedrockSource(tag_key="team"), date(2025, 1, 1),
+    ...                      date(2025, 1, 2), pairs)
+    >>> [fixed["LINKED_ACCOUNT"] for fixed, _ in plan], plan[0][1]["GroupBy"][1]
+    (['111', '222'], {'Type': 'TAG', 'Key': 'team'})
+    """
+    base = {"TimePeriod": _period(since, until), "Granularity": "DAILY",
+            "Metrics": _metrics(settings)}
+    usage = {"Type": "DIMENSION", "Key": "USAGE_TYPE"}
+    plan: list[tuple[dict[str, str], dict[str, Any]]] = []
+    if not settings.tag_key:
+        for service in sorted({s for s, _ in pairs}):
+            plan.append(({"SERVICE": service}, {
+                **base, "Filter": _dimension("SERVICE", [service]),
+                "GroupBy": [usage, {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]}))
+        return plan
+    for service, account in sorted(set(pairs), key=lambda p: (p[0], p[1] or "")):
+        fixed = {"SERVICE": service}
+        where = _dimension("SERVICE", [service])
+        if account:
+            fixed["LINKED_ACCOUNT"] = account
+            where = {"And": [where, _dimension("LINKED_ACCOUNT", [account])]}
+        plan.append((fixed, {**base, "Filter": where,
+                             "GroupBy": [usage, {"Type": "TAG", "Key": settings.tag_key}]}))
+    return plan
+
+
+def discovered_pairs(pages: Iterable[Mapping[str, Any]]) -> list[tuple[str, str | None]]:
+    """(service, linked account) pairs with groups in discovery responses (Bedrock only)."""
+    pairs: dict[tuple[str, str | None], None] = {}
+    for page in pages:
+        keys_of = [d.get("Key") for d in page.get("GroupDefinitions") or []]
+        for result in page.get("ResultsByTime") or []:
+            for group in result.get("Groups") or []:
+                named = dict(zip(keys_of, group.get("Keys") or [], strict=False))
+                service = named.get("SERVICE")
+                if is_bedrock_service(service):
+                    pairs[(str(service), named.get("LINKED_ACCOUNT"))] = None
+    return list(pairs)
 
 
 def make_client(settings: AwsBedrockSource) -> Any:
@@ -393,6 +482,7 @@ class AwsBedrockCostSource:
         self.settings = settings
         self.stats = RequestStats()
         self._client = client
+        self._page_count = 0  # pages of the current pull (capped by max_pages)
 
     @property
     def scope(self) -> str:
@@ -413,15 +503,16 @@ class AwsBedrockCostSource:
         if code in THROTTLE_CODES:
             self.stats.throttles += 1
 
-    def fetch_pages(self, since: date, until: date) -> Iterator[dict[str, Any]]:
-        """Every response page for the window, following ``NextPageToken``."""
+    def _pages(self, client: Any, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         from botocore.exceptions import ClientError, NoCredentialsError
 
         from cascadeflow_cloud.sources.base import CredentialsMissing, QuotaExhausted
 
-        client = self._counting_client()
-        request = build_request(self.settings, since, until)
-        for _ in range(self.settings.max_pages):
+        while True:
+            if self._page_count >= self.settings.max_pages:
+                raise SourceError(
+                    f"Cost Explorer needed more than {self.settings.max_pages} requests; raise "
+                    "sources.aws_bedrock.max_pages or shorten the window")
             try:
                 page = client.get_cost_and_usage(**request)
             except NoCredentialsError as exc:
@@ -436,13 +527,25 @@ class AwsBedrockCostSource:
                                          f"{self.settings.max_attempts} attempts") from exc
                 raise SourceError(f"Cost Explorer {code}: "
                                   f"{exc.response.get('Error', {}).get('Message', '')}") from exc
+            self._page_count += 1
             yield page
             token = page.get("NextPageToken")
             if not token:
                 return
             request = {**request, "NextPageToken": token}
-        raise SourceError(f"Cost Explorer returned more than {self.settings.max_pages} pages; "
-                          "raise sources.aws_bedrock.max_pages or shorten the window")
+
+    def fetch_pages(self, since: date, until: date) -> Iterator[dict[str, Any]]:
+        """Every detail response page for the window (discovery first, then one query per
+        service — or per service and account with ``tag_key`` — following
+        ``NextPageToken``); each page gets ``x_Dimensions``, the values its filter fixes.
+        ``max_pages`` caps the requests of one pull (each costs $0.01)."""
+        client = self._counting_client()
+        self._page_count = 0
+        discovery = list(self._pages(client, build_request(self.settings, since, until)))
+        for fixed, request in plan_requests(self.settings, since, until,
+                                            discovered_pairs(discovery)):
+            for page in self._pages(client, request):
+                yield {**page, "x_Dimensions": fixed}
 
     def pull(self, since: date, until: date) -> Iterator[Pull]:
         parsed, covered = parse_pages(list(self.fetch_pages(since, until)))

@@ -253,6 +253,27 @@ def parse_files(paths: Iterable[str | Path],
     return [(key, *_parse_raws(tables)) for key, tables in sorted(raws.items())]
 
 
+def _load_json(path: Path) -> Any:
+    """A response file's JSON: ``orjson`` when installed (a few times faster than ``json``;
+    floats read to the same doubles, whose shortest text becomes the money), else ``json``."""
+    raw = path.read_bytes()
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson ships with the azure extra
+        pass
+    else:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # e.g. an integer beyond 64 bits: let json read it (or explain the error)
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        what = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise SourceError(f"{path}: not valid JSON ({what}{where})") from exc
+
+
 def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     """Load saved Query API responses; a file may hold one response or a list of them."""
     return list(iter_files(paths))
@@ -261,11 +282,7 @@ def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
 def iter_files(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
     """Saved responses one at a time (each checked to be a query result)."""
     for path in paths:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
-                from exc
+        data = _load_json(Path(path))
         for page in data if isinstance(data, list) else [data]:
             props = page.get("properties", page) if isinstance(page, dict) else None
             if not isinstance(props, dict) or "columns" not in props or "rows" not in props:

@@ -14,6 +14,7 @@ floats go through their shortest text form (what the cloud printed), never throu
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -58,26 +59,51 @@ def invalid_money(raw: pa.Array | pa.ChunkedArray, money: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(raw), pc.is_null(money))
 
 
+_MEMO: dict[Callable[..., Mapped], Callable[..., Mapped]] = {}
+
+
+def _memo(fn: Callable[..., Mapped]) -> Callable[..., Mapped]:
+    """``fn`` with its results remembered (mappers are pure; batches repeat their names)."""
+    if "<" in getattr(fn, "__qualname__", "<"):  # a lambda or closure: may be made per call
+        return fn
+    cached = _MEMO.get(fn)
+    if cached is None:
+        cached = _MEMO[fn] = functools.lru_cache(maxsize=1 << 16)(fn)
+    return cached
+
+
 def map_names(
     keys: Sequence[pa.Array | pa.ChunkedArray], fn: Callable[..., Mapped]
 ) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
     """Apply a name mapper once per distinct key tuple; returns model, region, token type and
     a ``mapped`` flag as arrays aligned with the input rows."""
+    fn = _memo(fn)
     cols = [k.combine_chunks() if isinstance(k, pa.ChunkedArray) else k for k in keys]
     cols = [c.cast(pa.string()) for c in cols]
     n = len(cols[0]) if cols else 0
     if n == 0:
         empty = pa.array([], pa.string())
         return empty, empty, empty, pa.array([], pa.bool_())
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(
-        *[pc.fill_null(c, "\x00") for c in cols], "\x1f")
-    encoded = pc.dictionary_encode(pc.fill_null(joined, "\x00"))
-    uniques = encoded.dictionary.to_pylist()
-    results = []
-    for key in uniques:
-        parts = [None if p == "\x00" else p for p in key.split("\x1f")] if len(cols) > 1 \
-            else [None if key == "\x00" else key]
-        results.append(fn(*parts))
+    # each key column dictionary-encoded once; the row's key is the tuple of its codes,
+    # combined into one integer (no per-row string joins), then encoded again
+    values: list[list[Any]] = []
+    code: Any = None
+    for col in cols:
+        enc = pc.dictionary_encode(col)
+        values.append([*enc.dictionary.to_pylist(), None])  # the last code stands for null
+        codes = pc.fill_null(enc.indices.cast(pa.int64()), len(enc.dictionary))
+        code = codes if code is None else pc.add(pc.multiply(code, len(enc.dictionary) + 1),
+                                                 codes)
+    encoded = pc.dictionary_encode(code)
+    # split each distinct key back into its parts, column by column (vectorised)
+    keys_left = encoded.dictionary
+    columns: list[list[Any]] = []
+    for options in reversed(values):
+        size = len(options)
+        at = pc.subtract(keys_left, pc.multiply(pc.divide(keys_left, size), size))
+        keys_left = pc.divide(keys_left, size)
+        columns.append(pc.take(pa.array(options, pa.string()), at).to_pylist())
+    results = [fn(*parts) for parts in zip(*reversed(columns), strict=True)]
     idx = encoded.indices
     model = pc.take(pa.array([r.model for r in results], pa.string()), idx)
     region = pc.take(pa.array([r.region for r in results], pa.string()), idx)

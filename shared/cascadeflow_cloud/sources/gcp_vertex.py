@@ -101,6 +101,11 @@ def read_ndjson(files: Iterable[str | Path | IO[bytes]]) -> pa.Table:
     return pa.concat_tables(tables) if tables else _schema().empty_table()
 
 
+#: Raw export rows parsed together: large enough that per-call overhead is small, small
+#: enough that the raw nested rows of one group stay a few tens of MB.
+GROUP_ROWS = 1 << 16
+
+
 def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
                  service: str = "Vertex AI") -> Parsed:
     """Stream NDJSON export files in record batches through ``parse_export`` (memory stays
@@ -116,8 +121,16 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
         try:
             reader = pj.open_json(file, parse_options=options,
                                   read_options=pj.ReadOptions(block_size=2 << 20))
-            for batch in reader:
-                parts.append(parse_export(pa.Table.from_batches([batch]), service=service))
+            pending: list[Any] = []
+            rows = 0
+            for batch in reader:  # parsed in groups of ~GROUP_ROWS rows (fewer, larger calls)
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows >= GROUP_ROWS:
+                    parts.append(parse_export(pa.Table.from_batches(pending), service=service))
+                    pending, rows = [], 0
+            if pending:
+                parts.append(parse_export(pa.Table.from_batches(pending), service=service))
         except pa.ArrowInvalid as exc:
             raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
                 from exc
@@ -146,6 +159,9 @@ def _timestamps(values: Any) -> Any:
 
     if pa.types.is_timestamp(values.type):
         return values.cast(TIMESTAMP)
+    fast = _plain_timestamps(values.cast(pa.string()))
+    if fast is not None:
+        return fast
     text = pc.replace_substring_regex(
         values.cast(pa.string()),
         r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(?: ?UTC|Z|\+00:00)?$", r"\1 \2")
@@ -164,6 +180,33 @@ def _timestamps(values: Any) -> Any:
             except ValueError:
                 out.append(None)
         return pa.array(out, pa.timestamp("us")).cast(TIMESTAMP)
+
+
+#: What may follow ``YYYY-MM-DD HH:MM:SS`` for the fast path (all UTC); anything else (a
+#: fraction of a second, another offset, a bad value) goes through the general reader.
+_UTC_SUFFIXES = ("", " UTC", "UTC", "Z", "+00:00")
+
+
+def _plain_timestamps(text: Any) -> Any:
+    """``2025-01-01 00:00:00 UTC`` (or ``T…Z``) text → timestamps without regular expressions,
+    or None when some value needs the general reader."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+
+    if text.null_count:
+        return None
+    suffix = pc.utf8_slice_codeunits(text, 19)
+    if not pc.all(pc.is_in(suffix, pa.array(_UTC_SUFFIXES))).as_py():
+        return None
+    head = pc.utf8_slice_codeunits(text, 0, 19)
+    if not pc.all(pc.equal(pc.utf8_length(head), 19)).as_py():
+        return None
+    try:
+        return pc.cast(head, pa.timestamp("us")).cast(TIMESTAMP)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _labels_json(arr: Any) -> Any:
@@ -207,9 +250,13 @@ def _credit_sums(credits: Any, n: int) -> Any:
         return zero
     parents = pc.list_parent_indices(credits)
     amounts = to_money(pc.struct_field(flat, "amount"))
+    index = np.full(n, -1, dtype=np.int64)
+    if (pc.max(pc.list_value_length(credits)).as_py() or 0) <= 1:  # one credit: no sums
+        index[parents.to_numpy()] = np.arange(len(flat))
+        taken = pc.take(amounts, pa.array(index, mask=index < 0))
+        return pc.fill_null(taken.cast(MONEY), zero)
     sums = pa.table({"row": parents, "amount": amounts}).group_by("row").aggregate(
         [("amount", "sum")])
-    index = np.full(n, -1, dtype=np.int64)
     index[sums.column("row").to_numpy()] = np.arange(sums.num_rows)
     taken = pc.take(sums.column("amount_sum"), pa.array(index, mask=index < 0))
     return pc.fill_null(taken.combine_chunks().cast(MONEY), zero)

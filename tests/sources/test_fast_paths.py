@@ -1,0 +1,49 @@
+"""The column-wise fast paths give what the general paths give (exact money, nulls kept)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pyarrow as pa
+
+from cascadeflow_cloud.sources import gcp_vertex
+from cascadeflow_cloud.sources.frame import map_names
+from cascadeflow_cloud.sources.mapping import map_aws
+
+
+def test_plain_utc_timestamps_read_without_regex_and_others_fall_back() -> None:
+    plain = pa.array(["2025-01-01 00:00:00 UTC", "2025-01-31T23:00:00Z", "2025-02-01 01:02:03"])
+    assert gcp_vertex._plain_timestamps(plain) is not None
+    assert gcp_vertex._timestamps(plain).to_pylist() == [
+        datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 31, 23, tzinfo=UTC),
+        datetime(2025, 2, 1, 1, 2, 3, tzinfo=UTC)]
+    for odd in (["2025-01-01 00:00:00.5 UTC"], ["2025-02-30 00:00:00 UTC"], [None]):
+        assert gcp_vertex._plain_timestamps(pa.array(odd, pa.string())) is None
+    got = gcp_vertex._timestamps(pa.array(["2025-01-01 00:00:00.5 UTC",
+                                           "2025-02-30 00:00:00 UTC"]))
+    assert got.to_pylist() == [datetime(2025, 1, 1, 0, 0, 0, 500000, tzinfo=UTC), None]
+
+
+def test_credit_sums_exact_with_one_or_several_credits() -> None:
+    credit = pa.struct([("amount", pa.float64())])
+    one = pa.array([[{"amount": -0.1}], [], None, [{"amount": -0.000123}]], pa.list_(credit))
+    assert gcp_vertex._credit_sums(one, 4).to_pylist() == [
+        Decimal("-0.1"), Decimal(0), Decimal(0), Decimal("-0.000123")]
+    many = pa.array([[{"amount": -0.1}, {"amount": -0.2}], [], [{"amount": 0.3}]],
+                    pa.list_(credit))
+    assert gcp_vertex._credit_sums(many, 3).to_pylist() == [
+        Decimal("-0.3"), Decimal(0), Decimal("0.3")]
+
+
+def test_map_names_by_codes_matches_row_by_row_mapping() -> None:
+    services = ["Amazon Bedrock", None, "Claude 3.5 Sonnet (Amazon Bedrock Edition)",
+                "Claude 3.5 Sonnet (Amazon Bedrock Edition)", "Amazon Bedrock"]
+    usages = ["USE1-NovaLite-input-tokens", "USE1-MP:USE1_InputTokenCount-Units",
+              "USE1-MP:USE1_OutputTokenCount-Units", None, "USE1-NovaLite-input-tokens"]
+    model, region, token, mapped = map_names([pa.array(services), pa.array(usages)], map_aws)
+    want = [map_aws(s, u) for s, u in zip(services, usages, strict=True)]
+    assert model.to_pylist() == [w.model for w in want]
+    assert region.to_pylist() == [w.region for w in want]
+    assert token.to_pylist() == [w.token_type for w in want]
+    assert mapped.to_pylist() == [w.mapped for w in want]
