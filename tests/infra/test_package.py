@@ -33,7 +33,8 @@ FUNCTION_URL_EVENT = {
     "headers": {"content-type": "application/x-ndjson", "host": "example.lambda-url.aws"},
     "requestContext": {"http": {"method": "POST", "path": "/", "sourceIp": "127.0.0.1"},
                        "requestId": "req-1", "timeEpoch": 1764115200000},
-    "body": '{"provider": "aws_bedrock", "model": "m", "input_tokens": 1}\n',
+    "body": '{"provider": "aws_bedrock", "model": "m", "input_tokens": 1, '
+            '"timestamp": "2026-11-01T12:00:00Z"}\n',
     "isBase64Encoded": False,
 }
 SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
@@ -196,7 +197,8 @@ from cascadeflow_cloud.lake.eventlog import write_event_batches, write_quarantin
 from cascadeflow_cloud.jobs.ingest_events import parse_event_line
 store = open_store(sys.argv[2])
 good, bad = [], []
-for line in ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 3}', "not json"]:
+for line in ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 3, '
+             '"timestamp": "2026-11-01T12:00:00Z"}', "not json"]:
     try:
         good.append(parse_event_line(line))
     except ValueError as exc:

@@ -11,7 +11,8 @@ event ids on read), bad ones go to ``quarantine/events/`` with their reasons.
 >>> import json, tempfile
 >>> from cascadeflow_cloud.lake.store import open_store
 >>> from cascadeflow_cloud.sdk.signing import sign
->>> body = b'{"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5}\\nnope\\n'
+>>> body = (b'{"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5,'
+...         b' "timestamp": "2026-11-01T12:00:00Z"}\\nnope\\n')
 >>> result = collect(body, sign(body, "k"), store=open_store(tempfile.mkdtemp()), secret="k")
 >>> result.status, result.accepted, result.quarantined
 (200, 1, 1)

@@ -3,7 +3,8 @@
 >>> import tempfile
 >>> from cascadeflow_cloud.lake import open_store
 >>> store = open_store(tempfile.mkdtemp())
->>> lines = ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 1}', "not json"]
+>>> lines = ['{"provider": "aws_bedrock", "model": "m", "input_tokens": 1,'
+...          ' "timestamp": "2026-11-01T12:00:00Z"}', "not json"]
 >>> summary = ingest_event_lines(store, lines, origin="doc")
 >>> summary.stored, summary.quarantined
 (1, 1)
