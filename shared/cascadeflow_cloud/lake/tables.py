@@ -149,21 +149,25 @@ def event_table(events: Iterable[UsageEvent]) -> pa.Table:
     return _to_table([dict(event) for event in events], EVENT_SCHEMA)
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue()
-
-
 def rows_table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     """Arrow table of row dicts in ``schema`` (money quantised, tags serialised)."""
     return _to_table(rows, schema)
 
 
 def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> bytes:
-    """A table as Parquet bytes (zstd), as the lake stores it."""
+    """A table as Parquet bytes (zstd), as the lake stores it.
+
+    Dictionary-encoded text columns are written as they are (Parquet dictionary-encodes text
+    anyway, so decoding them first would only cost time); the Arrow schema is not embedded, so
+    every reader (pyarrow, DuckDB, Athena) sees plain ``string`` columns.
+
+    >>> t = pa.table({"x": pa.array(["a", "b", "a"]).dictionary_encode()})
+    >>> pq.read_table(pa.BufferReader(parquet_bytes(t))).schema.field("x").type
+    DataType(string)
+    """
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size)
+    pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size,
+                   store_schema=False)
     return sink.getvalue()
 
 
@@ -177,15 +181,28 @@ def _read_parquet(data: bytes, schema: pa.Schema) -> pa.Table:
     return conform(table, schema)
 
 
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Select and cast ``table`` to ``schema``; columns it lacks are added as nulls."""
+def conform(table: pa.Table, schema: pa.Schema, *, keep_dictionary: bool = False) -> pa.Table:
+    """Select and cast ``table`` to ``schema``; columns it lacks are added as nulls.
+
+    With ``keep_dictionary``, a dictionary column whose values already have the field's type
+    is kept encoded (for writing: Parquet stores it the same, and decoding costs time).
+    """
     arrays = []
+    fields = []
     for field in schema:
-        if field.name in table.column_names:
-            arrays.append(table.column(field.name).cast(field.type))
-        else:
+        if field.name not in table.column_names:
             arrays.append(pa.nulls(table.num_rows, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=schema)
+            fields.append(field)
+            continue
+        column = table.column(field.name)
+        if keep_dictionary and pa.types.is_dictionary(column.type) \
+                and column.type.value_type == field.type:
+            arrays.append(column)
+            fields.append(pa.field(field.name, column.type, field.nullable))
+        else:
+            arrays.append(column.cast(field.type))
+            fields.append(field)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
 def dedup_events(table: pa.Table) -> pa.Table:
@@ -215,20 +232,23 @@ class Lake:
         a restated bill overwrites, never adds. Rows outside ``days`` are rejected.
         Returns the keys written.
         """
-        table = conform(table, COST_SCHEMA)
+        table = conform(table, COST_SCHEMA, keep_dictionary=True)
         wanted = sorted(set(days))
         day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32()) if table.num_rows \
             else pa.array([], pa.date32())
         written = []
         covered = 0
         for day in wanted:
-            part = table.filter(pc.equal(day_col, pa.scalar(day, pa.date32())))
+            in_day = pc.equal(day_col, pa.scalar(day, pa.date32()))
+            # a table that is one day already (the ingest writes day slices) is not copied
+            part = table if len(wanted) == 1 and table.num_rows and pc.all(in_day).as_py() \
+                else table.filter(in_day)
             covered += part.num_rows
             key = cost_partition_key(source, scope, day)
             if part.num_rows == 0:
                 self.store.delete(key)
                 continue
-            self.store.put(key, _parquet_bytes(part))
+            self.store.put(key, parquet_bytes(part))
             written.append(key)
         if covered != table.num_rows:
             raise ValueError(
@@ -287,7 +307,7 @@ class Lake:
         keys = []
         for day, day_events in sorted(eventlog.group_by_day(events).items()):
             key = event_batch_key(day, eventlog.batch_id_for(day_events))
-            self.store.put(key, _parquet_bytes(event_table(day_events)))
+            self.store.put(key, parquet_bytes(event_table(day_events)))
             keys.append(key)
         return keys
 

@@ -179,6 +179,7 @@ def _finish_batch(raw: Any) -> Parsed:
     eff_money = frame.to_money(raw.column("AmortizedAmount"))
     qty_money = frame.to_money(raw.column("UsageQuantity"))
     service = raw.column("SERVICE")
+    usage_type = pc.dictionary_encode(raw.column("USAGE_TYPE"))  # SkuId, description, mapping
     marketplace = pc.fill_null(pc.ends_with(service, MARKETPLACE_SUFFIX), False)
     publisher = pc.if_else(
         marketplace, pc.if_else(pc.fill_null(pc.starts_with(service, "Claude"), False),
@@ -189,19 +190,18 @@ def _finish_batch(raw: Any) -> Parsed:
         "BilledCost": billed_money,
         "EffectiveCost": pc.coalesce(eff_money, billed_money),
         "BillingCurrency": raw.column("Unit"),
-        "ChargePeriodStart": _timestamps(raw.column("Start")),
-        "ChargePeriodEnd": _timestamps(raw.column("End")),
+        "ChargePeriodStart": frame.by_distinct(raw.column("Start"), _timestamps),
+        "ChargePeriodEnd": frame.by_distinct(raw.column("End"), _timestamps),
         "ServiceName": pc.fill_null(service, BEDROCK_SERVICE),
         "PublisherName": publisher,
         "SubAccountId": raw.column("LINKED_ACCOUNT"),
         "RegionId": raw.column("REGION"),
-        "SkuId": raw.column("USAGE_TYPE"),
-        "ChargeDescription": raw.column("USAGE_TYPE"),
+        "SkuId": usage_type, "ChargeDescription": usage_type,
         "ConsumedQuantity": qty_money, "ConsumedUnit": raw.column("QuantityUnit"),
         "Tags": raw.column("Tags"),
         "x_Estimated": raw.column("Estimated"),
     }
-    mapping = frame.map_names([service, raw.column("USAGE_TYPE")], map_aws)
+    mapping = frame.map_names([service, usage_type], map_aws)
     amounts = raw.column("Amount")
     return frame.finish(
         columns, source="aws_bedrock", raw=raw, mapping=mapping,

@@ -79,17 +79,20 @@ def map_names(
     a ``mapped`` flag as arrays aligned with the input rows."""
     fn = _memo(fn)
     cols = [k.combine_chunks() if isinstance(k, pa.ChunkedArray) else k for k in keys]
-    cols = [c.cast(pa.string()) for c in cols]
     n = len(cols[0]) if cols else 0
     if n == 0:
         empty = pa.array([], pa.string())
         return empty, empty, empty, pa.array([], pa.bool_())
-    # each key column dictionary-encoded once; the row's key is the tuple of its codes,
-    # combined into one integer (no per-row string joins), then encoded again
+    # each key column dictionary-encoded once (or as given); the row's key is the tuple of
+    # its codes, combined into one integer (no per-row string joins), then encoded again
     values: list[list[Any]] = []
     code: Any = None
     for col in cols:
-        enc = pc.dictionary_encode(col)
+        if pa.types.is_dictionary(col.type):
+            enc = col if pa.types.is_string(col.type.value_type) \
+                else col.cast(pa.dictionary(col.type.index_type, pa.string()))
+        else:
+            enc = pc.dictionary_encode(col.cast(pa.string()))
         values.append([*enc.dictionary.to_pylist(), None])  # the last code stands for null
         codes = pc.fill_null(enc.indices.cast(pa.int64()), len(enc.dictionary))
         code = codes if code is None else pc.add(pc.multiply(code, len(enc.dictionary) + 1),
@@ -105,11 +108,70 @@ def map_names(
         columns.append(pc.take(pa.array(options, pa.string()), at).to_pylist())
     results = [fn(*parts) for parts in zip(*reversed(columns), strict=True)]
     idx = encoded.indices
-    model = pc.take(pa.array([r.model for r in results], pa.string()), idx)
-    region = pc.take(pa.array([r.region for r in results], pa.string()), idx)
-    token = pc.take(pa.array([r.token_type for r in results], pa.string()), idx)
+    model = encoded_as([r.model for r in results], idx)
+    region = encoded_as([r.region for r in results], idx)
+    token = encoded_as([r.token_type for r in results], idx)
     mapped = pc.take(pa.array([r.mapped for r in results], pa.bool_()), idx)
     return model, region, token, mapped
+
+
+def encoded_as(values: Sequence[str | None], indices: pa.Array) -> pa.Array:
+    """The column whose row ``i`` is ``values[indices[i]]``, dictionary-encoded without
+    copying a string per row (each distinct value kept once).
+
+    >>> encoded_as(["a", "b", "a", None], pa.array([2, 1, 0, 3], pa.int32())).to_pylist()
+    ['a', 'b', 'a', None]
+    """
+    distinct = [value for value in dict.fromkeys(values) if value is not None]
+    if len(distinct) == len(values):
+        return pa.DictionaryArray.from_arrays(indices.cast(pa.int32()),
+                                              pa.array(values, pa.string()))
+    position = {value: i for i, value in enumerate(distinct)}
+    # a missing value is a null row, never a null inside the dictionary (Parquet refuses it)
+    remap = pa.array([position.get(value) if value is not None else None for value in values],
+                     pa.int32())
+    return pa.DictionaryArray.from_arrays(pc.take(remap, indices),
+                                          pa.array(distinct, pa.string()))
+
+
+def by_distinct(values: pa.Array | pa.ChunkedArray,
+                fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fn`` applied to each distinct value once, spread back over the rows: for columns
+    with few distinct values (days, hours, currencies) in large pulls.
+
+    >>> by_distinct(pa.array(["1", "2", "1", None]), lambda a: a.cast(pa.int64())).to_pylist()
+    [1, 2, 1, None]
+    """
+    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    enc = arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+    if len(enc.dictionary) * 4 > len(arr):  # mostly distinct: encoding would not pay
+        return fn(arr if not pa.types.is_dictionary(arr.type) else arr.cast(arr.type.value_type))
+    return pc.take(fn(enc.dictionary), enc.indices)
+
+
+def constant(value: str | None, n: int) -> pa.Array:
+    """``n`` copies of one text value, dictionary-encoded (one string in memory).
+
+    >>> constant("USD", 3).to_pylist()
+    ['USD', 'USD', 'USD']
+    """
+    return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()) if value is None
+                                          else pa.repeat(pa.scalar(0, pa.int32()), n),
+                                          pa.array([value], pa.string()))
+
+
+def _coalesce_text(given: Any, fallback: pa.Array) -> Any:
+    """``given`` where present, else ``fallback`` (either may be dictionary-encoded)."""
+    if given is None or given.null_count == len(given):
+        return fallback
+    if given.null_count == 0:
+        return given
+    return pc.coalesce(_decoded(given), _decoded(fallback))
+
+
+def _decoded(values: Any) -> Any:
+    return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) \
+        else values
 
 
 def day_bounds(days: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -138,20 +200,20 @@ def finish(
     n = raw.num_rows
     model, region, token, mapped = mapping
     cols = dict(columns)
-    cols["x_Model"] = model if cols.get("x_Model") is None else pc.coalesce(cols["x_Model"], model)
-    cols["RegionId"] = region if cols.get("RegionId") is None \
-        else pc.coalesce(cols["RegionId"], region)
+    cols["x_Model"] = _coalesce_text(cols.get("x_Model"), model)
+    cols["RegionId"] = _coalesce_text(cols.get("RegionId"), region)
     cols["x_TokenType"] = token
-    cols["x_Source"] = pa.repeat(pa.scalar(source, pa.string()), n)
-    cols["ProviderName"] = pa.repeat(pa.scalar(PROVIDER_NAMES[source], pa.string()), n)
-    cols.setdefault("ServiceCategory", pa.repeat(pa.scalar("AI and Machine Learning"), n))
-    cols.setdefault("ChargeCategory", pa.repeat(pa.scalar("Usage"), n))
+    cols["x_Source"] = constant(source, n)
+    cols["ProviderName"] = constant(PROVIDER_NAMES[source], n)
+    cols.setdefault("ServiceCategory", constant("AI and Machine Learning", n))
+    cols.setdefault("ChargeCategory", constant("Usage", n))
     if cols.get("EffectiveCost") is None:
         cols["EffectiveCost"] = cols["BilledCost"]
     if cols.get("x_Estimated") is None:
         cols["x_Estimated"] = pa.repeat(pa.scalar(False), n)
     cols["x_IngestedAt"] = pa.repeat(pa.scalar(datetime.now(UTC), TIMESTAMP), n)
-    table = conform(pa.table({k: v for k, v in cols.items() if v is not None}), COST_SCHEMA)
+    table = conform(pa.table({k: v for k, v in cols.items() if v is not None}), COST_SCHEMA,
+                    keep_dictionary=True)
 
     problems = _problems(table, bad)
     if not pc.any(problems).as_py():
@@ -168,7 +230,7 @@ def finish(
 
 
 #: Text columns with few distinct values: held dictionary-encoded in memory until written
-#: (the lake's ``conform`` turns them back into plain strings per day partition).
+#: (Parquet stores them as plain text; readers see ``string`` columns).
 COMPACT_COLUMNS = ("BillingCurrency", "BillingAccountId", "ChargeCategory", "ChargeDescription",
                    "ProviderName", "PublisherName", "ServiceName", "ServiceCategory",
                    "SubAccountId", "RegionId", "ResourceId", "SkuId", "ConsumedUnit", "Tags",
@@ -193,13 +255,17 @@ def compact(table: pa.Table) -> pa.Table:
 _CURRENCY = r"^[A-Z]{3}$"
 
 
+def _is_currency(codes: pa.Array) -> pa.Array:
+    return pc.match_substring_regex(codes, _CURRENCY)
+
+
 def _problems(table: pa.Table, bad: pa.Array | None) -> pa.Array:
     checks = [
         pc.is_null(table.column("BilledCost")),
         pc.is_null(table.column("ChargePeriodStart")),
         pc.is_null(table.column("ChargePeriodEnd")),
-        pc.invert(pc.fill_null(pc.match_substring_regex(table.column("BillingCurrency"),
-                                                        _CURRENCY), False)),
+        pc.invert(pc.fill_null(by_distinct(table.column("BillingCurrency"), _is_currency),
+                               False)),
         pc.fill_null(pc.less_equal(table.column("ChargePeriodEnd"),
                                    table.column("ChargePeriodStart")), False),
     ]
@@ -267,11 +333,20 @@ def conform_text(raw: pa.Table, names: Sequence[str]) -> pa.Table:
     return raw
 
 
+#: Batches finished at once (Arrow's kernels release the GIL, so two threads use two cores).
+BATCH_THREADS = 2
+
+
 def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
-    """Apply ``fn`` to slices of at most ``BATCH_ROWS`` raw rows and combine the results."""
+    """Apply ``fn`` to slices of at most ``BATCH_ROWS`` raw rows (in ``BATCH_THREADS``
+    threads) and combine the results in order."""
     if raw.num_rows <= BATCH_ROWS:
         return fn(raw)
-    return combine([fn(raw.slice(i, BATCH_ROWS)) for i in range(0, raw.num_rows, BATCH_ROWS)])
+    from concurrent.futures import ThreadPoolExecutor
+
+    slices = [raw.slice(i, BATCH_ROWS) for i in range(0, raw.num_rows, BATCH_ROWS)]
+    with ThreadPoolExecutor(max_workers=BATCH_THREADS) as pool:
+        return combine(list(pool.map(fn, slices)))
 
 
 def days_of(table: pa.Table) -> list[date]:
