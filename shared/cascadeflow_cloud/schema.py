@@ -20,7 +20,7 @@ import os
 import time
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -64,8 +64,13 @@ def quantize_money(value: Decimal) -> Decimal:
 
     >>> quantize_money(Decimal("1.0000000000004"))
     Decimal('1.000000000000')
+    >>> quantize_money(Decimal("1e16"))  # the lake's 38 digits, not Python's default 28
+    Decimal('10000000000000000.000000000000')
     """
-    return value.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return value.quantize(MONEY_QUANTUM, rounding=ROUND_HALF_EVEN, context=_MONEY_CONTEXT)
+
+
+_MONEY_CONTEXT = Context(prec=38)  # decimal128(38, 12)
 
 
 def _money(value: Decimal) -> Decimal:

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import gcp_vertex
-from cascadeflow_cloud.sources.frame import map_names
+from cascadeflow_cloud.sources.frame import map_names, to_money
 from cascadeflow_cloud.sources.mapping import map_aws
 
 
@@ -47,3 +49,36 @@ def test_map_names_by_codes_matches_row_by_row_mapping() -> None:
     assert region.to_pylist() == [w.region for w in want]
     assert token.to_pylist() == [w.token_type for w in want]
     assert mapped.to_pylist() == [w.mapped for w in want]
+
+
+def _text_route(values: list[float | None]) -> list[Decimal | None]:
+    """Money the slow, obviously right way: the float's shortest text, quantised."""
+    from cascadeflow_cloud.schema import quantize_money
+
+    out: list[Decimal | None] = []
+    for v in values:
+        ok = v is not None and v == v and abs(v) < 1e26  # NaN, ±inf and huge: unreadable
+        out.append(quantize_money(Decimal(repr(v))) if ok else None)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=-5000, max_value=5000),
+    st.decimals(min_value=-4100, max_value=4100, places=6, allow_nan=False,
+                allow_infinity=False).map(float),
+    st.decimals(min_value=-10, max_value=10, places=13, allow_nan=False,
+                allow_infinity=False).map(float),
+), min_size=1, max_size=60))
+def test_float_money_equals_the_shortest_text_route(values: list[float | None]) -> None:
+    got = to_money(pa.array(values, pa.float64())).to_pylist()
+    want = _text_route(values)
+    assert got == want, values
+
+
+def test_float_money_boundaries() -> None:
+    values = [4095.999999999999, 4096.0, 0.1 + 0.2, 1e-12, 5e-13, 1.5e-12, 2.5e-12,
+              -0.000001, 123.456789012345, 1e-300, -0.0]
+    assert to_money(pa.array(values)).to_pylist() == _text_route(values)

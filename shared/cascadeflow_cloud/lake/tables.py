@@ -158,16 +158,20 @@ def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> byte
     """A table as Parquet bytes (zstd), as the lake stores it.
 
     Dictionary-encoded text columns are written as they are (Parquet dictionary-encodes text
-    anyway, so decoding them first would only cost time); the Arrow schema is not embedded, so
-    every reader (pyarrow, DuckDB, Athena) sees plain ``string`` columns.
+    anyway, so decoding them first would only cost time); money columns are written without
+    a dictionary; the Arrow schema is not embedded, so every reader (pyarrow, DuckDB, Athena)
+    sees plain ``string`` columns.
 
     >>> t = pa.table({"x": pa.array(["a", "b", "a"]).dictionary_encode()})
     >>> pq.read_table(pa.BufferReader(parquet_bytes(t))).schema.field("x").type
     DataType(string)
     """
     sink = io.BytesIO()
+    # money is nearly always distinct per row: a dictionary attempt there is wasted work
+    # (and a larger file once Parquet gives up on it); text and times keep dictionaries
+    dictionary = [f.name for f in table.schema if not pa.types.is_decimal(f.type)]
     pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size,
-                   store_schema=False)
+                   store_schema=False, use_dictionary=dictionary)
     return sink.getvalue()
 
 

@@ -38,6 +38,8 @@ def to_money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     if pa.types.is_decimal(arr.type):
         return arr.cast(MONEY)
+    if pa.types.is_float64(arr.type) and len(arr):
+        return _float_money(arr)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = arr.cast(pa.string())
     try:
@@ -47,11 +49,45 @@ def to_money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         for text in arr.to_pylist():
             try:
                 value = Decimal(text) if text is not None else None
+                # too large for decimal128(38, 12) (or not finite): unreadable, not a crash
+                out.append(quantize_money(value) if value is not None and value.is_finite()
+                           and abs(value) < _MONEY_LIMIT else None)
             except InvalidOperation:
-                value = None
-            out.append(quantize_money(value) if value is not None and value.is_finite()
-                       else None)
+                out.append(None)
         return pa.array(out, type=MONEY)
+
+
+_MONEY_LIMIT = Decimal(10) ** 26  # decimal128(38, 12) holds 26 digits before the point
+
+#: Below this magnitude two 12-place decimals are never within one double of each other.
+_EXACT_BELOW = 4096.0
+
+
+def _float_money(arr: pa.Array) -> pa.Array:
+    """float64 → money, equal to the shortest-text route, without printing most values.
+
+    ``n = rint(x·10¹²)`` is taken when ``n / 10¹²`` reads back as exactly ``x`` and
+    ``|x| < 4096``: then ``n·10⁻¹²`` is the only 12-place decimal that rounds to ``x``, which
+    is the shortest text of ``x`` (so the same money). Other rows (more than 12 decimals,
+    large, NaN) go through their text.
+
+    >>> _float_money(pa.array([0.1 + 0.2, 3.52415, 1e-07, 5000.25, None])).to_pylist()
+    [Decimal('0.300000000000'), Decimal('3.524150000000'), Decimal('1.00000E-7'), Decimal('5000.250000000000'), None]
+    """
+    import numpy as np
+
+    x = arr.to_numpy(zero_copy_only=False)  # nulls read as NaN
+    with np.errstate(invalid="ignore", over="ignore"):
+        n = np.rint(x * 1e12)
+        exact = np.isfinite(x) & (np.abs(x) < _EXACT_BELOW) & (n / 1e12 == x)
+    unscaled = pa.array(np.where(exact, n, 0).astype(np.int64)).cast(pa.decimal128(38, 0))
+    # the same 128-bit integers read with scale 12: n · 10⁻¹²
+    fast = pa.Array.from_buffers(MONEY, len(arr), [None, unscaled.buffers()[1]])
+    if exact.all():
+        return fast
+    rest = pa.array(~exact)
+    slow = to_money(arr.filter(rest).cast(pa.string()))
+    return pc.replace_with_mask(fast, rest, slow)
 
 
 def invalid_money(raw: pa.Array | pa.ChunkedArray, money: pa.Array) -> pa.Array:

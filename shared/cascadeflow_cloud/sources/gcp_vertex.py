@@ -169,7 +169,8 @@ def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
 
     if column not in table.column_names:
         return pa.nulls(table.num_rows, pa.string())
-    arr = table.column(column).combine_chunks()
+    column_data = table.column(column)
+    arr = column_data.chunk(0) if column_data.num_chunks == 1 else column_data.combine_chunks()
     if child is None:
         return arr
     if not pa.types.is_struct(arr.type) or arr.type.get_field_index(child) < 0:
@@ -295,7 +296,15 @@ def _add_money(a: Any, b: Any) -> Any:
     from cascadeflow_cloud.lake.tables import MONEY
 
     wide = pa.decimal256(60, 12)
-    return pc.add(a.cast(wide), b.cast(wide)).cast(MONEY)
+    nonzero = pc.fill_null(pc.not_equal(b, pa.scalar(0, b.type)), False)
+    count = pc.sum(nonzero.cast(pa.int64())).as_py() or 0
+    if count == len(b):
+        return pc.add(a.cast(wide), b.cast(wide)).cast(MONEY)
+    if count == 0:  # no credits: the cost itself
+        return a.cast(MONEY)
+    # only rows with a credit are added (most rows have none)
+    summed = pc.add(a.filter(nonzero).cast(wide), b.filter(nonzero).cast(wide)).cast(MONEY)
+    return pc.replace_with_mask(a.cast(MONEY), nonzero, summed)
 
 
 def parse_export(table: pa.Table, *, service: str = "Vertex AI",
@@ -312,12 +321,14 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
     from cascadeflow_cloud.sources import frame
 
     ignored = 0
+    table = table.combine_chunks()  # one chunk: every field below is read without a copy
     svc = _field(table, "service", "description")
     if table.num_rows and pc.any(pc.is_valid(svc)).as_py():
         keep = pc.fill_null(pc.equal(svc, service), False)
         ignored = table.num_rows - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
-        table = table.filter(keep)
-        svc = _field(table, "service", "description")
+        if ignored:  # the query already filters: usually nothing to drop
+            table = table.filter(keep)
+            svc = _field(table, "service", "description")
     n = table.num_rows
     cost_raw = _field(table, "cost")
     cost = frame.to_money(cost_raw)
@@ -337,7 +348,7 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
         "service": svc, "sku_id": _field(table, "sku", "id"), "sku": sku_desc,
         "usage_start_time": _field(table, "usage_start_time").cast(pa.string()),
         "project": _field(table, "project", "id"),
-        "cost": cost_raw.cast(pa.string()), "credits": credit.cast(pa.string()),
+        "cost": cost_raw, "credits": credit,  # as read: only rejected rows are shown
         "currency": _field(table, "currency"),
     })
     region = pc.coalesce(_field(table, "location", "region"),
