@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import PriceOverride, Pricing
@@ -134,6 +134,23 @@ def _rate_units(rate: Decimal) -> int | None:
     return None if left else units
 
 
+class UsageLike(Protocol):
+    """``TokenUsage``'s fields, read-only."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def cache_write_1h_tokens(self) -> int: ...
+    @property
+    def reasoning_tokens(self) -> int: ...
+
+
 class UnitPrices:
     """A ``PriceSheet`` compiled for running totals: ``units(...)`` is its ``cost(...).total``
     in integer units of 10**-18 of ``currency`` — the same exact amount, without Decimals.
@@ -143,9 +160,9 @@ class UnitPrices:
     >>> sheet = PriceSheet("m", "USD", Rate(Decimal("2.5")), Rate(Decimal(10)),
     ...                    cache_read=Rate(Decimal("1.25")))
     >>> prices = UnitPrices(sheet)
-    >>> units = prices.units(1200, 300, 1024, 0, 0, 0)
-    >>> Decimal(units).scaleb(-UNIT_EXP) == sheet.cost(TokenUsage(1200, 300, 1024)).total
-    True
+    >>> usage = TokenUsage(input_tokens=1200, output_tokens=300, cache_read_tokens=1024)
+    >>> prices.units(usage), sheet.cost(usage).total
+    (4720000000000000, Decimal('0.00472'))
     """
 
     __slots__ = ("bands", "currency", "exact", "flat", "sheet")
@@ -167,19 +184,20 @@ class UnitPrices:
         self.flat = flat
         self.bands = tuple(bands)
 
-    def units(self, input_tokens: int, output_tokens: int, cache_read_tokens: int,
-              cache_write_tokens: int, cache_write_1h_tokens: int,
-              reasoning_tokens: int) -> int:
-        """The cost of a call in units (same rules as ``PriceSheet.cost``)."""
+    def units(self, usage: UsageLike) -> int:
+        """The cost of ``usage`` (a ``TokenUsage`` or anything with its fields, e.g. an SDK
+        call record) in units: the same rules as ``PriceSheet.cost``."""
+        input_tokens = usage.input_tokens
+        output_tokens = usage.output_tokens
         rates = self.flat
         for start, band in self.bands:
             if input_tokens > start:
                 rates = band
                 break
         r_in, r_out, r_read, r_write, r_write_1h, r_reasoning = rates
-        read = cache_read_tokens if r_read is not None else 0
-        write_1h = cache_write_1h_tokens if r_write_1h is not None else 0
-        write = cache_write_tokens - write_1h if r_write is not None else 0
+        read = usage.cache_read_tokens if r_read is not None else 0
+        write_1h = usage.cache_write_1h_tokens if r_write_1h is not None else 0
+        write = usage.cache_write_tokens - write_1h if r_write is not None else 0
         plain = input_tokens - read - write - write_1h
         total = (plain if plain > 0 else 0) * r_in  # type: ignore[operator]
         if r_read is not None:
@@ -189,8 +207,9 @@ class UnitPrices:
         if r_write_1h is not None:
             total += write_1h * r_write_1h
         if r_reasoning is not None:
-            total += reasoning_tokens * r_reasoning
-            output_tokens -= reasoning_tokens
+            reasoning = usage.reasoning_tokens
+            total += reasoning * r_reasoning
+            output_tokens -= reasoning
         total += (output_tokens if output_tokens > 0 else 0) * r_out  # type: ignore[operator]
         return total
 
@@ -327,7 +346,8 @@ class Pricer:
             aliases = {**pricing.models, **pricing.deployments}
         self.aliases: dict[str, str] = aliases
         self._cache: dict[tuple[str, str, date], PriceSheet | None] = {}
-        self._units: dict[tuple[str, str, int], UnitPrices | None] = {}
+        #: ``unit_prices`` by (provider, model as named, Unix day number); read-only outside
+        self.unit_cache: dict[tuple[str, str, int], UnitPrices | None] = {}
         self._lock = threading.Lock()
         self.unpriced: dict[tuple[str, str], int] = {}
 
@@ -355,15 +375,15 @@ class Pricer:
         None when the model is unpriced. Cached per (provider, model, UTC day): a hit is one
         dict lookup. Unlike ``price`` it does not count unpriced calls (the background
         conversion of the same call does)."""
-        key = (provider, model_ref, int(timestamp // _SECONDS_PER_DAY))
+        key = (provider, model_ref, int(timestamp // _SECONDS_PER_DAY))  # the UTC day
         try:
-            return self._units[key]
+            return self.unit_cache[key]
         except KeyError:
             pass
         sheet = self.sheet(provider, model_ref, _EPOCH + timedelta(days=key[2]))
         prices = UnitPrices(sheet) if sheet is not None else None
         with self._lock:
-            self._units[key] = prices
+            self.unit_cache[key] = prices
         return prices
 
     def _resolve(self, provider: str, model_ref: str, day: date) -> PriceSheet | None:

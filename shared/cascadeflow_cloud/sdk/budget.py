@@ -104,17 +104,7 @@ class CostTracker:
     def __init__(self, budget: Decimal | float | str | None = None, *,
                  per: Period | None = None, raise_on_exceed: bool = False,
                  currency: str = "USD") -> None:
-        self.budget = Decimal(str(budget)) if budget is not None else None
-        #: spent > budget  <=>  units > floor(budget in units), for a whole number of units
-        #: spent > budget  <=>  units > floor(budget in units), for a whole number of units;
-        #: None: compare as Decimals (a NaN budget)
-        self._limit: int | float | None = _INF
-        if self.budget is not None:
-            if self.budget.is_finite():
-                numerator, denominator = self.budget.as_integer_ratio()
-                self._limit = numerator * 10**UNIT_EXP // denominator
-            else:
-                self._limit = float(self.budget) if not self.budget.is_nan() else None
+        self.budget = budget
         self.per = per
         self.raise_on_exceed = raise_on_exceed
         self.currency = currency
@@ -128,6 +118,25 @@ class CostTracker:
         self._warned = ""
         self._lock = threading.Lock()
         self._tokens: list[Token[tuple[CostTracker, ...]]] = []
+
+    @property
+    def budget(self) -> Decimal | None:
+        """The budget (None: only measure)."""
+        return self._budget
+
+    @budget.setter
+    def budget(self, budget: Decimal | float | str | None) -> None:
+        value = Decimal(str(budget)) if budget is not None else None
+        self._budget = value
+        #: spent > budget  <=>  units > floor(budget in units), for a whole number of units;
+        #: None: compare as Decimals (a NaN budget)
+        self._limit: int | float | None = _INF
+        if value is not None:
+            if value.is_finite():
+                numerator, denominator = value.as_integer_ratio()
+                self._limit = numerator * 10**UNIT_EXP // denominator
+            else:
+                self._limit = None if value.is_nan() else float(value)
 
     @property
     def spent(self) -> Decimal:
@@ -243,22 +252,22 @@ trackers: Callable[[], tuple[CostTracker, ...]] = _active.get
 def charge(record: CallRecord, pricer: Pricer) -> None:
     """Price ``record`` now (at the rates of the UTC day it finished, as its event will be)
     and add it to every active tracker. An unknown model counts as an unpriced call."""
-    trackers = _active.get()
-    if not trackers:
+    active_trackers = _active.get()
+    if not active_trackers:
         return
-    prices = pricer.unit_prices(record.provider, record.model, record.timestamp)
+    day = int(record.timestamp // 86400)  # the UTC day (Unix days have 86,400 seconds)
+    prices = (pricer.unit_cache.get((record.provider, record.model, day))  # hit: one lookup
+              or pricer.unit_prices(record.provider, record.model, record.timestamp))
     if prices is None:
-        for tracker in trackers:
+        for tracker in active_trackers:
             tracker.add_units(None, tracker.currency)
     elif prices.exact:
-        units = prices.units(record.input_tokens, record.output_tokens,
-                             record.cache_read_tokens, record.cache_write_tokens,
-                             record.cache_write_1h_tokens, record.reasoning_tokens)
-        for tracker in trackers:
+        units = prices.units(record)
+        for tracker in active_trackers:
             tracker.add_units(units, prices.currency)
     else:  # a rate finer than a unit: exact Decimal arithmetic
         total = prices.sheet.cost(record.usage()).total
-        for tracker in trackers:
+        for tracker in active_trackers:
             tracker.add(total, prices.currency)
 
 
