@@ -2,8 +2,10 @@
 local budget. Over budget it warns (``BudgetWarning``) or, opted in, raises ``BudgetExceeded``
 — right after the call that crossed it and before any further call is sent.
 
-Only while a tracker is active do wrapped calls price themselves on the caller's thread (a
-cached price sheet: a few microseconds); otherwise pricing happens in the background.
+Only while a tracker is active do wrapped calls price themselves on the caller's thread
+(``Pricer.unit_prices``: the model's rates for the call's UTC day compiled to integers, one
+dict lookup when cached; about a microsecond); otherwise pricing happens in the background.
+The running total is exact (integer units of 10**-18 of the currency).
 
 >>> from cascadeflow_cloud.sdk.record import CallRecord
 >>> from cascadeflow_cloud.pricing import Pricer
