@@ -33,9 +33,9 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import PriceOverride, Pricing
@@ -118,6 +118,113 @@ class PriceSheet:
         output_cost /= _MILLION
         return Cost(input_cost, output_cost, input_cost + output_cost, self.currency,
                     self.source)
+
+
+#: ``UnitPrices`` count money in integer units of 10**-UNIT_EXP of the currency (exact).
+UNIT_EXP = 18
+_UNITS_PER_MTOK_RATE = 10 ** (UNIT_EXP - 6)  # a per-million-token rate -> units per token
+_EPOCH = date(1970, 1, 1)
+_SECONDS_PER_DAY = 86400
+
+
+def _rate_units(rate: Decimal) -> int | None:
+    """``rate`` (per million tokens) in units per token, or None when not a whole number."""
+    numerator, denominator = rate.as_integer_ratio()
+    units, left = divmod(numerator * _UNITS_PER_MTOK_RATE, denominator)
+    return None if left else units
+
+
+class UsageLike(Protocol):
+    """``TokenUsage``'s fields, read-only."""
+
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def cache_read_tokens(self) -> int: ...
+    @property
+    def cache_write_tokens(self) -> int: ...
+    @property
+    def cache_write_1h_tokens(self) -> int: ...
+    @property
+    def reasoning_tokens(self) -> int: ...
+
+
+class UnitPrices:
+    """A ``PriceSheet`` compiled for running totals: ``units(...)`` is its ``cost(...).total``
+    in integer units of 10**-18 of ``currency`` — the same exact amount, without Decimals.
+    ``exact`` is False when a rate has more decimals than a unit can hold (then use
+    ``sheet.cost``).
+
+    >>> sheet = PriceSheet("m", "USD", Rate(Decimal("2.5")), Rate(Decimal(10)),
+    ...                    cache_read=Rate(Decimal("1.25")))
+    >>> prices = UnitPrices(sheet)
+    >>> usage = TokenUsage(input_tokens=1200, output_tokens=300, cache_read_tokens=1024)
+    >>> prices.units(usage), sheet.cost(usage).total
+    (4720000000000000, Decimal('0.00472'))
+    """
+
+    __slots__ = ("bands", "currency", "exact", "flat", "sheet")
+
+    def __init__(self, sheet: PriceSheet) -> None:
+        self.sheet = sheet
+        self.currency = sheet.currency
+        kinds = (sheet.input, sheet.output, sheet.cache_read, sheet.cache_write,
+                 sheet.cache_write_1h, sheet.reasoning)
+        starts = sorted({start for rate in kinds if rate is not None for start, _ in rate.tiers},
+                        reverse=True)
+        # one tuple of per-token rates (None: no separate rate) per input-size band
+        bands = [(start, tuple(None if r is None else _rate_units(r.at(start + 1))
+                               for r in kinds)) for start in starts]
+        flat = tuple(None if r is None else _rate_units(r.base) for r in kinds)
+        self.exact = all(r is not None or k is None
+                         for rates in [flat, *(b for _, b in bands)]
+                         for r, k in zip(rates, kinds, strict=True))
+        self.flat = flat
+        self.bands = tuple(bands)
+
+    def units(self, usage: UsageLike) -> int:
+        """The cost of ``usage`` (a ``TokenUsage`` or anything with its fields, e.g. an SDK
+        call record) in units: the same rules as ``PriceSheet.cost``."""
+        input_tokens = usage.input_tokens
+        output_tokens = usage.output_tokens
+        rates = self.flat
+        for start, band in self.bands:
+            if input_tokens > start:
+                rates = band
+                break
+        r_in, r_out, r_read, r_write, r_write_1h, r_reasoning = rates
+        read = usage.cache_read_tokens if r_read is not None else 0
+        write_1h = usage.cache_write_1h_tokens if r_write_1h is not None else 0
+        write = usage.cache_write_tokens - write_1h if r_write is not None else 0
+        plain = input_tokens - read - write - write_1h
+        total = (plain if plain > 0 else 0) * r_in  # type: ignore[operator]
+        if r_read is not None:
+            total += read * r_read
+        if r_write is not None:
+            total += write * r_write
+        if r_write_1h is not None:
+            total += write_1h * r_write_1h
+        if r_reasoning is not None:
+            reasoning = usage.reasoning_tokens
+            total += reasoning * r_reasoning
+            output_tokens -= reasoning
+        total += (output_tokens if output_tokens > 0 else 0) * r_out  # type: ignore[operator]
+        return total
+
+
+def units_to_decimal(units: int) -> Decimal:
+    """Exact ``Decimal`` of an amount in units, without trailing zeros after the point.
+
+    >>> units_to_decimal(4_720_000_000_000_000), units_to_decimal(10 * 10**UNIT_EXP)
+    (Decimal('0.00472'), Decimal('10'))
+    """
+    exp = -UNIT_EXP
+    while exp < 0 and units and units % 10 == 0:
+        units //= 10
+        exp += 1
+    return Decimal(f"{units}E{exp}") if exp else Decimal(units)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +346,8 @@ class Pricer:
             aliases = {**pricing.models, **pricing.deployments}
         self.aliases: dict[str, str] = aliases
         self._cache: dict[tuple[str, str, date], PriceSheet | None] = {}
+        #: ``unit_prices`` by (provider, model as named, Unix day number); read-only outside
+        self.unit_cache: dict[tuple[str, str, int], UnitPrices | None] = {}
         self._lock = threading.Lock()
         self.unpriced: dict[tuple[str, str], int] = {}
 
@@ -260,6 +369,22 @@ class Pricer:
         with self._lock:
             self._cache[key] = sheet
         return sheet
+
+    def unit_prices(self, provider: str, model_ref: str, timestamp: float) -> UnitPrices | None:
+        """The compiled sheet for a call that finished at ``timestamp`` (Unix seconds), or
+        None when the model is unpriced. Cached per (provider, model, UTC day): a hit is one
+        dict lookup. Unlike ``price`` it does not count unpriced calls (the background
+        conversion of the same call does)."""
+        key = (provider, model_ref, int(timestamp // _SECONDS_PER_DAY))  # the UTC day
+        try:
+            return self.unit_cache[key]
+        except KeyError:
+            pass
+        sheet = self.sheet(provider, model_ref, _EPOCH + timedelta(days=key[2]))
+        prices = UnitPrices(sheet) if sheet is not None else None
+        with self._lock:
+            self.unit_cache[key] = prices
+        return prices
 
     def _resolve(self, provider: str, model_ref: str, day: date) -> PriceSheet | None:
         model = resolve_model(provider, model_ref, aliases=self.aliases)

@@ -2,8 +2,10 @@
 local budget. Over budget it warns (``BudgetWarning``) or, opted in, raises ``BudgetExceeded``
 — right after the call that crossed it and before any further call is sent.
 
-Only while a tracker is active do wrapped calls price themselves on the caller's thread (a
-cached price sheet: a few microseconds); otherwise pricing happens in the background.
+Only while a tracker is active do wrapped calls price themselves on the caller's thread
+(``Pricer.unit_prices``: the model's rates for the call's UTC day compiled to integers, one
+dict lookup when cached; about a microsecond); otherwise pricing happens in the background.
+The running total is exact (integer units of 10**-18 of the currency).
 
 >>> from cascadeflow_cloud.sdk.record import CallRecord
 >>> from cascadeflow_cloud.pricing import Pricer
@@ -19,12 +21,15 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from cascadeflow_cloud.pricing import UNIT_EXP, units_to_decimal
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.pricing import Pricer
@@ -50,48 +55,152 @@ class BudgetWarning(UserWarning):
     """Issued once per period when tracked spend passes the budget."""
 
 
+_clock = time.time  # UTC windows follow the wall clock (tests replace this)
+_INF = float("inf")
+_SPANS = {"minute": 60, "hour": 3600, "day": 86400}
+_FOREVER = (float("-inf"), float("inf"))
+
+
 def _window(per: Period | None, now: datetime) -> str:
     formats = {"minute": "%Y%m%d%H%M", "hour": "%Y%m%d%H", "day": "%Y%m%d", "month": "%Y%m"}
     return now.strftime(formats[per]) if per in formats else ""
 
 
+def _bounds(per: Period | None, now: float) -> tuple[str, float, float]:
+    """The window key of ``per`` at ``now`` (Unix seconds) and its [start, end) in seconds."""
+    if per in _SPANS:
+        span = _SPANS[per]
+        start = now // span * span
+        end = start + span
+    elif per == "month":
+        day = datetime.fromtimestamp(now, UTC)
+        first = datetime(day.year, day.month, 1, tzinfo=UTC)
+        start = first.timestamp()
+        end = (first.replace(year=day.year + 1, month=1) if day.month == 12
+               else first.replace(month=day.month + 1)).timestamp()
+    else:
+        return ("", *_FOREVER)
+    return _window(per, datetime.fromtimestamp(start, UTC)), start, end
+
+
+def _to_units(amount: Decimal) -> int | None:
+    """``amount`` in units, or None when it is not a whole number of units."""
+    if not amount.is_finite():
+        return None
+    numerator, denominator = amount.as_integer_ratio()
+    units, left = divmod(numerator * 10**UNIT_EXP, denominator)
+    return None if left else units
+
+
 class CostTracker:
     """Cost of the calls made while active. ``per``: None (the tracker's lifetime), ``call``
     (each decorated call / each ``with`` block starts at zero), or a calendar ``minute`` /
-    ``hour`` / ``day`` / ``month`` (UTC)."""
+    ``hour`` / ``day`` / ``month`` (UTC).
+
+    The running total is kept exactly, in integer units of 10**-18 of the currency (plus an
+    exact ``Decimal`` remainder for amounts finer than that), so ``spent`` is the exact sum of
+    the calls' costs and the budget is crossed at exactly the call where the ``Decimal`` sum
+    first exceeds it.
+    """
 
     def __init__(self, budget: Decimal | float | str | None = None, *,
                  per: Period | None = None, raise_on_exceed: bool = False,
                  currency: str = "USD") -> None:
-        self.budget = Decimal(str(budget)) if budget is not None else None
+        self.budget = budget
         self.per = per
         self.raise_on_exceed = raise_on_exceed
         self.currency = currency
-        self.spent = Decimal(0)
+        self._units = 0
+        self._rest = Decimal(0)  # amounts not a whole number of units (rare; exact)
         self.calls = 0
         self.unpriced_calls = 0
         self.other_currency_calls = 0
         self._window = ""
+        self._start, self._end = _FOREVER if per in (None, "call") else (0.0, 0.0)
         self._warned = ""
         self._lock = threading.Lock()
         self._tokens: list[Token[tuple[CostTracker, ...]]] = []
 
     @property
+    def budget(self) -> Decimal | None:
+        """The budget (None: only measure)."""
+        return self._budget
+
+    @budget.setter
+    def budget(self, budget: Decimal | float | str | None) -> None:
+        value = Decimal(str(budget)) if budget is not None else None
+        self._budget = value
+        #: spent > budget  <=>  units > floor(budget in units), for a whole number of units;
+        #: None: compare as Decimals (a NaN budget)
+        self._limit: int | float | None = _INF
+        if value is not None:
+            if value.is_finite():
+                numerator, denominator = value.as_integer_ratio()
+                self._limit = numerator * 10**UNIT_EXP // denominator
+            else:
+                self._limit = None if value.is_nan() else float(value)
+
+    @property
+    def spent(self) -> Decimal:
+        """The exact cost of the calls counted in the current window."""
+        spent = units_to_decimal(self._units)
+        return spent + self._rest if self._rest else spent
+
+    @spent.setter
+    def spent(self, value: Decimal) -> None:
+        self._units, self._rest = 0, Decimal(0)
+        self._add_amount(Decimal(value))
+
+    @property
     def exceeded(self) -> bool:
-        return self.budget is not None and self.spent > self.budget
+        if self.budget is None:
+            return False
+        if self._rest or self._limit is None:
+            return self.spent > self.budget
+        return self._units > self._limit
+
+    def _add_amount(self, amount: Decimal) -> None:
+        units = _to_units(amount)
+        if units is None:
+            self._rest += amount
+        else:
+            self._units += units
+
+    def _roll(self, now: float) -> None:
+        """Start a new window when ``now`` is outside the current one (caller holds the
+        lock)."""
+        if self._start <= now < self._end:
+            return
+        window, self._start, self._end = _bounds(self.per, now)
+        if window != self._window:
+            self._window, self._units, self._rest, self.calls = window, 0, Decimal(0), 0
 
     def add(self, amount: Decimal | None, currency: str) -> None:
+        """Count one call costing ``amount`` (None: unpriced) in ``currency``."""
         with self._lock:
-            window = _window(self.per, datetime.now(UTC))
-            if window != self._window:
-                self._window, self.spent, self.calls = window, Decimal(0), 0
+            self._roll(_clock())
             self.calls += 1
             if amount is None:
                 self.unpriced_calls += 1
             elif currency != self.currency:
                 self.other_currency_calls += 1  # never add two currencies
             else:
-                self.spent += amount
+                self._add_amount(amount)
+
+    def add_units(self, units: int | None, currency: str) -> None:
+        """``add`` for an amount in units of 10**-18 of ``currency`` (the hot path)."""
+        with self._lock:
+            if self._end != _INF:  # a calendar window: has the clock left it?
+                now = _clock()
+                if now >= self._end or now < self._start:
+                    self._roll(now)
+            self.calls += 1
+            if units is None:
+                self.unpriced_calls += 1
+            elif currency != self.currency:
+                self.other_currency_calls += 1  # never add two currencies
+            else:
+                self._units += units
 
     def check(self) -> None:
         if not self.exceeded:
@@ -105,7 +214,7 @@ class CostTracker:
 
     def __enter__(self) -> CostTracker:
         if self.per == "call":
-            self.spent, self.calls = Decimal(0), 0
+            self._units, self._rest, self.calls = 0, Decimal(0), 0
         self._tokens.append(_active.set((*_active.get(), self)))
         return self
 
@@ -138,14 +247,35 @@ def active() -> bool:
     return bool(_active.get())
 
 
+#: The active trackers of this context (empty: none); a C call, for the wrappers' hot path.
+trackers: Callable[[], tuple[CostTracker, ...]] = _active.get
+
+
 def charge(record: CallRecord, pricer: Pricer) -> None:
-    """Price ``record`` now and add it to every active tracker."""
-    cost = pricer.price(record.provider, record.model, record.usage())
-    for tracker in _active.get():
-        tracker.add(cost.total if cost else None, cost.currency if cost else tracker.currency)
+    """Price ``record`` now (at the rates of the UTC day it finished, as its event will be)
+    and add it to every active tracker. An unknown model counts as an unpriced call."""
+    active_trackers = _active.get()
+    if not active_trackers:
+        return
+    day = int(record.timestamp // 86400)  # the UTC day (Unix days have 86,400 seconds)
+    prices = (pricer.unit_cache.get((record.provider, record.model, day))  # hit: one lookup
+              or pricer.unit_prices(record.provider, record.model, record.timestamp))
+    if prices is None:
+        for tracker in active_trackers:
+            tracker.add_units(None, tracker.currency)
+    elif prices.exact:
+        units = prices.units(record)
+        for tracker in active_trackers:
+            tracker.add_units(units, prices.currency)
+    else:  # a rate finer than a unit: exact Decimal arithmetic
+        total = prices.sheet.cost(record.usage()).total
+        for tracker in active_trackers:
+            tracker.add(total, prices.currency)
 
 
 def check() -> None:
     """Warn or raise for every active tracker over its budget."""
     for tracker in _active.get():
-        tracker.check()
+        limit = tracker._limit  # a quick "surely not over" without a method call
+        if limit is None or tracker._rest or tracker._units > limit:
+            tracker.check()

@@ -60,7 +60,7 @@ class Recorder:
         return result
 
     def record(self, rec: CallRecord) -> None:
-        if budget.active():
+        if budget.trackers():
             budget.charge(rec, self.queue.pricer)
         self.queue.submit(rec)
 
@@ -313,7 +313,7 @@ def _after(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...
     rec.latency_ms = latency
     spec.extract(rec, result)
     recorder.record(rec)
-    if budget.active():
+    if budget.trackers():
         budget.check()
     return result
 
@@ -336,7 +336,7 @@ def instrument(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
-        if budget.active():
+        if budget.trackers():
             budget.check()
         flag = False
         if spec.prepare is not None:
@@ -370,7 +370,7 @@ def instrument_async(method: Callable[..., Any], spec: CallSpec, recorder: Recor
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
-        if budget.active():
+        if budget.trackers():
             budget.check()
         flag = False
         if spec.prepare is not None:
