@@ -46,6 +46,17 @@ def quick() -> bool:
     return os.environ.get(QUICK_ENV, "") not in ("", "0")
 
 
+def reset_peak_rss() -> bool:
+    """Start the peak (``VmHWM``) again from the current RSS, so a figure measures only what
+    follows (Linux ≥ 4.0: ``5`` written to ``/proc/self/clear_refs``). False elsewhere."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process's address space since it started, in MiB.
 

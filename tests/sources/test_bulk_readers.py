@@ -54,7 +54,10 @@ def _general(paths: list[Path]) -> dict[str, Any]:
     return {scope: azure_openai.parse_responses(pages) for scope, pages in by_scope.items()}
 
 
-def test_azure_bulk_reader_matches_the_general_reader(tmp_path: Path) -> None:
+@pytest.mark.parametrize("files_per_pass", [32, 1])
+def test_azure_bulk_reader_matches_the_general_reader(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files_per_pass: int) -> None:
+    monkeypatch.setattr(azure_openai, "BULK_FILES", files_per_pass)
     reordered_columns, reordered_rows = _reordered(AZURE_ROWS[:2])
     pages = [_response(SCOPE_A, COLUMNS, AZURE_ROWS[:2]),
              _response(SCOPE_B, COLUMNS, AZURE_ROWS[2:]),
@@ -155,3 +158,14 @@ def test_dictionary_columns_round_trip_through_the_lake(tmp_path: Path) -> None:
     assert back.schema.field("x_Model").type == pa.string()
     assert sorted(_without_ingest_time(back), key=str) == sorted(
         _without_ingest_time(parsed.table), key=str)
+
+
+def test_gcp_parse_table_in_groups_equals_one_parse(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = gcp_vertex.read_ndjson([io.BytesIO(_gcp_lines() * 3)])
+    whole = gcp_vertex.parse_export(raw)
+    monkeypatch.setattr(gcp_vertex, "GROUP_ROWS", 4)  # 15 rows → 4 groups, 2 threads
+    grouped = gcp_vertex.parse_table(raw)
+    assert _without_ingest_time(grouped.table) == _without_ingest_time(whole.table)
+    assert grouped.ignored == whole.ignored == 3
+    assert gcp_vertex.parse_table(raw.slice(0, 0)).table.num_rows == 0

@@ -67,6 +67,7 @@ def _text_route(values: list[float | None]) -> list[Decimal | None]:
     st.none(),
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(min_value=-5000, max_value=5000),
+    st.integers(min_value=-(2**54), max_value=2**54).map(float),
     st.decimals(min_value=-4100, max_value=4100, places=6, allow_nan=False,
                 allow_infinity=False).map(float),
     st.decimals(min_value=-10, max_value=10, places=13, allow_nan=False,
@@ -80,5 +81,6 @@ def test_float_money_equals_the_shortest_text_route(values: list[float | None]) 
 
 def test_float_money_boundaries() -> None:
     values = [4095.999999999999, 4096.0, 0.1 + 0.2, 1e-12, 5e-13, 1.5e-12, 2.5e-12,
-              -0.000001, 123.456789012345, 1e-300, -0.0]
+              -0.000001, 123.456789012345, 1e-300, -0.0, 993909.0, 2.0**53 - 1, 2.0**53,
+              4096.5, None]
     assert to_money(pa.array(values)).to_pylist() == _text_route(values)

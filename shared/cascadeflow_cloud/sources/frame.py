@@ -61,6 +61,7 @@ _MONEY_LIMIT = Decimal(10) ** 26  # decimal128(38, 12) holds 26 digits before th
 
 #: Below this magnitude two 12-place decimals are never within one double of each other.
 _EXACT_BELOW = 4096.0
+_WHOLE_BELOW = float(2**53)  # every whole number below this is a double, printed as itself
 
 
 def _float_money(arr: pa.Array) -> pa.Array:
@@ -68,24 +69,38 @@ def _float_money(arr: pa.Array) -> pa.Array:
 
     ``n = rint(x·10¹²)`` is taken when ``n / 10¹²`` reads back as exactly ``x`` and
     ``|x| < 4096``: then ``n·10⁻¹²`` is the only 12-place decimal that rounds to ``x``, which
-    is the shortest text of ``x`` (so the same money). Other rows (more than 12 decimals,
-    large, NaN) go through their text.
+    is the shortest text of ``x`` (so the same money). Whole numbers below 2⁵³ are taken as
+    they are. Other rows (more than 12 decimals, large fractions, NaN) go through their text.
 
     >>> _float_money(pa.array([0.1 + 0.2, 3.52415, 5000.25, None])).to_pylist()
     [Decimal('0.300000000000'), Decimal('3.524150000000'), Decimal('5000.250000000000'), None]
     """
     import numpy as np
 
+    if arr.null_count == len(arr):
+        return pa.nulls(len(arr), MONEY)
     x = arr.to_numpy(zero_copy_only=False)  # nulls read as NaN
     with np.errstate(invalid="ignore", over="ignore"):
         n = np.rint(x * 1e12)
         exact = np.isfinite(x) & (np.abs(x) < _EXACT_BELOW) & (n / 1e12 == x)
+        # whole numbers (token counts, say) are exact at any size a double holds exactly
+        whole = ~exact & np.isfinite(x) & (np.abs(x) < _WHOLE_BELOW) & (x == np.rint(x))
     unscaled = pa.array(np.where(exact, n, 0).astype(np.int64)).cast(pa.decimal128(38, 0))
-    # the same 128-bit integers read with scale 12: n · 10⁻¹²
-    fast = pa.Array.from_buffers(MONEY, len(arr), [None, unscaled.buffers()[1]])
-    if exact.all():
+    valid = None
+    if arr.null_count:
+        valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+        exact_or_null = exact | ~valid
+    # the same 128-bit integers read with scale 12: n · 10⁻¹² (nulls kept as nulls)
+    validity = None if valid is None else pa.array(valid).buffers()[1]
+    fast = pa.Array.from_buffers(MONEY, len(arr), [validity, unscaled.buffers()[1]])
+    if whole.any():
+        exact |= whole
+        exact_or_null = exact if valid is None else exact | ~valid
+        wholes = pa.array(np.where(whole, x, 0).astype(np.int64)).cast(MONEY)
+        fast = pc.if_else(pa.array(whole), wholes, fast)
+    if (exact if valid is None else exact_or_null).all():
         return fast
-    rest = pa.array(~exact)
+    rest = pa.array(~exact if valid is None else ~exact_or_null)
     slow = to_money(arr.filter(rest).cast(pa.string()))
     return pc.replace_with_mask(fast, rest, slow)
 

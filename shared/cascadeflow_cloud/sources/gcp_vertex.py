@@ -147,7 +147,17 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
     return combine(parts)
 
 
-def _parse_groups(groups: Iterable[pa.Table], service: str) -> Parsed:
+def parse_table(table: pa.Table, *, service: str = "Vertex AI",
+                descriptions: dict[str, str] | None = None) -> Parsed:
+    """``parse_export`` for a large result (the live query's Arrow table): groups of
+    ``GROUP_ROWS`` rows parsed two at a time in threads, results in row order."""
+    groups = (table.slice(i, GROUP_ROWS) for i in range(0, table.num_rows, GROUP_ROWS))
+    return _parse_groups(groups, service, descriptions) if table.num_rows \
+        else parse_export(table, service=service, descriptions=descriptions)
+
+
+def _parse_groups(groups: Iterable[pa.Table], service: str,
+                  descriptions: dict[str, str] | None = None) -> Parsed:
     """``parse_export`` over groups of raw rows, two groups at a time in threads (Arrow's
     kernels release the GIL) while the next group is read."""
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -159,7 +169,8 @@ def _parse_groups(groups: Iterable[pa.Table], service: str) -> Parsed:
         for group in groups:
             if len(parts) >= 2:
                 parts[-2].result()  # keep at most two groups in flight (bounded memory)
-            parts.append(pool.submit(parse_export, group, service=service))
+            parts.append(pool.submit(parse_export, group, service=service,
+                                     descriptions=descriptions))
         return combine([part.result() for part in parts])
 
 
@@ -257,7 +268,9 @@ def _labels_json(arr: Any) -> Any:
         pairs_ = dict(p.split("\x1e", 1) for p in text.split("\x1f")) if text else {}
         uniques.append(json.dumps(pairs_, sort_keys=True, separators=(",", ":"))
                        if pairs_ else None)
-    return pc.take(pa.array(uniques, pa.string()), encoded.indices)
+    from cascadeflow_cloud.sources.frame import encoded_as
+
+    return encoded_as(uniques, encoded.indices)
 
 
 def _credit_sums(credits: Any, n: int) -> Any:
@@ -342,6 +355,7 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
         named = pc.take(pa.array(list(descriptions.values()), pa.string()),
                         pc.index_in(ids, known))
         sku_desc = pc.coalesce(sku_desc, named)
+    description = pc.dictionary_encode(sku_desc)  # stored and mapped: encoded once
     cost_type = pc.fill_null(_field(table, "cost_type"), "regular")
     raw = pa.table({
         "billing_account_id": _field(table, "billing_account_id"),
@@ -359,15 +373,14 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
         "BillingAccountId": _field(table, "billing_account_id"),
         "ChargePeriodStart": frame.by_distinct(_field(table, "usage_start_time"), _timestamps),
         "ChargePeriodEnd": frame.by_distinct(_field(table, "usage_end_time"), _timestamps),
-        "ChargeCategory": pc.fill_null(pc.take(pa.array([*_CHARGE.values(), "Usage"]),
-                                               pc.fill_null(pc.index_in(
-                                                   cost_type, pa.array(list(_CHARGE))), 4)),
-                                       "Usage"),
+        "ChargeCategory": frame.encoded_as(
+            [*_CHARGE.values(), "Usage"],  # an unknown cost_type is usage
+            pc.fill_null(pc.index_in(cost_type, pa.array(list(_CHARGE))), len(_CHARGE))),
         "ServiceName": pc.fill_null(svc, service),
         "PublisherName": frame.constant("Google", n),
         "SubAccountId": _field(table, "project", "id"),
         "RegionId": region, "SkuId": _field(table, "sku", "id"),
-        "ChargeDescription": sku_desc,
+        "ChargeDescription": description,
         "ConsumedQuantity": frame.to_money(_field(table, "usage", "amount")),
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
@@ -375,7 +388,7 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
     bad = frame.invalid_money(cost_raw, cost)
     costs = raw.column("cost")
     return frame.finish(columns, source="gcp_vertex", raw=raw,
-                        mapping=frame.map_names([sku_desc], map_gcp), ignored=ignored,
+                        mapping=frame.map_names([description], map_gcp), ignored=ignored,
                         bad=bad, bad_reason=lambda i: f"cost: not a number "
                                                       f"(got {costs[i].as_py()!r})")
 
@@ -534,8 +547,8 @@ class GcpVertexCostSource:
             catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client()
             names = {k: v.description for k, v in gcp_catalog.catalog_skus(catalog).items()}
             self.stats.requests += 1
-        parsed = parse_export(self.fetch(since, until), service=self.settings.service,
-                              descriptions=names)
+        parsed = parse_table(self.fetch(since, until), service=self.settings.service,
+                             descriptions=names)
         window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         default = account_from_table(table_name) or "default"
         yield from pulls_by_account(parsed, window, self.settings.scope, default)
