@@ -169,3 +169,21 @@ def test_gcp_parse_table_in_groups_equals_one_parse(tmp_path: Path,
     assert _without_ingest_time(grouped.table) == _without_ingest_time(whole.table)
     assert grouped.ignored == whole.ignored == 3
     assert gcp_vertex.parse_table(raw.slice(0, 0)).table.num_rows == 0
+
+
+def test_without_duckdb_the_general_readers_give_the_same_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda artifacts leave DuckDB out: file imports there use the general readers."""
+    gcp = tmp_path / "export.jsonl"
+    gcp.write_bytes(_gcp_lines())
+    azure = tmp_path / "page.json"
+    azure.write_text(json.dumps(_response(SCOPE_A, COLUMNS, AZURE_ROWS[:3])))
+    with_duckdb = (gcp_vertex.parse_ndjson([str(gcp)]), azure_openai.parse_files([azure]))
+    monkeypatch.setitem(__import__("sys").modules, "duckdb", None)  # import raises
+    with pytest.raises(ImportError):
+        jsonscan.connect()
+    assert azure_openai.read_files_bulk([azure]) is None
+    without = (gcp_vertex.parse_ndjson([str(gcp)]), azure_openai.parse_files([azure]))
+    assert _without_ingest_time(without[0].table) == _without_ingest_time(with_duckdb[0].table)
+    assert _without_ingest_time(without[1][0][1].table) == \
+        _without_ingest_time(with_duckdb[1][0][1].table)

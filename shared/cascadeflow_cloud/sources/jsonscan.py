@@ -8,6 +8,8 @@ general path whenever a file does not fit (``None`` / ``JsonScanError``).
 
 Numbers read into text columns come out as the shortest text of their double, exactly what the
 Arrow and ``json`` paths produce, so money read from them is the same to the last digit.
+Without DuckDB installed (the Lambda artifacts leave it out) ``connect`` raises ImportError and
+the parsers use their general readers.
 
 >>> import pyarrow as pa
 >>> duckdb_type(pa.struct([("Amount", pa.string()), ("Tags", pa.list_(pa.string()))]))
