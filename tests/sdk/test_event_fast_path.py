@@ -16,7 +16,7 @@ from cascadeflow_cloud.privacy import pseudonymise
 from cascadeflow_cloud.schema import UsageEvent, new_event_id
 from cascadeflow_cloud.sdk.context import Attribution
 from cascadeflow_cloud.sdk.queue import QueueSink
-from cascadeflow_cloud.sdk.record import CallRecord, to_event
+from cascadeflow_cloud.sdk.record import CallRecord, _trusted, to_event
 from cascadeflow_cloud.sdk.sinks.memory import MemorySink
 
 KEY = b"test-hmac-key"
@@ -94,6 +94,27 @@ def test_events_equal_fully_validated_events(pricer: Pricer) -> None:
         _same(event, UsageEvent.model_validate(event.model_dump()))
         _same(event, UsageEvent(**dict(event.__dict__)))
         _same(event, UsageEvent.model_validate_json(event.model_dump_json()))
+
+
+def test_which_events_skip_revalidation(pricer: Pricer) -> None:
+    events = [to_event(record, pricer, hmac_key=key) for record, key in _records()]
+    # a validated event holds only values validation keeps unchanged: all trusted
+    assert all(_trusted(dict(e.__dict__)) for e in events)
+    fields = dict(events[0].__dict__)
+
+    class Text(str):
+        pass
+
+    for name, value in [("latency_ms", 412), ("confidence", True), ("streamed", 1),
+                        ("status", Text("ok")), ("model", ""), ("team", "t" * 257),
+                        ("tags", {"k": Text("v")}), ("tags", {"k": "bad\udc80"}),
+                        ("estimated_cost", Decimal("NaN")), ("currency", "usd"),
+                        ("provider", "aws"), ("region", 1)]:
+        assert not _trusted({**fields, name: value}), name  # these go through validation
+    for event in events:
+        with pytest.raises(ValidationError):
+            event.team = "other"  # type: ignore[misc]  # frozen, like a validated event
+        assert event.team != "other"
 
 
 def test_event_contents(pricer: Pricer) -> None:

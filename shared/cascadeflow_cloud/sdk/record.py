@@ -88,7 +88,7 @@ def _pseudonym(user_id: str, key: bytes) -> str:
 # the rest come from the caller (provider, model, status, attribution, …). ``_trusted`` accepts
 # exactly the values validation would keep unchanged, and anything else goes through full
 # validation: same event, same errors.
-_FIELDS: tuple[str, ...] = tuple(UsageEvent.model_fields)
+_FIELDS = frozenset(UsageEvent.model_fields)  # all set, as when every keyword is passed
 _PROVIDERS = frozenset(PROVIDERS)
 _STATUSES = frozenset(("ok", "error", "abandoned"))
 _new = object.__new__
@@ -156,7 +156,7 @@ def _build(fields: dict[str, Any]) -> UsageEvent:
         return UsageEvent(**fields)
     event: UsageEvent = _new(UsageEvent)
     _set(event, "__dict__", fields)
-    _set(event, "__pydantic_fields_set__", set(_FIELDS))
+    _set(event, "__pydantic_fields_set__", set(_FIELDS))  # its own (mutable) set
     _set(event, "__pydantic_extra__", None)
     _set(event, "__pydantic_private__", None)
     return event
