@@ -11,14 +11,16 @@ validated, priced, pseudonymised ``UsageEvent`` (off the caller's thread).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
 from cascadeflow_cloud.privacy import pseudonymise
-from cascadeflow_cloud.schema import UsageEvent, new_event_id
+from cascadeflow_cloud.schema import PROVIDERS, UsageEvent, new_event_id
 from cascadeflow_cloud.sdk.context import EMPTY, Attribution
 
 log = logging.getLogger("cascadeflow_cloud.sdk")
@@ -70,44 +72,140 @@ def _clean(value: Any) -> int:
     return max(number, 0)
 
 
+def _count(value: Any) -> int:
+    """``_clean`` with a shortcut for what the wrappers store (a non-negative ``int``)."""
+    return value if type(value) is int and value >= 0 else _clean(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pseudonym(user_id: str, key: bytes) -> str:
+    return pseudonymise(user_id, key)
+
+
+# -- trusted construction -------------------------------------------------------------------
+# ``UsageEvent(**fields)`` validates every field (≈ half of a conversion's cost). The fields
+# ``to_event`` computes itself (ids, timestamp, token counts, costs) are valid by construction;
+# the rest come from the caller (provider, model, status, attribution, …). ``_trusted`` accepts
+# exactly the values validation would keep unchanged, and anything else goes through full
+# validation: same event, same errors.
+_FIELDS = frozenset(UsageEvent.model_fields)  # all set, as when every keyword is passed
+_PROVIDERS = frozenset(PROVIDERS)
+_STATUSES = frozenset(("ok", "error", "abandoned"))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _text(value: Any, limit: int) -> bool:
+    """True when ``value`` is a ``str`` that validation keeps as is (≤ ``limit`` characters,
+    valid Unicode: pydantic refuses lone surrogates)."""
+    if type(value) is not str or len(value) > limit:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _money(value: Any) -> bool:
+    return value is None or (type(value) is Decimal and value.is_finite())
+
+
+def _unit_float(value: Any, upper: float | None) -> bool:
+    return value is None or (type(value) is float and value >= 0
+                             and (upper is None or value <= upper))
+
+
+def _trusted(fields: dict[str, Any]) -> bool:
+    provider = fields["provider"]
+    status = fields["status"]
+    currency = fields["currency"]
+    region = fields["region"]
+    operation = fields["operation"]
+    user_id = fields["user_id"]
+    customer_id = fields["customer_id"]
+    team = fields["team"]
+    tags = fields["tags"]
+    return (
+        type(provider) is str and provider in _PROVIDERS
+        and type(status) is str and status in _STATUSES
+        and type(fields["streamed"]) is bool
+        and _text(fields["model"], 256) and fields["model"] != ""
+        and (region is None or _text(region, 1 << 62))
+        and (operation is None or _text(operation, 1 << 62))
+        and (user_id is None or _text(user_id, 128))
+        and (customer_id is None or _text(customer_id, 256))
+        and (team is None or _text(team, 256))
+        and _unit_float(fields["latency_ms"], None)
+        and _unit_float(fields["confidence"], 1.0)
+        and _money(fields["estimated_cost"]) and _money(fields["input_cost"])
+        and _money(fields["output_cost"])
+        and _text(currency, 3) and len(currency) == 3 and currency.isalpha()
+        and currency.isupper()
+        and len(tags) <= 50
+        and all(_text(k, 128) and _text(v, 256) for k, v in tags.items())
+    )
+
+
+def _build(fields: dict[str, Any]) -> UsageEvent:
+    """``UsageEvent(**fields)``: without re-validation when every value is already one that
+    validation keeps unchanged (then the same object ``model_construct`` would make)."""
+    if not _trusted(fields):
+        return UsageEvent(**fields)
+    event: UsageEvent = _new(UsageEvent)
+    _set(event, "__dict__", fields)
+    _set(event, "__pydantic_fields_set__", set(_FIELDS))  # its own (mutable) set
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
 def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = None) -> UsageEvent:
     """Validate, price and pseudonymise one record (raises ``ValueError`` when invalid)."""
-    when = datetime.fromtimestamp(record.timestamp, UTC)
-    usage = TokenUsage(*(_clean(v) for v in (
-        record.input_tokens, record.output_tokens, record.cache_read_tokens,
-        record.cache_write_tokens, record.cache_write_1h_tokens, record.reasoning_tokens)))
+    timestamp = record.timestamp
+    when = datetime.fromtimestamp(timestamp, UTC)
+    usage = TokenUsage(_count(record.input_tokens), _count(record.output_tokens),
+                       _count(record.cache_read_tokens), _count(record.cache_write_tokens),
+                       _count(record.cache_write_1h_tokens), _count(record.reasoning_tokens))
     cost = pricer.price(record.provider, record.model, usage, when.date())
     attribution = record.attribution
     user_id = attribution.user_id
     if user_id is not None:
         if hmac_key:
-            user_id = pseudonymise(user_id, hmac_key)
+            if type(user_id) is str and type(hmac_key) is bytes:
+                user_id = _pseudonym(user_id, hmac_key)
+            else:
+                user_id = pseudonymise(user_id, hmac_key)
         elif not (user_id.startswith("u_") and len(user_id) == 34):
             log.warning("user_id dropped: no privacy.hmac_key configured to pseudonymise it")
             user_id = None
-    return UsageEvent(
-        event_id=new_event_id(int(record.timestamp * 1e9)),
-        timestamp=when,
-        provider=record.provider,  # validated by the model
-        model=resolve_model(record.provider, record.model, aliases=pricer.aliases),
-        region=record.region,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        estimated_cost=cost.total if cost else None,
-        input_cost=cost.input_cost if cost else None,
-        output_cost=cost.output_cost if cost else None,
-        currency=cost.currency if cost else "USD",
-        priced=cost is not None,
-        latency_ms=record.latency_ms,
-        streamed=record.streamed,
-        status=record.status,
-        operation=record.operation,
-        user_id=user_id,
-        customer_id=attribution.customer_id,
-        team=attribution.team,
-        tags=dict(attribution.tags),
-        confidence=record.confidence,
-    )
+    # keyword order = the model's field order (``__dict__`` of a validated event)
+    fields: dict[str, Any] = {
+        "event_id": new_event_id(int(timestamp * 1e9)),
+        "timestamp": when,
+        "provider": record.provider,  # validated (see _trusted)
+        "model": resolve_model(record.provider, record.model, aliases=pricer.aliases),
+        "region": record.region,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "estimated_cost": cost.total if cost else None,
+        "input_cost": cost.input_cost if cost else None,
+        "output_cost": cost.output_cost if cost else None,
+        "currency": cost.currency if cost else "USD",
+        "priced": cost is not None,
+        "latency_ms": record.latency_ms,
+        "streamed": record.streamed,
+        "status": record.status,
+        "operation": record.operation,
+        "user_id": user_id,
+        "customer_id": attribution.customer_id,
+        "team": attribution.team,
+        "tags": dict(attribution.tags),
+        "confidence": record.confidence,
+    }
+    return _build(fields)
