@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,52 @@ def test_without_duckdb_the_general_readers_give_the_same_rows(
     assert _without_ingest_time(without[0].table) == _without_ingest_time(with_duckdb[0].table)
     assert _without_ingest_time(without[1][0][1].table) == \
         _without_ingest_time(with_duckdb[1][0][1].table)
+
+
+def test_gcp_values_that_are_not_numbers_are_quarantined_not_priced(tmp_path: Path) -> None:
+    rows = [dict(GCP_ROW, cost=True, credits=[]),  # DuckDB would read true as 1.0
+            dict(GCP_ROW, cost="abc", credits=[]),
+            dict(GCP_ROW, cost=1.5, credits=[{"name": "c", "amount": True}]),
+            dict(GCP_ROW, cost=2.25, credits=[{"name": "c", "amount": -0.25}])]
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    parsed = gcp_vertex.parse_ndjson([str(path)])
+    assert parsed.table.column("BilledCost").to_pylist() == [Decimal(2)]
+    assert [reason for _, reason in parsed.rejected] == [
+        "cost: not a number (got 'true')", "cost: not a number (got 'abc')",
+        "credits: an amount is not a number"]
+    json.dumps([record for record, _ in parsed.rejected], allow_nan=False)  # strict JSON
+
+
+def test_gcp_nan_cost_is_quarantined_as_strict_json() -> None:
+    raw = gcp_vertex.read_ndjson([io.BytesIO(
+        (json.dumps(dict(GCP_ROW, cost=1.0)) + "\n").encode())])
+    costs = pa.array([float("nan")], pa.float64())
+    raw = raw.set_column(raw.schema.get_field_index("cost"), "cost", costs)
+    parsed = gcp_vertex.parse_export(raw)
+    (record, reason), = parsed.rejected
+    assert reason == "cost: not a number (got 'nan')"
+    assert json.loads(json.dumps(record, allow_nan=False))["cost"] == "nan"
+
+
+def test_azure_usage_date_read_as_a_float_is_still_a_day(tmp_path: Path) -> None:
+    page = _response(SCOPE_A, COLUMNS, [[1.5, 3, 20250101.0, "/x", "gpt-4o-0806-Inp-glbl Tokens",
+                                         "USD"]])
+    path = tmp_path / "page.json"
+    path.write_text(json.dumps(page))
+    (_, bulk, days), = azure_openai.parse_files([path])
+    general, general_days = azure_openai.parse_responses([page])
+    assert _without_ingest_time(bulk.table) == _without_ingest_time(general.table)
+    assert bulk.table.num_rows == 1 and days == general_days and not bulk.rejected
+
+
+def test_one_day_replace_refuses_rows_without_a_date(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(_gcp_lines())
+    table = gcp_vertex.parse_ndjson([str(path)]).table.slice(0, 1)
+    start = table.column("ChargePeriodStart")
+    table = table.set_column(table.schema.get_field_index("ChargePeriodStart"),
+                             "ChargePeriodStart", pa.nulls(1, start.type))
+    day = date(2025, 1, 1)
+    with pytest.raises(ValueError, match="fall outside the days"):
+        Lake(LocalStore(tmp_path / "lake")).replace_cost_days("gcp_vertex", "s", [day], table)

@@ -200,7 +200,8 @@ def conform(table: pa.Table, schema: pa.Schema, *, keep_dictionary: bool = False
             continue
         column = table.column(field.name)
         if keep_dictionary and pa.types.is_dictionary(column.type) \
-                and column.type.value_type == field.type:
+                and column.type.value_type == field.type \
+                and not any(chunk.dictionary.null_count for chunk in column.chunks):
             arrays.append(column)
             fields.append(pa.field(field.name, column.type, field.nullable))
         else:
@@ -245,8 +246,9 @@ class Lake:
         for day in wanted:
             in_day = pc.equal(day_col, pa.scalar(day, pa.date32()))
             # a table that is one day already (the ingest writes day slices) is not copied
-            part = table if len(wanted) == 1 and table.num_rows and pc.all(in_day).as_py() \
-                else table.filter(in_day)
+            one_day = len(wanted) == 1 and table.num_rows \
+                and pc.all(in_day, skip_nulls=False).as_py()  # a null date is not in the day
+            part = table if one_day else table.filter(in_day)
             covered += part.num_rows
             key = cost_partition_key(source, scope, day)
             if part.num_rows == 0:

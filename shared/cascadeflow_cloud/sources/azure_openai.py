@@ -133,6 +133,8 @@ def _usage_days(arr: Any) -> Any:
     if pa.types.is_floating(arr.type):
         arr = arr.cast(pa.int64(), safe=False)
     text = _text(arr)
+    # a number read as text may carry a fraction: "20250401.0"
+    text = pc.replace_substring_regex(text, r"^(\d{8})\.0+$", r"\1")
     compact = pc.fill_null(pc.match_substring_regex(text, r"^\d{8}$"), False)
     dashed = pc.binary_join_element_wise(pc.utf8_slice_codeunits(text, 0, 4),
                                          pc.utf8_slice_codeunits(text, 4, 6),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -201,13 +202,15 @@ def by_distinct(values: pa.Array | pa.ChunkedArray,
 
 
 def constant(value: str | None, n: int) -> pa.Array:
-    """``n`` copies of one text value, dictionary-encoded (one string in memory).
+    """``n`` copies of one text value, dictionary-encoded (one string in memory); ``None``
+    gives plain nulls (a null inside a dictionary is something Parquet refuses).
 
     >>> constant("USD", 3).to_pylist()
     ['USD', 'USD', 'USD']
     """
-    return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()) if value is None
-                                          else pa.repeat(pa.scalar(0, pa.int32()), n),
+    if value is None:
+        return pa.nulls(n, pa.string())
+    return pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), n),
                                           pa.array([value], pa.string()))
 
 
@@ -356,6 +359,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "nan", "inf": JSON has no such numbers
     return value
 
 

@@ -64,9 +64,13 @@ EXPORT_COLUMNS = ("billing_account_id", "service", "sku", "usage_start_time", "u
                   "cost_type", "cost_at_list")
 
 
-def _schema() -> pa.Schema:
+def _schema(number: pa.DataType | None = None) -> pa.Schema:
+    """The export columns we read; ``number`` is the type of the money and amount fields
+    (FLOAT in BigQuery; text for DuckDB, so a ``true`` or ``"abc"`` is a bad value to
+    quarantine, not a 1.0 or a refused file)."""
     import pyarrow as pa
 
+    number = number or pa.float64()
     kv = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
     return pa.schema([
         ("billing_account_id", pa.string()),
@@ -76,11 +80,11 @@ def _schema() -> pa.Schema:
         ("project", pa.struct([("id", pa.string()), ("name", pa.string())])),
         ("labels", kv),
         ("location", pa.struct([("location", pa.string()), ("region", pa.string())])),
-        ("cost", pa.float64()), ("currency", pa.string()),
-        ("usage", pa.struct([("amount", pa.float64()), ("unit", pa.string())])),
-        ("credits", pa.list_(pa.struct([("name", pa.string()), ("amount", pa.float64()),
+        ("cost", number), ("currency", pa.string()),
+        ("usage", pa.struct([("amount", number), ("unit", pa.string())])),
+        ("credits", pa.list_(pa.struct([("name", pa.string()), ("amount", number),
                                         ("type", pa.string())]))),
-        ("cost_type", pa.string()), ("cost_at_list", pa.float64()),
+        ("cost_type", pa.string()), ("cost_at_list", number),
     ])
 
 
@@ -121,7 +125,8 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
     files = list(files)
     if files and all(isinstance(f, str | Path) for f in files):
         try:  # DuckDB's reader first (several times faster); Arrow's explains bad input
-            return _parse_groups(jsonscan.scan_ndjson([str(f) for f in files], _schema(),
+            return _parse_groups(jsonscan.scan_ndjson([str(f) for f in files],
+                                                      _schema(pa.string()),
                                                       GROUP_ROWS), service)
         except (ImportError, jsonscan.JsonScanError):
             pass
@@ -151,13 +156,19 @@ def parse_table(table: pa.Table, *, service: str = "Vertex AI",
                 descriptions: dict[str, str] | None = None) -> Parsed:
     """``parse_export`` for a large result (the live query's Arrow table): groups of
     ``GROUP_ROWS`` rows parsed two at a time in threads, results in row order."""
+    import pyarrow.compute as pc
+
+    if not table.num_rows:
+        return parse_export(table, service=service, descriptions=descriptions)
+    # whether rows name their service is decided for the whole result, as one parse would
+    named = bool(pc.any(pc.is_valid(_field(table, "service", "description"))).as_py())
     groups = (table.slice(i, GROUP_ROWS) for i in range(0, table.num_rows, GROUP_ROWS))
-    return _parse_groups(groups, service, descriptions) if table.num_rows \
-        else parse_export(table, service=service, descriptions=descriptions)
+    return _parse_groups(groups, service, descriptions, named)
 
 
-def _parse_groups(groups: Iterable[pa.Table], service: str,
-                  descriptions: dict[str, str] | None = None) -> Parsed:
+def _parse_groups(groups: Iterator[pa.Table], service: str,
+                  descriptions: dict[str, str] | None = None,
+                  service_named: bool | None = None) -> Parsed:
     """``parse_export`` over groups of raw rows, two groups at a time in threads (Arrow's
     kernels release the GIL) while the next group is read."""
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -165,13 +176,19 @@ def _parse_groups(groups: Iterable[pa.Table], service: str,
     from cascadeflow_cloud.sources.frame import combine
 
     parts: list[Future[Parsed]] = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for group in groups:
-            if len(parts) >= 2:
-                parts[-2].result()  # keep at most two groups in flight (bounded memory)
-            parts.append(pool.submit(parse_export, group, service=service,
-                                     descriptions=descriptions))
-        return combine([part.result() for part in parts])
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for group in groups:
+                if len(parts) >= 2:
+                    parts[-2].result()  # at most two groups in flight (bounded memory)
+                parts.append(pool.submit(parse_export, group, service=service,
+                                         descriptions=descriptions,
+                                         service_named=service_named))
+            return combine([part.result() for part in parts])
+    finally:
+        close = getattr(groups, "close", None)
+        if close is not None:
+            close()  # a reader's generator: its DuckDB connection closes now, not at GC
 
 
 def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
@@ -302,6 +319,25 @@ def _credit_sums(credits: Any, n: int) -> Any:
     return pc.fill_null(taken.combine_chunks().cast(MONEY), zero)
 
 
+def _bad_credits(credits: Any, n: int) -> Any:
+    """True for rows with a credit whose amount is present but not a number (such a row is
+    quarantined: netting it as 0 would overstate the cost)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources.frame import invalid_money, to_money
+
+    flags = np.zeros(n, dtype=bool)
+    if pa.types.is_list(credits.type) and n:
+        flat = pc.list_flatten(credits)
+        if len(flat):
+            raw = pc.struct_field(flat, "amount")
+            invalid = invalid_money(raw, to_money(raw)).to_numpy(zero_copy_only=False)
+            flags[pc.list_parent_indices(credits).to_numpy()[invalid]] = True
+    return pa.array(flags)
+
+
 def _add_money(a: Any, b: Any) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -321,12 +357,14 @@ def _add_money(a: Any, b: Any) -> Any:
 
 
 def parse_export(table: pa.Table, *, service: str = "Vertex AI",
-                 descriptions: dict[str, str] | None = None) -> Parsed:
+                 descriptions: dict[str, str] | None = None,
+                 service_named: bool | None = None) -> Parsed:
     """Export-shaped rows (Arrow; nested ``service``/``sku``/``credits`` …) → cost rows.
 
     Rows of other services (an unfiltered export) are counted in ``ignored``, not stored.
     ``descriptions`` (SKU id → description, from the Cloud Billing Catalog) names SKUs whose
-    rows lack a description.
+    rows lack a description. ``service_named`` says whether the rows carry a service at all
+    (decided from ``table`` when None; a part of a larger result passes the whole's answer).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -336,7 +374,9 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
     ignored = 0
     table = table.combine_chunks()  # one chunk: every field below is read without a copy
     svc = _field(table, "service", "description")
-    if table.num_rows and pc.any(pc.is_valid(svc)).as_py():
+    if service_named is None:
+        service_named = bool(table.num_rows and pc.any(pc.is_valid(svc)).as_py())
+    if table.num_rows and service_named:
         keep = pc.fill_null(pc.equal(svc, service), False)
         ignored = table.num_rows - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
         if ignored:  # the query already filters: usually nothing to drop
@@ -385,12 +425,18 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
     }
-    bad = frame.invalid_money(cost_raw, cost)
+    bad_cost = frame.invalid_money(cost_raw, cost)
+    bad_credit = _bad_credits(_field(table, "credits"), n)
     costs = raw.column("cost")
+
+    def reason(i: int) -> str:
+        if bad_cost[i].as_py():
+            return f"cost: not a number (got {str(costs[i].as_py())!r})"
+        return "credits: an amount is not a number"
+
     return frame.finish(columns, source="gcp_vertex", raw=raw,
                         mapping=frame.map_names([description], map_gcp), ignored=ignored,
-                        bad=bad, bad_reason=lambda i: f"cost: not a number "
-                                                      f"(got {costs[i].as_py()!r})")
+                        bad=pc.or_(bad_cost, bad_credit), bad_reason=reason)
 
 
 def pulls_by_account(parsed: Parsed, window: list[date] | None = None,

@@ -154,7 +154,8 @@ def scan_ndjson(paths: Sequence[str | Path], schema: pa.Schema,
                            f"format='newline_delimited', columns={columns})",
                            params={"files": files})
         # DuckDB 1.x names it fetch_record_batch; 2.x deprecates that for to_arrow_reader
-        reader = getattr(relation, "to_arrow_reader", relation.fetch_record_batch)(batch_rows)
+        reader = relation.to_arrow_reader(batch_rows) if hasattr(relation, "to_arrow_reader") \
+            else relation.fetch_record_batch(batch_rows)
         pending: list[pa.RecordBatch] = []
         rows = 0
         for batch in reader:
