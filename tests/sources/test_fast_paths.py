@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import gcp_vertex
@@ -73,6 +73,7 @@ def _text_route(values: list[float | None]) -> list[Decimal | None]:
     st.decimals(min_value=-10, max_value=10, places=13, allow_nan=False,
                 allow_infinity=False).map(float),
 ), min_size=1, max_size=60))
+@example([2.204852416508484e+34])  # Arrow's cast misread this text (found by this test)
 def test_float_money_equals_the_shortest_text_route(values: list[float | None]) -> None:
     got = to_money(pa.array(values, pa.float64())).to_pylist()
     want = _text_route(values)
@@ -84,3 +85,12 @@ def test_float_money_boundaries() -> None:
               -0.000001, 123.456789012345, 1e-300, -0.0, 993909.0, 2.0**53 - 1, 2.0**53,
               4096.5, None]
     assert to_money(pa.array(values)).to_pylist() == _text_route(values)
+
+
+def test_text_money_in_exponent_form_is_read_exactly_or_refused() -> None:
+    # Arrow's own cast turns "2.204852416508484e+34" into a wrong 23-digit number without
+    # an error (found by the property test above): such text must never become money
+    texts = ["2.204852416508484e+34", "1e-07", "-3.5E2", "1e26", "9.9e25", "abc", None, "7"]
+    got = to_money(pa.array(texts, pa.string())).to_pylist()
+    assert got == [None, Decimal("0.0000001"), Decimal(-350), None, Decimal("9.9e25"), None,
+                   None, Decimal(7)]

@@ -8,6 +8,8 @@ floats go through their shortest text form (what the cloud printed), never throu
 >>> import pyarrow as pa
 >>> to_money(pa.array(["1.2143", None, "0.30000000000000004"])).to_pylist()
 [Decimal('1.214300000000'), None, Decimal('0.300000000000')]
+>>> to_money(pa.array(["2.204852416508484e+34", "1.5E-3"])).to_pylist()  # too big: unreadable
+[None, Decimal('0.001500000000')]
 >>> to_money(pa.array([0.1 + 0.2, 3.52415])).to_pylist()
 [Decimal('0.300000000000'), Decimal('3.524150000000')]
 """
@@ -43,19 +45,34 @@ def to_money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         return _float_money(arr)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = arr.cast(pa.string())
+    # Arrow's cast misreads some exponent forms ("2.2e+34" becomes a wrong 23-digit number,
+    # no error): those few values are read by Python's Decimal instead
+    exponent = pc.fill_null(pc.match_substring(arr, "e", ignore_case=True), False)
+    if not pc.any(exponent).as_py():
+        return _text_money(arr)
+    plain = _text_money(pc.if_else(exponent, pa.scalar(None, pa.string()), arr))
+    return pc.replace_with_mask(plain, exponent, _decimal_money(arr.filter(exponent)))
+
+
+def _text_money(arr: pa.Array) -> pa.Array:
     try:
         return arr.cast(MONEY)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        out: list[Decimal | None] = []
-        for text in arr.to_pylist():
-            try:
-                value = Decimal(text) if text is not None else None
-                # too large for decimal128(38, 12) (or not finite): unreadable, not a crash
-                out.append(quantize_money(value) if value is not None and value.is_finite()
-                           and abs(value) < _MONEY_LIMIT else None)
-            except InvalidOperation:
-                out.append(None)
-        return pa.array(out, type=MONEY)
+        return _decimal_money(arr)
+
+
+def _decimal_money(arr: pa.Array) -> pa.Array:
+    """Text → money through Python's Decimal, one value at a time (the slow, sure way)."""
+    out: list[Decimal | None] = []
+    for text in arr.to_pylist():
+        try:
+            value = Decimal(text) if text is not None else None
+            # too large for decimal128(38, 12) (or not finite): unreadable, not a crash
+            out.append(quantize_money(value) if value is not None and value.is_finite()
+                       and abs(value) < _MONEY_LIMIT else None)
+        except InvalidOperation:
+            out.append(None)
+    return pa.array(out, type=MONEY)
 
 
 _MONEY_LIMIT = Decimal(10) ** 26  # decimal128(38, 12) holds 26 digits before the point
