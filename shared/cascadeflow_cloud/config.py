@@ -116,6 +116,9 @@ class GcpVertexSource(_Section):
     scope: str | None = None  # default: billing account id from the export table name
     maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
     endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
+    #: how the query result is read: the Storage Read API (Arrow over gRPC) when it can be,
+    #: falling back to REST pages if refused (auto); only the Storage Read API; only REST
+    read_api: Literal["auto", "storage", "rest"] = "auto"
     use_catalog: bool = False  # name SKUs lacking a description from the Billing Catalog
 
 

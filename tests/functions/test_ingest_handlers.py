@@ -15,9 +15,9 @@ from moto import mock_aws
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake, group_sum
 from tests.sources import conftest as sources_conftest
+from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler
 from tests.sources.conftest import AWS_PAGES, AZURE_PAGES, aws_live_presets, exact
 from tests.sources.test_azure_live import SCOPE, _query_api
-from tests.sources.test_gcp_live import TABLE, _bigquery, _rows
 
 fake_server = sources_conftest.fake_server  # the local HTTP server fixture
 
@@ -122,8 +122,8 @@ def _service_account(token_uri: str) -> str:
 
 
 def test_gcp_handler_with_a_service_account_secret(monkeypatch, tmp_path, fake_server) -> None:  # type: ignore[no-untyped-def]
-    rows = _rows()
-    bigquery = _bigquery(rows)
+    rows = export_rows()
+    bigquery = query_handler(rows)
     grants: list[Any] = []
 
     def handler_(method, path, body, rec):  # type: ignore[no-untyped-def]

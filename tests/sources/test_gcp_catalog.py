@@ -17,7 +17,7 @@ from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.sources.gcp_catalog import catalog_skus
 from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
-from tests.sources.test_gcp_live import TABLE, _bigquery, _client, _rows
+from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler, rest_client
 
 
 def _sku(sku_id: str, description: str, nanos: int) -> dict[str, Any]:
@@ -66,14 +66,14 @@ def test_catalog_pages_and_prices_from_nanos(fake_server) -> None:  # type: igno
 
 
 def test_rows_without_a_description_are_named_from_the_catalog(fake_server, local_store) -> None:  # type: ignore[no-untyped-def]
-    rows = copy.deepcopy(_rows())
+    rows = copy.deepcopy(export_rows())
     for row in rows:
         if row["sku"]["id"] in ("AAAA-BBBB-0001", "AAAA-BBBB-0002"):
             row["sku"]["description"] = None
     catalog_url, _ = fake_server(_catalog)
-    bq_url, _ = fake_server(_bigquery(rows))
+    bq_url, _ = fake_server(query_handler(rows))
     source = GcpVertexCostSource(GcpVertexSource(billing_table=TABLE, use_catalog=True),
-                                 _client(bq_url), catalog=_catalog_client(catalog_url))
+                                 rest_client(bq_url), catalog=_catalog_client(catalog_url))
     summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 1))
     assert summary.status == "ok" and summary.unmapped == 1  # only the caching-storage SKU
     table = Lake(local_store).read_costs()

@@ -11,7 +11,7 @@ from cascadeflow_cloud.jobs.ingest_costs import run_source_parallel
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
 from tests.functions.test_ingest_handlers import _service_account
-from tests.sources.test_gcp_live import SCHEMA, TABLE, _encode, _rows
+from tests.sources.bigquery_fakes import SCHEMA, TABLE, encode, export_rows
 
 
 def _bigquery_by_window(rows: list[dict]):  # type: ignore[no-untyped-def]
@@ -28,14 +28,14 @@ def _bigquery_by_window(rows: list[dict]):  # type: ignore[no-untyped-def]
                "location": "US"}
         return 200, {}, {"kind": "bigquery#queryResponse", "schema": {"fields": SCHEMA},
                          "jobReference": job, "totalRows": str(len(picked)),
-                         "rows": _encode(picked), "jobComplete": True}
+                         "rows": encode(picked), "jobComplete": True}
 
     return handler
 
 
 def test_shards_in_worker_processes_merge_into_one_summary(  # type: ignore[no-untyped-def]
         fake_server, tmp_path, monkeypatch) -> None:
-    rows = _rows()
+    rows = export_rows()
     url, recorder = fake_server(_bigquery_by_window(rows))
     monkeypatch.setenv("GCP_SA_JSON", _service_account(f"{url}/token"))
     config = parse_config({"sources": {"gcp_vertex": {

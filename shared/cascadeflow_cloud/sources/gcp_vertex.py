@@ -6,8 +6,9 @@ into cost rows: credits netted (``BilledCost = cost + Σ credits.amount``), SKU 
 mapped to model and token type, labels kept as tags, one billing account = one lake scope.
 ``quotaExceeded`` fails fast (the client does not retry it and neither do we).
 
-The same ``parse_export`` reads the live result (as Arrow) and newline-delimited JSON rows of
-the export table (``read_ndjson``). Floats are read as the shortest text that round-trips, so
+The same ``parse_export`` reads the live result (Arrow record batches, from the BigQuery
+Storage Read API or REST pages: ``gcp_bigquery``) and newline-delimited JSON rows of the
+export table (``read_ndjson``). Floats are read as the shortest text that round-trips, so
 ``1.2143`` stays exactly ``1.2143``.
 
 >>> import io, json
@@ -35,11 +36,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from cascadeflow_cloud.schema import Provider
+from cascadeflow_cloud.sources import gcp_bigquery
 from cascadeflow_cloud.sources.base import (
-    CredentialsMissing,
     Parsed,
     Pull,
-    QuotaExhausted,
     RequestStats,
     SourceError,
     require,
@@ -52,16 +52,14 @@ if TYPE_CHECKING:
     from cascadeflow_cloud.config import GcpVertexSource
 
 COMPONENT = "gcp_vertex_source"  # see permissions.COMPONENT_ACTIONS (no AWS actions)
-#: GCP IAM the service account needs: read the export dataset, run query jobs.
+#: GCP IAM the service account needs: read the export dataset, run query jobs, read the
+#: query's result through the Storage Read API (without it the result is read as REST pages).
 CLOUD_ROLES = ("roles/bigquery.dataViewer (billing export dataset)",
-               "roles/bigquery.jobUser (query project)")
+               "roles/bigquery.jobUser (query project)",
+               f"{gcp_bigquery.READ_SESSION_ROLE} (query project)")
 VERTEX_SERVICE_ID = "C7E2-9256-1C43"
 _CHARGE = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment",
            "rounding_error": "Adjustment"}
-#: The export columns the query selects and the parser reads.
-EXPORT_COLUMNS = ("billing_account_id", "service", "sku", "usage_start_time", "usage_end_time",
-                  "project", "labels", "location", "cost", "currency", "usage", "credits",
-                  "cost_type", "cost_at_list")
 
 
 def _schema(number: pa.DataType | None = None) -> pa.Schema:
@@ -136,16 +134,7 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
         try:
             reader = pj.open_json(file, parse_options=options,
                                   read_options=pj.ReadOptions(block_size=2 << 20))
-            pending: list[Any] = []
-            rows = 0
-            for batch in reader:  # parsed in groups of ~GROUP_ROWS rows (fewer, larger calls)
-                pending.append(batch)
-                rows += batch.num_rows
-                if rows >= GROUP_ROWS:
-                    parts.append(parse_export(pa.Table.from_batches(pending), service=service))
-                    pending, rows = [], 0
-            if pending:
-                parts.append(parse_export(pa.Table.from_batches(pending), service=service))
+            parts += [parse_export(group, service=service) for group in _grouped(reader)]
         except pa.ArrowInvalid as exc:
             raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
                 from exc
@@ -164,6 +153,37 @@ def parse_table(table: pa.Table, *, service: str = "Vertex AI",
     named = bool(pc.any(pc.is_valid(_field(table, "service", "description"))).as_py())
     groups = (table.slice(i, GROUP_ROWS) for i in range(0, table.num_rows, GROUP_ROWS))
     return _parse_groups(groups, service, descriptions, named)
+
+
+def parse_batches(batches: Iterable[pa.RecordBatch], *, service: str = "Vertex AI",
+                  descriptions: dict[str, str] | None = None) -> Parsed:
+    """``parse_export`` over a stream of record batches (the live query's result, read as it
+    arrives): groups of ``GROUP_ROWS`` rows parsed two at a time, so the raw rows are never
+    all held at once. Each group decides for itself whether rows name their service; the
+    query selects one service, so every row does."""
+    return _parse_groups(_grouped(batches), service, descriptions)
+
+
+def _grouped(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Record batches regrouped into tables of about ``GROUP_ROWS`` rows (fewer, larger
+    parse calls)."""
+    import pyarrow as pa
+
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    try:
+        for batch in batches:
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= GROUP_ROWS:
+                yield pa.Table.from_batches(pending)
+                pending, rows = [], 0
+        if pending:
+            yield pa.Table.from_batches(pending)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # a stream stops (its download threads end) when parsing fails
 
 
 def _parse_groups(groups: Iterator[pa.Table], service: str,
@@ -481,65 +501,21 @@ def account_from_table(table_name: str) -> str | None:
     return "-".join(m.groups()) if m else None
 
 
-def build_sql(table_name: str) -> str:
-    """The parameterised query (``@since``/``@until`` usage days, ``@service``)."""
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", table_name):
-        raise SourceError(f"sources.gcp_vertex.billing_table: not a table name "
-                          f"(got {table_name!r})")
-    columns = ", ".join(EXPORT_COLUMNS)
-    # the table name is checked above; every value is a query parameter
-    return (f"SELECT {columns} FROM `{table_name}`\n"  # noqa: S608
-            "WHERE service.description = @service\n"
-            "  AND DATE(_PARTITIONTIME) >= DATE_SUB(@since, INTERVAL 1 DAY)\n"
-            "  AND usage_start_time >= TIMESTAMP(@since)\n"
-            "  AND usage_start_time < TIMESTAMP(DATE_ADD(@until, INTERVAL 1 DAY))")
-
-
-def make_client(settings: GcpVertexSource) -> Any:
-    """A BigQuery client with the configured service account (or Application Default
-    Credentials)."""
-    from google.cloud import bigquery
-
-    credentials = None
-    if settings.credentials:
-        from google.oauth2 import service_account
-
-        from cascadeflow_cloud.secrets import resolve_secret
-
-        info = json.loads(resolve_secret(settings.credentials))
-        credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-            info)
-    table = require(settings.billing_table, "sources.gcp_vertex.billing_table")
-    project = settings.project or table.split(".")[0]
-    options = None
-    if settings.endpoint:
-        from google.api_core.client_options import ClientOptions
-
-        options = ClientOptions(api_endpoint=settings.endpoint)
-    try:
-        return bigquery.Client(project=project, credentials=credentials,
-                               location=settings.location, client_options=options)
-    except Exception as exc:
-        if type(exc).__name__ == "DefaultCredentialsError":
-            raise CredentialsMissing(
-                "GCP credentials not found: set sources.gcp_vertex.credentials (a secret "
-                "reference to a service-account JSON) or GOOGLE_APPLICATION_CREDENTIALS"
-            ) from exc
-        raise
-
-
 class GcpVertexCostSource:
-    """Pulls Vertex AI cost from the billing export; the client may be passed in."""
+    """Pulls Vertex AI cost from the billing export. The BigQuery client, the BigQuery Storage
+    read client and the Billing Catalog client may be passed in; when the BigQuery client is
+    passed in, the Storage Read API is used only through a read client passed in with it."""
 
     name: Provider = "gcp_vertex"
     component = COMPONENT
 
     def __init__(self, settings: GcpVertexSource, client: Any | None = None,
-                 catalog: Any | None = None) -> None:
+                 catalog: Any | None = None, read_client: Any | None = None) -> None:
         self.settings = settings
         self.stats = RequestStats()
         self._client = client
         self._catalog = catalog
+        self._read_client = read_client
 
     def _count(self, response: Any, *args: Any, **kwargs: Any) -> None:
         self.stats.requests += 1
@@ -548,41 +524,24 @@ class GcpVertexCostSource:
                 or response.status_code == 429):
             self.stats.throttles += 1
 
-    def fetch(self, since: date, until: date) -> pa.Table:
-        """Run the query for ``[since, until]`` and return the rows as Arrow."""
-        from google.api_core import exceptions as gexc
-        from google.cloud import bigquery
-
-        table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
-        client = self._client if self._client is not None else make_client(self.settings)
+    def fetch(self, since: date, until: date) -> Iterator[pa.RecordBatch]:
+        """Run the query for ``[since, until]`` and yield the rows as Arrow record batches."""
+        require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
+        client, read_client, owned = self._client, self._read_client, None
+        if client is None:
+            credentials = gcp_bigquery.load_credentials(self.settings)
+            client = gcp_bigquery.make_client(self.settings, credentials)
+            owned = read_client = gcp_bigquery.make_read_client(self.settings, credentials)
         http = getattr(client, "_http", None)
         if http is not None and self._count not in http.hooks.get("response", []):
             http.hooks["response"].append(self._count)
-        config = bigquery.QueryJobConfig(
-            query_parameters=[
-                bigquery.ScalarQueryParameter("service", "STRING", self.settings.service),
-                bigquery.ScalarQueryParameter("since", "DATE", since),
-                bigquery.ScalarQueryParameter("until", "DATE", until),
-            ],
-            maximum_bytes_billed=self.settings.maximum_bytes_billed,
-        )
+        if read_client is not None:
+            read_client = gcp_bigquery.CountedReadClient(read_client, self.stats)
         try:
-            rows = client.query_and_wait(build_sql(table_name), job_config=config,
-                                         location=self.settings.location)
-            return rows.to_arrow(create_bqstorage_client=False)
-        except gexc.Forbidden as exc:
-            reasons = {e.get("reason") for e in (exc.errors or [])}
-            if "quotaExceeded" in reasons:
-                raise QuotaExhausted(f"BigQuery quotaExceeded: {exc.message}") from exc
-            raise SourceError(f"BigQuery refused the query: {exc.message}") from exc
-        except gexc.GoogleAPICallError as exc:
-            raise SourceError(f"BigQuery query failed: {exc.message}") from exc
-        except Exception as exc:
-            if type(exc).__name__ in ("DefaultCredentialsError", "RefreshError"):
-                raise CredentialsMissing(
-                    "GCP credentials not found: set sources.gcp_vertex.credentials or "
-                    "GOOGLE_APPLICATION_CREDENTIALS") from exc
-            raise
+            yield from gcp_bigquery.run_query(client, self.settings, since, until, read_client)
+        finally:
+            if owned is not None:
+                owned.transport.close()
 
     def pull(self, since: date, until: date) -> Iterator[Pull]:
         table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
@@ -593,8 +552,8 @@ class GcpVertexCostSource:
             catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client()
             names = {k: v.description for k, v in gcp_catalog.catalog_skus(catalog).items()}
             self.stats.requests += 1
-        parsed = parse_table(self.fetch(since, until), service=self.settings.service,
-                             descriptions=names)
+        parsed = parse_batches(self.fetch(since, until), service=self.settings.service,
+                               descriptions=names)
         window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         default = account_from_table(table_name) or "default"
         yield from pulls_by_account(parsed, window, self.settings.scope, default)

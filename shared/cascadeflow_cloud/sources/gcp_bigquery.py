@@ -1,0 +1,216 @@
+"""The BigQuery side of the GCP source: the clients, the billing query and reading its result.
+
+The result of the query is read through the BigQuery Storage Read API when it can be: Arrow
+record batches over gRPC in parallel streams (``google-cloud-bigquery-storage``, part of the
+``gcp`` extra), several times cheaper than decoding the REST API's JSON pages. A result small
+enough to arrive whole with the query never opens a read session.
+
+``sources.gcp_vertex.read_api`` chooses:
+
+* ``auto`` (default): the Storage Read API when the package is installed and no custom
+  ``endpoint`` is set. When the API refuses the read session (``roles/bigquery.readSessionUser``
+  not granted, or the API not enabled), the rows are read through REST pages instead and a
+  warning says so.
+* ``storage``: the Storage Read API, or the run fails saying why.
+* ``rest``: REST pages (``jobs.getQueryResults``) only.
+
+>>> print(build_sql("acme.billing.gcp_billing_export_v1_012345_ABCDEF_987654").splitlines()[1])
+WHERE service.description = @service
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.sources.base import (
+    CredentialsMissing,
+    QuotaExhausted,
+    RequestStats,
+    SourceError,
+    require,
+)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from cascadeflow_cloud.config import GcpVertexSource
+
+log = logging.getLogger(__name__)
+
+#: The export columns the query selects and the parser reads.
+EXPORT_COLUMNS = ("billing_account_id", "service", "sku", "usage_start_time", "usage_end_time",
+                  "project", "labels", "location", "cost", "currency", "usage", "credits",
+                  "cost_type", "cost_at_list")
+#: Streams of one read session: one per core decodes in parallel without a thread per stream
+#: the server might offer (each stream gets a download thread in the BigQuery client).
+READ_STREAMS = 2
+READ_SESSION_ROLE = "roles/bigquery.readSessionUser"
+
+
+def build_sql(table_name: str) -> str:
+    """The parameterised query (``@since``/``@until`` usage days, ``@service``)."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", table_name):
+        raise SourceError(f"sources.gcp_vertex.billing_table: not a table name "
+                          f"(got {table_name!r})")
+    columns = ", ".join(EXPORT_COLUMNS)
+    # the table name is checked above; every value is a query parameter
+    return (f"SELECT {columns} FROM `{table_name}`\n"  # noqa: S608
+            "WHERE service.description = @service\n"
+            "  AND DATE(_PARTITIONTIME) >= DATE_SUB(@since, INTERVAL 1 DAY)\n"
+            "  AND usage_start_time >= TIMESTAMP(@since)\n"
+            "  AND usage_start_time < TIMESTAMP(DATE_ADD(@until, INTERVAL 1 DAY))")
+
+
+def load_credentials(settings: GcpVertexSource) -> Any | None:
+    """The configured service account (``credentials``: a secret reference to its JSON), or
+    None for Application Default Credentials."""
+    if not settings.credentials:
+        return None
+    from google.oauth2 import service_account
+
+    from cascadeflow_cloud.secrets import resolve_secret
+
+    info = json.loads(resolve_secret(settings.credentials))
+    return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+        info)
+
+
+def _missing_credentials(exc: Exception) -> CredentialsMissing:
+    return CredentialsMissing(
+        "GCP credentials not found: set sources.gcp_vertex.credentials (a secret reference to "
+        "a service-account JSON) or GOOGLE_APPLICATION_CREDENTIALS")
+
+
+def make_client(settings: GcpVertexSource, credentials: Any | None = None) -> Any:
+    """A BigQuery client for the query project (``project``, else the table's project)."""
+    from google.cloud import bigquery
+
+    table = require(settings.billing_table, "sources.gcp_vertex.billing_table")
+    project = settings.project or table.split(".")[0]
+    options = None
+    if settings.endpoint:
+        from google.api_core.client_options import ClientOptions
+
+        options = ClientOptions(api_endpoint=settings.endpoint)
+    try:
+        return bigquery.Client(project=project, credentials=credentials,
+                               location=settings.location, client_options=options)
+    except Exception as exc:
+        if type(exc).__name__ == "DefaultCredentialsError":
+            raise _missing_credentials(exc) from exc
+        raise
+
+
+def make_read_client(settings: GcpVertexSource, credentials: Any | None = None) -> Any | None:
+    """A BigQuery Storage read client, or None when ``read_api`` says REST (``auto`` with a
+    custom ``endpoint``: the Storage API would not go to that endpoint) or the package is not
+    installed (an error for ``read_api: storage``)."""
+    if settings.read_api == "rest" or (settings.read_api == "auto" and settings.endpoint):
+        return None
+    try:
+        from google.cloud import bigquery_storage
+    except ImportError as exc:
+        if settings.read_api == "storage":
+            raise SourceError(
+                "sources.gcp_vertex.read_api is 'storage' but google-cloud-bigquery-storage "
+                "is not installed (pip install 'cascadeflow-cloud[gcp]')") from exc
+        return None
+    try:
+        return bigquery_storage.BigQueryReadClient(  # type: ignore[no-untyped-call]
+            credentials=credentials)
+    except Exception as exc:
+        if type(exc).__name__ == "DefaultCredentialsError":
+            raise _missing_credentials(exc) from exc
+        raise
+
+
+class CountedReadClient:
+    """A BigQuery Storage read client whose read sessions and streams are counted in
+    ``stats.requests`` (the REST calls are counted by a response hook)."""
+
+    def __init__(self, client: Any, stats: RequestStats) -> None:
+        self._client = client
+        self._stats = stats
+        self._lock = threading.Lock()  # streams are opened from the client's download threads
+
+    def _count(self) -> None:
+        with self._lock:
+            self._stats.requests += 1
+
+    def create_read_session(self, *args: Any, **kwargs: Any) -> Any:
+        self._count()
+        return self._client.create_read_session(*args, **kwargs)
+
+    def read_rows(self, *args: Any, **kwargs: Any) -> Any:
+        self._count()
+        return self._client.read_rows(*args, **kwargs)
+
+
+def run_query(client: Any, settings: GcpVertexSource, since: date, until: date,
+              read_client: Any | None = None) -> Iterator[pa.RecordBatch]:
+    """Run the billing query for ``[since, until]`` and yield its rows as Arrow record batches
+    (through ``read_client`` when given, see the module docstring). BigQuery errors become
+    ``QuotaExhausted`` / ``SourceError`` / ``CredentialsMissing``, also while streaming."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import bigquery
+
+    table_name = require(settings.billing_table, "sources.gcp_vertex.billing_table")
+    config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter("service", "STRING", settings.service),
+            bigquery.ScalarQueryParameter("since", "DATE", since),
+            bigquery.ScalarQueryParameter("until", "DATE", until),
+        ],
+        maximum_bytes_billed=settings.maximum_bytes_billed,
+    )
+    try:
+        rows = client.query_and_wait(build_sql(table_name), job_config=config,
+                                     location=settings.location)
+        yield from _result_batches(rows, read_client, required=settings.read_api == "storage")
+    except gexc.Forbidden as exc:
+        reasons = {e.get("reason") for e in (exc.errors or []) if isinstance(e, dict)}
+        if "quotaExceeded" in reasons:
+            raise QuotaExhausted(f"BigQuery quotaExceeded: {exc.message}") from exc
+        raise SourceError(f"BigQuery refused the query: {exc.message}") from exc
+    except gexc.GoogleAPICallError as exc:
+        raise SourceError(f"BigQuery query failed: {exc.message}") from exc
+    except Exception as exc:
+        if type(exc).__name__ in ("DefaultCredentialsError", "RefreshError"):
+            raise _missing_credentials(exc) from exc
+        raise
+
+
+def _result_batches(rows: Any, read_client: Any | None, *,
+                    required: bool) -> Iterator[pa.RecordBatch]:
+    from google.api_core import exceptions as gexc
+
+    if read_client is None:
+        yield from rows.to_arrow_iterable()
+        return
+    batches = rows.to_arrow_iterable(bqstorage_client=read_client,
+                                     max_stream_count=READ_STREAMS)
+    try:
+        first = next(batches, None)  # the read session is created here
+    except gexc.Forbidden as exc:  # gRPC PERMISSION_DENIED is a Forbidden
+        if required:
+            raise SourceError(
+                f"the BigQuery Storage Read API refused the read session ({exc.message}); "
+                f"grant {READ_SESSION_ROLE} on the query project, or set "
+                "sources.gcp_vertex.read_api: rest") from exc
+        log.warning("the BigQuery Storage Read API refused the read session (%s): reading "
+                    "the result through REST pages instead (slower); grant %s on the query "
+                    "project, or set sources.gcp_vertex.read_api: rest",
+                    exc.message, READ_SESSION_ROLE)
+        # the finished job's result from its first row (the query is not run again)
+        job = rows.client.get_job(rows.job_id, project=rows.project, location=rows.location)
+        yield from job.result().to_arrow_iterable()
+        return
+    if first is not None:
+        yield first
+    yield from batches
