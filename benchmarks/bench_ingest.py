@@ -9,7 +9,11 @@ process's RSS after imports, before ingesting. Target (issue 9): >= 1,000,000 ro
 <= 800 MB peak for one million rows. ``gcp_vertex_arrow`` measures the live GCP path from
 the point the export rows are Arrow (the query result's ``to_arrow()``); its peak is
 measured from after loading them (``reset_peak_rss``), so it covers holding the rows plus
-ingesting them.
+ingesting them. ``gcp_vertex_live`` is the live GCP source end to end: the real BigQuery and
+BigQuery Storage clients run the query against local stand-ins (REST ``jobs.query`` with a first
+page of JSON rows, then the rows as LZ4-compressed Arrow over gRPC in two streams; served from
+another process, warmed up, with every message serialised beforehand, as a remote service
+would), and the source parses the batches as they arrive and writes the lake.
 
     .venv/bin/python -m benchmarks.bench_ingest 1000000
 """
@@ -26,7 +30,7 @@ from typing import Any
 
 from benchmarks._measure import quick, run_measured
 
-CASES = ("aws_bedrock", "azure_openai", "gcp_vertex", "gcp_vertex_arrow")
+CASES = ("aws_bedrock", "azure_openai", "gcp_vertex", "gcp_vertex_arrow", "gcp_vertex_live")
 TARGETS = {f"{name}.{figure}": target for name in CASES
            for figure, target in (("rows_per_s", ">= 1000000"), ("peak_rss_mb", "<= 800"))}
 DAYS = 30
@@ -195,12 +199,116 @@ def work_arrow(name: str, paths: list[str]) -> dict[str, Any]:
             "cpu_seconds": time.process_time() - c0, "import_rss_mb": base}
 
 
-def _measure(name: str, paths: list[Path]) -> dict[str, object]:
-    entry = "work_arrow" if name.endswith("_arrow") else "work"
-    source = name.removesuffix("_arrow")
+#: Bytes of JSON rows the stand-in's jobs.query returns with the query (BigQuery limits a
+#: response to 10 MB; the client decodes them though the read session then reads every row).
+FIRST_PAGE_BYTES = 10 << 20
+
+
+def serve_bigquery(paths: list[str], ready: Any, stop: Any) -> None:
+    """The BigQuery stand-ins for ``gcp_vertex_live`` (run in its own process): REST on one
+    port, the Storage Read API on another, the export rows typed as the Storage API sends
+    them, every Arrow message serialised before ``ready`` gets the two addresses."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from tests.sources.bigquery_fakes import (
+        ARROW_SCHEMA,
+        DESTINATION_PATH,
+        ReadServer,
+        encode,
+        query_handler,
+    )
+    from tests.sources.fakehttp import serve
+
+    from cascadeflow_cloud.sources import gcp_vertex
+
+    rows = gcp_vertex.read_ndjson(paths).combine_chunks()
+    for name in ("usage_start_time", "usage_end_time"):
+        stamps = pc.strptime(rows.column(name), "%Y-%m-%d %H:%M:%S UTC", "us")
+        rows = rows.set_column(rows.schema.get_field_index(name), name,
+                               stamps.cast(pa.timestamp("us", tz="UTC")))
+    rows = rows.cast(ARROW_SCHEMA)
+    def head(count: int) -> list[dict[str, Any]]:
+        with open(paths[0], encoding="utf-8") as lines:
+            return [json.loads(line) for line, _ in zip(lines, range(count), strict=False)]
+
+    sample = head(1000)
+    first = head(int(FIRST_PAGE_BYTES * len(sample) / len(json.dumps(encode(sample)))))
+    url, _, http = serve(query_handler(first, total_rows=rows.num_rows))
+    grpc_server = ReadServer({DESTINATION_PATH: rows}, batch_rows=20_000)
+    grpc_server.prepare(DESTINATION_PATH)
+    grpc_server.start()
+    grpc_server.warm_up(DESTINATION_PATH)  # a remote service is warm: its first read is not
+    ready.put((url, grpc_server.port))
+    stop.wait()
+    grpc_server.stop()
+    http.shutdown()
+
+
+def work_live(name: str, addresses: list[str]) -> dict[str, Any]:
+    """The live GCP source against the stand-ins at ``addresses`` (REST URL, gRPC port):
+    query, Storage Read API streams, streamed parse, lake write."""
+    import time
+
+    _import_what_ingest_uses()
+
+    import google.cloud.bigquery
+    import google.cloud.bigquery_storage
+    import grpc
+    from google.cloud.bigquery_storage_v1 import BigQueryReadClient
+    from google.cloud.bigquery_storage_v1.services.big_query_read.transports import (
+        BigQueryReadGrpcTransport,
+    )
+    from tests.sources.bigquery_fakes import TABLE, rest_client
+
+    from benchmarks._measure import peak_rss_mb
+    from cascadeflow_cloud.config import GcpVertexSource
+    from cascadeflow_cloud.jobs.ingest_costs import run_source
+    from cascadeflow_cloud.lake.store import LocalStore
+    from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
+
+    url, port = addresses
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[
+        ("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)])
+    read_client = BigQueryReadClient(transport=BigQueryReadGrpcTransport(channel=channel))
+    source = GcpVertexCostSource(GcpVertexSource(billing_table=TABLE, read_api="storage"),
+                                 rest_client(url), read_client=read_client)
+    base = peak_rss_mb()
+    store = LocalStore(tempfile.mkdtemp())
+    t0, c0 = time.perf_counter(), time.process_time()
+    summary = run_source(store, source, date(2025, 1, 1), date(2025, 1, DAYS))
+    return {"records": summary.records, "days": summary.days_written,
+            "status": summary.status, "errors": summary.errors,
+            "seconds": time.perf_counter() - t0,
+            "cpu_seconds": time.process_time() - c0, "import_rss_mb": base,
+            "requests": summary.requests, "bigquery": google.cloud.bigquery.__version__}
+
+
+def _measure_live(paths: list[Path]) -> dict[str, object]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready, stop = context.Queue(), context.Event()
+    cloud = context.Process(target=serve_bigquery, args=([str(p) for p in paths], ready, stop),
+                            daemon=True)
+    cloud.start()
+    try:
+        url, port = ready.get(timeout=600)
+        return _measure("gcp_vertex_live", [url, str(port)])
+    finally:
+        stop.set()
+        cloud.join(timeout=30)
+        if cloud.is_alive():
+            cloud.kill()
+
+
+def _measure(name: str, paths: list[Path] | list[str]) -> dict[str, object]:
+    entry = {"gcp_vertex_arrow": "work_arrow", "gcp_vertex_live": "work_live"}.get(name, "work")
+    source = "gcp_vertex" if name.startswith("gcp_vertex") else name
     measured = run_measured(f"benchmarks.bench_ingest:{entry}", source,
                             [str(p) for p in paths])
     figures = measured.result
+    if figures["status"] != "ok":
+        raise RuntimeError(f"{name}: the ingest did not succeed: {figures.get('errors')}")
     return {
         "records": figures["records"], "day_partitions": figures["days"],
         "status": figures["status"], "seconds": round(figures["seconds"], 2),
@@ -226,6 +334,7 @@ def run(rows: int | None = None) -> dict[str, object]:
             results[name] = _measure(name, paths)
             if name == "gcp_vertex":
                 results["gcp_vertex_arrow"] = _measure("gcp_vertex_arrow", paths)
+                results["gcp_vertex_live"] = _measure_live(paths)
     return results
 
 

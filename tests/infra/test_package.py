@@ -142,7 +142,7 @@ def test_requirements_follow_the_dependency_sets(package: ModuleType) -> None:
     assert names("meter") == core | {"stripe", "pyarrow", "pandas"}
     assert {"pyarrow", "pandas"} <= names("ingest-aws") and "duckdb" not in names("ingest-aws")
     assert {"azure-mgmt-costmanagement", "azure-identity"} <= names("ingest-azure")
-    assert "google-cloud-bigquery" in names("ingest-gcp")
+    assert {"google-cloud-bigquery", "google-cloud-bigquery-storage"} <= names("ingest-gcp")
     assert "statsmodels" in names("forecast") and package.ARTIFACTS["forecast"].image
 
 
@@ -268,7 +268,7 @@ ARTIFACT_IMPORTS = {
     "ingest-azure": ["pandas", "pyarrow.parquet", "azure.identity",
                      "azure.mgmt.costmanagement", "cascadeflow_cloud.lake.tables"],
     "ingest-gcp": ["pandas", "pyarrow.parquet", "google.cloud.bigquery",
-                   "cascadeflow_cloud.lake.tables"],
+                   "google.cloud.bigquery_storage", "cascadeflow_cloud.lake.tables"],
     "forecast": ["pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
                  "statsmodels.tsa.holtwinters", "cascadeflow_cloud.lake.tables"],
 }

@@ -126,25 +126,32 @@ def arrow_rows(rows: list[dict]) -> pa.Table:
 
 def query_handler(rows: list[dict], *, first_page: int | None = None,
                   total_rows: int | None = None, fail: dict | None = None):  # type: ignore[no-untyped-def]
-    """jobs.query answers with the first ``first_page`` rows (default: half) and a page token
-    when more remain; ``total_rows`` overrides the count it reports (a benchmark that serves
-    the rows through ``ReadServer`` passes only the first page's rows); ``fail`` is a 403
-    error body returned for every call."""
+    """jobs.query answers with the first ``first_page`` rows (default: half; fewer when the
+    request's ``maxResults`` says so) and a page token when more remain; getQueryResults
+    continues from a token (or starts again without one) with ``maxResults`` rows, else the
+    rest. ``total_rows`` overrides the count reported (a benchmark serving the rows through
+    ``ReadServer`` passes only the first page's rows); ``fail`` is a 403 error body returned
+    for every call."""
     first = len(rows) // 2 if first_page is None else first_page
     total = len(rows) if total_rows is None else total_rows
 
+    def page(start: int, limit: int) -> dict:
+        end = min(len(rows), start + limit)
+        response = {"schema": {"fields": SCHEMA}, "jobReference": JOB, "totalRows": str(total),
+                    "rows": encode(rows[start:end]), "jobComplete": True}
+        if end < total:
+            response["pageToken"] = f"ROW{end}"
+        return response
+
     def handler(method: str, path: str, body: Any, rec: Any):  # type: ignore[no-untyped-def]
         url = urlparse(path)
+        query = parse_qs(url.query)
         if fail is not None:
             return 403, {}, fail
         if method == "POST" and url.path.endswith("/queries"):  # jobs.query: page 1
-            response = {
-                "kind": "bigquery#queryResponse", "schema": {"fields": SCHEMA},
-                "jobReference": JOB, "totalRows": str(total), "rows": encode(rows[:first]),
-                "totalBytesProcessed": "1024", "jobComplete": True, "cacheHit": False}
-            if first < total:
-                response["pageToken"] = "PAGE2"
-            return 200, {}, response
+            limit = min(first, int(body.get("maxResults", first)))
+            return 200, {}, {"kind": "bigquery#queryResponse", **page(0, limit),
+                             "totalBytesProcessed": "1024", "cacheHit": False}
         if method == "POST" and url.path.endswith("/jobs"):  # jobs.insert
             return 200, {}, {"kind": "bigquery#job", "jobReference": JOB,
                              "configuration": body["configuration"],
@@ -160,16 +167,13 @@ def query_handler(rows: list[dict], *, first_page: int | None = None,
                                "query": {"totalBytesProcessed": "1024",
                                          "totalBytesBilled": "10485760", "cacheHit": False}}}
         if method == "GET" and "/queries/" in url.path:  # getQueryResults
-            token = parse_qs(url.query).get("pageToken")
-            start, end = (first, len(rows)) if token == ["PAGE2"] else (0, first)
-            response = {"kind": "bigquery#getQueryResultsResponse",
-                        "schema": {"fields": SCHEMA}, "jobReference": JOB,
-                        "totalRows": str(total), "jobComplete": True}
-            max_results = parse_qs(url.query).get("maxResults")
-            if max_results != ["0"]:  # maxResults=0: the job's status only
-                response["rows"] = encode(rows[start:end])
-                if end < total:
-                    response["pageToken"] = "PAGE2"
+            token = query.get("pageToken", [""])[0]
+            start = int(token.removeprefix("ROW")) if token else 0
+            limit = int(query["maxResults"][0]) if "maxResults" in query else (
+                len(rows) if token else first)
+            response = {"kind": "bigquery#getQueryResultsResponse", **page(start, limit)}
+            if limit == 0:  # the job's status only
+                response.pop("rows")
             return 200, {}, response
         return 404, {}, {"error": {"code": 404, "message": f"no route {method} {path}"}}
 
@@ -251,6 +255,21 @@ class ReadServer:
         for index, part in enumerate(self._split(self.tables[table_path], self.streams)):
             for offset in range(0, part.num_rows, self.batch_rows):
                 self._message(index, offset, part, compression)
+
+    def warm_up(self, table_path: str) -> None:
+        """Read ``table_path`` once through a real client (the first read of a fresh server
+        process is slower; a benchmark measures the client, not that)."""
+        client = self.client()
+        session = client.create_read_session(
+            parent=f"projects/{PROJECT}", max_stream_count=self.streams,
+            read_session=types.ReadSession(table=table_path, data_format=types.DataFormat.ARROW,
+                                           read_options={"arrow_serialization_options": {
+                                               "buffer_compression": LZ4_FRAME}}))
+        for stream in session.streams:
+            for _ in client.read_rows(stream.name):
+                pass
+        client.transport.close()
+        self.requests.clear()
 
     def _message(self, index: int, offset: int, part: pa.Table, compression: str | None) -> bytes:
         key = (index, offset, compression)

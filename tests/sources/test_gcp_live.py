@@ -32,6 +32,7 @@ def test_two_pages_credits_netted_and_requests_counted(fake_server, local_store)
     assert summary.requests == len(recorder.requests) >= 2
     query = recorder.requests[0][2]
     assert query["useLegacySql"] is False and TABLE in query["query"]
+    assert "maxResults" not in query  # REST pages only: BigQuery's default page size
     params = {p["name"]: p["parameterValue"]["value"] for p in query["queryParameters"]}
     assert params == {"service": "Vertex AI", "since": "2025-01-30", "until": "2025-02-01"}
     assert int(query["maximumBytesBilled"]) == 10 * 1024**3

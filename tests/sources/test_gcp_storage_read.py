@@ -91,6 +91,8 @@ def test_storage_read_stores_what_rest_pages_store(fake_server, tmp_path, read_s
     summary = _run(storage_store, url, read)
     assert summary.status == "ok", summary.errors
     assert summary.records == len(rows)
+    # the query's own response carries few JSON rows (the read session reads them all)
+    assert recorder.requests[0][2]["maxResults"] == gcp_bigquery.FIRST_PAGE_ROWS
     # the result came through the read session: no getQueryResults page was asked for
     assert not any("/queries/" in p for p in _paths(recorder))
     methods = [m for m, _ in read.requests]

@@ -1,5 +1,5 @@
 variable "project" {
-  description = "GCP project that runs the BigQuery jobs (gets roles/bigquery.jobUser for the reader)."
+  description = "GCP project that runs the BigQuery jobs (gets roles/bigquery.jobUser and roles/bigquery.readSessionUser for the reader)."
   type        = string
 }
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,23 @@ def plan_shards(since: date, until: date, shard_days: int) -> list[tuple[date, d
     return shards
 
 
+#: Past this many runs of day-sorted rows, a pull is sorted by day instead of sliced per run.
+MAX_DAY_RUNS = 256
+
+
+def _sorted_runs(day_col: Any) -> list[tuple[int, int]]:
+    """``(start, end)`` of the stretches of rows whose days do not decrease."""
+    import pyarrow.compute as pc
+
+    n = len(day_col)
+    if n < 2:
+        return [(0, n)]
+    drops = pc.indices_nonzero(pc.fill_null(
+        pc.less(day_col.slice(1), day_col.slice(0, n - 1)), False)).to_pylist()
+    bounds = [0, *(i + 1 for i in drops), n]
+    return list(pairwise(bounds))
+
+
 def write_pull(
     store: ObjectStore, source: str, pull: Pull, summary: RunSummary, *,
     origin: str = "", progress: Progress | None = None, threads: int = WRITE_THREADS,
@@ -69,32 +87,34 @@ def write_pull(
     lake = Lake(store)
     table = pull.parsed.table
     days = sorted(set(pull.days))
-    slices: dict[date, tuple[int, int]] = {}
+    slices: dict[date, list[tuple[int, int]]] = {}
+    order = None
     if table.num_rows:
         day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
         outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
         if pc.any(outside).as_py():
             raise SourceError(f"{source}: rows fall outside the days being replaced")
         day_col = day_col.combine_chunks() if isinstance(day_col, pa.ChunkedArray) else day_col
-        in_order = len(day_col) < 2 or bool(pc.all(pc.less_equal(
-            day_col.slice(0, len(day_col) - 1), day_col.slice(1))).as_py())
-        # rows already grouped by day (the usual export order) are sliced without a copy;
-        # otherwise row numbers are sorted by day once and each day is a slice of them
-        order = None if in_order else pc.sort_indices(day_col)
-        offset = 0
-        for item in pc.value_counts(day_col if order is None else day_col.take(order)) \
-                .to_pylist():
-            slices[item["values"]] = (offset, item["counts"])
-            offset += item["counts"]
+        runs = _sorted_runs(day_col)
+        if len(runs) > MAX_DAY_RUNS:  # no order to speak of: sort row numbers by day once
+            order = pc.sort_indices(day_col)
+            runs, day_col = [(0, len(day_col))], day_col.take(order)
+        # rows come in runs already sorted by day (one export, or the streams of a read
+        # session); in each run a day is one stretch of rows, sliced without a copy
+        for start, end in runs:
+            offset = start
+            for item in pc.value_counts(day_col.slice(start, end - start)).to_pylist():
+                slices.setdefault(item["values"], []).append((offset, item["counts"]))
+                offset += item["counts"]
 
     def write(day: date) -> list[str]:
-        start, length = slices.get(day, (0, 0))
-        if not length:
+        spans = slices.get(day, [])
+        if not spans:
             part = table.slice(0, 0)
         elif order is None:
-            part = table.slice(start, length)
+            part = pa.concat_tables([table.slice(start, length) for start, length in spans])
         else:
-            part = table.take(order.slice(start, length))
+            part = table.take(order.slice(*spans[0]))
         keys = lake.replace_cost_days(source, pull.scope, [day], part)
         if progress is not None:
             progress.advance()
