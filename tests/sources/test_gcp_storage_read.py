@@ -199,17 +199,47 @@ def test_a_result_that_arrives_with_the_query_opens_no_read_session(  # type: ig
     assert read.requests == []
 
 
-def test_an_empty_result_read_through_a_session_stores_nothing(  # type: ignore[no-untyped-def]
+def test_a_short_read_fails_the_run_and_keeps_what_was_stored(  # type: ignore[no-untyped-def]
         fake_server, local_store, read_server) -> None:
-    url, _ = fake_server(query_handler([], first_page=0, total_rows=5))
-    read = ReadServer({DESTINATION_PATH: arrow_rows([])}).start()
+    rows = export_rows()
+    rest_url, _ = fake_server(query_handler(rows))
+    assert _run(local_store, rest_url, None).status == "ok"
+    before = _stored(local_store)
+
+    url, _ = fake_server(query_handler(rows, first_page=1))  # reports all 8 rows
+    read = ReadServer({DESTINATION_PATH: arrow_rows(rows[:3])}).start()  # holds 3
     read_server.append(read)
     summary = _run(local_store, url, read)
+    assert summary.status == "failed"
+    assert f"BigQuery reported {len(rows)} result rows but 3 arrived" in summary.errors[0]
+    assert _stored(local_store) == before
+
+
+def test_an_empty_result_stores_nothing_and_opens_no_session(  # type: ignore[no-untyped-def]
+        fake_server, local_store, read_server) -> None:
+    url, _ = fake_server(query_handler([], first_page=0))
+    read = _start(read_server, [])
+    summary = _run(local_store, url, read)
     assert summary.status == "ok" and summary.records == 0
-    assert [m for m, _ in read.requests] == ["CreateReadSession"]  # a session without streams
+    assert read.requests == []
 
 
-def test_which_read_client_the_settings_give() -> None:
+def test_read_api_storage_needs_a_read_client_it_can_use(  # type: ignore[no-untyped-def]
+        fake_server, local_store) -> None:
+    url, recorder = fake_server(query_handler(export_rows()))
+    summary = _run(local_store, url, None, read_api="storage")  # a client without a reader
+    assert summary.status == "failed"
+    assert "without a BigQuery Storage read client" in summary.errors[0]
+    assert recorder.requests == []  # refused before the query ran
+    with pytest.raises(SourceError, match="a custom endpoint is set"):
+        gcp_bigquery.make_read_client(
+            GcpVertexSource(read_api="storage", endpoint="http://127.0.0.1:9050"),
+            AnonymousCredentials())  # type: ignore[no-untyped-call]
+
+
+def test_which_read_client_the_settings_give(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # no machine-wide client certificate is looked up when the client is built
+    monkeypatch.setenv("GOOGLE_API_USE_CLIENT_CERTIFICATE", "false")
     credentials = AnonymousCredentials()  # type: ignore[no-untyped-call]
     assert gcp_bigquery.make_read_client(GcpVertexSource(read_api="rest"), credentials) is None
     # a custom REST endpoint (emulator, private endpoint): the Storage API is not there

@@ -85,8 +85,11 @@ def test_every_order_stores_the_same_days(parsed, tmp_path, monkeypatch, how, ma
 
     table = _ordered(parsed.table, how, rng)
     runs = ingest_costs._sorted_runs(pc.cast(table.column("ChargePeriodStart"),
-                                             pa.date32()).combine_chunks())
-    assert (len(runs) == 1) == (how == "by day")
+                                             pa.date32()).combine_chunks(), max_runs)
+    if how == "shuffled":
+        assert (runs is None) == (max_runs == 256)  # sorted first / sliced per run
+    else:
+        assert runs is not None and (len(runs) == 1) == (how == "by day")
     store = LocalStore(tmp_path / how.replace(" ", "_"))
     summary = RunSummary(source="gcp_vertex")
     ingest_costs.write_pull(store, "gcp_vertex", Pull("acct", DAYS, Parsed(table)), summary)
@@ -100,5 +103,6 @@ def test_every_order_stores_the_same_days(parsed, tmp_path, monkeypatch, how, ma
 
 def test_sorted_runs_are_the_stretches_where_days_do_not_decrease() -> None:
     days = pa.array([DAYS[i] for i in (0, 0, 2, 1, 1, 3, 0)], pa.date32())
-    assert ingest_costs._sorted_runs(days) == [(0, 3), (3, 6), (6, 7)]
-    assert ingest_costs._sorted_runs(days.slice(0, 1)) == [(0, 1)]
+    assert ingest_costs._sorted_runs(days, 3) == [(0, 3), (3, 6), (6, 7)]
+    assert ingest_costs._sorted_runs(days, 2) is None  # two drops: over the limit
+    assert ingest_costs._sorted_runs(days.slice(0, 1), 1) == [(0, 1)]

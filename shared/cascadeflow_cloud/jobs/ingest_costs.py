@@ -60,16 +60,18 @@ def plan_shards(since: date, until: date, shard_days: int) -> list[tuple[date, d
 MAX_DAY_RUNS = 256
 
 
-def _sorted_runs(day_col: Any) -> list[tuple[int, int]]:
-    """``(start, end)`` of the stretches of rows whose days do not decrease."""
+def _sorted_runs(day_col: Any, limit: int) -> list[tuple[int, int]] | None:
+    """``(start, end)`` of the stretches of rows whose days do not decrease, or None when
+    there are more than ``limit`` of them."""
     import pyarrow.compute as pc
 
     n = len(day_col)
     if n < 2:
         return [(0, n)]
-    drops = pc.indices_nonzero(pc.fill_null(
-        pc.less(day_col.slice(1), day_col.slice(0, n - 1)), False)).to_pylist()
-    bounds = [0, *(i + 1 for i in drops), n]
+    drop = pc.fill_null(pc.less(day_col.slice(1), day_col.slice(0, n - 1)), False)
+    if (pc.sum(drop.cast("int64")).as_py() or 0) >= limit:
+        return None
+    bounds = [0, *(i + 1 for i in pc.indices_nonzero(drop).to_pylist()), n]
     return list(pairwise(bounds))
 
 
@@ -95,8 +97,8 @@ def write_pull(
         if pc.any(outside).as_py():
             raise SourceError(f"{source}: rows fall outside the days being replaced")
         day_col = day_col.combine_chunks() if isinstance(day_col, pa.ChunkedArray) else day_col
-        runs = _sorted_runs(day_col)
-        if len(runs) > MAX_DAY_RUNS:  # no order to speak of: sort row numbers by day once
+        runs = _sorted_runs(day_col, MAX_DAY_RUNS)
+        if runs is None:  # no order to speak of: sort row numbers by day once
             order = pc.sort_indices(day_col)
             runs, day_col = [(0, len(day_col))], day_col.take(order)
         # rows come in runs already sorted by day (one export, or the streams of a read

@@ -118,6 +118,10 @@ def make_read_client(settings: GcpVertexSource, credentials: Any | None = None) 
     installed (an error for ``read_api: storage``)."""
     if settings.read_api == "rest" or (settings.read_api == "auto" and settings.endpoint):
         return None
+    if settings.endpoint:  # read_api: storage
+        raise SourceError(
+            "sources.gcp_vertex.read_api is 'storage' but a custom endpoint is set: the "
+            "Storage Read API would not go to that endpoint; use read_api: auto or rest")
     try:
         from google.cloud import bigquery_storage
     except ImportError as exc:
@@ -178,12 +182,21 @@ def run_query(client: Any, settings: GcpVertexSource, since: date, until: date,
         rows = client.query_and_wait(build_sql(table_name), job_config=config,
                                      location=settings.location,
                                      page_size=FIRST_PAGE_ROWS if read_client else None)
-        yield from _result_batches(rows, read_client, required=settings.read_api == "storage")
+        received = 0
+        for batch in _result_batches(rows, read_client,
+                                     required=settings.read_api == "storage"):
+            received += batch.num_rows
+            yield batch
+        if rows.total_rows is not None and received != rows.total_rows:
+            # a short read must not replace the window's days with part of them
+            raise SourceError(f"BigQuery reported {rows.total_rows} result rows but "
+                              f"{received} arrived; nothing is written, run it again")
     except gexc.Forbidden as exc:
         reasons = {e.get("reason") for e in (exc.errors or []) if isinstance(e, dict)}
         if "quotaExceeded" in reasons:
             raise QuotaExhausted(f"BigQuery quotaExceeded: {exc.message}") from exc
-        raise SourceError(f"BigQuery refused the query: {exc.message}") from exc
+        raise SourceError(f"BigQuery refused the query or the read of its result: "
+                          f"{exc.message}") from exc
     except gexc.GoogleAPICallError as exc:
         raise SourceError(f"BigQuery query failed: {exc.message}") from exc
     except Exception as exc:
@@ -203,7 +216,7 @@ def _result_batches(rows: Any, read_client: Any | None, *,
                                      max_stream_count=READ_STREAMS)
     try:
         first = next(batches, None)  # the read session is created here
-    except gexc.Forbidden as exc:  # gRPC PERMISSION_DENIED is a Forbidden
+    except gexc.PermissionDenied as exc:  # gRPC PERMISSION_DENIED (the role, or API disabled)
         if required:
             raise SourceError(
                 f"the BigQuery Storage Read API refused the read session ({exc.message}); "

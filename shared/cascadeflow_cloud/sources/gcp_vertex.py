@@ -530,6 +530,9 @@ class GcpVertexCostSource:
         """Run the query for ``[since, until]`` and yield the rows as Arrow record batches."""
         require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
         client, read_client, owned = self._client, self._read_client, None
+        if client is not None and read_client is None and self.settings.read_api == "storage":
+            raise SourceError("sources.gcp_vertex.read_api is 'storage' but a BigQuery client "
+                              "was passed in without a BigQuery Storage read client")
         if client is None:
             credentials = gcp_bigquery.load_credentials(self.settings)
             client = gcp_bigquery.make_client(self.settings, credentials)
