@@ -106,3 +106,25 @@ def test_sorted_runs_are_the_stretches_where_days_do_not_decrease() -> None:
     assert ingest_costs._sorted_runs(days, 3) == [(0, 3), (3, 6), (6, 7)]
     assert ingest_costs._sorted_runs(days, 2) is None  # two drops: over the limit
     assert ingest_costs._sorted_runs(days.slice(0, 1), 1) == [(0, 1)]
+
+
+def test_streamed_groups_arrive_in_day_order_for_the_write(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rows = _export_rows(2000, random.Random(3))  # days in random order
+    raw = arrow_rows(rows)
+    monkeypatch.setattr(gcp_vertex, "GROUP_ROWS", 500)
+    parsed = gcp_vertex.parse_batches(raw.to_batches(max_chunksize=100))
+    days = pc.cast(parsed.table.column("ChargePeriodStart"), pa.date32()).combine_chunks()
+    runs = ingest_costs._sorted_runs(days, 10**6)
+    assert runs is not None and len(runs) <= 4  # one run per group of 500 rows
+    whole = gcp_vertex.parse_export(raw).table
+    key = ["ChargePeriodStart", "SkuId", "SubAccountId", "BilledCost"]
+    assert sorted(parsed.table.select(key).to_pylist(), key=str) == \
+        sorted(whole.select(key).to_pylist(), key=str)
+
+
+def test_rows_already_in_day_order_are_not_copied(parsed) -> None:  # type: ignore[no-untyped-def]
+    from cascadeflow_cloud.sources import frame
+
+    ordered = frame.by_day(parsed)
+    assert frame.by_day(ordered) is ordered
+    assert ordered.table.num_rows == parsed.table.num_rows

@@ -190,10 +190,15 @@ def _parse_groups(groups: Iterator[pa.Table], service: str,
                   descriptions: dict[str, str] | None = None,
                   service_named: bool | None = None) -> Parsed:
     """``parse_export`` over groups of raw rows, two groups at a time in threads (Arrow's
-    kernels release the GIL) while the next group is read."""
+    kernels release the GIL) while the next group is read. Each group is put in day order in
+    its thread (the streams of a read session interleave), so the lake write only slices."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    from cascadeflow_cloud.sources.frame import combine
+    from cascadeflow_cloud.sources.frame import by_day, combine
+
+    def parse(group: pa.Table) -> Parsed:
+        return by_day(parse_export(group, service=service, descriptions=descriptions,
+                                   service_named=service_named))
 
     parts: list[Future[Parsed]] = []
     try:
@@ -201,9 +206,7 @@ def _parse_groups(groups: Iterator[pa.Table], service: str,
             for group in groups:
                 if len(parts) >= 2:
                     parts[-2].result()  # at most two groups in flight (bounded memory)
-                parts.append(pool.submit(parse_export, group, service=service,
-                                         descriptions=descriptions,
-                                         service_named=service_named))
+                parts.append(pool.submit(parse, group))
             return combine([part.result() for part in parts])
     finally:
         close = getattr(groups, "close", None)
