@@ -65,6 +65,13 @@ def _stored(store) -> list[dict]:  # type: ignore[no-untyped-def]
                                        str(r["BilledCost"])))
 
 
+def _stored_by_rest(store, fake_server, rows: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Ingest ``rows`` through REST pages first; what the lake then holds."""
+    url, _ = fake_server(query_handler(rows))
+    assert _run(store, url, None).status == "ok"
+    return _stored(store)
+
+
 def _expected_total(rows: list[dict]) -> Decimal:
     """Σ (cost + credits), each float read as the shortest text that prints it."""
     total = Decimal(0)
@@ -177,9 +184,7 @@ def test_read_api_storage_refused_fails_the_run_and_says_what_to_grant(  # type:
 def test_a_stream_failing_midway_writes_nothing_and_keeps_what_was_stored(  # type: ignore[no-untyped-def]
         fake_server, local_store, read_server) -> None:
     rows = export_rows()
-    rest_url, _ = fake_server(query_handler(rows))
-    assert _run(local_store, rest_url, None).status == "ok"
-    before = _stored(local_store)
+    before = _stored_by_rest(local_store, fake_server, rows)
 
     url, _ = fake_server(query_handler(rows, first_page=1))
     read = _start(read_server, rows, batch_rows=2, fail_stream=1)
@@ -202,13 +207,10 @@ def test_a_result_that_arrives_with_the_query_opens_no_read_session(  # type: ig
 def test_a_short_read_fails_the_run_and_keeps_what_was_stored(  # type: ignore[no-untyped-def]
         fake_server, local_store, read_server) -> None:
     rows = export_rows()
-    rest_url, _ = fake_server(query_handler(rows))
-    assert _run(local_store, rest_url, None).status == "ok"
-    before = _stored(local_store)
+    before = _stored_by_rest(local_store, fake_server, rows)
 
     url, _ = fake_server(query_handler(rows, first_page=1))  # reports all 8 rows
-    read = ReadServer({DESTINATION_PATH: arrow_rows(rows[:3])}).start()  # holds 3
-    read_server.append(read)
+    read = _start(read_server, rows[:3])  # holds 3
     summary = _run(local_store, url, read)
     assert summary.status == "failed"
     assert f"BigQuery reported {len(rows)} result rows but 3 arrived" in summary.errors[0]
