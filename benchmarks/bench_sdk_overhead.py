@@ -5,6 +5,12 @@ Azure OpenAI chat specs, attribution from a context, a ``QueueSink`` whose flush
 prices and hands events to a sink in the background). The "raw" series calls the same stub
 directly; overhead = wrapped − raw at the same percentile. Targets: median ≤ 5 µs, p99 ≤ 50 µs
 (every case). ``quick`` makes 5,000 calls per case instead of 50,000.
+
+Each case runs in ``PROCESSES`` fresh interpreters and the table shows the run with the middle
+median overhead; ``<case>_overhead_median_us_runs`` lists every run's median, lowest first. On
+a shared 2-core machine a whole process now and then runs about 1.7× slower, its *raw* calls as
+much as its wrapped ones (``<case>_raw_median_us`` shows it): one process alone cannot tell that
+apart from a slower wrapper.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks._measure import quick as quick_mode
+from benchmarks._measure import run_measured
 from cascadeflow_cloud.pricing import Pricer
 from cascadeflow_cloud.sdk import azure_openai, bedrock
 from cascadeflow_cloud.sdk.budget import track_costs
@@ -35,6 +42,9 @@ CASES = ("bedrock_converse", "azure_chat", "azure_chat_in_track_costs")
 #: Issue 9: added overhead per wrapped call, median ≤ 5 µs and p99 ≤ 50 µs.
 TARGETS = {f"{case}_overhead_{stat}_us": target for case in CASES
            for stat, target in (("median", "<= 5"), ("p99", "<= 50"))}
+
+#: Calls made before measuring (price sheets and attribute lookups warm).
+WARM_UP = 2000
 
 
 def _chat_completion() -> Any:
@@ -68,10 +78,10 @@ def _measure(fn: Callable[..., Any], kwargs: dict[str, Any], n: int) -> tuple[fl
 def _case(name: str, raw: Callable[..., Any], spec: Any, kwargs: dict[str, Any], n: int,
           tracked: bool = False) -> dict[str, Any]:
     sink = MemorySink()
-    queue = QueueSink(sink, max_queue=4 * n, batch_size=500, flush_interval=0.05,
+    queue = QueueSink(sink, max_queue=4 * (n + WARM_UP), batch_size=500, flush_interval=0.05,
                       pricer=Pricer())
     wrapped = instrument(raw, spec, Recorder(queue, Attribution(team="bench")), "us-east-1")
-    for _ in range(2000):  # warm caches (price sheets, attribute lookups)
+    for _ in range(WARM_UP):  # warm caches (price sheets, attribute lookups)
         wrapped(**kwargs)
         raw(**kwargs)
     queue.flush(30)
@@ -118,11 +128,11 @@ def _background_rate(n: int) -> int:
     return rate
 
 
-def run(n: int | None = None, quick: bool | None = None) -> dict[str, object]:
-    if quick is None:
-        quick = quick_mode()
-    if n is None:
-        n = 5_000 if quick else 50_000
+#: Fresh interpreters per case (odd: the middle run is reported).
+PROCESSES = 3
+
+
+def _stubs() -> dict[str, tuple[Callable[..., Any], Any, dict[str, Any], bool]]:
     completion = _chat_completion()
 
     def converse(**kwargs: Any) -> dict[str, Any]:
@@ -131,14 +141,44 @@ def run(n: int | None = None, quick: bool | None = None) -> dict[str, object]:
     def create(**kwargs: Any) -> Any:
         return completion
 
-    results: dict[str, object] = {"calls_per_case": n}
-    results.update(_case("bedrock_converse", converse, bedrock.CONVERSE,
-                         {"modelId": "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
-                          "messages": []}, n))
-    results.update(_case("azure_chat", create, azure_openai.CHAT,
-                         {"model": "prod-chat", "messages": []}, n))
-    results.update(_case("azure_chat_in_track_costs", create, azure_openai.CHAT,
-                         {"model": "prod-chat", "messages": []}, n, tracked=True))
+    chat = {"model": "prod-chat", "messages": []}
+    return {
+        "bedrock_converse": (converse, bedrock.CONVERSE,
+                             {"modelId": "us.anthropic.claude-3-5-sonnet-20240620-v1:0",
+                              "messages": []}, False),
+        "azure_chat": (create, azure_openai.CHAT, chat, False),
+        "azure_chat_in_track_costs": (create, azure_openai.CHAT, chat, True),
+    }
+
+
+def case_figures(name: str, n: int) -> dict[str, Any]:
+    """One case's figures, measured in this process (``run`` calls it in fresh ones)."""
+    raw, spec, kwargs, tracked = _stubs()[name]
+    return _case(name, raw, spec, kwargs, n, tracked=tracked)
+
+
+def middle_run(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the middle median overhead, plus every run's median (lowest first).
+
+    >>> runs = [{"a_overhead_median_us": v} for v in (7.9, 4.6, 4.5)]
+    >>> middle_run("a", runs)
+    {'a_overhead_median_us': 4.6, 'a_overhead_median_us_runs': [4.5, 4.6, 7.9]}
+    """
+    key = f"{name}_overhead_median_us"
+    ordered = sorted(runs, key=lambda figures: float(figures[key]))
+    return {**ordered[len(ordered) // 2], f"{key}_runs": [r[key] for r in ordered]}
+
+
+def run(n: int | None = None, quick: bool | None = None) -> dict[str, object]:
+    if quick is None:
+        quick = quick_mode()
+    if n is None:
+        n = 5_000 if quick else 50_000
+    results: dict[str, object] = {"calls_per_case": n, "processes_per_case": PROCESSES}
+    for name in CASES:
+        runs = [run_measured("benchmarks.bench_sdk_overhead:case_figures", name, n).result
+                for _ in range(PROCESSES)]
+        results.update(middle_run(name, runs))
     results["background_events_per_s"] = _background_rate(2_000 if quick else 20_000)
     return results
 

@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from benchmarks import bench_artifacts, bench_imports
+from benchmarks import bench_artifacts, bench_imports, bench_sdk_overhead
 from benchmarks._measure import peak_rss_mb, percentile, run_measured
 from benchmarks.run import collect, evaluate, main, markdown, run_module
 
@@ -135,6 +135,19 @@ def test_deferred_imports_are_read_from_the_handler_body() -> None:
     ms, deferred_ms, modules = bench_imports.time_cold_path("compact_events")
     assert ms > 0 and deferred_ms > 0
     assert modules > bench_imports.time_import("compact_events")[1]
+
+
+def test_wrapped_call_overhead_reports_the_middle_of_fresh_runs() -> None:
+    figures = bench_sdk_overhead.case_figures("azure_chat_in_track_costs", 300)
+    assert figures["azure_chat_in_track_costs_events"] == bench_sdk_overhead.WARM_UP + 300
+    assert figures["azure_chat_in_track_costs_dropped"] == 0
+    assert figures["azure_chat_in_track_costs_wrapped_median_us"] > (
+        figures["azure_chat_in_track_costs_raw_median_us"])
+    runs = [{"x_overhead_median_us": v, "x_overhead_p99_us": p}
+            for v, p in ((7.9, 16.0), (4.6, 9.0), (4.5, 30.0))]
+    middle = bench_sdk_overhead.middle_run("x", runs)
+    assert middle == {"x_overhead_median_us": 4.6, "x_overhead_p99_us": 9.0,
+                      "x_overhead_median_us_runs": [4.5, 4.6, 7.9]}
 
 
 @pytest.mark.parametrize("module", ["bench_sdk_overhead", "bench_forecast", "bench_notify",
