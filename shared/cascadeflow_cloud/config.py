@@ -120,6 +120,7 @@ class GcpVertexSource(_Section):
     #: falling back to REST pages if refused (auto); only the Storage Read API; only REST
     read_api: Literal["auto", "storage", "rest"] = "auto"
     use_catalog: bool = False  # name SKUs lacking a description from the Billing Catalog
+    catalog_endpoint: str | None = None  # Cloud Billing API endpoint (private / local)
 
 
 class Sources(_Section):

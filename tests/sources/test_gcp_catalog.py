@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import billing_v1
@@ -15,8 +18,10 @@ from google.cloud import billing_v1
 from cascadeflow_cloud.config import GcpVertexSource
 from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake
+from cascadeflow_cloud.sources.base import CredentialsMissing
 from cascadeflow_cloud.sources.gcp_catalog import catalog_skus
 from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
+from tests.functions.test_ingest_handlers import _service_account
 from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler, rest_client
 
 
@@ -80,3 +85,65 @@ def test_rows_without_a_description_are_named_from_the_catalog(fake_server, loca
     named = {(r["SkuId"], r["x_TokenType"]) for r in table.to_pylist()
              if r["SkuId"] in ("AAAA-BBBB-0001", "AAAA-BBBB-0002")}
     assert named == {("AAAA-BBBB-0001", "input"), ("AAAA-BBBB-0002", "output")}
+
+
+def _one_token_server(fake_server, rows):  # type: ignore[no-untyped-def]
+    """BigQuery REST, the Billing Catalog and an OAuth token endpoint on one local server."""
+    bigquery = query_handler(rows)
+
+    def handler(method, path, body, rec):  # type: ignore[no-untyped-def]
+        if path == "/token":
+            return 200, {}, {"access_token": "shared-token", "expires_in": 3600,
+                             "token_type": "Bearer"}
+        if path.startswith("/v1/services/"):
+            return _catalog(method, path, body, rec)
+        return bigquery(method, path, body, rec)
+
+    return fake_server(handler)
+
+
+def _claims(jwt: str) -> dict[str, Any]:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.mark.parametrize("configured", ["secret", "application_default"])
+def test_bigquery_and_the_catalog_share_one_credential_and_token(  # type: ignore[no-untyped-def]
+        configured, fake_server, local_store, tmp_path, monkeypatch) -> None:
+    rows = copy.deepcopy(export_rows())
+    rows[0]["sku"]["description"] = None  # named from the catalog
+    url, recorder = _one_token_server(fake_server, rows)
+    account = _service_account(f"{url}/token")
+    settings: dict[str, Any] = {"billing_table": TABLE, "endpoint": url, "use_catalog": True,
+                                "catalog_endpoint": url}
+    if configured == "secret":
+        monkeypatch.setenv("GCP_SA_JSON", account)
+        settings["credentials"] = "env:GCP_SA_JSON"
+    else:
+        key_file = tmp_path / "adc.json"
+        key_file.write_text(account)
+        monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+    summary = run_source(local_store, GcpVertexCostSource(GcpVertexSource(**settings)),
+                         date(2025, 1, 30), date(2025, 2, 1))
+    assert summary.status == "ok", summary.errors
+    grants = [body for _, path, body, _ in recorder.requests if path == "/token"]
+    assert len(grants) == 1  # one credential for every client: one OAuth grant
+    assert _claims(parse_qs(grants[0])["assertion"][0])["scope"] == (
+        "https://www.googleapis.com/auth/cloud-platform")
+    bearer = {path.split("/")[1]: headers["authorization"].removeprefix("Bearer ")
+              for _, path, _, headers in recorder.requests if path != "/token"}
+    assert bearer["bigquery"] == "shared-token"
+    # the Catalog's gRPC-style client signs its own JWT with the same service account
+    assert _claims(bearer["v1"])["iss"] == "cascadeflow@acme-billing.iam.gserviceaccount.com"
+    stored = Lake(local_store).read_costs().to_pylist()
+    assert len(stored) == len(rows)
+    assert rows[0]["sku"]["id"] in {r["SkuId"] for r in stored if r["x_TokenType"]}
+
+
+def test_no_application_default_credentials_is_one_line(  # type: ignore[no-untyped-def]
+        local_store, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    source = GcpVertexCostSource(GcpVertexSource(billing_table=TABLE))
+    with pytest.raises(CredentialsMissing, match=r"^GCP credentials not found: set "
+                                                 r"sources\.gcp_vertex\.credentials"):
+        run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 1))

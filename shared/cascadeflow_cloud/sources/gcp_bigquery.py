@@ -72,27 +72,40 @@ def build_sql(table_name: str) -> str:
             "  AND usage_start_time < TIMESTAMP(DATE_ADD(@until, INTERVAL 1 DAY))")
 
 
-def load_credentials(settings: GcpVertexSource) -> Any | None:
-    """The configured service account (``credentials``: a secret reference to its JSON), or
-    None for Application Default Credentials."""
-    if not settings.credentials:
-        return None
-    from google.oauth2 import service_account
-
-    from cascadeflow_cloud.secrets import resolve_secret
-
-    info = json.loads(resolve_secret(settings.credentials))
-    return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-        info)
-
-
 def _missing_credentials(exc: Exception) -> CredentialsMissing:
     return CredentialsMissing(
         "GCP credentials not found: set sources.gcp_vertex.credentials (a secret reference to "
         "a service-account JSON) or GOOGLE_APPLICATION_CREDENTIALS")
 
 
-def make_client(settings: GcpVertexSource, credentials: Any | None = None) -> Any:
+#: One scope for every GCP client of a run (BigQuery, Storage Read, Billing Catalog), so they
+#: share one credentials object and its access token. Scopes grant nothing: IAM roles do.
+CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
+
+
+def load_credentials(settings: GcpVertexSource) -> Any:
+    """The credentials every client of a run shares: the configured service account
+    (``credentials``: a secret reference to its JSON), else Application Default Credentials,
+    looked up once. Raises ``CredentialsMissing`` when there are none."""
+    if settings.credentials:
+        from google.oauth2 import service_account
+
+        from cascadeflow_cloud.secrets import resolve_secret
+
+        info = json.loads(resolve_secret(settings.credentials))
+        return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            info, scopes=[CLOUD_PLATFORM_SCOPE])
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _ = google.auth.default(scopes=[CLOUD_PLATFORM_SCOPE])
+    except DefaultCredentialsError as exc:
+        raise _missing_credentials(exc) from exc
+    return credentials
+
+
+def make_client(settings: GcpVertexSource, credentials: Any) -> Any:
     """A BigQuery client for the query project (``project``, else the table's project)."""
     from google.cloud import bigquery
 
@@ -103,16 +116,11 @@ def make_client(settings: GcpVertexSource, credentials: Any | None = None) -> An
         from google.api_core.client_options import ClientOptions
 
         options = ClientOptions(api_endpoint=settings.endpoint)
-    try:
-        return bigquery.Client(project=project, credentials=credentials,
-                               location=settings.location, client_options=options)
-    except Exception as exc:
-        if type(exc).__name__ == "DefaultCredentialsError":
-            raise _missing_credentials(exc) from exc
-        raise
+    return bigquery.Client(project=project, credentials=credentials,
+                           location=settings.location, client_options=options)
 
 
-def make_read_client(settings: GcpVertexSource, credentials: Any | None = None) -> Any | None:
+def make_read_client(settings: GcpVertexSource, credentials: Any) -> Any | None:
     """A BigQuery Storage read client, or None when ``read_api`` says REST (``auto`` with a
     custom ``endpoint``: the Storage API would not go to that endpoint) or the package is not
     installed (an error for ``read_api: storage``)."""
@@ -130,13 +138,8 @@ def make_read_client(settings: GcpVertexSource, credentials: Any | None = None) 
                 "sources.gcp_vertex.read_api is 'storage' but google-cloud-bigquery-storage "
                 "is not installed (pip install 'cascadeflow-cloud[gcp]')") from exc
         return None
-    try:
-        return bigquery_storage.BigQueryReadClient(  # type: ignore[no-untyped-call]
-            credentials=credentials)
-    except Exception as exc:
-        if type(exc).__name__ == "DefaultCredentialsError":
-            raise _missing_credentials(exc) from exc
-        raise
+    return bigquery_storage.BigQueryReadClient(  # type: ignore[no-untyped-call]
+        credentials=credentials)
 
 
 class CountedReadClient:

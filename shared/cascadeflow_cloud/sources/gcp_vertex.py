@@ -521,6 +521,14 @@ class GcpVertexCostSource:
         self._client = client
         self._catalog = catalog
         self._read_client = read_client
+        self._loaded_credentials: Any | None = None
+
+    def _credentials(self) -> Any:
+        """The run's credentials, loaded once and shared by every client it makes (one
+        Application Default Credentials lookup, one access token)."""
+        if self._loaded_credentials is None:
+            self._loaded_credentials = gcp_bigquery.load_credentials(self.settings)
+        return self._loaded_credentials
 
     def _count(self, response: Any, *args: Any, **kwargs: Any) -> None:
         self.stats.requests += 1
@@ -537,7 +545,7 @@ class GcpVertexCostSource:
             raise SourceError("sources.gcp_vertex.read_api is 'storage' but a BigQuery client "
                               "was passed in without a BigQuery Storage read client")
         if client is None:
-            credentials = gcp_bigquery.load_credentials(self.settings)
+            credentials = self._credentials()
             client = gcp_bigquery.make_client(self.settings, credentials)
             owned = read_client = gcp_bigquery.make_read_client(self.settings, credentials)
         http = getattr(client, "_http", None)
@@ -557,7 +565,8 @@ class GcpVertexCostSource:
         if self.settings.use_catalog:
             from cascadeflow_cloud.sources import gcp_catalog
 
-            catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client()
+            catalog = self._catalog if self._catalog is not None else gcp_catalog.make_client(
+                self.settings.catalog_endpoint, self._credentials())
             names = {k: v.description for k, v in gcp_catalog.catalog_skus(catalog).items()}
             self.stats.requests += 1
         parsed = parse_batches(self.fetch(since, until), service=self.settings.service,
