@@ -191,6 +191,20 @@ def batch_message(batch: pa.RecordBatch, compression: str | None) -> bytes:
     return bytes(reader.read_next_message().serialize())
 
 
+def _retry_after(seconds: float, message: str) -> Any:
+    """A RESOURCE_EXHAUSTED status carrying ``google.rpc.RetryInfo`` (rich error details, in
+    the ``grpc-status-details-bin`` trailer as Google APIs send them)."""
+    from google.protobuf import any_pb2, duration_pb2
+    from google.rpc import code_pb2, error_details_pb2, status_pb2
+    from grpc_status import rpc_status
+
+    detail = any_pb2.Any()
+    detail.Pack(error_details_pb2.RetryInfo(
+        retry_delay=duration_pb2.Duration(nanos=int(seconds * 1e9))))
+    return rpc_status.to_status(status_pb2.Status(
+        code=code_pb2.RESOURCE_EXHAUSTED, message=message, details=[detail]))
+
+
 class ReadServer:
     """The BigQueryRead gRPC service over ``tables`` (read-session table path → Arrow table).
 
@@ -198,20 +212,24 @@ class ReadServer:
     per ReadRows response; ``refuse``: a (status code, message) that CreateReadSession answers
     with; ``drop_once``: a stream index whose first ReadRows call ends with UNAVAILABLE after
     one batch (the client resumes from its offset); ``fail_stream``: a stream index that fails
-    with a non-resumable INTERNAL error after one batch. ``requests`` records (method, request).
+    with a non-resumable INTERNAL error after one batch; ``throttle_once``: a stream index whose
+    first ReadRows call is refused with RESOURCE_EXHAUSTED and a 10 ms ``RetryInfo`` delay (as
+    the API throttles). ``requests`` records (method, request).
     """
 
     SERVICE = "google.cloud.bigquery.storage.v1.BigQueryRead"
 
     def __init__(self, tables: dict[str, pa.Table], *, streams: int = 2,
                  batch_rows: int = 10_000, refuse: tuple[grpc.StatusCode, str] | None = None,
-                 drop_once: int | None = None, fail_stream: int | None = None) -> None:
+                 drop_once: int | None = None, fail_stream: int | None = None,
+                 throttle_once: int | None = None) -> None:
         self.tables = tables
         self.streams = streams
         self.batch_rows = batch_rows
         self.refuse = refuse
         self.drop_once = drop_once
         self.fail_stream = fail_stream
+        self.throttle_once = throttle_once
         self.requests: list[tuple[str, Any]] = []
         self._sessions: dict[str, tuple[list[pa.Table], str | None]] = {}
         self._messages: dict[tuple[int, int, str | None], bytes] = {}
@@ -308,6 +326,12 @@ class ReadServer:
             drop = self.drop_once == index
             if drop:
                 self.drop_once = None
+            throttle = self.throttle_once == index
+            if throttle:
+                self.throttle_once = None
+        if throttle:
+            context.abort_with_status(_retry_after(0.01, "Exceeded rate limits: too many "
+                                                         "concurrent read streams"))
         schema = types.ArrowSchema(serialized_schema=bytes(part.schema.serialize()))
         for sent, offset in enumerate(range(request.offset, part.num_rows, self.batch_rows)):
             if sent and (drop or self.fail_stream == index):

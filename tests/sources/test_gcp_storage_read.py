@@ -149,6 +149,22 @@ def test_a_dropped_stream_resumes_from_its_offset_without_loss_or_repeat(  # typ
         ("gcp_vertex",): _expected_total(rows)}
 
 
+def test_a_throttled_stream_waits_retries_and_is_counted(  # type: ignore[no-untyped-def]
+        fake_server, local_store, read_server) -> None:
+    rows = export_rows()
+    url, recorder = fake_server(query_handler(rows, first_page=1))
+    read = _start(read_server, rows, batch_rows=2, throttle_once=1)
+    summary = _run(local_store, url, read)
+    assert summary.status == "ok", summary.errors
+    stream_calls = [r.read_stream for m, r in read.requests if m == "ReadRows"]
+    assert len(stream_calls) == 3 and stream_calls.count(stream_calls[-1]) == 2
+    assert summary.throttles == 1
+    # REST calls, the session, two streams and the retried one
+    assert summary.requests == len(recorder.requests) + 4
+    assert group_sum(Lake(local_store).read_costs(), ["x_Source"], "BilledCost") == {
+        ("gcp_vertex",): _expected_total(rows)}
+
+
 def test_a_refused_read_session_falls_back_to_rest_pages_with_a_warning(  # type: ignore[no-untyped-def]
         fake_server, local_store, read_server, caplog) -> None:
     rows = export_rows()

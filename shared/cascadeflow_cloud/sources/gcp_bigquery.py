@@ -144,7 +144,10 @@ def make_read_client(settings: GcpVertexSource, credentials: Any) -> Any | None:
 
 class CountedReadClient:
     """A BigQuery Storage read client whose read sessions and streams are counted in
-    ``stats.requests`` (the REST calls are counted by a response hook)."""
+    ``stats.requests`` (the REST calls are counted by a response hook). A stream that the API
+    throttles (``RESOURCE_EXHAUSTED`` with a retry delay: the client waits, then reconnects)
+    counts one throttle and one more request. Streams resumed after a dropped connection are
+    not counted: the client library reconnects them without telling its caller."""
 
     def __init__(self, client: Any, stats: RequestStats) -> None:
         self._client = client
@@ -159,8 +162,15 @@ class CountedReadClient:
         self._count()
         return self._client.create_read_session(*args, **kwargs)
 
+    def _throttled(self, delay: float) -> None:
+        with self._lock:
+            self._stats.throttles += 1
+            self._stats.requests += 1  # the call made once the delay is over
+        log.info("BigQuery Storage Read API throttled a stream; retrying in %.1f s", delay)
+
     def read_rows(self, *args: Any, **kwargs: Any) -> Any:
         self._count()
+        kwargs.setdefault("retry_delay_callback", self._throttled)
         return self._client.read_rows(*args, **kwargs)
 
 
