@@ -329,6 +329,10 @@ def _sheet_from_override(override: PriceOverride) -> PriceSheet:
     )
 
 
+#: Entries each of a ``Pricer``'s caches holds at most (one per provider, model and UTC day).
+CACHE_ENTRIES = 4096
+
+
 class Pricer:
     """Resolves and caches price sheets; prices calls. Thread-safe.
 
@@ -366,8 +370,7 @@ class Pricer:
         except KeyError:
             pass
         sheet = self._resolve(provider, model_ref, day)
-        with self._lock:
-            self._cache[key] = sheet
+        self._remember(self._cache, key, sheet)
         return sheet
 
     def unit_prices(self, provider: str, model_ref: str, timestamp: float) -> UnitPrices | None:
@@ -382,9 +385,16 @@ class Pricer:
             pass
         sheet = self.sheet(provider, model_ref, _EPOCH + timedelta(days=key[2]))
         prices = UnitPrices(sheet) if sheet is not None else None
-        with self._lock:
-            self.unit_cache[key] = prices
+        self._remember(self.unit_cache, key, prices)
         return prices
+
+    def _remember(self, cache: dict[Any, Any], key: Any, value: Any) -> None:
+        """Cache ``value``; a full cache starts again, so a long-lived process pricing ever
+        new days (or models) keeps a bounded cache (later misses are resolved again)."""
+        with self._lock:
+            if len(cache) >= CACHE_ENTRIES:
+                cache.clear()
+            cache[key] = value
 
     def _resolve(self, provider: str, model_ref: str, day: date) -> PriceSheet | None:
         model = resolve_model(provider, model_ref, aliases=self.aliases)

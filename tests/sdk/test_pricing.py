@@ -104,6 +104,25 @@ def test_unknown_model_is_unpriced_never_a_neighbour():
          "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123")}
 
 
+def test_price_caches_stay_bounded_and_prices_stay_right(monkeypatch):
+    from cascadeflow_cloud import pricing
+
+    monkeypatch.setattr(pricing, "CACHE_ENTRIES", 5)
+    pricer = Pricer()
+    usage = TokenUsage(input_tokens=1_000_000)
+    day0 = 20089 * 86400.0  # 2025-01-01 00:00 UTC
+    first = pricer.unit_prices("azure_openai", "gpt-4o-2024-08-06", day0)
+    for day in range(40):  # a long-lived process: a new UTC day every day
+        prices = pricer.unit_prices("azure_openai", "gpt-4o-2024-08-06", day0 + day * 86400)
+        assert prices is not None and prices.sheet.cost(usage).total == D("2.5")
+        assert len(pricer.unit_cache) <= 5 and len(pricer._cache) <= 5
+    # day 0 was dropped along the way and is resolved again, to the same price
+    assert ("azure_openai", "gpt-4o-2024-08-06", 20089) not in pricer.unit_cache
+    again = pricer.unit_prices("azure_openai", "gpt-4o-2024-08-06", day0)
+    assert first is not None and again is not None and again is not first
+    assert again.sheet.cost(usage) == first.sheet.cost(usage)
+
+
 def test_dated_overrides_and_name_maps():
     config = parse_config({"pricing": {
         "models": {"arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc":
