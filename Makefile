@@ -24,7 +24,7 @@ demo: $(VENV)/.installed-demo
 	$(VENV)/bin/cascadeflow-cloud demo --dir demo-output
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check shared functions tests benchmarks
+	$(VENV)/bin/ruff check shared functions tests benchmarks infra
 
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
