@@ -1,4 +1,6 @@
-"""Shared fixtures. No test reads real credentials: AWS variables are set to fakes here."""
+"""Shared fixtures. No test reads real credentials: AWS variables are set to fakes here, and
+Google's Application Default Credentials find nothing (no key file, no gcloud config, no
+metadata server probe) unless a test creates them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,10 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_CONFIG_FILE"] = os.devnull
 os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+for _name in ("GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"):
+    os.environ.pop(_name, None)
+os.environ["CLOUDSDK_CONFIG"] = os.devnull  # no gcloud application-default credentials
+os.environ["NO_GCE_CHECK"] = "true"  # google-auth: do not probe the GCE metadata server
 os.environ.pop("CASCADEFLOW_CONFIG", None)
 os.environ.pop("CASCADEFLOW_STORE", None)
 

@@ -10,10 +10,12 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import google.auth
 import pytest
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import billing_v1
+from google.oauth2 import service_account
 
 from cascadeflow_cloud.config import GcpVertexSource
 from cascadeflow_cloud.jobs.ingest_costs import run_source
@@ -116,16 +118,33 @@ def test_bigquery_and_the_catalog_share_one_credential_and_token(  # type: ignor
     account = _service_account(f"{url}/token")
     settings: dict[str, Any] = {"billing_table": TABLE, "endpoint": url, "use_catalog": True,
                                 "catalog_endpoint": url}
+    loads: list[str] = []  # every credential the run loads, through google-auth's own calls
     if configured == "secret":
         monkeypatch.setenv("GCP_SA_JSON", account)
         settings["credentials"] = "env:GCP_SA_JSON"
+        from_info = service_account.Credentials.from_service_account_info.__func__
+
+        def counted_info(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+            loads.append("service account")
+            return from_info(cls, *args, **kwargs)
+
+        monkeypatch.setattr(service_account.Credentials, "from_service_account_info",
+                            classmethod(counted_info))
     else:
         key_file = tmp_path / "adc.json"
         key_file.write_text(account)
         monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key_file))
+        lookup = google.auth.default
+
+        def counted_default(*args, **kwargs):  # type: ignore[no-untyped-def]
+            loads.append("application default")
+            return lookup(*args, **kwargs)
+
+        monkeypatch.setattr(google.auth, "default", counted_default)
     summary = run_source(local_store, GcpVertexCostSource(GcpVertexSource(**settings)),
                          date(2025, 1, 30), date(2025, 2, 1))
     assert summary.status == "ok", summary.errors
+    assert len(loads) == 1  # loaded once for the BigQuery, Storage and Catalog clients
     grants = [body for _, path, body, _ in recorder.requests if path == "/token"]
     assert len(grants) == 1  # one credential for every client: one OAuth grant
     assert _claims(parse_qs(grants[0])["assertion"][0])["scope"] == (

@@ -79,7 +79,8 @@ def _missing_credentials(exc: Exception) -> CredentialsMissing:
 
 
 #: One scope for every GCP client of a run (BigQuery, Storage Read, Billing Catalog), so they
-#: share one credentials object and its access token. Scopes grant nothing: IAM roles do.
+#: share one credentials object (BigQuery fetches one OAuth token; the gRPC-style clients sign
+#: their own JWTs with the same account). Scopes grant nothing: IAM roles do.
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 

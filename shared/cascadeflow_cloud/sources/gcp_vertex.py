@@ -525,7 +525,7 @@ class GcpVertexCostSource:
 
     def _credentials(self) -> Any:
         """The run's credentials, loaded once and shared by every client it makes (one
-        Application Default Credentials lookup, one access token)."""
+        service-account load or Application Default Credentials lookup per run)."""
         if self._loaded_credentials is None:
             self._loaded_credentials = gcp_bigquery.load_credentials(self.settings)
         return self._loaded_credentials
