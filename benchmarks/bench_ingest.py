@@ -13,7 +13,10 @@ ingesting them. ``gcp_vertex_live`` is the live GCP source end to end: the real 
 BigQuery Storage clients run the query against local stand-ins (REST ``jobs.query`` with a first
 page of JSON rows, then the rows as LZ4-compressed Arrow over gRPC in two streams; served from
 another process, warmed up, with every message serialised beforehand, as a remote service
-would), and the source parses the batches as they arrive and writes the lake.
+would), and the source parses the batches as they arrive and writes the lake. The stand-in
+splits the result into contiguous halves, one per stream, so each stream arrives in day order;
+``gcp_vertex_live_shuffled`` is the same with the rows in random order (every stream then
+carries every day: the least favourable order a real read session can have).
 
     .venv/bin/python -m benchmarks.bench_ingest 1000000
 """
@@ -30,7 +33,8 @@ from typing import Any
 
 from benchmarks._measure import quick, run_measured
 
-CASES = ("aws_bedrock", "azure_openai", "gcp_vertex", "gcp_vertex_arrow", "gcp_vertex_live")
+CASES = ("aws_bedrock", "azure_openai", "gcp_vertex", "gcp_vertex_arrow", "gcp_vertex_live",
+         "gcp_vertex_live_shuffled")
 TARGETS = {f"{name}.{figure}": target for name in CASES
            for figure, target in (("rows_per_s", ">= 1000000"), ("peak_rss_mb", "<= 800"))}
 DAYS = 30
@@ -204,10 +208,11 @@ def work_arrow(name: str, paths: list[str]) -> dict[str, Any]:
 FIRST_PAGE_BYTES = 10 << 20
 
 
-def serve_bigquery(paths: list[str], ready: Any, stop: Any) -> None:
+def serve_bigquery(paths: list[str], ready: Any, stop: Any, shuffled: bool = False) -> None:
     """The BigQuery stand-ins for ``gcp_vertex_live`` (run in its own process): REST on one
     port, the Storage Read API on another, the export rows typed as the Storage API sends
-    them, every Arrow message serialised before ``ready`` gets the two addresses."""
+    them (in random order when ``shuffled``), every Arrow message serialised before ``ready``
+    gets the two addresses."""
     import pyarrow as pa
     import pyarrow.compute as pc
     from tests.sources.bigquery_fakes import (
@@ -227,6 +232,10 @@ def serve_bigquery(paths: list[str], ready: Any, stop: Any) -> None:
         rows = rows.set_column(rows.schema.get_field_index(name), name,
                                stamps.cast(pa.timestamp("us", tz="UTC")))
     rows = rows.cast(ARROW_SCHEMA)
+    if shuffled:
+        import numpy as np
+
+        rows = rows.take(pa.array(np.random.default_rng(7).permutation(rows.num_rows)))
     def head(count: int) -> list[dict[str, Any]]:
         with open(paths[0], encoding="utf-8") as lines:
             return [json.loads(line) for line, _ in zip(lines, range(count), strict=False)]
@@ -283,17 +292,18 @@ def work_live(name: str, addresses: list[str]) -> dict[str, Any]:
             "requests": summary.requests, "bigquery": google.cloud.bigquery.__version__}
 
 
-def _measure_live(paths: list[Path]) -> dict[str, object]:
+def _measure_live(paths: list[Path], shuffled: bool = False) -> dict[str, object]:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     ready, stop = context.Queue(), context.Event()
-    cloud = context.Process(target=serve_bigquery, args=([str(p) for p in paths], ready, stop),
-                            daemon=True)
+    cloud = context.Process(target=serve_bigquery,
+                            args=([str(p) for p in paths], ready, stop, shuffled), daemon=True)
     cloud.start()
     try:
         url, port = ready.get(timeout=600)
-        return _measure("gcp_vertex_live", [url, str(port)])
+        name = "gcp_vertex_live_shuffled" if shuffled else "gcp_vertex_live"
+        return _measure(name, [url, str(port)])
     finally:
         stop.set()
         cloud.join(timeout=30)
@@ -302,7 +312,8 @@ def _measure_live(paths: list[Path]) -> dict[str, object]:
 
 
 def _measure(name: str, paths: list[Path] | list[str]) -> dict[str, object]:
-    entry = {"gcp_vertex_arrow": "work_arrow", "gcp_vertex_live": "work_live"}.get(name, "work")
+    entry = {"gcp_vertex_arrow": "work_arrow", "gcp_vertex_live": "work_live",
+             "gcp_vertex_live_shuffled": "work_live"}.get(name, "work")
     source = "gcp_vertex" if name.startswith("gcp_vertex") else name
     measured = run_measured(f"benchmarks.bench_ingest:{entry}", source,
                             [str(p) for p in paths])
@@ -335,6 +346,7 @@ def run(rows: int | None = None) -> dict[str, object]:
             if name == "gcp_vertex":
                 results["gcp_vertex_arrow"] = _measure("gcp_vertex_arrow", paths)
                 results["gcp_vertex_live"] = _measure_live(paths)
+                results["gcp_vertex_live_shuffled"] = _measure_live(paths, shuffled=True)
     return results
 
 

@@ -20,6 +20,9 @@ from cascadeflow_cloud.sources.base import Parsed, Pull, RunSummary
 from tests.sources.bigquery_fakes import arrow_rows
 
 DAYS = [date(2025, 1, 1) + timedelta(days=d) for d in range(10)]
+SKUS = ["Gemini 2.5 Flash GA Text Input - Predictions",
+        "Gemini 2.5 Flash GA Text Output - Predictions", "Gemini 2.5 Flash Text Input Caching",
+        "Gemini 2.5 Pro Text Input (≤200k)", "Gemini 2.5 Pro Text and Thinking Output (≤200k)"]
 
 
 def _export_rows(n: int, rng: random.Random) -> list[dict]:
@@ -128,3 +131,29 @@ def test_rows_already_in_day_order_are_not_copied(parsed) -> None:  # type: igno
     ordered = frame.by_day(parsed)
     assert frame.by_day(ordered) is ordered
     assert ordered.table.num_rows == parsed.table.num_rows
+
+
+def test_a_day_from_many_streamed_groups_is_stored_as_compactly_as_one_table(  # type: ignore[no-untyped-def]
+        tmp_path, monkeypatch) -> None:
+    import pyarrow.parquet as pq
+
+    rows = _export_rows(24_000, random.Random(8))  # every group of rows holds every day
+    for i, row in enumerate(rows):  # five models: dictionary columns with distinct values
+        row["sku"]["description"] = SKUS[i % len(SKUS)]
+    random.Random(9).shuffle(rows)  # so each group's dictionaries list them in another order
+    monkeypatch.setattr(gcp_vertex, "GROUP_ROWS", 2000)  # 12 groups, each its own dictionaries
+    parsed = gcp_vertex.parse_batches(arrow_rows(rows).to_batches(max_chunksize=1000))
+    assert parsed.table.column("x_Model").num_chunks >= 12
+    store = LocalStore(tmp_path / "streamed")
+    summary = RunSummary(source="gcp_vertex")
+    ingest_costs.write_pull(store, "gcp_vertex", Pull("acct", DAYS, parsed), summary)
+    assert summary.records == len(rows)
+    # the reference: each stored day read back (one chunk, plain text) and stored again
+    again = LocalStore(tmp_path / "again")
+    for key in summary.keys:
+        day_rows = pq.read_table(pa.BufferReader(store.get(key).data))
+        day = date.fromisoformat(key.split("date=")[1][:10])
+        Lake(again).replace_cost_days("gcp_vertex", "acct", [day], day_rows)
+    streamed = sum(len(store.get(k).data) for k in summary.keys)
+    reference = sum(len(again.get(k).data) for k in again.list("costs/"))
+    assert streamed <= reference * 1.02, (streamed, reference)  # 25 % larger before
