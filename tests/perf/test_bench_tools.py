@@ -6,7 +6,7 @@ import json
 import zipfile
 
 import pytest
-from benchmarks import bench_artifacts, bench_imports, bench_sdk_overhead
+from benchmarks import bench_artifacts, bench_imports, bench_ingest, bench_sdk_overhead
 from benchmarks._measure import peak_rss_mb, percentile, run_measured
 from benchmarks.run import collect, evaluate, main, markdown, run_module
 
@@ -149,6 +149,13 @@ def test_wrapped_call_overhead_reports_the_middle_of_fresh_runs() -> None:
     assert middle == {"x_overhead_median_us": 4.6, "x_overhead_p99_us": 30.0,  # worst tail
                       "x_overhead_median_us_runs": [4.5, 4.6, 7.9],
                       "x_overhead_p99_us_runs": [9.0, 16.0, 30.0]}
+
+
+def test_ingest_reports_the_median_of_its_runs() -> None:
+    runs = [{"seconds": s, "rows_per_s": round(1000 / s)} for s in (2.0, 1.0, 4.0)]
+    assert bench_ingest.median_run(runs) == {"seconds": 2.0, "rows_per_s": 500,
+                                             "rows_per_s_runs": [250, 500, 1000]}
+    assert bench_ingest.median_run(runs[:1])["rows_per_s_runs"] == [500]
 
 
 @pytest.mark.parametrize("module", ["bench_sdk_overhead", "bench_forecast", "bench_notify",
