@@ -151,7 +151,7 @@ def _cell(value: Any) -> str:
         text = f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.1f}"
         return text if text not in ("", "-0") else "0"
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
+        return " / ".join(_cell(v) for v in value)
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
