@@ -12,10 +12,13 @@ overhead and the highest p99 of all runs; ``<case>_overhead_median_us_runs`` and
 
 The loop calls about 300,000 times a second while the flusher handles about 70,000 events a
 second, so the flusher is busy beside the loop throughout (a worst case: an application's LLM
-calls leave it idle nearly always). That costs the caller about 0.5 µs per call, and in some
-processes 2–3 µs (Azure chat on the 2-core development machine: 3.1–3.3 µs in 8 of 10
-processes, 5.1–6.1 µs in 2). With the flusher's work held until after the loop, the same call
-measured 2.4–2.65 µs in 10 of 10 processes. Hence several processes per case.
+calls leave it idle nearly always). Against the flusher held idle, that costs the caller about
+0.5–0.9 µs per call, and in some processes 2.5–3.7 µs (Azure chat on the 2-core development
+machine: 3.1–3.3 µs in 8 of 10 processes and 5.1–6.1 µs in 2; held idle, 2.4–2.65 µs in 10 of
+10). Hence several processes per case. To compare on another machine, in fresh processes::
+
+    from benchmarks import bench_sdk_overhead as b
+    b.case_figures("azure_chat", 50_000, hold_flusher=True)["azure_chat_overhead_median_us"]
 """
 
 from __future__ import annotations
@@ -81,10 +84,12 @@ def _measure(fn: Callable[..., Any], kwargs: dict[str, Any], n: int) -> tuple[fl
 
 
 def _case(name: str, raw: Callable[..., Any], spec: Any, kwargs: dict[str, Any], n: int,
-          tracked: bool = False) -> dict[str, Any]:
+          tracked: bool = False, hold_flusher: bool = False) -> dict[str, Any]:
     sink = MemorySink()
-    queue = QueueSink(sink, max_queue=4 * (n + WARM_UP), batch_size=500, flush_interval=0.05,
-                      pricer=Pricer())
+    # hold_flusher: the background work waits until after the loop (for comparison only)
+    queue = QueueSink(sink, max_queue=4 * (n + WARM_UP),
+                      batch_size=10**9 if hold_flusher else 500,
+                      flush_interval=3600.0 if hold_flusher else 0.05, pricer=Pricer())
     wrapped = instrument(raw, spec, Recorder(queue, Attribution(team="bench")), "us-east-1")
     for _ in range(WARM_UP):  # warm caches (price sheets, attribute lookups)
         wrapped(**kwargs)
@@ -156,10 +161,11 @@ def _stubs() -> dict[str, tuple[Callable[..., Any], Any, dict[str, Any], bool]]:
     }
 
 
-def case_figures(name: str, n: int) -> dict[str, Any]:
-    """One case's figures, measured in this process (``run`` calls it in fresh ones)."""
+def case_figures(name: str, n: int, hold_flusher: bool = False) -> dict[str, Any]:
+    """One case's figures, measured in this process (``run`` calls it in fresh ones).
+    ``hold_flusher`` keeps the background flusher idle during the loop (not in the table)."""
     raw, spec, kwargs, tracked = _stubs()[name]
-    return _case(name, raw, spec, kwargs, n, tracked=tracked)
+    return _case(name, raw, spec, kwargs, n, tracked=tracked, hold_flusher=hold_flusher)
 
 
 def middle_run(name: str, runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -156,6 +156,10 @@ def test_ingest_reports_the_median_of_its_runs() -> None:
     assert bench_ingest.median_run(runs) == {"seconds": 2.0, "rows_per_s": 500,
                                              "rows_per_s_runs": [250, 500, 1000]}
     assert bench_ingest.median_run(runs[:1])["rows_per_s_runs"] == [500]
+    # seconds are rounded: two runs at "2.0 s" are told apart by their rows/s
+    tied = [{"seconds": 2.0, "rows_per_s": r, "cpu_seconds": c}
+            for r, c in ((499_911, 3.5), (478_932, 3.9), (499_873, 3.7))]
+    assert bench_ingest.median_run(tied)["cpu_seconds"] == 3.7
 
 
 @pytest.mark.parametrize("module", ["bench_sdk_overhead", "bench_forecast", "bench_notify",

@@ -161,6 +161,30 @@ def test_dictionary_columns_round_trip_through_the_lake(tmp_path: Path) -> None:
         _without_ingest_time(parsed.table), key=str)
 
 
+def test_dictionary_columns_are_written_with_one_dictionary_of_the_values_used() -> None:
+    from cascadeflow_cloud.lake.tables import SMALL_DICTIONARY, one_dictionary
+
+    big = pa.array([f"proj-{i}" for i in range(SMALL_DICTIONARY * 10)]).dictionary_encode()
+    # two slices of differently ordered dictionaries, one with a null row
+    other = pa.DictionaryArray.from_arrays(pa.array([1, None, 0], pa.int32()),
+                                           pa.array(["proj-3", "proj-900"]))
+    merged = one_dictionary(pa.chunked_array([big.slice(3, 2), other]))
+    assert merged.num_chunks == 1
+    assert merged.to_pylist() == ["proj-3", "proj-4", "proj-900", None, "proj-3"]
+    assert sorted(merged.chunk(0).dictionary.to_pylist()) == ["proj-3", "proj-4", "proj-900"]
+    # a dictionary holding a null cannot be unified: the values come back plain, unchanged
+    with_null = pa.DictionaryArray.from_arrays(pa.array([0, 1], pa.int32()),
+                                               pa.array(["a", None]))
+    plain = one_dictionary(pa.chunked_array([with_null, other]))
+    assert plain.type == pa.string()
+    assert plain.to_pylist() == ["a", None, "proj-900", None, "proj-3"]
+    # too many values for an int8 index once merged: plain values too
+    small_index = [pa.DictionaryArray.from_arrays(pa.array(range(100), pa.int8()),
+                                                  pa.array([f"{k}-{i}" for i in range(100)]))
+                   for k in "ab"]
+    assert one_dictionary(pa.chunked_array(small_index)).type == pa.string()
+
+
 def test_gcp_parse_table_in_groups_equals_one_parse(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     raw = gcp_vertex.read_ndjson([io.BytesIO(_gcp_lines() * 3)])

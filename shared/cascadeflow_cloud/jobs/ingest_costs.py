@@ -115,11 +115,6 @@ def write_pull(
             part = table.slice(0, 0)
         elif order is None:
             part = pa.concat_tables([table.slice(start, length) for start, length in spans])
-            if any(column.num_chunks > 1 for column in part.columns):
-                # one chunk and one dictionary per column: Parquet then encodes each column
-                # once instead of starting over at every chunk's own dictionary (a day from
-                # interleaved streams: 40 % less write CPU, 16 % smaller files)
-                part = part.unify_dictionaries().combine_chunks()
         else:
             part = table.take(order.slice(*spans[0]))
         keys = lake.replace_cost_days(source, pull.scope, [day], part)

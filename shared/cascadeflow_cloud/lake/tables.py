@@ -185,11 +185,46 @@ def _read_parquet(data: bytes, schema: pa.Schema) -> pa.Table:
     return conform(table, schema)
 
 
+#: Dictionaries up to this size are written whole, whichever of their values the rows use.
+SMALL_DICTIONARY = 64
+
+
+def one_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A dictionary column as one chunk with one dictionary, holding only the values its rows
+    use when the dictionary is large. Parquet writes an Arrow dictionary whole, and encodes a
+    column anew at every chunk whose dictionary differs; a day cut from many parsed groups
+    would otherwise pay both. Dictionaries with a null value, or too many values for the
+    index type, come back as plain values.
+
+    >>> parts = [pa.array(v).dictionary_encode() for v in (["a", "b"], ["b", "c"])]
+    >>> merged = one_dictionary(pa.chunked_array(parts))
+    >>> merged.num_chunks, merged.chunk(0).dictionary.to_pylist(), merged.to_pylist()
+    (1, ['a', 'b', 'c'], ['a', 'b', 'b', 'c'])
+    """
+    import numpy as np
+
+    if column.num_chunks > 1:
+        try:
+            column = column.unify_dictionaries()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nulls, index type too small
+            return column.cast(column.type.value_type)
+    merged = column.combine_chunks()
+    if len(merged.dictionary) > SMALL_DICTIONARY:
+        used = pc.unique(merged.indices).drop_null()
+        if len(used) < len(merged.dictionary):
+            remap = np.zeros(len(merged.dictionary), dtype=np.int64)
+            remap[used.to_numpy()] = np.arange(len(used))
+            indices = pc.take(pa.array(remap), merged.indices).cast(merged.indices.type)
+            merged = pa.DictionaryArray.from_arrays(indices, merged.dictionary.take(used))
+    return pa.chunked_array([merged], type=merged.type)
+
+
 def conform(table: pa.Table, schema: pa.Schema, *, keep_dictionary: bool = False) -> pa.Table:
     """Select and cast ``table`` to ``schema``; columns it lacks are added as nulls.
 
     With ``keep_dictionary``, a dictionary column whose values already have the field's type
-    is kept encoded (for writing: Parquet stores it the same, and decoding costs time).
+    is kept encoded as ``one_dictionary`` (for writing: Parquet stores it the same, and
+    decoding costs time).
     """
     arrays = []
     fields = []
@@ -202,6 +237,7 @@ def conform(table: pa.Table, schema: pa.Schema, *, keep_dictionary: bool = False
         if keep_dictionary and pa.types.is_dictionary(column.type) \
                 and column.type.value_type == field.type \
                 and not any(chunk.dictionary.null_count for chunk in column.chunks):
+            column = one_dictionary(column)
             arrays.append(column)
             fields.append(pa.field(field.name, column.type, field.nullable))
         else:
