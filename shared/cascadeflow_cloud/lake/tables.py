@@ -206,7 +206,7 @@ def one_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if column.num_chunks > 1:
         try:
             column = column.unify_dictionaries()
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # nulls, index type too small
+        except pa.ArrowInvalid:  # a null in a dictionary, or the index type too small
             return column.cast(column.type.value_type)
     merged = column.combine_chunks()
     if len(merged.dictionary) > SMALL_DICTIONARY:
