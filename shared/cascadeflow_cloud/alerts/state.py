@@ -84,6 +84,7 @@ class Claim:
     key: str
     etag: str
     doc: dict[str, Any] = field(default_factory=dict)
+    lost: bool = False  # another run took it over: every later renewal or mark is refused
 
     @property
     def alert(self) -> Alert:
@@ -168,20 +169,26 @@ class AlertState:
         ``delivered_later`` is merged; when ``fenced`` and the claim changed hands (a newer
         generation), ``ClaimLost`` is raised and nothing is written."""
         ours = claim.generation
+        if fenced and claim.lost:
+            raise ClaimLost(f"{claim.key}: taken over by another run")
         for _ in range(20):
-            change(claim.doc)
+            doc = json.loads(json.dumps(claim.doc))  # claim.doc only ever holds what was written
+            change(doc)
             try:
-                claim.etag = self._write(claim.key, claim.doc, if_match=claim.etag)
+                claim.etag = self._write(claim.key, doc, if_match=claim.etag)
+                claim.doc = doc
                 return
             except (PreconditionFailed, ObjectNotFound):
                 try:
                     fresh = self.store.get(claim.key)
                 except ObjectNotFound as exc:
                     if fenced:
+                        claim.lost = True
                         raise ClaimLost(f"{claim.key} was deleted") from exc
                     return
                 merged = json.loads(fresh.data)
                 if fenced and generation_of(merged) != ours:
+                    claim.lost = True
                     raise ClaimLost(
                         f"{claim.key}: generation {generation_of(merged)} (owner "
                         f"{merged.get('owner')}) replaced ours ({ours})") from None
@@ -201,8 +208,8 @@ class AlertState:
         def change(d: dict[str, Any]) -> None:
             d["lease_expires"] = max(float(d.get("lease_expires", 0)), until)
 
-        if float(claim.doc.get("lease_expires", 0)) >= until:
-            return  # still held long enough: no write
+        if not claim.lost and float(claim.doc.get("lease_expires", 0)) >= until:
+            return  # still held long enough by what we last wrote: no write
         self._update(claim, change)
 
     def fence(self, claim: Claim) -> Fence:
