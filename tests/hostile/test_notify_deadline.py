@@ -8,6 +8,8 @@ reported as a timeout. Elapsed time is checked only as a loose upper bound (3x t
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -107,3 +109,26 @@ def test_stripe_sdk_requests_have_the_same_whole_attempt_deadline(
              "payload": {"stripe_customer_id": "cus_1", "value": "1"}},
             {"idempotency_key": "cfm_1"})
     assert time.monotonic() - started < 3 * DEADLINE
+
+
+def test_a_receiver_reading_the_body_slowly_is_cut_at_the_deadline() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def sip() -> None:  # reads 1 KB every 0.1 s
+        conn, _ = server.accept()
+        with conn:
+            for _ in range(100):
+                if not conn.recv(1024):
+                    return
+                time.sleep(0.1)
+
+    threading.Thread(target=sip, daemon=True).start()
+    sock = open_socket("127.0.0.1", server.getsockname()[1], Deadline(DEADLINE))
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        sock.sendall(b"x" * 20_000_000)
+    assert time.monotonic() - started < 3 * DEADLINE
+    sock.close()
+    server.close()

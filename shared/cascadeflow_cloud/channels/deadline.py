@@ -85,7 +85,9 @@ class _GuardedSocket:
         return int(self._timed(self._sock.send, data))
 
     def sendall(self, data: Any) -> None:
-        self._timed(self._sock.sendall, data)  # one total timeout for the whole sendall
+        left = memoryview(data).cast("B")
+        while len(left):  # each partial send re-armed: a slow reader is cut in time
+            left = left[self.send(left):]
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **_: Any) -> Any:
         if "b" not in mode or "w" in mode:

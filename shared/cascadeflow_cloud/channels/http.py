@@ -61,7 +61,8 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    """Send one request to a checked target (one protocol, one method)."""
+    """Send one request to a checked target (one protocol, one method). ``timeout`` is the
+    deadline of the whole request (connect + TLS + send + read), not of each socket read."""
 
     def send(self, target: Target, method: str, headers: Mapping[str, str], body: bytes,
              timeout: float) -> HttpResponse: ...
