@@ -132,3 +132,17 @@ def test_a_receiver_reading_the_body_slowly_is_cut_at_the_deadline() -> None:
     assert time.monotonic() - started < 3 * DEADLINE
     sock.close()
     server.close()
+
+
+def test_a_tls_handshake_that_never_completes_ends_at_the_deadline() -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()  # accepts the TCP connection, never says a word of TLS
+    target = check_url(f"https://hooks.example.test:{server.getsockname()[1]}/x",
+                       allow_private_hosts=["hooks.example.test"],
+                       resolver=lambda h, p: ["127.0.0.1"])
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded):
+        PinnedTransport().send(target, "POST", {}, b"{}", DEADLINE)
+    assert time.monotonic() - started < 3 * DEADLINE
+    server.close()
