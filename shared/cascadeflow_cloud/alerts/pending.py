@@ -3,7 +3,9 @@
 An item (an alert for one destination, or one Stripe meter event) is *parked* under
 ``<area>/<kind>/<destination>/<item_id>.json`` with the reason and attempt count. The next
 run leases each parked item with a conditional put (so concurrent runs never both retry it),
-tries again, and deletes it only after success.
+renews that lease before every attempt (``fence``: the lease outlasts the attempt's whole
+deadline, so a slow receiver cannot make the item look abandoned), tries again, and deletes it
+only after success.
 
 >>> import tempfile
 >>> from cascadeflow_cloud.lake.store import open_store
@@ -21,11 +23,14 @@ tries again, and deletes it only after success.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from cascadeflow_cloud.channels.http import ClaimLost, Fence
 from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
 from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
@@ -108,6 +113,26 @@ def lease(store: ObjectStore, key: str, *, now: float, seconds: float = 300.0) -
     except (PreconditionFailed, ObjectNotFound):
         return None
     return Parked(key, etag, doc)
+
+
+def fence(store: ObjectStore, item: Parked, *, margin: float = 2.0,
+          clock: Callable[[], float] = time.time) -> Fence:
+    """Renew ``item``'s lease to outlast each attempt (+ ``margin``), or raise ``ClaimLost``
+    when another run has leased it since (its etag moved on)."""
+
+    def renew(seconds: float) -> None:
+        until = clock() + seconds + margin
+        if float(item.doc.get("lease_expires", 0)) >= until:
+            return
+        doc = {**item.doc, "lease_expires": until}
+        try:
+            item.etag = store.put(item.key, json.dumps(doc, sort_keys=True, default=str)
+                                  .encode(), if_match=item.etag)
+        except (PreconditionFailed, ObjectNotFound) as exc:
+            raise ClaimLost(f"{item.key} was leased by another run") from exc
+        item.doc = doc
+
+    return renew
 
 
 def resolve(store: ObjectStore, item: Parked) -> None:

@@ -5,7 +5,14 @@ The claim for key ``(scope, period, rule, threshold, basis)`` lives at
 *claims* it with ``put(if_absent=True)``: of N concurrent runs exactly one wins and sends.
 The claim also is the outbox entry: it holds the alert, a lease expiry and the destinations
 already delivered. If the sender dies, another run takes the claim over once the lease has
-expired (``put(if_match=<etag>)``) and sends to the destinations still missing. When every
+expired (``put(if_match=<etag>)``) and sends to the destinations still missing.
+
+Fencing: a takeover bumps the claim's ``generation``. The holder renews its lease before every
+HTTP attempt (``fence``) to outlast that attempt's whole deadline plus ``LEASE_MARGIN``; the
+renewal and every later mark are conditional on the etag and refused once the generation has
+moved on (``ClaimLost``: the old holder stops, sends nothing more and reports nothing as
+delivered). So a claim can only be taken over when none of its holder's attempts can still be
+in flight, however slow the receiver and however short ``lease_seconds``. When every
 destination is delivered or handed to the outbox / dead-letter area the claim is ``done``, and
 no later evaluation — however often the threshold is still exceeded, and whatever late data
 arrives for that period — sends it again. A new period is a new key, so alerts re-arm.
@@ -22,6 +29,16 @@ arrives for that period — sends it again. A new period is a new key, so alerts
 True
 >>> state.mark_delivered(claim, "slack", finish=True); state.status(alert)
 'done'
+>>> late = AlertState(store, owner="run-3", clock=lambda: 4e9)  # long after the lease
+>>> other = Alert(type="cost.budget.threshold", scope="ml", period="2026-12", rule="threshold",
+...               threshold="0.7", basis="actual", title="t", summary="s")
+>>> first = state.claim(other, ["slack"]); taken = late.claim(other, ["slack"])
+>>> taken.generation, first.generation
+(2, 1)
+>>> state.mark_delivered(first, "slack")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+cascadeflow_cloud.channels.http.ClaimLost: ...: generation 2 (owner run-3) replaced ours (1)
 """
 
 from __future__ import annotations
@@ -34,12 +51,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cascadeflow_cloud.alerts.model import Alert
+from cascadeflow_cloud.channels.http import ClaimLost, Fence
 from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
 from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
 
 STATE_PREFIX = "state/alerts/"
 CHANNEL_STATE_PREFIX = "state/channels/"
+#: Added to every attempt's deadline when the lease is renewed before it: covers the clock
+#: skew between runs (the lease expiry is wall time) and the write of the renewal itself.
+LEASE_MARGIN = 2.0
 
 
 def _enc(value: str) -> str:
@@ -63,14 +84,25 @@ class Claim:
     key: str
     etag: str
     doc: dict[str, Any] = field(default_factory=dict)
+    lost: bool = False  # another run took it over: every later renewal or mark is refused
 
     @property
     def alert(self) -> Alert:
         return Alert.from_dict(self.doc["alert"])
 
+    @property
+    def generation(self) -> int:
+        """The fencing token: bumped by every takeover."""
+        return generation_of(self.doc)
+
     def undelivered(self) -> list[str]:
         done = set(self.doc.get("delivered", {})) | set(self.doc.get("parked", {}))
         return [d for d in self.doc.get("destinations", []) if d not in done]
+
+
+def generation_of(doc: dict[str, Any]) -> int:
+    """A claim document's generation (claims written before fencing: 1 + takeovers)."""
+    return int(doc.get("generation", 1 + int(doc.get("takeovers", 0))))
 
 
 class AlertState:
@@ -109,7 +141,7 @@ class AlertState:
             "key": alert.key, "alert": alert.to_dict(), "status": "claimed",
             "owner": self.owner, "lease_expires": now + self.lease_seconds,
             "claimed_at": _iso(now), "destinations": list(destinations),
-            "delivered": {}, "parked": {}, "takeovers": 0,
+            "delivered": {}, "parked": {}, "takeovers": 0, "generation": 1,
         }
         try:
             return Claim(key, self._write(key, doc, if_absent=True), doc)
@@ -124,25 +156,65 @@ class AlertState:
             return None
         # The sender died (lease expired): take over, keeping what it already delivered.
         old.update(owner=self.owner, lease_expires=now + self.lease_seconds,
-                   takeovers=int(old.get("takeovers", 0)) + 1)
+                   takeovers=int(old.get("takeovers", 0)) + 1,
+                   generation=generation_of(old) + 1)
         try:
             return Claim(key, self._write(key, old, if_match=current.etag), old)
         except (PreconditionFailed, ObjectNotFound):
             return None  # another run took it over first
 
-    def _update(self, claim: Claim, change: Callable[[dict[str, Any]], None]) -> None:
+    def _update(self, claim: Claim, change: Callable[[dict[str, Any]], None], *,
+                fenced: bool = True) -> None:
+        """Apply ``change`` with a conditional put. A concurrent write by a later run's
+        ``delivered_later`` is merged; when ``fenced`` and the claim changed hands (a newer
+        generation), ``ClaimLost`` is raised and nothing is written."""
+        ours = claim.generation
+        if fenced and claim.lost:
+            raise ClaimLost(f"{claim.key}: taken over by another run")
         for _ in range(20):
-            change(claim.doc)
+            doc = json.loads(json.dumps(claim.doc))  # claim.doc only ever holds what was written
+            change(doc)
             try:
-                claim.etag = self._write(claim.key, claim.doc, if_match=claim.etag)
+                claim.etag = self._write(claim.key, doc, if_match=claim.etag)
+                claim.doc = doc
                 return
-            except PreconditionFailed:
-                fresh = self.store.get(claim.key)
+            except (PreconditionFailed, ObjectNotFound):
+                try:
+                    fresh = self.store.get(claim.key)
+                except ObjectNotFound as exc:
+                    if fenced:
+                        claim.lost = True
+                        raise ClaimLost(f"{claim.key} was deleted") from exc
+                    return
                 merged = json.loads(fresh.data)
+                if fenced and generation_of(merged) != ours:
+                    claim.lost = True
+                    raise ClaimLost(
+                        f"{claim.key}: generation {generation_of(merged)} (owner "
+                        f"{merged.get('owner')}) replaced ours ({ours})") from None
                 for name in ("delivered", "parked"):
                     merged[name] = {**merged.get(name, {}), **claim.doc.get(name, {})}
+                if fenced:  # our own lease stays as we last wrote it
+                    merged["lease_expires"] = max(float(merged.get("lease_expires", 0)),
+                                                  float(claim.doc.get("lease_expires", 0)))
                 claim.doc, claim.etag = merged, fresh.etag
         raise PreconditionFailed(f"{claim.key}: too many concurrent updates")
+
+    def renew(self, claim: Claim, seconds: float) -> None:
+        """Hold ``claim`` for at least ``seconds`` + ``LEASE_MARGIN`` from now (never shortens
+        the lease); ``ClaimLost`` if another run has taken it over."""
+        until = self.clock() + seconds + LEASE_MARGIN
+
+        def change(d: dict[str, Any]) -> None:
+            d["lease_expires"] = max(float(d.get("lease_expires", 0)), until)
+
+        if not claim.lost and float(claim.doc.get("lease_expires", 0)) >= until:
+            return  # still held long enough by what we last wrote: no write
+        self._update(claim, change)
+
+    def fence(self, claim: Claim) -> Fence:
+        """The ``Fence`` for sending ``claim``: renews it before each attempt."""
+        return lambda seconds: self.renew(claim, seconds)
 
     def mark_delivered(self, claim: Claim, destination: str, *, finish: bool = False) -> None:
         """Record a successful delivery to ``destination`` (and ``done`` when ``finish``)."""
@@ -183,7 +255,7 @@ class AlertState:
             d.setdefault("delivered", {})[destination] = stamp
             d.setdefault("parked", {}).pop(destination, None)
 
-        self._update(claim, change)
+        self._update(claim, change, fenced=False)
 
 
 def channel_disabled(store: ObjectStore, name: str) -> str | None:

@@ -14,12 +14,16 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import Delivery
+from cascadeflow_cloud.channels.http import Delivery, Fence
 
 
 class Destination(Protocol):
     """Somewhere an alert can be sent. ``send`` never raises for delivery problems: it returns
-    a ``Delivery`` whose outcome is delivered, deferred, failed or disabled."""
+    a ``Delivery`` whose outcome is delivered, deferred, failed, disabled or lost.
+
+    ``fence``, when given, is called before every attempt with that attempt's deadline; it
+    renews the claim of the item for that long or raises ``ClaimLost`` (then ``send`` returns
+    ``lost`` without making the attempt)."""
 
     @property
     def name(self) -> str: ...
@@ -27,7 +31,7 @@ class Destination(Protocol):
     @property
     def events(self) -> Sequence[str]: ...
 
-    def send(self, alert: Alert) -> Delivery: ...
+    def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery: ...
 
     def preview(self, alert: Alert) -> str: ...
 

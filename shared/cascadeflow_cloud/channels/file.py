@@ -20,7 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import Delivery
+from cascadeflow_cloud.channels.http import ClaimLost, Delivery, Fence
+
+#: How long one append may take (the claim is held at least this long before writing).
+WRITE_SECONDS = 5.0
 
 
 class FileDestination:
@@ -35,7 +38,12 @@ class FileDestination:
     def preview(self, alert: Alert) -> str:
         return f"append {alert.type} {alert.id} to {self.path}"
 
-    def send(self, alert: Alert) -> Delivery:
+    def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
+        if fence is not None:
+            try:
+                fence(WRITE_SECONDS)
+            except ClaimLost as exc:
+                return Delivery(outcome="lost", detail=f"claim lost to another run ({exc})")
         line = json.dumps(alert.envelope(), sort_keys=True, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

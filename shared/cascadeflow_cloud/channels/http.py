@@ -18,13 +18,17 @@ from __future__ import annotations
 import email.utils
 import http.client
 import random
-import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from cascadeflow_cloud.channels.deadline import (
+    Deadline,
+    DeadlineHTTPConnection,
+    DeadlineHTTPSConnection,
+)
 from cascadeflow_cloud.channels.ssrf import Target
 
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -57,38 +61,33 @@ class HttpResponse:
 
 
 class Transport(Protocol):
-    """Send one request to a checked target (one protocol, one method)."""
+    """Send one request to a checked target (one protocol, one method). ``timeout`` is the
+    deadline of the whole request (connect + TLS + send + read), not of each socket read."""
 
     def send(self, target: Target, method: str, headers: Mapping[str, str], body: bytes,
              timeout: float) -> HttpResponse: ...
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, target: Target, timeout: float, context: ssl.SSLContext) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=context)
-        self._pinned_ip = target.ip
-        self._tls = context
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._pinned_ip, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
-
-
 class PinnedTransport:
     """``http.client`` connecting to ``target.ip`` (TLS SNI, certificate name and Host are the
-    URL's host name); never follows redirects. ``context`` defaults to the system trust store."""
+    URL's host name); never follows redirects. ``context`` defaults to the system trust store.
+
+    ``timeout`` is the deadline of the whole attempt (connect + TLS + send + read), not of each
+    socket read: a receiver trickling its answer is cut at the deadline
+    (``deadline.DeadlineExceeded``)."""
 
     def __init__(self, context: ssl.SSLContext | None = None) -> None:
         self._context = context
 
     def send(self, target: Target, method: str, headers: Mapping[str, str], body: bytes,
              timeout: float) -> HttpResponse:
+        deadline = Deadline(timeout)
         conn: http.client.HTTPConnection
         if target.scheme == "https":
-            conn = _PinnedHTTPSConnection(target, timeout,
-                                          self._context or ssl.create_default_context())
+            conn = DeadlineHTTPSConnection(target.host, target.port, deadline, ip=target.ip,
+                                           context=self._context)
         else:
-            conn = http.client.HTTPConnection(target.ip, target.port, timeout=timeout)
+            conn = DeadlineHTTPConnection(target.host, target.port, deadline, ip=target.ip)
         try:
             conn.putrequest(method, target.path, skip_host=True, skip_accept_encoding=True)
             conn.putheader("Host", target.host_header)
@@ -138,7 +137,9 @@ class Delivery:
     """The outcome of delivering one message.
 
     ``outcome``: ``delivered`` · ``deferred`` (try a later run: throttled for longer than we may
-    wait) · ``failed`` (retries exhausted or permanent) · ``disabled`` (the receiver says gone).
+    wait) · ``failed`` (retries exhausted or permanent) · ``disabled`` (the receiver says gone)
+    · ``lost`` (the item's claim passed to another run before an attempt: this run stopped and
+    sent nothing more; the new holder delivers it).
     """
 
     outcome: str
@@ -156,6 +157,30 @@ class Delivery:
 Classifier = Callable[[HttpResponse], str | None]
 
 
+class ClaimLost(Exception):
+    """This run no longer holds the claim of the item it is sending (another run took it over);
+    raised by a ``Fence`` to stop before an attempt, or by a claim update after one."""
+
+
+#: Called before every attempt with that attempt's deadline in seconds: it must make sure this
+#: run holds the item's claim for at least that long (renewing its lease) or raise ``ClaimLost``.
+Fence = Callable[[float], None]
+
+
+def attempt_detail(exc: BaseException, timeout: float) -> str:
+    """How one failed attempt is reported (timeouts name the whole-attempt deadline).
+
+    >>> attempt_detail(TimeoutError(), 3.0)
+    'timed out: no complete answer within the 3 s deadline of the attempt (connect + send + read)'
+    >>> attempt_detail(ConnectionRefusedError(), 3.0)
+    'connection failed: ConnectionRefusedError'
+    """
+    if isinstance(exc, TimeoutError):
+        return (f"timed out: no complete answer within the {timeout:g} s deadline of the "
+                f"attempt (connect + send + read)")
+    return f"connection failed: {type(exc).__name__}"
+
+
 def deliver(
     target: Target,
     body: bytes,
@@ -166,19 +191,33 @@ def deliver(
     policy: RetryPolicy | None = None,
     classify: Classifier | None = None,
     rng: Callable[[], float] = random.random,
+    fence: Fence | None = None,
 ) -> Delivery:
-    """POST ``body`` with retries. ``classify`` may map a response to ``disabled``."""
+    """POST ``body`` with retries. ``classify`` may map a response to ``disabled``.
+
+    Each attempt has one deadline, ``policy.timeout`` (connect + send + read). ``fence`` is
+    called before each attempt (after its deadline has started), so the claim outlives it."""
     policy = policy or RetryPolicy()
     result = Delivery(outcome="failed")
     for attempt in range(1, policy.max_attempts + 1):
         result.attempts = attempt
         wait: float | None = None
+        headers = headers_for_attempt(attempt)
+        deadline = Deadline(policy.timeout)
+        if fence is not None:
+            try:
+                fence(policy.timeout)
+            except ClaimLost as exc:
+                result.attempts = attempt - 1
+                result.outcome = "lost"
+                result.detail = (f"claim lost to another run before attempt {attempt} ({exc}); "
+                                 f"not sent by this run")
+                return result
         try:
-            response = transport.send(target, "POST", headers_for_attempt(attempt), body,
-                                      policy.timeout)
+            response = transport.send(target, "POST", headers, body, deadline.remaining())
         except (OSError, http.client.HTTPException) as exc:
             result.statuses.append(None)
-            result.detail = f"connection failed: {type(exc).__name__}"
+            result.detail = attempt_detail(exc, policy.timeout)
         else:
             status = response.status
             result.status = status

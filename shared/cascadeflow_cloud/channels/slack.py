@@ -31,6 +31,7 @@ from cascadeflow_cloud.alerts.model import (
 from cascadeflow_cloud.channels.http import (
     Clock,
     Delivery,
+    Fence,
     HttpResponse,
     RetryPolicy,
     Transport,
@@ -195,7 +196,7 @@ class SlackDestination:
     def preview(self, alert: Alert) -> str:
         return f"Slack {self.name}: {slack_message(alert)['text']}"
 
-    def send(self, alert: Alert) -> Delivery:
+    def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         if self.sent >= self.max_per_run:
             return Delivery(outcome="deferred", detail=(
                 f"paced: {self.max_per_run} messages already sent to {self.name} this run; "
@@ -215,7 +216,7 @@ class SlackDestination:
             return {"content-type": "application/json", "user-agent": "cascadeflow-cloud"}
 
         result = deliver(target, body, headers, transport=self._transport, clock=self._clock,
-                         policy=self._policy, classify=classify)
+                         policy=self._policy, classify=classify, fence=fence)
         self.sent += 1
         if result.outcome == "disabled":
             result.detail = f"Slack webhook {self.name} {result.detail}"

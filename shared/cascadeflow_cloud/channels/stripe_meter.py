@@ -5,7 +5,9 @@ One meter event per (customer, meter, day). Its ``identifier`` and the request's
 cannot double bill. The timestamp is the last second of the day (UTC); Stripe accepts
 timestamps from the past 35 days up to 5 minutes ahead, so anything outside is quarantined
 with the reason instead of sent. 429 and 5xx are retried with backoff (``Retry-After``
-honoured); the SDK's own retries are off so every attempt reuses the same key.
+honoured); the SDK's own retries are off so every attempt reuses the same key. The SDK talks
+through ``DeadlineHttpClient``: each request has one whole-attempt deadline (connect + TLS +
+send + read), like every other HTTP client of the notifier.
 
 >>> meter_identifier("cus_123", "llm_cost", date(2026, 11, 20))
 'cfm_a4754c80cd9e0bf453868e3f3ab0f687e545b911'
@@ -25,7 +27,21 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import Clock, Delivery, RetryPolicy, parse_retry_after
+from cascadeflow_cloud.channels.deadline import (
+    Deadline,
+    DeadlineHTTPConnection,
+    DeadlineHTTPSConnection,
+)
+from cascadeflow_cloud.channels.http import (
+    MAX_RESPONSE_BYTES,
+    ClaimLost,
+    Clock,
+    Delivery,
+    Fence,
+    RetryPolicy,
+    attempt_detail,
+    parse_retry_after,
+)
 
 METER_EVENT = "stripe.meter_event"
 WINDOW_PAST = timedelta(days=35)
@@ -77,11 +93,60 @@ def meter_alert(*, customer: str, stripe_customer: str, day: date, event_name: s
     )
 
 
-def make_client(api_key: str, api_base: str | None = None) -> Any:
-    """A ``stripe.StripeClient`` with the SDK's own retries off (we retry with fixed keys)."""
+def deadline_http_client(timeout: float = 15.0) -> Any:
+    """A ``stripe.HTTPClient`` whose every request ends within ``timeout`` seconds in all
+    (connect + TLS + send + read); a timeout surfaces as ``stripe.APIConnectionError``."""
     import stripe
 
-    kwargs: dict[str, Any] = {"max_network_retries": 0}
+    class DeadlineHttpClient(stripe.HTTPClient):
+        name = "cascadeflow-deadline"
+
+        def request(self, method: str, url: str, headers: Any, post_data: Any = None,
+                    **_: Any) -> tuple[str, int, dict[str, str]]:
+            return _stripe_request(method, url, headers, post_data, timeout)
+
+        def close(self) -> None:
+            pass
+
+    return DeadlineHttpClient()
+
+
+def _stripe_request(method: str, url: str, headers: Any, post_data: Any, timeout: float
+                    ) -> tuple[str, int, dict[str, str]]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    import stripe
+
+    parts = urlsplit(url)
+    deadline = Deadline(timeout)
+    conn: http.client.HTTPConnection
+    host = parts.hostname or ""
+    if parts.scheme == "https":
+        conn = DeadlineHTTPSConnection(host, parts.port or 443, deadline)
+    else:
+        conn = DeadlineHTTPConnection(host, parts.port or 80, deadline)
+    body = post_data.encode() if isinstance(post_data, str) else post_data
+    try:
+        conn.request(method.upper(), parts.path + (f"?{parts.query}" if parts.query else ""),
+                     body=body, headers=dict(headers or {}))
+        response = conn.getresponse()
+        content = response.read(MAX_RESPONSE_BYTES).decode("utf-8", "replace")
+        return content, response.status, {k: v for k, v in response.getheaders()}
+    except (OSError, http.client.HTTPException) as exc:
+        raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]
+            attempt_detail(exc, timeout)) from exc
+    finally:
+        conn.close()
+
+
+def make_client(api_key: str, api_base: str | None = None, *, timeout: float = 15.0) -> Any:
+    """A ``stripe.StripeClient`` with the SDK's own retries off (we retry with fixed keys) and a
+    whole-attempt deadline of ``timeout`` seconds per request."""
+    import stripe
+
+    kwargs: dict[str, Any] = {"max_network_retries": 0,
+                              "http_client": deadline_http_client(timeout)}
     if api_base:
         kwargs["base_addresses"] = {"api": api_base}
     return stripe.StripeClient(api_key, **kwargs)
@@ -105,7 +170,7 @@ class StripeMeterDestination:
         return (f"Stripe meter event {d['event_name']} identifier={d['identifier']} "
                 f"timestamp={d['timestamp']} payload={d['payload']}")
 
-    def send(self, alert: Alert) -> Delivery:
+    def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         import stripe
 
         d = alert.data
@@ -118,6 +183,13 @@ class StripeMeterDestination:
         for attempt in range(1, self._policy.max_attempts + 1):
             result.attempts = attempt
             wait: float | None = None
+            if fence is not None:
+                try:
+                    fence(self._policy.timeout)
+                except ClaimLost as exc:
+                    result.outcome, result.attempts = "lost", attempt - 1
+                    result.detail = f"claim lost to another run ({exc}); not sent by this run"
+                    return result
             try:
                 self._client.v1.billing.meter_events.create(
                     params, {"idempotency_key": d["identifier"]})

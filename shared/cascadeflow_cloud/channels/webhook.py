@@ -23,22 +23,50 @@ import json
 from collections.abc import Sequence
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import Clock, Delivery, RetryPolicy, Transport, deliver
+from cascadeflow_cloud.channels.http import (
+    Clock,
+    Delivery,
+    Fence,
+    RetryPolicy,
+    Transport,
+    deliver,
+)
 from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
 from cascadeflow_cloud.errors import CascadeFlowError
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format prefix, not a secret
+#: Standard Webhooks 1.0: a secret is 24 to 64 random bytes. Shorter keys are refused; longer
+#: ones are accepted (HMAC-SHA256 takes any length).
+MIN_SECRET_BYTES = 24
+GENERATE_HINT = (
+    "generate one with: python -c \"import base64, os; "
+    "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"")
 
 
 def decode_secret(secret: str) -> bytes:
-    """The key bytes of a ``whsec_…`` secret; a clear error (without the value) otherwise."""
+    """The key bytes of a ``whsec_…`` secret; a clear error (without the value) otherwise.
+
+    >>> len(decode_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+    24
+    >>> decode_secret("whsec_c2hvcnQ=")
+    Traceback (most recent call last):
+    ...
+    cascadeflow_cloud.errors.CascadeFlowError: webhook secret is 5 bytes: Standard Webhooks \
+requires at least 24 random bytes (whsec_ + base64); generate one with: python -c "import \
+base64, os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())"
+    """
     raw = secret[len(SECRET_PREFIX):] if secret.startswith(SECRET_PREFIX) else secret
     try:
         key = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise CascadeFlowError("webhook secret is not whsec_<base64>") from exc
+        raise CascadeFlowError(f"webhook secret is not whsec_<base64>; {GENERATE_HINT}"
+                               ) from exc
     if not key:
-        raise CascadeFlowError("webhook secret is empty")
+        raise CascadeFlowError(f"webhook secret is empty; {GENERATE_HINT}")
+    if len(key) < MIN_SECRET_BYTES:
+        raise CascadeFlowError(
+            f"webhook secret is {len(key)} bytes: Standard Webhooks requires at least "
+            f"{MIN_SECRET_BYTES} random bytes (whsec_ + base64); {GENERATE_HINT}")
     return key
 
 
@@ -84,7 +112,7 @@ class WebhookDestination:
     def preview(self, alert: Alert) -> str:
         return f"POST signed {alert.type} {alert.id} to webhook {self.name}"
 
-    def send(self, alert: Alert) -> Delivery:
+    def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         try:
             target = check_url(self._url, allow_http_hosts=self._allow_http,
                                allow_private_hosts=self._allow_private, resolver=self._resolver)
@@ -99,4 +127,4 @@ class WebhookDestination:
                     "webhook-signature": sign(self._secrets, alert.id, ts, body)}
 
         return deliver(target, body, headers, transport=self._transport, clock=self._clock,
-                       policy=self._policy)
+                       policy=self._policy, fence=fence)

@@ -3,8 +3,12 @@
 One run: (1) retry what earlier runs deferred (``outbox/``) or dead-lettered
 (``deadletter/``); (2) evaluate the rules on the latest projections, the anomaly findings
 (``findings/latest.json``) and the reconciliation (``reconciliation/latest.json``);
-(3) claim each alert with a conditional put and send it to its destinations. A run that leaves
-dead letters is a partial failure (exit 1).
+(3) claim each alert with a conditional put and send it to its destinations. Every HTTP attempt
+is bounded by one whole-attempt deadline and preceded by a renewal of the claim's lease (a
+fence), so a slow receiver never lets a second run take over and send the same alert; if a
+claim is lost anyway (the lease ran out during a backoff) this run stops sending it and reports
+it under ``lost``, never as delivered. A run that leaves dead letters is a partial failure
+(exit 1).
 
 >>> import tempfile
 >>> from cascadeflow_cloud.config import parse_config
@@ -29,11 +33,13 @@ from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.recommend import drift_recommendations
 from cascadeflow_cloud.alerts.state import (
     AlertState,
+    Claim,
     channel_disabled,
     disable_channel,
 )
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.channels.base import Destination, accepts
+from cascadeflow_cloud.channels.http import ClaimLost
 from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.errors import ObjectNotFound
 from cascadeflow_cloud.lake.artifacts import get_json, new_run_id, read_latest_projections
@@ -62,6 +68,7 @@ class NotifySummary:
     quarantined: int = 0
     preview: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -74,7 +81,8 @@ class NotifySummary:
                 "retried": self.retried, "disabled": dict(self.disabled),
                 "errors": list(self.errors), "pending_outbox": self.pending_outbox,
                 "pending_deadletter": self.pending_deadletter,
-                "quarantined": self.quarantined, "skipped": list(self.skipped)}
+                "quarantined": self.quarantined, "skipped": list(self.skipped),
+                "lost": list(self.lost)}
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -178,7 +186,10 @@ def retry_parked(store: ObjectStore, kind: str, destinations: Mapping[str, Desti
                 pending.release(store, item, f"destination disabled: {reason}", failed=False)
                 continue
             alert = Alert.from_dict(item.payload)
-            result = dest.send(alert)
+            result = dest.send(alert, fence=pending.fence(store, item))
+            if result.outcome == "lost":
+                summary.lost.append(f"{dest.name}: {alert.id}: {result.detail}")
+                continue
             summary.retried += 1
             if result.outcome == "deferred":
                 saturated.add(dest.name)
@@ -207,29 +218,50 @@ def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
             summary.deduplicated += 1
             continue
         summary.claimed += 1
-        todo = claim.undelivered()
-        if not todo:
-            state.finish(claim)
-        for index, name in enumerate(todo):
-            last = index == len(todo) - 1
-            dest = destinations.get(name)
-            disabled = channel_disabled(store, name)
-            if dest is None or disabled:
-                why = (f"destination disabled: {disabled}" if disabled else
-                       f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
-                outcome, detail = "failed", why
-            else:
-                result = dest.send(alert)
-                outcome, detail = result.outcome, result.detail
-            where = _handle(store, summary, name, alert, outcome, detail)
-            if where is None:
+        try:
+            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, summary)
+        except ClaimLost as exc:  # a mark refused: the new holder decides, we report nothing
+            summary.lost.append(f"{alert.id}: {exc}")
+
+
+def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
+                  destinations: Mapping[str, Destination], build_errors: Mapping[str, str],
+                  state: AlertState, summary: NotifySummary) -> None:
+    """Send one claimed alert to each destination still missing, fenced by its claim."""
+    todo = claim.undelivered()
+    if not todo:
+        state.finish(claim)
+    fence = state.fence(claim)
+    for index, name in enumerate(todo):
+        last = index == len(todo) - 1
+        dest = destinations.get(name)
+        disabled = channel_disabled(store, name)
+        if dest is None or disabled:
+            why = (f"destination disabled: {disabled}" if disabled else
+                   f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
+            outcome, detail = "failed", why
+        else:
+            result = dest.send(alert, fence=fence)
+            outcome, detail = result.outcome, result.detail
+        if outcome == "lost":
+            summary.lost.append(f"{name}: {alert.id}: {detail}")
+            return
+        if outcome == "delivered":
+            try:
                 state.mark_delivered(claim, name, finish=last)
-            else:
-                pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
-                             state_key=claim.key)
-                state.mark_parked(claim, name, where.rstrip("/"), finish=last)
-                if outcome != "deferred":
-                    summary.errors.append(f"{name}: {alert.id}: {detail}")
+            except ClaimLost as exc:
+                summary.lost.append(f"{name}: {alert.id}: sent, but {exc}: the new holder "
+                                    f"owns the record (receivers dedupe on webhook-id)")
+                return
+            summary.delivered.append(f"{name}:{alert.id}")
+            continue
+        fence(0.0)  # still ours? (ClaimLost otherwise: the new holder parks or sends it)
+        where = _handle(store, summary, name, alert, outcome, detail) or pending.DEADLETTER
+        pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
+                     state_key=claim.key)
+        state.mark_parked(claim, name, where.rstrip("/"), finish=last)
+        if outcome != "deferred":
+            summary.errors.append(f"{name}: {alert.id}: {detail}")
 
 
 def router(config: Config, destinations: Mapping[str, Destination],

@@ -38,6 +38,8 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"error: channel {name} disabled: {reason}", file=sys.stderr)
     for note in summary.skipped:
         print(f"warning: {note}", file=sys.stderr)
+    for note in summary.lost:
+        print(f"warning: claim lost to another run, which now sends it: {note}", file=sys.stderr)
     for error in summary.errors[:20]:
         print(f"error: {error}", file=sys.stderr)
     print(f"pending: {summary.pending_deadletter} dead letter(s), {summary.pending_outbox} "
