@@ -23,7 +23,8 @@ from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.base import Destination
-from cascadeflow_cloud.channels.http import Clock, RetryPolicy, SystemClock
+from cascadeflow_cloud.channels.http import Clock, SystemClock
+from cascadeflow_cloud.channels.registry import policy_for
 from cascadeflow_cloud.channels.stripe_meter import (
     StripeMeterDestination,
     make_client,
@@ -205,9 +206,10 @@ def run_meter(
 
         if channel.api_key is None:  # pragma: no cover - the config validator requires it
             raise CascadeFlowError(f"stripe channel {channel.name!r} needs api_key")
-        client = make_client(resolve_secret(channel.api_key), channel.url)
-    dest = StripeMeterDestination(channel.name, client, clock=clock, policy=RetryPolicy(
-        max_attempts=config.notify.max_attempts, max_retry_after=config.notify.max_retry_after))
+        client = make_client(resolve_secret(channel.api_key), channel.url,
+                             timeout=channel.timeout_seconds)
+    dest = StripeMeterDestination(channel.name, client, clock=clock,
+                                  policy=policy_for(config, channel))
     destinations: dict[str, Destination] = {channel.name: dest}
     fresh = _first_time(store, settings.event_name, rejected)
     write_quarantine(store, "stripe_meter", fresh, origin="meter")
