@@ -43,6 +43,7 @@ from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.jobs.collect_body import (
     GZIP_MAGIC,
     BodyTooLarge,
+    NotAnArray,
     Refused,
     UnreadableBody,
     inflate,
@@ -92,7 +93,7 @@ class Limits:
 
     >>> Limits.for_memory(256)
     Limits(memory_mb=256, max_decompressed_bytes=33554432, max_events=6029, \
-quarantine_record_bytes=12582912)
+quarantine_record_bytes=12582912, max_line_bytes=262144)
     >>> Limits.for_memory(1769).max_events
     41666
     """
@@ -101,6 +102,7 @@ quarantine_record_bytes=12582912)
     max_decompressed_bytes: int
     max_events: int
     quarantine_record_bytes: int
+    max_line_bytes: int = MAX_LINE_BYTES
 
     @classmethod
     def for_memory(cls, memory_mb: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> Limits:
@@ -197,6 +199,38 @@ def _gzipped(body: bytes, encoding: str) -> bool:
     return any(c in ("gzip", "x-gzip") for c in codings) or body.startswith(GZIP_MAGIC)
 
 
+def _read(body: bytes, gzipped: bool, limits: Limits, hmac_key: bytes | None, *,
+          lines_only: bool) -> CollectResult | tuple[_Days, list[tuple[Any, str]], list[str]]:
+    """Every event of the body, accepted or with its reason; a 413 result past the events
+    limit. Raises ``BodyTooLarge`` / ``UnreadableBody`` / ``NotAnArray`` for the body."""
+    days = _Days()
+    bad: list[tuple[Any, str]] = []
+    shown: list[str] = []
+    kept = 0
+    pieces = inflate(body, gzipped=gzipped, max_bytes=limits.max_decompressed_bytes)
+    events = items(pieces, max_item_bytes=limits.max_line_bytes, lines_only=lines_only)
+    for number, item in enumerate(events, start=1):
+        if number > limits.max_events:
+            return CollectResult(413, error=f"more than {limits.max_events} events in one "
+                                 "batch: send smaller batches")
+        record: str | None = None
+        try:
+            if isinstance(item, Refused):
+                raise ValueError(item.reason)
+            record = item.decode("utf-8", errors="replace")
+            days.add(*_accept(item.decode("utf-8"), hmac_key))
+        except Exception as exc:
+            reason = _reason(number, "not valid UTF-8" if isinstance(
+                exc, UnicodeDecodeError) else exc)
+            if record is not None and kept + len(record) > limits.quarantine_record_bytes:
+                record = None  # its reason is kept; its input would not fit in memory
+            kept += len(record or "")
+            bad.append((record, reason))
+            if len(shown) < REASONS_SHOWN:
+                shown.append(reason)
+    return days, bad, shown
+
+
 def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secret: str,
             hmac_key: bytes | None = None, now: float | None = None,
             limits: Limits = LIMITS) -> CollectResult:
@@ -213,35 +247,18 @@ def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secr
         gzipped = _gzipped(body, lower.get("content-encoding", ""))
     except ValueError as exc:
         return CollectResult(415, error=str(exc))
-    days = _Days()
-    bad: list[tuple[Any, str]] = []
-    shown: list[str] = []
-    kept = 0
     try:
-        pieces = inflate(body, gzipped=gzipped, max_bytes=limits.max_decompressed_bytes)
-        for number, item in enumerate(items(pieces, max_item_bytes=MAX_LINE_BYTES), start=1):
-            if number > limits.max_events:
-                return CollectResult(413, error=f"more than {limits.max_events} events in "
-                                     "one batch: send smaller batches")
-            record: str | None = None
-            try:
-                if isinstance(item, Refused):
-                    raise ValueError(item.reason)
-                record = item.decode("utf-8", errors="replace")
-                days.add(*_accept(item.decode("utf-8"), hmac_key))
-            except Exception as exc:
-                reason = _reason(number, "not valid UTF-8" if isinstance(
-                    exc, UnicodeDecodeError) else exc)
-                if record is not None and kept + len(record) > limits.quarantine_record_bytes:
-                    record = None  # its reason is kept; its input would not fit in memory
-                kept += len(record or "")
-                bad.append((record, reason))
-                if len(shown) < REASONS_SHOWN:
-                    shown.append(reason)
+        try:
+            read = _read(body, gzipped, limits, hmac_key, lines_only=False)
+        except NotAnArray:  # JSON lines whose first line is an array: read again as lines
+            read = _read(body, gzipped, limits, hmac_key, lines_only=True)
     except BodyTooLarge as exc:
         return CollectResult(413, error=f"{exc}: send smaller batches")
     except UnreadableBody as exc:
         return CollectResult(400, error=f"unreadable body: {exc}")
+    if isinstance(read, CollectResult):
+        return read
+    days, bad, shown = read
     result = CollectResult(200, accepted=days.count, quarantined=len(bad), reasons=shown)
     result.keys = days.write(store)
     write_quarantine(store, "events", bad, origin="collector")

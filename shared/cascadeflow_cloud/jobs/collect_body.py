@@ -10,7 +10,10 @@ is in ``unused_data`` and starts the next member). It stops with ``BodyTooLarge`
 item (plus a piece) at a time: JSON lines are split at newlines; a body whose first
 non-blank byte is ``[`` is a JSON array, split at its top-level commas by a scanner that
 follows strings and nesting without building the values (so deep nesting cannot recurse
-here). An item longer than ``max_item_bytes`` is not kept: ``Refused`` stands in its place.
+here). A body that opens like an array but does not close as one (no closing ``]``, or more
+data after it) raises ``NotAnArray``: it is JSON lines whose first line is an array, and is
+read again with ``lines_only``. An item longer than ``max_item_bytes`` is not kept:
+``Refused`` stands in its place.
 
 >>> import gzip
 >>> body = gzip.compress(b'{"a": 1}\\n') + gzip.compress(b'{"b": 2}\\n\\n{"c": 3}')
@@ -43,6 +46,10 @@ class BodyTooLarge(ValueError):
 
 class UnreadableBody(ValueError):
     """The body is not a readable gzip stream (answered 400)."""
+
+
+class NotAnArray(ValueError):
+    """The body starts with ``[`` but is not one JSON array: read it as JSON lines."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,8 @@ def inflate(body: bytes, *, gzipped: bool, max_bytes: int) -> Iterator[bytes]:
         data = inflater.unused_data
 
 
-def items(pieces: Iterable[bytes], *, max_item_bytes: int) -> Iterator[bytes | Refused]:
+def items(pieces: Iterable[bytes], *, max_item_bytes: int,
+          lines_only: bool = False) -> Iterator[bytes | Refused]:
     """One item per event (JSON lines, or the elements of one JSON array); see the module."""
     stream = iter(pieces)
     start = b""
@@ -95,7 +103,7 @@ def items(pieces: Iterable[bytes], *, max_item_bytes: int) -> Iterator[bytes | R
                 break
     if not start:
         return
-    if start.startswith(b"["):
+    if start.startswith(b"[") and not lines_only:
         yield from _array_items(start[1:], stream, max_item_bytes)
     else:
         yield from _line_items(start, stream, max_item_bytes)
@@ -174,11 +182,9 @@ def _array_items(first: bytes, stream: Iterator[bytes],
             yield from _element(buffer[start:pos - 1], oversized, max_item_bytes, last=False)
             start, oversized = pos, False
     if not ended:
-        yield Refused("the JSON array is not closed")
-        return
-    rest = buffer.strip(_BLANK) or b"".join(p.strip(_BLANK) for p in stream)
-    if rest:
-        yield Refused("data after the end of the JSON array")
+        raise NotAnArray("the JSON array is not closed")
+    if buffer.strip(_BLANK) or any(p.strip(_BLANK) for p in stream):
+        raise NotAnArray("data after the end of the JSON array")
 
 
 def _element(raw: bytes, oversized: bool, max_item_bytes: int,
