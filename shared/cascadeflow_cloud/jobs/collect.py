@@ -328,8 +328,9 @@ def handle_http_event(event: Mapping[str, Any], *, store: ObjectStore | None = N
                     rt_store, rt_secret, rt_key = _runtime()
                     store, secret = store or rt_store, secret or rt_secret
                     hmac_key = hmac_key or rt_key
-                result = collect(body, event.get("headers") or {}, store=store,
-                                 secret=secret, hmac_key=hmac_key)
+                headers = event.get("headers")
+                result = collect(body, headers if isinstance(headers, Mapping) else {},
+                                 store=store, secret=secret, hmac_key=hmac_key)
             except Exception as exc:  # storage or configuration trouble: the sender retries
                 log.exception("collector failed")
                 result = CollectResult(500, error=f"collector error: {type(exc).__name__}")
