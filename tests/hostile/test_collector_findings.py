@@ -300,3 +300,19 @@ def test_collector_answers_and_logs_carry_no_prompt_or_raw_user_id(store, caplog
     assert "TOP SECRET" not in said and "@example.com" not in said
     [event] = stored(store)
     assert event.user_id and event.user_id.startswith("u_") and "alice" not in event.user_id
+
+
+def test_sink_split_halves_fail_alone(collector, store) -> None:  # type: ignore[no-untyped-def]
+    def answer(body: bytes) -> tuple[int, bytes] | None:
+        lines = gzip.decompress(body)
+        if lines.count(b"\n") > 60:
+            return 413, b'{"error": "more than 60 events in one batch"}'
+        if b'"ev-0"' in lines:
+            return 503, b'{"error": "collector error: ClientError"}'
+        return None
+
+    collector.answer = answer  # type: ignore[attr-defined]
+    sink = _sink(collector, retries=1)
+    with pytest.raises(CollectorError, match="unreachable after 2 tries: HTTP 503"):
+        sink.emit(_events(100))
+    assert sorted(e.event_id for e in stored(store)) == sorted(f"ev-{i}" for i in range(50, 100))

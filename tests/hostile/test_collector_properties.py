@@ -179,3 +179,19 @@ def test_items_are_the_same_however_the_body_is_cut(values, as_array, data) -> N
     assert [json.loads(g) for g in got if not isinstance(g, Refused)] == expected
     members = b"".join(gzip.compress(p) for p in pieces if p)
     assert b"".join(inflate(members, gzipped=True, max_bytes=len(text))) == text
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_JSON, max_size=12), st.booleans(), st.integers(1, 40), st.data())
+def test_an_item_over_the_limit_is_refused_alone(values, as_array, limit, data) -> None:  # type: ignore[no-untyped-def]
+    """Cut anywhere, with a small item limit: one answer per value, in order; exactly the
+    values longer than the limit are refused, and every other one comes out whole."""
+    text = (json.dumps(values) if as_array
+            else "\n".join(json.dumps(v) for v in values)).encode()
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=6)))
+    pieces = [text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])]
+    got = list(items(pieces, max_item_bytes=limit, lines_only=not as_array))
+    assert len(got) == len(values)
+    for value, item in zip(values, got, strict=True):
+        raw = json.dumps(value).encode()
+        assert item == (Refused(f"longer than {limit} bytes") if len(raw) > limit else raw)

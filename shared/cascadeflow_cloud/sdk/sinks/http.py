@@ -126,8 +126,14 @@ class HttpSink:
             if len(lines) == 1:
                 self._refused(1, status, answer)
             middle = len(lines) // 2
-            self._send(lines[:middle])
-            self._send(lines[middle:])
+            failures = []
+            for half in (lines[:middle], lines[middle:]):  # one half failing spares the other
+                try:
+                    self._send(half)
+                except CollectorError as exc:
+                    failures.append(exc)
+            if failures:
+                raise failures[0]
             return
         self.sent_batches += 1
         quarantined = answer.get("quarantined")
