@@ -3,10 +3,11 @@
 Runs on the flusher thread. The collector stores a batch's good events and quarantines the bad
 ones (200 with ``quarantined`` > 0: success, counted in ``quarantined_events``, one warning), so
 one bad event never costs the others. A batch answered 413 (over the collector's limits) is
-split in halves and each half sent again, down to single events. Retries 429/5xx and
-connection errors with a short backoff, then gives up on the batch (raising, so the queue counts
-it as failed); any other refusal (400, 401, 403, 404, 415) is not retried: one warning names
-the status, the collector's error and the fix, and the batch is given up. Redirects are never
+split in halves and each half sent again, down to single events (a half that fails does
+not stop the other). Retries 429/5xx and connection errors with a short backoff, then gives
+up on the batch (raising, so the queue counts it as failed); any other refusal (400, 401, 403,
+404, 415) is not retried: one warning names the status, the collector's error and the fix,
+and the batch is given up. Redirects are never
 followed (a redirected POST would silently lose the batch). The secret is resolved from its
 reference once and never logged. With ``sigv4=True`` the request is also signed with AWS
 SigV4 (service ``lambda``) using the standard AWS credential chain, for a function URL whose
