@@ -71,6 +71,9 @@ ONE_VCPU_MB = 1769
 #: (``time.process_time``: 0.67 s for the 6,029 events of bench_collector_memory's
 #: ``batch_max_events``, one core of the development machine), rounded up.
 EVENT_CPU_SECONDS = 120e-6
+#: CPU one inflated byte costs beyond that (26 ns measured: 0.84 s more for the 32 MiB of
+#: ``batch_max_bytes`` than for ``batch_max_events``), rounded up.
+BYTE_CPU_SECONDS = 40e-9
 MAX_BODY_BYTES = 6 * 1024 * 1024  # Lambda's synchronous payload limit (not a memory figure)
 #: An item longer than this is no event (a valid one, 50 tags at their longest and every
 #: character escaped as ``\uXXXX``, stays under 128 KiB); it is quarantined unread.
@@ -87,16 +90,17 @@ class Limits:
     Half of the memory the runtime leaves is the request's budget (the other half is spare).
     Within it: the inflated body may be a third (good events are held once as their lake
     lines and once more while their day is compressed; a third is left for reasons and
-    bookkeeping) and quarantined records keep their input up to an eighth. Events: at most
-    what half the timeout's CPU share processes (``EVENT_CPU_SECONDS`` each at
-    ``memory / ONE_VCPU_MB`` of a vCPU), and at most 2 KiB of the budget each. A batch over
-    a limit is refused whole (413) before anything is stored, and the sender splits it.
+    bookkeeping) and quarantined records keep their input up to an eighth. Lambda gives the
+    function ``memory / ONE_VCPU_MB`` of a vCPU, and a request may use the CPU of half the
+    timeout: that bounds the events (``EVENT_CPU_SECONDS`` each; and 2 KiB of the memory
+    budget each) and the inflated bytes (``BYTE_CPU_SECONDS`` each). A batch over a limit is
+    refused whole (413) before anything is stored, and the sender splits it.
 
     >>> Limits.for_memory(256)
-    Limits(memory_mb=256, max_decompressed_bytes=33554432, max_events=6029, \
+    Limits(memory_mb=256, max_decompressed_bytes=18089315, max_events=6029, \
 quarantine_record_bytes=12582912, max_line_bytes=262144)
-    >>> Limits.for_memory(1769).max_events
-    41666
+    >>> Limits.for_memory(1769).max_events, Limits.for_memory(1769).max_decompressed_bytes
+    (41666, 125000000)
     """
 
     memory_mb: int
@@ -109,9 +113,10 @@ quarantine_record_bytes=12582912, max_line_bytes=262144)
     def for_memory(cls, memory_mb: int, timeout_s: float = DEFAULT_TIMEOUT_S) -> Limits:
         budget = max(memory_mb - RUNTIME_MB, 32) * _MIB // 2
         vcpu = min(memory_mb / ONE_VCPU_MB, 1.0)  # the collector uses one thread
-        by_time = int(timeout_s / 2 * vcpu / EVENT_CPU_SECONDS)
-        return cls(memory_mb, budget // 3, max(min(by_time, budget // 2048), 100),
-                   budget // 8)
+        cpu_seconds = timeout_s / 2 * vcpu
+        events = min(int(cpu_seconds / EVENT_CPU_SECONDS), budget // 2048)
+        inflated = min(int(cpu_seconds / BYTE_CPU_SECONDS), budget // 3)
+        return cls(memory_mb, max(inflated, 1 * _MIB), max(events, 100), budget // 8)
 
 
 def function_memory_mb() -> int:
