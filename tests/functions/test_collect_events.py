@@ -264,3 +264,34 @@ def test_http_sink_signs_with_sigv4_for_an_aws_iam_function_url() -> None:
         HttpSink("https://collector.example.com/", SECRET, sigv4=True)
     assert HttpSink("https://abc.lambda-url.us-west-2.on.aws/", SECRET, sigv4=True).region \
         == "us-west-2"
+
+
+def test_collector_batches_are_the_lake_writers_batches(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The collector holds lines, not events, but writes the same keys and bytes as
+    ``eventlog.write_event_batches`` (so a retried batch overwrites itself either way)."""
+    from datetime import UTC, datetime
+
+    from cascadeflow_cloud.lake.eventlog import write_event_batches
+
+    events = [UsageEvent(event_id=f"e{i}", provider="gcp_vertex", model="gemini-2.5-flash",
+                         input_tokens=i, timestamp=datetime(2026, 11, 1 + i % 3, tzinfo=UTC))
+              for i in range(7)]
+    body = _lines(*events)
+    ours, theirs = LocalStore(tmp_path / "collector"), LocalStore(tmp_path / "writer")
+    result = collect_job.collect(body, sign(body, SECRET), store=ours, secret=SECRET)
+    assert result.status == 200 and result.accepted == 7
+    assert sorted(result.keys) == sorted(write_event_batches(theirs, events))
+    assert all(ours.get(key).data == theirs.get(key).data for key in result.keys)
+
+
+def test_storage_trouble_is_the_only_500(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = LocalStore(tmp_path / "lake")
+    (tmp_path / "lake" / "events").write_text("")  # a file where the events folder goes
+    body = _lines(UsageEvent(provider="gcp_vertex", model="gemini-2.5-flash"))
+    response = collect_job.handle_http_event(_event(body, sign(body, SECRET)), store=store,
+                                             secret=SECRET)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"].startswith("collector error: ")
+    odd = _event(body, sign(body, SECRET))
+    odd["headers"] = ["not", "a", "mapping"]
+    assert collect_job.handle_http_event(odd, store=store, secret=SECRET)["statusCode"] == 401

@@ -1,11 +1,17 @@
 """POSTs signed batches to the collector function (gzipped JSON lines, stdlib HTTP).
 
-Runs on the flusher thread. Retries 429/5xx and connection errors with a short backoff, then
-gives up on the batch (raising, so the queue counts it as failed). Redirects are never followed
-(a redirected POST would silently lose the batch). The secret is resolved from its reference
-once and never logged. With ``sigv4=True`` the request is also signed with AWS SigV4 (service
-``lambda``) using the standard AWS credential chain, for a function URL whose auth type is
-``AWS_IAM``; botocore is imported only then.
+Runs on the flusher thread. The collector stores a batch's good events and quarantines the bad
+ones (200 with ``quarantined`` > 0: success, counted in ``quarantined_events``, one warning), so
+one bad event never costs the others. A batch answered 413 (over the collector's limits) is
+split in halves and each half sent again, down to single events (a half that fails does
+not stop the other). Retries 429/5xx and connection errors with a short backoff, then gives
+up on the batch (raising, so the queue counts it as failed); any other refusal (400, 401, 403,
+404, 415) is not retried: one warning names the status, the collector's error and the fix,
+and the batch is given up. Redirects are never
+followed (a redirected POST would silently lose the batch). The secret is resolved from its
+reference once and never logged. With ``sigv4=True`` the request is also signed with AWS
+SigV4 (service ``lambda``) using the standard AWS credential chain, for a function URL whose
+auth type is ``AWS_IAM``; botocore is imported only then.
 
 Example (not run: needs a collector)::
 
@@ -15,17 +21,31 @@ Example (not run: needs a collector)::
 from __future__ import annotations
 
 import gzip
+import json
+import logging
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cascadeflow_cloud.config import SECRET_REF_PATTERN
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.sdk.signing import sign
 
+log = logging.getLogger("cascadeflow_cloud.sdk")
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+TOO_LARGE = 413
+_ANSWER_BYTES = 64 * 1024  # read no more of an answer than this
+_FIXES = {
+    400: "the collector could not read the body; upgrade cascadeflow-cloud on both sides",
+    401: "check that sdk.collector_secret is the collector's secret and the clock is right",
+    403: "the function URL refused the caller: check sdk.collector_sigv4 and its invokers",
+    404: "check sdk.collector_url",
+    415: "the collector does not read this encoding; upgrade cascadeflow-cloud",
+}
 
 
 class CollectorError(Exception):
@@ -47,6 +67,15 @@ def _url_region(url: str) -> str | None:
     return parts[2] if len(parts) > 3 and parts[1] == "lambda-url" else None
 
 
+def _answer(raw: bytes) -> dict[str, object]:
+    """The collector's JSON answer, or ``{}`` when there is none."""
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
 class HttpSink:
     """Ships each batch as one signed request. ``secret`` is a secret reference
     (``env:…``, ``aws-secretsmanager:…``, ``aws-ssm:…``) or, in tests, the value itself."""
@@ -66,6 +95,8 @@ class HttpSink:
         self.retries = retries
         self.backoff = backoff
         self.sent_batches = 0
+        self.quarantined_events = 0
+        self.unserialisable_events = 0
 
     def _key(self) -> str:
         if self._secret is None:
@@ -78,8 +109,45 @@ class HttpSink:
         return self._secret
 
     def emit(self, events: Sequence[UsageEvent]) -> None:
-        body = gzip.compress("".join(e.model_dump_json() + "\n" for e in events).encode(),
-                             mtime=0)
+        lines = []
+        for event in events:
+            try:
+                lines.append((event.model_dump_json() + "\n").encode())
+            except Exception as exc:
+                self.unserialisable_events += 1
+                log.warning("usage event %s not sent: it cannot be serialised (%s)",
+                            event.event_id, type(exc).__name__)
+        if lines:
+            self._send(lines)
+
+    def _send(self, lines: list[bytes]) -> None:
+        """Send ``lines`` as one batch; on 413 send each half on its own."""
+        status, answer = self._post(gzip.compress(b"".join(lines), mtime=0), len(lines))
+        if status == TOO_LARGE:
+            if len(lines) == 1:
+                self._refused(1, status, answer)
+            middle = len(lines) // 2
+            failures = []
+            for half in (lines[:middle], lines[middle:]):  # one half failing spares the other
+                try:
+                    self._send(half)
+                except CollectorError as exc:
+                    failures.append(exc)
+            if failures:
+                raise failures[0]
+            return
+        self.sent_batches += 1
+        quarantined = answer.get("quarantined")
+        if isinstance(quarantined, int) and quarantined > 0:
+            self.quarantined_events += quarantined
+            log.warning("the collector quarantined %d of %d event(s) in a batch (the others "
+                        "are stored); each is kept with its reason under quarantine/events/ "
+                        "in the lake", quarantined, len(lines))
+
+    def _post(self, body: bytes, events: int) -> tuple[int, dict[str, object]]:
+        """POST one body: its 2xx or 413 status and JSON answer; retries 429/5xx and
+        connection errors; raises ``CollectorError`` for any other refusal or when no try
+        got through."""
         headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip",
                    **sign(body, self._key())}
         last = ""
@@ -89,18 +157,27 @@ class HttpSink:
                 self.url, data=body, headers=sent, method="POST")
             try:
                 with _OPENER.open(request, timeout=self.timeout) as response:
-                    response.read()
-                self.sent_batches += 1
-                return
+                    return response.status, _answer(response.read(_ANSWER_BYTES))
             except urllib.error.HTTPError as exc:
                 last = f"HTTP {exc.code}"
+                answer = _answer(exc.read(_ANSWER_BYTES))
+                if exc.code == TOO_LARGE:
+                    return exc.code, answer
                 if exc.code not in RETRY_STATUSES:
-                    raise CollectorError(f"collector refused the batch: {last}") from exc
+                    self._refused(events, exc.code, answer, cause=exc)
             except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 last = type(exc).__name__
             if attempt < self.retries:
                 time.sleep(self.backoff * 2**attempt)
         raise CollectorError(f"collector unreachable after {self.retries + 1} tries: {last}")
+
+    def _refused(self, events: int, status: int, answer: dict[str, object], *,
+                 cause: BaseException | None = None) -> NoReturn:
+        error = str(answer.get("error") or "no reason given")[:300]
+        fix = _FIXES.get(status, "see the collector's log")
+        log.warning("the collector refused a batch of %d event(s), not retried: HTTP %d: %s; %s",
+                    events, status, error, fix)
+        raise CollectorError(f"collector refused the batch: HTTP {status}: {error}") from cause
 
     def _sigv4_headers(self, body: bytes, headers: dict[str, str]) -> dict[str, str]:
         """Headers plus a fresh SigV4 signature (signed per attempt: it carries the time)."""
