@@ -316,3 +316,17 @@ def test_sink_split_halves_fail_alone(collector, store) -> None:  # type: ignore
     with pytest.raises(CollectorError, match="unreachable after 2 tries: HTTP 503"):
         sink.emit(_events(100))
     assert sorted(e.event_id for e in stored(store)) == sorted(f"ev-{i}" for i in range(50, 100))
+
+
+def test_finding_6_a_collector_trickling_its_answer_is_cut_at_the_sinks_deadline() -> None:
+    """The sink's attempt is bounded as a whole (connect + send + read), not per read: a
+    collector sending one byte every 0.2 s is given up at the 1 s deadline, then retried."""
+    from tests.hostile.notify_support import receiving
+
+    with receiving(trickle=0.2) as receiver:
+        receiver.trickle_for = 30.0
+        sink = HttpSink(receiver.url("/"), SECRET, timeout=1.0, retries=1, backoff=0.01)
+        # a per-read timeout would wait the trickle out (~8 s) and take its 200 as success
+        with pytest.raises(CollectorError, match="unreachable after 2 tries: DeadlineExceeded"):
+            sink.emit(_events(2))
+    assert len(receiver.received) == 2  # both tries reached it; each was cut at the deadline

@@ -7,10 +7,11 @@ split in halves and each half sent again, down to single events (a half that fai
 not stop the other). Retries 429/5xx and connection errors with a short backoff, then gives
 up on the batch (raising, so the queue counts it as failed); any other refusal (400, 401, 403,
 404, 415) is not retried: one warning names the status, the collector's error and the fix,
-and the batch is given up. Redirects are never
-followed (a redirected POST would silently lose the batch). The secret is resolved from its
-reference once and never logged. With ``sigv4=True`` the request is also signed with AWS
-SigV4 (service ``lambda``) using the standard AWS credential chain, for a function URL whose
+and the batch is given up. Redirects are never followed (a redirected POST would silently lose
+the batch). Each attempt (connect + TLS + send + read) ends within ``timeout`` seconds in all
+(``channels.deadline``), however slowly the collector answers. The secret is resolved from its
+reference once and never logged. With ``sigv4=True`` the request is also signed with AWS SigV4
+(service ``lambda``) using the standard AWS credential chain, for a function URL whose
 auth type is ``AWS_IAM``; botocore is imported only then.
 
 Example (not run: needs a collector)::
@@ -21,15 +22,19 @@ Example (not run: needs a collector)::
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import logging
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from typing import NoReturn
 
+from cascadeflow_cloud.channels.deadline import (
+    Deadline,
+    DeadlineHTTPConnection,
+    DeadlineHTTPSConnection,
+)
 from cascadeflow_cloud.config import SECRET_REF_PATTERN
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.sdk.signing import sign
@@ -50,14 +55,6 @@ _FIXES = {
 
 class CollectorError(Exception):
     """The collector refused or never accepted a batch."""
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # urllib then raises HTTPError with the 3xx status
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def _url_region(url: str) -> str | None:
@@ -85,6 +82,10 @@ class HttpSink:
         if not url.startswith(("https://", "http://")):
             raise ValueError(f"collector url must be http(s), got {url!r}")
         self.url = url
+        self._parts = urllib.parse.urlsplit(url)
+        self._host = self._parts.hostname or ""
+        self._path = (self._parts.path or "/") + (f"?{self._parts.query}" if self._parts.query
+                                                  else "")
         self.sigv4 = sigv4
         self.region = region or _url_region(url)
         if sigv4 and not self.region:
@@ -153,31 +154,42 @@ class HttpSink:
         last = ""
         for attempt in range(self.retries + 1):
             sent = self._sigv4_headers(body, headers) if self.sigv4 else headers
-            request = urllib.request.Request(  # noqa: S310 - http(s) only, checked in __init__
-                self.url, data=body, headers=sent, method="POST")
             try:
-                with _OPENER.open(request, timeout=self.timeout) as response:
-                    return response.status, _answer(response.read(_ANSWER_BYTES))
-            except urllib.error.HTTPError as exc:
-                last = f"HTTP {exc.code}"
-                answer = _answer(exc.read(_ANSWER_BYTES))
-                if exc.code == TOO_LARGE:
-                    return exc.code, answer
-                if exc.code not in RETRY_STATUSES:
-                    self._refused(events, exc.code, answer, cause=exc)
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                status, answer = self._attempt(body, sent)
+            except (OSError, http.client.HTTPException) as exc:  # incl. the deadline's timeout
                 last = type(exc).__name__
+            else:
+                if 200 <= status < 300 or status == TOO_LARGE:
+                    return status, answer
+                last = f"HTTP {status}"
+                if status not in RETRY_STATUSES:
+                    self._refused(events, status, answer)
             if attempt < self.retries:
                 time.sleep(self.backoff * 2**attempt)
         raise CollectorError(f"collector unreachable after {self.retries + 1} tries: {last}")
 
-    def _refused(self, events: int, status: int, answer: dict[str, object], *,
-                 cause: BaseException | None = None) -> NoReturn:
+    def _attempt(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
+        """One POST, connect + TLS + send + read bounded together by ``timeout`` (a collector
+        that trickles its answer is cut at the deadline); redirects are not followed."""
+        deadline = Deadline(self.timeout)
+        conn: http.client.HTTPConnection
+        if self._parts.scheme == "https":
+            conn = DeadlineHTTPSConnection(self._host, self._parts.port or 443, deadline)
+        else:
+            conn = DeadlineHTTPConnection(self._host, self._parts.port or 80, deadline)
+        try:
+            conn.request("POST", self._path, body=body, headers=headers)
+            response = conn.getresponse()
+            return response.status, _answer(response.read(_ANSWER_BYTES))
+        finally:
+            conn.close()
+
+    def _refused(self, events: int, status: int, answer: dict[str, object]) -> NoReturn:
         error = str(answer.get("error") or "no reason given")[:300]
         fix = _FIXES.get(status, "see the collector's log")
         log.warning("the collector refused a batch of %d event(s), not retried: HTTP %d: %s; %s",
                     events, status, error, fix)
-        raise CollectorError(f"collector refused the batch: HTTP {status}: {error}") from cause
+        raise CollectorError(f"collector refused the batch: HTTP {status}: {error}")
 
     def _sigv4_headers(self, body: bytes, headers: dict[str, str]) -> dict[str, str]:
         """Headers plus a fresh SigV4 signature (signed per attempt: it carries the time)."""
