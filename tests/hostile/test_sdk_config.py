@@ -207,3 +207,34 @@ def test_finding_11_explicit_sink_with_a_broken_config_still_records(tmp_path, b
     assert f"configuration {config} is unusable" in warning
     [event] = memory.events
     assert event.input_tokens > 0 and event.priced  # bundled prices still apply
+
+
+def test_finding_11_a_hung_secret_store_never_delays_the_application(tmp_path, bedrock,
+                                                                    monkeypatch):
+    import socket
+    import threading
+
+    silent = socket.socket()  # accepts connections (backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER",
+                       f"http://127.0.0.1:{silent.getsockname()[1]}")
+    lake = tmp_path / "lake"
+    config = tmp_path / "cascadeflow.yaml"
+    config.write_text(f"store: file://{lake}\nprivacy:\n  hmac_key: aws-secretsmanager:cf/hmac\n")
+    returned = threading.Event()
+
+    def application() -> None:
+        _call(wrap(bedrock, config=config, user_id="carol@example.com"))
+        returned.set()
+
+    worker = threading.Thread(target=application, daemon=True)
+    worker.start()
+    worker.join(HANG_GUARD)
+    assert returned.is_set()  # wrap and the call did not wait for the secret store
+    queue = queue_for(None, config=config)
+    assert queue.flush(timeout=0.5) is False  # the flusher is the one waiting
+    silent.close()  # the secret store goes away: resolution fails, user ids are dropped
+    assert queue.flush(HANG_GUARD)
+    [event] = _stored_events(lake)
+    assert event["user_id"] is None

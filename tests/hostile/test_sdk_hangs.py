@@ -7,6 +7,7 @@ bound); the assertions are on what the SDK returns and reports.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -183,3 +184,31 @@ def test_finding_7_interpreter_exit_is_bounded_with_a_stuck_sink(cloud_url, stuc
     abandoned = 1 if stuck.startswith("emit") else 0
     assert f"{abandoned} usage event(s) not delivered" in line
     assert "Traceback" not in done.stderr
+
+
+FORK_SCRIPT = """
+import json, os, sys
+from cascadeflow_cloud.sdk.queue import QueueSink
+from cascadeflow_cloud.sdk.record import CallRecord
+from cascadeflow_cloud.sdk.sinks.jsonl import JsonlSink
+
+queue = QueueSink(JsonlSink(sys.argv[1]), flush_interval=60)
+queue.submit(CallRecord("gcp_vertex", "gemini-2.5-flash", input_tokens=1))  # the parent's
+pid = os.fork()
+if pid == 0:
+    queue.submit(CallRecord("gcp_vertex", "gemini-2.5-flash", input_tokens=2))
+    print(json.dumps({"child_flushed": queue.flush(timeout=30)}), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print(json.dumps({"parent_flushed": queue.flush(timeout=30)}), flush=True)
+"""
+
+
+def test_finding_7_a_forked_child_gets_its_own_flusher(tmp_path):
+    out = tmp_path / "usage.jsonl"
+    done = subprocess.run([sys.executable, "-c", FORK_SCRIPT, str(out)], capture_output=True,
+                          text=True, timeout=HANG_GUARD)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ['{"child_flushed": true}', '{"parent_flushed": true}']
+    tokens = sorted(json.loads(line)["input_tokens"] for line in out.read_text().splitlines())
+    assert tokens == [1, 2]  # each record shipped once, by the process that made it

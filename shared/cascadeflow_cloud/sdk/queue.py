@@ -10,7 +10,8 @@ interpreter exit waits at most ``exit_timeout`` (default ``EXIT_TIMEOUT``, 3 s) 
 together. When the queue is full new records are dropped; a sink that raises loses that batch;
 what a sink had not finished when ``close`` gave up is counted as abandoned. Each kind of loss
 is counted in ``stats()``; the first of each kind is logged, and closing logs one line with
-the totals (logger ``cascadeflow_cloud.sdk``).
+the totals (logger ``cascadeflow_cloud.sdk``). A child process made by ``fork`` (a pre-forking
+server) gets its own flusher and an empty queue.
 
 >>> from cascadeflow_cloud.sdk.sinks.memory import MemorySink
 >>> from cascadeflow_cloud.sdk.record import CallRecord
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import weakref
@@ -53,28 +55,32 @@ _live: weakref.WeakSet[QueueSink] = weakref.WeakSet()
 
 
 class QueueSink:
-    """Wraps a ``Sink`` with a bounded queue and a background flusher (itself a ``Sink``)."""
+    """Wraps a ``Sink`` with a bounded queue and a background flusher (itself a ``Sink``).
+
+    ``hmac_key_source`` (used when ``hmac_key`` is None) is called once on the flusher thread
+    before any record is converted, so a slow secret store never delays the caller."""
 
     def __init__(self, sink: Sink, *, max_queue: int = 10_000, batch_size: int = 500,
                  flush_interval: float = 2.0, pricer: Pricer | None = None,
-                 hmac_key: bytes | None = None, exit_timeout: float = EXIT_TIMEOUT) -> None:
+                 hmac_key: bytes | None = None, exit_timeout: float = EXIT_TIMEOUT,
+                 hmac_key_source: Callable[[], bytes | None] | None = None) -> None:
         self.sink = sink
         self.max_queue = max_queue
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.pricer = pricer or Pricer()
         self.hmac_key = usable_hmac_key(hmac_key)
+        # resolved on the flusher before its first record (a secret store may be slow)
+        self._hmac_key_source = hmac_key_source if hmac_key is None else None
         self.exit_timeout = exit_timeout
-        self._queue: deque[CallRecord | UsageEvent] = deque()
-        self._wake = threading.Event()
-        self._idle = threading.Condition()
-        self._requested = 0  # flush generations asked for / completed
-        self._completed = 0
         self._closed = False  # no more records accepted
-        self._closing = False  # the flusher ships what is left, closes the sink and stops
-        self._stopped = threading.Event()  # the flusher thread has ended
-        self._inflight = 0  # events inside sink.emit right now
         self._warned: set[str] = set()
+        self._start()
+        _live.add(self)
+
+    def _start(self) -> None:
+        """A fresh queue and flusher (at construction, and in a child after ``fork``: the
+        parent's records stay the parent's to ship, and its thread does not exist there)."""
         self.dropped = 0
         self.emitted = 0
         self.failed = 0
@@ -82,10 +88,17 @@ class QueueSink:
         self.abandoned = 0
         self.timeouts = 0
         self.invalid_reasons: deque[str] = deque(maxlen=20)
+        self._queue: deque[CallRecord | UsageEvent] = deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._requested = 0  # flush generations asked for / completed
+        self._completed = 0
+        self._closing = False  # the flusher ships what is left, closes the sink and stops
+        self._stopped = threading.Event()  # the flusher thread has ended
+        self._inflight = 0  # events inside sink.emit right now
         self._thread = threading.Thread(target=self._run, name="cascadeflow-flusher",
                                         daemon=True)
         self._thread.start()
-        _live.add(self)
 
     # -- caller side (must stay cheap and never block) -------------------------------------
     def submit(self, item: CallRecord | UsageEvent) -> None:
@@ -176,6 +189,12 @@ class QueueSink:
     # -- flusher thread ----------------------------------------------------------------------
     def _run(self) -> None:
         try:
+            if self._hmac_key_source is not None:
+                try:
+                    self.hmac_key = usable_hmac_key(self._hmac_key_source())
+                except Exception as exc:
+                    log.warning("cascadeflow_cloud.sdk: the HMAC key could not be resolved "
+                                "(%s): user ids will be dropped", type(exc).__name__)
             try:  # load the price table at start-up, not in the middle of the first requests
                 self.pricer.warm()
             except Exception:
@@ -255,6 +274,15 @@ class QueueSink:
             self.emitted += len(batch)
         finally:
             self._inflight = 0
+
+
+def _restart_in_child() -> None:
+    for queue in list(_live):
+        if not queue._closed:
+            queue._start()
+
+
+os.register_at_fork(after_in_child=_restart_in_child)
 
 
 @atexit.register

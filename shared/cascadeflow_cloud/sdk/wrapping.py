@@ -68,7 +68,7 @@ def queue_for(sink: Sink | QueueSink | None, *, hmac_key: bytes | None = None,
         hit = _queues.get(id(sink))
         if hit is None or hit[0] is not sink:
             hit = (sink, QueueSink(sink, pricer=Pricer(setup.config.pricing),
-                                   hmac_key=setup.hmac_key(hmac_key)))
+                                   **_key_arguments(setup, hmac_key)))
             _queues[id(sink)] = hit
         return hit[1]
 
@@ -163,7 +163,14 @@ def queue_from_setup(setup: settings.Setup, *, hmac_key: bytes | None = None) ->
     sdk = config.sdk
     return QueueSink(sink, max_queue=sdk.queue_size, batch_size=sdk.batch_size,
                      flush_interval=sdk.flush_interval_seconds,
-                     pricer=Pricer(config.pricing), hmac_key=setup.hmac_key(hmac_key))
+                     pricer=Pricer(config.pricing), **_key_arguments(setup, hmac_key))
+
+
+def _key_arguments(setup: settings.Setup, given: bytes | None) -> dict[str, Any]:
+    """The key given to ``wrap`` (checked now), else the config's, resolved by the flusher."""
+    if given is not None:
+        return {"hmac_key": settings.usable_hmac_key(given)}
+    return {"hmac_key_source": setup.hmac_key} if setup.config.privacy.hmac_key else {}
 
 
 def wrap(client: Any, *, sink: Sink | QueueSink | None = None, team: str | None = None,
