@@ -239,14 +239,17 @@ class QueueSink:
     def _drain(self) -> None:
         queue = self._queue
         while queue:
+            take = min(len(queue), self.batch_size)
+            self._inflight = take  # popped, not yet delivered
             batch: list[UsageEvent] = []
-            while queue and len(batch) < self.batch_size:
+            for _ in range(take):
                 item = queue.popleft()
                 event = item if isinstance(item, UsageEvent) else self._convert(item)
                 if event is not None:
                     batch.append(event)
             if batch:
                 self._ship(batch)
+            self._inflight = 0
 
     def _convert(self, record: CallRecord) -> UsageEvent | None:
         try:
@@ -262,7 +265,7 @@ class QueueSink:
         return None
 
     def _ship(self, batch: list[UsageEvent]) -> None:
-        self._inflight = len(batch)
+        self._inflight = len(batch)  # inside the sink
         try:
             self.sink.emit(batch)
         except BaseException as exc:  # even SystemExit from a sink must not stop the flusher
