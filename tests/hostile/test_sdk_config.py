@@ -238,3 +238,18 @@ def test_finding_11_a_hung_secret_store_never_delays_the_application(tmp_path, b
     assert queue.flush(HANG_GUARD)
     [event] = _stored_events(lake)
     assert event["user_id"] is None
+
+
+def test_finding_11_unset_collector_secret_falls_back_instead_of_losing_batches(
+        tmp_path, bedrock, caplog, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CF_TEST_ABSENT_COLLECTOR_SECRET", raising=False)
+    config = tmp_path / "cascadeflow.yaml"
+    config.write_text("sdk:\n  sink: http\n  collector_url: http://127.0.0.1:9/\n"
+                      "  collector_secret: env:CF_TEST_ABSENT_COLLECTOR_SECRET\n")
+    _call(wrap(bedrock, config=config))
+    assert queue_for(None, config=config).flush(HANG_GUARD)
+    [warning] = _sdk_warnings(caplog)
+    assert ("sdk.collector_secret env:CF_TEST_ABSENT_COLLECTOR_SECRET: environment variable "
+            "CF_TEST_ABSENT_COLLECTOR_SECRET is not set") in warning
+    assert len(_stored_events(tmp_path / "cascadeflow-data")) == 1  # kept, not lost

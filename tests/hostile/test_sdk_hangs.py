@@ -212,3 +212,28 @@ def test_finding_7_a_forked_child_gets_its_own_flusher(tmp_path):
     assert done.stdout.splitlines() == ['{"child_flushed": true}', '{"parent_flushed": true}']
     tokens = sorted(json.loads(line)["input_tokens"] for line in out.read_text().splitlines())
     assert tokens == [1, 2]  # each record shipped once, by the process that made it
+
+
+def test_finding_7_sink_failure_warning_names_our_errors_but_not_foreign_messages(caplog):
+    from cascadeflow_cloud.errors import SecretError
+
+    class FailingSink(StuckSink):
+        def __init__(self, error: Exception) -> None:
+            super().__init__()
+            self.error = error
+
+        def emit(self, events: Sequence[UsageEvent]) -> None:
+            raise self.error
+
+    for error in (SecretError("environment variable CF_X is not set"),
+                  RuntimeError("Authorization: Bearer sk-live-123")):
+        queue = QueueSink(FailingSink(error), flush_interval=60)
+        queue.submit(_record())
+        assert _in_thread(lambda q=queue: q.flush(timeout=HANG_GUARD)) is True
+        assert _in_thread(lambda q=queue: q.close(timeout=HANG_GUARD)) is True
+    failures = _warnings(caplog, "failed, 1 event(s) lost")
+    assert len(failures) == 2
+    assert "SecretError: environment variable CF_X is not set" in failures[0]
+    assert failures[1].endswith("lost: RuntimeError (further failures are counted in "
+                                "stats()['failed'])")
+    assert not any("sk-live" in r.getMessage() for r in caplog.records)

@@ -234,7 +234,7 @@ class QueueSink:
             method()
         except BaseException as exc:  # even SystemExit from a sink must not stop the flusher
             self._warn_once(f"sink-{what}", "sink %s.%s() failed: %s", type(self.sink).__name__,
-                            what, type(exc).__name__)
+                            what, _describe(exc))
 
     def _drain(self) -> None:
         queue = self._queue
@@ -272,11 +272,19 @@ class QueueSink:
             self.failed += len(batch)
             self._warn_once("sink-emit", "sink %s failed, %d event(s) lost: %s (further "
                             "failures are counted in stats()['failed'])",
-                            type(self.sink).__name__, len(batch), type(exc).__name__)
+                            type(self.sink).__name__, len(batch), _describe(exc))
         else:
             self.emitted += len(batch)
         finally:
             self._inflight = 0
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception's type, plus its message when it is one of ours (written never to hold
+    a secret value); a third-party message might, so it is left out."""
+    if type(exc).__module__.startswith("cascadeflow_cloud."):
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    return type(exc).__name__
 
 
 def _restart_in_child() -> None:

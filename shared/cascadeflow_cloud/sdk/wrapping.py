@@ -77,12 +77,18 @@ def sink_from_config(config: Config, base_dir: Path | None = None) -> Sink:
     """The sink the config's ``sdk`` section names (raises ``ValueError`` / ``ImportError`` /
     ``OSError`` when it cannot be built; ``queue_from_setup`` falls back instead).
     A relative ``jsonl_path`` resolves against ``base_dir`` (the config file's folder)."""
+    from cascadeflow_cloud.config import env
+
     settings_ = config.sdk
     if settings_.sink == "http":
         from cascadeflow_cloud.sdk.sinks.http import HttpSink
 
         if not settings_.collector_url or not settings_.collector_secret:
             raise ValueError("sdk.sink http needs sdk.collector_url and sdk.collector_secret")
+        kind, _, name = settings_.collector_secret.partition(":")
+        if kind == "env" and env(name) is None:  # other references resolve on the flusher
+            raise ValueError(f"sdk.collector_secret {settings_.collector_secret}: environment "
+                             f"variable {name} is not set")
         return HttpSink(settings_.collector_url, settings_.collector_secret,
                         sigv4=settings_.collector_sigv4)
     if settings_.sink == "jsonl":
