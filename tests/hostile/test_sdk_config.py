@@ -253,3 +253,17 @@ def test_finding_11_unset_collector_secret_falls_back_instead_of_losing_batches(
     assert ("sdk.collector_secret env:CF_TEST_ABSENT_COLLECTOR_SECRET: environment variable "
             "CF_TEST_ABSENT_COLLECTOR_SECRET is not set") in warning
     assert len(_stored_events(tmp_path / "cascadeflow-data")) == 1  # kept, not lost
+
+
+def test_finding_11_an_object_that_is_not_a_sink_falls_back_to_the_configured_one(
+        tmp_path, bedrock, caplog):
+    lake = tmp_path / "lake"
+    config = tmp_path / "cascadeflow.yaml"
+    config.write_text(f"store: file://{lake}\n")
+    client = wrap(bedrock, sink="jsonl", config=config)  # type: ignore[arg-type]
+    for _ in range(2):
+        _call(client)
+    assert queue_for(None, config=config).flush(HANG_GUARD)
+    [warning] = _sdk_warnings(caplog)
+    assert "sink= is a str, not a sink" in warning
+    assert len(_stored_events(lake)) == 2

@@ -54,6 +54,10 @@ def queue_for(sink: Sink | QueueSink | None, *, hmac_key: bytes | None = None,
         return sink
     from cascadeflow_cloud.pricing import Pricer
 
+    if sink is not None and not isinstance(sink, Sink):
+        settings.warn_once(f"sink= is a {type(sink).__name__}, not a sink (one needs emit, "
+                           "flush and close), so the configuration's sink is used instead")
+        sink = None
     with _lock:
         setup = settings.load(config)
         if sink is None:
