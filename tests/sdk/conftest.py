@@ -12,6 +12,7 @@ A request whose text contains ``FAIL`` gets an error part-way through the stream
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 import zlib
@@ -265,16 +266,25 @@ class FakeCloud(BaseHTTPRequestHandler):
             self._send(404, b'{"error": "no route"}', "application/json")
 
 
-@pytest.fixture(scope="session")
-def fake_cloud() -> Iterator[ThreadingHTTPServer]:
+@contextlib.contextmanager
+def serve_fake_cloud() -> Iterator[ThreadingHTTPServer]:
+    """``FakeCloud`` on a free port of 127.0.0.1 for the duration of the block."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCloud)
     server.requests = []  # type: ignore[attr-defined]
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def fake_cloud() -> Iterator[ThreadingHTTPServer]:
+    with serve_fake_cloud() as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ validated, priced, pseudonymised ``UsageEvent`` (off the caller's thread).
 from __future__ import annotations
 
 import functools
-import logging
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,9 +20,8 @@ from typing import Any
 from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
 from cascadeflow_cloud.privacy import pseudonymise
 from cascadeflow_cloud.schema import PROVIDERS, UsageEvent, new_event_id
+from cascadeflow_cloud.sdk import settings
 from cascadeflow_cloud.sdk.context import EMPTY, Attribution
-
-log = logging.getLogger("cascadeflow_cloud.sdk")
 
 
 class CallRecord:
@@ -179,7 +177,7 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
             else:
                 user_id = pseudonymise(user_id, hmac_key)
         elif not (user_id.startswith("u_") and len(user_id) == 34):
-            log.warning("user_id dropped: no privacy.hmac_key configured to pseudonymise it")
+            settings.warn_once(settings.USER_IDS_DROPPED)
             user_id = None
     # keyword order = the model's field order (``__dict__`` of a validated event)
     fields: dict[str, Any] = {
