@@ -16,8 +16,11 @@ Example::
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Annotated, Any, Literal
@@ -72,10 +75,111 @@ def quantize_money(value: Decimal) -> Decimal:
 _MONEY_CONTEXT = Context(prec=38)  # decimal128(38, 12)
 
 
-def _money(value: Decimal) -> Decimal:
+# -- bounds: what a real call or bill line can be. The lake writers and readers share them
+# (``lake.tables.valid_event_rows``), so anything accepted can be stored and read back.
+
+#: Money magnitude bound (exclusive): far above any real call or bill line, and with the 12
+#: places the lake keeps, 24 digits fit decimal128(38, 12) with room to sum.
+MONEY_LIMIT = Decimal(10) ** 12
+#: Quantity bound (exclusive) for billed ``ConsumedQuantity`` (tokens of a day's bill line).
+QUANTITY_LIMIT = Decimal(10) ** 20
+#: Tokens of one call (inclusive): 2**32, hundreds of times the largest context window; a sum
+#: of 2**31 such calls still fits int64.
+MAX_TOKENS = 2**32
+#: The latency of one call, in milliseconds (inclusive): one day.
+MAX_LATENCY_MS = 86_400_000.0
+#: The time window every stored timestamp lies in: [2000-01-01, 2100-01-01) UTC.
+MIN_TIMESTAMP = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_TIMESTAMP = datetime(2100, 1, 1, tzinfo=UTC)
+#: Longest id / label text (event_id, user_id, region, operation) and longest name text.
+MAX_ID_CHARS = 128
+MAX_NAME_CHARS = 256
+#: Input lines (JSON lines, collector bodies): longest line, deepest nesting. A valid event
+#: needs depth 2 (the event and its tags); the longest valid one, every character of its 50
+#: tags written as a ``\uXXXX`` escape, is about 120,000 characters.
+MAX_LINE_CHARS = 256 * 1024
+MAX_DEPTH = 8
+
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON ``text`` (brackets inside strings
+    do not count), found in one linear pass without parsing: deep input never reaches the
+    recursive parser.
+
+    >>> json_depth('{"tags": {"a": "[[["}}'), json_depth("[[[]]]"), json_depth("1")
+    (2, 3, 0)
+    """
+    depth = deepest = 0
+    in_string = False
+    escaped = -1  # the position of a character escaped by a backslash
+    for match in _JSON_SPECIAL.finditer(text):
+        pos, char = match.start(), match.group()
+        if pos == escaped:
+            continue
+        if in_string:
+            if char == "\\":
+                escaped = pos + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json_line(line: str) -> Any:
+    """One input line parsed as JSON within the input bounds (``MAX_LINE_CHARS``,
+    ``MAX_DEPTH``); every failure is a ``ValueError`` naming the problem, never the content.
+
+    >>> load_json_line('{"model": "m"}')
+    {'model': 'm'}
+    >>> load_json_line("[" * 10_000)
+    Traceback (most recent call last):
+    ...
+    ValueError: nested deeper than 8 levels
+    """
+    if len(line) > MAX_LINE_CHARS:
+        raise ValueError(f"line of {len(line)} characters is longer than the limit of "
+                         f"{MAX_LINE_CHARS}")
+    if line.count("[") + line.count("{") > MAX_DEPTH and json_depth(line) > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    except (RecursionError, ValueError) as exc:  # int digit limit, and a parser recursing
+        raise ValueError(f"not valid JSON: {type(exc).__name__}: {str(exc)[:120]}") from exc
+
+
+def check_money(value: Decimal, limit: Decimal = MONEY_LIMIT) -> Decimal:
+    """``value`` when it is a finite amount with ``|value| < limit``; else ``ValueError``.
+
+    >>> check_money(Decimal("0.0081"))
+    Decimal('0.0081')
+    >>> check_money(Decimal("1e27"))
+    Traceback (most recent call last):
+    ...
+    ValueError: must be below 1000000000000 in magnitude
+    """
     if not value.is_finite():
         raise ValueError(f"must be a finite amount, got {value}")
+    if abs(value) >= limit:
+        raise ValueError(f"must be below {limit} in magnitude")
     return value
+
+
+def _money(value: Decimal) -> Decimal:
+    return check_money(value)
+
+
+def _quantity(value: Decimal) -> Decimal:
+    return check_money(value, QUANTITY_LIMIT)
 
 
 def _currency(value: str) -> str:
@@ -87,13 +191,23 @@ def _currency(value: str) -> str:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"must carry a time zone (UTC), got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 has no UTC datetime
+        utc = None
+    if utc is None or not MIN_TIMESTAMP <= utc < MAX_TIMESTAMP:
+        raise ValueError(f"must lie in [{MIN_TIMESTAMP.year}, {MAX_TIMESTAMP.year}) UTC")
+    return utc
 
 
 Money = Annotated[Decimal, AfterValidator(_money)]
+Quantity = Annotated[Decimal, AfterValidator(_quantity)]
 Currency = Annotated[str, AfterValidator(_currency)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+IdText = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+NameText = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 
 
 def new_event_id(now_ns: int | None = None) -> str:
@@ -148,7 +262,7 @@ class CostRecord(BaseModel):
     RegionId: str | None = None
     ResourceId: str | None = None
     SkuId: str | None = None
-    ConsumedQuantity: Decimal | None = None
+    ConsumedQuantity: Quantity | None = None
     ConsumedUnit: str | None = None
     Tags: dict[str, str] = Field(default_factory=dict)
     x_Model: str | None = None
@@ -185,7 +299,10 @@ class CostRecord(BaseModel):
 class UsageEvent(BaseModel):
     """One LLM call as seen by an SDK wrapper. Never carries prompt or completion text.
 
-    ``user_id`` must already be pseudonymised (see ``cascadeflow_cloud.privacy``).
+    ``user_id`` must already be pseudonymised (see ``cascadeflow_cloud.privacy``). Every
+    field is bounded to what a real call can be, so whatever is accepted can be stored and read
+    back: money ``|x| < MONEY_LIMIT`` (10**12), tokens ``0..MAX_TOKENS`` (2**32), timestamps in
+    ``[2000, 2100)`` UTC, latency finite in ``0..MAX_LATENCY_MS`` (one day), text lengths.
 
     >>> ev = UsageEvent.model_validate_json(
     ...     '{"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5}')
@@ -195,30 +312,30 @@ class UsageEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(default_factory=new_event_id, min_length=1, max_length=128)
+    event_id: str = Field(default_factory=new_event_id, min_length=1, max_length=MAX_ID_CHARS)
     timestamp: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
     provider: Provider
-    model: str = Field(min_length=1, max_length=256)
-    region: str | None = None
-    input_tokens: NonNegativeInt = 0
-    output_tokens: NonNegativeInt = 0
-    cache_read_tokens: NonNegativeInt = 0
-    cache_write_tokens: NonNegativeInt = 0
-    reasoning_tokens: NonNegativeInt = 0
+    model: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    region: IdText | None = None
+    input_tokens: TokenCount = 0
+    output_tokens: TokenCount = 0
+    cache_read_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = 0
+    reasoning_tokens: TokenCount = 0
     estimated_cost: Money | None = None
     input_cost: Money | None = None  # the input side of estimated_cost (incl. cache tokens)
     output_cost: Money | None = None  # the output side (incl. reasoning tokens)
     currency: Currency = "USD"
     priced: bool | None = None
-    latency_ms: Annotated[float, Field(ge=0)] | None = None
+    latency_ms: Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)] | None = None
     streamed: bool = False
     status: EventStatus = "ok"
-    operation: str | None = None
-    user_id: str | None = Field(default=None, max_length=128)
-    customer_id: str | None = Field(default=None, max_length=256)
-    team: str | None = Field(default=None, max_length=256)
+    operation: IdText | None = None
+    user_id: IdText | None = None
+    customer_id: NameText | None = None
+    team: NameText | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -240,8 +357,9 @@ class UsageEvent(BaseModel):
         if len(tags) > 50:
             raise ValueError(f"at most 50 tags, got {len(tags)}")
         for key, value in tags.items():
-            if len(key) > 128 or len(value) > 256:
-                raise ValueError(f"tag {key[:40]!r} is too long (key ≤ 128, value ≤ 256 chars)")
+            if len(key) > MAX_ID_CHARS or len(value) > MAX_NAME_CHARS:
+                raise ValueError(f"tag {key[:40]!r} is too long (key ≤ {MAX_ID_CHARS}, "
+                                 f"value ≤ {MAX_NAME_CHARS} chars)")
         return tags
 
     @property
@@ -255,8 +373,13 @@ class UsageEvent(BaseModel):
         return self.timestamp.date()
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
+def describe_validation_error(
+    exc: ValidationError, prefix: str = "", *, reveal: Callable[[Any], bool] | None = None
+) -> list[str]:
     """Turn a pydantic error into ``field: message (got value)`` lines.
+
+    With ``reveal``, the offending value is shown only for the errors (pydantic's error
+    dicts) it returns True for: input text that may be private stays out of the message.
 
     >>> try:
     ...     UsageEvent(provider="aws", model="m")
@@ -271,7 +394,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> list[st
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {_short(value)})"
+        hidden = isinstance(value, dict | list) or (reveal is not None and not reveal(err))
+        shown = "" if hidden else f" (got {_short(value)})"
         lines.append(f"{path or '<record>'}: {message}{shown}")
     return lines
 

@@ -113,7 +113,7 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
 
     keys = list(store.list(EVENTS))
     light = [k for k in keys if k.endswith(JSONL_GZ_SUFFIX)]
-    tables = [_with_partitions(event_table(eventlog.decode_events(store.get(k).data)),
+    tables = [_with_partitions(event_table(eventlog.decode_events_skipping(store.get(k).data)[0]),
                                {"date": date.fromisoformat(partition_values(k)["date"])})
               for k in light]
     con.register("__events_light", pa.concat_tables(tables) if tables
