@@ -9,10 +9,12 @@ object, the count and the first offending field), and the rest of the day is rea
 Example::
 
     >>> from decimal import Decimal
-    >>> t = pa.table({"event_id": ["a", "b"], "provider": ["aws_bedrock"] * 2,
-    ...               "model": ["m", "m"], "timestamp": pa.array([1.8e15, 1.8e15]).cast(
-    ...                   pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-    ...               "latency_ms": [12.5, float("inf")]})
+    >>> from cascadeflow_cloud.lake.tables import event_table
+    >>> from cascadeflow_cloud.schema import UsageEvent
+    >>> t = event_table([UsageEvent(event_id=i, provider="aws_bedrock", model="m")
+    ...                  for i in ("a", "b")])
+    >>> t = t.set_column(t.schema.get_field_index("latency_ms"), "latency_ms",
+    ...                  pa.array([12.5, float("inf")]))
     >>> conform_events(t, origin="doc").column("event_id").to_pylist()
     ['a']
 """
@@ -41,7 +43,10 @@ log = logging.getLogger(__name__)
 _TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
            "reasoning_tokens")
 _MONEY = ("estimated_cost", "input_cost", "output_cost")
-_REQUIRED = ("event_id", "timestamp", "provider", "model")
+#: Never null in an event (``UsageEvent`` always writes them): readers rely on them.
+_REQUIRED = ("event_id", "timestamp", "provider", "model", "currency", "status", "streamed",
+             *_TOKENS)
+_STATUSES = ("ok", "error", "abandoned")
 _TEXT_LIMITS = {"event_id": MAX_ID_CHARS, "model": MAX_NAME_CHARS, "region": MAX_ID_CHARS,
                 "operation": MAX_ID_CHARS, "user_id": MAX_ID_CHARS,
                 "customer_id": MAX_NAME_CHARS, "team": MAX_NAME_CHARS}
@@ -76,6 +81,8 @@ def _problems(table: pa.Table) -> list[tuple[str, pa.Array]]:
     checks.append(("timestamp", pc.and_(pc.greater_equal(col("timestamp"), low),
                                         pc.less(col("timestamp"), high))))
     checks.append(("provider", pc.is_in(col("provider"), pa.array(PROVIDERS))))
+    checks.append(("status", pc.is_in(col("status"), pa.array(_STATUSES))))
+    checks.append(("currency", pc.match_substring_regex(col("currency"), "^[A-Z]{3}$")))
     for name in _TOKENS:
         checks.append((name, pc.and_(pc.greater_equal(col(name), 0),
                                      pc.less_equal(col(name), MAX_TOKENS))))
