@@ -49,7 +49,8 @@ def redact_event_record(raw: object, hmac_key: bytes | None = None) -> dict[str,
     * fields that carry content (``prompt``, ``messages``, … and any field named after
       them) keep only the size of their value; nested values only their type and size;
     * ``user_id`` is pseudonymised with ``hmac_key`` (HMAC, as the lake does) or dropped;
-    * unknown fields keep short scalars only; text longer than its field allows is cut.
+    * unknown fields keep short scalars only; text longer than its field allows (or than
+      ``REDACTED_TEXT_CHARS``, unknown fields) is replaced by its length.
 
     >>> redact_event_record('{"model": "m", "input_tokens": 3, "user_id": "alice@example.com",'
     ...                     ' "prompt": "tell me a secret", "user_message": ["hi"]}')
@@ -134,8 +135,8 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _scalar(value: object, limit: int) -> object:
-    """A JSON-safe short form of one value: text cut to ``limit``, nested values as their
-    type and size, non-finite numbers and huge integers as text."""
+    """A JSON-safe short form of one value: text over ``limit`` as its length, nested values
+    as their type and size, non-finite numbers and huge integers as text."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -143,6 +144,5 @@ def _scalar(value: object, limit: int) -> object:
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
-        return _cut(value, limit) if limit > REDACTED_TEXT_CHARS or len(value) <= limit \
-            else f"[{len(value)} chars]"
+        return value if len(value) <= limit else f"[{len(value)} chars]"
     return f"[{_size(value)}]"
