@@ -224,8 +224,8 @@ def test_finding_9_latency_infinity_is_refused_and_never_exported(tmp_path: Path
     assert (summary.stored, summary.quarantined) == (1, 1)
     assert "latency_ms: Input should be a finite number" in summary.reasons[0]
     # one slipped in earlier (a hand-written batch): the export stays valid JSON
-    table = hand_table(event_id=["inf"], latency_ms=[float("inf")],
-                       confidence=[float("nan")])
+    table = hand_table(event_id=["inf", "nan", "tags"], latency_ms=[float("inf"), 1.0, 1.0],
+                       confidence=[0.5, float("nan"), 0.5], tags=[None, None, "not json"])
     store.put(f"events/date={DAY}/inf.parquet", parquet_bytes(table))
     records = exported(tmp_path)
     assert [r["event_id"] for r in records] == ["good-1"]

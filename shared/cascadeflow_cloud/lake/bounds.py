@@ -96,6 +96,9 @@ def _problems(table: pa.Table) -> list[tuple[str, pa.Array]]:
     confidence = col("confidence")
     checks.append(("confidence", pc.and_(pc.greater_equal(confidence, 0.0),
                                          pc.less_equal(confidence, 1.0))))
+    # tags are a serialised JSON object, exported as it is (a full parse per row would cost
+    # more than the read): at least its shape
+    checks.append(("tags", pc.match_substring_regex(col("tags"), r"^\{.*\}$")))
     for name, most in _TEXT_LIMITS.items():
         checks.append((name, pc.less_equal(pc.utf8_length(col(name)), most)))
     # a null in an optional column is fine (an older batch may lack the column)
