@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from cascadeflow_cloud.exports.usage import stream_events
 from cascadeflow_cloud.jobs.ingest_events import ingest_event_lines, parse_event_line
 from cascadeflow_cloud.lake.eventlog import decode_events, decode_events_skipping
 from cascadeflow_cloud.lake.store import LocalStore
@@ -244,3 +245,17 @@ def test_decode_keeps_strict_for_compaction_and_skips_for_readers() -> None:
     events, skipped = decode_events_skipping(data)
     assert events == [event] and len(skipped) == 1
     assert EVENT_SCHEMA.field("estimated_cost").type == pa.decimal128(38, 12)
+
+
+def test_finding_1_a_corrupt_batch_is_reported_and_the_rest_of_the_day_read(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = LocalStore(tmp_path / "lake")
+    ingest_event_lines(store, [good_line(i) for i in range(3)], origin="t")
+    store.put(f"events/date={DAY}/_cut.jsonl.gz", gzip.compress(b"{}\n" * 10)[:15])
+    store.put(f"events/date={DAY}/cut.parquet", parquet_bytes(hand_table(event_id=["x"]))[:40])
+    lake = Lake(store)
+    assert sorted(lake.read_events().column("event_id").to_pylist()) == [
+        "good-0", "good-1", "good-2"]
+    assert sum(t.num_rows for t in stream_events(lake)) == 3
+    assert "skipped unreadable event batch events/date=2026-11-01/_cut.jsonl.gz" in caplog.text
+    assert "cut.parquet" in caplog.text

@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import logging
+import zlib
 from typing import Any
 
 import pyarrow as pa
@@ -103,6 +104,20 @@ def _problems(table: pa.Table) -> list[tuple[str, pa.Array]]:
         checks.append((name, pc.less_equal(pc.utf8_length(col(name)), most)))
     # a null in an optional column is fine (an older batch may lack the column)
     return [(name, pc.fill_null(ok, True)) for name, ok in checks]
+
+
+#: What decoding a corrupt batch raises (truncated gzip or Parquet, bad bytes).
+UNREADABLE = (OSError, EOFError, zlib.error, pa.ArrowException, ValueError)
+
+
+def unreadable_batch(key: str, exc: BaseException) -> pa.Table:
+    """An empty ``EVENT_SCHEMA`` table for a batch that cannot be decoded, logged as a
+    warning: readers go on with the rest of the day (compaction keeps such a batch)."""
+    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA
+
+    log.warning("skipped unreadable event batch %s (%s): it is kept as it is; "
+                "`compact` reports it", key, type(exc).__name__)
+    return EVENT_SCHEMA.empty_table()
 
 
 def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:

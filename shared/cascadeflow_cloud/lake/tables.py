@@ -179,11 +179,14 @@ def read_event_batch(key: str, data: bytes) -> pa.Table:
     """An event batch (Parquet or gzipped JSON lines, by ``key``) as an ``EVENT_SCHEMA``
     table of the rows within the schema's bounds; a row a stored value makes invalid is
     skipped and logged, never fatal for the day."""
-    from cascadeflow_cloud.lake.bounds import conform_events
+    from cascadeflow_cloud.lake.bounds import UNREADABLE, conform_events, unreadable_batch
 
-    if key.endswith(JSONL_GZ_SUFFIX):
-        return event_table(eventlog.decode_events_skipping(data, key=key)[0])
-    return conform_events(pq.read_table(pa.BufferReader(data)), origin=key)
+    try:
+        if key.endswith(JSONL_GZ_SUFFIX):
+            return event_table(eventlog.decode_events_skipping(data, key=key)[0])
+        return conform_events(pq.read_table(pa.BufferReader(data)), origin=key)
+    except UNREADABLE as exc:  # a corrupt object: compaction keeps it for a person
+        return unreadable_batch(key, exc)
 
 
 def read_parquet_bytes(data: bytes, schema: pa.Schema) -> pa.Table:
