@@ -62,7 +62,7 @@ def redact_event_record(raw: object, hmac_key: bytes | None = None) -> dict[str,
     >>> sorted(redact_event_record("not json at all"))
     ['length', 'sha256', 'unparsed']
     """
-    from cascadeflow_cloud.schema import load_json_line
+    from cascadeflow_cloud.limits import load_json_line
 
     data: object = raw
     if isinstance(raw, bytes):

@@ -22,14 +22,9 @@ from cascadeflow_cloud.exports.usage import stream_events, write_usage
 from cascadeflow_cloud.jobs.ingest_events import ingest_event_lines
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
+from cascadeflow_cloud.limits import MAX_LATENCY_MS, MAX_TOKENS, MONEY_LIMIT
 from cascadeflow_cloud.privacy import is_pseudonym
-from cascadeflow_cloud.schema import (
-    MAX_LATENCY_MS,
-    MAX_TOKENS,
-    MONEY_LIMIT,
-    PROVIDERS,
-    quantize_money,
-)
+from cascadeflow_cloud.schema import PROVIDERS, quantize_money
 
 SECRET = "SECRET-PROMPT-TEXT"  # never anywhere in the lake
 RAW_USER = "raw.user@example.com"  # never anywhere in the lake

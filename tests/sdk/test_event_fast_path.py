@@ -11,9 +11,10 @@ import pytest
 from pydantic import ValidationError
 
 from cascadeflow_cloud.config import Pricing
+from cascadeflow_cloud.limits import MAX_TOKENS, MIN_TIMESTAMP
 from cascadeflow_cloud.pricing import Pricer
 from cascadeflow_cloud.privacy import pseudonymise
-from cascadeflow_cloud.schema import MAX_TOKENS, MIN_TIMESTAMP, UsageEvent, new_event_id
+from cascadeflow_cloud.schema import UsageEvent, new_event_id
 from cascadeflow_cloud.sdk.context import Attribution
 from cascadeflow_cloud.sdk.queue import QueueSink
 from cascadeflow_cloud.sdk.record import CallRecord, _trusted, to_event

@@ -23,14 +23,10 @@ from pydantic import ValidationError
 
 from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.store import ObjectStore
+from cascadeflow_cloud.limits import MIN_TIMESTAMP, load_json_line
 from cascadeflow_cloud.privacy import is_pseudonym, pseudonymise
 from cascadeflow_cloud.progress import Progress
-from cascadeflow_cloud.schema import (
-    MIN_TIMESTAMP,
-    UsageEvent,
-    describe_validation_error,
-    load_json_line,
-)
+from cascadeflow_cloud.schema import UsageEvent, describe_validation_error
 
 BATCH_SIZE = 50_000
 _EVENT_NAMESPACE = uuid.UUID("5f1c2d0e-8a59-4e0b-9d43-0c6f1a7c2b11")

@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cascadeflow_cloud.schema import (
+from cascadeflow_cloud.limits import (
     MAX_ID_CHARS,
     MAX_LATENCY_MS,
     MAX_NAME_CHARS,
@@ -36,8 +36,8 @@ from cascadeflow_cloud.schema import (
     MAX_TOKENS,
     MIN_TIMESTAMP,
     MONEY_LIMIT,
-    PROVIDERS,
 )
+from cascadeflow_cloud.schema import PROVIDERS
 
 log = logging.getLogger(__name__)
 

@@ -18,19 +18,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
-from cascadeflow_cloud.privacy import pseudonymise
-from cascadeflow_cloud.schema import (
+from cascadeflow_cloud.limits import (
     MAX_ID_CHARS,
     MAX_LATENCY_MS,
     MAX_TIMESTAMP,
     MAX_TOKENS,
     MIN_TIMESTAMP,
     MONEY_LIMIT,
-    PROVIDERS,
-    UsageEvent,
-    new_event_id,
 )
+from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
+from cascadeflow_cloud.privacy import pseudonymise
+from cascadeflow_cloud.schema import PROVIDERS, UsageEvent, new_event_id
 from cascadeflow_cloud.sdk.context import EMPTY, Attribution
 
 log = logging.getLogger("cascadeflow_cloud.sdk")
