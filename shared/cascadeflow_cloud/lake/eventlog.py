@@ -41,13 +41,14 @@ def decode_events(data: bytes) -> list[UsageEvent]:
     """Inverse of ``encode_events``. A line that is not a valid event (written by an older
     version, or by hand) raises ``ValueError`` naming it: for callers that must not lose it
     (compaction keeps such a batch as it is); readers use ``decode_events_skipping``."""
-    events, skipped = decode_events_skipping(data)
+    events, skipped = decode_events_skipping(data, _text_errors="strict")
     if skipped:
         raise ValueError(f"{len(skipped)} unreadable event(s): {skipped[0]}")
     return events
 
 
-def decode_events_skipping(data: bytes, *, key: str = "") -> tuple[list[UsageEvent], list[str]]:
+def decode_events_skipping(data: bytes, *, key: str = "", _text_errors: str = "replace",
+                           ) -> tuple[list[UsageEvent], list[str]]:
     """The valid events of a batch, and a reason for each line skipped (logged as a warning
     naming ``key``): one bad stored value never makes the day unreadable.
 
@@ -58,7 +59,7 @@ def decode_events_skipping(data: bytes, *, key: str = "") -> tuple[list[UsageEve
     >>> len(events), skipped
     (1, ['line 2: latency_ms: Input should be a finite number (got inf)'])
     """
-    text = gzip.decompress(data).decode("utf-8", "replace")
+    text = gzip.decompress(data).decode("utf-8", _text_errors)
     events: list[UsageEvent] = []
     skipped: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
