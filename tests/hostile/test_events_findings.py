@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from cascadeflow_cloud.exports.sql import connect
 from cascadeflow_cloud.exports.usage import stream_events, write_usage
 from cascadeflow_cloud.jobs.ingest_events import ingest_event_lines, parse_event_line
 from cascadeflow_cloud.lake.eventlog import decode_events, decode_events_skipping
@@ -260,6 +261,7 @@ def test_finding_1_a_corrupt_batch_is_reported_and_the_rest_of_the_day_read(
     store = LocalStore(tmp_path / "lake")
     ingest_event_lines(store, [good_line(i) for i in range(3)], origin="t")
     store.put(f"events/date={DAY}/_cut.jsonl.gz", gzip.compress(b"{}\n" * 10)[:15])
+    assert connect(store).execute("SELECT count(*) FROM events").fetchone() == (3,)
     store.put(f"events/date={DAY}/cut.parquet", parquet_bytes(hand_table(event_id=["x"]))[:40])
     lake = Lake(store)
     assert sorted(lake.read_events().column("event_id").to_pylist()) == [
