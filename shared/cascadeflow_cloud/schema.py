@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Annotated, Any, Literal
@@ -30,6 +31,17 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+
+from cascadeflow_cloud.limits import (
+    MAX_ID_CHARS,
+    MAX_LATENCY_MS,
+    MAX_NAME_CHARS,
+    MAX_TIMESTAMP,
+    MAX_TOKENS,
+    MIN_TIMESTAMP,
+    QUANTITY_LIMIT,
+    check_money,
 )
 
 # Money is stored with 12 decimal places (Parquet decimal128(38, 12)): GCP reports nanos
@@ -73,9 +85,11 @@ _MONEY_CONTEXT = Context(prec=38)  # decimal128(38, 12)
 
 
 def _money(value: Decimal) -> Decimal:
-    if not value.is_finite():
-        raise ValueError(f"must be a finite amount, got {value}")
-    return value
+    return check_money(value)
+
+
+def _quantity(value: Decimal) -> Decimal:
+    return check_money(value, QUANTITY_LIMIT)
 
 
 def _currency(value: str) -> str:
@@ -87,13 +101,23 @@ def _currency(value: str) -> str:
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError(f"must carry a time zone (UTC), got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 has no UTC datetime
+        utc = None
+    if utc is None or not MIN_TIMESTAMP <= utc < MAX_TIMESTAMP:
+        raise ValueError(f"must lie in [{MIN_TIMESTAMP.year}, {MAX_TIMESTAMP.year}) UTC")
+    return utc
 
 
 Money = Annotated[Decimal, AfterValidator(_money)]
+Quantity = Annotated[Decimal, AfterValidator(_quantity)]
 Currency = Annotated[str, AfterValidator(_currency)]
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
+TokenCount = Annotated[int, Field(ge=0, le=MAX_TOKENS)]
+IdText = Annotated[str, Field(max_length=MAX_ID_CHARS)]
+NameText = Annotated[str, Field(max_length=MAX_NAME_CHARS)]
 
 
 def new_event_id(now_ns: int | None = None) -> str:
@@ -148,7 +172,7 @@ class CostRecord(BaseModel):
     RegionId: str | None = None
     ResourceId: str | None = None
     SkuId: str | None = None
-    ConsumedQuantity: Decimal | None = None
+    ConsumedQuantity: Quantity | None = None
     ConsumedUnit: str | None = None
     Tags: dict[str, str] = Field(default_factory=dict)
     x_Model: str | None = None
@@ -185,7 +209,10 @@ class CostRecord(BaseModel):
 class UsageEvent(BaseModel):
     """One LLM call as seen by an SDK wrapper. Never carries prompt or completion text.
 
-    ``user_id`` must already be pseudonymised (see ``cascadeflow_cloud.privacy``).
+    ``user_id`` must already be pseudonymised (see ``cascadeflow_cloud.privacy``). Every
+    field is bounded to what a real call can be, so whatever is accepted can be stored and read
+    back: money ``|x| < MONEY_LIMIT`` (10**12), tokens ``0..MAX_TOKENS`` (2**32), timestamps in
+    ``[2000, 2100)`` UTC, latency finite in ``0..MAX_LATENCY_MS`` (one day), text lengths.
 
     >>> ev = UsageEvent.model_validate_json(
     ...     '{"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5}')
@@ -195,30 +222,30 @@ class UsageEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: str = Field(default_factory=new_event_id, min_length=1, max_length=128)
+    event_id: str = Field(default_factory=new_event_id, min_length=1, max_length=MAX_ID_CHARS)
     timestamp: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
     provider: Provider
-    model: str = Field(min_length=1, max_length=256)
-    region: str | None = None
-    input_tokens: NonNegativeInt = 0
-    output_tokens: NonNegativeInt = 0
-    cache_read_tokens: NonNegativeInt = 0
-    cache_write_tokens: NonNegativeInt = 0
-    reasoning_tokens: NonNegativeInt = 0
+    model: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    region: IdText | None = None
+    input_tokens: TokenCount = 0
+    output_tokens: TokenCount = 0
+    cache_read_tokens: TokenCount = 0
+    cache_write_tokens: TokenCount = 0
+    reasoning_tokens: TokenCount = 0
     estimated_cost: Money | None = None
     input_cost: Money | None = None  # the input side of estimated_cost (incl. cache tokens)
     output_cost: Money | None = None  # the output side (incl. reasoning tokens)
     currency: Currency = "USD"
     priced: bool | None = None
-    latency_ms: Annotated[float, Field(ge=0)] | None = None
+    latency_ms: Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)] | None = None
     streamed: bool = False
     status: EventStatus = "ok"
-    operation: str | None = None
-    user_id: str | None = Field(default=None, max_length=128)
-    customer_id: str | None = Field(default=None, max_length=256)
-    team: str | None = Field(default=None, max_length=256)
+    operation: IdText | None = None
+    user_id: IdText | None = None
+    customer_id: NameText | None = None
+    team: NameText | None = None
     tags: dict[str, str] = Field(default_factory=dict)
-    confidence: Annotated[float, Field(ge=0, le=1)] | None = None
+    confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -240,8 +267,9 @@ class UsageEvent(BaseModel):
         if len(tags) > 50:
             raise ValueError(f"at most 50 tags, got {len(tags)}")
         for key, value in tags.items():
-            if len(key) > 128 or len(value) > 256:
-                raise ValueError(f"tag {key[:40]!r} is too long (key ≤ 128, value ≤ 256 chars)")
+            if len(key) > MAX_ID_CHARS or len(value) > MAX_NAME_CHARS:
+                raise ValueError(f"tag {key[:40]!r} is too long (key ≤ {MAX_ID_CHARS}, "
+                                 f"value ≤ {MAX_NAME_CHARS} chars)")
         return tags
 
     @property
@@ -255,8 +283,13 @@ class UsageEvent(BaseModel):
         return self.timestamp.date()
 
 
-def describe_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
+def describe_validation_error(
+    exc: ValidationError, prefix: str = "", *, reveal: Callable[[Any], bool] | None = None
+) -> list[str]:
     """Turn a pydantic error into ``field: message (got value)`` lines.
+
+    With ``reveal``, the offending value is shown only for the errors (pydantic's error
+    dicts) it returns True for: input text that may be private stays out of the message.
 
     >>> try:
     ...     UsageEvent(provider="aws", model="m")
@@ -271,7 +304,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> list[st
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) else f" (got {_short(value)})"
+        hidden = isinstance(value, dict | list) or (reveal is not None and not reveal(err))
+        shown = "" if hidden else f" (got {_short(value)})"
         lines.append(f"{path or '<record>'}: {message}{shown}")
     return lines
 

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from cascadeflow_cloud.config import Pricing
+from cascadeflow_cloud.limits import MAX_TOKENS, MIN_TIMESTAMP
 from cascadeflow_cloud.pricing import Pricer
 from cascadeflow_cloud.privacy import pseudonymise
 from cascadeflow_cloud.schema import UsageEvent, new_event_id
@@ -71,8 +72,8 @@ def _records() -> list[tuple[CallRecord, bytes | None]]:
         (CallRecord("gcp_vertex", "gemini-2.5-flash", attribution=many_tags,
                     latency_ms=0.0, confidence=0.0, timestamp=T0), None),
         (CallRecord("gcp_vertex", "gemini-2.5-flash", attribution=unicode, timestamp=T0), None),
-        (CallRecord("gcp_vertex", "m" * 256, input_tokens=10**30, timestamp=T0), None),
-        (CallRecord("azure_openai", "gpt-4o-mini", timestamp=0.0), None),
+        (CallRecord("gcp_vertex", "m" * 256, input_tokens=MAX_TOKENS, timestamp=T0), None),
+        (CallRecord("azure_openai", "gpt-4o-mini", timestamp=MIN_TIMESTAMP.timestamp()), None),
     ]
 
 
@@ -109,7 +110,11 @@ def test_which_events_skip_revalidation(pricer: Pricer) -> None:
                         ("status", Text("ok")), ("model", ""), ("team", "t" * 257),
                         ("tags", {"k": Text("v")}), ("tags", {"k": "bad\udc80"}),
                         ("estimated_cost", Decimal("NaN")), ("currency", "usd"),
-                        ("provider", "aws"), ("region", 1)]:
+                        ("provider", "aws"), ("region", 1),
+                        # beyond the schema's bounds (accepted means readable)
+                        ("input_tokens", MAX_TOKENS + 1), ("latency_ms", float("inf")),
+                        ("estimated_cost", Decimal("1e12")), ("region", "r" * 129),
+                        ("timestamp", MIN_TIMESTAMP.replace(year=1999))]:
         assert not _trusted({**fields, name: value}), name  # these go through validation
     for event in events:
         with pytest.raises(ValidationError):

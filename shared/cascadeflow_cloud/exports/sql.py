@@ -108,12 +108,12 @@ def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
 
 
 def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
-    from cascadeflow_cloud.lake import eventlog
-    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, event_table
+    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, read_event_batch
 
     keys = list(store.list(EVENTS))
     light = [k for k in keys if k.endswith(JSONL_GZ_SUFFIX)]
-    tables = [_with_partitions(event_table(eventlog.decode_events(store.get(k).data)),
+    # bad stored lines and corrupt batches are skipped with a warning (lake.bounds)
+    tables = [_with_partitions(read_event_batch(k, store.get(k).data),
                                {"date": date.fromisoformat(partition_values(k)["date"])})
               for k in light]
     con.register("__events_light", pa.concat_tables(tables) if tables

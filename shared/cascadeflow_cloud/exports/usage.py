@@ -76,13 +76,11 @@ _CONTROL = r"[\x00-\x1f]"
 def stream_events(lake: Lake, since: date | None = None,
                   until: date | None = None) -> Iterator[pa.Table]:
     """The lake's events in ``[since, until]`` as slices of at most ``SLICE_ROWS`` rows,
-    duplicates dropped (first seen wins, batches in key order, as ``Lake.read_events``)."""
-    import pyarrow.parquet as pq
-
+    duplicates dropped (first seen wins, batches in key order, as ``Lake.read_events``). A
+    stored row outside the schema's bounds is skipped and logged (``lake.bounds``)."""
     from cascadeflow_cloud.errors import ObjectNotFound
-    from cascadeflow_cloud.lake import eventlog
-    from cascadeflow_cloud.lake.layout import JSONL_GZ_SUFFIX, partition_values
-    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, conform, event_table
+    from cascadeflow_cloud.lake.bounds import UNREADABLE, conform_events, unreadable_batch
+    from cascadeflow_cloud.lake.layout import partition_values
 
     by_day: dict[str, list[str]] = defaultdict(list)
     for key in lake.event_keys(since, until):
@@ -94,14 +92,16 @@ def stream_events(lake: Lake, since: date | None = None,
                 data = lake.store.get(key).data
             except ObjectNotFound:
                 continue  # compacted away between list and get
-            if key.endswith(JSONL_GZ_SUFFIX):
-                slices: Iterable[pa.Table] = [event_table(eventlog.decode_events(data))]
-            else:
-                reader = pq.ParquetFile(pa.BufferReader(data))
-                slices = (pa.Table.from_batches([batch]) for batch in
-                          reader.iter_batches(batch_size=SLICE_ROWS, use_threads=False))
-            for table in slices:
-                table = conform(table, EVENT_SCHEMA)
+            slices = _slices(key, data)
+            while True:
+                try:
+                    table = next(slices, None)
+                except UNREADABLE as exc:  # a corrupt object (compaction keeps, reports it)
+                    unreadable_batch(key, exc)
+                    break
+                if table is None:
+                    break
+                table = conform_events(table, origin=key)  # bad stored rows: skipped
                 keep = []
                 for i, event_id in enumerate(table.column("event_id").to_pylist()):
                     if event_id not in seen:
@@ -113,11 +113,28 @@ def stream_events(lake: Lake, since: date | None = None,
                     yield table
 
 
+def _slices(key: str, data: bytes) -> Iterator[pa.Table]:
+    """One batch's tables, decoded lazily: a JSON-lines batch whole, Parquet in row batches
+    of ``SLICE_ROWS``."""
+    import pyarrow.parquet as pq
+
+    from cascadeflow_cloud.lake import eventlog
+    from cascadeflow_cloud.lake.layout import JSONL_GZ_SUFFIX
+    from cascadeflow_cloud.lake.tables import event_table
+
+    if key.endswith(JSONL_GZ_SUFFIX):
+        yield event_table(eventlog.decode_events_skipping(data, key=key)[0])
+        return
+    reader = pq.ParquetFile(pa.BufferReader(data))
+    for batch in reader.iter_batches(batch_size=SLICE_ROWS, use_threads=False):
+        yield pa.Table.from_batches([batch])
+
+
 def usage_table(events: pa.Table) -> pa.Table:
     """Lake events (``EVENT_SCHEMA``) renamed and ordered as usage records.
 
     ``timestamp`` becomes ISO 8601 text with ``Z``; ``metadata`` is the tags JSON (``{}`` when
-    none).
+    none); a non-finite number (never stored by current writers) becomes null.
     """
     arrays = []
     for name, column in USAGE_FIELDS:
@@ -126,6 +143,8 @@ def usage_table(events: pa.Table) -> pa.Table:
             values = pc.strftime(values, format=_ISO)
         elif name == "metadata":
             values = pc.fill_null(values, "{}")
+        elif pa.types.is_floating(values.type):  # never ``inf`` / ``nan``: no JSON reads it
+            values = pc.if_else(pc.is_finite(values), values, pa.scalar(None, values.type))
         arrays.append(values)
     return pa.Table.from_arrays(arrays, names=[n for n, _ in USAGE_FIELDS])
 

@@ -17,11 +17,13 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
 from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.store import ObjectStore
+from cascadeflow_cloud.limits import MIN_TIMESTAMP, load_json_line
 from cascadeflow_cloud.privacy import is_pseudonym, pseudonymise
 from cascadeflow_cloud.progress import Progress
 from cascadeflow_cloud.schema import UsageEvent, describe_validation_error
@@ -71,24 +73,35 @@ def parse_event_line(line: str, *, hmac_key: bytes | None = None) -> UsageEvent:
     Ingested events must carry their ``timestamp`` (a default of "now" would put a re-ingested
     line on another day); a missing ``event_id`` is derived from the content. A ``user_id``
     that is not already a pseudonym is pseudonymised with ``hmac_key`` or, without a key,
-    dropped: a raw user id never reaches the lake.
+    dropped: a raw user id never reaches the lake. Every failure, whatever the input (deep
+    nesting, huge numbers, dates with no UTC equivalent), is a plain ``ValueError``, and its
+    message never repeats input text that may be private (ids, tags, unknown fields).
+
+    >>> parse_event_line('{"provider": "aws_bedrock", "model": "m", "user_id": "alice",'
+    ...                  ' "timestamp": "2026-11-01T12:00:00Z"}').user_id is None
+    True
+    >>> parse_event_line('{"provider": "aws_bedrock", "model": "m", "estimated_cost": 1e308,'
+    ...                  ' "timestamp": "2026-11-01T12:00:00Z"}')
+    Traceback (most recent call last):
+    ...
+    ValueError: estimated_cost: must be below 1000000000000 in magnitude (got 1e+308)
     """
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    data = load_json_line(line)
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
     problems = []
     if data.get("timestamp") in (None, ""):
         problems.append("timestamp: is required for ingested events (ISO 8601, with zone)")
-        data = {**data, "timestamp": "1970-01-01T00:00:00Z"}  # to report the other problems
-    if not data.get("event_id"):
-        data = {**data, "event_id": content_event_id(data)}
+        data = {**data, "timestamp": MIN_TIMESTAMP.isoformat()}  # to report the other problems
     try:
+        if not data.get("event_id"):
+            data = {**data, "event_id": content_event_id(data)}
         event = UsageEvent.model_validate(data)
     except ValidationError as exc:
-        raise ValueError("; ".join(problems + describe_validation_error(exc))) from exc
+        raise ValueError("; ".join(problems + describe_validation_error(
+            exc, reveal=_revealed))) from exc
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise ValueError(f"unreadable event: {type(exc).__name__}") from exc
     if problems:
         raise ValueError("; ".join(problems))
     if event.user_id and not is_pseudonym(event.user_id):
@@ -97,11 +110,26 @@ def parse_event_line(line: str, *, hmac_key: bytes | None = None) -> UsageEvent:
     return event
 
 
+#: Fields whose refused value a reason may show: numbers, enums and times, never free text.
+_REVEALED_FIELDS = frozenset({
+    "timestamp", "provider", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "reasoning_tokens", "estimated_cost", "input_cost", "output_cost",
+    "currency", "priced", "latency_ms", "streamed", "status", "confidence"})
+
+
+def _revealed(error: Any) -> bool:
+    loc = error.get("loc") or ("",)
+    return error.get("type") != "extra_forbidden" and loc[0] in _REVEALED_FIELDS \
+        and len(str(error.get("input"))) <= 64
+
+
 def ingest_event_lines(
     store: ObjectStore, lines: Iterable[str], *, origin: str = "",
     hmac_key: bytes | None = None, progress: Progress | None = None,
 ) -> IngestSummary:
-    """Validate and store events; malformed lines go to ``quarantine/events/`` with reasons."""
+    """Validate and store events; malformed lines go to ``quarantine/events/`` with reasons
+    and a redacted record (no content text, no raw user id). Each line is isolated: a line
+    that fails in any way is quarantined and the rest is stored."""
     from cascadeflow_cloud.lake.tables import Lake
 
     lake = Lake(store)
@@ -121,8 +149,9 @@ def ingest_event_lines(
         summary.read += 1
         try:
             good.append(parse_event_line(line, hmac_key=hmac_key))
-        except ValueError as exc:
-            reason = f"{origin}:{number}: {exc}"
+        except Exception as exc:  # one line, whatever is wrong with it, never stops the run
+            problem = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+            reason = f"{origin}:{number}: {problem}"
             bad.append((line.rstrip("\n"), reason))
             summary.reasons.append(reason)
         if progress is not None:
@@ -130,7 +159,7 @@ def ingest_event_lines(
         if len(good) >= BATCH_SIZE:
             flush()
     flush()
-    key = write_quarantine(store, "events", bad, origin=origin)
+    key = write_quarantine(store, "events", bad, origin=origin, hmac_key=hmac_key)
     if key:
         summary.quarantine_keys.append(key)
     summary.quarantined = len(bad)

@@ -15,14 +15,20 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
 from cascadeflow_cloud.lake.layout import JSONL_GZ_SUFFIX, event_batch_key, quarantine_key
 from cascadeflow_cloud.lake.store import ObjectStore
-from cascadeflow_cloud.schema import UsageEvent
+from cascadeflow_cloud.privacy import redact_event_record
+from cascadeflow_cloud.schema import UsageEvent, describe_validation_error
+
+log = logging.getLogger(__name__)
 
 
 def encode_events(events: Iterable[UsageEvent]) -> bytes:
@@ -32,9 +38,44 @@ def encode_events(events: Iterable[UsageEvent]) -> bytes:
 
 
 def decode_events(data: bytes) -> list[UsageEvent]:
-    """Inverse of ``encode_events``."""
-    text = gzip.decompress(data).decode()
-    return [UsageEvent.model_validate_json(line) for line in text.splitlines() if line.strip()]
+    """Inverse of ``encode_events``. A line that is not a valid event (written by an older
+    version, or by hand) raises ``ValueError`` naming it: for callers that must not lose it
+    (compaction keeps such a batch as it is); readers use ``decode_events_skipping``."""
+    events, skipped = decode_events_skipping(data, _text_errors="strict")
+    if skipped:
+        raise ValueError(f"{len(skipped)} unreadable event(s): {skipped[0]}")
+    return events
+
+
+def decode_events_skipping(data: bytes, *, key: str = "", _text_errors: str = "replace",
+                           ) -> tuple[list[UsageEvent], list[str]]:
+    """The valid events of a batch, and a reason for each line skipped (logged as a warning
+    naming ``key``): one bad stored value never makes the day unreadable.
+
+    >>> good = UsageEvent(provider="gcp_vertex", model="m", timestamp="2026-11-01T00:00:00Z")
+    >>> bad = good.model_dump_json().replace('"latency_ms":null', '"latency_ms":1e999')
+    >>> events, skipped = decode_events_skipping(gzip.compress(
+    ...     (good.model_dump_json() + "\\n" + bad + "\\n").encode()))
+    >>> len(events), skipped
+    (1, ['line 2: latency_ms: Input should be a finite number (got inf)'])
+    """
+    text = gzip.decompress(data).decode("utf-8", _text_errors)
+    events: list[UsageEvent] = []
+    skipped: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(UsageEvent.model_validate_json(line))
+        except ValidationError as exc:
+            skipped.append(f"line {number}: " + "; ".join(describe_validation_error(
+                exc, reveal=lambda err: not isinstance(err.get("input"), str))))
+        except (ValueError, OverflowError, RecursionError) as exc:
+            skipped.append(f"line {number}: {type(exc).__name__}")
+    if skipped:
+        log.warning("skipped %d unreadable event(s) in %s: %s", len(skipped),
+                    key or "a batch", skipped[0])
+    return events, skipped
 
 
 def batch_id_for(events: Iterable[UsageEvent]) -> str:
@@ -65,19 +106,26 @@ def write_event_batches(store: ObjectStore, events: Iterable[UsageEvent]) -> lis
 
 
 def write_quarantine(
-    store: ObjectStore, kind: str, rejected: list[tuple[Any, str]], *, origin: str = ""
+    store: ObjectStore, kind: str, rejected: list[tuple[Any, str]], *, origin: str = "",
+    hmac_key: bytes | None = None,
 ) -> str | None:
     """Keep rejected input with its reason under ``quarantine/<kind>/``; return the key.
 
-    Each line is ``{"reason": ..., "origin": ..., "record": <the raw input>}``.
+    Each line is ``{"reason": ..., "origin": ..., "record": ...}``. Usage events (``kind``
+    ``events``) keep only a redacted record (``privacy.redact_event_record``: no prompt or
+    message text, ``user_id`` pseudonymised with ``hmac_key`` or dropped); other kinds keep
+    the input as it came.
     """
     if not rejected:
         return None
     now = datetime.now(UTC)
     lines = []
     for raw, reason in rejected:
-        plain = isinstance(raw, dict | list | str | int | float) or raw is None
-        record = raw if plain else repr(raw)
+        if kind == "events":
+            record: Any = redact_event_record(raw, hmac_key)
+        else:
+            plain = isinstance(raw, dict | list | str | int | float) or raw is None
+            record = raw if plain else repr(raw)
         lines.append(json.dumps({"reason": reason, "origin": origin, "record": record},
                                 default=str, sort_keys=True))
     body = ("\n".join(lines) + "\n").encode()

@@ -175,6 +175,20 @@ def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> byte
     return sink.getvalue()
 
 
+def read_event_batch(key: str, data: bytes) -> pa.Table:
+    """An event batch (Parquet or gzipped JSON lines, by ``key``) as an ``EVENT_SCHEMA``
+    table of the rows within the schema's bounds; a row a stored value makes invalid is
+    skipped and logged, never fatal for the day."""
+    from cascadeflow_cloud.lake.bounds import UNREADABLE, conform_events, unreadable_batch
+
+    try:
+        if key.endswith(JSONL_GZ_SUFFIX):
+            return event_table(eventlog.decode_events_skipping(data, key=key)[0])
+        return conform_events(pq.read_table(pa.BufferReader(data)), origin=key)
+    except UNREADABLE as exc:  # a corrupt object: compaction keeps it for a person
+        return unreadable_batch(key, exc)
+
+
 def read_parquet_bytes(data: bytes, schema: pa.Schema) -> pa.Table:
     """Parquet bytes read and conformed to ``schema``."""
     return _read_parquet(data, schema)
@@ -394,13 +408,13 @@ class Lake:
         return [t for t in tables if t is not None]
 
     def _get_events(self, key: str) -> pa.Table | None:
-        if key.endswith(JSONL_GZ_SUFFIX):
-            try:
-                data = self.store.get(key).data
-            except ObjectNotFound:
-                return None  # compacted away between list and get
-            return event_table(eventlog.decode_events(data))
-        return self._get_table(key, EVENT_SCHEMA)
+        """One batch's events; rows a stored value makes invalid are skipped and logged
+        (``lake.bounds``), never fatal for the day."""
+        try:
+            data = self.store.get(key).data
+        except ObjectNotFound:
+            return None  # compacted away between list and get
+        return read_event_batch(key, data)
 
     # -- helpers -------------------------------------------------------------------------
     def _get_table(self, key: str, schema: pa.Schema) -> pa.Table | None:

@@ -17,6 +17,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from cascadeflow_cloud.limits import (
+    MAX_ID_CHARS,
+    MAX_LATENCY_MS,
+    MAX_TIMESTAMP,
+    MAX_TOKENS,
+    MIN_TIMESTAMP,
+    MONEY_LIMIT,
+)
 from cascadeflow_cloud.pricing import Pricer, TokenUsage, resolve_model
 from cascadeflow_cloud.privacy import pseudonymise
 from cascadeflow_cloud.schema import PROVIDERS, UsageEvent, new_event_id
@@ -108,7 +116,8 @@ def _text(value: Any, limit: int) -> bool:
 
 
 def _money(value: Any) -> bool:
-    return value is None or (type(value) is Decimal and value.is_finite())
+    return value is None or (type(value) is Decimal and value.is_finite()
+                             and abs(value) < MONEY_LIMIT)
 
 
 def _unit_float(value: Any, upper: float | None) -> bool:
@@ -131,12 +140,17 @@ def _trusted(fields: dict[str, Any]) -> bool:
         and type(status) is str and status in _STATUSES
         and type(fields["streamed"]) is bool
         and _text(fields["model"], 256) and fields["model"] != ""
-        and (region is None or _text(region, 1 << 62))
-        and (operation is None or _text(operation, 1 << 62))
+        and (region is None or _text(region, MAX_ID_CHARS))
+        and (operation is None or _text(operation, MAX_ID_CHARS))
+        and MIN_TIMESTAMP <= fields["timestamp"] < MAX_TIMESTAMP
+        and fields["input_tokens"] <= MAX_TOKENS and fields["output_tokens"] <= MAX_TOKENS
+        and fields["cache_read_tokens"] <= MAX_TOKENS
+        and fields["cache_write_tokens"] <= MAX_TOKENS
+        and fields["reasoning_tokens"] <= MAX_TOKENS
         and (user_id is None or _text(user_id, 128))
         and (customer_id is None or _text(customer_id, 256))
         and (team is None or _text(team, 256))
-        and _unit_float(fields["latency_ms"], None)
+        and _unit_float(fields["latency_ms"], MAX_LATENCY_MS)
         and _unit_float(fields["confidence"], 1.0)
         and _money(fields["estimated_cost"]) and _money(fields["input_cost"])
         and _money(fields["output_cost"])
