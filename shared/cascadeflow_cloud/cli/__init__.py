@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from cascadeflow_cloud import __version__
 from cascadeflow_cloud.cli import commands
 from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext
-from cascadeflow_cloud.errors import CascadeFlowError, ConfigError
+from cascadeflow_cloud.cli.errors import setup_problem
+from cascadeflow_cloud.errors import BucketMissing, CascadeFlowError, ConfigError, StoreMissing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,19 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit code (also the process exit code via the entry point)."""
+    """Run the CLI; returns the exit code (also the process exit code via the entry point).
+
+    A set-up mistake (a store that does not exist, missing credentials or bucket, a busy
+    port, a missing optional package: see ``cli.errors``) is one ``error:`` line, exit 2.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    ctx = CliContext(config_path=args.config, store_url=args.store)
+    ctx = CliContext(config_path=args.config, store_url=args.store,
+                     create_store=bool(getattr(args, "creates_store", False)))
     try:
         code: int = args.func(ctx, args)
     except ConfigError as exc:
         print(f"error: invalid configuration ({exc.source}):", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
-        return EXIT_USAGE
-    except (CascadeFlowError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -67,7 +70,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:
+        message = _usage_message(exc, args)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_USAGE
     return code if code is not None else EXIT_OK
+
+
+def _usage_message(exc: Exception, args: argparse.Namespace) -> str | None:
+    """The one line for an exception that is the user's to fix, or ``None`` (a bug: raise)."""
+    if isinstance(exc, CascadeFlowError) and not isinstance(exc, StoreMissing | BucketMissing):
+        return str(exc)  # raised on purpose, with its own message
+    message = setup_problem(exc, port=getattr(args, "port", None),
+                            addr=getattr(args, "addr", None))
+    if message is None and isinstance(exc, FileNotFoundError):
+        return str(exc)
+    return message
 
 
 if __name__ == "__main__":  # pragma: no cover
