@@ -12,15 +12,18 @@ Example::
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import os
 import pkgutil
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from cascadeflow_cloud import __version__
 from cascadeflow_cloud.cli import commands
-from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext
+from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, CliContext
 from cascadeflow_cloud.cli.errors import setup_problem
 from cascadeflow_cloud.errors import BucketMissing, CascadeFlowError, ConfigError, StoreMissing
 
@@ -90,5 +93,39 @@ def _usage_message(exc: Exception, args: argparse.Namespace) -> str | None:
     return message
 
 
+def entry() -> NoReturn:
+    """The ``cascadeflow-cloud`` program: ``main()``, then the process exit.
+
+    Once pyarrow is loaded the exit skips the interpreter's final teardown: Arrow's background
+    threads (a parquet read's scan cleanup still holding Python buffers) can otherwise abort
+    the process with SIGABRT (exit 134) after the command succeeded (apache/arrow#34314).
+    Standard output and error are flushed and ``atexit`` handlers run first (the SDK's final
+    flush among them), so nothing the command wrote or printed is lost.
+    """
+    try:
+        code = main()
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException:
+        if "pyarrow" not in sys.modules:
+            raise
+        traceback.print_exc()
+        code = EXIT_PARTIAL
+    exit_process(code)
+
+
+def exit_process(code: int) -> NoReturn:
+    """Exit with ``code``; with pyarrow loaded, flush, run ``atexit`` handlers, ``os._exit``."""
+    if "pyarrow" not in sys.modules:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe or stream: nothing more can be written anyway
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
