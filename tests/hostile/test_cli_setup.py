@@ -159,6 +159,7 @@ def test_store_overrides_are_relative_to_the_working_directory(
     ("duckdb", ["query", "SELECT 1"], "lake"),
     ("prometheus_client", ["serve-metrics"], "prometheus"),
     ("boto3", ["--store", "s3://cf-lake/lake", "report"], "aws"),
+    ("boto3", ["ingest", "aws-bedrock", "--since", "2026-11-01", "--until", "2026-11-02"], "aws"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_finding_11_missing_extra_is_one_line_naming_what_to_install(
         tmp_path: Path, block: str, command: list[str], extra: str) -> None:
