@@ -43,14 +43,18 @@ def run_once(argv: list[str]) -> tuple[int, bool]:
     return proc.returncode, b"terminate called" in proc.stderr
 
 
-def measure(argv: list[str], runs: int, jobs: int) -> dict[str, object]:
-    """Run ``argv`` ``runs`` times on ``jobs`` threads; tally exit codes and terminate notes."""
+def measure(argv: list[str], runs: int, jobs: int, *, every: int = 0) -> dict[str, object]:
+    """Run ``argv`` ``runs`` times on ``jobs`` threads; tally exit codes and terminate notes
+    (a running tally on stderr every ``every`` runs when > 0)."""
     codes: Counter[int] = Counter()
     terminated = 0
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for code, term in pool.map(lambda _: run_once(argv), range(runs)):
+        for done, (code, term) in enumerate(pool.map(lambda _: run_once(argv), range(runs)), 1):
             codes[code] += 1
             terminated += term
+            if every and done % every == 0:
+                print(f"{done}/{runs}: {dict(sorted(codes.items()))}", file=sys.stderr,
+                      flush=True)
     return {"runs": runs, "exit_codes": {str(k): v for k, v in sorted(codes.items())},
             "aborted_134": codes.get(134, 0) + codes.get(-6, 0),
             "terminate_messages": terminated, "command": argv}
@@ -70,12 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--store", help="store URL (default: a fresh demo lake)")
     parser.add_argument("--json", action="store_true", help="also print the tally as JSON")
+    parser.add_argument("--every", type=int, default=50,
+                        help="print a running tally to stderr every N runs (0: never)")
     parser.add_argument("command", nargs="*", help="CLI command after -- (default: report)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         store = args.store or demo_lake(Path(tmp) / "demo")
         command = ["--store", store, *(args.command or DEFAULT_COMMAND)]
-        result = measure(command, args.runs, args.jobs)
+        result = measure(command, args.runs, args.jobs, every=args.every)
     print(f"{result['runs']} runs of `cascadeflow-cloud {' '.join(command)}`: exit codes "
           f"{result['exit_codes']}, {result['aborted_134']} aborted (134), "
           f"{result['terminate_messages']} with 'terminate called' on stderr")
