@@ -31,6 +31,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cascadeflow_cloud.errors import ConfigError
+from cascadeflow_cloud.lake.store import resolve_store_url
 from cascadeflow_cloud.schema import Currency, Provider, format_location
 
 CONFIG_ENV = "CASCADEFLOW_CONFIG"
@@ -424,6 +425,8 @@ def config_path(explicit: str | None = None) -> Path | None:
 def load_config(path: str | os.PathLike[str] | None = None, *, store: str | None = None) -> Config:
     """Read and validate the configuration; ``store`` (or ``$CASCADEFLOW_STORE``) overrides.
 
+    A relative local ``store:`` in the file (``file://./lake``, ``lake``) is resolved against
+    the file's folder; an override is taken as given (relative to the working directory).
     With no file anywhere the defaults apply (a local store, no budgets).
     """
     file = config_path(os.fspath(path) if path is not None else None)
@@ -441,6 +444,10 @@ def load_config(path: str | os.PathLike[str] | None = None, *, store: str | None
     override = store or os.environ.get(STORE_ENV)
     if override:
         config = config.model_copy(update={"store": override})
+    elif file is not None and "store" in config.model_fields_set:
+        # a relative folder in the file is relative to the file, wherever the command runs
+        config = config.model_copy(update={"store": resolve_store_url(config.store,
+                                                                      file.parent)})
     return config
 
 

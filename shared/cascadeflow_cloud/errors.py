@@ -24,6 +24,14 @@ class StorageError(CascadeFlowError):
     """The object store failed."""
 
 
+class StoreMissing(StorageError):
+    """A command that only reads was pointed at a store that does not exist."""
+
+
+class BucketMissing(StorageError):
+    """The S3 bucket a store URL names does not exist."""
+
+
 class ObjectNotFound(StorageError):
     """The key does not exist."""
 

@@ -1,7 +1,5 @@
 """``python -m cascadeflow_cloud.cli``"""
 
-import sys
+from cascadeflow_cloud.cli import entry
 
-from cascadeflow_cloud.cli import main
-
-sys.exit(main())
+entry()

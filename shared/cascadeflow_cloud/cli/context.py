@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from cascadeflow_cloud.config import Config, load_config
+from cascadeflow_cloud.config import (
+    DEFAULT_CONFIG_FILE,
+    STORE_ENV,
+    Config,
+    config_path,
+    env,
+    load_config,
+)
+from cascadeflow_cloud.errors import StoreMissing
 from cascadeflow_cloud.lake.store import ObjectStore, open_store
 
 if TYPE_CHECKING:
@@ -22,10 +30,15 @@ EXIT_USAGE = 2
 
 @dataclass
 class CliContext:
-    """Global options plus lazily loaded config and store."""
+    """Global options plus lazily loaded config and store.
+
+    ``create_store`` is set by commands that write (``ingest``): any other command refuses a
+    local store that does not exist (``StoreMissing``, exit 2) and creates nothing.
+    """
 
     config_path: str | None = None
     store_url: str | None = None
+    create_store: bool = False
     _overrides: dict[str, object] = field(default_factory=dict)
 
     @cached_property
@@ -34,13 +47,30 @@ class CliContext:
 
     @cached_property
     def store(self) -> ObjectStore:
-        return open_store(self.config.store)
+        try:
+            return open_store(self.config.store, create=self.create_store)
+        except StoreMissing as exc:
+            raise StoreMissing(f"{exc} ({self.store_origin()})") from exc
+
+    def store_origin(self) -> str:
+        """Where the store URL came from, for messages."""
+        if self.store_url:
+            return "from --store"
+        if env(STORE_ENV):
+            return "from $CASCADEFLOW_STORE"
+        file = config_path(self.config_path)
+        if file is not None and "store" in self.config.model_fields_set:
+            return f"from `store:` in {file}"
+        where = f"{file} sets no `store:`" if file is not None else \
+            f"no {DEFAULT_CONFIG_FILE} here and no --config"
+        return f"the default store: {where}"
 
     @cached_property
     def lake(self) -> Lake:
+        store = self.store  # a missing store is reported before pyarrow is imported
         from cascadeflow_cloud.lake.tables import Lake
 
-        return Lake(self.store)
+        return Lake(store)
 
     def hmac_key(self) -> bytes | None:
         """The pseudonymisation key, when configured (resolved now, never printed)."""

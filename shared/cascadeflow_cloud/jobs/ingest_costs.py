@@ -165,8 +165,8 @@ def run_source(
     shard_days: int = DEFAULT_SHARD_DAYS, progress: Progress | None = None,
 ) -> RunSummary:
     """Pull ``[since, until]`` shard by shard and replace those days. Never raises for a
-    cloud failure: the summary says what failed (``CredentialsMissing`` is re-raised so a
-    single-source command can exit 2 with its one-line message)."""
+    cloud failure: the summary says what failed (``CredentialsMissing`` and a missing optional
+    package are re-raised so a single-source command can exit 2 with its one-line message)."""
     from cascadeflow_cloud.sources.base import CredentialsMissing
 
     summary = RunSummary(source=source.name, window=(since, until))
@@ -174,8 +174,8 @@ def run_source(
         for shard_since, shard_until in plan_shards(since, until, shard_days):
             for pull in source.pull(shard_since, shard_until):
                 write_pull(store, source.name, pull, summary, progress=progress)
-    except CredentialsMissing:
-        raise
+    except (CredentialsMissing, ModuleNotFoundError):
+        raise  # set-up mistakes: the CLI says what to fix (exit 2)
     except CascadeFlowError as exc:
         summary.fail(str(exc))
     except Exception as exc:  # a cloud SDK error we did not anticipate: report, don't crash

@@ -26,7 +26,13 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlparse
 
-from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed, StorageError
+from cascadeflow_cloud.errors import (
+    BucketMissing,
+    ObjectNotFound,
+    PreconditionFailed,
+    StorageError,
+    StoreMissing,
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +90,21 @@ class LocalStore:
     """Objects as files under ``root``. Puts write a temp file and rename it into place.
 
     Conditional puts take an exclusive ``flock`` on a per-key lock file, so concurrent
-    threads and processes on one machine see compare-and-swap semantics.
+    threads and processes on one machine see compare-and-swap semantics. ``create=False``
+    opens only a folder that exists (``StoreMissing`` otherwise) and creates nothing.
     """
 
     _LOCK_DIR = ".locks"
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, create: bool = True) -> None:
         self.root = Path(root).expanduser().resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
         self.url = "file://" + str(self.root)
+        if create:
+            self.root.mkdir(parents=True, exist_ok=True)
+        elif not self.root.exists():
+            raise StoreMissing(f"store {self.url} does not exist")
+        if not self.root.is_dir():
+            raise StorageError(f"store {self.url} is not a folder")
 
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key)
@@ -229,7 +241,7 @@ class S3Store:
                 raise PreconditionFailed(f"{key}: {code}") from exc
             if code in ("NoSuchKey", "404"):
                 raise ObjectNotFound(key) from exc
-            raise StorageError(f"put {self.url}{key} failed: {code}") from exc
+            raise self._failure("put", key, code) from exc
         return str(response.get("ETag") or content_etag(data))
 
     def get(self, key: str) -> StoredObject:
@@ -241,15 +253,25 @@ class S3Store:
             code = self._code(exc)
             if code in ("NoSuchKey", "404"):
                 raise ObjectNotFound(key) from exc
-            raise StorageError(f"get {self.url}{key} failed: {code}") from exc
+            raise self._failure("get", key, code) from exc
         return StoredObject(key, response["Body"].read(), str(response["ETag"]))
 
+    def _failure(self, op: str, key: str, code: str) -> StorageError:
+        if code == "NoSuchBucket":
+            return BucketMissing(f"S3 bucket {self.bucket!r} does not exist (store {self.url})")
+        return StorageError(f"{op} {self.url}{key} failed: {code}")
+
     def list(self, prefix: str) -> Iterator[str]:
+        from botocore.exceptions import ClientError
+
         paginator = self.client.get_paginator("list_objects_v2")
         strip = len(self.prefix)
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            for item in page.get("Contents", []):
-                yield item["Key"][strip:]
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield item["Key"][strip:]
+        except ClientError as exc:
+            raise self._failure("list", prefix, self._code(exc)) from exc
 
     def delete(self, key: str, *, if_match: str | None = None) -> None:
         from botocore.exceptions import ClientError
@@ -266,23 +288,61 @@ class S3Store:
             code = self._code(exc)
             if code in ("PreconditionFailed", "412"):
                 raise PreconditionFailed(f"{key}: {code}") from exc
-            raise StorageError(f"delete {self.url}{key} failed: {code}") from exc
+            raise self._failure("delete", key, code) from exc
 
 
-def open_store(url: str, *, s3_client: Any | None = None) -> ObjectStore:
+def local_path(url: str) -> str | None:
+    """The folder a local store URL names (``None`` for ``s3://``); ``file://./x`` and
+    ``file://x`` are relative, ``file:///x`` absolute.
+
+    >>> local_path("file://./lake"), local_path("file:///srv/lake"), local_path("lake")
+    ('./lake', '/srv/lake', 'lake')
+    >>> local_path("s3://bucket/lake") is None
+    True
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return parsed.netloc + parsed.path if parsed.netloc else parsed.path
+    if parsed.scheme == "":
+        return url
+    return None
+
+
+def resolve_store_url(url: str, base: str | os.PathLike[str]) -> str:
+    """``url`` with a relative local path made absolute against the folder ``base`` (how a
+    config file's ``store:`` is read); absolute paths, ``~`` paths and S3 URLs are unchanged.
+
+    >>> resolve_store_url("file://./lake", "/etc/cascadeflow")
+    'file:///etc/cascadeflow/lake'
+    >>> resolve_store_url("s3://bucket/lake", "/etc/cascadeflow")
+    's3://bucket/lake'
+    """
+    path = local_path(url)
+    if path is None or not path or Path(path).expanduser().is_absolute():
+        return url
+    return "file://" + os.path.normpath(os.path.join(os.path.abspath(base), path))
+
+
+def open_store(url: str, *, s3_client: Any | None = None, create: bool = True) -> ObjectStore:
     """Open a store from a URL: ``file:///path``, a plain path, or ``s3://bucket/prefix``.
+
+    ``create=False`` (what commands that only read use) refuses a local store that does not
+    exist with ``StoreMissing`` and creates nothing.
 
     >>> open_store("s3://my-bucket/lake", s3_client=object()).url
     's3://my-bucket/lake/'
+    >>> open_store("file:///nonexistent/lake", create=False)
+    Traceback (most recent call last):
+    cascadeflow_cloud.errors.StoreMissing: store file:///nonexistent/lake does not exist
     """
     parsed = urlparse(url)
     if parsed.scheme == "s3":
         if not parsed.netloc:
             raise StorageError(f"store URL {url!r} names no bucket (use s3://bucket/prefix)")
         return S3Store(parsed.netloc, parsed.path, client=s3_client)
-    if parsed.scheme in ("file", ""):
-        path = parsed.path if parsed.scheme == "file" else url
-        if parsed.scheme == "file" and parsed.netloc:
-            path = parsed.netloc + parsed.path  # file://relative/dir
-        return LocalStore(path)
+    path = local_path(url)
+    if path is not None:
+        if not path:
+            raise StorageError(f"store URL {url!r} names no folder (use file://PATH)")
+        return LocalStore(path, create=create)
     raise StorageError(f"unsupported store URL {url!r}: use file://PATH or s3://BUCKET/PREFIX")

@@ -30,6 +30,7 @@ _BILLING_HELP = {
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ingest", help="load usage events or billing files into the lake")
+    p.set_defaults(creates_store=True)  # the one command that may create a missing store
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     ev = kinds.add_parser("events", help="JSON-lines UsageEvents (bad lines are quarantined)")
     ev.add_argument("--input", action="append", required=True, metavar="FILE",
