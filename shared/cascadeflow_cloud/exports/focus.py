@@ -238,18 +238,16 @@ def iter_focus(
     sources: Iterable[str] | None = None,
 ) -> Iterator[pa.Table]:
     """FOCUS tables for the lake's cost partitions in range, one partition at a time."""
-    import pyarrow.parquet as pq
-
     from cascadeflow_cloud.errors import ObjectNotFound
     from cascadeflow_cloud.lake.layout import partition_values
-    from cascadeflow_cloud.lake.tables import COST_SCHEMA, conform
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA, read_parquet_bytes
 
     for key in lake.cost_keys(since, until, sources):
         try:
             data = lake.store.get(key).data
         except ObjectNotFound:
             continue  # replaced between list and get
-        table = conform(pq.read_table(pa.BufferReader(data)), COST_SCHEMA)
+        table = read_parquet_bytes(data, COST_SCHEMA)
         if table.num_rows:
             yield focus_table(table, scope=partition_values(key).get("scope"))
 

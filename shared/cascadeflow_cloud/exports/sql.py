@@ -134,14 +134,12 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
 
 
 def _remote_costs(store: ObjectStore, since: date | None, until: date | None) -> pa.Table:
-    import pyarrow.parquet as pq
-
-    from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, conform
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, read_parquet_bytes
 
     tables = []
     for key in Lake(store).cost_keys(since, until):
         values = partition_values(key)
-        table = conform(pq.read_table(pa.BufferReader(store.get(key).data)), COST_SCHEMA)
+        table = read_parquet_bytes(store.get(key).data, COST_SCHEMA)
         tables.append(_with_partitions(table, {
             "source": values.get("source"), "scope": values.get("scope"),
             "date": date.fromisoformat(values["date"])}))
