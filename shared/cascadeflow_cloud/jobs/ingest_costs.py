@@ -75,19 +75,59 @@ def _sorted_runs(day_col: Any, limit: int) -> list[tuple[int, int]] | None:
     return list(pairwise(bounds))
 
 
+def check_pulls(store: ObjectStore, source: str, pulls: Iterable[Pull]) -> None:
+    """Raise ``ScopeConflict`` when another scope of ``source`` already holds lines of any
+    pull on its days (one identity per charge: ``lake.charges``); nothing is written."""
+    from cascadeflow_cloud.lake.charges import (
+        ScopeConflict,
+        conflict_message,
+        find_holders,
+        stored_partitions,
+    )
+
+    stored = stored_partitions(store, source)
+    for pull in pulls:
+        holders = find_holders(store, source, pull.scope, pull.days, pull.parsed.table, stored)
+        if holders:
+            raise ScopeConflict(conflict_message(source, pull.scope, holders))
+
+
+def _kept_days(store: ObjectStore, source: str, pull: Pull) -> list[date]:
+    """Days of the pull that lost rows and are already stored: those stay as they are."""
+    from cascadeflow_cloud.lake.charges import stored_partitions
+
+    incomplete = pull.parsed.incomplete_days(pull.days)
+    if not incomplete:
+        return []
+    stored = stored_partitions(store, source)
+    return [day for day in incomplete if (pull.scope, day) in stored]
+
+
 def write_pull(
     store: ObjectStore, source: str, pull: Pull, summary: RunSummary, *,
     origin: str = "", progress: Progress | None = None, threads: int = WRITE_THREADS,
+    checked: bool = False,
 ) -> None:
     """Replace the pull's days in the lake (days in parallel threads), quarantine its
-    rejected rows, and add the counts to ``summary``."""
+    rejected rows, and add the counts to ``summary``.
+
+    A stored day the pull lost rows of (quarantined rows, a refused page) is not replaced:
+    ``summary.kept`` says which and why. Lines another scope already holds raise
+    ``ScopeConflict`` before anything is written (``checked``: the caller ran
+    ``check_pulls``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.lake.tables import Lake
 
+    if not checked:
+        check_pulls(store, source, [pull])
     lake = Lake(store)
     table = pull.parsed.table
+    kept = _kept_days(store, source, pull)
+    for day in kept:
+        summary.kept.append(f"{day.isoformat()} scope {pull.scope}: stored day kept, the pull "
+                            "lost rows of it (quarantined or refused)")
     days = sorted(set(pull.days))
     slices: dict[date, list[tuple[int, int]]] = {}
     order = None
@@ -122,12 +162,13 @@ def write_pull(
             progress.advance()
         return keys
 
-    if len(days) > 1 and threads > 1:
-        with ThreadPoolExecutor(max_workers=min(threads, len(days))) as pool:
-            for keys in pool.map(write, days):
+    writing = [day for day in days if day not in set(kept)]
+    if len(writing) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(writing))) as pool:
+            for keys in pool.map(write, writing):
                 summary.keys += keys
     else:
-        for day in days:
+        for day in writing:
             summary.keys += write(day)
     key = write_quarantine(store, source, pull.parsed.rejected, origin=origin or pull.scope)
     if key:
@@ -136,8 +177,11 @@ def write_pull(
     if pull.scope not in summary.scopes:
         summary.scopes.append(pull.scope)
     summary.ignored += pull.parsed.ignored
-    summary.add_pull(records=table.num_rows, days=len(days), unmapped=pull.parsed.unmapped,
-                     quarantined=len(pull.parsed.rejected))
+    kept_rows = 0
+    for day in kept:
+        kept_rows += sum(length for _, length in slices.get(day, []))
+    summary.add_pull(records=table.num_rows - kept_rows, days=len(writing),
+                     unmapped=pull.parsed.unmapped, quarantined=len(pull.parsed.rejected))
 
 
 def build_source(name: str, config: Config, client: Any | None = None) -> CostSource:
@@ -220,6 +264,7 @@ def merge(total: RunSummary, part: RunSummary) -> None:
     total.reasons += part.reasons
     total.keys += part.keys
     total.quarantine_keys += part.quarantine_keys
+    total.kept += part.kept
     total.failed = total.failed or part.failed
     total.scopes += [s for s in part.scopes if s not in total.scopes]
 
@@ -291,7 +336,8 @@ def clip(pull: Pull, since: date | None, until: date | None) -> Pull:
     if table.num_rows:
         day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
         table = table.filter(pc.is_in(day_col, pa.array(days, pa.date32())))
-    parsed = Parsed(table, pull.parsed.rejected, pull.parsed.unmapped, pull.parsed.ignored)
+    parsed = Parsed(table, pull.parsed.rejected, pull.parsed.unmapped, pull.parsed.ignored,
+                    pull.parsed.lost_days, pull.parsed.lost_unknown)
     return Pull(pull.scope, days, parsed)
 
 
@@ -302,14 +348,15 @@ def ingest_files(
     """Offline import: parse the files of one snapshot and replace the days they cover
     (limited to ``[since, until]`` when given)."""
     summary = RunSummary(source=name)
-    for pull in parse_files(name, paths, scope=scope):
-        pull = clip(pull, since, until)
+    pulls = [clip(pull, since, until) for pull in parse_files(name, paths, scope=scope)]
+    check_pulls(store, name, pulls)  # refused before anything is written
+    for pull in pulls:
         if pull.days:
             first, last = min(pull.days), max(pull.days)
             summary.window = (min(first, summary.window[0]), max(last, summary.window[1])) \
                 if summary.window else (first, last)
         write_pull(store, name, pull, summary, origin=",".join(str(p) for p in paths)[:500],
-                   progress=progress)
+                   progress=progress, checked=True)
     return summary
 
 
