@@ -75,6 +75,23 @@ def _sorted_runs(day_col: Any, limit: int) -> list[tuple[int, int]] | None:
     return list(pairwise(bounds))
 
 
+def day_ranges(days: Sequence[date], limit: int = 6) -> str:
+    """Sorted days as runs of consecutive days.
+
+    >>> day_ranges([date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 9)])
+    '2025-01-01…2025-01-03, 2025-01-09'
+    """
+    runs: list[list[date]] = []
+    for day in sorted(days):
+        if runs and (day - runs[-1][-1]).days == 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    text = [r[0].isoformat() if len(r) == 1 else f"{r[0].isoformat()}…{r[-1].isoformat()}"
+            for r in runs[:limit]]
+    return ", ".join(text) + (f" and {len(runs) - limit} more" if len(runs) > limit else "")
+
+
 def check_pulls(store: ObjectStore, source: str, pulls: Iterable[Pull]) -> None:
     """Raise ``ScopeConflict`` when another scope of ``source`` already holds lines of any
     pull on its days (one identity per charge: ``lake.charges``); nothing is written."""
@@ -125,9 +142,11 @@ def write_pull(
     lake = Lake(store)
     table = pull.parsed.table
     kept = _kept_days(store, source, pull)
-    for day in kept:
-        summary.kept.append(f"{day.isoformat()} scope {pull.scope}: stored day kept, the pull "
-                            "lost rows of it (quarantined or refused)")
+    if kept:
+        why = ("a page was refused or a rejected row's day is unknown"
+               if pull.parsed.lost_unknown else "rows of them were quarantined")
+        summary.kept.append(f"scope {pull.scope}: {len(kept)} stored day(s) kept as they were "
+                            f"({day_ranges(kept)}): {why}")
     days = sorted(set(pull.days))
     slices: dict[date, list[tuple[int, int]]] = {}
     order = None
@@ -209,8 +228,9 @@ def run_source(
     shard_days: int = DEFAULT_SHARD_DAYS, progress: Progress | None = None,
 ) -> RunSummary:
     """Pull ``[since, until]`` shard by shard and replace those days. Never raises for a
-    cloud failure: the summary says what failed (``CredentialsMissing`` is re-raised so a
-    single-source command can exit 2 with its one-line message)."""
+    cloud failure: the summary says what failed (``CredentialsMissing`` and ``ScopeConflict``
+    are re-raised so a single-source command can exit 2 with its one-line message)."""
+    from cascadeflow_cloud.lake.charges import ScopeConflict
     from cascadeflow_cloud.sources.base import CredentialsMissing
 
     summary = RunSummary(source=source.name, window=(since, until))
@@ -218,7 +238,7 @@ def run_source(
         for shard_since, shard_until in plan_shards(since, until, shard_days):
             for pull in source.pull(shard_since, shard_until):
                 write_pull(store, source.name, pull, summary, progress=progress)
-    except CredentialsMissing:
+    except (CredentialsMissing, ScopeConflict):
         raise
     except CascadeFlowError as exc:
         summary.fail(str(exc))
@@ -399,9 +419,11 @@ def handle_event(
     config = config or load_config()
     store = store or open_store(config.store)
     since, until = window_from_event(event or {}, datetime.now(UTC).date())
+    from cascadeflow_cloud.lake.charges import ScopeConflict
+
     try:
         summary = run_source(store, build_source(name, config), since, until)
-    except CredentialsMissing as exc:
+    except (CredentialsMissing, ScopeConflict) as exc:
         summary = RunSummary(source=name, window=(since, until))
         summary.fail(str(exc))
     result = summary.as_dict()

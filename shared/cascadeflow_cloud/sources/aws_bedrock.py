@@ -94,10 +94,10 @@ def _text_or_none(value: Any) -> str | None:
 def _group_problem(group: Any) -> str | None:
     if not isinstance(group, Mapping):
         return "not an object"
-    keys = group.get("Keys") or []
+    keys = group.get("Keys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         return "Keys is not a list of text"
-    if not isinstance(group.get("Metrics") or {}, Mapping):
+    if not isinstance(group.get("Metrics", {}), Mapping):
         return "Metrics is not an object"
     return None
 
@@ -159,9 +159,9 @@ def parse_pages(pages: Iterable[Mapping[str, Any]],
             if not groups and isinstance(result.get("Total"), Mapping) and result["Total"]:
                 groups = [{"Keys": [], "Metrics": result["Total"]}]
             for group in groups:
-                why = _group_problem(group)
-                if why is not None:
-                    refusals.reject_row(group, f"{where} group: {why}", days[0])
+                problem = _group_problem(group)
+                if problem is not None:
+                    refusals.reject_row(group, f"{where} group: {problem}", days[0])
                     continue
                 keys = group.get("Keys") or []
                 service, account = fixed.get("SERVICE"), fixed.get("LINKED_ACCOUNT")

@@ -164,7 +164,7 @@ class RunSummary:
         if self.ignored:
             text += f", {self.ignored} rows of other services ignored"
         if self.kept:
-            text += f", {len(self.kept)} stored day(s) kept (the pull lost rows of them)"
+            text += ", stored days kept where the pull lost rows"
         return text
 
 
