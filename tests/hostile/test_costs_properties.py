@@ -51,7 +51,7 @@ amounts = st.decimals(min_value=Decimal("0.000001"), max_value=Decimal("999.9999
                       places=6, allow_nan=False, allow_infinity=False)
 good_lines = st.dictionaries(st.tuples(st.integers(0, DAYS - 1), st.integers(0, 2)),
                              st.tuples(amounts, amounts), min_size=1, max_size=10)
-FAST = settings(max_examples=35, deadline=None, derandomize=True,
+FAST = settings(max_examples=15, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
