@@ -352,17 +352,24 @@ def _day_start(day: date) -> pa.Scalar:
 
 
 def _out_of_range(table: pa.Table) -> list[pa.Array]:
-    """Checks for values no bill line can hold (amounts, years, period lengths)."""
+    """Checks for values no bill line can hold (amounts, years, period lengths). Columns
+    whose minimum and maximum are within bounds need no per-row check (the usual case)."""
     start, end = table.column("ChargePeriodStart"), table.column("ChargePeriodEnd")
-    longest = pa.scalar(timedelta(days=MAX_PERIOD_DAYS), pa.duration("us"))
-    checks = [
-        pc.fill_null(pc.less(start, _day_start(FIRST_CHARGE_DAY)), False),
-        pc.fill_null(pc.greater(end, _day_start(LAST_CHARGE_DAY + timedelta(days=1))), False),
-        pc.fill_null(pc.greater(pc.subtract(end, start), longest), False),
-    ]
+    first, last = _day_start(FIRST_CHARGE_DAY), _day_start(LAST_CHARGE_DAY + timedelta(days=1))
+    longest = timedelta(days=MAX_PERIOD_DAYS)
+    checks = []
+    low, high = pc.min_max(start)["min"].as_py(), pc.min_max(end)["max"].as_py()
+    if low is not None and high is not None and (
+            low < first.as_py() or high > last.as_py() or high - low > longest):
+        checks += [pc.fill_null(pc.less(start, first), False),
+                   pc.fill_null(pc.greater(end, last), False),
+                   pc.fill_null(pc.greater(pc.subtract(end, start),
+                                           pa.scalar(longest, pa.duration("us"))), False)]
     for name, limit in _AMOUNTS:
         column = table.column(name)
-        if column.null_count < len(column):
+        bounds = pc.min_max(column)
+        smallest, largest = bounds["min"].as_py(), bounds["max"].as_py()
+        if smallest is not None and (smallest <= -limit or largest >= limit):
             checks.append(pc.fill_null(pc.greater_equal(pc.abs(column),
                                                         pa.scalar(limit, MONEY)), False))
     return checks
