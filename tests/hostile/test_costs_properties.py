@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.jobs.ingest_costs import ingest_files
 from cascadeflow_cloud.lake.store import LocalStore
+from cascadeflow_cloud.lake.tables import Lake
 from tests.hostile.costs_payloads import (
     AWS_USAGE,
     AZURE_COLUMNS,
@@ -228,3 +229,61 @@ def test_azure_query_pages_store_good_rows_once_and_never_shrink_a_day(
 def test_gcp_export_lines_store_good_rows_once_and_never_shrink_a_day(
         good: Good, bad: Bad, seed: int) -> None:
     _check("gcp_vertex", GCP_KINDS, _gcp_files, good, bad, seed)
+
+
+# -- any JSON value anywhere in a page: a clear refusal or a partial run, never a crash ----
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(),
+                     st.text(max_size=8), st.sampled_from(["2025-03-01", "20250301", "NaN"]))
+_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=3)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=12)
+_BASES: dict[str, Callable[[], Any]] = {
+    "aws_bedrock": lambda: aws_page([aws_result(day_of(0), [aws_group(AWS_USAGE[0], "1.5")])]),
+    "azure_openai": lambda: azure_page([azure_row(day_of(0), AZURE_METERS[0], 1.5)]),
+    "gcp_vertex": lambda: gcp_row(day_of(0), GCP_SKUS[0], 1.5)}
+
+
+def _positions(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [path]
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else []
+    for key, child in items:
+        out += _positions(child, (*path, key))
+    return out
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(source=st.sampled_from(sorted(_BASES)), value=_json, data=st.data())
+def test_any_json_anywhere_in_a_payload_is_refused_or_quarantined_never_a_crash(
+        source: str, value: Any, data: st.DataObject) -> None:
+    from cascadeflow_cloud.sources.base import SourceError
+
+    page = _BASES[source]()
+    path = data.draw(st.sampled_from(_positions(page)))
+    if path:
+        parent = page
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = value
+    else:
+        page = value
+    root = Path(tempfile.mkdtemp(prefix="cf-prop-"))
+    try:
+        file = root / ("bill.jsonl" if source == "gcp_vertex" else "bill.json")
+        file.write_text(json.dumps(page) + "\n")
+        store = LocalStore(root / "lake")
+        try:
+            summary = ingest_files(store, source, [file])
+        except SourceError as exc:  # nothing could be read: one clear line, nothing written
+            refused = str(exc)
+        else:
+            refused = ""
+        if refused:
+            assert not list(store.list("costs/"))
+            return
+        assert summary.records + summary.quarantined + summary.ignored >= 1 \
+            or summary.status == "ok"
+        assert all(line["reason"] for line in quarantine_lines(store, source))
+        Lake(store).read_costs()  # the lake reads
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -45,7 +45,7 @@ from cascadeflow_cloud.sources.mapping import (
     is_bedrock_service,
     map_aws,
 )
-from cascadeflow_cloud.sources.refusals import Refusals, bounded, load_json
+from cascadeflow_cloud.sources.refusals import Refusals, bounded, load_json, starts_with_object
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
@@ -297,6 +297,8 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
+    if not starts_with_object(Path(path)):
+        return None  # a list of responses, or not a response: the general parser says which
     size = Path(path).stat().st_size
     try:
         table = pj.read_json(path, read_options=pj.ReadOptions(block_size=size + 1024),

@@ -46,7 +46,7 @@ from cascadeflow_cloud.sources.base import (
     require,
 )
 from cascadeflow_cloud.sources.mapping import map_gcp
-from cascadeflow_cloud.sources.refusals import Refusals
+from cascadeflow_cloud.sources.refusals import Refusals, starts_with_object
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -96,6 +96,12 @@ def read_ndjson(files: Iterable[str | Path | IO[bytes]]) -> pa.Table:
     options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
     tables = []
     for file in files:
+        data = file.read() if not isinstance(file, str | Path) else None
+        if not starts_with_object(Path(file) if isinstance(file, str | Path) else data or b""):
+            raise SourceError(f"{file}: not newline-delimited billing export JSON (the first "
+                              "value is not an object)")
+        if data is not None:
+            file = io.BytesIO(data)
         try:
             tables.append(pj.read_json(file, parse_options=options,
                                        read_options=pj.ReadOptions(block_size=16 << 20)))
@@ -137,6 +143,11 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
         name = str(file) if isinstance(file, str | Path) else str(getattr(file, "name",
                                                                           "<stream>"))
         data = None if isinstance(file, str | Path) else file.read()
+        if not starts_with_object(Path(file) if isinstance(file, str | Path) else data or b""):
+            # not an object first: Arrow's reader would crash on a leading null
+            parts += _parse_lines(file if data is None else io.BytesIO(data), name, service,
+                                  refusals)
+            continue
         try:
             reader = pj.open_json(file if data is None else io.BytesIO(data),
                                   parse_options=options,

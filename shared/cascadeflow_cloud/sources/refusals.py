@@ -145,6 +145,24 @@ def load_json(path: Path) -> tuple[Any, str | None]:
         return None, f"{path}: not valid JSON (nested too deeply)"
 
 
+def starts_with_object(source: Path | bytes) -> bool:
+    """True when the first JSON value of a file (or bytes) opens an object. Arrow's JSON
+    reader (pyarrow 26) crashes the process on a file whose first value is ``null``, so it
+    is only handed files that start with ``{``.
+
+    >>> starts_with_object(b"  \n {}"), starts_with_object(b"null\n{}")
+    (True, False)
+    """
+    if isinstance(source, bytes):
+        return source.lstrip()[:1] == b"{"
+    with open(source, "rb") as handle:
+        while chunk := handle.read(1 << 16):
+            head = chunk.lstrip()
+            if head:
+                return head[:1] == b"{"
+    return False
+
+
 def day_of(text: Any) -> date | None:
     """The ``YYYY-MM-DD`` (or ``YYYYMMDD``) day a value names, or None.
 
