@@ -150,7 +150,7 @@ def starts_with_object(source: Path | bytes) -> bool:
     reader (pyarrow 26) crashes the process on a file whose first value is ``null``, so it
     is only handed files that start with ``{``.
 
-    >>> starts_with_object(b"  \n {}"), starts_with_object(b"null\n{}")
+    >>> starts_with_object(b"  \\n {}"), starts_with_object(b"null\\n{}")
     (True, False)
     """
     if isinstance(source, bytes):
