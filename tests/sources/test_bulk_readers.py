@@ -138,12 +138,20 @@ def test_gcp_duckdb_reader_matches_the_arrow_reader(tmp_path: Path) -> None:
         Decimal("0.9643"), Decimal("0.3"), Decimal("0.0000001"), Decimal("3.5")]
 
 
-def test_gcp_bad_line_still_gets_the_readers_explanation(tmp_path: Path) -> None:
+def test_gcp_bad_line_is_quarantined_and_the_other_lines_read(tmp_path: Path) -> None:
     path = tmp_path / "export.jsonl"
     path.write_bytes(_gcp_lines() + b"{not json\n")
     with pytest.raises(jsonscan.JsonScanError):
         list(jsonscan.scan_ndjson([str(path)], gcp_vertex._schema()))
-    with pytest.raises(SourceError, match=r"export\.jsonl: not newline-delimited"):
+    parsed = gcp_vertex.parse_ndjson([str(path)])
+    good = gcp_vertex.parse_ndjson([io.BytesIO(_gcp_lines())])
+    assert _without_ingest_time(parsed.table) == _without_ingest_time(good.table)
+    (record, reason), = parsed.rejected
+    assert reason.startswith(f"{path} line 6: not JSON")
+    assert record == {"file": str(path), "line": 6, "bytes": 10}  # where, never the content
+    assert parsed.lost_unknown == 1 and parsed.ignored == 1
+    path.write_bytes(b"{not json\n[1]\n")
+    with pytest.raises(SourceError, match=r"no billing export row could be read: .*line 1"):
         gcp_vertex.parse_ndjson([str(path)])
 
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from cascadeflow_cloud.jobs import ingest_costs
+from cascadeflow_cloud.jobs import cost_writes, ingest_costs
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake, group_sum
 from cascadeflow_cloud.sources import gcp_vertex
@@ -78,7 +78,7 @@ def _stored(store: LocalStore) -> dict[date, list[tuple]]:
 @pytest.mark.parametrize(("how", "max_runs"), [
     ("by day", 256), ("two streams", 256), ("shuffled", 256), ("shuffled", 10**6)])
 def test_every_order_stores_the_same_days(parsed, tmp_path, monkeypatch, how, max_runs) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(ingest_costs, "MAX_DAY_RUNS", max_runs)  # 10**6: slices of many runs
+    monkeypatch.setattr(cost_writes, "MAX_DAY_RUNS", max_runs)  # 10**6: slices of many runs
     rng = random.Random(5)
     expected_store = LocalStore(tmp_path / "expected")
     for day in DAYS:  # the reference: one day at a time, each written whole
@@ -87,7 +87,7 @@ def test_every_order_stores_the_same_days(parsed, tmp_path, monkeypatch, how, ma
         Lake(expected_store).replace_cost_days("gcp_vertex", "acct", [day], part)
 
     table = _ordered(parsed.table, how, rng)
-    runs = ingest_costs._sorted_runs(pc.cast(table.column("ChargePeriodStart"),
+    runs = cost_writes._sorted_runs(pc.cast(table.column("ChargePeriodStart"),
                                              pa.date32()).combine_chunks(), max_runs)
     if how == "shuffled":
         assert (runs is None) == (max_runs == 256)  # sorted first / sliced per run
@@ -106,9 +106,9 @@ def test_every_order_stores_the_same_days(parsed, tmp_path, monkeypatch, how, ma
 
 def test_sorted_runs_are_the_stretches_where_days_do_not_decrease() -> None:
     days = pa.array([DAYS[i] for i in (0, 0, 2, 1, 1, 3, 0)], pa.date32())
-    assert ingest_costs._sorted_runs(days, 3) == [(0, 3), (3, 6), (6, 7)]
-    assert ingest_costs._sorted_runs(days, 2) is None  # two drops: over the limit
-    assert ingest_costs._sorted_runs(days.slice(0, 1), 1) == [(0, 1)]
+    assert cost_writes._sorted_runs(days, 3) == [(0, 3), (3, 6), (6, 7)]
+    assert cost_writes._sorted_runs(days, 2) is None  # two drops: over the limit
+    assert cost_writes._sorted_runs(days.slice(0, 1), 1) == [(0, 1)]
 
 
 def test_streamed_groups_arrive_in_day_order_for_the_write(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -117,7 +117,7 @@ def test_streamed_groups_arrive_in_day_order_for_the_write(monkeypatch) -> None:
     monkeypatch.setattr(gcp_vertex, "GROUP_ROWS", 500)
     parsed = gcp_vertex.parse_batches(raw.to_batches(max_chunksize=100))
     days = pc.cast(parsed.table.column("ChargePeriodStart"), pa.date32()).combine_chunks()
-    runs = ingest_costs._sorted_runs(days, 10**6)
+    runs = cost_writes._sorted_runs(days, 10**6)
     assert runs is not None and len(runs) <= 4  # one run per group of 500 rows
     whole = gcp_vertex.parse_export(raw).table
     key = ["ChargePeriodStart", "SkuId", "SubAccountId", "BilledCost"]

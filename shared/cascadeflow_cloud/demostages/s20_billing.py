@@ -188,5 +188,7 @@ def run(ctx: DemoContext) -> None:
         ctx.say(f"  {summary.line()}")
     kinds = {"aws_bedrock": "aws-bedrock", "azure_openai": "azure-openai",
              "gcp_vertex": "gcp-vertex"}
-    ctx.try_next += [f"ingest {kinds[s]} " + " ".join(f"--input {p}" for p in paths)
+    # the scope the bill is stored under: the same lines under another scope are refused
+    ctx.try_next += [f"ingest {kinds[s]} --scope {AWS_ACCOUNT} "
+                     + " ".join(f"--input {p}" for p in paths)
                      for s, paths in files.items()][:1]

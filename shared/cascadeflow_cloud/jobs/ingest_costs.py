@@ -1,10 +1,11 @@
 """Ingest billed cost: pull a window from a source (or parse files) and replace its days.
 
-Every pull is written with ``Lake.replace_cost_days(source, scope, days, table)``: each day of
-the window is replaced whole, so a restated day ends at its latest amount and overlapping or
-month-crossing windows never duplicate. Long windows are split into day shards (each shard is
-one pull and one set of partitions), optionally run in a process pool. In a multi-source run
-one cloud failing never stops the others; each source gets its own ``RunSummary``.
+Every pull is written with ``cost_writes.write_pull`` (``Lake.replace_cost_days`` per day):
+each day of the window is replaced whole, so a restated day ends at its latest amount and
+overlapping or month-crossing windows never duplicate. Long windows are split into day shards
+(each shard is one pull and one set of partitions), optionally run in a process pool. In a
+multi-source run one cloud failing never stops the others; each source gets its own
+``RunSummary``.
 
 >>> [(a.day, b.day) for a, b in plan_shards(date(2025, 1, 1), date(2025, 1, 10), 4)]
 [(1, 4), (5, 8), (9, 10)]
@@ -16,16 +17,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
-from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.errors import CascadeFlowError
-from cascadeflow_cloud.lake.eventlog import write_quarantine
+from cascadeflow_cloud.jobs.cost_writes import check_pulls, write_pull
 from cascadeflow_cloud.lake.store import ObjectStore, open_store
-from cascadeflow_cloud.sources.base import CostSource, Pull, RunSummary, SourceError
+from cascadeflow_cloud.sources.base import CostSource, Pull, RunSummary
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import Config
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 14  # clouds restate recent days: re-read a trailing window every run
 DEFAULT_SHARD_DAYS = 31  # Azure accepts ≤ 31 days per Daily query
-WRITE_THREADS = 2  # Parquet encoding is CPU-bound; more threads mostly add memory
 
 
 def default_window(today: date, days: int = DEFAULT_WINDOW_DAYS) -> tuple[date, date]:
@@ -54,90 +53,6 @@ def plan_shards(since: date, until: date, shard_days: int) -> list[tuple[date, d
         shards.append((start, end))
         start = end + timedelta(days=1)
     return shards
-
-
-#: Past this many runs of day-sorted rows, a pull is sorted by day instead of sliced per run.
-MAX_DAY_RUNS = 256
-
-
-def _sorted_runs(day_col: Any, limit: int) -> list[tuple[int, int]] | None:
-    """``(start, end)`` of the stretches of rows whose days do not decrease, or None when
-    there are more than ``limit`` of them."""
-    import pyarrow.compute as pc
-
-    n = len(day_col)
-    if n < 2:
-        return [(0, n)]
-    drop = pc.fill_null(pc.less(day_col.slice(1), day_col.slice(0, n - 1)), False)
-    if (pc.sum(drop.cast("int64")).as_py() or 0) >= limit:
-        return None
-    bounds = [0, *(i + 1 for i in pc.indices_nonzero(drop).to_pylist()), n]
-    return list(pairwise(bounds))
-
-
-def write_pull(
-    store: ObjectStore, source: str, pull: Pull, summary: RunSummary, *,
-    origin: str = "", progress: Progress | None = None, threads: int = WRITE_THREADS,
-) -> None:
-    """Replace the pull's days in the lake (days in parallel threads), quarantine its
-    rejected rows, and add the counts to ``summary``."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from cascadeflow_cloud.lake.tables import Lake
-
-    lake = Lake(store)
-    table = pull.parsed.table
-    days = sorted(set(pull.days))
-    slices: dict[date, list[tuple[int, int]]] = {}
-    order = None
-    if table.num_rows:
-        day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
-        outside = pc.invert(pc.is_in(day_col, pa.array(days, pa.date32())))
-        if pc.any(outside).as_py():
-            raise SourceError(f"{source}: rows fall outside the days being replaced")
-        day_col = day_col.combine_chunks() if isinstance(day_col, pa.ChunkedArray) else day_col
-        runs = _sorted_runs(day_col, MAX_DAY_RUNS)
-        if runs is None:  # no order to speak of: sort row numbers by day once
-            order = pc.sort_indices(day_col)
-            runs, day_col = [(0, len(day_col))], day_col.take(order)
-        # rows come in runs already sorted by day (one export, or the streams of a read
-        # session); in each run a day is one stretch of rows, sliced without a copy
-        for start, end in runs:
-            offset = start
-            for item in pc.value_counts(day_col.slice(start, end - start)).to_pylist():
-                slices.setdefault(item["values"], []).append((offset, item["counts"]))
-                offset += item["counts"]
-
-    def write(day: date) -> list[str]:
-        spans = slices.get(day, [])
-        if not spans:
-            part = table.slice(0, 0)
-        elif order is None:
-            part = pa.concat_tables([table.slice(start, length) for start, length in spans])
-        else:
-            part = table.take(order.slice(*spans[0]))
-        keys = lake.replace_cost_days(source, pull.scope, [day], part)
-        if progress is not None:
-            progress.advance()
-        return keys
-
-    if len(days) > 1 and threads > 1:
-        with ThreadPoolExecutor(max_workers=min(threads, len(days))) as pool:
-            for keys in pool.map(write, days):
-                summary.keys += keys
-    else:
-        for day in days:
-            summary.keys += write(day)
-    key = write_quarantine(store, source, pull.parsed.rejected, origin=origin or pull.scope)
-    if key:
-        summary.quarantine_keys.append(key)
-        summary.reasons += [reason for _, reason in pull.parsed.rejected[:20]]
-    if pull.scope not in summary.scopes:
-        summary.scopes.append(pull.scope)
-    summary.ignored += pull.parsed.ignored
-    summary.add_pull(records=table.num_rows, days=len(days), unmapped=pull.parsed.unmapped,
-                     quarantined=len(pull.parsed.rejected))
 
 
 def build_source(name: str, config: Config, client: Any | None = None) -> CostSource:
@@ -165,8 +80,10 @@ def run_source(
     shard_days: int = DEFAULT_SHARD_DAYS, progress: Progress | None = None,
 ) -> RunSummary:
     """Pull ``[since, until]`` shard by shard and replace those days. Never raises for a
-    cloud failure: the summary says what failed (``CredentialsMissing`` and a missing optional
-    package are re-raised so a single-source command can exit 2 with its one-line message)."""
+    cloud failure: the summary says what failed (``CredentialsMissing``, a missing optional
+    package and ``ScopeConflict`` are re-raised so a single-source command can exit 2 with its
+    one-line message)."""
+    from cascadeflow_cloud.lake.charges import ScopeConflict
     from cascadeflow_cloud.sources.base import CredentialsMissing
 
     summary = RunSummary(source=source.name, window=(since, until))
@@ -174,8 +91,8 @@ def run_source(
         for shard_since, shard_until in plan_shards(since, until, shard_days):
             for pull in source.pull(shard_since, shard_until):
                 write_pull(store, source.name, pull, summary, progress=progress)
-    except (CredentialsMissing, ModuleNotFoundError):
-        raise  # set-up mistakes: the CLI says what to fix (exit 2)
+    except (CredentialsMissing, ModuleNotFoundError, ScopeConflict):
+        raise  # set-up mistakes and refusals: the CLI says what to fix (exit 2)
     except CascadeFlowError as exc:
         summary.fail(str(exc))
     except Exception as exc:  # a cloud SDK error we did not anticipate: report, don't crash
@@ -220,6 +137,7 @@ def merge(total: RunSummary, part: RunSummary) -> None:
     total.reasons += part.reasons
     total.keys += part.keys
     total.quarantine_keys += part.quarantine_keys
+    total.kept += part.kept
     total.failed = total.failed or part.failed
     total.scopes += [s for s in part.scopes if s not in total.scopes]
 
@@ -291,7 +209,8 @@ def clip(pull: Pull, since: date | None, until: date | None) -> Pull:
     if table.num_rows:
         day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32())
         table = table.filter(pc.is_in(day_col, pa.array(days, pa.date32())))
-    parsed = Parsed(table, pull.parsed.rejected, pull.parsed.unmapped, pull.parsed.ignored)
+    parsed = Parsed(table, pull.parsed.rejected, pull.parsed.unmapped, pull.parsed.ignored,
+                    pull.parsed.lost_days, pull.parsed.lost_unknown)
     return Pull(pull.scope, days, parsed)
 
 
@@ -302,14 +221,15 @@ def ingest_files(
     """Offline import: parse the files of one snapshot and replace the days they cover
     (limited to ``[since, until]`` when given)."""
     summary = RunSummary(source=name)
-    for pull in parse_files(name, paths, scope=scope):
-        pull = clip(pull, since, until)
+    pulls = [clip(pull, since, until) for pull in parse_files(name, paths, scope=scope)]
+    check_pulls(store, name, pulls)  # refused before anything is written
+    for pull in pulls:
         if pull.days:
             first, last = min(pull.days), max(pull.days)
             summary.window = (min(first, summary.window[0]), max(last, summary.window[1])) \
                 if summary.window else (first, last)
         write_pull(store, name, pull, summary, origin=",".join(str(p) for p in paths)[:500],
-                   progress=progress)
+                   progress=progress, checked=True)
     return summary
 
 
@@ -352,9 +272,11 @@ def handle_event(
     config = config or load_config()
     store = store or open_store(config.store)
     since, until = window_from_event(event or {}, datetime.now(UTC).date())
+    from cascadeflow_cloud.lake.charges import ScopeConflict
+
     try:
         summary = run_source(store, build_source(name, config), since, until)
-    except CredentialsMissing as exc:
+    except (CredentialsMissing, ScopeConflict) as exc:
         summary = RunSummary(source=name, window=(since, until))
         summary.fail(str(exc))
     result = summary.as_dict()

@@ -45,6 +45,7 @@ from cascadeflow_cloud.sources.mapping import (
     is_bedrock_service,
     map_aws,
 )
+from cascadeflow_cloud.sources.refusals import Refusals, bounded, load_json, starts_with_object
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
@@ -66,16 +67,55 @@ def _metric(metrics: Mapping[str, Any], names: tuple[str, ...]) -> tuple[Any, An
     return None, None
 
 
-def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]:
+def page_problem(page: Any) -> str | None:
+    """Why a page cannot be read as a ``GetCostAndUsage`` response at all (then it is
+    refused whole), or None.
+
+    >>> page_problem([]), page_problem({"ResultsByTime": {}})
+    ('not a GetCostAndUsage response (no ResultsByTime)', 'ResultsByTime is not a list')
+    """
+    if not isinstance(page, Mapping) or "ResultsByTime" not in page:
+        return "not a GetCostAndUsage response (no ResultsByTime)"
+    if not isinstance(page["ResultsByTime"], list):
+        return "ResultsByTime is not a list"
+    defs = page.get("GroupDefinitions")
+    if defs is not None and (not isinstance(defs, list)
+                             or not all(isinstance(d, Mapping) for d in defs)):
+        return "GroupDefinitions is not a list of {Type, Key}"
+    if not isinstance(page.get("x_Dimensions") or {}, Mapping):
+        return "x_Dimensions is not an object"
+    return None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _group_problem(group: Any) -> str | None:
+    if not isinstance(group, Mapping):
+        return "not an object"
+    keys = group.get("Keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        return "Keys is not a list of text"
+    if not isinstance(group.get("Metrics", {}), Mapping):
+        return "Metrics is not an object"
+    return None
+
+
+def parse_pages(pages: Iterable[Mapping[str, Any]],
+                refusals: Refusals | None = None) -> tuple[Parsed, list[date]]:
     """Parse ``GetCostAndUsage`` responses (one snapshot) into cost rows.
 
     Returns the parsed rows and every day the responses' ``TimePeriod``s cover (days with no
-    groups included: those days are known to have no spend and are replaced as empty).
+    groups included: those days are known to have no spend and are replaced as empty). A
+    page that is not a response is refused whole, a result or group that does not fit is
+    rejected (with the day it belonged to, when known): both are in ``rejected``.
     """
     import pyarrow as pa
 
     from cascadeflow_cloud.sources import frame
 
+    refusals = refusals if refusals is not None else Refusals()
     starts: list[str | None] = []
     ends: list[str | None] = []
     estimated: list[bool] = []
@@ -91,19 +131,38 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
     q_units: list[Any] = []
     covered: set[date] = set()
     ignored = 0
-    for page in pages:
+    for page_no, page in enumerate(pages):
+        problem = page_problem(page)
+        if problem is not None:
+            refusals.refuse({"page": page_no}, f"page {page_no}: {problem}")
+            continue
         defs = page.get("GroupDefinitions") or []
         kinds = [(d.get("Type"), d.get("Key")) for d in defs]
         fixed = page.get("x_Dimensions") or {}
-        for result in page.get("ResultsByTime") or []:
-            period = result.get("TimePeriod") or {}
-            start, end = period.get("Start"), period.get("End")
-            covered.update(_period_days(start, end))
+        for result_no, result in enumerate(page["ResultsByTime"]):
+            where = f"page {page_no} result {result_no}"
+            period = result.get("TimePeriod") if isinstance(result, Mapping) else None
+            start = period.get("Start") if isinstance(period, Mapping) else None
+            end = period.get("End") if isinstance(period, Mapping) else None
+            days = _period_days(start, end)
+            groups = result.get("Groups") or [] if isinstance(result, Mapping) else None
+            if not days or not isinstance(groups, list):
+                why = "not an object" if not isinstance(result, Mapping) else \
+                    "Groups is not a list" if days else \
+                    f"TimePeriod {bounded(period)!r} is not a period of 1 to " \
+                    f"{frame.MAX_PERIOD_DAYS} days in {frame.FIRST_CHARGE_DAY.year}-" \
+                    f"{frame.LAST_CHARGE_DAY.year}"
+                refusals.reject_row(result, f"{where}: {why}", days[0] if days else None)
+                continue
+            covered.update(days)
             est = bool(result.get("Estimated", False))
-            groups = result.get("Groups") or []
-            if not groups and result.get("Total"):
+            if not groups and isinstance(result.get("Total"), Mapping) and result["Total"]:
                 groups = [{"Keys": [], "Metrics": result["Total"]}]
             for group in groups:
+                problem = _group_problem(group)
+                if problem is not None:
+                    refusals.reject_row(group, f"{where} group: {problem}", days[0])
+                    continue
                 keys = group.get("Keys") or []
                 service, account = fixed.get("SERVICE"), fixed.get("LINKED_ACCOUNT")
                 usage = region = None
@@ -128,19 +187,19 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
                 amount, unit = _metric(metrics, BILLED_METRICS)
                 eff, _ = _metric(metrics, EFFECTIVE_METRICS)
                 qty, q_unit = _metric(metrics, ("UsageQuantity",))
-                starts.append(start)
-                ends.append(end)
+                starts.append(_text_or_none(start))
+                ends.append(_text_or_none(end))
                 estimated.append(est)
-                services.append(service)
+                services.append(_text_or_none(service))
                 usages.append(usage)
-                accounts.append(account)
+                accounts.append(_text_or_none(account))
                 regions.append(region)
                 tags.append(tag)
                 billed.append(amount)
-                units.append(unit)
+                units.append(_text_or_none(unit))
                 effective.append(eff)
                 quantity.append(qty)
-                q_units.append(q_unit if q_unit not in (None, "N/A") else None)
+                q_units.append(_text_or_none(q_unit) if q_unit not in (None, "N/A") else None)
 
     raw = pa.table({
         "Start": pa.array(starts, pa.string()), "End": pa.array(ends, pa.string()),
@@ -157,7 +216,7 @@ def parse_pages(pages: Iterable[Mapping[str, Any]]) -> tuple[Parsed, list[date]]
         "QuantityUnit": pa.array(q_units, pa.string()),
         "Tags": frame.tags_json(tags),
     })
-    return finish_raw(raw, ignored), sorted(covered)
+    return refusals.add_to(finish_raw(raw, ignored)), sorted(covered)
 
 
 def finish_raw(raw: Any, ignored: int = 0) -> Parsed:
@@ -238,6 +297,8 @@ def read_file_arrow(path: str | Path) -> tuple[Any, list[date], int] | None:
     import pyarrow.compute as pc
     import pyarrow.json as pj
 
+    if not starts_with_object(Path(path)):
+        return None  # a list of responses, or not a response: the general parser says which
     size = Path(path).stat().st_size
     try:
         table = pj.read_json(path, read_options=pj.ReadOptions(block_size=size + 1024),
@@ -319,7 +380,16 @@ def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
     raws, covered, ignored = [], set(), 0
     for fast in fast_all:
         if fast is None:
-            return parse_pages(read_files(files))
+            refusals = Refusals()
+            pages = []
+            for path, page, problem in iter_pages(files):
+                if problem is not None:
+                    refusals.refuse({"file": str(path)}, problem)
+                else:
+                    refusals.pages_read += 1
+                    pages.append(page)
+            refusals.check_readable("GetCostAndUsage response")
+            return parse_pages(pages, refusals)
         raw, days, skipped = fast
         raws.append(raw)
         covered.update(days)
@@ -330,12 +400,22 @@ def parse_files(paths: Iterable[str | Path]) -> tuple[Parsed, list[date]]:
 
 
 def _period_days(start: Any, end: Any) -> list[date]:
+    """The days of a ``TimePeriod`` (End exclusive), or [] when it is not one a bill can
+    have (not dates, outside the charge years, longer than a year)."""
+    from cascadeflow_cloud.sources.frame import FIRST_CHARGE_DAY, LAST_CHARGE_DAY, MAX_PERIOD_DAYS
+
+    if not isinstance(start, str) or not isinstance(end, str):
+        return []
     try:
-        first = date.fromisoformat(str(start)[:10])
-        last = date.fromisoformat(str(end)[:10])
+        first = date.fromisoformat(start[:10])
+        last = date.fromisoformat(end[:10])
     except ValueError:
         return []
-    return [first + timedelta(days=i) for i in range(max((last - first).days, 1))]
+    length = max((last - first).days, 1)
+    if first < FIRST_CHARGE_DAY or last > LAST_CHARGE_DAY + timedelta(days=1) \
+            or length > MAX_PERIOD_DAYS:
+        return []
+    return [first + timedelta(days=i) for i in range(length)]
 
 
 def _timestamps(values: Any) -> Any:
@@ -360,20 +440,30 @@ def _timestamps(values: Any) -> Any:
 
 
 def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
-    """Load response JSON files; a file may hold one response or a list of them."""
+    """Load response JSON files; a file may hold one response or a list of them. Raises
+    ``SourceError`` at the first file or page that is not a response."""
     pages: list[dict[str, Any]] = []
-    for path in paths:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") \
-                from exc
-        for page in data if isinstance(data, list) else [data]:
-            if not isinstance(page, dict) or "ResultsByTime" not in page:
-                raise SourceError(f"{path}: not a GetCostAndUsage response "
-                                  "(no ResultsByTime)")
-            pages.append(page)
+    for _, page, problem in iter_pages(paths):
+        if problem is not None:
+            raise SourceError(problem)
+        pages.append(page)
     return pages
+
+
+def iter_pages(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Any, str | None]]:
+    """``(file, page, problem)`` for every page of the files; ``problem`` says why a file or
+    page cannot be read as a response (else None)."""
+    for path in map(Path, paths):
+        data, problem = load_json(path)
+        if problem is not None:
+            yield path, None, problem
+            continue
+        if isinstance(data, list) and not data:
+            yield path, None, f"{path}: an empty list, not a GetCostAndUsage response"
+        for i, page in enumerate(data if isinstance(data, list) else [data]):
+            where = f"{path}" if not isinstance(data, list) else f"{path} [{i}]"
+            problem = page_problem(page)
+            yield path, page, None if problem is None else f"{where}: {problem}"
 
 
 def _metrics(settings: AwsBedrockSource) -> list[str]:

@@ -25,7 +25,6 @@ The same ``parse_responses`` reads live responses and saved Query API JSON.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
@@ -43,6 +42,7 @@ from cascadeflow_cloud.sources.base import (
     require,
 )
 from cascadeflow_cloud.sources.mapping import map_azure
+from cascadeflow_cloud.sources.refusals import Refusals, day_of, load_json
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AzureOpenAISource
@@ -146,14 +146,59 @@ _NAMED = ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory", "Servic
           "SubscriptionId", "MeterId")
 
 
-def _raw_page(response: Mapping[str, Any]) -> Any:
-    """One response's rows as raw Arrow columns (looked up by name), or None if empty."""
+_DATE_COLUMNS = ("UsageDate", "BillingMonth", "Date")
+
+
+def page_problem(response: Any) -> str | None:
+    """Why a response cannot be read as a query result at all (then it is refused whole),
+    or None.
+
+    >>> page_problem({"properties": {"columns": [{"name": "UsageDate"}], "rows": [[1]]}})
+    'no cost column (one of PreTaxCost, Cost, totalCost, CostUSD, PreTaxCostUSD)'
+    >>> page_problem({"properties": {"columns": [], "rows": {}}})
+    'properties.rows is not a list'
+    """
+    props = response.get("properties", response) if isinstance(response, dict) else None
+    if not isinstance(props, dict) or "columns" not in props or "rows" not in props:
+        return "not a Cost Management query result (no properties.columns/rows)"
+    columns, rows = props.get("columns"), props.get("rows")
+    if not isinstance(columns, list) or not all(isinstance(c, dict) for c in columns):
+        return "properties.columns is not a list of columns"
+    if rows is not None and not isinstance(rows, list):
+        return "properties.rows is not a list"
+    names = [str(c.get("name")) for c in columns]
+    if rows and _lookup(names, *COST_COLUMNS) is None:
+        return f"no cost column (one of {', '.join(COST_COLUMNS)})"
+    if rows and _lookup(names, *_DATE_COLUMNS) is None:
+        return f"no usage date column (one of {', '.join(_DATE_COLUMNS)})"
+    return None
+
+
+def _raw_page(response: Mapping[str, Any], refusals: Refusals | None = None) -> Any:
+    """One response's rows as raw Arrow columns (looked up by name), or None if empty. Rows
+    that are not a list of one cell per column are rejected into ``refusals``."""
     props = response.get("properties", response)
     names = [str(c.get("name")) for c in props.get("columns") or []]
     rows = props.get("rows") or []
+    width = len(names)
+    if any(not isinstance(row, list) or len(row) != width for row in rows):
+        refusals = refusals if refusals is not None else Refusals()
+        date_idx = _lookup(names, *_DATE_COLUMNS)
+        good = []
+        for i, row in enumerate(rows):
+            if isinstance(row, list) and len(row) == width:
+                good.append(row)
+                continue
+            day = day_of(row[date_idx]) if isinstance(row, list) and date_idx is not None \
+                and date_idx < len(row) else None
+            what = (f"has {len(row)} cell{'s' * (len(row) != 1)}"
+                    if isinstance(row, list) else f"is a {type(row).__name__}, not a list")
+            refusals.reject_row({"row": row, "columns": names},
+                                f"row {i}: {what}, the page names {width} columns", day)
+        rows = good
     if not rows:
         return None
-    cols = list(zip(*rows, strict=False))
+    cols = list(zip(*rows, strict=True))
     tags = None
     tag_key, tag_value = _lookup(names, "TagKey"), _lookup(names, "TagValue")
     if tag_key is not None and tag_value is not None:
@@ -247,8 +292,10 @@ def _read_bulk_chunk(paths: Sequence[str | Path],
     for i, (rid, cols) in enumerate(zip(docs.column("id").to_pylist(),
                                         columns.to_pylist(), strict=True)):
         names = tuple(str(c["name"]) for c in cols)
-        if _lookup(list(names), "TagKey") is not None:
-            return None
+        if _lookup(list(names), "TagKey") is not None or \
+                _lookup(list(names), *COST_COLUMNS) is None or \
+                _lookup(list(names), *_DATE_COLUMNS) is None:
+            return None  # the general reader reads tags and explains a missing column
         key = scope or scope_of({"id": rid}) or "default"
         blocks.setdefault((key, names), []).append(i)
     raws: dict[str, list[Any]] = {}
@@ -260,9 +307,9 @@ def _read_bulk_chunk(paths: Sequence[str | Path],
         block = pc.list_flatten(picked)
         if len(block) == 0:
             continue
-        width = pc.list_value_length(block)
-        if pc.any(pc.less(pc.fill_null(width, 0), len(names))).as_py():
-            return None  # a short or null row: the general reader explains it
+        width = pc.fill_null(pc.list_value_length(block), -1)
+        if pc.any(pc.not_equal(width, len(names))).as_py():
+            return None  # a short, long or null row: the general reader rejects it
         # row i's cell j is cells[starts[i] + j]: one take per column, no per-row lookups
         cells = pc.list_flatten(block)
         offsets = block.offsets.to_numpy().astype("int64")
@@ -279,9 +326,22 @@ def parse_responses(responses: Iterable[Mapping[str, Any]]) -> tuple[Parsed, lis
     """Parse Query API responses (one snapshot) into cost rows.
 
     Returns the rows and the days from the first to the last usage day present (a query
-    result lists every day that had cost, so the days between are known to be empty).
+    result lists every day that had cost, so the days between are known to be empty). A
+    response that is not a query result is refused whole; a malformed row is rejected; both
+    are in the result's ``rejected``, and the days they may have held are its lost days.
     """
-    return _parse_raws([raw for raw in (_raw_page(r) for r in responses) if raw is not None])
+    refusals = Refusals()
+    raws = []
+    for i, response in enumerate(responses):
+        problem = page_problem(response)
+        if problem is not None:
+            refusals.refuse({"page": i}, f"page {i}: {problem}")
+            continue
+        raw = _raw_page(response, refusals)
+        if raw is not None:
+            raws.append(raw)
+    parsed, span = _parse_raws(raws)
+    return refusals.add_to(parsed), span
 
 
 def _parse_raws(raws: list[Any]) -> tuple[Parsed, list[date]]:
@@ -336,57 +396,69 @@ def parse_files(paths: Iterable[str | Path],
                 scope: str | None = None) -> list[tuple[str, Parsed, list[date]]]:
     """Parse saved responses (one snapshot), one result per scope (from each response's
     ``id`` unless ``scope`` is given). Pages become Arrow as they are read, so the JSON of
-    only one file is in memory at a time."""
+    only one file is in memory at a time. A file or response that is not a query result is
+    refused whole and a malformed row rejected (both quarantined with their reason); when no
+    file could be read at all, ``SourceError`` says why."""
     files = list(paths)
     bulk = read_files_bulk(files, scope)
     if bulk is not None:
         return [(key, *_parse_raws(tables)) for key, tables in sorted(bulk.items())]
     raws: dict[str, list[Any]] = {}
-    for page in iter_files(files):
+    refusals = Refusals()
+    for path, page, problem in iter_pages(files):
+        if problem is not None:
+            refusals.refuse({"file": str(path)}, problem)
+            continue
+        refusals.pages_read += 1
         key = scope or scope_of(page) or "default"
-        raw = _raw_page(page)
+        raw = _raw_page(page, refusals)
         raws.setdefault(key, [])
         if raw is not None:
             raws[key].append(raw)
-    return [(key, *_parse_raws(tables)) for key, tables in sorted(raws.items())]
-
-
-def _load_json(path: Path) -> Any:
-    """A response file's JSON: ``orjson`` when installed (a few times faster than ``json``;
-    floats read to the same doubles, whose shortest text becomes the money), else ``json``."""
-    raw = path.read_bytes()
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson ships with the azure extra
-        pass
-    else:
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass  # e.g. an integer beyond 64 bits: let json read it (or explain the error)
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
-        what = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise SourceError(f"{path}: not valid JSON ({what}{where})") from exc
+    refusals.check_readable("Cost Management query result")
+    out = []
+    for position, (key, tables) in enumerate(sorted(raws.items())):
+        parsed, span = _parse_raws(tables)
+        # a refused page's scope is unknown: every scope keeps the days it may have held
+        out.append((key, refusals.add_to(parsed, rows=position == 0), span))
+    return out
 
 
 def read_files(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
-    """Load saved Query API responses; a file may hold one response or a list of them."""
-    return list(iter_files(paths))
+    """Load saved Query API responses; a file may hold one response or a list of them.
+    Raises ``SourceError`` for the first file or response that is not a query result."""
+    pages = []
+    for _, page, problem in iter_pages(paths):
+        if problem is not None:
+            raise SourceError(problem)
+        pages.append(page)
+    return pages
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
-    """Saved responses one at a time (each checked to be a query result)."""
-    for path in paths:
-        data = _load_json(Path(path))
-        for page in data if isinstance(data, list) else [data]:
-            props = page.get("properties", page) if isinstance(page, dict) else None
-            if not isinstance(props, dict) or "columns" not in props or "rows" not in props:
-                raise SourceError(f"{path}: not a Cost Management query result "
-                                  "(no properties.columns/rows)")
-            yield page
+    """Saved responses one at a time (``SourceError`` at the first that is not a result)."""
+    for _, page, problem in iter_pages(paths):
+        if problem is not None:
+            raise SourceError(problem)
+        yield page
+
+
+def iter_pages(paths: Iterable[str | Path]
+               ) -> Iterator[tuple[Path, dict[str, Any], str | None]]:
+    """``(file, response, problem)`` for every response of the files, one file's JSON in
+    memory at a time; ``problem`` says why a file or response cannot be read (else None)."""
+    for path in map(Path, paths):
+        data, problem = load_json(path)
+        if problem is not None:
+            yield path, {}, problem
+            continue
+        if isinstance(data, list) and not data:
+            yield path, {}, f"{path}: an empty list, not a Cost Management query result"
+        for i, page in enumerate(data if isinstance(data, list) else [data]):
+            where = f"{path}" if not isinstance(data, list) else f"{path} [{i}]"
+            problem = page_problem(page)
+            yield path, page if isinstance(page, dict) else {}, \
+                None if problem is None else f"{where}: {problem}"
 
 
 def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[str, Any]:

@@ -56,12 +56,31 @@ class RequestStats:
 @dataclass
 class Parsed:
     """Rows parsed from one snapshot: the cost table, rejected raw rows with reasons, and how
-    many rows kept ``x_TokenType=other`` because their usage type / meter / SKU was unknown."""
+    many rows kept ``x_TokenType=other`` because their usage type / meter / SKU was unknown.
+
+    ``lost_days`` are the days some rejected row belonged to; ``lost_unknown`` counts rejected
+    rows and refused pages whose day is unknown (then every day of the snapshot may have lost
+    rows). The lake write never replaces a stored day that lost rows (``incomplete_days``).
+
+    >>> p = Parsed(None, lost_days={date(2025, 1, 2)})  # type: ignore[arg-type]
+    >>> p.incomplete_days([date(2025, 1, 1), date(2025, 1, 2)])
+    [datetime.date(2025, 1, 2)]
+    >>> p.lost_unknown = 1; len(p.incomplete_days([date(2025, 1, 1), date(2025, 1, 2)]))
+    2
+    """
 
     table: pa.Table
     rejected: list[tuple[Any, str]] = field(default_factory=list)
     unmapped: int = 0
     ignored: int = 0  # rows of other services in an unfiltered export (not LLM spend)
+    lost_days: set[date] = field(default_factory=set)
+    lost_unknown: int = 0
+
+    def incomplete_days(self, days: list[date]) -> list[date]:
+        """The days of ``days`` this snapshot may have lost rows of."""
+        if self.lost_unknown:
+            return sorted(set(days))
+        return sorted(self.lost_days & set(days))
 
 
 @dataclass
@@ -104,6 +123,7 @@ class RunSummary:
     reasons: list[str] = field(default_factory=list)  # why rows were quarantined (first few)
     keys: list[str] = field(default_factory=list)
     quarantine_keys: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # stored days not replaced, and why
     failed: bool = False
 
     def add_pull(self, *, records: int, days: int, unmapped: int, quarantined: int) -> None:
@@ -120,7 +140,7 @@ class RunSummary:
     def status(self) -> Status:
         if self.failed and not self.records:
             return "failed"
-        if self.failed or self.errors or self.quarantined:
+        if self.failed or self.errors or self.quarantined or self.kept:
             return "partial"
         return "ok"
 
@@ -132,6 +152,7 @@ class RunSummary:
             "scopes": self.scopes, "records": self.records, "days_written": self.days_written,
             "requests": self.requests, "throttles": self.throttles, "unmapped": self.unmapped,
             "quarantined": self.quarantined, "ignored": self.ignored, "errors": self.errors,
+            "kept": self.kept,
         }
 
     def line(self) -> str:
@@ -142,6 +163,8 @@ class RunSummary:
                 f"{self.quarantined} quarantined")
         if self.ignored:
             text += f", {self.ignored} rows of other services ignored"
+        if self.kept:
+            text += ", stored days kept where the pull lost rows"
         return text
 
 

@@ -297,7 +297,11 @@ def finish(
         rejected.append((_jsonable(row), _reason(table, pos, bad, bad_reason)))
     keep = pc.invert(problems)
     unmapped = pc.sum(pc.and_(keep, pc.invert(mapped)).cast(pa.int64())).as_py() or 0
-    return Parsed(compact(table.filter(keep)), rejected, int(unmapped), ignored)
+    lost = pc.cast(table.column("ChargePeriodStart").take(pa.array(bad_rows, pa.int64())),
+                   pa.date32()).to_pylist()
+    return Parsed(compact(table.filter(keep)), rejected, int(unmapped), ignored,
+                  lost_days={d for d in lost if d is not None},
+                  lost_unknown=sum(d is None for d in lost))
 
 
 #: Text columns with few distinct values: held dictionary-encoded in memory until written
@@ -330,6 +334,47 @@ def _is_currency(codes: pa.Array) -> pa.Array:
     return pc.match_substring_regex(codes, _CURRENCY)
 
 
+#: No bill line is this large (a trillion in its currency): larger amounts are quarantined, so
+#: every stored amount, and any sum of a lake's worth of them, fits the lake's decimals.
+MAX_LINE_AMOUNT = Decimal(10) ** 12
+#: Usage quantities (tokens, units) are bounded the same way, higher.
+MAX_LINE_QUANTITY = Decimal(10) ** 20
+#: Charge periods lie in these years and last at most ``MAX_PERIOD_DAYS``.
+FIRST_CHARGE_DAY = date(2000, 1, 1)
+LAST_CHARGE_DAY = date(2099, 12, 31)
+MAX_PERIOD_DAYS = 366
+_AMOUNTS = (("BilledCost", MAX_LINE_AMOUNT), ("EffectiveCost", MAX_LINE_AMOUNT),
+            ("ListCost", MAX_LINE_AMOUNT), ("ConsumedQuantity", MAX_LINE_QUANTITY))
+
+
+def _day_start(day: date) -> pa.Scalar:
+    return pa.scalar(datetime(day.year, day.month, day.day, tzinfo=UTC), TIMESTAMP)
+
+
+def _out_of_range(table: pa.Table) -> list[pa.Array]:
+    """Checks for values no bill line can hold (amounts, years, period lengths). Columns
+    whose minimum and maximum are within bounds need no per-row check (the usual case)."""
+    start, end = table.column("ChargePeriodStart"), table.column("ChargePeriodEnd")
+    first, last = _day_start(FIRST_CHARGE_DAY), _day_start(LAST_CHARGE_DAY + timedelta(days=1))
+    longest = timedelta(days=MAX_PERIOD_DAYS)
+    checks = []
+    low, high = pc.min_max(start)["min"].as_py(), pc.min_max(end)["max"].as_py()
+    if low is not None and high is not None and (
+            low < first.as_py() or high > last.as_py() or high - low > longest):
+        checks += [pc.fill_null(pc.less(start, first), False),
+                   pc.fill_null(pc.greater(end, last), False),
+                   pc.fill_null(pc.greater(pc.subtract(end, start),
+                                           pa.scalar(longest, pa.duration("us"))), False)]
+    for name, limit in _AMOUNTS:
+        column = table.column(name)
+        bounds = pc.min_max(column)
+        smallest, largest = bounds["min"].as_py(), bounds["max"].as_py()
+        if smallest is not None and (smallest <= -limit or largest >= limit):
+            checks.append(pc.fill_null(pc.greater_equal(pc.abs(column),
+                                                        pa.scalar(limit, MONEY)), False))
+    return checks
+
+
 def _problems(table: pa.Table, bad: pa.Array | None) -> pa.Array:
     checks = [
         pc.is_null(table.column("BilledCost")),
@@ -339,6 +384,7 @@ def _problems(table: pa.Table, bad: pa.Array | None) -> pa.Array:
                                False)),
         pc.fill_null(pc.less_equal(table.column("ChargePeriodEnd"),
                                    table.column("ChargePeriodStart")), False),
+        *_out_of_range(table),
     ]
     if bad is not None:
         checks.append(pc.fill_null(bad, False))
@@ -361,6 +407,17 @@ def _reason(table: pa.Table, pos: int, bad: pa.Array | None,
     elif row["ChargePeriodEnd"] <= row["ChargePeriodStart"]:
         reasons.append(f"period end {row['ChargePeriodEnd'].isoformat()} is not after "
                        f"start {row['ChargePeriodStart'].isoformat()}")
+    else:
+        first, last = row["ChargePeriodStart"].date(), row["ChargePeriodEnd"].date()
+        if first < FIRST_CHARGE_DAY or last > LAST_CHARGE_DAY + timedelta(days=1):
+            reasons.append(f"usage date {first.isoformat()}: outside "
+                           f"{FIRST_CHARGE_DAY.year}-{LAST_CHARGE_DAY.year}")
+        elif (last - first).days > MAX_PERIOD_DAYS:
+            reasons.append(f"charge period of {(last - first).days} days: longer than "
+                           f"{MAX_PERIOD_DAYS}")
+    for name, limit in _AMOUNTS:
+        if row[name] is not None and abs(row[name]) >= limit:
+            reasons.append(f"{name}: out of range (|value| must be below {limit:.0e})")
     currency = row["BillingCurrency"]
     if currency is None or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         reasons.append(f"currency: must be an ISO 4217 code (got {currency!r})")
@@ -393,7 +450,9 @@ def combine(parts: list[Parsed]) -> Parsed:
         return parts[0]
     return Parsed(pa.concat_tables([p.table for p in parts]),
                   [r for p in parts for r in p.rejected], sum(p.unmapped for p in parts),
-                  sum(p.ignored for p in parts))
+                  sum(p.ignored for p in parts),
+                  lost_days={d for p in parts for d in p.lost_days},
+                  lost_unknown=sum(p.lost_unknown for p in parts))
 
 
 def conform_text(raw: pa.Table, names: Sequence[str]) -> pa.Table:
@@ -440,7 +499,8 @@ def by_day(parsed: Parsed) -> Parsed:
     if not pc.any(pc.less(days.slice(1), days.slice(0, len(days) - 1))).as_py():
         return parsed
     order = pc.sort_indices(days)
-    return Parsed(table.take(order), parsed.rejected, parsed.unmapped, parsed.ignored)
+    return Parsed(table.take(order), parsed.rejected, parsed.unmapped, parsed.ignored,
+                  parsed.lost_days, parsed.lost_unknown)
 
 
 def days_of(table: pa.Table) -> list[date]:

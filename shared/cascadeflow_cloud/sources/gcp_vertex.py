@@ -28,6 +28,7 @@ export table (``read_ndjson``). Floats are read as the shortest text that round-
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,7 @@ from cascadeflow_cloud.sources.base import (
     require,
 )
 from cascadeflow_cloud.sources.mapping import map_gcp
+from cascadeflow_cloud.sources.refusals import Refusals, starts_with_object
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,6 +96,12 @@ def read_ndjson(files: Iterable[str | Path | IO[bytes]]) -> pa.Table:
     options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
     tables = []
     for file in files:
+        data = file.read() if not isinstance(file, str | Path) else None
+        if not starts_with_object(Path(file) if isinstance(file, str | Path) else data or b""):
+            raise SourceError(f"{file}: not newline-delimited billing export JSON (the first "
+                              "value is not an object)")
+        if data is not None:
+            file = io.BytesIO(data)
         try:
             tables.append(pj.read_json(file, parse_options=options,
                                        read_options=pj.ReadOptions(block_size=16 << 20)))
@@ -129,16 +137,46 @@ def parse_ndjson(files: Iterable[str | Path | IO[bytes]], *,
         except (ImportError, jsonscan.JsonScanError):
             pass
     options = pj.ParseOptions(explicit_schema=_schema(), unexpected_field_behavior="ignore")
-    parts = []
+    refusals = Refusals()
+    parts: list[Parsed] = []
     for file in files:
+        name = str(file) if isinstance(file, str | Path) else str(getattr(file, "name",
+                                                                          "<stream>"))
+        data = None if isinstance(file, str | Path) else file.read()
+        if not starts_with_object(Path(file) if isinstance(file, str | Path) else data or b""):
+            # not an object first: Arrow's reader would crash on a leading null
+            parts += _parse_lines(file if data is None else io.BytesIO(data), name, service,
+                                  refusals)
+            continue
         try:
-            reader = pj.open_json(file, parse_options=options,
+            reader = pj.open_json(file if data is None else io.BytesIO(data),
+                                  parse_options=options,
                                   read_options=pj.ReadOptions(block_size=2 << 20))
             parts += [parse_export(group, service=service) for group in _grouped(reader)]
-        except pa.ArrowInvalid as exc:
-            raise SourceError(f"{file}: not newline-delimited billing export JSON ({exc})") \
-                from exc
-    return combine(parts)
+        except pa.ArrowInvalid:
+            # one bad line refuses the file for Arrow: read it line by line instead (the
+            # groups parsed before the error are dropped, so no row is counted twice)
+            parts += _parse_lines(file if data is None else io.BytesIO(data), name, service,
+                                  refusals)
+    if refusals.rejected and not any(p.table.num_rows or p.rejected or p.ignored
+                                     for p in parts):
+        reasons = "; ".join(reason for _, reason in refusals.rejected[:3])
+        raise SourceError(f"no billing export row could be read: {reasons}")
+    return refusals.add_to(combine(parts))
+
+
+def _parse_lines(file: str | Path | IO[bytes], name: str, service: str,
+                 refusals: Refusals) -> list[Parsed]:
+    """``parse_export`` over the good lines of one file, read line by line (``lines``)."""
+    import pyarrow as pa
+
+    from cascadeflow_cloud.sources.lines import read_lines
+
+    stream = open(file, "rb") if isinstance(file, str | Path) else file  # noqa: SIM115
+    with stream:
+        return [parse_export(group, service=service)
+                for group in read_lines(stream, name, _schema(pa.string()), refusals,
+                                        GROUP_ROWS)]
 
 
 def parse_table(table: pa.Table, *, service: str = "Vertex AI",
@@ -491,8 +529,10 @@ def pulls_by_account(parsed: Parsed, window: list[date] | None = None,
         unmapped = int(pc.sum(pc.equal(part.column("x_TokenType"), "other").cast(
             pa.int64())).as_py() or 0) if part.num_rows else 0
         first = position == 0  # rejected rows and ignored counts are reported once
+        # a lost row's account may be unknown: every account's pull keeps its lost days
         pulls.append(Pull(name, sorted(set(window or []) | set(span)), Parsed(
-            part, parsed.rejected if first else [], unmapped, parsed.ignored if first else 0)))
+            part, parsed.rejected if first else [], unmapped, parsed.ignored if first else 0,
+            parsed.lost_days, parsed.lost_unknown)))
     return pulls
 
 

@@ -166,7 +166,8 @@ def scan_ndjson(paths: Sequence[str | Path], schema: pa.Schema,
                 pending, rows = [], 0
         if pending:
             yield _cast(pa.Table.from_batches(pending), schema)
-    except duckdb.Error as exc:
+    except (duckdb.Error, OSError, pa.ArrowInvalid) as exc:
+        # an error met while streaming batches reaches us through Arrow (as an OSError)
         raise JsonScanError(str(exc).splitlines()[0]) from exc
     finally:
         con.close()

@@ -2,8 +2,10 @@
 
 Billing kinds read files with ``--input`` (repeatable; the files of one invocation are one
 snapshot) or, without ``--input``, call the cloud for ``--since/--until`` (default: the
-trailing 14 days, because clouds restate). Exit codes: 0 ok, 1 partial (rows quarantined, a
-source failed), 2 bad usage, configuration or missing credentials.
+trailing 14 days, because clouds restate). Exit codes: 0 ok, 1 partial (rows or pages
+quarantined, stored days kept because the pull lost rows of them, a source failed), 2 bad
+usage, configuration, missing credentials, input of which nothing could be read, or lines
+another scope already holds (nothing written).
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
     print(summary.line())
     for reason in summary.reasons[:20]:
         print(f"  quarantined: {reason}", file=sys.stderr)
+    if summary.quarantined > len(summary.reasons[:20]):
+        print(f"  … and {summary.quarantined - len(summary.reasons[:20])} more", file=sys.stderr)
+    for kept in summary.kept:
+        print(f"  kept: {kept}", file=sys.stderr)
     for error in summary.errors:
         print(f"  error: {error}", file=sys.stderr)
     for key in summary.quarantine_keys:
