@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cascadeflow_cloud.limits import json_depth
 from cascadeflow_cloud.sources.base import Parsed, SourceError
 
 #: Quarantined records are cut to this: a bill line is short, hostile input need not be kept.
@@ -93,26 +94,12 @@ class Refusals:
 
 def too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """True when brackets nest deeper than ``limit`` (strings skipped), so no recursive
-    JSON parser is ever handed hostile nesting."""
-    depth = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    JSON parser is ever handed hostile nesting (``limits.json_depth``, one linear pass).
+
+    >>> too_deep("[" * 65 + "]" * 65), too_deep('{"a": "[[[[["}', limit=1)
+    (True, False)
+    """
+    return text.count("[") + text.count("{") > limit and json_depth(text) > limit
 
 
 def load_json(path: Path) -> tuple[Any, str | None]:
