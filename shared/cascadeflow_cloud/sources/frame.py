@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cascadeflow_cloud.lake.tables import COST_SCHEMA, MONEY, TIMESTAMP, conform
+from cascadeflow_cloud.limits import MAX_TIMESTAMP, MIN_TIMESTAMP, MONEY_LIMIT, QUANTITY_LIMIT
 from cascadeflow_cloud.schema import PROVIDER_NAMES, Provider, quantize_money
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.mapping import Mapped
@@ -335,13 +336,14 @@ def _is_currency(codes: pa.Array) -> pa.Array:
 
 
 #: No bill line is this large (a trillion in its currency): larger amounts are quarantined, so
-#: every stored amount, and any sum of a lake's worth of them, fits the lake's decimals.
-MAX_LINE_AMOUNT = Decimal(10) ** 12
+#: every stored amount, and any sum of a lake's worth of them, fits the lake's decimals. The
+#: bounds are the schema's (``limits``), shared with the SDK, the collector and the readers.
+MAX_LINE_AMOUNT = MONEY_LIMIT
 #: Usage quantities (tokens, units) are bounded the same way, higher.
-MAX_LINE_QUANTITY = Decimal(10) ** 20
-#: Charge periods lie in these years and last at most ``MAX_PERIOD_DAYS``.
-FIRST_CHARGE_DAY = date(2000, 1, 1)
-LAST_CHARGE_DAY = date(2099, 12, 31)
+MAX_LINE_QUANTITY = QUANTITY_LIMIT
+#: Charge periods lie in the years of ``limits`` and last at most ``MAX_PERIOD_DAYS``.
+FIRST_CHARGE_DAY = MIN_TIMESTAMP.date()
+LAST_CHARGE_DAY = MAX_TIMESTAMP.date() - timedelta(days=1)
 MAX_PERIOD_DAYS = 366
 _AMOUNTS = (("BilledCost", MAX_LINE_AMOUNT), ("EffectiveCost", MAX_LINE_AMOUNT),
             ("ListCost", MAX_LINE_AMOUNT), ("ConsumedQuantity", MAX_LINE_QUANTITY))
