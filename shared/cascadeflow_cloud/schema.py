@@ -209,6 +209,10 @@ class CostRecord(BaseModel):
 class UsageEvent(BaseModel):
     """One LLM call as seen by an SDK wrapper. Never carries prompt or completion text.
 
+    ``timestamp`` is when the call **finished** (the SDK wrappers stamp it after the provider
+    returned, or when the stream ended); the call started ``latency_ms`` earlier. Spans built
+    from an event (``cascadeflow_cloud.otel_spans``) therefore end at the timestamp.
+
     ``user_id`` must already be pseudonymised (see ``cascadeflow_cloud.privacy``). Every
     field is bounded to what a real call can be, so whatever is accepted can be stored and read
     back: money ``|x| < MONEY_LIMIT`` (10**12), tokens ``0..MAX_TOKENS`` (2**32), timestamps in

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from cascadeflow_cloud.exports.otel_metrics import (
     OtlpExportError,
@@ -19,6 +25,8 @@ from cascadeflow_cloud.exports.otel_metrics import (
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
+from cascadeflow_cloud.schema import UsageEvent
+from cascadeflow_cloud.sdk.sinks.otel import OtelSink
 
 from .helpers import TODAY, http_receiver, metric_events, projection
 
@@ -109,6 +117,9 @@ def test_spans_carry_llm_and_genai_attributes(store: LocalStore) -> None:
     assert attrs["gen_ai.usage.input_tokens"] == 100
     assert attrs["gen_ai.usage.output_tokens"] == 10
     assert first.end_time_unix_nano - first.start_time_unix_nano == 850_000_000
+    # the span ends at the event's timestamp (when the call finished), read back from the lake
+    noon = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    assert first.end_time_unix_nano == int(noon.timestamp()) * 10**9
     assert "user_id" not in " ".join(attrs) and "u_7f3a9c" not in attrs.values()
     errored = next(s for s in spans if _attrs(s.attributes)["cascadeflow.event_id"] == "ev-2")
     assert errored.status.code == errored.status.STATUS_CODE_ERROR
@@ -121,3 +132,49 @@ def test_a_refused_batch_is_reported(store: LocalStore) -> None:
         with pytest.raises(OtlpExportError, match="span batch"):
             export_spans(lake_events(store), collector.url, timeout=2)
     assert {r.path for r in collector.requests} == {"/v1/metrics", "/v1/traces"}
+
+
+def _exported_spans(requests) -> list[Span]:  # type: ignore[no-untyped-def]
+    spans: list[Span] = []
+    for request in requests:
+        message = ExportTraceServiceRequest.FromString(request.body)
+        spans += [s for rs in message.resource_spans for ss in rs.scope_spans for s in ss.spans]
+    return spans
+
+
+def test_span_timing_bug_sink_and_export_give_the_same_span() -> None:
+    """Issue 17, finding 7: the SDK sink ended the span at the timestamp (11:59:58-12:00:00)
+    while ``export_spans`` started it there (12:00:00-12:00:02). Both now build it with
+    ``otel_spans.record_span``: it ends at the timestamp, when the call finished."""
+    noon = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    event = UsageEvent(
+        provider="azure_openai", model="gpt-4o-2024-08-06", timestamp=noon, latency_ms=2000.0,
+        input_tokens=1200, output_tokens=300, cache_read_tokens=1024,
+        estimated_cost=Decimal("0.00472"), input_cost=Decimal("0.00172"),
+        output_cost=Decimal("0.003"), status="error", region="eastus", team="search",
+        customer_id="cus_a", user_id="u_7f3a9c", confidence=0.5)
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    sink = OtelSink(tracer_provider=provider)
+    sink.emit([event])
+    sink.close()
+    [from_sink] = memory.get_finished_spans()
+    provider.shutdown()
+
+    with http_receiver() as collector:
+        assert export_spans([event], collector.url) == 1
+    [from_export] = _exported_spans(collector.requests)
+
+    noon_ns = int(noon.timestamp()) * 10**9
+    assert (from_sink.start_time, from_sink.end_time) == (noon_ns - 2 * 10**9, noon_ns)
+    assert (from_export.start_time_unix_nano, from_export.end_time_unix_nano) == (
+        from_sink.start_time, from_sink.end_time)
+    assert from_export.name == from_sink.name == "chat gpt-4o-2024-08-06"
+    assert Span.SpanKind.Name(from_export.kind) == f"SPAN_KIND_{from_sink.kind.name}" == (
+        "SPAN_KIND_CLIENT")
+    assert _attrs(from_export.attributes) == dict(from_sink.attributes or {})
+    assert from_export.status.code == from_export.status.STATUS_CODE_ERROR
+    assert from_sink.status.status_code.name == "ERROR"
+    assert "u_7f3a9c" not in _attrs(from_export.attributes).values()

@@ -16,9 +16,10 @@ translate to the Prometheus names by the usual rules (``llm.cost`` monotonic sum
 ``llm.budget.projected_utilisation`` gauge (unit 1) [budget]
 =================================  ===============  ==============================================
 
-Spans: one ``CLIENT`` span per call named ``"{operation} {model}"`` (the GenAI convention), from
-its timestamp for its latency, with ``otel_attributes.span_attributes`` (``llm.cost.total``,
-``llm.tokens.input``, … next to ``gen_ai.*``).
+Spans: one ``CLIENT`` span per call, built by ``cascadeflow_cloud.otel_spans`` (the same span the
+SDK's ``OtelSink`` records): named ``"{operation} {model}"`` (the GenAI convention), ending at the
+event's timestamp (when the call finished) and starting ``latency_ms`` before, with
+``llm.cost.total``, ``llm.tokens.input``, … next to ``gen_ai.*``.
 
 Both functions build their own providers (never the global ones) and flush before returning,
 so a scheduled function can call them once; a batch the endpoint refuses raises
@@ -38,8 +39,8 @@ from typing import Any
 
 from cascadeflow_cloud.errors import CascadeFlowError
 from cascadeflow_cloud.exports.figures import Figures, compute_figures
-from cascadeflow_cloud.exports.otel_attributes import span_attributes
 from cascadeflow_cloud.lake.store import ObjectStore
+from cascadeflow_cloud.otel_spans import record_span
 from cascadeflow_cloud.schema import UsageEvent
 
 SERVICE_NAME = "cascadeflow-cloud"
@@ -166,7 +167,6 @@ def export_spans(
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
-    from opentelemetry.trace import SpanKind, Status, StatusCode
 
     results: list[bool] = []
 
@@ -184,14 +184,7 @@ def export_spans(
     count = 0
     try:
         for event in events:
-            start = int(event.timestamp.timestamp() * 1e9)
-            end = start + int((event.latency_ms or 0) * 1e6)
-            span = tracer.start_span(f"{event.operation or 'chat'} {event.model}",
-                                     kind=SpanKind.CLIENT, start_time=start,
-                                     attributes=span_attributes(event))
-            if event.status == "error":
-                span.set_status(Status(StatusCode.ERROR))
-            span.end(end_time=end)
+            record_span(tracer, event)
             count += 1
         provider.force_flush(timeout_millis=int(timeout * 1000))
     finally:

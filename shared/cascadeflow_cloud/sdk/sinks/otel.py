@@ -1,5 +1,7 @@
-"""One OpenTelemetry span per call, with GenAI semantic-convention attributes plus
-``llm.cost.*`` (see ``exports.otel_attributes``). Needs the ``otel`` extra.
+"""One OpenTelemetry span per call, built by ``cascadeflow_cloud.otel_spans`` (the same span
+``exports.otel_metrics.export_spans`` sends for the same event: GenAI semantic-convention
+attributes plus ``llm.cost.*``, ending at the event's timestamp, when the call finished).
+Needs the ``otel`` extra.
 
 Spans are created on the flusher thread with the call's own start and end times, so the
 caller never pays for the OpenTelemetry SDK.
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from cascadeflow_cloud.exports.otel_attributes import span_attributes
+from cascadeflow_cloud.otel_spans import record_span
 from cascadeflow_cloud.schema import UsageEvent
 
 
@@ -29,17 +31,8 @@ class OtelSink:
         self._tracer = provider.get_tracer("cascadeflow_cloud.sdk")
 
     def emit(self, events: Sequence[UsageEvent]) -> None:
-        from opentelemetry.trace import SpanKind, Status, StatusCode
-
         for event in events:
-            end_ns = int(event.timestamp.timestamp() * 1e9)
-            start_ns = end_ns - int((event.latency_ms or 0) * 1e6)
-            name = f"{event.operation or 'chat'} {event.model}"
-            span = self._tracer.start_span(name, kind=SpanKind.CLIENT, start_time=start_ns,
-                                           attributes=span_attributes(event))
-            if event.status == "error":
-                span.set_status(Status(StatusCode.ERROR))
-            span.end(end_time=end_ns)
+            record_span(self._tracer, event)
 
     def flush(self) -> None:
         force = getattr(self._provider, "force_flush", None)
