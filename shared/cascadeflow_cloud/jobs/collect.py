@@ -249,8 +249,8 @@ def _read(body: bytes, gzipped: bool, limits: Limits, hmac_key: bytes | None, *,
 _legacy_logged = False
 
 
-def authenticate(body: bytes, headers: Mapping[str, str], secret: str, *,
-                 now: float | None = None) -> None:
+def _authenticate(body: bytes, headers: Mapping[str, str], secret: str, *,
+                  now: float | None = None) -> None:
     """Standard Webhooks headers when present (preferred); otherwise the deprecated
     ``x-cascadeflow-*`` headers, logged once per container. ``SignatureError`` when neither
     authenticates ``body``."""
@@ -276,7 +276,7 @@ def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secr
     if len(body) > MAX_BODY_BYTES:
         return CollectResult(413, error=f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        authenticate(body, headers, secret, now=now)
+        _authenticate(body, headers, secret, now=now)
     except SignatureError as exc:
         return CollectResult(401, error=f"unauthorised: {exc}")
     lower = {str(k).lower(): str(v) for k, v in headers.items()}
