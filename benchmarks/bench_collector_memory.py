@@ -38,7 +38,7 @@ from benchmarks._measure import quick as quick_mode
 from benchmarks._measure import run_measured
 from cascadeflow_cloud.jobs import collect
 from cascadeflow_cloud.lake.store import LocalStore
-from cascadeflow_cloud.sdk.signing import sign
+from cascadeflow_cloud.signing import sign_headers
 
 SECRET = "bench-collector-secret"
 INFLATED_BYTES = 63 * 1024 * 1024
@@ -83,7 +83,7 @@ def work(body_path: str) -> dict[str, Any]:
     with open(body_path, "rb") as handle:
         body = handle.read()
     event = {"version": "2.0", "isBase64Encoded": True, "body": base64.b64encode(body).decode(),
-             "headers": {"content-encoding": "gzip", **sign(body, SECRET)},
+             "headers": {"content-encoding": "gzip", **sign_headers(body, SECRET)},
              "requestContext": {"http": {"method": "POST", "path": "/"}}}
     del body
     with tempfile.TemporaryDirectory() as tmp:

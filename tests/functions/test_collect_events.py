@@ -18,7 +18,7 @@ import pytest
 from cascadeflow_cloud.jobs import collect as collect_job
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.schema import UsageEvent
-from cascadeflow_cloud.sdk.signing import sign
+from cascadeflow_cloud.signing import sign_headers
 
 SECRET = "collector-test-secret"
 
@@ -63,7 +63,7 @@ def test_stores_good_quarantines_bad_and_pseudonymises(collector_env):
                       input_tokens=5, user_id="alice@example.com", team="search")
     body = gzip.compress(_lines(good) + b'{"provider": "aws", "model": "m"}\n'
                          + b'{"provider": "gcp_vertex", "model": "g", "prompt": "secret"}\n')
-    headers = {"content-encoding": "gzip", **sign(body, SECRET)}
+    headers = {"content-encoding": "gzip", **sign_headers(body, SECRET)}
     response = handler(_event(body, headers), None)
     assert response["statusCode"] == 200
     result = json.loads(response["body"])
@@ -84,8 +84,8 @@ def test_rejects_unauthentic_requests(collector_env, mutate):
     from functions.collect_events import handler
 
     body = _lines(UsageEvent(provider="gcp_vertex", model="gemini-2.5-flash"))
-    headers = sign(body, "other-secret" if mutate == "wrong-secret" else SECRET,
-                   timestamp=1 if mutate == "stale" else None)
+    headers = sign_headers(body, "other-secret" if mutate == "wrong-secret" else SECRET,
+                           timestamp=1 if mutate == "stale" else None)
     if mutate == "tampered":
         body = body.replace(b"flash", b"pro")
     if mutate == "missing":
@@ -104,10 +104,11 @@ def test_retried_batch_is_idempotent(collector_env):
               for i in range(3)]
     body = _lines(*events)
     for _ in range(2):
-        assert handler(_event(body, sign(body, SECRET), b64=False), None)["statusCode"] == 200
+        response = handler(_event(body, sign_headers(body, SECRET), b64=False), None)
+        assert response["statusCode"] == 200
     # a different batch repeating one event id
     again = _lines(events[0], UsageEvent(provider="azure_openai", model="gpt-4o"))
-    assert handler(_event(again, sign(again, SECRET)), None)["statusCode"] == 200
+    assert handler(_event(again, sign_headers(again, SECRET)), None)["statusCode"] == 200
     assert len(list(collector_env.list("events/"))) == 2
     assert Lake(collector_env).read_events().num_rows == 4
 
@@ -197,10 +198,10 @@ def test_a_rotated_secret_is_picked_up_by_a_warm_collector(collector_env, monkey
     from functions.collect_events import handler
 
     body = _lines(UsageEvent(provider="gcp_vertex", model="gemini-2.5-flash", input_tokens=1))
-    assert handler(_event(body, sign(body, SECRET)), None)["statusCode"] == 200
+    assert handler(_event(body, sign_headers(body, SECRET)), None)["statusCode"] == 200
     monkeypatch.setenv("CASCADEFLOW_COLLECTOR_SECRET", "rotated-secret")  # same warm container
-    assert handler(_event(body, sign(body, SECRET)), None)["statusCode"] == 401
-    assert handler(_event(body, sign(body, "rotated-secret")), None)["statusCode"] == 200
+    assert handler(_event(body, sign_headers(body, SECRET)), None)["statusCode"] == 401
+    assert handler(_event(body, sign_headers(body, "rotated-secret")), None)["statusCode"] == 200
 
 
 class _Recorder(BaseHTTPRequestHandler):
@@ -256,7 +257,7 @@ def test_http_sink_signs_with_sigv4_for_an_aws_iam_function_url() -> None:
         auth = headers["authorization"]
         assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/")
         assert "/eu-west-1/lambda/aws4_request" in auth
-        assert "x-amz-date" in headers and "x-cascadeflow-signature" in headers
+        assert "x-amz-date" in headers and "webhook-signature" in headers
     finally:
         server.shutdown()
         server.server_close()
@@ -278,7 +279,7 @@ def test_collector_batches_are_the_lake_writers_batches(tmp_path) -> None:  # ty
               for i in range(7)]
     body = _lines(*events)
     ours, theirs = LocalStore(tmp_path / "collector"), LocalStore(tmp_path / "writer")
-    result = collect_job.collect(body, sign(body, SECRET), store=ours, secret=SECRET)
+    result = collect_job.collect(body, sign_headers(body, SECRET), store=ours, secret=SECRET)
     assert result.status == 200 and result.accepted == 7
     assert sorted(result.keys) == sorted(write_event_batches(theirs, events))
     assert all(ours.get(key).data == theirs.get(key).data for key in result.keys)
@@ -288,10 +289,10 @@ def test_storage_trouble_is_the_only_500(tmp_path) -> None:  # type: ignore[no-u
     store = LocalStore(tmp_path / "lake")
     (tmp_path / "lake" / "events").write_text("")  # a file where the events folder goes
     body = _lines(UsageEvent(provider="gcp_vertex", model="gemini-2.5-flash"))
-    response = collect_job.handle_http_event(_event(body, sign(body, SECRET)), store=store,
+    response = collect_job.handle_http_event(_event(body, sign_headers(body, SECRET)), store=store,
                                              secret=SECRET)
     assert response["statusCode"] == 500
     assert json.loads(response["body"])["error"].startswith("collector error: ")
-    odd = _event(body, sign(body, SECRET))
+    odd = _event(body, sign_headers(body, SECRET))
     odd["headers"] = ["not", "a", "mapping"]
     assert collect_job.handle_http_event(odd, store=store, secret=SECRET)["statusCode"] == 401

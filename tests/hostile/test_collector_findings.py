@@ -22,8 +22,8 @@ from cascadeflow_cloud.jobs.collect_body import CHUNK_BYTES, BodyTooLarge, infla
 from cascadeflow_cloud.lake.eventlog import decode_events
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.schema import UsageEvent
-from cascadeflow_cloud.sdk.signing import sign
 from cascadeflow_cloud.sdk.sinks.http import CollectorError, HttpSink
+from cascadeflow_cloud.signing import sign_headers
 
 SECRET = "hostile-collector-secret"
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ def function_url_event(body: bytes, *, headers: dict[str, str] | None = None,
                        raw: str | None = None) -> dict[str, Any]:
     return {"version": "2.0", "isBase64Encoded": True,
             "body": raw if raw is not None else base64.b64encode(body).decode(),
-            "headers": headers if headers is not None else sign(body, SECRET),
+            "headers": headers if headers is not None else sign_headers(body, SECRET),
             "requestContext": {"http": {"method": "POST", "path": "/"}}}
 
 
@@ -106,7 +106,7 @@ def test_finding_4_huge_numbers_never_cost_the_batch(store) -> None:  # type: ig
 
 
 def test_finding_4_invalid_base64_is_a_400_naming_it(store) -> None:  # type: ignore[no-untyped-def]
-    status, answer = post(store, b"", headers=sign(b"", SECRET), raw="!!not base64!!")
+    status, answer = post(store, b"", headers=sign_headers(b"", SECRET), raw="!!not base64!!")
     assert status == 400
     assert "base64" in answer["error"]
     assert list(store.list("")) == []
@@ -120,7 +120,7 @@ def test_finding_4_invalid_base64_is_a_400_naming_it(store) -> None:  # type: ig
 ])
 def test_finding_4_unreadable_bodies_are_4xx_and_store_nothing(store, body, headers, status,  # type: ignore[no-untyped-def]
                                                                 words) -> None:
-    signed = {**(headers or {}), **sign(body, SECRET)}
+    signed = {**(headers or {}), **sign_headers(body, SECRET)}
     code, answer = post(store, body, headers=signed)
     assert code == status and words in answer["error"]
     assert list(store.list("")) == []

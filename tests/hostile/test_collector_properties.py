@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from cascadeflow_cloud.jobs import collect
 from cascadeflow_cloud.jobs.collect_body import Refused, inflate, items
 from cascadeflow_cloud.lake.store import LocalStore
-from cascadeflow_cloud.sdk.signing import sign
+from cascadeflow_cloud.signing import sign_headers
 from tests.hostile.test_collector_findings import SECRET, quarantined, stored
 
 LIMITS = collect.Limits(memory_mb=256, max_decompressed_bytes=2 * 1024 * 1024, max_events=150,
@@ -96,7 +96,7 @@ def batches(draw: st.DrawFn) -> tuple[bytes, list[dict[str, Any]], list[int]]:
 
 
 def _post(store: LocalStore, body: bytes) -> collect.CollectResult:
-    return collect.collect(body, sign(body, SECRET), store=store, secret=SECRET,
+    return collect.collect(body, sign_headers(body, SECRET), store=store, secret=SECRET,
                            hmac_key=b"pepper", limits=LIMITS)
 
 

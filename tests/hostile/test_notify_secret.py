@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from cascadeflow_cloud.channels.registry import build_destinations
-from cascadeflow_cloud.channels.webhook import MIN_SECRET_BYTES, decode_secret
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.errors import CascadeFlowError
 from cascadeflow_cloud.lake.store import LocalStore
+from cascadeflow_cloud.signing import MIN_SECRET_BYTES, decode_secret
 from tests.hostile.notify_support import (
     cli_env,
     publish_over_budget,

@@ -12,8 +12,9 @@ from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import channel_disabled
 from cascadeflow_cloud.channels.http import PinnedTransport, RetryPolicy
 from cascadeflow_cloud.channels.registry import build_destinations
-from cascadeflow_cloud.channels.webhook import WebhookDestination, sign
+from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.jobs.notify import run_notify
+from cascadeflow_cloud.signing import signature
 from tests.notify.conftest import (
     SECRET,
     SECRET2,
@@ -39,8 +40,8 @@ def _dest(receiver: Receiver, clock: FakeClock, secrets: list[str] | None = None
 
 
 def test_golden_vector_of_the_reference_suite() -> None:
-    assert sign([SECRET], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-                b'{"test": 2432232314}') == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert signature([SECRET], "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                     b'{"test": 2432232314}') == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 def test_500_three_times_then_200_is_one_delivery_with_one_webhook_id(

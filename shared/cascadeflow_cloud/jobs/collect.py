@@ -3,10 +3,12 @@ the bad. Light on purpose (no pandas / pyarrow / statsmodels): it runs as a Lamb
 URL or API Gateway (HTTP API, payload v2) handler.
 
 Request: ``POST`` a body of JSON lines (or a JSON array), optionally gzipped
-(``content-encoding: gzip``, any number of members), signed as in
-``cascadeflow_cloud.sdk.signing``. The body is inflated and split into events as a stream
-(``collect_body``), within ``Limits`` that fit the function's memory. Each event is validated
-on its own and nothing one event holds can fail another: good events are written as
+(``content-encoding: gzip``, any number of members), signed per Standard Webhooks
+(``cascadeflow_cloud.signing``; the former ``x-cascadeflow-*`` headers are accepted,
+deprecated, for one release, and logged once per container). The body is inflated and split
+into events as a stream (``collect_body``), within ``Limits`` that fit the function's memory.
+Each event is validated on its own and nothing one event holds can fail another: good events
+are written as
 ``events/date=…/_<batch>.jsonl.gz`` whose batch id derives from the event ids (a retried batch
 overwrites itself, and the lake drops duplicate event ids on read), bad ones go to
 ``quarantine/events/`` with their reasons (through ``write_quarantine``, which redacts).
@@ -16,10 +18,11 @@ for storage or configuration trouble, which a retry can cure.
 
 >>> import json, tempfile
 >>> from cascadeflow_cloud.lake.store import open_store
->>> from cascadeflow_cloud.sdk.signing import sign
+>>> from cascadeflow_cloud.signing import sign_headers
 >>> body = (b'{"provider": "gcp_vertex", "model": "gemini-2.5-flash", "input_tokens": 5,'
 ...         b' "timestamp": "2026-11-01T12:00:00Z"}\\nnope\\n')
->>> result = collect(body, sign(body, "k"), store=open_store(tempfile.mkdtemp()), secret="k")
+>>> store = open_store(tempfile.mkdtemp())
+>>> result = collect(body, sign_headers(body, "k"), store=store, secret="k")
 >>> result.status, result.accepted, result.quarantined
 (200, 1, 1)
 """
@@ -54,7 +57,13 @@ from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.layout import JSONL_GZ_SUFFIX, event_batch_key
 from cascadeflow_cloud.lake.store import ObjectStore
 from cascadeflow_cloud.schema import UsageEvent
-from cascadeflow_cloud.sdk.signing import SignatureError, verify
+from cascadeflow_cloud.signing import (
+    LEGACY_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    SignatureError,
+    verify,
+    verify_legacy,
+)
 
 log = logging.getLogger("cascadeflow_cloud.collect")
 
@@ -237,6 +246,28 @@ def _read(body: bytes, gzipped: bool, limits: Limits, hmac_key: bytes | None, *,
     return days, bad, shown
 
 
+_legacy_logged = False
+
+
+def _authenticate(body: bytes, headers: Mapping[str, str], secret: str, *,
+                  now: float | None = None) -> None:
+    """Standard Webhooks headers when present (preferred); otherwise the deprecated
+    ``x-cascadeflow-*`` headers, logged once per container. ``SignatureError`` when neither
+    authenticates ``body``."""
+    global _legacy_logged
+    names = {str(k).lower() for k in headers}
+    if SIGNATURE_HEADER in names or LEGACY_SIGNATURE_HEADER not in names:
+        verify(body, headers, secret, now=now)
+        return
+    verify_legacy(body, headers, secret, now=now)
+    if not _legacy_logged:
+        _legacy_logged = True
+        log.warning("a batch was signed with the deprecated x-cascadeflow-signature header; "
+                    "upgrade cascadeflow-cloud on the sender to sign per Standard Webhooks "
+                    "(webhook-id / webhook-timestamp / webhook-signature): the old headers are "
+                    "accepted for one more release only")
+
+
 def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secret: str,
             hmac_key: bytes | None = None, now: float | None = None,
             limits: Limits = LIMITS) -> CollectResult:
@@ -245,7 +276,7 @@ def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secr
     if len(body) > MAX_BODY_BYTES:
         return CollectResult(413, error=f"body larger than {MAX_BODY_BYTES} bytes")
     try:
-        verify(body, headers, secret, now=now)
+        _authenticate(body, headers, secret, now=now)
     except SignatureError as exc:
         return CollectResult(401, error=f"unauthorised: {exc}")
     lower = {str(k).lower(): str(v) for k, v in headers.items()}

@@ -1,5 +1,10 @@
 """POSTs signed batches to the collector function (gzipped JSON lines, stdlib HTTP).
 
+Each batch is signed per Standard Webhooks (``cascadeflow_cloud.signing``): ``webhook-id`` is
+derived from the batch's bytes, so every retry of a batch carries the same id;
+``webhook-signature`` covers the raw gzipped body. The secret maps to its key as the collector
+maps it (``whsec_…`` decoded, any other string as its bytes).
+
 Runs on the flusher thread. The collector stores a batch's good events and quarantines the bad
 ones (200 with ``quarantined`` > 0: success, counted in ``quarantined_events``, one warning), so
 one bad event never costs the others. A batch answered 413 (over the collector's limits) is
@@ -37,7 +42,7 @@ from cascadeflow_cloud.channels.deadline import (
 )
 from cascadeflow_cloud.config import SECRET_REF_PATTERN
 from cascadeflow_cloud.schema import UsageEvent
-from cascadeflow_cloud.sdk.signing import sign
+from cascadeflow_cloud.signing import sign_headers
 
 log = logging.getLogger("cascadeflow_cloud.sdk")
 
@@ -150,7 +155,7 @@ class HttpSink:
         connection errors; raises ``CollectorError`` for any other refusal or when no try
         got through."""
         headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip",
-                   **sign(body, self._key())}
+                   **sign_headers(body, self._key())}  # webhook-id: from the batch bytes
         last = ""
         for attempt in range(self.retries + 1):
             sent = self._sigv4_headers(body, headers) if self.sigv4 else headers
