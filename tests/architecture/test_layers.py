@@ -23,8 +23,9 @@ def _lint(root: Path, package_dir: Path) -> tuple[int, str]:
 
 def _copy_tree(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    shutil.copytree(ROOT / "shared" / "cascadeflow_cloud", tmp_path / "cascadeflow_cloud",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    for source, target in ((ROOT / "shared" / "cascadeflow_cloud", "cascadeflow_cloud"),
+                           (ROOT / "functions", "functions")):
+        shutil.copytree(source, tmp_path / target, ignore=shutil.ignore_patterns("__pycache__"))
     return tmp_path / "cascadeflow_cloud"
 
 
