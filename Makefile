@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint typecheck unit bench package checkov clean
+.PHONY: demo test lint lint-imports typecheck unit bench package checkov clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,13 +26,17 @@ demo: $(VENV)/.installed-demo
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check shared functions tests benchmarks infra
 
+# the layer contracts of docs/architecture.md ([tool.importlinter] in pyproject.toml)
+lint-imports: $(VENV)/.installed-dev
+	$(VENV)/bin/lint-imports --no-cache
+
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadfile
 
-test: lint typecheck checkov unit
+test: lint lint-imports typecheck checkov unit
 
 # make bench [QUICK=1] [BENCH="bench_lake bench_imports"]: writes benchmarks/results/latest.{md,json}
 bench: $(VENV)/.installed-dev

@@ -15,9 +15,10 @@ split fields) is split over all four the same way with output at 4× input. A ce
 tokens puts its cost in ``other``. Every split is exact (integer units of 1e-12, largest
 remainder), so the parts always sum to the estimate.
 
-**Reconciliation** rows (contract 2): per provider, model, token type and UTC day, ``estimated``
-vs ``billed``, ``drift_pct = (estimated - billed) / billed`` (None when nothing is billed) and
-``untracked = max(billed - estimated, 0)`` — billed spend the events do not explain.
+**Reconciliation** rows (stored under ``reconciliation/``; docs/forecasting.md): per provider,
+model, token type and UTC day, ``estimated`` vs ``billed``, ``drift_pct = (estimated -
+billed) / billed`` (None when nothing is billed) and ``untracked = max(billed - estimated,
+0)`` — billed spend the events do not explain.
 
 **Attribution.** Each billed cell (provider, model, token type, day, currency) is split over the
 (team, customer, tags) groups in proportion to their tracked usage of that model and token type
@@ -104,7 +105,7 @@ class UsageCell:
 
 @dataclass(frozen=True)
 class ReconRow:
-    """One reconciliation row (contract 2)."""
+    """One reconciliation row."""
 
     provider: str
     model: str
@@ -117,7 +118,7 @@ class ReconRow:
     untracked: Decimal
 
     def to_json(self) -> dict[str, Any]:
-        """The contract-2 JSON object (money as decimal strings)."""
+        """The row as stored in ``reconciliation/`` JSON (money as decimal strings)."""
         return {"provider": self.provider, "model": self.model, "token_type": self.token_type,
                 "day": self.day.isoformat(), "currency": self.currency,
                 "estimated": str(self.estimated), "billed": str(self.billed),

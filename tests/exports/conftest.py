@@ -20,7 +20,7 @@ def _ts(day: date, hours: int = 0) -> datetime:
 
 
 def bedrock_records(day: date = DAY) -> list[CostRecord]:
-    """Cost Explorer rows grouped by SERVICE and USAGE_TYPE (reference §1.9 shapes)."""
+    """Cost Explorer rows grouped by SERVICE and USAGE_TYPE (GetCostAndUsage's shape)."""
     rows = [
         ("USE1-MP:USE1_InputTokenCount-Units", "input", "4.2315", "1410500"),
         ("USE1-MP:USE1_OutputTokenCount-Units", "output", "3.0750", "205000"),

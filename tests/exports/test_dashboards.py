@@ -92,7 +92,7 @@ def test_athena_panels_use_existing_tables_and_columns(lake_store: LocalStore) -
             {"costs", "events"}, title
         named = {w.strip('"') for w in re.findall(r'"?\b[A-Za-z_][A-Za-z_]*\b"?', sql)}
         assert named & columns, f"{title}: names no lake column"
-        # DuckDB binds every identifier against the contract-6 tables: a wrong column fails
+        # DuckDB binds every identifier against the lake's tables: a wrong column fails
         result = con.sql(_runnable(sql)).fetchall()
         if "abs(zscore)" not in sql:
             assert result, f"{title}: no rows on the demo lake"

@@ -15,8 +15,9 @@ import pytest
 from cascadeflow_cloud import permissions
 from tests.infra import hcl
 
-#: Contract 4 (plus detect_anomalies): the handlers the deployment must carry even before
-#: their modules are merged; after the merge the functions/ listing covers them too.
+#: The functions of docs/deploy.md (its Functions table): the handlers the deployment must
+#: carry even before their modules are merged; after the merge the functions/ listing covers
+#: them too.
 PLANNED_FUNCTIONS = {
     "collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex",
     "forecast_budgets", "notify", "meter_stripe", "compact_events", "detect_anomalies",

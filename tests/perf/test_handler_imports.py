@@ -37,7 +37,7 @@ RULES: dict[str, tuple[str, ...]] = {
 #: A handler not listed above still may not import statsmodels.
 DEFAULT_RULE = NO_STATSMODELS
 
-#: The planned functions (contracts: functions/ module names).
+#: The planned functions (their module names in functions/).
 PLANNED = {"collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex",
            "forecast_budgets", "notify", "meter_stripe", "detect_anomalies", "compact_events"}
 

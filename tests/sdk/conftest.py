@@ -27,7 +27,7 @@ from cascadeflow_cloud.sdk.sinks.memory import MemorySink
 
 PROMPT = "Tell me a short joke about budgets."  # 35 characters → 9 estimated tokens
 
-# --- recorded shapes (copied from the reference: cloud-data-formats §3, §5, §8) -----------
+# --- recorded shapes (the clouds' documented response bodies: Azure OpenAI, Bedrock, Vertex) -
 AZURE_CHAT = {
     "id": "chatcmpl-9xyzEXAMPLE", "object": "chat.completion", "created": 1735689600,
     "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_EXAMPLE",

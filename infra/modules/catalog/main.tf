@@ -1,6 +1,6 @@
 # SQL over the lake at any size: Glue tables with partition projection (no crawler, no MSCK
 # REPAIR) and an Athena workgroup whose encrypted result location cannot be overridden.
-# Table and column names follow contract 6 and cascadeflow_cloud.lake.tables (a test compares them).
+# Table and column names follow cascadeflow_cloud.lake.tables (a test compares them).
 
 locals {
   database = replace(var.name, "-", "_")

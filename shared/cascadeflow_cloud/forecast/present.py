@@ -17,12 +17,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cascadeflow_cloud.schema import Projection
 
 if TYPE_CHECKING:
-    from cascadeflow_cloud.jobs.forecast import BudgetRun
+    from cascadeflow_cloud.forecast.core import Outcome
+
+
+class ChartRun(Protocol):
+    """What a chart needs of one budget's run: its projection and, when the budget had data,
+    the forecast outcome (``jobs.forecast.BudgetRun`` is one; this module imports no job)."""
+
+    @property
+    def projection(self) -> Projection: ...
+
+    @property
+    def outcome(self) -> Outcome | None: ...
 
 
 def _m(value: Decimal | None) -> str:
@@ -72,7 +83,7 @@ def format_budget_table(projections: Sequence[Projection]) -> str:
     return "\n".join(out)
 
 
-def plot_budgets(runs: Sequence[BudgetRun], path: str | Path) -> Path:
+def plot_budgets(runs: Sequence[ChartRun], path: str | Path) -> Path:
     """Draw per budget: cumulative actual (estimated days hollow), forecast median, 80 %/95 %
     bands and the budget line. Returns the PNG path."""
     import matplotlib

@@ -232,7 +232,7 @@ def _load_range(budgets: Sequence[Budget], as_of: date, settings: ForecastSettin
 
 
 def run_reconciliation(inputs: LakeInputs, since: date, until: date) -> list[dict[str, Any]]:
-    """Contract-2 rows for UTC days ``[since, until]``; for a provider with a bill, only the
+    """Reconciliation rows for UTC days ``[since, until]``; for a provider with a bill, only the
     days its bill covers (a provider without any bill keeps its estimate-only rows)."""
     from cascadeflow_cloud.reconcile import reconcile
 
