@@ -18,7 +18,7 @@ variable "secrets" {
     "azure-client-secret" = "Client secret of the Azure reader app registration (module azure_reader)"
     "gcp-credentials"     = "GCP service account key JSON of the billing reader (module gcp_reader), if workload identity federation is not used"
     "hmac-key"            = "Key for HMAC-SHA256 pseudonymisation of user ids (config privacy.hmac_key)"
-    "collector-secret"    = "Shared secret the SDK's HTTP sink signs event batches with and the collector verifies (config sdk.collector_secret)"
+    "collector-secret"    = "Standard Webhooks secret (whsec_<base64 of >= 24 random bytes>, or any string used as its bytes) the SDK HTTP sink signs event batches with and the collector verifies (config sdk.collector_secret)"
   }
 }
 
