@@ -8,7 +8,8 @@ wraps it with a Powertools ``Logger`` and ``Metrics`` (namespace ``CascadeFlow``
 1 when the outcome says so (a failure the job answers rather than raises) or when the job
 raised (the exception is re-raised after the flush). :func:`container` opens the configuration
 and the lake once per container; secrets are resolved per call (``secrets`` caches them for
-minutes, so a rotated secret is picked up by a warm container).
+minutes, so a rotated secret is picked up by a warm container). Importing this module imports
+only the standard library; configuration, lake and Powertools load on the first invocation.
 
 >>> outcome = Outcome({"ok": True}, {"Delivered": 2})
 >>> outcome.to_dict(), outcome.metrics()
@@ -25,8 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
-
-from cascadeflow_cloud.config import CONFIG_ENV, STORE_ENV, env
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import Config
@@ -100,6 +99,8 @@ def container() -> Container:
     """The container's configuration and store, opened on first use and then kept
     (keyed by ``$CASCADEFLOW_CONFIG`` / ``$CASCADEFLOW_STORE``, which a container never
     changes; a test that changes them gets a fresh one)."""
+    from cascadeflow_cloud.config import CONFIG_ENV, STORE_ENV, env
+
     return open_container(env(CONFIG_ENV), env(STORE_ENV))
 
 
