@@ -163,6 +163,8 @@ def lambda_handler(function: str, job: Job) -> Handler:
         request = getattr(context, "aws_request_id", None)
         if request:
             logger.append_keys(request_id=request)
+        else:  # a warm container's previous request id is not this invocation's
+            logger.remove_keys(["request_id"])
         outcome: Outcome | None = None
         try:
             outcome = job(as_event(event))

@@ -153,3 +153,23 @@ def test_no_hand_built_emf_remains() -> None:
     hits = [str(p.relative_to(shared)) for p in shared.rglob("*.py")
             if re.search(r"""["']_aws["']|CloudWatchMetrics""", p.read_text())]
     assert hits == []
+
+
+class _Context:
+    aws_request_id = "c6af9ac6-7b61-11e6-9a41-93e812345678"
+
+
+def test_one_json_log_line_per_invocation_with_the_request_id(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    _configure(monkeypatch, tmp_path, "{}\n")
+    meter = _handler("meter_stripe")
+    meter({}, _Context())
+    meter({}, None)  # the same warm container, invoked without a context
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+            if line.startswith('{"level"')]
+    assert [log["message"] for log in logs] == ["meter_stripe finished"] * 2
+    assert logs[0]["request_id"] == _Context.aws_request_id and "request_id" not in logs[1]
+    assert logs[0]["metrics"] == {"Skipped": 1, "Failed": 0}
