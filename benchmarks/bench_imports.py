@@ -32,6 +32,8 @@ from benchmarks._measure import ROOT
 from benchmarks._measure import quick as quick_mode
 
 FUNCTIONS = ROOT / "functions"
+#: functions/ (as Lambda puts it on the path) and this tree's package, for ``-I`` probes
+PATH = os.pathsep.join([str(FUNCTIONS), str(ROOT / "shared")])
 TARGET_MS = {
     "collect_events": 300, "notify": 300,
     "ingest_aws_bedrock": 1200, "ingest_azure_openai": 1200, "ingest_gcp_vertex": 1200,
@@ -40,8 +42,8 @@ TARGET_MS = {
 TARGETS = {f"{name}_{figure}": f"<= {ms}" for name, ms in TARGET_MS.items()
            for figure in ("import_ms", "with_deferred_imports_ms")}
 _TIMED = """
-import importlib, json, sys, time
-sys.path.insert(0, sys.argv[1])
+import importlib, json, os, sys, time
+sys.path[:0] = sys.argv[1].split(os.pathsep)
 t0 = time.perf_counter()
 importlib.import_module(sys.argv[2])
 t1 = time.perf_counter()
@@ -54,7 +56,7 @@ print(json.dumps({"ms": (t1 - t0) * 1000, "deferred_ms": (t2 - t1) * 1000,
 _STARTUP = {"site", "encodings", "_frozen_importlib_external", "zipimport", "codecs", "io",
             "abc", "os", "stat", "_collections_abc", "posixpath", "genericpath", "_sitebuiltins",
             "importlib"}
-_PLAIN = ("import sys; sys.path.insert(0, sys.argv[1]); "
+_PLAIN = ("import os, sys; sys.path[:0] = sys.argv[1].split(os.pathsep); "
           "[__import__(m) for m in sys.argv[2:]]")
 
 
@@ -69,28 +71,57 @@ def _env() -> dict[str, str]:
     return env
 
 
-def deferred_imports(name: str, source: Path | None = None) -> list[str]:
-    """The absolute module names imported inside ``handler()`` of ``functions/<name>.py``
-    (or of the file ``source``).
-
-    >>> "cascadeflow_cloud.jobs.compact" in deferred_imports("compact_events")
-    True
-    """
-    tree = ast.parse((source or FUNCTIONS / f"{name}.py").read_text())
+def _imports_in(nodes: list[ast.stmt]) -> list[str]:
     found: list[str] = []
-    for func in tree.body:
-        if not isinstance(func, ast.FunctionDef) or func.name != "handler":
-            continue
+    for func in nodes:
         for node in ast.walk(func):
             if isinstance(node, ast.Import):
                 found += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found.append(node.module)
+    return found
+
+
+def _functions(path: Path, names: set[str] | None = None) -> list[ast.stmt]:
+    return [f for f in ast.parse(path.read_text()).body
+            if isinstance(f, ast.FunctionDef) and (names is None or f.name in names)]
+
+
+def _runtime_job(tree: ast.Module) -> str | None:
+    """``X`` of ``handler = lambda_handler("<name>", handlers.X...)``, if that is the shape."""
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "lambda_handler"
+                and len(node.args) == 2):
+            job = node.args[1]
+            job = job.func if isinstance(job, ast.Call) else job
+            return job.attr if isinstance(job, ast.Attribute) else None
+    return None
+
+
+def deferred_imports(name: str, source: Path | None = None) -> list[str]:
+    """The absolute module names the first invocation of ``functions/<name>.py`` (or of the
+    file ``source``) imports: those inside its ``handler()``, or, for a
+    ``lambda_handler(name, handlers.<job>)`` module, those inside the runtime's functions and
+    that job's function in ``jobs/handlers.py``.
+
+    >>> "cascadeflow_cloud.jobs.compact" in deferred_imports("compact_events")
+    True
+    """
+    path = source or FUNCTIONS / f"{name}.py"
+    tree = ast.parse(path.read_text())
+    found = _imports_in([f for f in tree.body
+                         if isinstance(f, ast.FunctionDef) and f.name == "handler"])
+    job = _runtime_job(tree)
+    if job is not None:
+        package = next(p / "cascadeflow_cloud" for p in (path.parents[1], path.parents[1] /
+                       "shared", ROOT / "shared") if (p / "cascadeflow_cloud").is_dir())
+        found += _imports_in(_functions(package / "runtime.py"))
+        found += _imports_in(_functions(package / "jobs" / "handlers.py", {job}))
     return list(dict.fromkeys(found))
 
 
 def _probe(name: str, deferred: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-I", "-c", _TIMED, str(FUNCTIONS), name, *deferred],
+    out = subprocess.run([sys.executable, "-I", "-c", _TIMED, PATH, name, *deferred],
                          cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
     probe: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return probe
@@ -115,7 +146,7 @@ def top_imports(name: str, count: int = 3) -> list[str]:
     includes what it imports) when the handler and its deferred imports are loaded,
     interpreter start-up and the handler itself left out."""
     proc = subprocess.run([sys.executable, "-I", "-X", "importtime", "-c", _PLAIN,
-                           str(FUNCTIONS), name, *deferred_imports(name)], cwd=ROOT,
+                           PATH, name, *deferred_imports(name)], cwd=ROOT,
                           env=_env(), capture_output=True, text=True, check=True)
     cumulative: dict[str, int] = {}
     for line in proc.stderr.splitlines():

@@ -1,16 +1,7 @@
-"""Scheduled Lambda: fold yesterday's and today's small event batches into a few Parquet files.
+"""Scheduled: fold yesterday's and today's small event batches into a few Parquet files (event,
+all optional: ``{"since": "YYYY-MM-DD", "until": "YYYY-MM-DD", "max_rows": 1000000}``)."""
 
-Event (all optional): ``{"since": "YYYY-MM-DD", "until": "YYYY-MM-DD", "max_rows": 1000000}``.
-Environment: ``CASCADEFLOW_STORE`` / ``CASCADEFLOW_CONFIG``. Imports pyarrow only when it runs.
-"""
+from cascadeflow_cloud.jobs import handlers
+from cascadeflow_cloud.runtime import lambda_handler
 
-from __future__ import annotations
-
-from typing import Any
-
-
-def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    """Compact the requested days and return what was done."""
-    from cascadeflow_cloud.jobs.compact import run_scheduled
-
-    return run_scheduled(event)
+handler = lambda_handler("compact_events", handlers.compact)

@@ -1,12 +1,7 @@
-"""Lambda handler: detect spend anomalies and token-level shifts in the lake; write findings
-JSON under findings/."""
+"""Lambda: detect spend anomalies and token-level shifts in the lake; write findings JSON under
+findings/."""
 
-from __future__ import annotations
+from cascadeflow_cloud.jobs import handlers
+from cascadeflow_cloud.runtime import lambda_handler
 
-from typing import Any
-
-from cascadeflow_cloud.jobs.notify_lambda import detect_handler
-
-
-def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    return detect_handler(event)
+handler = lambda_handler("detect_anomalies", handlers.detect)

@@ -1,24 +1,7 @@
-"""Scheduled: pull the trailing window of azure_openai billed cost into the lake.
+"""Scheduled: pull the trailing window of azure_openai billed cost into the lake (event: optional
+``since``/``until`` YYYY-MM-DD or ``days``; default the last 14 days). Metrics: docs/deploy.md."""
 
-Environment: ``CASCADEFLOW_STORE`` (lake URL), ``CASCADEFLOW_CONFIG`` (config file). The event
-may carry ``since``/``until`` (YYYY-MM-DD) or ``days``; a plain EventBridge schedule event
-pulls the last 14 days. Returns the run summary (records, days written, requests, throttles,
-unmapped, quarantined, status).
-"""
+from cascadeflow_cloud.jobs import handlers
+from cascadeflow_cloud.runtime import lambda_handler
 
-from __future__ import annotations
-
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics
-
-logger = Logger(service="ingest_azure_openai")
-metrics = Metrics(namespace="CascadeFlow", service="ingest_azure_openai")
-
-
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    from cascadeflow_cloud.jobs.ingest_costs import handle_event
-
-    return handle_event("azure_openai", event, logger=logger, metrics=metrics)
+handler = lambda_handler("ingest_azure_openai", handlers.ingest("azure_openai"))

@@ -1,12 +1,7 @@
-"""Lambda handler: evaluate budget, forecast, anomaly and recommendation alerts and deliver
-them (JSON artefacts only: no pandas, pyarrow or statsmodels)."""
+"""Lambda: evaluate budget, forecast, anomaly and recommendation alerts and deliver them
+(JSON artefacts only: no pandas, pyarrow or statsmodels); ``{"dry_run": true}`` previews."""
 
-from __future__ import annotations
+from cascadeflow_cloud.jobs import handlers
+from cascadeflow_cloud.runtime import lambda_handler
 
-from typing import Any
-
-from cascadeflow_cloud.jobs.notify_lambda import notify_handler
-
-
-def handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
-    return notify_handler(event)
+handler = lambda_handler("notify", handlers.notify)

@@ -14,6 +14,7 @@ from cascadeflow_cloud.demo import generate_events
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
+from tests.functions.emf import emf_blobs, metric_names
 from tests.notify.conftest import projection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def test_notify_handler_imports_no_heavy_library(tmp_path: Path) -> None:
                    f"channels:\n  - {{name: out, type: file, path: {tmp_path / 'a.jsonl'}}}\n")
     code = (
         "import json, sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        f"sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'shared')!r}]\n"  # this tree's code
         "from functions.notify import handler\n"
         "result = handler({}, None)\n"
         "print(json.dumps({'result': result, 'modules': sorted(sys.modules)}))\n"
@@ -54,9 +55,9 @@ def test_notify_handler_imports_no_heavy_library(tmp_path: Path) -> None:
     heavy = [m for m in doc["modules"] if m.split(".")[0] in HEAVY]
     assert heavy == []
     assert doc["result"]["delivered"] >= 2  # the actual-spend and forecast alerts were sent
-    emf = json.loads(out.splitlines()[0])
-    assert emf["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"] == "PendingDeadLetters"
-    assert emf["PendingDeadLetters"] == 0
+    [emf] = emf_blobs(out)
+    assert {"PendingDeadLetters", "PendingOutbox", "Delivered"} <= metric_names(emf)
+    assert emf["PendingDeadLetters"] == 0 and emf["service"] == "notify"
 
 
 def test_detect_then_notify_handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -73,7 +74,9 @@ def test_detect_then_notify_handlers(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     sent = notify({}, None)
     assert sent["ok"] and sent["delivered"] >= 1
     assert (tmp_path / "alerts.jsonl").read_text().count("cost.anomaly.detected") >= 1
-    assert '"PendingDeadLetters": 0' in capsys.readouterr().out
+    blobs = emf_blobs(capsys.readouterr().out)
+    assert [b["service"] for b in blobs] == ["detect_anomalies", "notify", "notify"]
+    assert [b.get("PendingDeadLetters") for b in blobs] == [None, 0, 0]
 
 
 def test_meter_handler_without_metering_is_a_clear_no_op(monkeypatch: pytest.MonkeyPatch,

@@ -45,7 +45,7 @@ HANDLERS = sorted(p.stem for p in FUNCTIONS.glob("*.py") if not p.stem.startswit
 
 _PROBE = """
 import importlib, json, sys
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], *sys.argv[3:]]  # functions/ (as Lambda does), this tree's code
 module = importlib.import_module(sys.argv[2])
 print(json.dumps({"callable": callable(getattr(module, "handler", None)),
                   "modules": sorted(sys.modules)}))
@@ -57,8 +57,8 @@ def loaded_after_import(name: str) -> tuple[bool, set[str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env["CASCADEFLOW_STORE"] = "file:///nonexistent-cascadeflow-import-probe"
     out = subprocess.run(
-        [sys.executable, "-I", "-c", _PROBE, str(FUNCTIONS), name], cwd=ROOT, env=env,
-        check=True, capture_output=True, text=True, timeout=120,
+        [sys.executable, "-I", "-c", _PROBE, str(FUNCTIONS), name, str(ROOT / "shared")],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120,
     ).stdout
     probe = json.loads(out.strip().splitlines()[-1])
     return probe["callable"], {m.split(".")[0] for m in probe["modules"]}

@@ -39,10 +39,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.jobs.collect_body import (
     GZIP_MAGIC,
     BodyTooLarge,
@@ -56,6 +54,7 @@ from cascadeflow_cloud.jobs.ingest_events import parse_event_line
 from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.layout import JSONL_GZ_SUFFIX, event_batch_key
 from cascadeflow_cloud.lake.store import ObjectStore
+from cascadeflow_cloud.runtime import container, open_container
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.signing import (
     LEGACY_SIGNATURE_HEADER,
@@ -303,24 +302,15 @@ def collect(body: bytes, headers: Mapping[str, str], *, store: ObjectStore, secr
     return result
 
 
-@lru_cache(maxsize=1)
-def _runtime_config() -> tuple[Config, ObjectStore]:
-    from cascadeflow_cloud.config import load_config
-    from cascadeflow_cloud.lake.store import open_store
-
-    config = load_config()
-    return config, open_store(config.store)
-
-
 def _runtime() -> tuple[ObjectStore, str, bytes | None]:
-    """Config and store are kept for the container's life; secrets are resolved per request
-    (``resolve_secret`` caches them for minutes), so a rotated secret is picked up."""
-    from cascadeflow_cloud.secrets import resolve_secret
+    """Config and store are the runtime's (opened once per container); secrets are resolved
+    per request (``resolve_secret`` caches them for minutes), so a rotated secret is picked up."""
+    opened = container()
+    return (opened.store, opened.secret(opened.config.sdk.collector_secret or DEFAULT_SECRET_REF),
+            opened.hmac_key())
 
-    config, store = _runtime_config()
-    secret = resolve_secret(config.sdk.collector_secret or DEFAULT_SECRET_REF)
-    key = resolve_secret(config.privacy.hmac_key).encode() if config.privacy.hmac_key else None
-    return store, secret, key
+
+_runtime_config = open_container  # the cache tests clear (``_runtime_config.cache_clear()``)
 
 
 def request_body(event: Mapping[str, Any]) -> bytes:

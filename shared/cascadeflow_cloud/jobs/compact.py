@@ -387,10 +387,9 @@ def run_scheduled(
     """
     event = event or {}
     if store is None:
-        from cascadeflow_cloud.config import load_config
-        from cascadeflow_cloud.lake.store import open_store
+        from cascadeflow_cloud.runtime import container
 
-        store = open_store(load_config().store)
+        store = container().store
     since, until = default_range(today or datetime.now(UTC).date())
     since = _event_day(event, "since") or since
     until = _event_day(event, "until") or until

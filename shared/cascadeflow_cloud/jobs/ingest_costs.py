@@ -30,6 +30,7 @@ from cascadeflow_cloud.sources.base import CostSource, Pull, RunSummary
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import Config
     from cascadeflow_cloud.progress import Progress
+    from cascadeflow_cloud.runtime import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -256,42 +257,32 @@ def window_from_event(event: Mapping[str, Any], today: date) -> tuple[date, date
 
 
 def handle_event(
-    name: str, event: Mapping[str, Any] | None, *, logger: Any = None, metrics: Any = None,
-    config: Config | None = None, store: ObjectStore | None = None,
-) -> dict[str, Any]:
+    name: str, event: Mapping[str, Any] | None, *, config: Config | None = None,
+    store: ObjectStore | None = None,
+) -> Outcome:
     """The scheduled function's use case: pull one source's window and report the run.
 
-    Emits per-source metrics (Records, DaysWritten, Requests, Throttles, Unmapped,
-    Quarantined, Failed) when a powertools ``Metrics`` is given; never raises for a cloud
-    failure (the result's ``status`` and the ``Failed`` metric say so)."""
+    The outcome carries the per-source metrics (Records, DaysWritten, Requests, Throttles,
+    Unmapped, Quarantined, and Failed) with dimension ``source``; a cloud failure is never
+    raised (the result's ``status`` and ``Failed`` say so). Config and store default to the
+    runtime's (``runtime.container()``)."""
     from datetime import UTC, datetime
 
-    from cascadeflow_cloud.config import load_config
+    from cascadeflow_cloud.lake.charges import ScopeConflict
+    from cascadeflow_cloud.runtime import Outcome, container
     from cascadeflow_cloud.sources.base import CredentialsMissing
 
-    config = config or load_config()
-    store = store or open_store(config.store)
+    if config is None or store is None:
+        opened = container()
+        config, store = config or opened.config, store or opened.store
     since, until = window_from_event(event or {}, datetime.now(UTC).date())
-    from cascadeflow_cloud.lake.charges import ScopeConflict
-
     try:
         summary = run_source(store, build_source(name, config), since, until)
     except (CredentialsMissing, ScopeConflict) as exc:
         summary = RunSummary(source=name, window=(since, until))
         summary.fail(str(exc))
-    result = summary.as_dict()
-    if metrics is not None:
-        from aws_lambda_powertools.metrics import MetricUnit
-
-        metrics.add_dimension(name="source", value=name)
-        for metric, value in (("Records", summary.records),
-                              ("DaysWritten", summary.days_written),
-                              ("Requests", summary.requests), ("Throttles", summary.throttles),
-                              ("Unmapped", summary.unmapped),
-                              ("Quarantined", summary.quarantined),
-                              ("Failed", int(summary.status == "failed"))):
-            metrics.add_metric(name=metric, unit=MetricUnit.Count, value=value)
-    if logger is not None:
-        (logger.error if summary.status == "failed" else logger.info)(
-            "ingest finished", extra=result)
-    return result
+    return Outcome(summary.as_dict(), {
+        "Records": summary.records, "DaysWritten": summary.days_written,
+        "Requests": summary.requests, "Throttles": summary.throttles,
+        "Unmapped": summary.unmapped, "Quarantined": summary.quarantined},
+        dimensions={"source": name}, failed=summary.status == "failed")
