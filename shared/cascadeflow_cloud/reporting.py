@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from cascadeflow_cloud.present import format_amount, render_table
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -114,19 +116,19 @@ def spend_report(
     return rows
 
 
-def _money(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.quantize(Decimal('0.01')):,}"
-
-
 def _cells(r: ReportRow) -> list[str]:
-    tracked = _money(r.tracked) + (f" +{r.unpriced_calls} unpriced" if r.unpriced_calls else "")
-    return [r.key, r.currency, _money(r.billed), tracked, f"{r.calls:,}", f"{r.tokens:,}"]
+    tracked = format_amount(r.tracked, r.currency)
+    if r.unpriced_calls:
+        tracked += f" +{r.unpriced_calls} unpriced"
+    return [r.key, r.currency, format_amount(r.billed, r.currency), tracked, f"{r.calls:,}",
+            f"{r.tokens:,}"]
 
 
 def format_report(rows: list[ReportRow], *, by: str) -> str:
-    """A plain-text table with per-currency totals; never adds two currencies together."""
+    """A plain-text table with per-currency totals; never adds two currencies together.
+
+    Money shows in each currency's minor units (``present.format_amount``).
+    """
     totals: dict[str, ReportRow] = {}
     for r in rows:
         t = totals.setdefault(r.currency, ReportRow("TOTAL", r.currency, None, Decimal(0), 0, 0))
@@ -137,19 +139,6 @@ def format_report(rows: list[ReportRow], *, by: str) -> str:
         t.tokens += r.tokens
         t.unpriced_calls += r.unpriced_calls
     header = [by, "currency", "billed", "tracked (est.)", "calls", "tokens"]
-    body = [_cells(r) for r in rows]
     footer = [_cells(t) for _, t in sorted(totals.items())]
-    table = [header, *body, *footer]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-
-    def line(row: list[str]) -> str:
-        cells = [c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(row)]
-        return "  ".join(cells).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    out = [line(header), rule, *(line(r) for r in body)]
-    if footer:
-        out += [rule, *(line(r) for r in footer)]
-    if not body:
-        out.append("(no spend in this range)")
-    return "\n".join(out)
+    table = render_table(header, [_cells(r) for r in rows], right=range(2, 6), footer=footer)
+    return table if rows else table + "\n(no spend in this range)"

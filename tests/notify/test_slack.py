@@ -49,7 +49,7 @@ def test_user_text_is_escaped_so_nothing_can_ping() -> None:
     joined = "\n".join(_texts(message))
     assert "&lt;!channel&gt;" in joined and "&amp;" in joined
     assert "Budget ml passed 90%" in message["text"]
-    assert "950" in joined and "1000" in joined and "`▄▄▄" in joined  # flat trend
+    assert "950.00 USD" in joined and "1,000.00 USD" in joined and "`▄▄▄" in joined  # flat trend
 
 
 def test_anomaly_message_names_what_moved() -> None:

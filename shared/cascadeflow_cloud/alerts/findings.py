@@ -22,8 +22,8 @@ from cascadeflow_cloud.alerts.model import (
     ANOMALY_DETECTED,
     OPTIMIZATION_RECOMMENDATION,
     Alert,
-    show_money,
 )
+from cascadeflow_cloud.present import format_money
 
 TOTAL = "total"
 
@@ -66,7 +66,7 @@ def _anomaly_alert(f: Finding, folded: Sequence[Finding], created: str,
                    channels: tuple[str, ...]) -> Alert:
     what = "Total spend" if f.dimension == TOTAL else f"Spend of {f.dimension} {f.key}"
     baseline = ("no spend" if Decimal(f.expected) == 0
-                else f"{show_money(f.expected)} {f.currency}")
+                else format_money(f.expected, f.currency))
     data = {
         "dimension": f.dimension, "key": f.key, "currency": f.currency, "day": f.day,
         "actual": f.actual, "expected": f.expected, "delta": f.delta,
@@ -78,11 +78,9 @@ def _anomaly_alert(f: Finding, folded: Sequence[Finding], created: str,
     return Alert(
         type=ANOMALY_DETECTED, scope=f.scope, period=f.day, rule="anomaly", threshold="",
         basis=f"daily_spend_{f.currency}",
-        title=(f"{what} on {f.day} is {show_money(f.actual)} {f.currency} "
-               f"(expected {baseline})"),
-        summary=(f"{what} rose by {show_money(f.delta)} {f.currency} ({_pct(f.relative)}) "
-                 f"against the "
-                 f"same-weekday baseline."),
+        title=f"{what} on {f.day} is {format_money(f.actual, f.currency)} (expected {baseline})",
+        summary=(f"{what} rose by {format_money(f.delta, f.currency)} ({_pct(f.relative)}) "
+                 f"against the same-weekday baseline."),
         created=created, severity="warning", data=data, channels=channels,
     )
 
@@ -95,8 +93,8 @@ _REC_TEXT = {
                            "Output tokens per call rose from {expected} to {actual} on {day}; "
                            "check max_tokens and prompt changes."),
     "estimate_drift": ("Estimated cost drifts from the bill for {key}",
-                       "Tracked estimate {expected} vs billed {actual} {currency} in {day} "
-                       "(a gap of {delta} {currency}, {relative}); check the price table "
+                       "Tracked estimate {expected} vs billed {actual} in {day} "
+                       "(a gap of {delta}, {relative}); check the price table "
                        "and untracked callers."),
 }
 
@@ -105,8 +103,9 @@ def _recommendation_alert(f: Finding, created: str, channels: tuple[str, ...]) -
     title, text = _REC_TEXT.get(f.rule, ("{rule} for {key}", "{actual} vs {expected}"))
     values = {**f.to_dict(), "relative": _pct(f.relative)}
     if f.currency:
-        values.update(actual=show_money(f.actual), expected=show_money(f.expected),
-                      delta=show_money(f.delta))
+        values.update(actual=format_money(f.actual, f.currency),
+                      expected=format_money(f.expected, f.currency),
+                      delta=format_money(f.delta, f.currency))
     return Alert(
         type=OPTIMIZATION_RECOMMENDATION, scope=f.scope, period=f.day, rule=f.rule,
         threshold="", basis=f.currency or "tokens", title=title.format(**values),

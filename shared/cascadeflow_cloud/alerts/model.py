@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
 BUDGET_THRESHOLD = "cost.budget.threshold"
@@ -26,29 +25,12 @@ OPTIMIZATION_RECOMMENDATION = "cost.optimization.recommendation"
 EVENT_TYPES = (BUDGET_THRESHOLD, FORECAST_WARNING, ANOMALY_DETECTED, OPTIMIZATION_RECOMMENDATION)
 
 
-def show_money(value: object) -> str:
-    """Money for people: two decimals (half-even) when it has more; data keeps exact values.
-
-    >>> show_money("8.411454385000"), show_money(1000), show_money("n/a")
-    ('8.41', '1000', 'n/a')
-    """
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not amount.is_finite():
-        return str(value)
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:
-        amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
-    return str(amount)
-
-
 @dataclass(frozen=True)
 class Alert:
     """One notification, before it meets a channel.
 
-    ``data`` holds the JSON-safe facts (money as decimal strings); ``channels`` names the
+    ``data`` holds the JSON-safe facts (money as exact decimal strings; texts show it through
+    ``present.format_money``); ``channels`` names the
     destinations (empty: every alert channel that accepts ``type``).
     """
 

@@ -25,7 +25,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cascadeflow_cloud.alerts.model import BUDGET_THRESHOLD, FORECAST_WARNING, Alert, show_money
+from cascadeflow_cloud.alerts.model import BUDGET_THRESHOLD, FORECAST_WARNING, Alert
+from cascadeflow_cloud.present import format_money
 from cascadeflow_cloud.schema import Projection
 
 QUANTILES = ("p50", "lo80", "hi80", "lo95", "hi95")
@@ -103,15 +104,16 @@ def threshold_alerts(
         return []  # nothing crossed: the common case stays cheap
     period = period_label(p)
     facts = _facts(p)
+    budget = format_money(p.budget_amount, p.currency)
+    spent = format_money(p.actual_to_date, p.currency)
     alerts: list[Alert] = []
     for t in ordered:
         if actual_util >= t:
             alerts.append(Alert(
                 type=BUDGET_THRESHOLD, scope=p.budget, period=period, rule="threshold",
                 threshold=threshold_label(t), basis="actual",
-                title=f"Budget {p.budget} passed {_pct(t)} of {p.budget_amount} {p.currency}",
-                summary=(f"Spend so far is {show_money(p.actual_to_date)} {p.currency} "
-                         f"({_pct(actual_util)} of {p.budget_amount} {p.currency}) "
+                title=f"Budget {p.budget} passed {_pct(t)} of {budget}",
+                summary=(f"Spend so far is {spent} ({_pct(actual_util)} of {budget}) "
                          f"as of {p.as_of.isoformat()}."),
                 created=created, severity="critical" if t >= 1.0 else "warning",
                 data={**facts, "threshold_fraction": t}, channels=tuple(channels),
@@ -122,11 +124,10 @@ def threshold_alerts(
                 alerts.append(Alert(
                     type=FORECAST_WARNING, scope=p.budget, period=period, rule="threshold",
                     threshold=threshold_label(t), basis=f"forecast_{quantile}",
-                    title=(f"Budget {p.budget} is forecast to reach {_pct(t)} of "
-                           f"{p.budget_amount} {p.currency}"),
-                    summary=(f"Projected period total ({quantile}) is {show_money(value)} "
-                             f"{p.currency} ({_pct(projected_util)} of budget); spent so far "
-                             f"{show_money(p.actual_to_date)} {p.currency}."),
+                    title=f"Budget {p.budget} is forecast to reach {_pct(t)} of {budget}",
+                    summary=(f"Projected period total ({quantile}) is "
+                             f"{format_money(value, p.currency)} ({_pct(projected_util)} of "
+                             f"budget); spent so far {spent}."),
                     created=created, severity="critical" if t >= 1.0 else "warning",
                     data={**facts, "threshold_fraction": t, "quantile": quantile,
                           "projected": str(value)},

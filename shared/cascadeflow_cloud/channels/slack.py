@@ -3,10 +3,12 @@
 Every piece of text that can come from cost data (model, team, customer, tag values) is
 escaped (``&`` ``<`` ``>``), so a model named ``<!channel>`` cannot ping anyone. Messages
 keep to Slack's limits: ≤ 50 blocks, ≤ 3,000 characters per section text, ≤ 10 fields, with a
-"+N more" line where something was cut. Sends are paced to one message a second per webhook;
-beyond ``max_per_run`` messages in one run the rest are deferred to the next run (never
-dropped). A 429's ``Retry-After`` is honoured; 404 / 410 (``channel_not_found``,
-``channel_is_archived``, ``no_service``) disable the destination with a clear error.
+"+N more" line where something was cut. Money reads as it does everywhere else
+(``present.format_money``: ``1,000.00 USD``, in the currency's minor units). Sends are paced
+to one message a second per webhook; beyond ``max_per_run`` messages in one run the rest are
+deferred to the next run (never dropped). A 429's ``Retry-After`` is honoured; 404 / 410
+(``channel_not_found``, ``channel_is_archived``, ``no_service``) disable the destination with
+a clear error.
 
 >>> escape("<!channel> & <https://evil|click>")
 '&lt;!channel&gt; &amp; &lt;https://evil|click&gt;'
@@ -26,7 +28,6 @@ from cascadeflow_cloud.alerts.model import (
     BUDGET_THRESHOLD,
     FORECAST_WARNING,
     Alert,
-    show_money,
 )
 from cascadeflow_cloud.channels.http import (
     Clock,
@@ -38,6 +39,7 @@ from cascadeflow_cloud.channels.http import (
     deliver,
 )
 from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
+from cascadeflow_cloud.present import format_amount, format_money
 
 SLACK_HOSTS = ("hooks.slack.com",)
 MAX_BLOCKS = 50
@@ -96,18 +98,22 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:
 
 
 def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
-    cur = escape(d.get("currency", ""))
-    pairs = [("Spent so far", f"{show_money(d.get('actual_to_date'))} {cur}"),
-             ("Budget", f"{show_money(d.get('budget_amount'))} {cur}"),
+    cur = str(d.get("currency", ""))
+
+    def money(value: Any) -> str:
+        return format_money(value, cur)
+
+    pairs = [("Spent so far", money(d.get("actual_to_date"))),
+             ("Budget", money(d.get("budget_amount"))),
              ("Used", f"{float(d.get('utilisation', 0)) * 100:.1f}%"),
              ("Period", f"{d.get('period_start')} → {d.get('period_end')}")]
     forecast = d.get("forecast") or {}
     if forecast.get("p50") is not None:
         band = ""
         if forecast.get("lo80") is not None and forecast.get("hi80") is not None:
-            band = f" (80%: {show_money(forecast['lo80'])}–{show_money(forecast['hi80'])})"
-        pairs.append(("Forecast (p50)",
-                      f"{show_money(forecast['p50'])} {d.get('currency', '')}{band}"))
+            band = (f" (80%: {format_amount(forecast['lo80'], cur)}–"
+                    f"{format_amount(forecast['hi80'], cur)})")
+        pairs.append(("Forecast (p50)", money(forecast["p50"]) + band))
     if forecast.get("prob_exceed") is not None:
         pairs.append(("Chance to exceed", f"{float(forecast['prob_exceed']) * 100:.0f}%"))
     blocks = [_fields(pairs)]
@@ -115,28 +121,29 @@ def _budget_blocks(alert: Alert, d: dict[str, Any]) -> list[dict[str, Any]]:
     if daily:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": fit(
             f"*Trend* (daily, last {len(daily)} days) `{sparkline(daily)}` latest "
-            f"{escape(show_money(daily[-1]))} {cur}", MAX_SECTION)}})
+            f"{escape(money(daily[-1]))}", MAX_SECTION)}})
     contributors = d.get("top_contributors") or []
     if contributors:
         blocks.append(_lines_section("Top contributors", [
-            f"• {escape(c['dimension'])} `{escape(c['key'])}` — "
-            f"{escape(show_money(c['amount']))} {cur} "
+            f"• {escape(c['dimension'])} `{escape(c['key'])}` — {escape(money(c['amount']))} "
             f"({float(c['share']) * 100:.0f}%)" for c in contributors]))
     return blocks
 
 
 def _anomaly_blocks(d: dict[str, Any]) -> list[dict[str, Any]]:
-    cur = escape(d.get("currency", ""))
+    cur = str(d.get("currency", ""))
     rel = d.get("relative")
-    blocks = [_fields([("Actual", f"{show_money(d.get('actual'))} {cur}"),
-                       ("Expected", f"{show_money(d.get('expected'))} {cur}"),
-                       ("Change", f"+{show_money(d.get('delta'))} {cur}"
+    blocks = [_fields([("Actual", format_money(d.get("actual"), cur)),
+                       ("Expected", format_money(d.get("expected"), cur)),
+                       ("Change", format_money(d.get("delta"), cur, signed=True)
                                   + (f" ({float(rel) * 100:+.0f}%)" if rel is not None else ""))])]
     drivers = d.get("drivers") or []
     if drivers:
         blocks.append(_lines_section("What moved", [
-            f"• {escape(x['dimension'])} `{escape(x['key'])}`: {show_money(x['actual'])} vs "
-            f"{show_money(x['expected'])} {cur} (+{show_money(x['delta'])})" for x in drivers]))
+            f"• {escape(x['dimension'])} `{escape(x['key'])}`: "
+            f"{escape(format_money(x['actual'], cur))} vs "
+            f"{escape(format_money(x['expected'], cur))} "
+            f"({escape(format_amount(x['delta'], cur, signed=True))})" for x in drivers]))
     return blocks
 
 

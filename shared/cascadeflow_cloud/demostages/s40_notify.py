@@ -14,11 +14,11 @@ from cascadeflow_cloud.demo import DemoContext
 
 
 def run(ctx: DemoContext) -> None:
-    from cascadeflow_cloud.alerts.model import show_money
     from cascadeflow_cloud.config import parse_config
     from cascadeflow_cloud.jobs.detect import run_detect
     from cascadeflow_cloud.jobs.notify import run_notify
     from cascadeflow_cloud.lake.artifacts import read_latest_projections
+    from cascadeflow_cloud.present import format_money
 
     path = ctx.workdir / "alerts.jsonl"
     # The demo spends a few dollars a day, so the absolute bound is 1 USD (default: 5).
@@ -45,10 +45,12 @@ def run(ctx: DemoContext) -> None:
         data = body["data"]
         ctx.say(f"  ▸ [{body['type']}] {data['title']}")
         ctx.say(textwrap.indent(textwrap.fill(data["summary"], 92), "      "))
+        cur = str(data.get("currency", ""))
         for driver in (data.get("drivers") or [])[:3]:
             ctx.say(f"      moved: {driver['dimension']} {driver['key']} "
-                    f"{show_money(driver['actual'])} vs {show_money(driver['expected'])} "
-                    f"(+{show_money(driver['delta'])})")
+                    f"{format_money(driver['actual'], cur)} vs "
+                    f"{format_money(driver['expected'], cur)} "
+                    f"({format_money(driver['delta'], cur, signed=True)})")
     if len(lines) > 12:
         ctx.say(f"  … and {len(lines) - 12} more in {path}")
     ctx.try_next += ["detect", "notify --dry-run"]

@@ -44,6 +44,7 @@ from cascadeflow_cloud.lake.layout import (
     partition_values,
 )
 from cascadeflow_cloud.lake.store import LocalStore, ObjectStore
+from cascadeflow_cloud.present import render_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -181,17 +182,10 @@ def format_table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
     (2 rows)
     """
     cells = [[_cell(v) for v in row] for row in rows]
-    numeric = [all(isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows)
-               and bool(rows) for i in range(len(columns))]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-
-    def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(widths[i]) if numeric[i] else v.ljust(widths[i])
-                         for i, v in enumerate(values)).rstrip()
-
-    out = [line(columns), "  ".join("-" * w for w in widths), *(line(r) for r in cells)]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
+    numeric = {i for i in range(len(columns)) if rows and all(
+        isinstance(row[i], int | float | Decimal) or row[i] is None for row in rows)}
+    table = render_table(columns, cells, right=numeric)
+    return f"{table}\n({len(rows)} row{'s' if len(rows) != 1 else ''})"
 
 
 def format_json(columns: list[str], rows: list[tuple[Any, ...]]) -> str:

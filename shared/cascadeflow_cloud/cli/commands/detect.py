@@ -16,13 +16,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(ctx: CliContext, args: argparse.Namespace) -> int:
     from cascadeflow_cloud.jobs.detect import run_detect
+    from cascadeflow_cloud.present import format_money
 
     summary = run_detect(ctx.store, ctx.config, today=args.today)
     print(f"checked {summary.since.isoformat()} … {summary.until.isoformat()} "
           f"(spend from {summary.billed_source}): {len(summary.findings)} finding(s)")
     for f in summary.findings[:30]:
-        scope = "total" if f.dimension == "total" else f"{f.dimension}={f.key}"
-        print(f"  {f.day} {f.rule:<20} {scope:<40} {f.actual} vs {f.expected} {f.currency}")
+        if f.currency:  # money; token-level findings carry rates and counts as text
+            seen = f"{format_money(f.actual, f.currency)} vs {format_money(f.expected, f.currency)}"
+        else:
+            seen = f"{f.actual} vs {f.expected}"
+        print(f"  {f.day} {f.rule:<20} {f.scope:<40} {seen}")
     for key in summary.keys:
         print(f"wrote {ctx.store.url.rstrip('/')}/{key}")
     return EXIT_OK

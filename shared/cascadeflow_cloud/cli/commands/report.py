@@ -64,6 +64,7 @@ def _billed(ctx: CliContext, by: str, since: object, until: object) -> int:
     from decimal import Decimal
 
     from cascadeflow_cloud.jobs.forecast_data import LakeInputs
+    from cascadeflow_cloud.present import format_amount, render_table
     from cascadeflow_cloud.reconcile import attribution_totals
 
     assert isinstance(since, date) and isinstance(until, date)
@@ -84,15 +85,11 @@ def _billed(ctx: CliContext, by: str, since: object, until: object) -> int:
     for key in keys:
         billed = totals.get(key, Decimal(0))
         share = f"{billed / whole[key[1]]:.1%}" if whole.get(key[1]) else "—"
-        rows.append([key[0], key[1], f"{billed.quantize(Decimal('0.01')):,}", share,
-                     f"{tracked.get(key, Decimal(0)).quantize(Decimal('0.01')):,}"])
-    for cur, amount in sorted(whole.items()):
-        rows.append(["TOTAL", cur, f"{amount.quantize(Decimal('0.01')):,}", "100.0%", ""])
-    table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    for r in table:
-        print("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
-                        for i, c in enumerate(r)).rstrip())
+        rows.append([key[0], key[1], format_amount(billed, key[1]), share,
+                     format_amount(tracked.get(key, Decimal(0)), key[1])])
+    footer = [["TOTAL", cur, format_amount(amount, cur), "100.0%", ""]
+              for cur, amount in sorted(whole.items())]
+    print(render_table(header, rows, right=range(2, 5), footer=footer))
     if not totals:
         print("(no billed cost in this range)")
     return EXIT_OK
