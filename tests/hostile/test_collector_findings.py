@@ -330,3 +330,12 @@ def test_finding_6_a_collector_trickling_its_answer_is_cut_at_the_sinks_deadline
         with pytest.raises(CollectorError, match="unreachable after 2 tries: DeadlineExceeded"):
             sink.emit(_events(2))
     assert len(receiver.received) == 2  # both tries reached it; each was cut at the deadline
+
+
+@pytest.mark.parametrize("pieces", [[b"[null, []]"], [b"[null, []", b"]"], [b"[null,  ", b"  []]"]])
+def test_blanks_before_an_item_never_count_against_its_limit(pieces: list[bytes]) -> None:
+    """Found by the property suite in a clean-clone run: the blank after a comma made a
+    2-byte element "longer than 2 bytes" when the body was cut inside that element."""
+    from cascadeflow_cloud.jobs.collect_body import Refused, items
+
+    assert list(items(pieces, max_item_bytes=2)) == [Refused("longer than 2 bytes"), b"[]"]

@@ -13,7 +13,9 @@ follows strings and nesting without building the values (so deep nesting cannot 
 here). A body that opens like an array but does not close as one (no closing ``]``, or more
 data after it) raises ``NotAnArray``: it is JSON lines whose first line is an array, and is
 read again with ``lines_only``. An item longer than ``max_item_bytes`` is not kept:
-``Refused`` stands in its place.
+``Refused`` stands in its place. An item's length is counted from its first non-blank byte
+to the newline or separator that ends it (blanks before it never count, wherever the pieces
+were cut; blanks after it do), so the answer does not depend on where a body was cut.
 
 >>> import gzip
 >>> body = gzip.compress(b'{"a": 1}\\n') + gzip.compress(b'{"b": 2}\\n\\n{"c": 3}')
@@ -37,6 +39,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 _STRUCTURE = re.compile(rb'[\[\]{},"]')
 _IN_STRING = re.compile(rb'["\\]')
 _BLANK = b" \t\r\n"
+_NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -121,7 +124,9 @@ def _line_items(first: bytes, stream: Iterator[bytes],
                 skipping = False
                 yield Refused(f"longer than {max_item_bytes} bytes")
             elif line.strip(_BLANK):
-                yield from _sized(line.strip(_BLANK), max_item_bytes)
+                yield from _sized(line, max_item_bytes)
+        if len(buffer) > max_item_bytes:
+            buffer = buffer.lstrip(_BLANK)  # at most one item and a piece: a bounded copy
         if len(buffer) > max_item_bytes:
             buffer, skipping = b"", True
         piece = next(stream, None)
@@ -131,11 +136,16 @@ def _line_items(first: bytes, stream: Iterator[bytes],
     if skipping:
         yield Refused(f"longer than {max_item_bytes} bytes")
     elif buffer.strip(_BLANK):
-        yield from _sized(buffer.strip(_BLANK), max_item_bytes)
+        yield from _sized(buffer, max_item_bytes)
 
 
-def _sized(item: bytes, max_item_bytes: int) -> Iterator[bytes | Refused]:
-    yield item if len(item) <= max_item_bytes else Refused(f"longer than {max_item_bytes} bytes")
+def _sized(raw: bytes, max_item_bytes: int) -> Iterator[bytes | Refused]:
+    """The item of ``raw`` (blanks stripped), or ``Refused`` when ``raw`` from its first
+    non-blank byte is longer than ``max_item_bytes``."""
+    if len(raw.lstrip(_BLANK)) > max_item_bytes:
+        yield Refused(f"longer than {max_item_bytes} bytes")
+    else:
+        yield raw.strip(_BLANK)
 
 
 def _array_items(first: bytes, stream: Iterator[bytes],
@@ -149,6 +159,9 @@ def _array_items(first: bytes, stream: Iterator[bytes],
                              match.end() >= len(buffer)):
             if match is None:
                 pos = len(buffer)
+            if not oversized and pos - start > max_item_bytes:
+                lead = _NON_BLANK.search(buffer, start, pos)  # blanks before it never count
+                start = pos if lead is None else lead.start()
             if not oversized and pos - start > max_item_bytes:
                 oversized = True
             if oversized:  # keep only what the scanner still needs
@@ -192,8 +205,7 @@ def _element(raw: bytes, oversized: bool, max_item_bytes: int,
     if oversized:
         yield Refused(f"longer than {max_item_bytes} bytes")
         return
-    element = raw.strip(_BLANK)
-    if element:
-        yield from _sized(element, max_item_bytes)
+    if raw.strip(_BLANK):
+        yield from _sized(raw, max_item_bytes)
     elif not last:
         yield Refused("an empty element in the JSON array")
