@@ -273,3 +273,20 @@ def test_a_different_output_under_the_same_input_set_never_replaces_ours(any_sto
     again = compact_day(any_store, DAY)  # two versions of chunk 0: folded next time
     assert not again.skipped and len(day_event_keys(any_store, DAY)) == 1
     _assert_exact(any_store, expected)
+
+
+def test_a_day_that_keeps_changing_under_the_read_is_an_error_not_a_partial_answer(
+        local_store) -> None:  # type: ignore[no-untyped-def]
+    """Every get of this day finds its batch gone (as under a compaction that never pauses):
+    the read re-lists and retries, then says so, instead of returning fewer events."""
+    from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
+
+    write_event_batches(local_store, make_events(3, prefix="a"))
+    hooked = HookedStore(local_store)
+
+    def vanished(key: str) -> None:
+        raise ObjectNotFound(key)
+
+    hooked.on_get = vanished
+    with pytest.raises(CascadeFlowError, match="kept changing while being read"):
+        Lake(hooked).read_events(DAY, DAY)  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
@@ -30,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from cascadeflow_cloud.errors import ObjectNotFound
+from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
 from cascadeflow_cloud.lake import eventlog
 from cascadeflow_cloud.lake.layout import (
     COSTS,
@@ -49,6 +50,8 @@ from cascadeflow_cloud.schema import MONEY_SCALE, CostRecord, UsageEvent, quanti
 MONEY = pa.decimal128(38, MONEY_SCALE)
 QUANTITY = pa.decimal128(38, MONEY_SCALE)
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+#: Reads of one event day before a day that keeps changing under compaction is an error.
+READ_ATTEMPTS = 40
 
 COST_SCHEMA = pa.schema(
     [
@@ -409,14 +412,19 @@ class Lake:
     def _read_event_day(self, day: str, keys: list[str]) -> list[pa.Table]:
         """Every batch of one day. A batch that vanished between list and get was compacted,
         and compaction writes its output before deleting inputs: re-list the day and read
-        again, so a concurrent compaction never hides events."""
-        for _attempt in range(5):
+        again, so a concurrent compaction never hides events. A day that keeps changing for
+        ``READ_ATTEMPTS`` reads is an error, never a partial answer."""
+        for attempt in range(READ_ATTEMPTS):
             tables = [self._get_events(key) for key in keys]
             if all(t is not None for t in tables):
-                break
+                return [t for t in tables if t is not None]
+            if attempt >= 3:  # a compaction is rewriting the day: let it finish a step
+                time.sleep(min(0.002 * 2 ** (attempt - 3), 0.1))
             keys = [key for key in self.store.list(f"{EVENTS}date={day}/")
                     if key.endswith((PARQUET_SUFFIX, JSONL_GZ_SUFFIX))]
-        return [t for t in tables if t is not None]
+        raise CascadeFlowError(
+            f"the events of {day} kept changing while being read ({READ_ATTEMPTS} reads, a "
+            "compaction rewriting them?): nothing is lost, run the command again")
 
     def _get_events(self, key: str) -> pa.Table | None:
         """One batch's events; rows a stored value makes invalid are skipped and logged
