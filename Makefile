@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test lint lint-imports typecheck unit bench package checkov clean
+.PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadfile
 
 test: lint lint-imports typecheck checkov unit
+
+# The edit-test loop: every test but those marked slow (tests/conftest.py SLOW_TESTS), after
+# lint, import layers and types; `make test` (CI) runs everything.
+test-fast: lint lint-imports typecheck
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
 
 # make bench [QUICK=1] [BENCH="bench_lake bench_imports"]: writes benchmarks/results/latest.{md,json}
 bench: $(VENV)/.installed-dev
