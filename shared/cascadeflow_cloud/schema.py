@@ -54,6 +54,32 @@ PROVIDERS: tuple[Provider, ...] = ("aws_bedrock", "azure_openai", "gcp_vertex")
 TokenType = Literal["input", "output", "cache_read", "cache_write", "other"]
 TOKEN_TYPES: tuple[TokenType, ...] = ("input", "output", "cache_read", "cache_write", "other")
 ChargeCategory = Literal["Usage", "Purchase", "Tax", "Credit", "Adjustment"]
+#: FOCUS ``PricingCategory``: list price, a commitment (reservation, PTU, savings plan), a
+#: price that moves (flex / spot-like tiers), or something else.
+PricingCategory = Literal["Standard", "Committed", "Dynamic", "Other"]
+PRICING_CATEGORIES: tuple[PricingCategory, ...] = ("Standard", "Committed", "Dynamic", "Other")
+_PricingCategory = PricingCategory  # the CostRecord field of the same name hides the type
+#: ``x_ServiceTier``: how the call was served (and so priced).
+ServiceTier = Literal["standard", "batch", "flex", "priority", "latency_optimized",
+                      "provisioned"]
+SERVICE_TIERS: tuple[ServiceTier, ...] = ("standard", "batch", "flex", "priority",
+                                          "latency_optimized", "provisioned")
+#: ``x_ChargeKind``: what was bought. Token charges are ``tokens`` (``x_TokenType`` says which).
+ChargeKind = Literal["tokens", "provisioned_capacity", "reservation", "fine_tuning_training",
+                     "fine_tuning_hosting", "cache_storage", "image", "audio", "video",
+                     "search_grounding", "guardrail", "knowledge_base", "agent_runtime",
+                     "other"]
+CHARGE_KINDS: tuple[ChargeKind, ...] = (
+    "tokens", "provisioned_capacity", "reservation", "fine_tuning_training",
+    "fine_tuning_hosting", "cache_storage", "image", "audio", "video", "search_grounding",
+    "guardrail", "knowledge_base", "agent_runtime", "other")
+#: ``x_TokenModality``: what the tokens carried.
+Modality = Literal["text", "image", "audio", "video"]
+MODALITIES: tuple[Modality, ...] = ("text", "image", "audio", "video")
+#: ``x_ContextTier``: ``long`` for the long-context rate (e.g. prompts over 200k tokens).
+ContextTier = Literal["standard", "long"]
+#: ``x_CacheWriteTtl``: how long a prompt-cache write is kept (its rate depends on it).
+CacheWriteTtl = Literal["5m", "1h"]
 EventStatus = Literal["ok", "error", "abandoned"]
 
 #: FOCUS ``ProviderName`` / ``InvoiceIssuerName`` per provider id.
@@ -175,8 +201,15 @@ class CostRecord(BaseModel):
     ConsumedQuantity: Quantity | None = None
     ConsumedUnit: str | None = None
     Tags: dict[str, str] = Field(default_factory=dict)
-    x_Model: str | None = None
+    x_Model: str | None = None  # canonical model id (cascadeflow_cloud.catalog)
+    x_ModelSpelling: str | None = None  # the model as the bill spelled it
     x_TokenType: TokenType = "other"
+    PricingCategory: _PricingCategory | None = None
+    x_ServiceTier: ServiceTier | None = None
+    x_ChargeKind: ChargeKind | None = None
+    x_TokenModality: Modality | None = None
+    x_ContextTier: ContextTier | None = None
+    x_CacheWriteTtl: CacheWriteTtl | None = None
     x_Source: Provider
     x_Estimated: bool = False
     x_IngestedAt: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -102,7 +102,7 @@ def test_linked_account_lands_in_sub_account_id(local_store) -> None:  # type: i
     assert got == want
     assert {r["SubAccountId"] for r in costs.to_pylist()} == set(ACCOUNTS)
     claude = [r for r in costs.to_pylist() if r["ServiceName"].startswith("Claude 3.5")]
-    assert {r["x_Model"] for r in claude} == {"anthropic.claude-3-5-sonnet-20240620-v1:0"}
+    assert {r["x_Model"] for r in claude} == {"claude-3-5-sonnet-20240620"}
     assert _day_totals(costs) == _expected_day_totals(rows)
 
 

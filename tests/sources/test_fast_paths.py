@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import gcp_vertex
-from cascadeflow_cloud.sources.frame import map_names, to_money
-from cascadeflow_cloud.sources.mapping import map_aws
+from cascadeflow_cloud.sources.frame import LINE_COLUMNS, map_names, to_money
+from cascadeflow_cloud.sources.mapping import aws_line
 
 
 def test_plain_utc_timestamps_read_without_regex_and_others_fall_back() -> None:
@@ -43,12 +43,11 @@ def test_map_names_by_codes_matches_row_by_row_mapping() -> None:
                 "Claude 3.5 Sonnet (Amazon Bedrock Edition)", "Amazon Bedrock"]
     usages = ["USE1-NovaLite-input-tokens", "USE1-MP:USE1_InputTokenCount-Units",
               "USE1-MP:USE1_OutputTokenCount-Units", None, "USE1-NovaLite-input-tokens"]
-    model, region, token, mapped = map_names([pa.array(services), pa.array(usages)], map_aws)
-    want = [map_aws(s, u) for s, u in zip(services, usages, strict=True)]
-    assert model.to_pylist() == [w.model for w in want]
-    assert region.to_pylist() == [w.region for w in want]
-    assert token.to_pylist() == [w.token_type for w in want]
-    assert mapped.to_pylist() == [w.mapped for w in want]
+    got = map_names([pa.array(services), pa.array(usages)], aws_line)
+    want = [aws_line(s, u) for s, u in zip(services, usages, strict=True)]
+    for column, attr in LINE_COLUMNS.items():
+        assert got.columns[column].to_pylist() == [getattr(w, attr) for w in want], column
+    assert got.mapped.to_pylist() == [w.mapped for w in want]
 
 
 def _text_route(values: list[float | None]) -> list[Decimal | None]:

@@ -101,7 +101,7 @@ def _types(lake: Lake, source: str) -> dict[tuple[str | None, str], Decimal]:
 def test_marketplace_claude_and_cache_token_types(local_store) -> None:  # type: ignore[no-untyped-def]
     ingest_files(local_store, "aws_bedrock", AWS_PAGES)
     types = _types(Lake(local_store), "aws_bedrock")
-    sonnet = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    sonnet = "claude-3-5-sonnet-20240620"
     assert types[(sonnet, "cache_read")] == Decimal("0.1512")
     assert types[(sonnet, "cache_write")] == Decimal("0.5625")
     assert types[(sonnet, "input")] == Decimal("12.2088")

@@ -158,6 +158,34 @@ resource "aws_glue_catalog_table" "costs" {
       name = "x_IngestedAt"
       type = "timestamp"
     }
+    columns {
+      name = "x_ModelSpelling"
+      type = "string"
+    }
+    columns {
+      name = "PricingCategory"
+      type = "string"
+    }
+    columns {
+      name = "x_ServiceTier"
+      type = "string"
+    }
+    columns {
+      name = "x_ChargeKind"
+      type = "string"
+    }
+    columns {
+      name = "x_TokenModality"
+      type = "string"
+    }
+    columns {
+      name = "x_ContextTier"
+      type = "string"
+    }
+    columns {
+      name = "x_CacheWriteTtl"
+      type = "string"
+    }
   }
 }
 

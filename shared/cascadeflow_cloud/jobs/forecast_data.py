@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from cascadeflow_cloud.budgets import BilledCell, covered_through, localise
+from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ def billed_cells(costs: pa.Table) -> list[BilledCell]:
         amount = row["BilledCost_sum"]
         if amount is None:
             continue
-        out.append(BilledCell(row["x_Source"], row["x_Model"], row["x_TokenType"] or "other",
+        out.append(BilledCell(row["x_Source"], canonical_model(row["x_Model"]),
+                              row["x_TokenType"] or "other",
                               row["BillingCurrency"], row["ChargePeriodStart"],
                               row["ChargePeriodEnd"], amount, row["ChargeCategory"] or "Usage"))
     return out
@@ -126,7 +128,7 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
         if raw not in tag_cache:
             tag_cache[raw] = tuple(sorted(json.loads(raw).items())) if raw else ()
         out.append(UsageCell(
-            r["provider"], r["model"], r["currency"] or "USD",
+            r["provider"], canonical_model(r["model"]) or r["model"], r["currency"] or "USD",
             _EPOCH + timedelta(days=r["day"]), r["team"], r["customer"], tag_cache[raw],
             r["estimated_sum"] or ZERO, r["input_cost_sum"] or ZERO, r["output_cost_sum"] or ZERO,
             int(r["uncached_sum"] or 0), int(r["output_tokens_sum"] or 0),

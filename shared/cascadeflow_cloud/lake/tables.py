@@ -80,8 +80,19 @@ COST_SCHEMA = pa.schema(
         ("x_Source", pa.string()),
         ("x_Estimated", pa.bool_()),
         ("x_IngestedAt", TIMESTAMP),
+        # schema version 2 (charge dimensions); files written before lack these columns and
+        # read them as nulls (COST_SCHEMA_VERSION)
+        ("x_ModelSpelling", pa.string()),
+        ("PricingCategory", pa.string()),
+        ("x_ServiceTier", pa.string()),
+        ("x_ChargeKind", pa.string()),
+        ("x_TokenModality", pa.string()),
+        ("x_ContextTier", pa.string()),
+        ("x_CacheWriteTtl", pa.string()),
     ]
 )
+#: 1: the columns up to ``x_IngestedAt``; 2: model spelling and the charge dimensions.
+COST_SCHEMA_VERSION = 2
 
 EVENT_SCHEMA = pa.schema(
     [

@@ -42,8 +42,8 @@ from cascadeflow_cloud.sources.mapping import (
     AWS_MARKETPLACE_MODELS,
     BEDROCK_SERVICE,
     MARKETPLACE_SUFFIX,
+    aws_line,
     is_bedrock_service,
-    map_aws,
 )
 from cascadeflow_cloud.sources.refusals import Refusals, bounded, load_json, starts_with_object
 
@@ -260,7 +260,7 @@ def _finish_batch(raw: Any) -> Parsed:
         "Tags": raw.column("Tags"),
         "x_Estimated": raw.column("Estimated"),
     }
-    mapping = frame.map_names([service, usage_type], map_aws)
+    mapping = frame.map_names([service, usage_type], aws_line)
     amounts = raw.column("Amount")
     return frame.finish(
         columns, source="aws_bedrock", raw=raw, mapping=mapping,

@@ -41,7 +41,7 @@ from cascadeflow_cloud.sources.base import (
     SourceError,
     require,
 )
-from cascadeflow_cloud.sources.mapping import map_azure
+from cascadeflow_cloud.sources.mapping import azure_line
 from cascadeflow_cloud.sources.refusals import Refusals, day_of, load_json
 
 if TYPE_CHECKING:
@@ -383,7 +383,7 @@ def _finish_batch(raw: Any) -> Parsed:
         "ConsumedQuantity": frame.to_money(raw.column("quantity")),
         "Tags": raw.column("Tags"),
     }
-    mapping = frame.map_names([raw.column("Meter"), raw.column("MeterSubCategory")], map_azure)
+    mapping = frame.map_names([raw.column("Meter"), raw.column("MeterSubCategory")], azure_line)
     costs = _text(raw.column("cost").combine_chunks())
     return frame.finish(
         columns, source="azure_openai", raw=raw, mapping=mapping,

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,7 +31,7 @@ from cascadeflow_cloud.lake.tables import COST_SCHEMA, MONEY, TIMESTAMP, conform
 from cascadeflow_cloud.limits import MAX_TIMESTAMP, MIN_TIMESTAMP, MONEY_LIMIT, QUANTITY_LIMIT
 from cascadeflow_cloud.schema import PROVIDER_NAMES, Provider, quantize_money
 from cascadeflow_cloud.sources.base import Parsed
-from cascadeflow_cloud.sources.mapping import Mapped
+from cascadeflow_cloud.sources.billing_line import BillingLine
 
 
 def to_money(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -129,10 +129,28 @@ def invalid_money(raw: pa.Array | pa.ChunkedArray, money: pa.Array) -> pa.Array:
     return pc.and_(pc.is_valid(raw), pc.is_null(money))
 
 
-_MEMO: dict[Callable[..., Mapped], Callable[..., Mapped]] = {}
+_MEMO: dict[Callable[..., BillingLine], Callable[..., BillingLine]] = {}
+
+#: Lake columns a name mapper fills, and the ``BillingLine`` field each comes from.
+LINE_COLUMNS: dict[str, str] = {
+    "x_Model": "model", "x_ModelSpelling": "model_spelling", "RegionId": "region",
+    "x_TokenType": "token_type", "x_ChargeKind": "kind", "x_ServiceTier": "tier",
+    "PricingCategory": "pricing_category", "x_TokenModality": "modality",
+    "x_ContextTier": "context", "x_CacheWriteTtl": "cache_ttl",
+    "ChargeCategory": "charge_category",
+}
 
 
-def _memo(fn: Callable[..., Mapped]) -> Callable[..., Mapped]:
+class Mapping(NamedTuple):
+    """A name mapper's results as columns aligned with the rows (``LINE_COLUMNS``), plus
+    per-row flags: ``mapped`` (the kind was read) and ``known`` (the catalog knew the model)."""
+
+    columns: dict[str, pa.Array]
+    mapped: pa.Array
+    known: pa.Array
+
+
+def _memo(fn: Callable[..., BillingLine]) -> Callable[..., BillingLine]:
     """``fn`` with its results remembered (mappers are pure; batches repeat their names)."""
     if "<" in getattr(fn, "__qualname__", "<"):  # a lambda or closure: may be made per call
         return fn
@@ -143,16 +161,17 @@ def _memo(fn: Callable[..., Mapped]) -> Callable[..., Mapped]:
 
 
 def map_names(
-    keys: Sequence[pa.Array | pa.ChunkedArray], fn: Callable[..., Mapped]
-) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
-    """Apply a name mapper once per distinct key tuple; returns model, region, token type and
-    a ``mapped`` flag as arrays aligned with the input rows."""
+    keys: Sequence[pa.Array | pa.ChunkedArray], fn: Callable[..., BillingLine]
+) -> Mapping:
+    """Apply a name mapper once per distinct key tuple; its ``BillingLine`` fields come back
+    as columns aligned with the input rows."""
     fn = _memo(fn)
     cols = [k.combine_chunks() if isinstance(k, pa.ChunkedArray) else k for k in keys]
     n = len(cols[0]) if cols else 0
     if n == 0:
         empty = pa.array([], pa.string())
-        return empty, empty, empty, pa.array([], pa.bool_())
+        flags = pa.array([], pa.bool_())
+        return Mapping({name: empty for name in LINE_COLUMNS}, flags, flags)
     # each key column dictionary-encoded once (or as given); the row's key is the tuple of
     # its codes, combined into one integer (no per-row string joins), then encoded again
     values: list[list[Any]] = []
@@ -178,11 +197,12 @@ def map_names(
         columns.append(pc.take(pa.array(options, pa.string()), at).to_pylist())
     results = [fn(*parts) for parts in zip(*reversed(columns), strict=True)]
     idx = encoded.indices
-    model = encoded_as([r.model for r in results], idx)
-    region = encoded_as([r.region for r in results], idx)
-    token = encoded_as([r.token_type for r in results], idx)
+    out = {name: encoded_as([getattr(r, attr) for r in results], idx)
+           for name, attr in LINE_COLUMNS.items()}
     mapped = pc.take(pa.array([r.mapped for r in results], pa.bool_()), idx)
-    return model, region, token, mapped
+    known = pc.take(pa.array([r.model_known or r.model is None for r in results],
+                             pa.bool_()), idx)
+    return Mapping(out, mapped, known)
 
 
 def encoded_as(values: Sequence[str | None], indices: pa.Array) -> pa.Array:
@@ -261,7 +281,7 @@ def tags_json(pairs: list[dict[str, str] | None]) -> pa.Array:
 
 def finish(
     columns: dict[str, Any], *, source: Provider, raw: pa.Table,
-    mapping: tuple[pa.Array, pa.Array, pa.Array, pa.Array], ignored: int = 0,
+    mapping: Mapping, ignored: int = 0,
     bad: pa.Array | None = None, bad_reason: Callable[[int], str] | None = None,
 ) -> Parsed:
     """Assemble the cost table: fill mapping columns, validate, split off bad rows.
@@ -270,15 +290,13 @@ def finish(
     raw row view (kept for rejected rows); ``bad``/``bad_reason`` flag parser-level problems.
     """
     n = raw.num_rows
-    model, region, token, mapped = mapping
+    mapped = mapping.mapped
     cols = dict(columns)
-    cols["x_Model"] = _coalesce_text(cols.get("x_Model"), model)
-    cols["RegionId"] = _coalesce_text(cols.get("RegionId"), region)
-    cols["x_TokenType"] = token
+    for name, values in mapping.columns.items():  # what the parser read itself wins
+        cols[name] = _coalesce_text(cols.get(name), values)
     cols["x_Source"] = constant(source, n)
     cols["ProviderName"] = constant(PROVIDER_NAMES[source], n)
     cols.setdefault("ServiceCategory", constant("AI and Machine Learning", n))
-    cols.setdefault("ChargeCategory", constant("Usage", n))
     if cols.get("EffectiveCost") is None:
         cols["EffectiveCost"] = cols["BilledCost"]
     if cols.get("x_Estimated") is None:
@@ -310,7 +328,9 @@ def finish(
 COMPACT_COLUMNS = ("BillingCurrency", "BillingAccountId", "ChargeCategory", "ChargeDescription",
                    "ProviderName", "PublisherName", "ServiceName", "ServiceCategory",
                    "SubAccountId", "RegionId", "ResourceId", "SkuId", "ConsumedUnit", "Tags",
-                   "x_Model", "x_TokenType", "x_Source")
+                   "x_Model", "x_TokenType", "x_Source",
+                   *(c for c in LINE_COLUMNS if c not in {"x_Model", "x_TokenType",
+                                                          "RegionId", "ChargeCategory"}))
 
 
 def compact(table: pa.Table) -> pa.Table:

@@ -45,7 +45,7 @@ from cascadeflow_cloud.sources.base import (
     SourceError,
     require,
 )
-from cascadeflow_cloud.sources.mapping import map_gcp
+from cascadeflow_cloud.sources.mapping import gcp_line
 from cascadeflow_cloud.sources.refusals import Refusals, starts_with_object
 
 if TYPE_CHECKING:
@@ -498,7 +498,7 @@ def parse_export(table: pa.Table, *, service: str = "Vertex AI",
         return "credits: an amount is not a number"
 
     return frame.finish(columns, source="gcp_vertex", raw=raw,
-                        mapping=frame.map_names([description], map_gcp), ignored=ignored,
+                        mapping=frame.map_names([description], gcp_line), ignored=ignored,
                         bad=pc.or_(bad_cost, bad_credit), bad_reason=reason)
 
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from cascadeflow_cloud.schema import TokenType
+from cascadeflow_cloud.sources.billing_line import BillingLine, tokens, unread
 
 
 class Mapped(NamedTuple):
@@ -31,6 +32,27 @@ class Mapped(NamedTuple):
     region: str | None
     token_type: TokenType
     mapped: bool
+
+    def line(self) -> BillingLine:
+        """As the ``BillingLine`` every source writes (token lines; the rest ``other``)."""
+        if not self.mapped:
+            return unread(self.model, region=self.region)
+        return tokens(self.model, self.token_type, region=self.region)
+
+
+def aws_line(service: str | None, usage_type: str | None) -> BillingLine:
+    """``map_aws`` as a ``BillingLine``."""
+    return map_aws(service, usage_type).line()
+
+
+def azure_line(meter: str | None, sub_category: str | None = None) -> BillingLine:
+    """``map_azure`` as a ``BillingLine``."""
+    return map_azure(meter, sub_category).line()
+
+
+def gcp_line(description: str | None) -> BillingLine:
+    """``map_gcp`` as a ``BillingLine``."""
+    return map_gcp(description).line()
 
 
 # -- AWS -----------------------------------------------------------------------------------
