@@ -125,6 +125,13 @@ def test_demo_prints_a_spend_report(tmp_path, capsys) -> None:  # type: ignore[n
     assert "Spend by provider" in out and "TOTAL" in out
     for provider in ("aws_bedrock", "azure_openai", "gcp_vertex"):
         assert provider in out
+    # every key the demo's run wrote has a retention decision (infra lifecycle rules follow it)
+    from cascadeflow_cloud.lake.retention import retention_of
+
+    lake = LocalStore(str(tmp_path / "lake"))
+    written = list(lake.list(""))
+    assert written
+    assert [key for key in written if retention_of(key) is None] == []
 
 
 def test_reingesting_lines_without_ids_counts_once_and_needs_timestamps(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -239,7 +239,7 @@ def test_lake_bucket_baseline() -> None:
     assert hcl.one(versioning["versioning_configuration"])["status"] == "Enabled"
     rules = hcl.resources(lake, "aws_s3_bucket_lifecycle_configuration")["lake"]["rule"]
     expiring = {hcl.one(r["filter"]).get("prefix") for r in rules if "expiration" in r}
-    assert {"quarantine/", "deadletter/"} <= expiring
+    assert {"${local.lake}quarantine/", "${local.lake}deadletter/"} <= expiring
     assert any("noncurrent_version_expiration" in r for r in rules)
     policy = re.sub(r"\s+", " ", hcl.resources(lake, "aws_s3_bucket_policy")["lake"]["policy"])
     assert 'Effect = "Deny"' in policy

@@ -109,8 +109,9 @@ locals {
 }
 
 module "lake" {
-  source = "../../modules/lake"
-  name   = var.name
+  source      = "../../modules/lake"
+  name        = var.name
+  lake_prefix = var.lake_prefix
 }
 
 module "secrets" {

@@ -11,6 +11,9 @@ locals {
   partition = data.aws_partition.current.partition
   bucket    = coalesce(var.bucket_name, "${var.name}-lake-${local.account}-${local.region}")
   logs      = "${local.bucket}-logs"
+  # the lake's keys sit under this prefix (CASCADEFLOW_STORE=s3://<bucket>/<prefix>); the
+  # lifecycle rules below follow cascadeflow_cloud.lake.retention.RETENTION under it
+  lake = trim(var.lake_prefix, "/") == "" ? "" : "${trim(var.lake_prefix, "/")}/"
 }
 
 # ---------------------------------------------------------------- key
@@ -216,7 +219,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     id     = "expire-quarantine"
     status = "Enabled"
     filter {
-      prefix = "quarantine/"
+      prefix = "${local.lake}quarantine/"
     }
     expiration {
       days = var.quarantine_expiry_days
@@ -227,10 +230,43 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     id     = "expire-deadletter"
     status = "Enabled"
     filter {
-      prefix = "deadletter/"
+      prefix = "${local.lake}deadletter/"
     }
     expiration {
       days = var.quarantine_expiry_days
+    }
+  }
+
+  rule {
+    id     = "expire-projection-history"
+    status = "Enabled"
+    filter {
+      prefix = "${local.lake}projections/budget="
+    }
+    expiration {
+      days = var.run_artifacts_expiry_days
+    }
+  }
+
+  rule {
+    id     = "expire-reconciliation-runs"
+    status = "Enabled"
+    filter {
+      prefix = "${local.lake}reconciliation/run="
+    }
+    expiration {
+      days = var.run_artifacts_expiry_days
+    }
+  }
+
+  rule {
+    id     = "expire-findings-runs"
+    status = "Enabled"
+    filter {
+      prefix = "${local.lake}findings/run="
+    }
+    expiration {
+      days = var.run_artifacts_expiry_days
     }
   }
 

@@ -9,6 +9,18 @@ variable "bucket_name" {
   default     = null
 }
 
+variable "lake_prefix" {
+  description = "Key prefix of the lake in the bucket (the same as the deployment's lake_prefix); lifecycle rules apply under it."
+  type        = string
+  default     = "cascadeflow"
+}
+
+variable "run_artifacts_expiry_days" {
+  description = "Days after which per-run artifacts (projection history, reconciliation and findings runs) expire; the latest of each is kept."
+  type        = number
+  default     = 400
+}
+
 variable "quarantine_expiry_days" {
   description = "Days after which objects under quarantine/ and deadletter/ expire (kept long enough to inspect and replay)."
   type        = number
