@@ -206,6 +206,8 @@ class _Collector(BaseHTTPRequestHandler):
             status, payload = response["statusCode"], response["body"].encode()
         self.send_response(status)
         self.send_header("content-length", str(len(payload)))
+        if override is not None and getattr(server, "retry_after", None):
+            self.send_header("retry-after", server.retry_after)
         self.end_headers()
         self.wfile.write(payload)
 
@@ -313,9 +315,49 @@ def test_sink_split_halves_fail_alone(collector, store) -> None:  # type: ignore
 
     collector.answer = answer  # type: ignore[attr-defined]
     sink = _sink(collector, retries=1)
-    with pytest.raises(CollectorError, match="unreachable after 2 tries: HTTP 503"):
+    with pytest.raises(CollectorError, match=r"unreachable: HTTP 503 .* after 2 attempt"):
         sink.emit(_events(100))
     assert sorted(e.event_id for e in stored(store)) == sorted(f"ev-{i}" for i in range(50, 100))
+
+
+class RecordingClock:
+    """A clock whose sleeps return at once and are remembered."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    def time(self) -> float:
+        return 1_000_000.0
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def test_sink_retries_with_the_one_policy_honouring_retry_after(collector, store) -> None:  # type: ignore[no-untyped-def]
+    """The collector sink retries through httpclient.retry: a 503 with ``Retry-After: 3`` is
+    waited out on the injected clock (never a hard-coded sleep), then the batch lands."""
+    answers = [(503, b'{"error": "busy"}')]
+
+    def answer(body: bytes) -> tuple[int, bytes] | None:
+        return answers.pop() if answers else None
+
+    collector.answer = answer  # type: ignore[attr-defined]
+    collector.retry_after = "3"  # type: ignore[attr-defined]
+    clock = RecordingClock()
+    sink = _sink(collector, retries=2, clock=clock)
+    sink.emit(_events(3))
+    assert clock.slept == [3.0]
+    assert len(stored(store)) == 3
+
+
+def test_sink_gives_a_batch_up_when_told_to_wait_longer_than_it_may(collector, store) -> None:  # type: ignore[no-untyped-def]
+    collector.answer = lambda body: (429, b'{"error": "slow down"}')  # type: ignore[attr-defined]
+    collector.retry_after = "120"  # type: ignore[attr-defined]
+    clock = RecordingClock()
+    with pytest.raises(CollectorError, match=r"Retry-After 120s: deferred"):
+        _sink(collector, retries=3, clock=clock).emit(_events(1))
+    assert clock.slept == []
+    assert stored(store) == []
 
 
 def test_finding_6_a_collector_trickling_its_answer_is_cut_at_the_sinks_deadline() -> None:
@@ -327,7 +369,7 @@ def test_finding_6_a_collector_trickling_its_answer_is_cut_at_the_sinks_deadline
         receiver.trickle_for = 30.0
         sink = HttpSink(receiver.url("/"), SECRET, timeout=1.0, retries=1, backoff=0.01)
         # a per-read timeout would wait the trickle out (~8 s) and take its 200 as success
-        with pytest.raises(CollectorError, match="unreachable after 2 tries: DeadlineExceeded"):
+        with pytest.raises(CollectorError, match=r"unreachable: timed out: .*1 s deadline.* after 2 attempt"):
             sink.emit(_events(2))
     assert len(receiver.received) == 2  # both tries reached it; each was cut at the deadline
 

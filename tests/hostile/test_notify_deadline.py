@@ -19,11 +19,11 @@ import pytest
 import stripe
 
 from cascadeflow_cloud.alerts import pending
-from cascadeflow_cloud.channels.deadline import Deadline, DeadlineExceeded, open_socket
-from cascadeflow_cloud.channels.http import PinnedTransport
 from cascadeflow_cloud.channels.ssrf import check_url
 from cascadeflow_cloud.channels.stripe_meter import make_client
 from cascadeflow_cloud.config import load_config
+from cascadeflow_cloud.httpclient.deadline import Deadline, DeadlineExceeded, open_socket
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.lake.store import LocalStore
 from tests.hostile.notify_support import (

@@ -18,9 +18,10 @@ import pytest
 from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState, state_key
-from cascadeflow_cloud.channels.http import ClaimLost, PinnedTransport, RetryPolicy
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.webhook import WebhookDestination
+from cascadeflow_cloud.httpclient.retry import ClaimLost, RetryPolicy
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import NotifySummary, retry_parked, run_notify
 from tests.hostile.notify_support import receiving
 from tests.notify.conftest import (

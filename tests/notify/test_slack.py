@@ -10,9 +10,10 @@ from typing import Any
 from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.findings import Finding, findings_to_alerts
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import PinnedTransport, RetryPolicy
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.slack import MAX_BLOCKS, SlackDestination, slack_message
+from cascadeflow_cloud.httpclient.retry import RetryPolicy
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.lake.artifacts import put_json
 from tests.notify.conftest import FakeClock, Receiver, make_config, projection, publish

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 import pytest
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import HttpResponse, PinnedTransport, RetryPolicy
 from cascadeflow_cloud.channels.slack import SlackDestination
-from cascadeflow_cloud.channels.ssrf import Target, UnsafeDestination, check_url
+from cascadeflow_cloud.channels.ssrf import UnsafeDestination, check_url
 from cascadeflow_cloud.channels.webhook import WebhookDestination
+from cascadeflow_cloud.httpclient.retry import RetryPolicy
+from cascadeflow_cloud.httpclient.transport import HttpResponse, PinnedTransport, Target
 from tests.notify.conftest import SECRET, FakeClock, Receiver
 
 ALERT = Alert(type="cost.anomaly.detected", scope="total", period="2026-11-13", rule="anomaly",

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from cascadeflow_cloud.channels.http import PinnedTransport
 from cascadeflow_cloud.channels.ssrf import check_url
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 
 
 def _cert(tmp: Path, name: str) -> tuple[Path, Path]:

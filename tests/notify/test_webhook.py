@@ -10,9 +10,10 @@ import standardwebhooks
 from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import channel_disabled
-from cascadeflow_cloud.channels.http import PinnedTransport, RetryPolicy
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.webhook import WebhookDestination
+from cascadeflow_cloud.httpclient.retry import RetryPolicy
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.signing import signature
 from tests.notify.conftest import (

@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
-from cascadeflow_cloud.channels.http import ClaimLost, Fence
 from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
+from cascadeflow_cloud.httpclient.retry import ClaimLost, Fence
 from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
 

@@ -38,7 +38,7 @@ True
 >>> state.mark_delivered(first, "slack")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-cascadeflow_cloud.channels.http.ClaimLost: ...: generation 2 (owner run-3) replaced ours (1)
+cascadeflow_cloud.httpclient.retry.ClaimLost: ...: generation 2 (owner run-3) replaced ours (1)
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import ClaimLost, Fence
 from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
+from cascadeflow_cloud.httpclient.retry import ClaimLost, Fence
 from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import Delivery, Fence
+from cascadeflow_cloud.httpclient.retry import Delivery, Fence
 
 
 class Destination(Protocol):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import ClaimLost, Delivery, Fence
+from cascadeflow_cloud.httpclient.retry import ClaimLost, Delivery, Fence
 
 #: How long one append may take (the claim is held at least this long before writing).
 WRITE_SECONDS = 5.0

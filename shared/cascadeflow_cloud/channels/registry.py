@@ -15,18 +15,13 @@ from pathlib import Path
 
 from cascadeflow_cloud.channels.base import Destination
 from cascadeflow_cloud.channels.file import FileDestination
-from cascadeflow_cloud.channels.http import (
-    Clock,
-    PinnedTransport,
-    RetryPolicy,
-    SystemClock,
-    Transport,
-)
 from cascadeflow_cloud.channels.slack import SlackDestination
 from cascadeflow_cloud.channels.ssrf import Resolver
 from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.config import SECRET_REF_PATTERN, Channel, Config
 from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.httpclient.retry import RetryPolicy
+from cascadeflow_cloud.httpclient.transport import Clock, PinnedTransport, SystemClock, Transport
 
 
 @dataclass

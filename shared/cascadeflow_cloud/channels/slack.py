@@ -29,16 +29,9 @@ from cascadeflow_cloud.alerts.model import (
     FORECAST_WARNING,
     Alert,
 )
-from cascadeflow_cloud.channels.http import (
-    Clock,
-    Delivery,
-    Fence,
-    HttpResponse,
-    RetryPolicy,
-    Transport,
-    deliver,
-)
 from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
+from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
+from cascadeflow_cloud.httpclient.transport import Clock, HttpResponse, Transport
 from cascadeflow_cloud.present import format_amount, format_money
 
 SLACK_HOSTS = ("hooks.slack.com",)

@@ -26,10 +26,10 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.httpclient.transport import Target
 
 Resolver = Callable[[str, int], Sequence[str]]
 
@@ -49,24 +49,6 @@ _NUMERIC_ISH = re.compile(r"^[0-9a-fA-FxX.]+$")
 
 class UnsafeDestination(CascadeFlowError):
     """A destination URL the guard refuses (the message names the reason, never a secret)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """A checked destination: connect to ``ip``:``port``, send ``host`` as Host / SNI."""
-
-    url: str
-    scheme: str
-    host: str
-    port: int
-    path: str
-    ip: str
-
-    @property
-    def host_header(self) -> str:
-        default = 443 if self.scheme == "https" else 80
-        name = f"[{self.host}]" if ":" in self.host else self.host
-        return name if self.port == default else f"{name}:{self.port}"
 
 
 def _redacted(url: str) -> str:

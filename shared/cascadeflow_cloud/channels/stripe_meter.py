@@ -4,10 +4,11 @@ One meter event per (customer, meter, day). Its ``identifier`` and the request's
 ``Idempotency-Key`` both derive from (customer, meter, day), so a retried or repeated run
 cannot double bill. The timestamp is the last second of the day (UTC); Stripe accepts
 timestamps from the past 35 days up to 5 minutes ahead, so anything outside is quarantined
-with the reason instead of sent. 429 and 5xx are retried with backoff (``Retry-After``
-honoured); the SDK's own retries are off so every attempt reuses the same key. The SDK talks
-through ``DeadlineHttpClient``: each request has one whole-attempt deadline (connect + TLS +
-send + read), like every other HTTP client of the notifier.
+with the reason instead of sent. 429 and 5xx are retried by the one retry policy
+(``httpclient.retry.attempts``: backoff with jitter, ``Retry-After`` honoured); the SDK's own
+retries are off so every attempt reuses the same key. The SDK talks through
+``DeadlineHttpClient``: each request has one whole-attempt deadline (connect + TLS + send +
+read), like every other HTTP client of the project.
 
 >>> meter_identifier("cus_123", "llm_cost", date(2026, 11, 20))
 'cfm_a4754c80cd9e0bf453868e3f3ab0f687e545b911'
@@ -27,21 +28,21 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.deadline import (
+from cascadeflow_cloud.httpclient.deadline import (
     Deadline,
     DeadlineHTTPConnection,
     DeadlineHTTPSConnection,
 )
-from cascadeflow_cloud.channels.http import (
-    MAX_RESPONSE_BYTES,
-    ClaimLost,
-    Clock,
+from cascadeflow_cloud.httpclient.retry import (
     Delivery,
     Fence,
+    Retry,
     RetryPolicy,
     attempt_detail,
+    attempts,
     parse_retry_after,
 )
+from cascadeflow_cloud.httpclient.transport import MAX_RESPONSE_BYTES, Clock
 
 METER_EVENT = "stripe.meter_event"
 WINDOW_PAST = timedelta(days=35)
@@ -180,16 +181,8 @@ class StripeMeterDestination:
         params = {"event_name": d["event_name"], "identifier": d["identifier"],
                   "timestamp": int(d["timestamp"]), "payload": dict(d["payload"])}
         result = Delivery(outcome="failed")
-        for attempt in range(1, self._policy.max_attempts + 1):
-            result.attempts = attempt
-            wait: float | None = None
-            if fence is not None:
-                try:
-                    fence(self._policy.timeout)
-                except ClaimLost as exc:
-                    result.outcome, result.attempts = "lost", attempt - 1
-                    result.detail = f"claim lost to another run ({exc}); not sent by this run"
-                    return result
+
+        def attempt(number: int, deadline: Deadline) -> Retry | None:
             try:
                 self._client.v1.billing.meter_events.create(
                     params, {"idempotency_key": d["identifier"]})
@@ -202,16 +195,14 @@ class StripeMeterDestination:
                     or (status is not None and status >= 500)
                 if not retryable:
                     result.detail += f" ({exc.user_message or 'rejected'})"
-                    return result
+                    return None
                 headers = exc.headers or {}
-                wait = parse_retry_after(headers.get("retry-after") or headers.get(
-                    "Retry-After"), now=self._clock.time())
-            else:
-                result.outcome, result.status = "delivered", 200
-                result.statuses.append(200)
-                result.detail = f"meter event {d['identifier']} recorded"
-                return result
-            if attempt < self._policy.max_attempts:
-                self._clock.sleep(max(wait or 0.0, self._policy.backoff(attempt, self._rng)))
-        result.detail += f" after {result.attempts} attempt(s)"
-        return result
+                return Retry(parse_retry_after(headers.get("retry-after") or headers.get(
+                    "Retry-After"), now=self._clock.time()))
+            result.outcome, result.status = "delivered", 200
+            result.statuses.append(200)
+            result.detail = f"meter event {d['identifier']} recorded"
+            return None
+
+        return attempts(result, attempt, policy=self._policy, clock=self._clock, rng=self._rng,
+                        fence=fence)

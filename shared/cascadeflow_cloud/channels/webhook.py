@@ -20,16 +20,10 @@ import json
 from collections.abc import Sequence
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.http import (
-    Clock,
-    Delivery,
-    Fence,
-    RetryPolicy,
-    Transport,
-    deliver,
-)
 from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
 from cascadeflow_cloud.errors import CascadeFlowError
+from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
+from cascadeflow_cloud.httpclient.transport import Clock, Transport
 from cascadeflow_cloud.signing import decode_secret, sign_headers
 
 

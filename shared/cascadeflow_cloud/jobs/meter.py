@@ -23,7 +23,6 @@ from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.base import Destination
-from cascadeflow_cloud.channels.http import Clock, SystemClock
 from cascadeflow_cloud.channels.registry import policy_for
 from cascadeflow_cloud.channels.stripe_meter import (
     StripeMeterDestination,
@@ -34,6 +33,7 @@ from cascadeflow_cloud.channels.stripe_meter import (
 )
 from cascadeflow_cloud.config import Config, StripeMetering
 from cascadeflow_cloud.errors import CascadeFlowError, PreconditionFailed
+from cascadeflow_cloud.httpclient.transport import Clock, SystemClock
 from cascadeflow_cloud.jobs.notify import NotifySummary, dispatch, retry_parked
 from cascadeflow_cloud.lake.artifacts import new_run_id
 from cascadeflow_cloud.lake.eventlog import write_quarantine

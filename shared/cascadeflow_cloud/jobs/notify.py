@@ -39,9 +39,9 @@ from cascadeflow_cloud.alerts.state import (
 )
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.channels.base import Destination, accepts
-from cascadeflow_cloud.channels.http import ClaimLost
 from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.errors import ObjectNotFound
+from cascadeflow_cloud.httpclient.retry import ClaimLost
 from cascadeflow_cloud.lake.artifacts import get_json, new_run_id, read_latest_projections
 from cascadeflow_cloud.lake.store import ObjectStore
 

@@ -9,12 +9,13 @@ Runs on the flusher thread. The collector stores a batch's good events and quara
 ones (200 with ``quarantined`` > 0: success, counted in ``quarantined_events``, one warning), so
 one bad event never costs the others. A batch answered 413 (over the collector's limits) is
 split in halves and each half sent again, down to single events (a half that fails does
-not stop the other). Retries 429/5xx and connection errors with a short backoff, then gives
+not stop the other). Retries 429/5xx and connection errors with the one retry policy
+(``httpclient.retry``: exponential backoff with jitter, ``Retry-After`` up to 10 s), then gives
 up on the batch (raising, so the queue counts it as failed); any other refusal (400, 401, 403,
 404, 415) is not retried: one warning names the status, the collector's error and the fix,
 and the batch is given up. Redirects are never followed (a redirected POST would silently lose
 the batch). Each attempt (connect + TLS + send + read) ends within ``timeout`` seconds in all
-(``channels.deadline``), however slowly the collector answers. The secret is resolved from its
+(``httpclient.deadline``), however slowly the collector answers. The secret is resolved from its
 reference once and never logged. With ``sigv4=True`` the request is also signed with AWS SigV4
 (service ``lambda``) using the standard AWS credential chain, for a function URL whose
 auth type is ``AWS_IAM``; botocore is imported only then.
@@ -27,20 +28,21 @@ Example (not run: needs a collector)::
 from __future__ import annotations
 
 import gzip
-import http.client
 import json
 import logging
-import time
 import urllib.parse
 from collections.abc import Sequence
 from typing import NoReturn
 
-from cascadeflow_cloud.channels.deadline import (
-    Deadline,
-    DeadlineHTTPConnection,
-    DeadlineHTTPSConnection,
-)
 from cascadeflow_cloud.config import SECRET_REF_PATTERN
+from cascadeflow_cloud.httpclient.retry import RetryPolicy, deliver
+from cascadeflow_cloud.httpclient.transport import (
+    Clock,
+    PinnedTransport,
+    SystemClock,
+    Transport,
+    target_of,
+)
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.signing import sign_headers
 
@@ -48,7 +50,8 @@ log = logging.getLogger("cascadeflow_cloud.sdk")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 TOO_LARGE = 413
-_ANSWER_BYTES = 64 * 1024  # read no more of an answer than this
+#: The longest ``Retry-After`` the flusher waits for before giving a batch up.
+MAX_RETRY_AFTER = 10.0
 _FIXES = {
     400: "the collector could not read the body; upgrade cascadeflow-cloud on both sides",
     401: "check that sdk.collector_secret is the collector's secret and the clock is right",
@@ -83,23 +86,23 @@ class HttpSink:
     (``env:…``, ``aws-secretsmanager:…``, ``aws-ssm:…``) or, in tests, the value itself."""
 
     def __init__(self, url: str, secret: str, *, timeout: float = 10.0, retries: int = 3,
-                 backoff: float = 0.5, sigv4: bool = False, region: str | None = None) -> None:
+                 backoff: float = 0.5, sigv4: bool = False, region: str | None = None,
+                 clock: Clock | None = None, transport: Transport | None = None) -> None:
         if not url.startswith(("https://", "http://")):
             raise ValueError(f"collector url must be http(s), got {url!r}")
         self.url = url
-        self._parts = urllib.parse.urlsplit(url)
-        self._host = self._parts.hostname or ""
-        self._path = (self._parts.path or "/") + (f"?{self._parts.query}" if self._parts.query
-                                                  else "")
+        self._target = target_of(url)
+        self._transport = transport or PinnedTransport()
+        self._clock = clock or SystemClock()
+        self._policy = RetryPolicy(max_attempts=retries + 1, base_delay=backoff,
+                                   max_delay=8.0, max_retry_after=MAX_RETRY_AFTER,
+                                   timeout=timeout)
         self.sigv4 = sigv4
         self.region = region or _url_region(url)
         if sigv4 and not self.region:
             raise ValueError("SigV4 signing needs the function URL's region (pass region=…)")
         self._secret_ref = secret
         self._secret: str | None = None
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
         self.sent_batches = 0
         self.quarantined_events = 0
         self.unserialisable_events = 0
@@ -151,43 +154,24 @@ class HttpSink:
                         "in the lake", quarantined, len(lines))
 
     def _post(self, body: bytes, events: int) -> tuple[int, dict[str, object]]:
-        """POST one body: its 2xx or 413 status and JSON answer; retries 429/5xx and
-        connection errors; raises ``CollectorError`` for any other refusal or when no try
-        got through."""
+        """POST one body through the one HTTP client (``httpclient.retry.deliver``): its 2xx
+        or 413 status and JSON answer; 429/5xx and connection errors are retried (backoff
+        with jitter, ``Retry-After`` honoured); raises ``CollectorError`` for any other refusal
+        or when no try got through."""
         headers = {"content-type": "application/x-ndjson", "content-encoding": "gzip",
                    **sign_headers(body, self._key())}  # webhook-id: from the batch bytes
-        last = ""
-        for attempt in range(self.retries + 1):
-            sent = self._sigv4_headers(body, headers) if self.sigv4 else headers
-            try:
-                status, answer = self._attempt(body, sent)
-            except (OSError, http.client.HTTPException) as exc:  # incl. the deadline's timeout
-                last = type(exc).__name__
-            else:
-                if 200 <= status < 300 or status == TOO_LARGE:
-                    return status, answer
-                last = f"HTTP {status}"
-                if status not in RETRY_STATUSES:
-                    self._refused(events, status, answer)
-            if attempt < self.retries:
-                time.sleep(self.backoff * 2**attempt)
-        raise CollectorError(f"collector unreachable after {self.retries + 1} tries: {last}")
 
-    def _attempt(self, body: bytes, headers: dict[str, str]) -> tuple[int, dict[str, object]]:
-        """One POST, connect + TLS + send + read bounded together by ``timeout`` (a collector
-        that trickles its answer is cut at the deadline); redirects are not followed."""
-        deadline = Deadline(self.timeout)
-        conn: http.client.HTTPConnection
-        if self._parts.scheme == "https":
-            conn = DeadlineHTTPSConnection(self._host, self._parts.port or 443, deadline)
-        else:
-            conn = DeadlineHTTPConnection(self._host, self._parts.port or 80, deadline)
-        try:
-            conn.request("POST", self._path, body=body, headers=headers)
-            response = conn.getresponse()
-            return response.status, _answer(response.read(_ANSWER_BYTES))
-        finally:
-            conn.close()
+        def headers_for(attempt: int) -> dict[str, str]:
+            return self._sigv4_headers(body, headers) if self.sigv4 else headers
+
+        result = deliver(self._target, body, headers_for, transport=self._transport,
+                         clock=self._clock, policy=self._policy)
+        status = result.status
+        if result.ok or status == TOO_LARGE:
+            return int(status or 0), _answer(result.body)
+        if result.outcome == "failed" and status is not None and status not in RETRY_STATUSES:
+            self._refused(events, status, _answer(result.body))
+        raise CollectorError(f"collector unreachable: {result.detail}")
 
     def _refused(self, events: int, status: int, answer: dict[str, object]) -> NoReturn:
         error = str(answer.get("error") or "no reason given")[:300]

@@ -15,7 +15,7 @@ Reusable by any ``http.client`` user: ``DeadlineHTTPConnection`` / ``DeadlineHTT
 >>> late.remaining()
 Traceback (most recent call last):
 ...
-cascadeflow_cloud.channels.deadline.DeadlineExceeded: the 1 s deadline of the attempt passed
+cascadeflow_cloud.httpclient.deadline.DeadlineExceeded: the 1 s deadline of the attempt passed
 """
 
 from __future__ import annotations
