@@ -1,5 +1,6 @@
 """Scheduled after ingestion: project every budget, one shard (``shard_index``/``shard_count``),
-SQS ``Records`` of shards, or ``{"mode": "plan"}`` for the shard list (statsmodels lazily)."""
+SQS ``Records`` of shards, or a fan-out plan / shard request (``cascadeflow_cloud.fanout``;
+statsmodels lazily)."""
 
 from cascadeflow_cloud.jobs import handlers
 from cascadeflow_cloud.runtime import lambda_handler

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cascadeflow_cloud.config import Config, parse_config
+from cascadeflow_cloud.fanout import plan_request
 from cascadeflow_cloud.jobs.forecast import handle_event, run_forecasts
 from cascadeflow_cloud.lake.store import ObjectStore
 from cascadeflow_cloud.lake.tables import Lake
@@ -63,7 +64,7 @@ def test_process_pool_shards_use_the_same_instant(local_store: ObjectStore,
 def test_plan_carries_the_instant_and_shards_derive_local_days(
         local_store: ObjectStore, filled: Lake) -> None:
     config = _config(shards=2)
-    plan = handle_event({"mode": "plan", "run_id": "r3"}, local_store, config, now=NOW)
+    plan = handle_event(plan_request({"run_id": "r3"}), local_store, config, now=NOW)
     assert all(s["now"] == NOW.isoformat() and "as_of" not in s for s in plan["shards"])
     later = NOW + timedelta(days=3)  # a shard run later still uses the planned instant
     results = [handle_event(s, local_store, config, now=later) for s in plan["shards"]]
@@ -74,7 +75,7 @@ def test_plan_carries_the_instant_and_shards_derive_local_days(
 
 
 def test_plan_with_explicit_as_of_carries_the_day(local_store: ObjectStore) -> None:
-    plan = handle_event({"mode": "plan", "as_of": "2026-11-05", "run_id": "r4"}, local_store,
+    plan = handle_event(plan_request({"as_of": "2026-11-05", "run_id": "r4"}), local_store,
                         _config(shards=2), now=NOW)
     assert [s["as_of"] for s in plan["shards"]] == ["2026-11-05", "2026-11-05"]
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cascadeflow_cloud.fanout import plan_request, shard_request
 from cascadeflow_cloud.lake.artifacts import read_latest_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
@@ -81,9 +82,9 @@ def test_plan_then_shards_then_sqs(deployed: dict[str, str], monkeypatch) -> Non
         monkeypatch.setenv(key, value)
     from functions.forecast_budgets import handler
 
-    plan = handler({"mode": "plan", "as_of": AS_OF.isoformat(), "run_id": "r9"}, None)
+    plan = handler(plan_request({"as_of": AS_OF.isoformat(), "run_id": "r9"}), None)
     assert [s["shard_index"] for s in plan["shards"]] == [0, 1]
-    results = [handler(shard, None) for shard in plan["shards"]]
+    results = [handler(shard_request(shard), None) for shard in plan["shards"]]
     assert sum(r["budgets"] for r in results) == 4
     assert results[0]["reconciliation_key"] == "reconciliation/latest.json"
     store = LocalStore(deployed["CASCADEFLOW_STORE"].removeprefix("file://"))

@@ -18,6 +18,7 @@ import pytest
 from moto import mock_aws
 
 from cascadeflow_cloud import runtime
+from cascadeflow_cloud.fanout import plan_request
 from tests.functions.emf import emf_blobs, metric_names, namespace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,7 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
     "compact_events": ("{}\n", None, {"ObjectsBefore", "ObjectsAfter", "Unreadable", "Failed"},
                        0, {}),
     "detect_anomalies": ("{}\n", {}, {"Findings", "Failed"}, 0, {}),
-    "forecast_budgets": (BUDGETS, {"mode": "plan", "run_id": "r1"},
+    "forecast_budgets": (BUDGETS, plan_request({"run_id": "r1"}),
                          {"Budgets", "Written", "BudgetFailures", "Planned", "Failed"}, 0, {}),
     "notify": (BUDGETS, {"dry_run": True}, DELIVERY, 0, {}),
     "meter_stripe": ("{}\n", {}, {"Skipped", "Failed"}, 0, {}),

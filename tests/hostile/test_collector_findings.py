@@ -369,7 +369,8 @@ def test_finding_6_a_collector_trickling_its_answer_is_cut_at_the_sinks_deadline
         receiver.trickle_for = 30.0
         sink = HttpSink(receiver.url("/"), SECRET, timeout=1.0, retries=1, backoff=0.01)
         # a per-read timeout would wait the trickle out (~8 s) and take its 200 as success
-        with pytest.raises(CollectorError, match=r"unreachable: timed out: .*1 s deadline.* after 2 attempt"):
+        with pytest.raises(CollectorError,
+                           match=r"unreachable: timed out: .*1 s deadline.* after 2 attempt"):
             sink.emit(_events(2))
     assert len(receiver.received) == 2  # both tries reached it; each was cut at the deadline
 

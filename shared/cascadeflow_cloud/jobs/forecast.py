@@ -36,6 +36,7 @@ from cascadeflow_cloud.budgets import (
     shard_of,
 )
 from cascadeflow_cloud.config import Budget, Config, ForecastSettings
+from cascadeflow_cloud.fanout import plan_answer, request_of
 from cascadeflow_cloud.lake.artifacts import new_run_id, put_json, write_projections
 from cascadeflow_cloud.lake.store import ObjectStore, open_store
 from cascadeflow_cloud.schema import MONEY_QUANTUM, Contributor, Projection
@@ -347,10 +348,11 @@ def shard_events(config: Config, as_of: date | None, run_id: str,
 
 def handle_event(event: dict[str, Any], store: ObjectStore, config: Config,
                  now: datetime | None = None) -> dict[str, Any]:
-    """What ``functions/forecast_budgets.py`` does with its event.
+    """What ``functions/forecast_budgets.py`` does with its event (``cascadeflow_cloud.fanout``).
 
-    * ``{"mode": "plan"}`` → the shard payloads (for a Map state to fan out);
-    * ``{"shard_index": i, "shard_count": n, ...}`` → run that shard;
+    * a fan-out plan request → the shard payloads (``{"shards": [...]}``, for the Map state);
+    * a fan-out shard request, or a shard payload itself (``{"shard_index": i,
+      "shard_count": n, ...}``) → run that shard;
     * SQS ``{"Records": [{"body": "<shard payload JSON>"}, ...]}`` → run each shard;
     * anything else → every budget, in this invocation.
 
@@ -363,13 +365,15 @@ def handle_event(event: dict[str, Any], store: ObjectStore, config: Config,
         results = [handle_event(json.loads(r["body"]), store, config, now)
                    for r in event["Records"]]
         return {"records": results}
+    request = request_of(event)
+    event = request.payload
     as_of = parse_as_of(event["as_of"]) if event.get("as_of") is not None else None
     if event.get("now") is not None:
         now = parse_now(event["now"])
     now = now or datetime.now(UTC)
     run_id = str(event.get("run_id") or new_run_id())
-    if event.get("mode") == "plan":
-        return {"shards": shard_events(config, as_of, run_id, now)}
+    if request.kind == "plan":
+        return plan_answer(shard_events(config, as_of, run_id, now))
     index = event.get("shard_index")
     summary = run_forecasts(
         store, config, as_of=as_of, run_id=run_id, now=now,
