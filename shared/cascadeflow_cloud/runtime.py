@@ -5,8 +5,12 @@ A *job* takes the event (a mapping; ``None`` and non-mappings become ``{}``) and
 wraps it with a Powertools ``Logger`` and ``Metrics`` (namespace ``CascadeFlow``, dimension
 ``service`` = the function name, imported on the first call so cold starts stay small), logs one
 ``finished`` line and flushes one EMF blob per invocation. Every blob carries ``Failed`` (0/1):
-1 when the outcome says so (a failure the job answers rather than raises) or when the job
-raised (the exception is re-raised after the flush). :func:`container` opens the configuration
+1 when the outcome says so or when the job raised (the exception is re-raised after the
+flush). A failed outcome is **loud**: after the flush the handler raises ``JobFailed`` naming
+the first errors, so Lambda counts an error and its retries, dead-letter queue, the Step
+Functions fan-out and the alarms all see it (an expired Azure secret, a dead Slack webhook).
+Only an outcome that ``answered`` its failure (the collector's 5xx, which the SDK retries)
+returns normally. :func:`container` opens the configuration
 and the lake once per container; secrets are resolved per call (``secrets`` caches them for
 minutes, so a rotated secret is picked up by a warm container). Importing this module imports
 only the standard library; configuration, lake and Powertools load on the first invocation.
@@ -35,6 +39,10 @@ NAMESPACE = "CascadeFlow"
 FAILED = "Failed"
 
 
+class JobFailed(RuntimeError):
+    """The job's work failed (its answer says so): raised so Lambda records an error."""
+
+
 class JobResult(Protocol):
     """What every job returns: the handler's JSON answer and the job's Count metrics."""
 
@@ -46,12 +54,29 @@ class JobResult(Protocol):
 @dataclass(frozen=True)
 class Outcome:
     """The one job result: ``body`` is returned as is, ``counts`` become Count metrics,
-    ``dimensions`` are added to the EMF blob, ``failed`` sets ``Failed`` to 1."""
+    ``dimensions`` are added to the EMF blob, ``failed`` sets ``Failed`` to 1 and makes the
+    handler raise ``JobFailed`` — unless ``answered`` (the failure is in the response itself,
+    as an HTTP 5xx the caller retries)."""
 
     body: dict[str, Any]
     counts: Mapping[str, int] = field(default_factory=dict)
     dimensions: Mapping[str, str] = field(default_factory=dict)
     failed: bool = False
+    answered: bool = False
+
+    def failure(self) -> str:
+        """One line on what failed, from the answer's ``errors`` / ``error`` / ``status``.
+
+        >>> Outcome({"errors": ["azure_openai: credentials missing"]}, failed=True).failure()
+        'azure_openai: credentials missing'
+        """
+        errors = self.body.get("errors") or self.body.get("error") or self.body.get("failed")
+        if isinstance(errors, list | tuple):
+            return "; ".join(str(e) for e in errors[:3]) or "failed"
+        if not errors and self.body.get("pending_deadletter"):
+            return (f"{self.body['pending_deadletter']} item(s) dead-lettered, not delivered "
+                    f"(deadletter/ in the lake)")
+        return str(errors or self.body.get("status") or "failed")
 
     def to_dict(self) -> dict[str, Any]:
         """The handler's answer."""
@@ -168,15 +193,18 @@ def lambda_handler(function: str, job: Job) -> Handler:
         outcome: Outcome | None = None
         try:
             outcome = job(as_event(event))
-            (logger.error if outcome.failed else logger.info)(
-                f"{function} finished", extra={"metrics": outcome.metrics()})
-            return outcome.to_dict()
         except Exception:
             logger.exception(f"{function} failed")
-            raise
-        finally:
-            emit(metrics, outcome, outcome.dimensions if outcome is not None else {})
+            emit(metrics, None, {})
             metrics.flush_metrics()
+            raise
+        (logger.error if outcome.failed else logger.info)(
+            f"{function} finished", extra={"metrics": outcome.metrics()})
+        emit(metrics, outcome, outcome.dimensions)
+        metrics.flush_metrics()
+        if outcome.failed and not outcome.answered:
+            raise JobFailed(f"{function}: {outcome.failure()}")
+        return outcome.to_dict()
 
     handler.__doc__ = f"The ``{function}`` Lambda handler (see ``cascadeflow_cloud.runtime``)."
     return handler

@@ -148,13 +148,15 @@ def test_gcp_handler_with_a_service_account_secret(monkeypatch, tmp_path, fake_s
     assert Lake(store).read_costs().num_rows == len(rows)
 
 
-def test_failing_source_reports_failed_in_result_and_metric(monkeypatch, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_failing_source_fails_the_invocation(monkeypatch, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Failures are loud: Lambda counts an error (retries, dead-letter queue, alarms)."""
+    from cascadeflow_cloud.runtime import JobFailed
+
     _env(monkeypatch, tmp_path, "  gcp_vertex: {project: p}\n")
     from functions.ingest_gcp_vertex import handler
 
-    result = handler({"days": 3}, LambdaContext())
-    assert result["status"] == "failed"
-    assert result["errors"] == ["sources.gcp_vertex.billing_table is not set"]
+    with pytest.raises(JobFailed, match=r"sources\.gcp_vertex\.billing_table is not set"):
+        handler({"days": 3}, LambdaContext())
     assert _emf(capsys.readouterr().out)["Failed"] == 1
 
 

@@ -87,3 +87,62 @@ def test_meter_handler_without_metering_is_a_clear_no_op(monkeypatch: pytest.Mon
     result = meter({}, None)
     assert result == {"ok": True, "skipped": "metering.stripe is not configured"}
     assert not list((tmp_path).rglob("deadletter/*"))
+
+
+def test_a_failed_delivery_fails_the_notify_invocation(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Failures are loud: an alert that cannot be delivered (here: the channel's file is a
+    directory) is dead-lettered and the invocation fails, so Lambda errors, retries and the
+    alarms see it; the metrics are flushed first."""
+    from functions.notify import handler
+
+    from cascadeflow_cloud.runtime import JobFailed
+
+    store = _env(monkeypatch, tmp_path)
+    (tmp_path / "alerts.jsonl").mkdir()  # the file channel cannot append to a directory
+    write_projections(store, [projection("950", p50="1100", as_of=date.today(),
+                                         start=date.today().replace(day=1),
+                                         end=date.today().replace(day=28))])
+    with pytest.raises(JobFailed, match=r"^notify: out: .*cannot write .*Is a directory"):
+        handler({}, None)
+    [blob] = emf_blobs(capsys.readouterr().out)
+    assert blob["Failed"] == 1 and blob["PendingDeadLetters"] >= 1
+
+
+def test_a_failed_meter_run_fails_the_invocation(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Stripe unreachable (nothing listens on the port): each meter event is dead-lettered
+    and the meter_stripe invocation fails after flushing its metrics."""
+    import socket
+    from datetime import UTC, datetime, timedelta
+    from decimal import Decimal
+
+    from functions.meter_stripe import handler
+
+    from cascadeflow_cloud.runtime import JobFailed
+    from cascadeflow_cloud.schema import UsageEvent
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cfg = tmp_path / "cascadeflow.yaml"
+    cfg.write_text(
+        "channels:\n  - {name: billing, type: stripe, api_key: env:CF_TEST_STRIPE,"
+        f" url: 'http://127.0.0.1:{port}'}}\n"
+        "metering: {stripe: {channel: billing, event_name: llm_cost_cents,"
+        " customers: {acme: cus_A}}}\n"
+        "notify: {max_attempts: 1}\n")
+    monkeypatch.setenv("CF_TEST_STRIPE", "sk_test_123")
+    monkeypatch.setenv("CASCADEFLOW_CONFIG", str(cfg))
+    monkeypatch.setenv("CASCADEFLOW_STORE", f"file://{tmp_path / 'lake'}")
+    day = date.today() - timedelta(days=2)
+    Lake(LocalStore(tmp_path / "lake")).write_events([UsageEvent(
+        provider="aws_bedrock", model="m", customer_id="acme", input_tokens=10,
+        estimated_cost=Decimal("0.5"), timestamp=datetime(day.year, day.month, day.day, 9,
+                                                          tzinfo=UTC))])
+    with pytest.raises(JobFailed, match=r"^meter_stripe: "):
+        handler({}, None)
+    [blob] = emf_blobs(capsys.readouterr().out)
+    assert blob["Failed"] == 1 and blob["PendingDeadLetters"] >= 1

@@ -19,6 +19,7 @@ from moto import mock_aws
 
 from cascadeflow_cloud import runtime
 from cascadeflow_cloud.fanout import plan_request
+from cascadeflow_cloud.runtime import JobFailed
 from tests.functions.emf import emf_blobs, metric_names, namespace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,7 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
     "meter_stripe": ("{}\n", {}, {"Skipped", "Failed"}, 0, {}),
     "ingest_aws_bedrock": ("sources:\n  aws_bedrock: {scope: '123456789012'}\n",
                            {"days": 2}, INGEST, 0, {"source": "aws_bedrock"}),
-    # a cloud that is not set up is answered (status failed), not raised: Failed = 1
+    # a cloud that is not set up: Failed = 1 and the invocation fails (JobFailed)
     "ingest_azure_openai": ("sources:\n  azure_openai: {}\n", {"days": 2}, INGEST, 1,
                             {"source": "azure_openai"}),
     "ingest_gcp_vertex": ("sources:\n  gcp_vertex: {project: p}\n", {"days": 2}, INGEST, 1,
@@ -80,8 +81,11 @@ def test_each_handler_emits_its_metrics_through_powertools(
     yaml, event, names, failed, dimensions = CASES[name]
     _configure(monkeypatch, tmp_path, yaml)
     with mock_aws():
-        result = _handler(name)(event, None)
-    assert isinstance(result, dict)
+        if failed:
+            with pytest.raises(JobFailed, match=rf"^{name}: "):
+                _handler(name)(event, None)
+        else:
+            assert isinstance(_handler(name)(event, None), dict)
     [blob] = emf_blobs(capsys.readouterr().out)
     assert namespace(blob) == "CascadeFlow"
     assert metric_names(blob) == names

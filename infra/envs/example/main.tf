@@ -227,4 +227,16 @@ module "alarms" {
     for fn, m in module.functions : fn => { function_name = m.function_name, dlq_name = m.dlq_name }
   }
   state_machines = { for fn, m in module.fanout : fn => m.state_machine_arn }
+  job_alarms = merge(
+    { for fn in ["notify", "meter_stripe"] : "${fn}/PendingDeadLetters" => {
+      metric      = "PendingDeadLetters"
+      dimensions  = { service = fn }
+      description = "${fn}: items are dead-lettered in the lake (deadletter/) and not delivered"
+    } if contains(keys(local.functions), fn) },
+    { for fn in keys(local.functions) : "${fn}/Quarantined" => {
+      metric      = "Quarantined"
+      dimensions  = startswith(fn, "ingest_") ? { service = fn, source = trimprefix(fn, "ingest_") } : { service = fn }
+      description = "${fn}: input was quarantined (quarantine/ in the lake says why)"
+    } if fn == "collect_events" || startswith(fn, "ingest_") },
+  )
 }

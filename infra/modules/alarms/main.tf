@@ -85,3 +85,23 @@ resource "aws_cloudwatch_metric_alarm" "fanout_failed" {
   ok_actions          = [aws_sns_topic.alarms.arn]
   tags                = var.tags
 }
+
+# The jobs' own metrics (namespace CascadeFlow, EMF from cascadeflow_cloud.runtime): alerts and
+# meter events dead-lettered in the lake (deadletter/), input quarantined (quarantine/).
+resource "aws_cloudwatch_metric_alarm" "job" {
+  for_each            = var.job_alarms
+  alarm_name          = "${var.name}-${replace(each.key, "/", "-")}"
+  alarm_description   = each.value.description
+  namespace           = "CascadeFlow"
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = "Maximum"
+  period              = var.period_seconds
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}

@@ -22,6 +22,16 @@ variable "state_machines" {
   default     = {}
 }
 
+variable "job_alarms" {
+  description = "\"<function>/<metric>\" => {metric, dimensions, description}: alarms on the jobs' own CascadeFlow metrics (dimensions as the runtime emits them: service = the function's logical name, plus source for ingest)."
+  type = map(object({
+    metric      = string
+    dimensions  = map(string)
+    description = string
+  }))
+  default = {}
+}
+
 variable "alarm_emails" {
   description = "E-mail addresses subscribed to the alarm topic (each confirms by mail)."
   type        = list(string)

@@ -37,7 +37,8 @@ def collect_outcome(response: dict[str, Any]) -> Outcome:
     body = json.loads(response["body"])
     return Outcome(response, {"Accepted": int(body.get("accepted", 0)),
                               "Quarantined": int(body.get("quarantined", 0)),
-                              "Rejected": int(400 <= status < 500)}, failed=status >= 500)
+                              "Rejected": int(400 <= status < 500)}, failed=status >= 500,
+                   answered=True)
 
 
 def collect(event: Mapping[str, Any]) -> Outcome:
