@@ -35,10 +35,12 @@ from cascadeflow_cloud.sources.azure_openai.query import (
     AzureOpenAICostSource,
     build_query,
     make_client,
+    query_filter,
     retry_after,
 )
 
 __all__ = ["BULK_FILES", "CLOUD_ROLES", "COMPONENT", "COST_COLUMNS", "MAX_DAYS_PER_QUERY",
            "RETRY_AFTER_HEADERS", "AzureOpenAICostSource", "build_query", "classify",
            "iter_files", "iter_pages", "make_client", "page_problem", "parse_files",
-           "parse_responses", "read_files", "read_files_bulk", "retry_after", "scope_of"]
+           "parse_responses", "query_filter", "read_files", "read_files_bulk", "retry_after",
+           "scope_of"]

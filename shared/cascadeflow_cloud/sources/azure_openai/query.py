@@ -65,6 +65,28 @@ def retry_after(headers: Mapping[str, str], ceiling: float) -> float | None:
 
 
 
+def query_filter(settings: AzureOpenAISource) -> dict[str, Any]:
+    """The Query API filter: lines of the listed services **or** of the listed resource types,
+    so a model billed under a service name nobody listed still comes in when it runs on an
+    Azure AI Foundry / OpenAI resource (and lands as kind ``other`` if its meter is unknown).
+
+    >>> from cascadeflow_cloud.config import AzureOpenAISource
+    >>> query_filter(AzureOpenAISource(service_names=["Foundry Models"], resource_types=[]))
+    {'dimensions': {'name': 'ServiceName', 'operator': 'In', 'values': ['Foundry Models']}}
+    >>> sorted(query_filter(AzureOpenAISource())["or"][1]["dimensions"]["values"])[0]
+    'microsoft.cognitiveservices/accounts'
+    """
+    by_service = {"dimensions": {"name": "ServiceName", "operator": "In",
+                                 "values": list(settings.service_names)}}
+    if not settings.resource_types:
+        return by_service
+    by_type = {"dimensions": {"name": "ResourceType", "operator": "In",
+                              "values": list(settings.resource_types)}}
+    if not settings.service_names:
+        return by_type
+    return {"or": [by_service, by_type]}
+
+
 def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[str, Any]:
     """The Query API body for ``[since, until]`` (at most 31 days)."""
     return {
@@ -76,8 +98,7 @@ def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[s
             "aggregation": {"totalCost": {"name": "Cost", "function": "Sum"},
                             "totalQuantity": {"name": "UsageQuantity", "function": "Sum"}},
             "grouping": [{"type": "Dimension", "name": name} for name in settings.group_by],
-            "filter": {"dimensions": {"name": "ServiceName", "operator": "In",
-                                      "values": list(settings.service_names)}},
+            "filter": query_filter(settings),
         },
     }
 
