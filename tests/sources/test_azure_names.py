@@ -124,3 +124,14 @@ def test_lines_it_cannot_read_are_kept_unmapped_without_a_guessed_model(
 def test_the_sub_category_stands_in_for_a_missing_meter() -> None:
     line = classify("Azure OpenAI", None, "gpt 4o 0513 Input global Tokens")
     assert (line.model, line.token_type) == ("gpt-4o-2024-05-13", "input")
+
+
+@pytest.mark.parametrize(("meter", "kind", "token"), [
+    ("Phi-4-FT Tokens", "fine_tuning_training", "other"),
+    ("Phi-3-Mini-4K-Instruct-Finetuned Tokens", "fine_tuning_training", "other"),
+    ("Phi-4-Input-FT Tokens", "tokens", "input"),
+    ("Phi-3.5-MoE-Instruct-FT Deployment Hosting Unit", "fine_tuning_hosting", "other"),
+])
+def test_phi_generation_fine_tuning_words(meter: str, kind: str, token: str) -> None:
+    line = classify("Cognitive Services", meter, "Phi")
+    assert (line.kind, line.token_type, line.model_known) == (kind, token, True)

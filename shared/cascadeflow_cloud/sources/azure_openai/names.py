@@ -48,7 +48,7 @@ _DEPLOYMENT = frozenset({"glbl", "global", "gl", "regnl", "regional", "regn", "r
                          "dzone", "dz", "dzn", "datazone", "data", "zone", "ep"})
 _TRAINING = frozenset({"trng", "training"})
 _HOSTING = frozenset({"hstng", "hosting"})
-_FINE_TUNING = frozenset({"ft", "rft"})
+_FINE_TUNING = frozenset({"ft", "rft", "finetuned"})
 #: Priority processing (pay-as-you-go at a higher rate for lower latency).
 _PRIORITY = frozenset({"pp", "priority"})
 _GRADER = frozenset({"grader", "grdr", "model", "mdl", "mdel"})
@@ -177,6 +177,10 @@ def classify(service: str | None, meter: str | None,
         found = "output"
     elif known and "embedding" in (spelling or "").lower():
         found = "input"  # embeddings bill only the tokens sent
+    if found is None and said & _FINE_TUNING:
+        # "Phi-4-FT Tokens", "…-Instruct-Finetuned Tokens": the training tokens (the
+        # fine-tuned model's own use names a direction: "Phi-4-Input-FT Tokens")
+        return line(spelling, "fine_tuning_training", tier=tier)
     if found is None:
         return unread(spelling if known else None)
     return tokens(spelling, found, tier=tier, modality=_modality(words))
