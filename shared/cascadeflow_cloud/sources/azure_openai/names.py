@@ -135,8 +135,10 @@ _NAMED_METERS: tuple[tuple[re.Pattern[str], ChargeKind, str | None], ...] = (
 
 def classify(service: str | None, meter: str | None,
              sub_category: str | None = None) -> BillingLine:
-    """What one Cost Management line bought, from its service, meter name and meter
-    sub-category (see the module docstring).
+    """What one Cost Management line bought, from its meter name and meter sub-category
+    (see the module docstring). ``service`` (the meter category) is part of the common
+    signature; Azure meters name what they bill themselves, so it is not needed. With no
+    meter, the sub-category is read as the meter (some exports carry it there).
 
     >>> classify("Cognitive Services", "gpt-4o-0806-Inp-glbl Tokens").model
     'gpt-4o-2024-08-06'
@@ -146,7 +148,7 @@ def classify(service: str | None, meter: str | None,
     >>> classify(None, "Commitment Tier CLU Azure 1M CT Overage Transactions").mapped
     False
     """
-    text = (meter or sub_category or "").strip()  # some exports carry it as the sub-category
+    text = (meter or sub_category or "").strip()
     product = (sub_category or "").lower()
     words = _words(text)
     said = {w.text for w in words}
