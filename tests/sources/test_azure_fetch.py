@@ -100,3 +100,24 @@ def test_saved_pages_keep_the_unreadable_line_as_other(tmp_path, local_store) ->
     assert [(r["ChargeDescription"], r["x_Model"]) for r in other] == [
         ("Commitment Tier CLU Azure 1M CT Overage Transactions", None)]
     assert other[0]["BilledCost"] == Decimal("7")
+
+
+def test_a_charge_type_column_tells_a_ptu_purchase_from_ptu_use(tmp_path, local_store) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    columns = [*COLUMNS, {"name": "ChargeType", "type": "String"}]
+    rows = [[1900.0, 1, 20250601, None, "Provisioned Managed Global Unit", "USD", "Purchase"],
+            [48.0, 24, 20250601, ACCOUNT, "Provisioned Managed Global Unit", "USD", "Usage"],
+            [4.2, 1680, 20250601, ACCOUNT, "o3 0416 Inp glbl Tokens", "USD", "Usage"]]
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"id": f"{SCOPE}/providers/Microsoft.CostManagement/query/q",
+                                "properties": {"nextLink": None, "columns": columns,
+                                               "rows": rows}}))
+    summary = ingest_files(local_store, "azure_openai", [page])
+    assert summary.records == 3 and summary.unmapped == 0
+    costs = Lake(local_store).read_costs(sources=["azure_openai"])
+    assert group_sum(costs, ["x_ChargeKind", "ChargeCategory", "PricingCategory"],
+                     "BilledCost") == {
+        ("reservation", "Purchase", "Committed"): Decimal("1900"),
+        ("provisioned_capacity", "Usage", "Committed"): Decimal("48"),
+        ("tokens", "Usage", "Standard"): Decimal("4.2")}

@@ -32,7 +32,7 @@ from cascadeflow_cloud.catalog import identify
 from cascadeflow_cloud.schema import ChargeKind, Modality, ServiceTier, TokenType
 from cascadeflow_cloud.sources.billing_line import BillingLine, line, tokens, unread
 
-__all__ = ["classify"]
+__all__ = ["classify", "classify_charge"]
 
 #: Where a meter name splits into words: separators, camel case (``BatchOutp``), a four-digit
 #: version glued to a word (``mini0718``), ``gpt4o`` and ``4omini``.
@@ -186,3 +186,22 @@ def classify(service: str | None, meter: str | None,
     if found is None:
         return unread(spelling if known else None)
     return tokens(spelling, found, tier=tier, modality=_modality(words))
+
+
+def classify_charge(service: str | None, meter: str | None, sub_category: str | None = None,
+                    charge_type: str | None = None) -> BillingLine:
+    """``classify``, plus what the line's Cost Management ``ChargeType`` says when the query
+    or export carries it: a ``Purchase`` is ``ChargeCategory = Purchase``, and a purchase of
+    provisioned throughput is a reservation (Committed).
+
+    >>> classify_charge(None, "Provisioned Managed Global Unit", None, "Purchase")[5:8]
+    ('reservation', 'provisioned', 'Committed')
+    >>> classify_charge(None, "Provisioned Managed Global Unit", None, "Usage").kind
+    'provisioned_capacity'
+    """
+    found = classify(service, meter, sub_category)
+    if (charge_type or "").strip().lower() != "purchase" or found.charge_category == "Purchase":
+        return found
+    if found.kind == "provisioned_capacity":
+        return found._replace(kind="reservation", charge_category="Purchase")
+    return found._replace(charge_category="Purchase")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from cascadeflow_cloud.sources.azure_openai.names import classify
+from cascadeflow_cloud.sources.azure_openai.names import classify_charge
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.refusals import Refusals, day_of
 
@@ -83,7 +83,7 @@ def _usage_days(arr: Any) -> Any:
 
 
 _NAMED = ("ResourceId", "ResourceLocation", "Meter", "MeterSubCategory", "ServiceName",
-          "SubscriptionId", "MeterId")
+          "SubscriptionId", "MeterId", "ChargeType")
 
 
 _DATE_COLUMNS = ("UsageDate", "BillingMonth", "Date")
@@ -241,7 +241,8 @@ def _finish_batch(raw: Any) -> Parsed:
         "Tags": raw.column("Tags"),
     }
     mapping = frame.map_names([raw.column("ServiceName"), raw.column("Meter"),
-                                raw.column("MeterSubCategory")], classify)
+                               raw.column("MeterSubCategory"), raw.column("ChargeType")],
+                              classify_charge)
     costs = _text(raw.column("cost").combine_chunks())
     return frame.finish(
         columns, source="azure_openai", raw=raw, mapping=mapping,
