@@ -20,7 +20,7 @@ from cascadeflow_cloud.sources.azure_openai.files import (
     read_files,
     read_files_bulk,
 )
-from cascadeflow_cloud.sources.azure_openai.names import classify
+from cascadeflow_cloud.sources.azure_openai.names import classify, classify_charge
 from cascadeflow_cloud.sources.azure_openai.parse import (
     COST_COLUMNS,
     page_problem,
@@ -41,6 +41,7 @@ from cascadeflow_cloud.sources.azure_openai.query import (
 
 __all__ = ["BULK_FILES", "CLOUD_ROLES", "COMPONENT", "COST_COLUMNS", "MAX_DAYS_PER_QUERY",
            "RETRY_AFTER_HEADERS", "AzureOpenAICostSource", "build_query", "classify",
+           "classify_charge",
            "iter_files", "iter_pages", "make_client", "page_problem", "parse_files",
            "parse_responses", "query_filter", "read_files", "read_files_bulk", "retry_after",
            "scope_of"]
