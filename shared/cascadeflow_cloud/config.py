@@ -96,8 +96,16 @@ class AzureOpenAISource(_Section):
     client_id: str | None = None
     client_secret: SecretRef | None = None
     cost_type: Literal["ActualCost", "AmortizedCost", "Usage"] = "ActualCost"
+    #: Cost Management ServiceName values of Azure OpenAI / Foundry Models meters (the meter
+    #: category: "Cognitive Services" in the Retail Prices API, "Azure AI Services" as the
+    #: FinOps toolkit names microsoft.cognitiveservices); lines of these services OR of
+    #: ``resource_types`` are read, so a model billed under an unlisted service still lands.
     service_names: list[str] = Field(
-        default_factory=lambda: ["Foundry Models", "Cognitive Services", "Azure OpenAI"])
+        default_factory=lambda: ["Foundry Models", "Cognitive Services", "Azure OpenAI",
+                                 "Azure AI Services"])
+    resource_types: list[str] = Field(
+        default_factory=lambda: ["microsoft.cognitiveservices/accounts",
+                                 "microsoft.cognitiveservices/accounts/projects"])
     group_by: list[str] = Field(default_factory=lambda: ["ResourceId", "Meter"], max_length=2)
     max_pages: int = Field(default=100, ge=1)
     max_retries: int = Field(default=4, ge=0, le=10)  # on 429, honouring x-ms-ratelimit-*

@@ -89,7 +89,7 @@ def test_azure_handler_with_managed_identity(monkeypatch, tmp_path, fake_server,
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("IDENTITY_ENDPOINT", f"{url}/msi/token")
     monkeypatch.setenv("IDENTITY_HEADER", "fake-header")
-    import cascadeflow_cloud.sources.azure_openai as az
+    import cascadeflow_cloud.sources.azure_openai.query as az
 
     monkeypatch.setattr(az.time, "sleep", lambda s: None)  # the 429 asks for 1 s
     store = _env(monkeypatch, tmp_path,

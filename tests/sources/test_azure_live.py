@@ -74,7 +74,7 @@ def test_three_nextlink_pages_and_a_qpu_429(fake_server, local_store) -> None:  
     assert first_body["dataset"]["granularity"] == "Daily"
     assert first_body["timePeriod"] == {"from": "2025-01-30T00:00:00Z",
                                         "to": "2025-02-02T23:59:59Z"}
-    assert "Foundry Models" in first_body["dataset"]["filter"]["dimensions"]["values"]
+    assert "Foundry Models" in first_body["dataset"]["filter"]["or"][0]["dimensions"]["values"]
     rows = [r for p in AZURE_PAGES for r in exact(p)["properties"]["rows"]]
     assert summary.records == len(rows) == 9
     assert summary.scopes == [SCOPE]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cascadeflow_cloud.sources.mapping import is_bedrock_service, map_aws, map_azure, map_gcp
+from cascadeflow_cloud.sources.mapping import is_bedrock_service, map_aws, map_gcp
 
 S35 = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
 
@@ -42,28 +42,6 @@ def test_aws_unknown_usage_type_is_other_not_guessed() -> None:
 def test_bedrock_services_include_marketplace_editions() -> None:
     assert is_bedrock_service(S35) and is_bedrock_service("Amazon Bedrock")
     assert not is_bedrock_service("Amazon Bedrock AgentCore") and not is_bedrock_service(None)
-
-
-@pytest.mark.parametrize(("meter", "model", "token"), [
-    ("gpt 4o 0513 Output global Tokens", "gpt-4o-2024-05-13", "output"),
-    ("gpt-4o-mini-0718-Inp-glbl Tokens", "gpt-4o-mini-2024-07-18", "input"),
-    ("gpt 4o 1120 cached Inp glbl", "gpt-4o-2024-11-20", "cache_read"),
-    ("o3 mini 0131 Batch Outp Data Zone Tokens", "o3-mini-2025-01-31", "output"),
-    ("gpt 4.1 Inp glbl Tokens", "gpt-4.1", "input"),
-    ("5 mini pp Inp Gl 1M Tokens", "gpt-5-mini", "input"),
-    ("GPT 5 Inpt Glbl", "gpt-5", "input"),
-    ("gpt-35-turbo-4k-Input-regional", "gpt-35-turbo-4k", "input"),
-    ("R1 Inp glbl Tokens", "r1", "input"),
-    ("gpt 4o 0999 Opt glbl", "gpt-4o-0999", "output"),
-])
-def test_azure_meters(meter, model, token) -> None:  # type: ignore[no-untyped-def]
-    mapped = map_azure(meter)
-    assert (mapped.model, mapped.token_type, mapped.mapped) == (model, token, True)
-
-
-@pytest.mark.parametrize("meter", ["Provisioned Managed Unit", "Standard Text Records", "", None])
-def test_azure_non_token_meters_are_other(meter) -> None:  # type: ignore[no-untyped-def]
-    assert map_azure(meter).token_type == "other" and not map_azure(meter).mapped
 
 
 @pytest.mark.parametrize(("sku", "model", "token"), [
