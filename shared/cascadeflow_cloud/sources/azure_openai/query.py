@@ -2,7 +2,8 @@
 
 ``CostManagementClient.query.usage`` on each configured scope, daily, grouped by resource and
 meter, filtered to the Azure OpenAI / Foundry Models services; ``nextLink`` pages are POSTed
-again with the same body until null; a 429 is retried after the largest ``Retry-After`` /
+again with the same body until null; a 429 / 503 is retried by the one retry policy
+(``httpclient.retry.attempts``) after the largest ``Retry-After`` /
 ``x-ms-ratelimit-*retry-after`` header (the SDK does not retry a POST whose 429 carries only
 the Cost Management headers). Windows longer than 31 days are split (Daily queries accept at
 most 31 days).
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.httpclient.deadline import Deadline
+from cascadeflow_cloud.httpclient.retry import Delivery, Retry, RetryPolicy, attempts
 from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.azure_openai.parse import parse_responses
 from cascadeflow_cloud.sources.base import (
@@ -140,6 +143,20 @@ def _raw_json(pipeline_response: Any, _deserialized: Any, _headers: Any) -> Any:
     return pipeline_response.http_response.json()
 
 
+class _SleepClock:
+    """The source's ``sleep`` as the retry policy's clock (each wait recorded in ``slept``)."""
+
+    def __init__(self, source: AzureOpenAICostSource) -> None:
+        self._source = source
+
+    def time(self) -> float:
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        self._source.slept.append(seconds)
+        self._source.sleep(seconds)
+
+
 class AzureOpenAICostSource:
     """Pulls Azure OpenAI cost per configured scope; the client may be passed in."""
 
@@ -153,14 +170,24 @@ class AzureOpenAICostSource:
         self.sleep = sleep
         self.slept: list[float] = []
         self._client = client
+        self._clock = _SleepClock(self)
+        self._policy = RetryPolicy(max_attempts=settings.max_retries + 1, base_delay=1.0,
+                                   max_delay=settings.max_retry_after,
+                                   max_retry_after=settings.max_retry_after)
 
     def _call(self, send: Callable[[], Any]) -> Any:
+        """``send()`` under the one retry policy (``httpclient.retry.attempts``): 429 / 503
+        are retried after the largest retry-after header (capped at ``max_retry_after``) or
+        the policy's backoff; anything else is an error at once."""
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
-        for attempt in range(self.settings.max_retries + 1):
+        answer: list[Any] = []
+        result = Delivery(outcome="failed")
+
+        def attempt(number: int, deadline: Deadline) -> Retry | None:
             self.stats.requests += 1
             try:
-                return send()
+                answer.append(send())
             except ClientAuthenticationError as exc:
                 raise CredentialsMissing(
                     "Azure credentials were refused or not found: set "
@@ -174,15 +201,16 @@ class AzureOpenAICostSource:
                     raise SourceError(f"Cost Management query failed: HTTP {status} "
                                       f"{exc.reason or ''}".strip()) from exc
                 self.stats.throttles += 1
-                delay = retry_after(headers, self.settings.max_retry_after)
-                if attempt == self.settings.max_retries:
-                    raise QuotaExhausted(f"Cost Management kept answering {status} after "
-                                         f"{attempt + 1} attempts") from exc
-                delay = delay if delay is not None else min(2.0 ** attempt,
-                                                            self.settings.max_retry_after)
-                self.slept.append(delay)
-                self.sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+                result.status = status
+                result.detail = f"Cost Management kept answering {status}"
+                return Retry(retry_after(headers, self.settings.max_retry_after))
+            result.outcome = "delivered"
+            return None
+
+        attempts(result, attempt, policy=self._policy, clock=self._clock)
+        if not answer:
+            raise QuotaExhausted(result.detail)
+        return answer[0]
 
     def fetch(self, scope: str, since: date, until: date) -> Iterator[dict[str, Any]]:
         """Every response page for one scope and window (≤ 31 days per query)."""
