@@ -66,9 +66,15 @@ def test_cli_export_focus_from_the_lake_is_conformant_and_exact(fixture_lake: La
     assert bedrock["ChargeClass"] is None
     assert bedrock["PricingUnit"] == "Tokens" and Decimal(bedrock["PricingQuantity"]) == 1410500
     assert bedrock["Tags"] == '{"team":"search"}'
-    assert bedrock["x_Model"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    # a lake row without the charge columns: canonical model, the bill's spelling beside it,
+    # the charge dimensions' defaults
+    assert bedrock["x_Model"] == "claude-3-5-sonnet-20240620"
+    assert bedrock["x_ModelSpelling"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    assert (bedrock["PricingCategory"], bedrock["x_ChargeKind"], bedrock["x_ServiceTier"]) == \
+        ("Standard", "tokens", "standard")
     tax = next(r for r in rows if r["ChargeCategory"] == "Tax")
     assert tax["PricingQuantity"] is None and tax["PricingUnit"] is None
+    assert tax["PricingCategory"] is None
     credit = next(r for r in rows if r["ChargeCategory"] == "Credit")
     assert credit["ChargeFrequency"] == "One-Time" and credit["ConsumedQuantity"] is None
 
