@@ -32,7 +32,8 @@ DEFAULTS = {"x_ServiceTier": "standard", "PricingCategory": "Standard",
             "ChargeCategory": "Usage"}
 
 
-def _text(table: pa.Table, name: str) -> pa.Array:
+def text_column(table: pa.Table, name: str) -> pa.Array:
+    """Column ``name`` as one plain string array (dictionaries decoded; nulls if absent)."""
     if name not in table.column_names:
         return pa.nulls(table.num_rows, pa.string())
     column = table.column(name)
@@ -66,13 +67,14 @@ def with_dimensions(costs: pa.Table) -> pa.Table:
             if name not in costs.column_names:
                 costs = costs.append_column(name, pa.nulls(0, pa.string()))
         return costs
-    model = _text(costs, "x_Model")
-    costs = _put(costs, "x_ModelSpelling", pc.coalesce(_text(costs, "x_ModelSpelling"), model))
+    model = text_column(costs, "x_Model")
+    spelling = pc.coalesce(text_column(costs, "x_ModelSpelling"), model)
+    costs = _put(costs, "x_ModelSpelling", spelling)
     costs = _put(costs, "x_Model", canonical_models(model))
-    is_tokens = pc.fill_null(pc.is_in(_text(costs, "x_TokenType"),
+    is_tokens = pc.fill_null(pc.is_in(text_column(costs, "x_TokenType"),
                                       pa.array(TOKEN_TYPES, pa.string())), False)
     kind = pc.if_else(is_tokens, pa.scalar("tokens"), pa.scalar("other"))
-    costs = _put(costs, "x_ChargeKind", pc.coalesce(_text(costs, "x_ChargeKind"), kind))
+    costs = _put(costs, "x_ChargeKind", pc.coalesce(text_column(costs, "x_ChargeKind"), kind))
     for name, value in DEFAULTS.items():
-        costs = _put(costs, name, pc.coalesce(_text(costs, name), pa.scalar(value)))
+        costs = _put(costs, name, pc.coalesce(text_column(costs, name), pa.scalar(value)))
     return costs
