@@ -195,6 +195,30 @@ class RunSummary:
                             sorted(self.billed.get(name, {}).items())}}
                 for name in order]
 
+    def service_lines_text(self) -> list[str]:
+        """One line per service found (exact billed per currency, lines, unclassified lines),
+        then the unknown model names (the first few), for the CLI and the demo.
+
+        >>> s = RunSummary(source="azure_openai")
+        >>> s.add_service("Azure OpenAI", "EUR", Decimal("0.25"), lines=1, unclassified=1)
+        >>> s.service_lines_text()
+        ['service Azure OpenAI: 0.25 EUR; 1 line, 1 unclassified (kind other)']
+        """
+        out = []
+        for item in self.services():
+            billed = ", ".join(f"{amount} {cur}" for cur, amount in item["billed"].items())
+            lines = f"{item['lines']} line{'s' if item['lines'] != 1 else ''}"
+            extra = f", {item['unclassified']} unclassified (kind other)" \
+                if item["unclassified"] else ""
+            out.append(f"service {item['service']}: {billed}; {lines}{extra}")
+        if self.unknown_models:
+            first = sorted(self.unknown_models, key=lambda m: (-self.unknown_models[m], m))
+            more = len(first) - SHOWN_UNKNOWN
+            out.append(f"unknown model names ({sum(self.unknown_models.values())} lines, kept "
+                       f"as spelled): " + ", ".join(first[:SHOWN_UNKNOWN])
+                       + (f" and {more} more" if more > 0 else ""))
+        return out
+
     def fail(self, reason: str) -> None:
         self.failed = True
         self.errors.append(reason)

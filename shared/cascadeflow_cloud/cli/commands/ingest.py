@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from cascadeflow_cloud.cli.context import (
     EXIT_OK,
@@ -23,9 +22,6 @@ from cascadeflow_cloud.cli.context import (
     today,
 )
 from cascadeflow_cloud.progress import Progress
-
-if TYPE_CHECKING:
-    from cascadeflow_cloud.sources.base import RunSummary
 
 _BILLING_HELP = {
     "aws-bedrock": "Cost Explorer GetCostAndUsage JSON (as `aws ce get-cost-and-usage` prints)",
@@ -73,22 +69,6 @@ def run_events(ctx: CliContext, args: argparse.Namespace) -> int:
     return EXIT_OK if summary.ok else EXIT_PARTIAL
 
 
-def print_services(summary: RunSummary) -> None:
-    """One line per service the run found (exact billed per currency, lines, unclassified
-    lines) and the model names the catalog did not know (the first few)."""
-    for item in summary.services():
-        billed = ", ".join(f"{amount} {cur}" for cur, amount in item["billed"].items())
-        extra = f", {item['unclassified']} unclassified (kind other)" \
-            if item["unclassified"] else ""
-        lines = f"{item['lines']} line{'s' if item['lines'] != 1 else ''}"
-        print(f"  service {item['service']}: {billed}; {lines}{extra}")
-    unknown = summary.as_dict()["unknown_models"]
-    if unknown["spellings"]:
-        more = unknown["spellings"] - len(unknown["first"])
-        print(f"  unknown model names ({unknown['lines']} lines, kept as spelled): "
-              + ", ".join(unknown["first"]) + (f" and {more} more" if more > 0 else ""))
-
-
 def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
     from cascadeflow_cloud.jobs import ingest_costs
     from cascadeflow_cloud.sources import CLI_KINDS
@@ -124,7 +104,8 @@ def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
     print(summary.line())
-    print_services(summary)
+    for line in summary.service_lines_text():
+        print(f"  {line}")
     for reason in summary.reasons[:20]:
         print(f"  quarantined: {reason}", file=sys.stderr)
     if summary.quarantined > len(summary.reasons[:20]):
