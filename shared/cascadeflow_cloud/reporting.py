@@ -22,34 +22,43 @@ from cascadeflow_cloud.present import format_amount, render_table
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Dimension = Literal["provider", "model", "team", "customer", "day"]
-DIMENSIONS: tuple[Dimension, ...] = ("provider", "model", "team", "customer", "day")
+Dimension = Literal["provider", "model", "spelling", "team", "customer", "day", "service",
+                    "token", "kind", "tier", "pricing", "modality", "context"]
+DIMENSIONS: tuple[Dimension, ...] = ("provider", "model", "spelling", "team", "customer", "day",
+                                     "service", "token", "kind", "tier", "pricing", "modality",
+                                     "context")
 
-# Where each dimension lives in the costs table; team and customer are unknown to the bill.
+#: Where each dimension lives in the costs table; team and customer are unknown to the bill.
+#: ``model`` is the catalog's canonical id, ``spelling`` the bill's own name for it.
 _COST_COLUMN: dict[str, str | None] = {
-    "provider": "x_Source", "model": "x_Model", "day": "ChargePeriodStart",
-    "team": None, "customer": None,
+    "provider": "x_Source", "model": "x_Model", "spelling": "x_ModelSpelling",
+    "day": "ChargePeriodStart", "team": None, "customer": None, "service": "ServiceName",
+    "token": "x_TokenType", "kind": "x_ChargeKind", "tier": "x_ServiceTier",
+    "pricing": "PricingCategory", "modality": "x_TokenModality", "context": "x_ContextTier",
 }
-_EVENT_COLUMN = {"provider": "provider", "model": "model", "day": "timestamp",
-                 "team": "team", "customer": "customer_id"}
+#: Where each dimension lives in the events table; the charge dimensions are the bill's only
+#: (tracked shows as blank for them).
+_EVENT_COLUMN: dict[str, str | None] = {
+    "provider": "provider", "model": "model", "spelling": "model", "day": "timestamp",
+    "team": "team", "customer": "customer_id",
+}
 
 
 @dataclass
 class ReportRow:
-    """One line of a spend report."""
+    """One line of a spend report; ``billed`` is None for what the bill does not know (team,
+    customer), ``tracked`` None for what SDK events do not know (the charge dimensions)."""
 
     key: str
     currency: str
     billed: Decimal | None
-    tracked: Decimal
+    tracked: Decimal | None
     calls: int
     tokens: int
     unpriced_calls: int = 0
 
 
-def _keys(table: pa.Table, column: str | None, by: str) -> list[Any]:
-    if column is None:
-        return [None] * table.num_rows
+def _keys(table: pa.Table, column: str, by: str) -> list[Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -60,15 +69,35 @@ def _keys(table: pa.Table, column: str | None, by: str) -> list[Any]:
     return list(values.to_pylist())
 
 
+def _event_models(events: pa.Table, by: str) -> pa.Table:
+    """Events with ``model`` as the catalog's canonical id (``model_id`` where the SDK wrote
+    one) for ``--by model``; ``--by spelling`` keeps the SDK's own name."""
+    if by != "model":
+        return events
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.exports.dimensions import canonical_models
+
+    models = canonical_models(events.column("model").combine_chunks())
+    if "model_id" in events.column_names:
+        models = pc.coalesce(events.column("model_id").combine_chunks(), models)
+    return events.set_column(events.schema.get_field_index("model"), "model", models)
+
+
 def spend_report(
     costs: pa.Table, events: pa.Table, *, by: Dimension = "provider"
 ) -> list[ReportRow]:
     """Billed and tracked spend grouped by ``by`` and currency, largest first.
 
-    ``billed`` is None for dimensions the bill does not know (team, customer).
+    ``billed`` is None for dimensions the bill does not know (team, customer); ``tracked``
+    None for the charge dimensions only the bill carries (service, token, kind, tier,
+    pricing, modality, context). Rows of lakes written before these columns read with their
+    defaults (``exports.dimensions.with_dimensions``).
     """
     if by not in DIMENSIONS:
         raise ValueError(f"cannot report by {by!r}; choose one of {', '.join(DIMENSIONS)}")
+    from cascadeflow_cloud.exports.dimensions import with_dimensions
+
     billed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     tracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     calls: dict[tuple[str, str], int] = defaultdict(int)
@@ -77,14 +106,17 @@ def spend_report(
 
     cost_column = _COST_COLUMN[by]
     if cost_column is not None and costs.num_rows:
+        costs = with_dimensions(costs)
         keys = _keys(costs, cost_column, by)
         currencies = costs.column("BillingCurrency").to_pylist()
         for key, currency, amount in zip(keys, currencies, costs.column("BilledCost").to_pylist(),
                                          strict=True):
             billed[(key or "(none)", currency)] += amount or Decimal(0)
 
-    if events.num_rows:
-        keys = _keys(events, _EVENT_COLUMN[by], by)
+    event_column = _EVENT_COLUMN.get(by)
+    if event_column is not None and events.num_rows:
+        events = _event_models(events, by)
+        keys = _keys(events, event_column, by)
         currencies = events.column("currency").to_pylist()
         amounts = events.column("estimated_cost").to_pylist()
         ins = events.column("input_tokens").to_pylist()
@@ -103,7 +135,8 @@ def spend_report(
         ReportRow(
             key=key, currency=currency,
             billed=billed.get((key, currency), Decimal(0)) if cost_column is not None else None,
-            tracked=tracked.get((key, currency), Decimal(0)),
+            tracked=tracked.get((key, currency), Decimal(0)) if event_column is not None
+            else None,
             calls=calls.get((key, currency), 0), tokens=tokens.get((key, currency), 0),
             unpriced_calls=unpriced.get((key, currency), 0),
         )
@@ -112,13 +145,14 @@ def spend_report(
     if by == "day":
         rows.sort(key=lambda r: (r.key, r.currency))
     else:
-        rows.sort(key=lambda r: (-(r.billed or Decimal(0)) - r.tracked, r.key, r.currency))
+        rows.sort(key=lambda r: (-(r.billed or Decimal(0)) - (r.tracked or Decimal(0)), r.key,
+                                 r.currency))
     return rows
 
 
 def _cells(r: ReportRow) -> list[str]:
     tracked = format_amount(r.tracked, r.currency)
-    if r.unpriced_calls:
+    if r.unpriced_calls and r.tracked is not None:
         tracked += f" +{r.unpriced_calls} unpriced"
     return [r.key, r.currency, format_amount(r.billed, r.currency), tracked, f"{r.calls:,}",
             f"{r.tokens:,}"]
@@ -131,10 +165,11 @@ def format_report(rows: list[ReportRow], *, by: str) -> str:
     """
     totals: dict[str, ReportRow] = {}
     for r in rows:
-        t = totals.setdefault(r.currency, ReportRow("TOTAL", r.currency, None, Decimal(0), 0, 0))
+        t = totals.setdefault(r.currency, ReportRow("TOTAL", r.currency, None, None, 0, 0))
         if r.billed is not None:
             t.billed = (t.billed or Decimal(0)) + r.billed
-        t.tracked += r.tracked
+        if r.tracked is not None:
+            t.tracked = (t.tracked or Decimal(0)) + r.tracked
         t.calls += r.calls
         t.tokens += r.tokens
         t.unpriced_calls += r.unpriced_calls

@@ -66,9 +66,15 @@ def test_cli_export_focus_from_the_lake_is_conformant_and_exact(fixture_lake: La
     assert bedrock["ChargeClass"] is None
     assert bedrock["PricingUnit"] == "Tokens" and Decimal(bedrock["PricingQuantity"]) == 1410500
     assert bedrock["Tags"] == '{"team":"search"}'
-    assert bedrock["x_Model"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    # a lake row without the charge columns: canonical model, the bill's spelling beside it,
+    # the charge dimensions' defaults
+    assert bedrock["x_Model"] == "claude-3-5-sonnet-20240620"
+    assert bedrock["x_ModelSpelling"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
+    assert (bedrock["PricingCategory"], bedrock["x_ChargeKind"], bedrock["x_ServiceTier"]) == \
+        ("Standard", "tokens", "standard")
     tax = next(r for r in rows if r["ChargeCategory"] == "Tax")
     assert tax["PricingQuantity"] is None and tax["PricingUnit"] is None
+    assert tax["PricingCategory"] is None
     credit = next(r for r in rows if r["ChargeCategory"] == "Credit")
     assert credit["ChargeFrequency"] == "One-Time" and credit["ConsumedQuantity"] is None
 
@@ -170,3 +176,54 @@ def test_placeholder_units_become_units_and_placeholders_are_flagged() -> None:
     rows[0]["ChargeDescription"] = "Not Applicable"
     found = {(v.column, v.rule) for v in check_focus(pa.Table.from_pylist(rows, FOCUS_SCHEMA))}
     assert found == {("ChargeDescription", "NullHandling")}
+
+
+def test_charge_dimensions_and_a_reservation_purchase_carry_into_focus(tmp_path: Path) -> None:
+    """Rows with the charge columns: PricingCategory from the lake, a purchase stays a
+    purchase (One-Time, Committed), the x_ dimensions carried, and the file still conforms."""
+    from datetime import UTC, datetime
+
+    from cascadeflow_cloud.schema import CostRecord
+
+    start, end = datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC)
+    common = {"BillingCurrency": "USD", "ChargePeriodStart": start, "ChargePeriodEnd": end,
+              "x_Source": "azure_openai", "ServiceName": "Azure OpenAI"}
+    records = [
+        CostRecord(BilledCost=Decimal("2.5"), ConsumedQuantity=Decimal(2500),
+                   ConsumedUnit="tokens", x_Model="gpt-4o-2024-08-06",
+                   x_ModelSpelling="gpt-4o-0806", x_TokenType="input",
+                   x_ChargeKind="tokens", x_ServiceTier="batch", PricingCategory="Standard",
+                   x_TokenModality="text", x_ContextTier="standard", **common),
+        CostRecord(BilledCost=Decimal(24), ConsumedQuantity=Decimal(24), ConsumedUnit="Hours",
+                   x_ChargeKind="provisioned_capacity", x_ServiceTier="provisioned",
+                   PricingCategory="Committed", **common),
+        CostRecord(BilledCost=Decimal(260), ChargeCategory="Purchase",
+                   ConsumedQuantity=Decimal(1), ConsumedUnit="Units",
+                   x_ChargeKind="reservation", x_ServiceTier="provisioned",
+                   PricingCategory="Committed", **common),
+        CostRecord(BilledCost=Decimal("3.75"), ConsumedQuantity=Decimal(1000),
+                   ConsumedUnit="tokens", x_Model="claude-sonnet-4-6",
+                   x_ModelSpelling="Claude Sonnet 4.6", x_TokenType="cache_write",
+                   x_ChargeKind="tokens", x_CacheWriteTtl="1h", PricingCategory="Dynamic",
+                   x_ServiceTier="flex", **common),
+    ]
+    table = focus_table(cost_table(records), scope="/subscriptions/1")
+    assert check_focus(table) == []
+    rows = table.to_pylist()
+    assert [r["PricingCategory"] for r in rows] == ["Standard", "Committed", "Committed",
+                                                    "Dynamic"]
+    purchase = rows[2]
+    assert (purchase["ChargeCategory"], purchase["ChargeFrequency"], purchase["x_ChargeKind"]) \
+        == ("Purchase", "One-Time", "reservation")
+    assert (rows[0]["x_ModelSpelling"], rows[0]["x_ServiceTier"], rows[0]["x_ContextTier"],
+            rows[0]["x_TokenModality"]) == ("gpt-4o-0806", "batch",
+                                             "standard", "text")
+    assert (rows[3]["x_Model"], rows[3]["x_CacheWriteTtl"]) == ("claude-sonnet-4-6", "1h")
+    out = tmp_path / "focus.csv"
+    with out.open("wb") as handle:
+        write_focus([table], handle, "csv")
+    assert check_focus(out) == []
+    # a PricingCategory FOCUS does not allow is named by the checker
+    bad = table.set_column(table.schema.get_field_index("PricingCategory"), "PricingCategory",
+                           pa.array(["Standard", "Reserved", "Committed", "Dynamic"]))
+    assert [v.rule for v in check_focus(bad) if v.column == "PricingCategory"] == ["AllowedValues"]

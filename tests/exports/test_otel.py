@@ -16,6 +16,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.exports.otel_metrics import (
     OtlpExportError,
     export_metrics,
@@ -31,6 +32,9 @@ from cascadeflow_cloud.sdk.sinks.otel import OtelSink
 from .helpers import TODAY, http_receiver, metric_events, projection
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+#: metric labels carry the catalog's canonical id (the SDK's own id while the catalog lacks
+#: it); spans keep the name the call used
+HAIKU_LABEL = canonical_model(HAIKU) or HAIKU
 
 
 def _attrs(kvs) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -68,17 +72,18 @@ def test_metrics_reach_the_receiver_with_names_values_attributes(store: LocalSto
     assert cost.sum.is_monotonic
     points = {tuple(sorted(_attrs(p.attributes).items())): p.as_double
               for p in cost.sum.data_points}
-    key = (("currency", "USD"), ("model", HAIKU), ("provider", "aws_bedrock"), ("team", "search"))
+    key = (("currency", "USD"), ("model", HAIKU_LABEL), ("provider", "aws_bedrock"),
+           ("team", "search"))
     assert points[key] == pytest.approx(0.30)
 
     requests = {tuple(sorted(_attrs(p.attributes).items())): p.as_double
                 for p in metrics["llm.requests"].sum.data_points}
-    assert requests[(("model", HAIKU), ("provider", "aws_bedrock"), ("status", "error"),
+    assert requests[(("model", HAIKU_LABEL), ("provider", "aws_bedrock"), ("status", "error"),
                      ("team", "search"))] == 1
 
     conf = {_attrs(p.attributes)["model"]: p.as_double
             for p in metrics["llm.confidence.score"].gauge.data_points}
-    assert conf == {HAIKU: pytest.approx(0.8), "gemini-2.5-flash": pytest.approx(0.5)}
+    assert conf == {HAIKU_LABEL: pytest.approx(0.8), "gemini-2.5-flash": pytest.approx(0.5)}
 
     forecast = {_attrs(p.attributes)["bound"]: p.as_double
                 for p in metrics["llm.cost.forecast"].gauge.data_points}

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.exports.figures import UNATTRIBUTED
 from cascadeflow_cloud.exports.prometheus import lake_registry, push_metrics, serve
 from cascadeflow_cloud.lake.artifacts import write_projections
@@ -19,7 +20,9 @@ from cascadeflow_cloud.lake.tables import Lake
 from .conftest import bedrock_records
 from .helpers import TODAY, http_receiver, metric_events, projection
 
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+SDK_HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+#: the label is the catalog's canonical id (the SDK's own id while the catalog lacks it)
+HAIKU = canonical_model(SDK_HAIKU) or SDK_HAIKU
 
 
 @pytest.fixture
@@ -73,7 +76,7 @@ def test_exposition_names_values_and_labels(store: LocalStore) -> None:
     assert _get(s, "llm_confidence_score", provider="gcp_vertex",
                 model="gemini-2.5-flash") == pytest.approx(0.5)
     assert _get(s, "llm_billed_cost_total", provider="aws_bedrock",
-                model="anthropic.claude-3-5-sonnet-20240620-v1:0", token_type="input",
+                model="claude-3-5-sonnet-20240620", token_type="input",
                 currency="USD") == pytest.approx(4.2315)
     assert _get(s, "llm_cost_forecast", budget="ml-platform", currency="USD",
                 bound="p50") == 1180

@@ -31,7 +31,7 @@ WITH billed AS (
            sum(BilledCost) AS billed
     FROM costs WHERE date BETWEEN DATE '{SINCE}' AND DATE '{END}' GROUP BY ALL),
 tracked AS (
-    SELECT model, currency, sum(estimated_cost) AS tracked, count(*) AS calls,
+    SELECT model_id AS model, currency, sum(estimated_cost) AS tracked, count(*) AS calls,
            sum(input_tokens + output_tokens) AS tokens
     FROM events WHERE date BETWEEN DATE '{SINCE}' AND DATE '{END}' GROUP BY ALL)
 SELECT model, currency, coalesce(billed, 0) AS billed, coalesce(tracked, 0) AS tracked,

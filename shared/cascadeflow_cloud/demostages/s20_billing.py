@@ -6,9 +6,20 @@ usage types), Cost Management Query API pages linked by ``nextLink``, and BigQue
 export rows as newline-delimited JSON (credits included) — then ingests them through the same
 offline path as ``cascadeflow-cloud ingest aws-bedrock|azure-openai|gcp-vertex --input …``.
 
+Every service, usage type, meter and SKU name is a real one, copied exactly from a public
+source (cited next to it); the amounts are the demo's own. The bills spell the models as
+clouds do, not as the SDK does (``Claude 3.5 Sonnet (Amazon Bedrock Edition)`` +
+``USE1-MP:USE1_InputTokenCount-Units`` for ``anthropic.claude-3-5-sonnet-20240620-v1:0``,
+``gpt-4o-0806-Inp-glbl Tokens`` for ``gpt-4o-2024-08-06``): the model catalog joins them.
+
 Realistic differences from the tracked events: billed ≈ tracked × 1.03, one model
 (``gemini-2.5-pro``) carries ~15% spend the SDK never saw, Claude has cache-write charges the
 events do not price, and the bills lag the events by one (Azure, GCP) or two (AWS) days.
+Lines no SDK event explains are billed every day too (``FIXED_LINES``): Claude Sonnet 4.6
+bought through AWS Marketplace (tokens and prompt-cache storage), a Bedrock guardrail,
+Azure provisioned throughput (PTU hours) and Claude Sonnet 4.6 on Vertex AI, billed under its
+own GCP service. The Vertex bill has no separate context-cache read SKU here: cached input is
+billed on the model's input SKU.
 """
 
 from __future__ import annotations
@@ -32,31 +43,68 @@ AZURE_RESOURCE = (f"{SUBSCRIPTION}/resourcegroups/rg-ai/providers/"
                   "microsoft.cognitiveservices/accounts/demo-openai").lower()
 _M = Decimal(1_000_000)
 
+# Where the names come from (copied exactly):
+# [GA] grafana/cloudcost-exporter@68b7680f9119bfe40be12f5f545195979da8faeb
+#      pkg/aws/bedrock/bedrock_test.go (Apache-2.0): the AWS Price List's Marketplace service
+#      names and usage types, with the pairs it prices together.
+# [GV] the same commit, pkg/google/vertex/pricing_map_test.go and vertex_test.go: Vertex AI
+#      SKU descriptions as the Cloud Billing Catalog returns them (Claude on Vertex included).
+# [MM] guygregory/modelmeters.com@d4a64106f74f1a47d324c7d0f3aa45aa0e9fc5a8 monthly/full/
+#      <month>.ndjson: the Azure Retail Prices API's meterName, as Cost Management bills it.
+# [CE] Cost Explorer SERVICE values of Marketplace Claude models, in the "<model> (Amazon
+#      Bedrock Edition)" form [GA] shows; these two as public FinOps code lists them
+#      ("AWS Marketplace-Claude 3.5 Sonnet (Amazon Bedrock Edition)", "… Claude 3 Haiku …").
+# [VS] Gemini 2.5 Pro SKUs: "Gemini 2.5 Pro Text Input - Predictions" is Cloud Billing SKU
+#      A121-E2B5-1418; the output SKU is its pair in public Vertex SKU tables.
+# [IS] issue 16: Claude and other partner models on Vertex bill under their own service,
+#      e.g. "Claude Sonnet 4.6" (also [GV] pkg/google/client/billing.go: per-model "Claude …"
+#      services).
+
 #: What each demo model is called on its bill, per token type.
-AWS_NAMES = {
+AWS_NAMES = {  # [CE]
     "anthropic.claude-3-5-sonnet-20240620-v1:0": "Claude 3.5 Sonnet (Amazon Bedrock Edition)",
     "anthropic.claude-3-haiku-20240307-v1:0": "Claude 3 Haiku (Amazon Bedrock Edition)",
 }
-AWS_USAGE = {"input": "USE1-MP:USE1_InputTokenCount-Units",
-             "output": "USE1-MP:USE1_OutputTokenCount-Units",
-             "cache_read": "USE1-MP:USE1_CacheReadInputTokenCount-Units",
-             "cache_write": "USE1-MP:USE1_CacheWriteInputTokenCount-Units"}
+AWS_USAGE = {"input": "USE1-MP:USE1_InputTokenCount-Units",  # [GA]
+             "output": "USE1-MP:USE1_OutputTokenCount-Units",  # [GA]
+             "cache_read": "USE1-MP:USE1_CacheReadInputTokenCount-Units",  # [GA]
+             "cache_write": "USE1-MP:USE1_CacheWriteInputTokenCount-Units"}  # [GA]
 AZURE_METERS = {
-    "gpt-4o-2024-08-06": {"input": "gpt-4o-0806-Inp-glbl Tokens",
-                          "output": "gpt-4o-0806-Outp-glbl Tokens",
-                          "cache_read": "gpt 4o 0806 cached Inp glbl"},
-    "gpt-4o-mini-2024-07-18": {"input": "gpt-4o-mini-0718-Inp-glbl Tokens",
-                               "output": "gpt-4o-mini-0718-Outp-glbl Tokens",
-                               "cache_read": "gpt 4o mini 0718 cached Inp glbl"},
+    "gpt-4o-2024-08-06": {"input": "gpt-4o-0806-Inp-glbl Tokens",  # [MM] 2024-08-01
+                          "output": "gpt-4o-0806-Outp-glbl Tokens",  # [MM] 2024-08-01
+                          "cache_read": "gpt 4o 0806 cached Inp glbl Tokens"},  # [MM] 2024-10-01
+    "gpt-4o-mini-2024-07-18": {"input": "gpt-4o-mini-0718-Inp-glbl Tokens",  # [MM] 2024-07-01
+                               "output": "gpt-4o-mini-0718-Outp-glbl Tokens",  # [MM] 2024-07-01
+                               # [MM] 2024-10-01
+                               "cache_read": "gpt 4o mini 0718 cached Inp glbl Tokens"},
 }
 GCP_SKUS = {
-    "gemini-2.5-flash": {"input": "Gemini 2.5 Flash GA Text Input - Predictions",
-                         "output": "Gemini 2.5 Flash GA Text Output - Predictions",
-                         "cache_read": "Gemini 2.5 Flash Text Input Caching"},
-    "gemini-2.5-pro": {"input": "Gemini 2.5 Pro Text Input (≤200k)",
-                       "output": "Gemini 2.5 Pro Text and Thinking Output (≤200k)",
-                       "cache_read": "Gemini 2.5 Pro Text Input Caching (≤200k)"},
+    "gemini-2.5-flash": {"input": "Gemini 2.5 Flash Text Input - Predictions",  # [GV]
+                         "output": "Gemini 2.5 Flash Thinking Text Output - Predictions"},  # [GV]
+    "gemini-2.5-pro": {"input": "Gemini 2.5 Pro Text Input - Predictions",  # [VS]
+                       "output": "Gemini 2.5 Pro Text Output - Predictions"},  # [VS]
 }
+GCP_SERVICE = {"id": "C7E2-9256-1C43", "description": "Vertex AI"}
+CLAUDE_ON_VERTEX = "Claude Sonnet 4.6"  # [IS]
+#: Lines no SDK event explains, billed every day: (source, service, name, USD a day, usage a
+#: day — tokens, units, hours).
+FIXED_LINES: tuple[tuple[str, str, str, Decimal, Decimal], ...] = (
+    ("aws_bedrock", "Claude Sonnet 4.6 (Amazon Bedrock Edition)",  # [GA] l.884-885
+     "USE1-MP:USE1_InputTokenCount-Units", Decimal("0.36"), Decimal(120_000)),
+    ("aws_bedrock", "Claude Sonnet 4.6 (Amazon Bedrock Edition)",  # [GA] l.884-885
+     "USE1-MP:USE1_OutputTokenCount-Units", Decimal("0.24"), Decimal(16_000)),
+    ("aws_bedrock", "Claude Sonnet 4.6 (Amazon Bedrock Edition)",  # [GA] l.842
+     "USE1-MP:USE1_CacheStorage-Units", Decimal("0.014"), Decimal("0.2")),
+    ("aws_bedrock", "Amazon Bedrock",  # [GA] l.310
+     "USE1-Guardrail-AutomatedReasoningPolicyUnitsConsumed", Decimal("0.017"), Decimal(100)),
+    # [MM] 2024-11-01: 1.00 USD an hour in eastus; a quarter of an hour a day
+    ("azure_openai", "", "Provisioned Managed Global Unit", Decimal("0.25"), Decimal("0.25")),
+    # [GV] vertex_test.go l.101-102
+    ("gcp_vertex", CLAUDE_ON_VERTEX, "Claude Sonnet 4.6 — Input Tokens — global — Context "
+     "Window Size from 0 to 200000 Tokens", Decimal("0.3"), Decimal(100_000)),
+    ("gcp_vertex", CLAUDE_ON_VERTEX, "Claude Sonnet 4.6 — Input Cache Read Tokens — global — "
+     "Context Window Size from 0 to 200000 Tokens", Decimal("0.003"), Decimal(10_000)),
+)
 
 Key = tuple[str, str, date, str]  # provider, model, day, token type
 
@@ -79,10 +127,28 @@ def billed_lines(events: list[UsageEvent], end: date) -> dict[Key, tuple[Decimal
         factor = BILLED_FACTOR * UNTRACKED.get(ev.model, Decimal(1))
         for kind, (tokens, price) in parts.items():
             if tokens:
+                if ev.provider == "gcp_vertex" and kind == "cache_read":
+                    kind = "input"  # the demo's Vertex bill: cached input on the input SKU
                 line = lines[(ev.provider, ev.model, day, kind)]
                 line[0] += tokens * price / _M * factor
                 line[1] += tokens
     return {k: (v[0], v[1]) for k, v in lines.items()}
+
+
+def fixed_lines(source: str) -> list[tuple[str, str, Decimal, Decimal]]:
+    """``FIXED_LINES`` of one source: (service, name, USD a day, units a day)."""
+    return [(service, name, amount, units)
+            for src, service, name, amount, units in FIXED_LINES if src == source]
+
+
+def _days(lines: dict[Key, tuple[Decimal, int]], provider: str) -> list[date]:
+    return sorted({day for (p, _, day, _) in lines if p == provider})
+
+
+def _aws_group(service: str, usage: str, amount: Decimal, quantity: Decimal) -> dict[str, Any]:
+    return {"Keys": [service, usage], "Metrics": {
+        "UnblendedCost": {"Amount": str(amount.quantize(Decimal("1e-10"))), "Unit": "USD"},
+        "UsageQuantity": {"Amount": str(quantity), "Unit": "N/A"}}}
 
 
 def aws_pages(lines: dict[Key, tuple[Decimal, int]], end: date) -> list[dict[str, Any]]:
@@ -91,9 +157,11 @@ def aws_pages(lines: dict[Key, tuple[Decimal, int]], end: date) -> list[dict[str
     for (provider, model, day, kind), (amount, tokens) in sorted(lines.items()):
         if provider != "aws_bedrock":
             continue
-        by_day[day].append({"Keys": [AWS_NAMES[model], AWS_USAGE[kind]], "Metrics": {
-            "UnblendedCost": {"Amount": str(amount.quantize(Decimal("1e-10"))), "Unit": "USD"},
-            "UsageQuantity": {"Amount": str(Decimal(tokens) / 1000), "Unit": "N/A"}}})
+        by_day[day].append(_aws_group(AWS_NAMES[model], AWS_USAGE[kind], amount,
+                                      Decimal(tokens) / 1000))
+    for day in _days(lines, "aws_bedrock"):
+        by_day[day] += [_aws_group(service, usage, amount, units / 1000)
+                        for service, usage, amount, units in fixed_lines("aws_bedrock")]
     results = [{"TimePeriod": {"Start": d.isoformat(),
                                "End": (d + timedelta(days=1)).isoformat()},
                 "Total": {}, "Groups": groups, "Estimated": d > end - timedelta(days=5)}
@@ -112,6 +180,10 @@ def azure_pages(lines: dict[Key, tuple[Decimal, int]], pages: int = 3) -> list[d
              AZURE_RESOURCE, AZURE_METERS[model][kind], "USD"]
             for (provider, model, day, kind), (amount, tokens) in sorted(lines.items())
             if provider == "azure_openai"]
+    rows += [[float(amount), float(units), int(day.strftime("%Y%m%d")), AZURE_RESOURCE, meter,
+              "USD"]
+             for day in _days(lines, "azure_openai")
+             for _, meter, amount, units in fixed_lines("azure_openai")]
     columns = [{"name": "Cost", "type": "Number"}, {"name": "UsageQuantity", "type": "Number"},
                {"name": "UsageDate", "type": "Number"}, {"name": "ResourceId", "type": "String"},
                {"name": "Meter", "type": "String"}, {"name": "Currency", "type": "String"}]
@@ -127,8 +199,24 @@ def azure_pages(lines: dict[Key, tuple[Decimal, int]], pages: int = 3) -> list[d
             for i in range(pages)]
 
 
+def _gcp_row(day: date, service: dict[str, str], sku: dict[str, str], cost: float,
+             amount: float, credits: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "billing_account_id": "01D3M0-000000-ABCDEF", "service": service, "sku": sku,
+        "usage_start_time": f"{day.isoformat()} 00:00:00 UTC",
+        "usage_end_time": f"{(day + timedelta(days=1)).isoformat()} 00:00:00 UTC",
+        "project": {"id": "demo-ml-prod", "name": "demo-ml-prod"},
+        "labels": [{"key": "env", "value": "prod"}],
+        "location": {"location": "us-central1", "region": "us-central1"},
+        "cost": cost, "currency": "USD", "credits": credits,
+        "usage": {"amount": amount, "unit": "count"},
+        "invoice": {"month": day.strftime("%Y%m")}, "cost_type": "regular",
+    }
+
+
 def gcp_rows(lines: dict[Key, tuple[Decimal, int]]) -> list[dict[str, Any]]:
-    """Billing export rows (one per SKU per day), a promotion credit on Flash input."""
+    """Billing export rows (one per SKU per day), a promotion credit on Flash input; Claude
+    on Vertex under its own service."""
     out = []
     for (provider, model, day, kind), (amount, tokens) in sorted(lines.items()):
         if provider != "gcp_vertex":
@@ -139,20 +227,14 @@ def gcp_rows(lines: dict[Key, tuple[Decimal, int]]) -> list[dict[str, Any]]:
             credits = [{"name": "Demo promotion", "amount": -round(cost * 0.05, 6),
                         "full_name": "Demo promotion", "id": "promo-demo",
                         "type": "PROMOTION"}]
-        out.append({
-            "billing_account_id": "01D3M0-000000-ABCDEF",
-            "service": {"id": "C7E2-9256-1C43", "description": "Vertex AI"},
-            "sku": {"id": f"DEMO-{sorted(GCP_SKUS).index(model)}{kind[:3].upper()}",
-                    "description": GCP_SKUS[model][kind]},
-            "usage_start_time": f"{day.isoformat()} 00:00:00 UTC",
-            "usage_end_time": f"{(day + timedelta(days=1)).isoformat()} 00:00:00 UTC",
-            "project": {"id": "demo-ml-prod", "name": "demo-ml-prod"},
-            "labels": [{"key": "env", "value": "prod"}],
-            "location": {"location": "us-central1", "region": "us-central1"},
-            "cost": cost, "currency": "USD", "credits": credits,
-            "usage": {"amount": float(tokens), "unit": "count"},
-            "invoice": {"month": day.strftime("%Y%m")}, "cost_type": "regular",
-        })
+        sku = {"id": f"DEMO-{sorted(GCP_SKUS).index(model)}{kind[:3].upper()}",
+               "description": GCP_SKUS[model][kind]}
+        out.append(_gcp_row(day, GCP_SERVICE, sku, cost, float(tokens), credits))
+    for day in _days(lines, "gcp_vertex"):
+        for i, (service, sku_name, amount, units) in enumerate(fixed_lines("gcp_vertex")):
+            out.append(_gcp_row(day, {"id": "DEMO-CLAUDE", "description": service},
+                                {"id": f"DEMO-CLAUDE-{i}", "description": sku_name},
+                                float(amount), float(units), []))
     return out
 
 
@@ -186,6 +268,8 @@ def run(ctx: DemoContext) -> None:
         scope = AWS_ACCOUNT if source == "aws_bedrock" else None
         summary = ingest_files(ctx.store, source, paths, scope=scope)
         ctx.say(f"  {summary.line()}")
+        for line in summary.service_lines_text():
+            ctx.say(f"    {line}")
     kinds = {"aws_bedrock": "aws-bedrock", "azure_openai": "azure-openai",
              "gcp_vertex": "gcp-vertex"}
     # the scope the bill is stored under: the same lines under another scope are refused

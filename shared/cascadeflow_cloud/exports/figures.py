@@ -1,8 +1,9 @@
 """The figures that Prometheus and OpenTelemetry expose, computed from the lake.
 
 One pass over the lake (a slice of a day's events / a cost partition at a time) gives
-cumulative totals keyed by labels of **bounded cardinality**: provider, model, team, token
-type, status, currency, and budget. User ids are never a label; customer ids only when
+cumulative totals keyed by labels of **bounded cardinality**: provider, model (the catalog's
+canonical id, for the bill and the SDK alike, so their series join), team, token type, status,
+currency, and budget. User ids are never a label; customer ids only when
 explicitly allowed (``include_customer=True``): customers can number in the thousands, so
 per-customer questions belong in ``query`` / Athena, not in a time-series database.
 
@@ -43,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.lake.store import ObjectStore
 from cascadeflow_cloud.schema import Projection
 
@@ -109,7 +111,8 @@ def compute_figures(
     for day_table in stream_events(lake):  # slices of one day each, duplicates dropped
         grouped = day_table.group_by(keys, use_threads=False).aggregate(sums).to_pylist()
         for row in grouped:
-            provider, model, team = row["provider"], row["model"], _label(row["team"])
+            provider, team = row["provider"], _label(row["team"])
+            model = canonical_model(row["model"]) or row["model"]
             extra = (_label(row["customer_id"]),) if include_customer else ()
             if row["estimated_cost_sum"] is not None:
                 tracked[(provider, model, team, row["currency"], *extra)] += \
@@ -122,13 +125,15 @@ def compute_figures(
             scored = day_table.filter(pc.is_valid(day_table.column("confidence")))
             for row in scored.group_by(["provider", "model"], use_threads=False).aggregate(
                     [("confidence", "sum"), ("confidence", "count")]).to_pylist():
-                conf_sum[(row["provider"], row["model"])] += row["confidence_sum"]
-                conf_n[(row["provider"], row["model"])] += row["confidence_count"]
+                model = canonical_model(row["model"]) or row["model"]
+                conf_sum[(row["provider"], model)] += row["confidence_sum"]
+                conf_n[(row["provider"], model)] += row["confidence_count"]
     for cost in lake.iter_costs():
         grouped = cost.group_by(["x_Source", "x_Model", "x_TokenType", "BillingCurrency"],
                                 use_threads=False).aggregate([("BilledCost", "sum")])
         for row in grouped.to_pylist():
-            key = (row["x_Source"], _label(row["x_Model"]), row["x_TokenType"] or "other",
+            key = (row["x_Source"], _label(canonical_model(row["x_Model"])),
+                   row["x_TokenType"] or "other",
                    row["BillingCurrency"])
             billed[key] += row["BilledCost_sum"] or Decimal(0)
     return Figures(

@@ -22,6 +22,12 @@ facts as ``x_`` custom columns. How each column is derived:
   meters; ``Units`` when the bill gave a count with no or a placeholder unit such as ``N/A``);
   null for Tax, as the spec demands.
 * ``ServiceCategory`` ``AI and Machine Learning`` with ``ServiceSubcategory`` ``Generative AI``.
+* ``PricingCategory``: the lake's (``Standard`` / ``Committed`` / ``Dynamic`` / ``Other``);
+  ``Standard`` for rows of lakes written before the column; null for Tax, as the spec demands.
+  A reservation purchase stays ``ChargeCategory`` ``Purchase`` (``One-Time``).
+* ``x_Model`` is the catalog's canonical model id, ``x_ModelSpelling`` the bill's own name;
+  ``x_TokenType``, ``x_ChargeKind``, ``x_ServiceTier``, ``x_TokenModality``, ``x_ContextTier``
+  and ``x_CacheWriteTtl`` carry the charge dimensions (``exports.dimensions`` fills old rows).
 
 Example::
 
@@ -33,12 +39,16 @@ Example::
     ...     ChargePeriodStart=datetime(2025, 1, 31, tzinfo=UTC),
     ...     ChargePeriodEnd=datetime(2025, 2, 1, tzinfo=UTC), ServiceName="Amazon Bedrock",
     ...     x_Source="aws_bedrock", x_Model="anthropic.claude-3-5-sonnet-20240620-v1:0",
-    ...     ConsumedQuantity=Decimal(1410500), ConsumedUnit="tokens")
+    ...     ConsumedQuantity=Decimal(1410500), ConsumedUnit="tokens", x_TokenType="input")
     >>> row = focus_table(cost_table([rec]), scope="123456789012").to_pylist()[0]
     >>> row["BillingAccountId"], row["PublisherName"], row["PricingUnit"]
     ('123456789012', 'Anthropic', 'Tokens')
     >>> row["BillingPeriodEnd"].isoformat(), row["ChargeFrequency"]
     ('2025-02-01T00:00:00+00:00', 'Usage-Based')
+    >>> row["x_Model"], row["x_ModelSpelling"]
+    ('claude-3-5-sonnet-20240620', 'anthropic.claude-3-5-sonnet-20240620-v1:0')
+    >>> row["PricingCategory"], row["x_ChargeKind"], row["x_ServiceTier"]
+    ('Standard', 'tokens', 'standard')
 """
 
 from __future__ import annotations
@@ -85,6 +95,7 @@ FOCUS_SCHEMA = pa.schema(
         ("EffectiveCost", MONEY),
         ("InvoiceIssuerName", pa.string()),
         ("ListCost", MONEY),
+        ("PricingCategory", pa.string()),
         ("PricingQuantity", MONEY),
         ("PricingUnit", pa.string()),
         ("ProviderName", pa.string()),
@@ -98,7 +109,13 @@ FOCUS_SCHEMA = pa.schema(
         ("SubAccountId", pa.string()),
         ("Tags", pa.string()),
         ("x_Model", pa.string()),
+        ("x_ModelSpelling", pa.string()),
         ("x_TokenType", pa.string()),
+        ("x_ChargeKind", pa.string()),
+        ("x_ServiceTier", pa.string()),
+        ("x_TokenModality", pa.string()),
+        ("x_ContextTier", pa.string()),
+        ("x_CacheWriteTtl", pa.string()),
         ("x_Source", pa.string()),
         ("x_Estimated", pa.bool_()),
         ("x_IngestedAt", TIMESTAMP),
@@ -201,11 +218,13 @@ def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
         "EffectiveCost": effective,
         "InvoiceIssuerName": provider,
         "ListCost": listed,
+        "PricingCategory": None if category == "Tax" else row.get("PricingCategory")
+        or "Standard",
         "PricingQuantity": None if category == "Tax" else quantity,
         "PricingUnit": None if category == "Tax" or quantity is None else unit,
         "ProviderName": provider,
         "PublisherName": row.get("PublisherName")
-        or publisher_for(source, row.get("x_Model"), provider),
+        or publisher_for(source, row.get("x_ModelSpelling") or row.get("x_Model"), provider),
         "RegionId": row.get("RegionId") or None,
         "ResourceId": row.get("ResourceId") or None,
         "ServiceCategory": service_category,
@@ -216,7 +235,13 @@ def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
         "SubAccountId": row.get("SubAccountId") or None,
         "Tags": None if tags in (None, "", "{}") else tags,
         "x_Model": row.get("x_Model"),
+        "x_ModelSpelling": row.get("x_ModelSpelling"),
         "x_TokenType": row.get("x_TokenType"),
+        "x_ChargeKind": row.get("x_ChargeKind"),
+        "x_ServiceTier": row.get("x_ServiceTier"),
+        "x_TokenModality": row.get("x_TokenModality"),
+        "x_ContextTier": row.get("x_ContextTier"),
+        "x_CacheWriteTtl": row.get("x_CacheWriteTtl"),
         "x_Source": source,
         "x_Estimated": row.get("x_Estimated"),
         "x_IngestedAt": row.get("x_IngestedAt"),
@@ -228,7 +253,9 @@ def focus_table(costs: pa.Table, *, scope: str | None = None) -> pa.Table:
 
     ``scope`` is the partition's scope, the last fallback for ``BillingAccountId``.
     """
-    rows = [_focus_row(row, scope) for row in costs.to_pylist()]
+    from cascadeflow_cloud.exports.dimensions import with_dimensions
+
+    rows = [_focus_row(row, scope) for row in with_dimensions(costs).to_pylist()]
     columns = {f.name: pa.array([r[f.name] for r in rows], type=f.type) for f in FOCUS_SCHEMA}
     return pa.table(columns, schema=FOCUS_SCHEMA)
 

@@ -108,6 +108,8 @@ COLUMN_RULES: dict[str, ColumnRule] = {r.name: r for r in (
     _r("EffectiveCost", "decimal", "Mandatory", False),
     _r("InvoiceIssuerName", "string", "Mandatory", False),
     _r("ListCost", "decimal", "Mandatory", False),
+    _r("PricingCategory", "string", "Conditional", True,
+       allowed=frozenset({"Standard", "Committed", "Dynamic", "Other"})),
     _r("PricingQuantity", "decimal", "Mandatory", True),
     _r("PricingUnit", "string", "Mandatory", True),
     _r("ProviderName", "string", "Mandatory", False),
@@ -361,7 +363,7 @@ def _check_rows(tally: _Tally, table: pa.Table) -> None:
     not_correction = pc.invert(pc.fill_null(correction, False))
     usage_or_purchase = pc.is_in(category, value_set=pa.array(["Usage", "Purchase"]))
     tax = pc.equal(category, "Tax")
-    for name in ("PricingQuantity", "PricingUnit"):
+    for name in ("PricingCategory", "PricingQuantity", "PricingUnit"):
         if name in cols:
             values = col(name)
             tally.rows(name, "NullWhenTax", "must be null when ChargeCategory is 'Tax'",

@@ -1,9 +1,15 @@
 """SQL over the lake with DuckDB: the tables ``costs`` and ``events`` (the Athena names).
 
 * ``costs``: every column of ``COST_SCHEMA`` plus the Hive partition columns ``source``,
-  ``scope`` and ``date`` (DATE).
-* ``events``: every column of ``EVENT_SCHEMA`` plus ``date``; duplicate ``event_id`` rows are
-  dropped, as ``Lake.read_events`` does.
+  ``scope`` and ``date`` (DATE). ``x_Model`` is the catalog's canonical model id and
+  ``x_ModelSpelling`` the bill's own name; the charge dimensions (``x_ChargeKind``,
+  ``x_ServiceTier``, ``PricingCategory``, ``x_TokenModality``, ``x_ContextTier``,
+  ``x_CacheWriteTtl``) are columns to filter and group by. Files written before these columns
+  existed read with the defaults of ``exports.dimensions`` (kind ``tokens``/``other`` by token
+  type, tier ``standard``, ``PricingCategory`` ``Standard``), the rest null.
+* ``events``: every column of ``EVENT_SCHEMA`` plus ``date`` and ``model_id`` (the SDK's
+  ``model`` as the canonical id, so ``model_id`` joins ``costs.x_Model``); duplicate
+  ``event_id`` rows are dropped, as ``Lake.read_events`` does.
 
 For a **local** store DuckDB reads the Hive-partitioned Parquet files in place (filters on
 ``date`` / ``source`` prune whole partitions); JSON-lines event batches written by the light
@@ -25,6 +31,8 @@ Example::
     [(1, 5)]
     >>> con.sql("SELECT count(*) FROM costs").fetchall()
     [(0,)]
+    >>> con.sql("SELECT model, model_id FROM events").fetchall()
+    [('m', 'm')]
 """
 
 from __future__ import annotations
@@ -86,8 +94,10 @@ def connect(store: ObjectStore, since: date | None = None,
         _local_costs(con, store)
         _local_events(con, store)
     else:
-        con.register("costs", _remote_costs(store, since, until))
-        con.register("events", _remote_events(store, since, until))
+        con.register("__costs_raw", _remote_costs(store, since, until))
+        con.register("__events_raw", _remote_events(store, since, until))
+    _model_ids(con)
+    _dimension_views(con)
     for name, schema in (("costs", COST_SCHEMA), ("events", EVENT_SCHEMA)):
         missing = set(schema.names) - {row[0] for row in con.sql(f"DESCRIBE {name}").fetchall()}
         if missing:  # pragma: no cover - guards the contract
@@ -99,11 +109,11 @@ def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     from cascadeflow_cloud.lake.tables import COST_SCHEMA
 
     if next(iter(store.list(COSTS)), None) is None:
-        con.register("costs", _empty(COST_SCHEMA, ("source", "scope", "date")))
+        con.register("__costs_raw", _empty(COST_SCHEMA, ("source", "scope", "date")))
         return
     pattern = str(store.root / "costs" / "*" / "*" / "*" / f"*{PARQUET_SUFFIX}")
     con.execute(  # the path is the store's own root, quoted by _sql_path
-        f"CREATE VIEW costs AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
+        f"CREATE VIEW __costs_raw AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
         f"hive_partitioning = true, union_by_name = true, hive_types = {_HIVE_TYPES})"
     )
 
@@ -128,7 +138,7 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
                           f"{_sql_path(pattern)}, hive_partitioning = true, union_by_name = "
                           "true, filename = true, hive_types = {'date': 'DATE'})")
     con.execute(
-        "CREATE VIEW events AS SELECT * EXCLUDE (__file, __rank) FROM ("  # noqa: S608
+        "CREATE VIEW __events_raw AS SELECT * EXCLUDE (__file, __rank) FROM ("  # noqa: S608
         "SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY __file) AS __rank FROM ("
         + " UNION ALL ".join(sources) + ")) WHERE __rank = 1"
     )
@@ -157,6 +167,62 @@ def _remote_events(store: ObjectStore, since: date | None, until: date | None) -
         days = pc.cast(day_table.column("timestamp"), pa.date32())
         tables.append(day_table.append_column("date", days))
     return pa.concat_tables(tables) if tables else _empty(EVENT_SCHEMA, ("date",))
+
+
+_SQL_TYPES = {pa.string(): "VARCHAR", pa.bool_(): "BOOLEAN"}
+
+
+def _model_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """``__model_ids(spelling, model)``: every model spelling in the lake and its canonical
+    id (looked up in the catalog once per distinct spelling)."""
+    from cascadeflow_cloud.catalog import canonical_model
+
+    spellings = [row[0] for row in con.sql(
+        "SELECT DISTINCT x_Model FROM __costs_raw WHERE x_Model IS NOT NULL UNION "
+        "SELECT DISTINCT model FROM __events_raw WHERE model IS NOT NULL").fetchall()]
+    con.register("__model_ids", pa.table({
+        "spelling": pa.array(spellings, pa.string()),
+        "model": pa.array([canonical_model(s) for s in spellings], pa.string())}))
+
+
+def _dimension_views(con: duckdb.DuckDBPyConnection) -> None:
+    """``costs`` and ``events`` over the raw views: every schema column present (nulls where
+    old files lack one), models canonical, charge dimensions defaulted
+    (``exports.dimensions``)."""
+    from cascadeflow_cloud.exports.dimensions import DEFAULTS, TOKEN_TYPES
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA
+
+    have = {row[0] for row in con.sql("DESCRIBE __costs_raw").fetchall()}
+    tokens = ", ".join(f"'{t}'" for t in TOKEN_TYPES)
+    chosen: dict[str, str] = {
+        "x_Model": "coalesce(m.model, c.x_Model)",
+        "x_ModelSpelling": "coalesce(c.x_ModelSpelling, c.x_Model)" if "x_ModelSpelling" in have
+        else "c.x_Model",
+        "x_ChargeKind": f"CASE WHEN c.x_TokenType IN ({tokens}) THEN 'tokens' ELSE 'other' END",
+        **{name: f"'{value}'" for name, value in DEFAULTS.items()},
+    }
+    columns = []
+    for field in COST_SCHEMA:
+        name = field.name
+        present = f'c."{name}"' if name in have else \
+            f"CAST(NULL AS {_SQL_TYPES.get(field.type, 'VARCHAR')})"
+        if name in ("x_Model", "x_ModelSpelling"):
+            columns.append(f'{chosen[name]} AS "{name}"')
+        elif name in chosen:
+            columns.append(f'coalesce({present}, {chosen[name]}) AS "{name}"')
+        else:
+            columns.append(f'{present} AS "{name}"')
+    columns += ["c.source", "c.scope", "c.date"]
+    # names and defaults come from COST_SCHEMA and exports.dimensions: no user input
+    con.execute(f"CREATE VIEW costs AS SELECT {', '.join(columns)} FROM __costs_raw c "  # noqa: S608
+                "LEFT JOIN __model_ids m ON m.spelling = c.x_Model")
+    events = {row[0] for row in con.sql("DESCRIBE __events_raw").fetchall()}
+    model_id, rest = "m.model", "e.*"
+    if "model_id" in events:  # the SDK wrote the id itself: kept where present
+        model_id, rest = "coalesce(e.model_id, m.model)", "e.* EXCLUDE (model_id)"
+    con.execute(f"CREATE VIEW events AS SELECT {rest}, {model_id} AS model_id "  # noqa: S608
+                "FROM __events_raw e "
+                "LEFT JOIN __model_ids m ON m.spelling = e.model")
 
 
 # -- output ------------------------------------------------------------------------------

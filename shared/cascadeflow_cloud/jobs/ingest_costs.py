@@ -19,6 +19,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,8 @@ from cascadeflow_cloud.lake.store import ObjectStore, open_store
 from cascadeflow_cloud.sources.base import CostSource, Pull, RunSummary
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from cascadeflow_cloud.config import Config
     from cascadeflow_cloud.progress import Progress
     from cascadeflow_cloud.runtime import Outcome
@@ -92,6 +95,7 @@ def run_source(
         for shard_since, shard_until in plan_shards(since, until, shard_days):
             for pull in source.pull(shard_since, shard_until):
                 write_pull(store, source.name, pull, summary, progress=progress)
+                note_services(summary, pull.parsed.table)
     except (CredentialsMissing, ModuleNotFoundError, ScopeConflict):
         raise  # set-up mistakes and refusals: the CLI says what to fix (exit 2)
     except CascadeFlowError as exc:
@@ -141,6 +145,38 @@ def merge(total: RunSummary, part: RunSummary) -> None:
     total.kept += part.kept
     total.failed = total.failed or part.failed
     total.scopes += [s for s in part.scopes if s not in total.scopes]
+    total.merge_services(part)
+
+
+def note_services(summary: RunSummary, table: pa.Table) -> None:
+    """Add a pull's services to ``summary`` — lines, billed per currency (exact), lines of
+    kind ``other`` (the name mapper could not tell what was bought; the line is kept) — and
+    the model spellings the catalog does not know (``catalog.identify``). A service nobody
+    listed shows here like any other: no billed line is dropped unseen."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.catalog import identify
+    from cascadeflow_cloud.exports.dimensions import text_column as _text
+
+    if not table.num_rows:
+        return
+    unread = pc.fill_null(pc.equal(_text(table, "x_ChargeKind"), "other"), True)
+    groups = pa.table({
+        "service": pc.fill_null(_text(table, "ServiceName"), "(none)"),
+        "currency": _text(table, "BillingCurrency"),
+        "cost": table.column("BilledCost"),
+        "unread": unread.cast(pa.int64()),
+    }).group_by(["service", "currency"], use_threads=False).aggregate(
+        [("cost", "sum"), ("unread", "sum"), ("unread", "count")])
+    for row in groups.to_pylist():
+        summary.add_service(row["service"], row["currency"], row["cost_sum"] or Decimal(0),
+                            lines=row["unread_count"], unclassified=row["unread_sum"])
+    spellings = pc.coalesce(_text(table, "x_ModelSpelling"), _text(table, "x_Model"))
+    for item in pc.value_counts(spellings).to_pylist():
+        who = identify(item["values"])
+        if who is not None and not who.known:
+            summary.add_unknown_model(item["values"], item["counts"])
 
 
 def ingest_sources(
@@ -231,6 +267,7 @@ def ingest_files(
                 if summary.window else (first, last)
         write_pull(store, name, pull, summary, origin=",".join(str(p) for p in paths)[:500],
                    progress=progress, checked=True)
+        note_services(summary, pull.parsed.table)
     return summary
 
 

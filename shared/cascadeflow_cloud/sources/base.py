@@ -15,6 +15,17 @@ Pure: no I/O here, no pyarrow import at module load.
 'partial'
 >>> t = RunSummary(source="gcp_vertex"); t.fail("quotaExceeded"); t.status
 'failed'
+
+Each run also names the services it found, what each billed per currency and how many of
+their lines it could not classify, and the model spellings the catalog did not know:
+
+>>> s.add_service("Claude Sonnet 4.6 (Amazon Bedrock Edition)", "USD", Decimal("1.50"),
+...               lines=2, unclassified=1)
+>>> s.add_unknown_model("NewModel9", 2)
+>>> [(x["service"], x["lines"], x["unclassified"], x["billed"]) for x in s.services()]
+[('Claude Sonnet 4.6 (Amazon Bedrock Edition)', 2, 1, {'USD': '1.5'})]
+>>> s.as_dict()["unknown_models"]
+{'lines': 2, 'spellings': 1, 'first': ['NewModel9']}
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from cascadeflow_cloud.errors import CascadeFlowError
@@ -104,6 +116,16 @@ class CostSource(Protocol):
         ...
 
 
+def _exact(amount: Decimal) -> str:
+    """Every digit of ``amount``, no trailing zeros (``0.950000000000`` → ``0.95``)."""
+    text = format(amount.normalize(), "f")
+    return "0" if text == "-0" else text
+
+
+#: Unknown model spellings a summary names (the rest are counted).
+SHOWN_UNKNOWN = 5
+
+
 @dataclass
 class RunSummary:
     """What one source's run did; ``status`` is ``ok``, ``partial`` (some rows quarantined or
@@ -125,12 +147,77 @@ class RunSummary:
     quarantine_keys: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # stored days not replaced, and why
     failed: bool = False
+    #: service → currency → billed (exact), and the service's lines / lines of kind ``other``
+    billed: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    service_lines: dict[str, int] = field(default_factory=dict)
+    unclassified: dict[str, int] = field(default_factory=dict)
+    #: model spellings the catalog does not know → lines
+    unknown_models: dict[str, int] = field(default_factory=dict)
 
     def add_pull(self, *, records: int, days: int, unmapped: int, quarantined: int) -> None:
         self.records += records
         self.days_written += days
         self.unmapped += unmapped
         self.quarantined += quarantined
+
+    def add_service(self, service: str, currency: str, amount: Decimal, *, lines: int,
+                    unclassified: int) -> None:
+        """Count ``lines`` of ``service`` billed ``amount`` in ``currency`` (``unclassified``
+        of them: kind ``other``, the name mapper could not tell what was bought)."""
+        per_currency = self.billed.setdefault(service, {})
+        per_currency[currency] = per_currency.get(currency, Decimal(0)) + amount
+        self.service_lines[service] = self.service_lines.get(service, 0) + lines
+        self.unclassified[service] = self.unclassified.get(service, 0) + unclassified
+
+    def add_unknown_model(self, spelling: str, lines: int) -> None:
+        """Count ``lines`` naming a model the catalog does not know (kept verbatim)."""
+        self.unknown_models[spelling] = self.unknown_models.get(spelling, 0) + lines
+
+    def merge_services(self, other: RunSummary) -> None:
+        """Add ``other``'s services and unknown models to this summary."""
+        for service, lines in other.service_lines.items():
+            self.service_lines[service] = self.service_lines.get(service, 0) + lines
+            self.unclassified[service] = (self.unclassified.get(service, 0)
+                                          + other.unclassified.get(service, 0))
+            mine = self.billed.setdefault(service, {})
+            for currency, amount in other.billed.get(service, {}).items():
+                mine[currency] = mine.get(currency, Decimal(0)) + amount
+        for spelling, lines in other.unknown_models.items():
+            self.add_unknown_model(spelling, lines)
+
+    def services(self) -> list[dict[str, Any]]:
+        """Each service found, most lines first: lines, unclassified lines, billed per
+        currency (exact decimal text; currencies never added together)."""
+        order = sorted(self.service_lines, key=lambda s: (-self.service_lines[s], s))
+        return [{"service": name, "lines": self.service_lines[name],
+                 "unclassified": self.unclassified.get(name, 0),
+                 "billed": {cur: _exact(amount) for cur, amount in
+                            sorted(self.billed.get(name, {}).items())}}
+                for name in order]
+
+    def service_lines_text(self) -> list[str]:
+        """One line per service found (exact billed per currency, lines, unclassified lines),
+        then the unknown model names (the first few), for the CLI and the demo.
+
+        >>> s = RunSummary(source="azure_openai")
+        >>> s.add_service("Azure OpenAI", "EUR", Decimal("0.25"), lines=1, unclassified=1)
+        >>> s.service_lines_text()
+        ['service Azure OpenAI: 0.25 EUR; 1 line, 1 unclassified (kind other)']
+        """
+        out = []
+        for item in self.services():
+            billed = ", ".join(f"{amount} {cur}" for cur, amount in item["billed"].items())
+            lines = f"{item['lines']} line{'s' if item['lines'] != 1 else ''}"
+            extra = f", {item['unclassified']} unclassified (kind other)" \
+                if item["unclassified"] else ""
+            out.append(f"service {item['service']}: {billed}; {lines}{extra}")
+        if self.unknown_models:
+            first = sorted(self.unknown_models, key=lambda m: (-self.unknown_models[m], m))
+            more = len(first) - SHOWN_UNKNOWN
+            out.append(f"unknown model names ({sum(self.unknown_models.values())} lines, kept "
+                       f"as spelled): " + ", ".join(first[:SHOWN_UNKNOWN])
+                       + (f" and {more} more" if more > 0 else ""))
+        return out
 
     def fail(self, reason: str) -> None:
         self.failed = True
@@ -152,7 +239,11 @@ class RunSummary:
             "scopes": self.scopes, "records": self.records, "days_written": self.days_written,
             "requests": self.requests, "throttles": self.throttles, "unmapped": self.unmapped,
             "quarantined": self.quarantined, "ignored": self.ignored, "errors": self.errors,
-            "kept": self.kept,
+            "kept": self.kept, "services": self.services(),
+            "unknown_models": {
+                "lines": sum(self.unknown_models.values()), "spellings": len(self.unknown_models),
+                "first": sorted(self.unknown_models, key=lambda m: (-self.unknown_models[m], m))
+                [:SHOWN_UNKNOWN]},
         }
 
     def line(self) -> str:
@@ -161,6 +252,10 @@ class RunSummary:
                 f"{self.days_written} day partitions, {self.requests} requests, "
                 f"{self.throttles} throttles, {self.unmapped} unmapped (other), "
                 f"{self.quarantined} quarantined")
+        if self.service_lines:
+            text += f", {len(self.service_lines)} service(s)"
+        if self.unknown_models:
+            text += f", {len(self.unknown_models)} unknown model name(s)"
         if self.ignored:
             text += f", {self.ignored} rows of other services ignored"
         if self.kept:

@@ -104,6 +104,8 @@ def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
     print(summary.line())
+    for line in summary.service_lines_text():
+        print(f"  {line}")
     for reason in summary.reasons[:20]:
         print(f"  quarantined: {reason}", file=sys.stderr)
     if summary.quarantined > len(summary.reasons[:20]):

@@ -4,6 +4,8 @@ Example::
 
     $ cascadeflow-cloud query "SELECT model, sum(estimated_cost) AS spend FROM events
         WHERE date >= current_date - 6 GROUP BY model ORDER BY spend DESC"
+    $ cascadeflow-cloud query "SELECT x_ChargeKind, x_ServiceTier, BillingCurrency,
+        sum(BilledCost) FROM costs GROUP BY ALL ORDER BY 4 DESC"
 """
 
 from __future__ import annotations
@@ -17,8 +19,12 @@ from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext, add_r
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "query", help="run SQL over the lake (tables: costs, events) with DuckDB",
-        description="Tables: costs (COST_SCHEMA columns + source, scope, date) and events "
-                    "(EVENT_SCHEMA columns + date, deduplicated by event_id). A local lake "
+        description="Tables: costs (COST_SCHEMA columns + source, scope, date; x_Model is "
+                    "the canonical model id, x_ModelSpelling the bill's name, and the charge "
+                    "dimensions x_ChargeKind, x_ServiceTier, PricingCategory, "
+                    "x_TokenModality, x_ContextTier, x_CacheWriteTtl) and events "
+                    "(EVENT_SCHEMA columns + date + model_id, the canonical id that joins "
+                    "costs.x_Model; deduplicated by event_id). A local lake "
                     "is read in place; an S3 lake is read through the store (--since/--until "
                     "bound what is fetched).")
     p.add_argument("sql", help="the SQL statement")

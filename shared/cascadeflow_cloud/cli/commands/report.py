@@ -1,6 +1,8 @@
 """``report [--since] [--until] [--by …] [--basis tracked|billed] [--budgets] [--plot FILE]``.
 
-* default: a readable table of billed and tracked spend by provider/model/team/customer/day;
+* default: a readable table of billed and tracked spend by provider/model/team/customer/day,
+  or by a dimension of the bill (``--by spelling|service|token|kind|tier|pricing|modality|
+  context``), each currency on its own rows;
 * ``--by team|customer --basis billed``: the bill attributed to teams/customers in proportion
   to their tracked usage of each model and token type per day (sums exactly to the bill);
 * ``--budgets``: every budget's spent, projected P50, 80 % interval, probability over, status
@@ -24,8 +26,15 @@ from cascadeflow_cloud.reporting import DIMENSIONS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="spend by provider, model, team, customer or day; budgets")
-    p.add_argument("--by", default="provider", choices=DIMENSIONS)
+    p = sub.add_parser("report", help="spend by provider, model, team, customer, day or a "
+                                      "charge dimension; budgets")
+    p.add_argument("--by", default="provider", choices=DIMENSIONS, metavar="DIMENSION",
+                   help="group by one of: " + ", ".join(DIMENSIONS) + ". model: the "
+                        "catalog's canonical id (bill and SDK joined); spelling: the bill's "
+                        "and the SDK's own names; service: the bill's ServiceName; token: "
+                        "token type; kind, tier, pricing (PricingCategory), modality, "
+                        "context: the bill's charge dimensions (tracked is blank for "
+                        "service and these). Default: provider")
     p.add_argument("--basis", default="tracked", choices=("tracked", "billed"),
                    help="for --by team|customer: tracked SDK estimates (default) or the bill "
                         "attributed by tracked usage")
