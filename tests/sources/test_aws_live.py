@@ -138,7 +138,7 @@ def test_tag_value_lands_in_tags_and_totals_stay_exact(local_store) -> None:  # 
 
 
 @mock_aws
-def test_request_asks_for_marketplace_services_daily_and_paginates(local_store) -> None:  # type: ignore[no-untyped-def]
+def test_discovery_asks_for_every_service_then_each_found_one_and_paginates(local_store) -> None:  # type: ignore[no-untyped-def]
     sent: list[dict] = []
     presets, _ = aws_live_presets()
     _preset(*presets)
@@ -149,11 +149,10 @@ def test_request_asks_for_marketplace_services_daily_and_paginates(local_store) 
     pages = list(source.fetch_pages(date(2025, 1, 30), date(2025, 2, 2)))
     assert len(sent) == 5 and len(pages) == 4  # the discovery page is not data
     discovery, first, second, *rest = sent
-    assert discovery["Granularity"] == "DAILY"
+    # no fixed service list: the discovery query asks for every service, the data says which
+    assert discovery["Granularity"] == "MONTHLY" and "Filter" not in discovery
     assert discovery["TimePeriod"] == {"Start": "2025-01-30", "End": "2025-02-03"}
-    services = discovery["Filter"]["Dimensions"]["Values"]
-    assert "Amazon Bedrock" in services
-    assert "Claude 3.5 Sonnet (Amazon Bedrock Edition)" in services
+    assert first["Granularity"] == "DAILY"
     assert discovery["GroupBy"] == [{"Type": "DIMENSION", "Key": "SERVICE"},
                                     {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
     assert first["Filter"] == {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}
