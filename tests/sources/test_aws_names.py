@@ -32,6 +32,13 @@ AB = "Amazon Bedrock"
      "standard"),
     (AB, "EUC1-Qwen3-32B-output-tokens-flex", "qwen3-32b", "eu-central-1", "output", "flex"),
     (AB, "APN1-NovaPro-input-tokens", "nova-pro", "ap-northeast-1", "input", "standard"),
+    # Titan fragments as public code quoting the AWS Price List spells them
+    (AB, "USE1-TitanEmbeddingV2-Text-input-tokens", "titan-embed-text-v2", "us-east-1", "input",
+     "standard"),
+    (AB, "APN1-TitanEmbeddingsG1-Text-input-tokens", "titan-embed-text-v1", "ap-northeast-1",
+     "input", "standard"),
+    (AB, "USE1-TitanTextG1-Express-output-tokens", "titan-text-express", "us-east-1", "output",
+     "standard"),
 ])
 def test_usage_types_name_model_region_token_type_and_tier(  # type: ignore[no-untyped-def]
         service, usage, model, region, token, tier) -> None:
@@ -70,6 +77,10 @@ def test_provisioned_throughput_commitment_is_committed() -> None:
     committed = classify(S35, "USE1-MP:USE1_ProvisionedThroughput_6MonthCommit_ModelUnits-Units")
     assert (committed.kind, committed.tier, committed.pricing_category, committed.model) == (
         "provisioned_capacity", "provisioned", "Committed", "claude-3-5-sonnet-20240620")
+    # spelled as public code quoting the AWS Price List (AmazonBedrock offer) shows it
+    no_commit = classify(AB, "USE1-TitanImageGeneratorG1-ProvisionedThroughput-NoCommit-ModelUnits")
+    assert (no_commit.kind, no_commit.pricing_category, no_commit.model) == (
+        "provisioned_capacity", "Standard", "titan-image-generator-v1")
     hourly = classify(AB, "USE1-ProvisionedThroughput-ModelUnits-Hours")
     assert (hourly.kind, hourly.pricing_category, hourly.token_type) == (
         "provisioned_capacity", "Standard", "other")
@@ -82,6 +93,7 @@ def test_provisioned_throughput_commitment_is_committed() -> None:
     (AB, "USE1-Customization-Training-NovaLite", "fine_tuning_training"),
     (AB, "USE1-CustomModelStorage-NovaLite", "fine_tuning_hosting"),
     (AB, "USE1-NovaCanvas-T2I-1024-Standard-image", "image"),
+    (AB, "USE1-TitanEmbeddingsG1-Image-input-image", "image"),
 ])
 def test_non_token_lines_get_their_kind(service: str, usage: str, kind: str) -> None:
     got = classify(service, usage)

@@ -180,8 +180,10 @@ def _other_line(model: str | None, words: list[str], region: str | None,
     pricing: PricingCategory | None = None
     if kind == "provisioned_capacity":
         tier = "provisioned"
-        pricing = "Committed" if {"commit", "commitment"} & set(words) or any(
-            w.endswith("commit") for w in words) else "Standard"
+        # a commitment term (``1MonthCommit``, ``6MonthCommit``) is Committed; ``NoCommit``
+        # (hourly, cancel any time) is not
+        committed = any(w.endswith("commit") for w in words) and "nocommit" not in words
+        pricing = "Committed" if committed else "Standard"
     modality = _MODALITY.get(kind) if kind in ("image", "video", "audio") else None
     return line(model, kind, region=region, tier=tier, pricing_category=pricing,
                 modality=modality, context=context)
@@ -218,8 +220,7 @@ def classify(service: str | None, usage_type: str | None,
         return _marketplace(model, m.group("what"), region, service_kind)
     rest = usage[region_match.end():] if region_match else usage
     if m := _TOKEN_MARKER.search(rest):
-        spelled = rest[: m.start()] or None
-        model = model or spelled
+        model = model or _spelled_model(rest, m)
         token_type = _DIRECTION[m.group("dir").lower()]
         modality = _MODALITY[(m.group("mod1") or m.group("mod2") or "text").lower()]
         return _tokens(model, token_type, modality, _words(rest[m.end():]), region)
@@ -229,6 +230,18 @@ def classify(service: str | None, usage_type: str | None,
         if model is None and marker in lower:
             model = rest[: lower.index(marker)] or None
     return _other_line(model or _known_model(rest), words, region, service_kind)
+
+
+def _spelled_model(rest: str, marker: re.Match[str]) -> str | None:
+    """The model part of a first-party usage type: before the token marker — or with the
+    modality word when only that is a known model (``TitanEmbeddingsG1-Text-input-tokens``)."""
+    short = rest[: marker.start()] or None
+    if short and marker.group("mod1"):
+        who = identify(short)
+        longer = identify(f"{short}-{marker.group('mod1')}")
+        if not (who and who.known) and longer and longer.known:
+            return longer.spelling
+    return short
 
 
 def _known_model(rest: str) -> str | None:
