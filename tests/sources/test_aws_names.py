@@ -106,6 +106,12 @@ def test_non_token_lines_keep_a_model_the_catalog_knows() -> None:
     assert classify(AB, "USE1-Guardrail-ContentPolicyUnitsConsumed").model is None
 
 
+def test_data_automation_and_evaluation_are_read_as_other() -> None:
+    for usage in ("USE1-DataAutomation-StandardOutput-Pages", "USE1-ModelEvaluation-Jobs"):
+        got = classify(AB, usage)
+        assert (got.kind, got.mapped) == ("other", True), usage
+
+
 def test_unknown_usage_type_is_kept_as_other_never_guessed() -> None:
     got = classify(AB, "USE1-SomethingNew-Hours")
     assert (got.kind, got.token_type, got.mapped, got.model) == ("other", "other", False, None)

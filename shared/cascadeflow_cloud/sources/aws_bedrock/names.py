@@ -16,8 +16,9 @@ order: the tier (batch, flex, priority, latency-optimized), the cross-region / g
 marker, the modality (text, image, speech / audio, video), long context (``lctx``), the
 cache-write lifetime (``1h``; a write that names none is 5 minutes). Non-token lines —
 provisioned throughput (a commitment term makes it Committed), custom-model training and
-storage, guardrails, knowledge bases, agents / AgentCore, images, search units — get their
-kind and keep the model where the line names one. A line none of this reads is kept as kind
+storage, guardrails, knowledge bases, agents / AgentCore, images — get their kind and keep
+the model where the line names one; search units, data automation, evaluations and flows are
+read as kind ``other``. A line none of this reads is kept as kind
 ``other``, ``mapped=False``.
 
 >>> line = classify("Amazon Bedrock", "USE1-Claude4.6Sonnet-cache-write-input-token-count")
@@ -99,6 +100,10 @@ _KIND_WORDS: tuple[tuple[frozenset[str], ChargeKind], ...] = (
 )
 
 
+#: Words of lines that are read but have no charge kind of their own (kind ``other``, mapped).
+_READ_AS_OTHER = frozenset({"dataautomation", "evaluation", "evaluations", "flows", "flow"})
+
+
 def is_bedrock_service(service: str | None) -> bool:
     """True for every service billed for Bedrock: ``Amazon Bedrock`` and the services named
     after it (``Amazon Bedrock AgentCore`` …) and every Marketplace ``… (Amazon Bedrock
@@ -173,8 +178,10 @@ def _other_line(model: str | None, words: list[str], region: str | None,
                 service_kind: ChargeKind | None) -> BillingLine:
     kind = _kind_of(words) or service_kind
     if kind is None:
-        if "searchunits" in words or {"search", "units"} <= set(words):
-            return line(model, "other", region=region)  # rerank search units: read, no kind
+        if "searchunits" in words or {"search", "units"} <= set(words) \
+                or _READ_AS_OTHER & set(words):
+            # rerank search units, data automation, evaluations, flows: read, no kind of their own
+            return line(model, "other", region=region)
         return unread(model, region=region)
     tier, context, _, _ = _qualifiers(words)
     pricing: PricingCategory | None = None
