@@ -261,7 +261,8 @@ def test_missing_aws_credentials_is_one_line_naming_the_setting(monkeypatch, loc
 
 @mock_aws
 def test_a_marketplace_service_in_no_list_and_agentcore_are_discovered_and_land(  # type: ignore[no-untyped-def]
-        local_store) -> None:
+        local_store, caplog) -> None:
+    caplog.set_level("INFO", logger="cascadeflow_cloud.sources.aws_bedrock.costexplorer")
     day = date(2026, 3, 2)
     rerank = "Cohere Rerank v3.5 (Amazon Bedrock Edition)"  # named by no list in the code
     lines = {
@@ -288,6 +289,7 @@ def test_a_marketplace_service_in_no_list_and_agentcore_are_discovered_and_land(
     assert source.services_found == {
         "Amazon Bedrock": {"USD": Decimal("0.19")}, rerank: {"USD": Decimal("0.40")},
         "Amazon Bedrock AgentCore": {"USD": Decimal("1.25")}}
+    assert f"{rerank} (0.40 USD)" in caplog.text and "Amazon EC2" not in caplog.text
 
 
 @mock_aws

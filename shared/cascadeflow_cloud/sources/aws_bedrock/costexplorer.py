@@ -18,6 +18,7 @@ retried with backoff.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
 
 COMPONENT = "aws_bedrock_source"  # IAM actions: permissions.COMPONENT_ACTIONS[COMPONENT]
+log = logging.getLogger(__name__)
 THROTTLE_CODES = frozenset({"LimitExceededException", "ThrottlingException", "Throttling",
                             "TooManyRequestsException", "RequestLimitExceeded"})
 
@@ -264,6 +266,9 @@ class AwsBedrockCostSource:
             totals = self.services_found.setdefault(service, {})
             for unit, amount in per.items():
                 totals[unit] = totals.get(unit, Decimal(0)) + amount
+        log.info("aws_bedrock %s..%s: services found: %s", since, until, "; ".join(
+            f"{service} ({', '.join(f'{a} {u}' for u, a in sorted(per.items()))})"
+            for service, per in sorted(found.items())) or "none")
         for fixed, request in plan_requests(self.settings, since, until, pairs):
             for page in self._pages(client, request):
                 yield {**page, "x_Dimensions": fixed}
