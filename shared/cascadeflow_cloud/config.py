@@ -73,7 +73,9 @@ class AwsBedrockSource(_Section):
     Rows carry the linked account in ``SubAccountId``. ``tag_key`` names an activated
     cost-allocation tag whose value goes to ``Tags`` (one query per service and account then,
     instead of one per service: each request costs $0.01). ``max_pages`` caps the requests
-    of one pull.
+    of one pull. The services are found from the data (every ``Amazon Bedrock…`` service and
+    every ``… (Amazon Bedrock Edition)`` with spend); ``services`` adds services billed for
+    Bedrock under another name.
     """
 
     enabled: bool = True
@@ -82,7 +84,7 @@ class AwsBedrockSource(_Section):
     include_amortized: bool = False
     cloudwatch_regions: list[str] = Field(default_factory=list)
     scope: str = Field(default="default", min_length=1)  # lake partition scope (e.g. payer id)
-    services: list[str] = Field(default_factory=list)  # extra "… (Amazon Bedrock Edition)" names
+    services: list[str] = Field(default_factory=list)  # also pull these (found ones always)
     max_pages: int = Field(default=50, ge=1)  # each page is a billed request
     max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retry mode
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import boto3
@@ -15,9 +15,39 @@ from moto import mock_aws
 from cascadeflow_cloud.config import AwsBedrockSource
 from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake, group_sum
-from cascadeflow_cloud.sources.aws_bedrock import AwsBedrockCostSource, make_client
+from cascadeflow_cloud.sources.aws_bedrock import (
+    AwsBedrockCostSource,
+    is_bedrock_service,
+    make_client,
+)
 from cascadeflow_cloud.sources.base import CredentialsMissing
 from tests.sources.conftest import ACCOUNTS, AWS_PAGES, aws_live_presets, exact, load
+
+
+def ce_presets(day: date, lines: dict[str, list[tuple[str, str]]],
+               account: str = "111122223333", also: tuple[str, ...] = ()) -> list[dict]:
+    """The Cost Explorer answers of one pull of ``day`` (queued in moto, in request order):
+    the discovery response (every service with spend, grouped by SERVICE + LINKED_ACCOUNT),
+    then one detail response per Bedrock service in the order the plan asks (sorted), grouped
+    by USAGE_TYPE + LINKED_ACCOUNT. ``lines``: service → (usage type, amount); ``also``: the
+    configured extra services."""
+    period = {"Start": day.isoformat(), "End": (day + timedelta(days=1)).isoformat()}
+
+    def response(key: str, groups: list[tuple[str, Decimal]]) -> dict:
+        return {"GroupDefinitions": [{"Type": "DIMENSION", "Key": key},
+                                     {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}],
+                "ResultsByTime": [{"TimePeriod": period, "Total": {}, "Estimated": False,
+                                   "Groups": [{"Keys": [name, account], "Metrics": {
+                                       "UnblendedCost": {"Amount": str(v), "Unit": "USD"},
+                                       "UsageQuantity": {"Amount": "1", "Unit": "N/A"}}}
+                                       for name, v in groups]}],
+                "DimensionValueAttributes": []}
+
+    totals = [(service, sum((Decimal(a) for _, a in rows), Decimal(0)))
+              for service, rows in lines.items()]
+    details = [response("USAGE_TYPE", [(u, Decimal(a)) for u, a in lines[service]])
+               for service in sorted(lines) if is_bedrock_service(service) or service in also]
+    return [response("SERVICE", totals), *details]
 
 
 def _preset(*pages: dict) -> None:
@@ -138,7 +168,7 @@ def test_tag_value_lands_in_tags_and_totals_stay_exact(local_store) -> None:  # 
 
 
 @mock_aws
-def test_request_asks_for_marketplace_services_daily_and_paginates(local_store) -> None:  # type: ignore[no-untyped-def]
+def test_discovery_asks_for_every_service_then_each_found_one_and_paginates(local_store) -> None:  # type: ignore[no-untyped-def]
     sent: list[dict] = []
     presets, _ = aws_live_presets()
     _preset(*presets)
@@ -149,11 +179,10 @@ def test_request_asks_for_marketplace_services_daily_and_paginates(local_store) 
     pages = list(source.fetch_pages(date(2025, 1, 30), date(2025, 2, 2)))
     assert len(sent) == 5 and len(pages) == 4  # the discovery page is not data
     discovery, first, second, *rest = sent
-    assert discovery["Granularity"] == "DAILY"
+    # no fixed service list: the discovery query asks for every service, the data says which
+    assert discovery["Granularity"] == "MONTHLY" and "Filter" not in discovery
     assert discovery["TimePeriod"] == {"Start": "2025-01-30", "End": "2025-02-03"}
-    services = discovery["Filter"]["Dimensions"]["Values"]
-    assert "Amazon Bedrock" in services
-    assert "Claude 3.5 Sonnet (Amazon Bedrock Edition)" in services
+    assert first["Granularity"] == "DAILY"
     assert discovery["GroupBy"] == [{"Type": "DIMENSION", "Key": "SERVICE"},
                                     {"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"}]
     assert first["Filter"] == {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}}
@@ -228,3 +257,54 @@ def test_missing_aws_credentials_is_one_line_naming_the_setting(monkeypatch, loc
     message = str(info.value)
     assert "\n" not in message
     assert "AWS_ACCESS_KEY_ID" in message and "sources.aws_bedrock" in message
+
+
+@mock_aws
+def test_a_marketplace_service_in_no_list_and_agentcore_are_discovered_and_land(  # type: ignore[no-untyped-def]
+        local_store, caplog) -> None:
+    caplog.set_level("INFO", logger="cascadeflow_cloud.sources.aws_bedrock.costexplorer")
+    day = date(2026, 3, 2)
+    rerank = "Cohere Rerank v3.5 (Amazon Bedrock Edition)"  # named by no list in the code
+    lines = {
+        "Amazon Bedrock": [("USE1-NovaLite-input-tokens", "0.19")],
+        rerank: [("USE1-MP:USE1_search_units-Units", "0.40")],
+        "Amazon Bedrock AgentCore": [("USE1-Runtime-vCPU-Hours", "1.25")],
+        "Amazon EC2": [("USE1-BoxUsage:t3.micro", "9.99")],  # not Bedrock: not pulled
+    }
+    presets = ce_presets(day, lines)
+    _preset(*presets)
+    settings = AwsBedrockSource()
+    source = AwsBedrockCostSource(settings, make_client(settings))
+    summary = run_source(local_store, source, day, day)
+    assert summary.status == "ok", summary.errors
+    assert summary.requests == len(presets) == 4  # discovery + the three Bedrock services
+    rows = {r["ServiceName"]: r for r in Lake(local_store).read_costs().to_pylist()}
+    assert set(rows) == {"Amazon Bedrock", rerank, "Amazon Bedrock AgentCore"}
+    assert (rows[rerank]["x_Model"], rows[rerank]["BilledCost"]) == (
+        "rerank-v3.5", Decimal("0.4").quantize(Decimal("1e-12")))
+    agent = rows["Amazon Bedrock AgentCore"]
+    assert (agent["x_ChargeKind"], agent["x_TokenType"]) == ("agent_runtime", "other")
+    assert rows["Amazon Bedrock"]["x_Model"] == "nova-lite"
+    # the run names what it found and what each billed
+    assert source.services_found == {
+        "Amazon Bedrock": {"USD": Decimal("0.19")}, rerank: {"USD": Decimal("0.40")},
+        "Amazon Bedrock AgentCore": {"USD": Decimal("1.25")}}
+    assert f"{rerank} (0.40 USD)" in caplog.text and "Amazon EC2" not in caplog.text
+
+
+@mock_aws
+def test_a_configured_service_is_pulled_even_without_the_bedrock_name(local_store) -> None:  # type: ignore[no-untyped-def]
+    day = date(2026, 3, 2)
+    lines = {"Acme Models": [("USE1-acme-input-tokens", "2.00")]}
+    _preset(*ce_presets(day, lines, also=("Acme Models",)))
+    settings = AwsBedrockSource(services=["Acme Models"])
+    client = make_client(settings)
+    sent: list[dict] = []
+    client.meta.events.register("provide-client-params.cost-explorer.GetCostAndUsage",
+                                lambda params, **_: sent.append(dict(params)))
+    source = AwsBedrockCostSource(settings, client)
+    summary = run_source(local_store, source, day, day)
+    assert summary.status == "ok", summary.errors
+    assert sent[1]["Filter"] == {"Dimensions": {"Key": "SERVICE", "Values": ["Acme Models"]}}
+    [row] = Lake(local_store).read_costs().to_pylist()
+    assert row["ServiceName"] == "Acme Models"  # the detail query's filter names the service

@@ -106,7 +106,7 @@ def test_marketplace_claude_and_cache_token_types(local_store) -> None:  # type:
     assert types[(sonnet, "cache_write")] == Decimal("0.5625")
     assert types[(sonnet, "input")] == Decimal("12.2088")
     assert types[(sonnet, "output")] == Decimal("17.139")
-    haiku = "anthropic.claude-haiku-4-5-20251001-v1:0"
+    haiku = "claude-haiku-4-5-20251001"
     assert types[(haiku, "input")] == Decimal("0.881")
     table = Lake(local_store).read_costs(sources=["aws_bedrock"])
     services = set(table.column("ServiceName").to_pylist())
@@ -125,13 +125,15 @@ def test_azure_and_gcp_cache_reads(local_store) -> None:  # type: ignore[no-unty
     assert _types(lake, "gcp_vertex")[("gemini-2.5-flash", "cache_read")] == Decimal("0.0312")
 
 
-@pytest.mark.parametrize(("source", "files", "label"), [
-    ("aws_bedrock", AWS_PAGES, "USE1-ProvisionedThroughput-ModelUnits-Hours"),
-    ("gcp_vertex", [GCP_EXPORT], "Gemini 2.5 Flash Text Input Caching Storage"),
+@pytest.mark.parametrize(("source", "files", "label", "unmapped"), [
+    # AWS and Azure read these now (kind provisioned_capacity); test_aws_names.py and
+    # test_azure_fetch.py keep an unreadable line of each counted
+    ("aws_bedrock", AWS_PAGES, "USE1-ProvisionedThroughput-ModelUnits-Hours", 0),
+    ("gcp_vertex", [GCP_EXPORT], "Gemini 2.5 Flash Text Input Caching Storage", 1),
 ])
-def test_unmapped_kept_as_other_and_counted(local_store, source, files, label) -> None:  # type: ignore[no-untyped-def]
+def test_unmapped_kept_as_other_and_counted(local_store, source, files, label, unmapped) -> None:  # type: ignore[no-untyped-def]
     summary = ingest_files(local_store, source, files)
-    assert summary.unmapped == 1
+    assert summary.unmapped == unmapped
     table = Lake(local_store).read_costs(sources=[source])
     other = table.filter(pc.equal(table.column("x_TokenType"), "other")).to_pylist()
     assert [r["ChargeDescription"] for r in other] == [label]
@@ -271,4 +273,4 @@ def test_arrow_reader_and_general_parser_give_the_same_rows() -> None:
     slow, slow_days = aws_bedrock.parse_pages(aws_bedrock.read_files(AWS_PAGES))
     columns = [c for c in fast.table.column_names if c != "x_IngestedAt"]
     assert fast.table.select(columns).to_pylist() == slow.table.select(columns).to_pylist()
-    assert fast_days == slow_days and fast.unmapped == slow.unmapped == 1
+    assert fast_days == slow_days and fast.unmapped == slow.unmapped
