@@ -261,8 +261,7 @@ def test_missing_aws_credentials_is_one_line_naming_the_setting(monkeypatch, loc
 
 @mock_aws
 def test_a_marketplace_service_in_no_list_and_agentcore_are_discovered_and_land(  # type: ignore[no-untyped-def]
-        local_store, caplog) -> None:
-    caplog.set_level("INFO", logger="cascadeflow_cloud.sources.aws_bedrock.costexplorer")
+        local_store) -> None:
     day = date(2026, 3, 2)
     rerank = "Cohere Rerank v3.5 (Amazon Bedrock Edition)"  # named by no list in the code
     lines = {
@@ -285,11 +284,10 @@ def test_a_marketplace_service_in_no_list_and_agentcore_are_discovered_and_land(
     agent = rows["Amazon Bedrock AgentCore"]
     assert (agent["x_ChargeKind"], agent["x_TokenType"]) == ("agent_runtime", "other")
     assert rows["Amazon Bedrock"]["x_Model"] == "nova-lite"
-    # the run names what it found and what each billed
-    assert source.services_found == {
-        "Amazon Bedrock": {"USD": Decimal("0.19")}, rerank: {"USD": Decimal("0.40")},
-        "Amazon Bedrock AgentCore": {"USD": Decimal("1.25")}}
-    assert f"{rerank} (0.40 USD)" in caplog.text and "Amazon EC2" not in caplog.text
+    # the run summary names what it found and what each billed
+    assert {x["service"]: x["billed"] for x in summary.services()} == {
+        "Amazon Bedrock": {"USD": "0.19"}, rerank: {"USD": "0.4"},
+        "Amazon Bedrock AgentCore": {"USD": "1.25"}}
 
 
 @mock_aws

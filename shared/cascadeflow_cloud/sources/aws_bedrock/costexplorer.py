@@ -18,10 +18,8 @@ retried with backoff.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.schema import Provider
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
 
 COMPONENT = "aws_bedrock_source"  # IAM actions: permissions.COMPONENT_ACTIONS[COMPONENT]
-log = logging.getLogger(__name__)
 THROTTLE_CODES = frozenset({"LimitExceededException", "ThrottlingException", "Throttling",
                             "TooManyRequestsException", "RequestLimitExceeded"})
 
@@ -142,40 +139,6 @@ def discovered_pairs(pages: Iterable[Mapping[str, Any]], extra: Iterable[str] = 
     return list(pairs)
 
 
-def billed_by_service(pages: Iterable[Mapping[str, Any]],
-                      services: Iterable[str]) -> dict[str, dict[str, Decimal]]:
-    """What each of ``services`` billed in discovery responses, per currency (the run's
-    "services found" figure; exact, never summing two currencies).
-
-    >>> page = {"GroupDefinitions": [{"Key": "SERVICE"}, {"Key": "LINKED_ACCOUNT"}],
-    ...         "ResultsByTime": [{"Groups": [
-    ...             {"Keys": ["Amazon Bedrock", "1"],
-    ...              "Metrics": {"UnblendedCost": {"Amount": "1.25", "Unit": "USD"}}},
-    ...             {"Keys": ["Amazon Bedrock", "2"],
-    ...              "Metrics": {"UnblendedCost": {"Amount": "0.5", "Unit": "USD"}}}]}]}
-    >>> billed_by_service([page], ["Amazon Bedrock"])
-    {'Amazon Bedrock': {'USD': Decimal('1.75')}}
-    """
-    wanted = set(services)
-    out: dict[str, dict[str, Decimal]] = {}
-    for page in pages:
-        keys_of = [d.get("Key") for d in page.get("GroupDefinitions") or []]
-        for result in page.get("ResultsByTime") or []:
-            for group in result.get("Groups") or []:
-                service = dict(zip(keys_of, group.get("Keys") or [], strict=False)).get("SERVICE")
-                cost = (group.get("Metrics") or {}).get("UnblendedCost") or {}
-                if service not in wanted or not isinstance(cost, Mapping):
-                    continue
-                try:
-                    amount = Decimal(str(cost.get("Amount")))
-                except InvalidOperation:
-                    continue
-                unit = str(cost.get("Unit") or "USD")
-                per = out.setdefault(str(service), {})
-                per[unit] = per.get(unit, Decimal(0)) + amount
-    return out
-
-
 def make_client(settings: AwsBedrockSource) -> Any:
     """A Cost Explorer client in ``standard`` retry mode (legacy does not retry
     ``LimitExceededException``)."""
@@ -198,9 +161,6 @@ class AwsBedrockCostSource:
         self.stats = RequestStats()
         self._client = client
         self._page_count = 0  # pages of the current pull (capped by max_pages)
-        #: Every Bedrock service the discovery queries found, with what it billed per currency
-        #: (summed over the pulls of this source object).
-        self.services_found: dict[str, dict[str, Decimal]] = {}
 
     @property
     def scope(self) -> str:
@@ -261,14 +221,6 @@ class AwsBedrockCostSource:
         self._page_count = 0
         discovery = list(self._pages(client, build_request(self.settings, since, until)))
         pairs = discovered_pairs(discovery, self.settings.services)
-        found = billed_by_service(discovery, {s for s, _ in pairs})
-        for service, per in found.items():
-            totals = self.services_found.setdefault(service, {})
-            for unit, amount in per.items():
-                totals[unit] = totals.get(unit, Decimal(0)) + amount
-        log.info("aws_bedrock %s..%s: services found: %s", since, until, "; ".join(
-            f"{service} ({', '.join(f'{a} {u}' for u, a in sorted(per.items()))})"
-            for service, per in sorted(found.items())) or "none")
         for fixed, request in plan_requests(self.settings, since, until, pairs):
             for page in self._pages(client, request):
                 yield {**page, "x_Dimensions": fixed}
