@@ -101,11 +101,23 @@ def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     if next(iter(store.list(COSTS)), None) is None:
         con.register("costs", _empty(COST_SCHEMA, ("source", "scope", "date")))
         return
+    from cascadeflow_cloud.lake.cost_columns import canonical_models, cost_select_sql
+
     pattern = str(store.root / "costs" / "*" / "*" / "*" / f"*{PARQUET_SUFFIX}")
     con.execute(  # the path is the store's own root, quoted by _sql_path
-        f"CREATE VIEW costs AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
+        f"CREATE VIEW __costs_files AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
         f"hive_partitioning = true, union_by_name = true, hive_types = {_HIVE_TYPES})"
     )
+    # old files read as the lake's readers read them (lake.cost_columns): canonical models,
+    # the charge dimensions of rows written before cost schema 2
+    present = {row[0] for row in con.sql("DESCRIBE __costs_files").fetchall()}
+    spellings = con.sql('SELECT DISTINCT "x_Model" FROM __costs_files').to_arrow_table()[0]
+    spellings = spellings.cast(pa.string())
+    con.register("__cost_models", pa.table({"spelling": spellings,
+                                            "model": canonical_models(spellings)}))
+    select = cost_select_sql(present, [*COST_SCHEMA.names, "source", "scope", "date"])
+    con.execute(f"CREATE VIEW costs AS SELECT {select} FROM __costs_files c "  # noqa: S608
+                'LEFT JOIN __cost_models m ON c."x_Model" = m.spelling')
 
 
 def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
@@ -124,7 +136,14 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     sources = [f"SELECT {columns}, '~light' AS __file FROM __events_light"]  # noqa: S608
     if any(k.endswith(PARQUET_SUFFIX) for k in keys):
         pattern = str(store.root / "events" / "*" / f"*{PARQUET_SUFFIX}")
-        sources.insert(0, f"SELECT {columns}, filename AS __file FROM read_parquet("  # noqa: S608
+        stored = {row[0] for row in con.sql(
+            f"DESCRIBE SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
+            "union_by_name = true)").fetchall()}
+        # a column newer than every batch (model_id) reads as nulls, as Lake.read_events does
+        parquet_columns = ", ".join(
+            f'"{n}"' if n in stored or n == "date" else f'CAST(NULL AS VARCHAR) AS "{n}"'
+            for n in (*EVENT_SCHEMA.names, "date"))
+        sources.insert(0, f"SELECT {parquet_columns}, filename AS __file FROM read_parquet("  # noqa: S608
                           f"{_sql_path(pattern)}, hive_partitioning = true, union_by_name = "
                           "true, filename = true, hive_types = {'date': 'DATE'})")
     con.execute(
