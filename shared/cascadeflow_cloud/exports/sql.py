@@ -1,7 +1,8 @@
 """SQL over the lake with DuckDB: the tables ``costs`` and ``events`` (the Athena names).
 
 * ``costs``: every column of ``COST_SCHEMA`` plus the Hive partition columns ``source``,
-  ``scope`` and ``date`` (DATE).
+  ``scope`` and ``date`` (DATE), as ``Lake.read_costs`` reads them (``lake.cost_columns``:
+  canonical ``x_Model``, the charge dimensions of files written before cost schema 2).
 * ``events``: every column of ``EVENT_SCHEMA`` plus ``date``; duplicate ``event_id`` rows are
   dropped, as ``Lake.read_events`` does.
 
