@@ -66,7 +66,7 @@ def test_cli_export_focus_from_the_lake_is_conformant_and_exact(fixture_lake: La
     assert bedrock["ChargeClass"] is None
     assert bedrock["PricingUnit"] == "Tokens" and Decimal(bedrock["PricingQuantity"]) == 1410500
     assert bedrock["Tags"] == '{"team":"search"}'
-    assert bedrock["x_Model"] == "claude-3-5-sonnet-20240620"  # canonical (model catalog)
+    assert bedrock["x_Model"] == "anthropic.claude-3-5-sonnet-20240620-v1:0"
     tax = next(r for r in rows if r["ChargeCategory"] == "Tax")
     assert tax["PricingQuantity"] is None and tax["PricingUnit"] is None
     credit = next(r for r in rows if r["ChargeCategory"] == "Credit")

@@ -73,7 +73,7 @@ def test_exposition_names_values_and_labels(store: LocalStore) -> None:
     assert _get(s, "llm_confidence_score", provider="gcp_vertex",
                 model="gemini-2.5-flash") == pytest.approx(0.5)
     assert _get(s, "llm_billed_cost_total", provider="aws_bedrock",
-                model="claude-3-5-sonnet-20240620", token_type="input",
+                model="anthropic.claude-3-5-sonnet-20240620-v1:0", token_type="input",
                 currency="USD") == pytest.approx(4.2315)
     assert _get(s, "llm_cost_forecast", budget="ml-platform", currency="USD",
                 bound="p50") == 1180

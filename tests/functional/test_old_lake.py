@@ -206,22 +206,12 @@ def test_detect_sees_one_series_per_canonical_model(lake_args, capsys) -> None: 
     assert doc["spend_source"] == "costs"
 
 
-def test_sql_views_read_old_files_as_the_lake_does(lake_args, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sql_events_view_reads_batches_older_than_model_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from cascadeflow_cloud.exports.sql import connect
 
-    store, _ = lake_args
-    con = connect(store)
-    by_model = con.sql('SELECT "x_Model", "x_ChargeKind", sum("BilledCost") FROM costs '
-                       "GROUP BY ALL ORDER BY ALL").fetchall()
-    assert by_model == [("claude-sonnet-4-6", "tokens", Decimal(520)),
-                        ("nova-pro", "provisioned_capacity", Decimal(20)),
-                        ("nova-pro", "tokens", Decimal(84))]
-    spelled = con.sql('SELECT DISTINCT "x_ModelSpelling", "x_ServiceTier" FROM costs '
-                      "WHERE date < DATE '2026-11-20' ORDER BY ALL").fetchall()
-    assert spelled == [("Claude4.6Sonnet", "standard"), ("NovaPro", "standard")]
-    # a lake whose every event batch predates model_id still has the column (null)
+    # a lake whose every event batch predates model_id (the column is in EVENT_SCHEMA now)
     only_old = LocalStore(tmp_path / "old-events")
     batch = event_table([_event(TODAY, 1)]).drop_columns(["model_id"])
     only_old.put(event_batch_key(TODAY, "old"), parquet_bytes(batch))
-    assert connect(only_old).sql("SELECT model, model_id FROM events").fetchall() == [
-        ("us.anthropic.claude-sonnet-4-6", None)]
+    assert connect(only_old).sql("SELECT model, estimated_cost FROM events").fetchall() == [
+        ("us.anthropic.claude-sonnet-4-6", Decimal(30))]

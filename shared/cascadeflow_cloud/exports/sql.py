@@ -1,8 +1,7 @@
 """SQL over the lake with DuckDB: the tables ``costs`` and ``events`` (the Athena names).
 
 * ``costs``: every column of ``COST_SCHEMA`` plus the Hive partition columns ``source``,
-  ``scope`` and ``date`` (DATE), as ``Lake.read_costs`` reads them (``lake.cost_columns``:
-  canonical ``x_Model``, the charge dimensions of files written before cost schema 2).
+  ``scope`` and ``date`` (DATE).
 * ``events``: every column of ``EVENT_SCHEMA`` plus ``date``; duplicate ``event_id`` rows are
   dropped, as ``Lake.read_events`` does.
 
@@ -102,23 +101,11 @@ def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     if next(iter(store.list(COSTS)), None) is None:
         con.register("costs", _empty(COST_SCHEMA, ("source", "scope", "date")))
         return
-    from cascadeflow_cloud.lake.cost_columns import canonical_models, cost_select_sql
-
     pattern = str(store.root / "costs" / "*" / "*" / "*" / f"*{PARQUET_SUFFIX}")
     con.execute(  # the path is the store's own root, quoted by _sql_path
-        f"CREATE VIEW __costs_files AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
+        f"CREATE VIEW costs AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
         f"hive_partitioning = true, union_by_name = true, hive_types = {_HIVE_TYPES})"
     )
-    # old files read as the lake's readers read them (lake.cost_columns): canonical models,
-    # the charge dimensions of rows written before cost schema 2
-    present = {row[0] for row in con.sql("DESCRIBE __costs_files").fetchall()}
-    spellings = con.sql('SELECT DISTINCT "x_Model" FROM __costs_files').to_arrow_table()[0]
-    spellings = spellings.cast(pa.string())
-    con.register("__cost_models", pa.table({"spelling": spellings,
-                                            "model": canonical_models(spellings)}))
-    select = cost_select_sql(present, [*COST_SCHEMA.names, "source", "scope", "date"])
-    con.execute(f"CREATE VIEW costs AS SELECT {select} FROM __costs_files c "  # noqa: S608
-                'LEFT JOIN __cost_models m ON c."x_Model" = m.spelling')
 
 
 def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:

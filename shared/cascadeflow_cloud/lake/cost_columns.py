@@ -30,8 +30,6 @@ existed, or whose model the catalog did not know when they were recorded).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -101,41 +99,6 @@ def upgrade_costs(table: pa.Table) -> pa.Table:
     return table
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def cost_select_sql(present: Collection[str], wanted: Sequence[str], *, rows: str = "c",
-                    models: str = "m") -> str:
-    """The select list of a SQL view (DuckDB) that reads cost files as ``upgrade_costs`` does:
-    ``rows`` are the files' rows (their columns ``present``), ``models`` a table of
-    ``(spelling, model)`` built with ``canonical_models`` from the distinct ``x_Model``
-    values, joined on ``x_Model``. Every ``wanted`` column comes out, as a null text column
-    when no file has it.
-
-    >>> "'tokens'" in cost_select_sql({"x_Model", "x_TokenType"}, ["x_ChargeKind"])
-    True
-    """
-    def col(name: str) -> str:
-        return f"{rows}.{_q(name)}" if name in present else "CAST(NULL AS VARCHAR)"
-
-    old = f"{col('x_ChargeKind')} IS NULL"
-    token_row = f"{col('x_TokenType')} IN ('input', 'output', 'cache_read', 'cache_write')"
-    fills = {
-        "x_Model": f"COALESCE({models}.model, {col('x_Model')})",
-        "x_ChargeKind": f"COALESCE({col('x_ChargeKind')}, CASE WHEN {token_row} THEN 'tokens' "
-                        "ELSE 'other' END)",
-        "x_ServiceTier": f"COALESCE({col('x_ServiceTier')}, CASE WHEN {old} THEN 'standard' END)",
-        "PricingCategory": f"COALESCE({col('PricingCategory')}, CASE WHEN {old} "
-                           "THEN 'Standard' END)",
-        "x_TokenModality": f"COALESCE({col('x_TokenModality')}, CASE WHEN {old} AND {token_row} "
-                           "THEN 'text' END)",
-        "x_ModelSpelling": f"COALESCE({col('x_ModelSpelling')}, CASE WHEN {old} "
-                           f"THEN {col('x_Model')} END)",
-    }
-    return ", ".join(f"{fills.get(name, col(name))} AS {_q(name)}" for name in wanted)
-
-
 def event_models(table: pa.Table) -> pa.Array | pa.ChunkedArray:
     """The canonical model of each event row: ``model_id``, else ``canonical_model(model)``.
 
@@ -158,4 +121,4 @@ def event_models(table: pa.Table) -> pa.Array | pa.ChunkedArray:
     return pc.coalesce(model_id, fallback)
 
 
-__all__ = ["VERSION_KEY", "canonical_models", "cost_select_sql", "event_models", "upgrade_costs"]
+__all__ = ["VERSION_KEY", "canonical_models", "event_models", "upgrade_costs"]
