@@ -10,7 +10,10 @@ it is spread over the local days it overlaps in proportion to the overlap (exact
 so the sum of single-day totals always equals the multi-day total. Events are instants: each
 counts on the local day of its timestamp.
 
-**Scope selection.** ``provider`` and ``model`` select billed rows directly. The bill knows
+**Scope selection.** ``provider`` and ``model`` select billed rows directly. Models compare
+as the catalog's canonical ids on both sides: ``model: [anthropic.claude-sonnet-4-6]``,
+``[claude-sonnet-4-6]`` and ``[Claude4.6Sonnet]`` select the same spend (bill lines and events
+carry canonical ids when they reach the budget code; ``canonical_filter_models``). The bill knows
 nothing of teams, customers or the application's tags, so a budget filtering on ``team``,
 ``customer`` or ``tags`` is billed the *attributed* cost: each billed (provider, model, token
 type, day) cell is shared out in proportion to the tracked usage of that model and token type
@@ -44,6 +47,7 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.config import Budget, BudgetFilter
 from cascadeflow_cloud.reconcile import (
     ZERO,
@@ -128,19 +132,21 @@ class BilledCell:
     end: datetime
     billed: Decimal
     category: str = "Usage"
+    kind: str = "tokens"  # x_ChargeKind
 
 
 def localise(cells: Iterable[BilledCell], tz: str) -> list[DayCost]:
     """Billed cells spread over local days of ``tz`` (exact: parts sum to each cell)."""
-    out: dict[tuple[str, str | None, str, str, date, str], Decimal] = defaultdict(Decimal)
+    out: dict[tuple[str, str | None, str, str, date, str, str], Decimal] = defaultdict(Decimal)
     for c in cells:
         pieces = split_period(c.start, c.end, tz)
         if not pieces:
             continue
         parts = allocate(c.billed, [s for _, s in pieces]) if len(pieces) > 1 else [c.billed]
         for (day, _), part in zip(pieces, parts, strict=True):
-            out[(c.provider, c.model, c.token_type, c.currency, day, c.category)] += part
-    return [DayCost(p, m, t, cur, d, v, cat) for (p, m, t, cur, d, cat), v in out.items()]
+            out[(c.provider, c.model, c.token_type, c.currency, day, c.category, c.kind)] += part
+    return [DayCost(p, m, t, cur, d, v, cat, kind)
+            for (p, m, t, cur, d, cat, kind), v in out.items()]
 
 
 def covered_through(cells: Iterable[BilledCell], tz: str) -> dict[str, date]:
@@ -158,8 +164,20 @@ def needs_attribution(f: BudgetFilter) -> bool:
     return bool(f.team or f.customer or f.tags)
 
 
+@lru_cache(maxsize=1024)
+def canonical_filter_models(models: tuple[str, ...]) -> frozenset[str]:
+    """A budget filter's models as canonical ids (``catalog.canonical_model``).
+
+    >>> sorted(canonical_filter_models(("anthropic.claude-sonnet-4-6", "Claude4.6Sonnet")))
+    ['claude-sonnet-4-6']
+    """
+    return frozenset(m for m in map(canonical_model, models) if m is not None)
+
+
 def _pm(f: BudgetFilter, provider: str, model: str | None) -> bool:
-    return (not f.provider or provider in f.provider) and (not f.model or model in f.model)
+    if f.provider and provider not in f.provider:
+        return False
+    return not f.model or canonical_model(model) in canonical_filter_models(tuple(f.model))
 
 
 def _dims(f: BudgetFilter, team: str | None, customer: str | None,

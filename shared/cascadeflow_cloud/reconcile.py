@@ -2,7 +2,8 @@
 
 Inputs are small aggregated cells (built from the lake by ``jobs.forecast_data``):
 
-* ``DayCost`` — billed cost of one (provider, model, token type, currency, day, category);
+* ``DayCost`` — billed cost of one (provider, model, token type, currency, day, category,
+  charge kind);
 * ``UsageCell`` — tracked usage of one (provider, model, currency, day, team, customer, tags):
   SDK-estimated cost (with its ``input_cost`` / ``output_cost`` sides) and token counts.
 
@@ -18,13 +19,21 @@ remainder), so the parts always sum to the estimate.
 **Reconciliation** rows (stored under ``reconciliation/``; docs/forecasting.md): per provider,
 model, token type and UTC day, ``estimated`` vs ``billed``, ``drift_pct = (estimated -
 billed) / billed`` (None when nothing is billed) and ``untracked = max(billed - estimated,
-0)`` — billed spend the events do not explain.
+0)`` — billed spend the events do not explain. Models are the catalog's canonical ids, so a
+bill's ``Claude4.6Sonnet`` and the SDK's ``us.anthropic.claude-sonnet-4-6`` are one row.
+
+**Charges no call estimates.** Only token charges (kind ``tokens``) and unclassified ones
+(``other``, which may be token spend the mapper could not read) are compared with estimates.
+Every other charge kind (provisioned capacity, reservations, fine-tuning, cache storage,
+images, grounding, guardrails, knowledge bases, agent runtime …) has no per-call estimate: it
+gets its own row per (provider, model, kind, day) with ``estimable`` False, ``estimated`` 0,
+``drift_pct`` None and ``untracked`` 0 — billed, not estimable, never drift or untracked spend.
 
 **Attribution.** Each billed cell (provider, model, token type, day, currency) is split over the
 (team, customer, tags) groups in proportion to their tracked usage of that model and token type
-that day (tokens of that type; calls for ``other``), summing exactly to the billed amount. A
-billed cell with no tracked usage is attributed to nobody (``team``/``customer`` None:
-untracked).
+that day (tokens of that type; calls for ``other`` and for every charge kind other than
+``tokens``), summing exactly to the billed amount. A billed cell with no tracked usage is
+attributed to nobody (``team``/``customer`` None: untracked).
 
 >>> from datetime import date
 >>> d = date(2026, 11, 2)
@@ -51,6 +60,9 @@ from typing import Any
 
 from cascadeflow_cloud.schema import MONEY_QUANTUM, TOKEN_TYPES
 
+#: Charge kinds compared with per-call estimates (see the module docstring).
+ESTIMABLE_KINDS = frozenset({"tokens", "other"})
+
 Tags = tuple[tuple[str, str], ...]
 _UNITS = Decimal(1) / MONEY_QUANTUM  # 10**12 units per currency unit
 #: Relative prices (×100, integers) used to split an estimate into token types.
@@ -61,7 +73,7 @@ ZERO = Decimal(0)
 
 @dataclass(frozen=True)
 class DayCost:
-    """Billed cost of one (provider, model, token type, currency, day[, category])."""
+    """Billed cost of one (provider, model, token type, currency, day[, category, kind])."""
 
     provider: str
     model: str | None
@@ -70,6 +82,7 @@ class DayCost:
     day: date
     billed: Decimal
     category: str = "Usage"
+    kind: str = "tokens"  # x_ChargeKind
 
 
 @dataclass(frozen=True)
@@ -116,13 +129,20 @@ class ReconRow:
     billed: Decimal
     drift_pct: float | None
     untracked: Decimal
+    kind: str = "tokens"  # x_ChargeKind; ``other`` for estimate-only rows of token type other
+
+    @property
+    def estimable(self) -> bool:
+        """False for charges no call estimates (billed, not estimable)."""
+        return self.kind in ESTIMABLE_KINDS
 
     def to_json(self) -> dict[str, Any]:
         """The row as stored in ``reconciliation/`` JSON (money as decimal strings)."""
         return {"provider": self.provider, "model": self.model, "token_type": self.token_type,
                 "day": self.day.isoformat(), "currency": self.currency,
                 "estimated": str(self.estimated), "billed": str(self.billed),
-                "drift_pct": self.drift_pct, "untracked": str(self.untracked)}
+                "drift_pct": self.drift_pct, "untracked": str(self.untracked),
+                "kind": self.kind, "estimable": self.estimable}
 
 
 @dataclass(frozen=True)
@@ -223,52 +243,100 @@ def _model(value: str | None) -> str:
     return value if value else "(none)"
 
 
+_TOKEN_CHARGES = frozenset(t for t in TOKEN_TYPES if t != "other")
+
+
+def kind_of(token_type: str | None) -> str:
+    """The charge kind of a row that names none (an old lake row, an estimate): ``tokens``
+    for a token type, else ``other``.
+
+    >>> kind_of("cache_read"), kind_of("other"), kind_of(None)
+    ('tokens', 'other', 'other')
+    """
+    return "tokens" if token_type in _TOKEN_CHARGES else "other"
+
+
 def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell]) -> list[ReconRow]:
     """Estimated vs billed per provider, model, token type, day and currency.
 
-    Only ``Usage`` charges are compared (taxes and credits have no estimate).
+    Only ``Usage`` charges are compared (taxes and credits have no estimate); charges of a
+    kind no call estimates get rows of their own, billed and not estimable.
+
+    >>> d = date(2026, 11, 2)
+    >>> ptu = DayCost("azure_openai", "o3-2025-04-16", "other", "USD", d, Decimal(50),
+    ...               kind="provisioned_capacity")
+    >>> row = reconcile([ptu], [])[0]
+    >>> row.kind, row.estimable, row.drift_pct, str(row.untracked)
+    ('provisioned_capacity', False, None, '0E-12')
     """
     billed: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
+    fixed: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
     for c in costs:
-        if c.category == "Usage":
+        if c.category != "Usage":
+            continue
+        if c.kind in ESTIMABLE_KINDS:
             billed[(c.provider, _model(c.model), c.token_type, c.day, c.currency)] += c.billed
+        else:
+            fixed[(c.provider, _model(c.model), c.kind, c.day, c.currency)] += c.billed
     estimated = estimated_by_type(usage)
     rows = []
-    for key in sorted(set(billed) | set(estimated), key=lambda k: (k[3], k[0], k[1], k[2], k[4])):
+    for key in set(billed) | set(estimated):
         b = billed.get(key, ZERO)
         e = estimated.get(key, ZERO)
         drift = float((e - b) / b) if b else None
         rows.append(ReconRow(key[0], key[1], key[2], key[3], key[4],
                              e.quantize(MONEY_QUANTUM), b.quantize(MONEY_QUANTUM), drift,
-                             max(b - e, ZERO).quantize(MONEY_QUANTUM)))
+                             max(b - e, ZERO).quantize(MONEY_QUANTUM), kind_of(key[2])))
+    for (provider, model, kind, day, currency), b in fixed.items():
+        rows.append(ReconRow(provider, model, "other", day, currency, ZERO.quantize(
+            MONEY_QUANTUM), b.quantize(MONEY_QUANTUM), None, ZERO.quantize(MONEY_QUANTUM),
+            kind))
+    rows.sort(key=lambda r: (r.day, r.provider, r.model, r.token_type, r.currency, r.kind))
     return rows
 
 
 def summarise(rows: Iterable[ReconRow], by: str = "provider") -> list[dict[str, Any]]:
-    """Totals of reconciliation rows per ``by`` (provider/model/token_type) and currency.
+    """Totals of reconciliation rows per ``by`` (provider/model/token_type/kind) and currency.
 
-    Untracked spend is netted per (provider, model, day[, token type when ``by`` is
-    token_type]) before summing, so a token-type split that differs from the bill's does not
-    read as untracked spend when the model's day total is explained.
+    ``billed`` is every billed charge; ``not_estimable`` the part no call estimates (see the
+    module docstring). ``drift_pct``, ``untracked`` and ``untracked_share`` are over the
+    estimable part only. Untracked spend is netted per (provider, model, day[, token type when
+    ``by`` is token_type]) before summing, so a token-type split that differs from the bill's
+    does not read as untracked spend when the model's day total is explained.
+
+    >>> d = date(2026, 11, 2)
+    >>> rows = [ReconRow("aws_bedrock", "nova-pro", "input", d, "USD", Decimal(9), Decimal(10),
+    ...                  -0.1, Decimal(1)),
+    ...         ReconRow("aws_bedrock", "nova-pro", "other", d, "USD", ZERO, Decimal(40), None,
+    ...                  ZERO, "provisioned_capacity")]
+    >>> s = summarise(rows)[0]
+    >>> str(s["billed"]), str(s["not_estimable"]), s["drift_pct"], s["untracked_share"]
+    ('50', '40', -0.1, 0.1)
     """
-    acc: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    acc: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
     net: dict[tuple[str, str, tuple[Any, ...]], Decimal] = defaultdict(Decimal)
     for r in rows:
         key = (str(getattr(r, by)), r.currency)
         t = acc[key]
         t[0] += r.estimated
         t[1] += r.billed
+        if not r.estimable:
+            t[2] += r.billed
+            continue
         cell = (r.provider, r.model, r.day) + ((r.token_type,) if by == "token_type" else ())
         net[(*key, cell)] += r.billed - r.estimated
     untracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for (name, cur, _), gap in net.items():
         untracked[(name, cur)] += max(gap, ZERO)
     out = []
-    for (name, cur), (e, b) in sorted(acc.items()):
+    for (name, cur), (e, b, fixed) in sorted(acc.items()):
         u = untracked[(name, cur)]
+        comparable = b - fixed
         out.append({by: name, "currency": cur, "estimated": e, "billed": b,
-                    "drift_pct": float((e - b) / b) if b else None, "untracked": u,
-                    "untracked_share": float(u / b) if b else None})
+                    "not_estimable": fixed,
+                    "drift_pct": float((e - comparable) / comparable) if comparable else None,
+                    "untracked": u,
+                    "untracked_share": float(u / comparable) if comparable else None})
     return out
 
 
@@ -283,7 +351,9 @@ def attribute(costs: Iterable[DayCost], usage: Sequence[UsageCell]) -> list[Attr
         groups[(cell.provider, cell.model, cell.day, cell.currency)].append(cell)
     totals: dict[tuple[str, str, str, date, str], Decimal] = defaultdict(Decimal)
     for c in costs:
-        totals[(c.provider, _model(c.model), c.token_type, c.day, c.currency)] += c.billed
+        # a charge no call estimates is shared out by calls, as ``other`` is
+        token_type = c.token_type if c.kind == "tokens" else "other"
+        totals[(c.provider, _model(c.model), token_type, c.day, c.currency)] += c.billed
     out: list[Attributed] = []
     for (provider, model, token_type, day, currency), amount in sorted(
         totals.items(), key=lambda kv: (kv[0][3], kv[0][0], kv[0][1], kv[0][2], kv[0][4])
@@ -317,6 +387,6 @@ def attribution_totals(
     return dict(out)
 
 
-__all__ = ["TOKEN_TYPES", "Attributed", "DayCost", "ReconRow", "UsageCell", "allocate",
-           "allocate_units", "attribute", "attribution_totals", "estimated_by_type",
-           "reconcile", "split_estimate", "summarise"]
+__all__ = ["ESTIMABLE_KINDS", "TOKEN_TYPES", "Attributed", "DayCost", "ReconRow", "UsageCell",
+           "allocate", "allocate_units", "attribute", "attribution_totals", "estimated_by_type",
+           "kind_of", "reconcile", "split_estimate", "summarise"]

@@ -283,6 +283,10 @@ class UsageEvent(BaseModel):
     team: NameText | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     confidence: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] | None = None
+    # the catalog's canonical id of ``model`` when the recorder knew it (``catalog.identify``);
+    # None for an unknown model and for events recorded before the field: readers then use
+    # ``catalog.canonical_model(model)`` (``lake.cost_columns.event_models``)
+    model_id: NameText | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -116,7 +116,7 @@ def test_projections_are_kept_per_run_and_reconciliation_written(local_store, fi
     rows = get_json(local_store, RECONCILIATION_LATEST)
     assert rows == get_json(local_store, "reconciliation/run=20261122T060000Z.json")
     assert set(rows[0]) == {"provider", "model", "token_type", "day", "currency", "estimated",
-                            "billed", "drift_pct", "untracked"}
+                            "billed", "drift_pct", "untracked", "kind", "estimable"}
     billed_day = [r for r in rows if r["day"] == (AS_OF - timedelta(days=3)).isoformat()]
     assert {r["token_type"] for r in billed_day} == {"input", "output"}
     assert all(abs(r["drift_pct"] - (1 / 1.1 - 1)) < 1e-9 for r in billed_day)

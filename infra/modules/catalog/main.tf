@@ -313,6 +313,11 @@ resource "aws_glue_catalog_table" "events" {
       name = "confidence"
       type = "double"
     }
+    columns {
+      name    = "model_id"
+      type    = "string"
+      comment = "canonical model id (model catalog); null in batches written before it"
+    }
   }
 }
 

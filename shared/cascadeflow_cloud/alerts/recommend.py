@@ -27,6 +27,7 @@ from statistics import median
 from typing import Any
 
 from cascadeflow_cloud.alerts.findings import Finding
+from cascadeflow_cloud.catalog import canonical_model
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,9 @@ def drift_recommendations(
 ) -> list[Finding]:
     """Estimate-vs-bill drift per (provider, model, currency) over the reconciliation window.
 
-    Rows are summed per (provider, model, currency) — never across currencies — and a group
+    Rows are summed per (provider, canonical model, currency) — never across currencies; rows
+of charges no call estimates (``estimable`` false: provisioned capacity, fine-tuning …) are
+left out, they are never drift — and a group
     is a finding when both ``|drift| > bound`` (drift = (estimated − billed) / billed) and
     ``|billed − estimated| >= min_absolute``. At most ``max_findings`` are kept, largest gap
     first (``detail["more_drifting"]`` counts the rest). The finding's ``day`` is the month
@@ -130,9 +133,11 @@ def drift_recommendations(
     days: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for row in rows:
         estimated, billed = _decimal(row.get("estimated")), _decimal(row.get("billed"))
-        if estimated is None or billed is None:
+        if estimated is None or billed is None or row.get("estimable") is False:
             continue
-        group = (str(row.get("provider")), str(row.get("model")), str(row.get("currency") or ""))
+        model = str(row.get("model"))
+        group = (str(row.get("provider")), canonical_model(model) or model,
+                 str(row.get("currency") or ""))
         sums[group][0] += estimated
         sums[group][1] += billed
         days[group].append(str(row.get("day")))

@@ -134,7 +134,14 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
     sources = [f"SELECT {columns}, '~light' AS __file FROM __events_light"]  # noqa: S608
     if any(k.endswith(PARQUET_SUFFIX) for k in keys):
         pattern = str(store.root / "events" / "*" / f"*{PARQUET_SUFFIX}")
-        sources.insert(0, f"SELECT {columns}, filename AS __file FROM read_parquet("  # noqa: S608
+        stored = {row[0] for row in con.sql(
+            f"DESCRIBE SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
+            "union_by_name = true)").fetchall()}
+        # a column newer than every batch (model_id) reads as nulls, as Lake.read_events does
+        parquet_columns = ", ".join(
+            f'"{n}"' if n in stored or n == "date" else f'CAST(NULL AS VARCHAR) AS "{n}"'
+            for n in (*EVENT_SCHEMA.names, "date"))
+        sources.insert(0, f"SELECT {parquet_columns}, filename AS __file FROM read_parquet("  # noqa: S608
                           f"{_sql_path(pattern)}, hive_partitioning = true, union_by_name = "
                           "true, filename = true, hive_types = {'date': 'DATE'})")
     con.execute(

@@ -2,7 +2,9 @@
 
 Spend per provider / model / token type comes from the bill (``costs``) when the lake holds
 billed cost for the window, otherwise from the usage events' estimates; team and customer
-always come from events (the bill does not know them). Findings go to
+always come from events (the bill does not know them). Models are the catalog's canonical ids
+on both sides (the bill's ``Claude4.6Sonnet`` and the SDK's ``us.anthropic.claude-sonnet-4-6``
+are one series: ``lake.cost_columns``). Findings go to
 ``findings/run=<run_id>.json`` and ``findings/latest.json``.
 """
 
@@ -50,6 +52,7 @@ def _add(series: Series, dimension: str, key: Any, currency: Any, day: date,
 def build_series(store: ObjectStore, since: date, until: date
                  ) -> tuple[Series, list[TokenDay], str]:
     """Daily spend series, token rows for recommendations, and where spend came from."""
+    from cascadeflow_cloud.lake.cost_columns import event_models
     from cascadeflow_cloud.lake.tables import Lake
 
     lake = Lake(store)
@@ -68,9 +71,10 @@ def build_series(store: ObjectStore, since: date, until: date
     tokens: dict[tuple[date, str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for table in lake.iter_events(since, until):
         cols = {n: table.column(n).to_pylist() for n in
-                ("timestamp", "provider", "model", "estimated_cost", "input_cost",
+                ("timestamp", "provider", "estimated_cost", "input_cost",
                  "output_cost", "currency", "team", "customer_id", "input_tokens",
                  "cache_read_tokens", "output_tokens")}
+        cols["model"] = event_models(table).to_pylist()
         for i, ts in enumerate(cols["timestamp"]):
             day, cost, cur = ts.date(), cols["estimated_cost"][i], cols["currency"][i]
             _add(series, "team", cols["team"][i], cur, day, cost)

@@ -1,9 +1,12 @@
 """Lake → the small aggregated cells the pure budget/reconcile code works on (needs pyarrow).
 
-Billed rows are grouped by (provider, model, token type, currency, category, charge period);
-events by (provider, model, currency, *local day of a time zone*, team, customer, tags) with
-exact Decimal sums and token counts. The local day of each event comes from its UTC timestamp
-plus the zone's UTC offset at that hour (``zoneinfo``), so DST changes are honoured.
+Billed rows are grouped by (provider, model, token type, charge kind, currency, category,
+charge period); events by (provider, model, currency, *local day of a time zone*, team,
+customer, tags) with exact Decimal sums and token counts. Models are canonical ids on both
+sides: the lake's cost read path canonicalises ``x_Model`` (``lake.cost_columns``), and an
+event's model is its ``model_id``, else ``catalog.canonical_model(model)``. The local day of
+each event comes from its UTC timestamp plus the zone's UTC offset at that hour
+(``zoneinfo``), so DST changes are honoured.
 
 >>> import tempfile
 >>> from cascadeflow_cloud.lake import open_store
@@ -28,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from cascadeflow_cloud.budgets import BilledCell, covered_through, localise
 from cascadeflow_cloud.catalog import canonical_model
-from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute
+from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute, kind_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -45,8 +48,8 @@ def billed_cells(costs: pa.Table) -> list[BilledCell]:
     """Cost rows grouped by what the budget and reconciliation code needs."""
     if costs.num_rows == 0:
         return []
-    keys = ["x_Source", "x_Model", "x_TokenType", "BillingCurrency", "ChargeCategory",
-            "ChargePeriodStart", "ChargePeriodEnd"]
+    keys = ["x_Source", "x_Model", "x_TokenType", "x_ChargeKind", "BillingCurrency",
+            "ChargeCategory", "ChargePeriodStart", "ChargePeriodEnd"]
     grouped = costs.select([*keys, "BilledCost"]).group_by(keys, use_threads=False) \
         .aggregate([("BilledCost", "sum")])
     out = []
@@ -54,10 +57,12 @@ def billed_cells(costs: pa.Table) -> list[BilledCell]:
         amount = row["BilledCost_sum"]
         if amount is None:
             continue
-        out.append(BilledCell(row["x_Source"], canonical_model(row["x_Model"]),
-                              row["x_TokenType"] or "other",
+        token_type = row["x_TokenType"] or "other"
+        kind = row["x_ChargeKind"] or kind_of(token_type)
+        out.append(BilledCell(row["x_Source"], canonical_model(row["x_Model"]), token_type,
                               row["BillingCurrency"], row["ChargePeriodStart"],
-                              row["ChargePeriodEnd"], amount, row["ChargeCategory"] or "Usage"))
+                              row["ChargePeriodEnd"], amount, row["ChargeCategory"] or "Usage",
+                              kind))
     return out
 
 
@@ -93,6 +98,8 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from cascadeflow_cloud.lake.cost_columns import event_models
+
     if events.num_rows == 0:
         return []
     ts = pc.cast(events.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
@@ -108,7 +115,7 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
         return values if name in dims else pa.nulls(events.num_rows, pa.string())
 
     table = pa.table({
-        "provider": events.column("provider"), "model": events.column("model"),
+        "provider": events.column("provider"), "model": event_models(events),
         "currency": events.column("currency"), "day": day, "team": dim("team", "team"),
         "customer": dim("customer", "customer_id"), "tags": dim("tags", "tags"),
         "estimated": events.column("estimated_cost"), "input_cost": events.column("input_cost"),
@@ -128,7 +135,7 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
         if raw not in tag_cache:
             tag_cache[raw] = tuple(sorted(json.loads(raw).items())) if raw else ()
         out.append(UsageCell(
-            r["provider"], canonical_model(r["model"]) or r["model"], r["currency"] or "USD",
+            r["provider"], r["model"], r["currency"] or "USD",
             _EPOCH + timedelta(days=r["day"]), r["team"], r["customer"], tag_cache[raw],
             r["estimated_sum"] or ZERO, r["input_cost_sum"] or ZERO, r["output_cost_sum"] or ZERO,
             int(r["uncached_sum"] or 0), int(r["output_tokens_sum"] or 0),

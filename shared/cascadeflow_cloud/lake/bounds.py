@@ -50,7 +50,8 @@ _REQUIRED = ("event_id", "timestamp", "provider", "model", "currency", "status",
 _STATUSES = ("ok", "error", "abandoned")
 _TEXT_LIMITS = {"event_id": MAX_ID_CHARS, "model": MAX_NAME_CHARS, "region": MAX_ID_CHARS,
                 "operation": MAX_ID_CHARS, "user_id": MAX_ID_CHARS,
-                "customer_id": MAX_NAME_CHARS, "team": MAX_NAME_CHARS}
+                "customer_id": MAX_NAME_CHARS, "team": MAX_NAME_CHARS,
+                "model_id": MAX_NAME_CHARS}
 
 
 def _cast_rows(column: pa.ChunkedArray, kind: pa.DataType) -> tuple[pa.Array, pa.Array]:

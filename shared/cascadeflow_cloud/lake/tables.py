@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
 from cascadeflow_cloud.lake import eventlog
+from cascadeflow_cloud.lake.cost_columns import VERSION_KEY, upgrade_costs
 from cascadeflow_cloud.lake.layout import (
     COSTS,
     EVENTS,
@@ -120,6 +121,7 @@ EVENT_SCHEMA = pa.schema(
         ("team", pa.string()),
         ("tags", pa.string()),  # serialised JSON object
         ("confidence", pa.float64()),
+        ("model_id", pa.string()),  # canonical model (catalog); null in older batches
     ]
 )
 
@@ -168,8 +170,10 @@ def rows_table(rows: Sequence[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return _to_table(rows, schema)
 
 
-def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> bytes:
-    """A table as Parquet bytes (zstd), as the lake stores it.
+def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None,
+                  metadata: dict[bytes, bytes] | None = None) -> bytes:
+    """A table as Parquet bytes (zstd), as the lake stores it, with ``metadata`` as the
+    file's key-value metadata (cost files carry their schema version there).
 
     Dictionary-encoded text columns are written as they are (Parquet dictionary-encodes text
     anyway, so decoding them first would only cost time); money columns are written without
@@ -184,9 +188,40 @@ def parquet_bytes(table: pa.Table, *, row_group_size: int | None = None) -> byte
     # money is nearly always distinct per row: a dictionary attempt there is wasted work
     # (and a larger file once Parquet gives up on it); text and times keep dictionaries
     dictionary = [f.name for f in table.schema if not pa.types.is_decimal(f.type)]
-    pq.write_table(table, sink, compression="zstd", row_group_size=row_group_size,
-                   store_schema=False, use_dictionary=dictionary)
+    with pq.ParquetWriter(sink, table.schema, compression="zstd", store_schema=False,
+                          use_dictionary=dictionary) as writer:
+        writer.write_table(table, row_group_size=row_group_size)
+        if metadata:
+            writer.add_key_value_metadata(metadata)
     return sink.getvalue()
+
+
+#: The key-value metadata of every cost file written now.
+COST_FILE_METADATA = {VERSION_KEY: str(COST_SCHEMA_VERSION).encode()}
+
+
+def cost_file_version(data: bytes) -> int:
+    """The cost schema version a cost file was written in (1: before versions were recorded).
+
+    >>> cost_file_version(parquet_bytes(COST_SCHEMA.empty_table(), metadata=COST_FILE_METADATA))
+    2
+    >>> cost_file_version(parquet_bytes(pa.table({"x_Model": ["m"]})))
+    1
+    """
+    meta = pq.ParquetFile(pa.BufferReader(data)).metadata.metadata or {}
+    return int(meta.get(VERSION_KEY, b"1"))
+
+
+def read_cost_bytes(data: bytes) -> pa.Table:
+    """One cost file's bytes as a ``COST_SCHEMA`` table in the current schema's meaning,
+    whichever version wrote it (``cost_columns.upgrade_costs``): what every cost reader uses.
+
+    >>> old = parquet_bytes(pa.table({"x_Model": ["NovaPro"], "x_TokenType": ["output"]}))
+    >>> row = read_cost_bytes(old).to_pylist()[0]
+    >>> row["x_Model"], row["x_ModelSpelling"], row["x_ChargeKind"], row["x_ServiceTier"]
+    ('nova-pro', 'NovaPro', 'tokens', 'standard')
+    """
+    return upgrade_costs(_read_parquet(data, COST_SCHEMA))
 
 
 def read_event_batch(key: str, data: bytes) -> pa.Table:
@@ -216,7 +251,10 @@ def parquet_table(data: bytes) -> pa.Table:
 
 
 def read_parquet_bytes(data: bytes, schema: pa.Schema) -> pa.Table:
-    """Parquet bytes read and conformed to ``schema``."""
+    """Parquet bytes read and conformed to ``schema`` (for ``COST_SCHEMA``: ``read_cost_bytes``,
+    so old cost files read in the current schema's meaning)."""
+    if schema is COST_SCHEMA:
+        return read_cost_bytes(data)
     return _read_parquet(data, schema)
 
 
@@ -329,7 +367,7 @@ class Lake:
             if part.num_rows == 0:
                 self.store.delete(key)
                 continue
-            self.store.put(key, parquet_bytes(part))
+            self.store.put(key, parquet_bytes(part, metadata=COST_FILE_METADATA))
             written.append(key)
         if covered != table.num_rows:
             raise ValueError(
@@ -367,11 +405,14 @@ class Lake:
         self, since: date | None = None, until: date | None = None,
         sources: Iterable[str] | None = None,
     ) -> Iterator[pa.Table]:
-        """Cost partitions in range, one table each (bounded memory for large exports)."""
+        """Cost partitions in range, one table each (bounded memory for large exports), in the
+        current schema's meaning whichever version wrote them (``read_cost_bytes``)."""
         for key in self.cost_keys(since, until, sources):
-            table = self._get_table(key, COST_SCHEMA)
-            if table is not None:
-                yield table
+            try:
+                data = self.store.get(key).data
+            except ObjectNotFound:
+                continue  # replaced or compacted between list and get
+            yield read_cost_bytes(data)
 
     def read_costs(
         self, since: date | None = None, until: date | None = None,
@@ -445,13 +486,6 @@ class Lake:
         except ObjectNotFound:
             return None  # compacted away between list and get
         return read_event_batch(key, data)
-
-    # -- helpers -------------------------------------------------------------------------
-    def _get_table(self, key: str, schema: pa.Schema) -> pa.Table | None:
-        try:
-            return _read_parquet(self.store.get(key).data, schema)
-        except ObjectNotFound:
-            return None  # replaced or compacted between list and get
 
 
 def utc_day_start(day: date) -> datetime:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from cascadeflow_cloud.catalog import identify
 from cascadeflow_cloud.limits import (
     MAX_ID_CHARS,
     MAX_LATENCY_MS,
@@ -81,6 +82,18 @@ def _clean(value: Any) -> int:
 def _count(value: Any) -> int:
     """``_clean`` with a shortcut for what the wrappers store (a non-negative ``int``)."""
     return value if type(value) is int and value >= 0 else _clean(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def model_id(model: str) -> str | None:
+    """The catalog's canonical id of a resolved model name, None when the catalog does not
+    know it (readers then canonicalise ``model`` themselves, with the catalog they have).
+
+    >>> model_id("anthropic.claude-sonnet-4-6"), model_id("my-finetune-7")
+    ('claude-sonnet-4-6', None)
+    """
+    who = identify(model)
+    return who.model if who is not None and who.known else None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -193,12 +206,13 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
         elif not (user_id.startswith("u_") and len(user_id) == 34):
             settings.warn_once(settings.USER_IDS_DROPPED)
             user_id = None
+    model = resolve_model(record.provider, record.model, aliases=pricer.aliases)
     # keyword order = the model's field order (``__dict__`` of a validated event)
     fields: dict[str, Any] = {
         "event_id": new_event_id(int(timestamp * 1e9)),
         "timestamp": when,
         "provider": record.provider,  # validated (see _trusted)
-        "model": resolve_model(record.provider, record.model, aliases=pricer.aliases),
+        "model": model,
         "region": record.region,
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
@@ -219,5 +233,7 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
         "team": attribution.team,
         "tags": dict(attribution.tags),
         "confidence": record.confidence,
+        # a catalog id or None, valid by construction (checked with ``model`` in _trusted)
+        "model_id": model_id(model) if type(model) is str else None,
     }
     return _build(fields)
