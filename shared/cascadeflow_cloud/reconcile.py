@@ -144,6 +144,22 @@ class ReconRow:
                 "drift_pct": self.drift_pct, "untracked": str(self.untracked),
                 "kind": self.kind, "estimable": self.estimable}
 
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> ReconRow:
+        """A row read back from ``reconciliation/`` JSON (``to_json``'s inverse; rows written
+        before charge kinds existed are token rows).
+
+        >>> r = ReconRow("gcp_vertex", "gemini-2.5-flash", "input", date(2026, 11, 1), "USD",
+        ...              Decimal("1.2"), Decimal("1.0"), 0.2, Decimal(0), "cache_storage")
+        >>> ReconRow.from_json(r.to_json()) == r
+        True
+        """
+        day = row["day"]
+        return cls(row["provider"], row["model"], row["token_type"],
+                   day if isinstance(day, date) else date.fromisoformat(day), row["currency"],
+                   Decimal(row["estimated"]), Decimal(row["billed"]), row["drift_pct"],
+                   Decimal(row["untracked"]), row.get("kind", "tokens"))
+
 
 @dataclass(frozen=True)
 class Attributed:

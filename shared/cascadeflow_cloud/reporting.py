@@ -74,14 +74,10 @@ def _event_models(events: pa.Table, by: str) -> pa.Table:
     one) for ``--by model``; ``--by spelling`` keeps the SDK's own name."""
     if by != "model":
         return events
-    import pyarrow.compute as pc
+    from cascadeflow_cloud.lake.cost_columns import event_models
 
-    from cascadeflow_cloud.exports.dimensions import canonical_models
-
-    models = canonical_models(events.column("model").combine_chunks())
-    if "model_id" in events.column_names:
-        models = pc.coalesce(events.column("model_id").combine_chunks(), models)
-    return events.set_column(events.schema.get_field_index("model"), "model", models)
+    return events.set_column(events.schema.get_field_index("model"), "model",
+                             event_models(events))
 
 
 def spend_report(
@@ -92,11 +88,11 @@ def spend_report(
     ``billed`` is None for dimensions the bill does not know (team, customer); ``tracked``
     None for the charge dimensions only the bill carries (service, token, kind, tier,
     pricing, modality, context). Rows of lakes written before these columns read with their
-    defaults (``exports.dimensions.with_dimensions``).
+    defaults (``lake.cost_columns.upgrade_costs``).
     """
     if by not in DIMENSIONS:
         raise ValueError(f"cannot report by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-    from cascadeflow_cloud.exports.dimensions import with_dimensions
+    from cascadeflow_cloud.lake.cost_columns import upgrade_costs
 
     billed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     tracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -106,7 +102,7 @@ def spend_report(
 
     cost_column = _COST_COLUMN[by]
     if cost_column is not None and costs.num_rows:
-        costs = with_dimensions(costs)
+        costs = upgrade_costs(costs)
         keys = _keys(costs, cost_column, by)
         currencies = costs.column("BillingCurrency").to_pylist()
         for key, currency, amount in zip(keys, currencies, costs.column("BilledCost").to_pylist(),

@@ -44,9 +44,7 @@ def test_events_covering_80_percent_of_bill_report_20_percent_untracked(local_st
         assert abs(row["drift_pct"] + 0.2) < 1e-12
     from cascadeflow_cloud.reconcile import ReconRow
 
-    (total,) = summarise([ReconRow(r["provider"], r["model"], r["token_type"], r["day"],
-                                   r["currency"], Decimal(r["estimated"]), Decimal(r["billed"]),
-                                   r["drift_pct"], Decimal(r["untracked"])) for r in rows], "model")
+    (total,) = summarise([ReconRow.from_json(r) for r in rows], "model")
     assert total["untracked_share"] == 0.2
     assert total["billed"] == Decimal(10 * 6) * Decimal("1.25")
 

@@ -61,7 +61,7 @@ def test_aws_handler_pulls_and_reports(monkeypatch, tmp_path, capsys) -> None:  
     result = handler(SCHEDULED, LambdaContext())
     assert result["status"] == "ok" and result["records"] == 15
     assert result["requests"] == 5 and result["days_written"] == 4  # discovery + 3 services
-    assert result["unmapped"] == 1 and result["window"] == ["2025-01-30", "2025-02-02"]
+    assert result["unmapped"] == 0 and result["window"] == ["2025-01-30", "2025-02-02"]
     emf = _emf(capsys.readouterr().out)
     assert emf["source"] == "aws_bedrock" and emf["Records"] == 15 and emf["Failed"] == 0
     assert emf["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CascadeFlow"

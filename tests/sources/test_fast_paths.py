@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import gcp_vertex
+from cascadeflow_cloud.sources.aws_bedrock.names import classify as aws_line
 from cascadeflow_cloud.sources.frame import LINE_COLUMNS, map_names, to_money
-from cascadeflow_cloud.sources.mapping import aws_line
 
 
 def test_plain_utc_timestamps_read_without_regex_and_others_fall_back() -> None:

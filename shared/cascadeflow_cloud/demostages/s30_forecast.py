@@ -83,9 +83,7 @@ def run(ctx: DemoContext) -> None:
     from cascadeflow_cloud.lake.artifacts import get_json
 
     rows = get_json(ctx.store, "reconciliation/latest.json")
-    recon = [ReconRow(r["provider"], r["model"], r["token_type"], r["day"], r["currency"],
-                      Decimal(r["estimated"]), Decimal(r["billed"]), r["drift_pct"],
-                      Decimal(r["untracked"])) for r in rows]
+    recon = [ReconRow.from_json(r) for r in rows]
     ctx.say(f"\n  Reconciliation (estimated vs billed, last 31 days; {len(rows):,} rows "
             f"→ reconciliation/latest.json):")
     bound = config.forecast.drift_bound

@@ -27,7 +27,7 @@ facts as ``x_`` custom columns. How each column is derived:
   A reservation purchase stays ``ChargeCategory`` ``Purchase`` (``One-Time``).
 * ``x_Model`` is the catalog's canonical model id, ``x_ModelSpelling`` the bill's own name;
   ``x_TokenType``, ``x_ChargeKind``, ``x_ServiceTier``, ``x_TokenModality``, ``x_ContextTier``
-  and ``x_CacheWriteTtl`` carry the charge dimensions (``exports.dimensions`` fills old rows).
+  and ``x_CacheWriteTtl`` carry the charge dimensions (``lake.cost_columns`` fills old rows).
 
 Example::
 
@@ -253,9 +253,9 @@ def focus_table(costs: pa.Table, *, scope: str | None = None) -> pa.Table:
 
     ``scope`` is the partition's scope, the last fallback for ``BillingAccountId``.
     """
-    from cascadeflow_cloud.exports.dimensions import with_dimensions
+    from cascadeflow_cloud.lake.cost_columns import upgrade_costs
 
-    rows = [_focus_row(row, scope) for row in with_dimensions(costs).to_pylist()]
+    rows = [_focus_row(row, scope) for row in upgrade_costs(costs).to_pylist()]
     columns = {f.name: pa.array([r[f.name] for r in rows], type=f.type) for f in FOCUS_SCHEMA}
     return pa.table(columns, schema=FOCUS_SCHEMA)
 

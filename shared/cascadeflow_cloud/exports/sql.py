@@ -5,7 +5,7 @@
   ``x_ModelSpelling`` the bill's own name; the charge dimensions (``x_ChargeKind``,
   ``x_ServiceTier``, ``PricingCategory``, ``x_TokenModality``, ``x_ContextTier``,
   ``x_CacheWriteTtl``) are columns to filter and group by. Files written before these columns
-  existed read with the defaults of ``exports.dimensions`` (kind ``tokens``/``other`` by token
+  existed read with the defaults of ``lake.cost_columns`` (kind ``tokens``/``other`` by token
   type, tier ``standard``, ``PricingCategory`` ``Standard``), the rest null.
 * ``events``: every column of ``EVENT_SCHEMA`` plus ``date`` and ``model_id`` (the SDK's
   ``model`` as the canonical id, so ``model_id`` joins ``costs.x_Model``); duplicate
@@ -195,8 +195,8 @@ def _model_ids(con: duckdb.DuckDBPyConnection) -> None:
 def _dimension_views(con: duckdb.DuckDBPyConnection) -> None:
     """``costs`` and ``events`` over the raw views: every schema column present (nulls where
     old files lack one), models canonical, charge dimensions defaulted
-    (``exports.dimensions``)."""
-    from cascadeflow_cloud.exports.dimensions import DEFAULTS, TOKEN_TYPES
+    (``lake.cost_columns``, as every other reader sees them)."""
+    from cascadeflow_cloud.lake.cost_columns import OLD_ROW_DEFAULTS, TOKEN_TYPES
     from cascadeflow_cloud.lake.tables import COST_SCHEMA
 
     have = {row[0] for row in con.sql("DESCRIBE __costs_raw").fetchall()}
@@ -206,7 +206,7 @@ def _dimension_views(con: duckdb.DuckDBPyConnection) -> None:
         "x_ModelSpelling": "coalesce(c.x_ModelSpelling, c.x_Model)" if "x_ModelSpelling" in have
         else "c.x_Model",
         "x_ChargeKind": f"CASE WHEN c.x_TokenType IN ({tokens}) THEN 'tokens' ELSE 'other' END",
-        **{name: f"'{value}'" for name, value in DEFAULTS.items()},
+        **{name: f"'{value}'" for name, value in OLD_ROW_DEFAULTS.items()},
     }
     columns = []
     for field in COST_SCHEMA:
@@ -220,7 +220,7 @@ def _dimension_views(con: duckdb.DuckDBPyConnection) -> None:
         else:
             columns.append(f'{present} AS "{name}"')
     columns += ["c.source", "c.scope", "c.date"]
-    # names and defaults come from COST_SCHEMA and exports.dimensions: no user input
+    # names and defaults come from COST_SCHEMA and lake.cost_columns: no user input
     con.execute(f"CREATE VIEW costs AS SELECT {', '.join(columns)} FROM __costs_raw c "  # noqa: S608
                 "LEFT JOIN __model_ids m ON m.spelling = c.x_Model")
     events = {row[0] for row in con.sql("DESCRIBE __events_raw").fetchall()}

@@ -157,7 +157,7 @@ def note_services(summary: RunSummary, table: pa.Table) -> None:
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.catalog import identify
-    from cascadeflow_cloud.exports.dimensions import text_column as _text
+    from cascadeflow_cloud.lake.cost_columns import text_column as _text
 
     if not table.num_rows:
         return

@@ -5,7 +5,8 @@ back as nulls) and carry the bill's own model spelling in ``x_Model``. ``upgrade
 turns such rows into what a version-2 writer would have stored for them:
 
 * ``x_ChargeKind`` ``tokens`` where ``x_TokenType`` is a token type (input, output,
-  cache_read, cache_write), else ``other``; ``x_TokenModality`` ``text`` for token rows;
+  cache_read, cache_write), else ``other`` (``x_TokenModality`` stays null: the old mapper
+  never read it, and an old token row may have been audio);
 * ``x_ServiceTier`` ``standard`` and ``PricingCategory`` ``Standard``;
 * ``x_ModelSpelling`` the stored ``x_Model``.
 
@@ -24,8 +25,8 @@ existed, or whose model the catalog did not know when they were recorded).
 >>> t = upgrade_costs(t)
 >>> t.column("x_Model").to_pylist(), t.column("x_ChargeKind").to_pylist()
 (['claude-sonnet-4-6', None], ['tokens', 'other'])
->>> t.column("x_ModelSpelling").to_pylist(), t.column("x_TokenModality").to_pylist()
-(['Claude4.6Sonnet', None], ['text', None])
+>>> t.column("x_ModelSpelling").to_pylist()
+['Claude4.6Sonnet', None]
 """
 
 from __future__ import annotations
@@ -38,8 +39,27 @@ from cascadeflow_cloud.catalog import canonical_model
 #: Parquet key-value metadata key holding a cost file's schema version.
 VERSION_KEY = b"cascadeflow.cost_schema_version"
 #: Token types that make an old row a token charge (``other`` is not one).
-TOKEN_ROW_TYPES = pa.array(["input", "output", "cache_read", "cache_write"])
+TOKEN_TYPES = ("input", "output", "cache_read", "cache_write")
+TOKEN_ROW_TYPES = pa.array(TOKEN_TYPES)
+#: What a null means on an old row (besides kind, modality and spelling, which depend on it);
+#: the SQL views (``exports.sql``) build the same defaults from these.
+OLD_ROW_DEFAULTS = {"x_ServiceTier": "standard", "PricingCategory": "Standard"}
 _STRING = pa.string()
+
+
+def text_column(table: pa.Table, name: str) -> pa.Array:
+    """Column ``name`` as one plain string array (dictionaries decoded; nulls if absent).
+
+    >>> text_column(pa.table({"a": pa.array(["x"]).dictionary_encode()}), "a").to_pylist()
+    ['x']
+    """
+    if name not in table.column_names:
+        return pa.nulls(table.num_rows, _STRING)
+    column = table.column(name)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    out = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return out.cast(_STRING)
 
 
 def canonical_models(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -88,9 +108,8 @@ def upgrade_costs(table: pa.Table) -> pa.Table:
                                                False))
         table = _fill(table, "x_ChargeKind", old,
                       pc.if_else(token_row, pa.scalar("tokens"), pa.scalar("other")))
-        table = _fill(table, "x_ServiceTier", old, "standard")
-        table = _fill(table, "PricingCategory", old, "Standard")
-        table = _fill(table, "x_TokenModality", token_row, "text")
+        for name, value in OLD_ROW_DEFAULTS.items():
+            table = _fill(table, name, old, value)
         table = _fill(table, "x_ModelSpelling", old, table.column("x_Model"))
     model = table.column("x_Model")
     canonical = canonical_models(model)
@@ -121,4 +140,5 @@ def event_models(table: pa.Table) -> pa.Array | pa.ChunkedArray:
     return pc.coalesce(model_id, fallback)
 
 
-__all__ = ["VERSION_KEY", "canonical_models", "event_models", "upgrade_costs"]
+__all__ = ["OLD_ROW_DEFAULTS", "TOKEN_TYPES", "VERSION_KEY", "canonical_models",
+           "event_models", "text_column", "upgrade_costs"]
