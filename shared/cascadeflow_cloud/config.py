@@ -82,7 +82,6 @@ class AwsBedrockSource(_Section):
     region: str = "us-east-1"
     tag_key: str | None = None
     include_amortized: bool = False
-    cloudwatch_regions: list[str] = Field(default_factory=list)
     scope: str = Field(default="default", min_length=1)  # lake partition scope (e.g. payer id)
     services: list[str] = Field(default_factory=list)  # also pull these (found ones always)
     max_pages: int = Field(default=50, ge=1)  # each page is a billed request

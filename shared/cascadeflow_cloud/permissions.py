@@ -5,7 +5,7 @@ the two. ``Resource "*"`` is allowed only for actions in ``RESOURCE_STAR_ONLY`` 
 accept no narrower resource, such as Cost Explorer).
 
 >>> sorted(actions_for("ingest_aws_bedrock"))[:2]
-['ce:GetCostAndUsage', 'cloudwatch:GetMetricData']
+['ce:GetCostAndUsage', 'kms:Decrypt']
 """
 
 from __future__ import annotations
@@ -14,9 +14,12 @@ from __future__ import annotations
 COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     "lake_read": frozenset({"s3:GetObject", "s3:ListBucket"}),
     "lake_write": frozenset({"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
+    # the collector only ever puts new objects, under events/ and quarantine/ (infra narrows
+    # the resources to those prefixes)
+    "lake_append": frozenset({"s3:PutObject"}),
     "kms_lake": frozenset({"kms:Decrypt", "kms:GenerateDataKey"}),
     "secrets": frozenset({"secretsmanager:GetSecretValue"}),
-    "aws_bedrock_source": frozenset({"ce:GetCostAndUsage", "cloudwatch:GetMetricData"}),
+    "aws_bedrock_source": frozenset({"ce:GetCostAndUsage"}),
     "azure_openai_source": frozenset(),  # Azure RBAC: Cost Management Reader (infra/modules/azure)
     "gcp_vertex_source": frozenset(),  # GCP IAM: BigQuery viewer + job user (infra/modules/gcp)
     "xray": frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}),
@@ -35,8 +38,7 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
 
 #: Actions whose API has no resource-level scoping.
 RESOURCE_STAR_ONLY: frozenset[str] = frozenset(
-    {"ce:GetCostAndUsage", "cloudwatch:GetMetricData", "xray:PutTraceSegments",
-     "xray:PutTelemetryRecords"}
+    {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 ) | COMPONENT_ACTIONS["xray_sampling"] | COMPONENT_ACTIONS["log_delivery"]
 
 #: What every function's runtime needs: its log stream, X-Ray segments, its dead-letter queue.
@@ -44,7 +46,7 @@ RUNTIME_COMPONENTS: tuple[str, ...] = ("logs", "xray", "dead_letter")
 
 #: Components per deployable function (the module name in ``functions/``).
 FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
-    "collect_events": ("lake_write", "kms_lake", "secrets"),
+    "collect_events": ("lake_append", "kms_lake", "secrets"),
     "ingest_aws_bedrock": ("lake_write", "kms_lake", "aws_bedrock_source"),
     "ingest_azure_openai": ("lake_write", "kms_lake", "secrets", "azure_openai_source"),
     "ingest_gcp_vertex": ("lake_write", "kms_lake", "secrets", "gcp_vertex_source"),

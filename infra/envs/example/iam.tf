@@ -6,20 +6,24 @@ locals {
   component_actions = {
     lake_read          = ["s3:GetObject", "s3:ListBucket"]
     lake_write         = ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    lake_append        = ["s3:PutObject"]
     kms_lake           = ["kms:Decrypt", "kms:GenerateDataKey"]
     secrets            = ["secretsmanager:GetSecretValue"]
-    aws_bedrock_source = ["ce:GetCostAndUsage", "cloudwatch:GetMetricData"]
+    aws_bedrock_source = ["ce:GetCostAndUsage"]
     # Granted in the other cloud, not in AWS: modules/azure_reader and modules/gcp_reader.
     azure_openai_source = []
     gcp_vertex_source   = []
   }
 
   # Resources per component; "*" only where the API has no resource-level scoping (Cost
-  # Explorer, CloudWatch GetMetricData). Secrets are narrowed per function below.
+  # Explorer). Secrets are narrowed per function below; the collector may only put objects
+  # under events/ and quarantine/.
   lake_objects = "${module.lake.bucket_arn}/${trim(var.lake_prefix, "/")}/*"
+  lake_appends = [for p in ["events", "quarantine"] : "${module.lake.bucket_arn}/${trim(var.lake_prefix, "/")}/${p}/*"]
   component_resources = {
     lake_read          = [module.lake.bucket_arn, local.lake_objects]
     lake_write         = [module.lake.bucket_arn, local.lake_objects]
+    lake_append        = local.lake_appends
     kms_lake           = [module.lake.kms_key_arn]
     aws_bedrock_source = ["*"]
   }

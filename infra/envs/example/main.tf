@@ -17,7 +17,7 @@ locals {
       trigger     = "url"
       memory      = 256
       timeout     = 10
-      components  = ["lake_write", "kms_lake", "secrets"]
+      components  = ["lake_append", "kms_lake", "secrets"]
       secrets     = ["collector-secret", "hmac-key"]
     }
     ingest_aws_bedrock = {
