@@ -21,14 +21,11 @@ from cascadeflow_cloud.sdk.instrument import (
     StreamState,
     instrument,
     instrument_async,
+    model_kwarg,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
 
 PROVIDER = "azure_openai"
-
-
-def _model(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    return str(kwargs.get("model") or "unknown")
 
 
 def _is_stream(kwargs: dict[str, Any], result: Any) -> bool:
@@ -128,10 +125,10 @@ def _observe_responses(state: StreamState, event: Any) -> bool:
     return True
 
 
-CHAT = CallSpec(PROVIDER, "chat", _model, _extract_chat, is_stream=_is_stream,
+CHAT = CallSpec(PROVIDER, "chat", model_kwarg, _extract_chat, is_stream=_is_stream,
                 observe=_observe_chat, prepare=_prepare_chat)
-EMBEDDINGS = CallSpec(PROVIDER, "embeddings", _model, _extract_embeddings)
-RESPONSES = CallSpec(PROVIDER, "responses", _model, _extract_responses, is_stream=_is_stream,
+EMBEDDINGS = CallSpec(PROVIDER, "embeddings", model_kwarg, _extract_embeddings)
+RESPONSES = CallSpec(PROVIDER, "responses", model_kwarg, _extract_responses, is_stream=_is_stream,
                      observe=_observe_responses)
 
 

@@ -18,14 +18,11 @@ from cascadeflow_cloud.sdk.instrument import (
     StreamState,
     instrument,
     instrument_async,
+    model_kwarg,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
 
 PROVIDER = "gcp_vertex"
-
-
-def _model(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    return str(kwargs.get("model") or "unknown")
 
 
 def _set_usage(rec: CallRecord, response: Any) -> bool:
@@ -55,8 +52,8 @@ def _observe(state: StreamState, chunk: Any) -> bool:
     return True
 
 
-GENERATE = CallSpec(PROVIDER, "chat", _model, _extract)
-GENERATE_STREAM = CallSpec(PROVIDER, "chat", _model, _extract,
+GENERATE = CallSpec(PROVIDER, "chat", model_kwarg, _extract)
+GENERATE_STREAM = CallSpec(PROVIDER, "chat", model_kwarg, _extract,
                            is_stream=lambda kwargs, result: True, observe=_observe)
 
 

@@ -330,34 +330,59 @@ def _failed(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...], kwargs: d
         _internal_error("record failed call")
 
 
+def model_kwarg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    """The requested model of an SDK call that takes ``model=`` (OpenAI, google-genai): the
+    ``CallSpec.model`` reader of those SDKs.
+
+    >>> model_kwarg((), {"model": "gpt-4o"}), model_kwarg((), {})
+    ('gpt-4o', 'unknown')
+    """
+    return str(kwargs.get("model") or "unknown")
+
+
+def _prologue(spec: CallSpec, kwargs: dict[str, Any]) -> tuple[Any, bool]:
+    """Before the SDK call: take our per-call options out of ``kwargs``, enforce the budgets
+    in scope (``BudgetExceeded`` is meant for the caller), let the spec adjust the request."""
+    per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
+    if budget.trackers():
+        budget.check()
+    flag = False
+    if spec.prepare is not None:
+        try:
+            flag = spec.prepare(kwargs)
+        except Exception:
+            _internal_error("prepare")
+    return per_call, flag
+
+
+def _epilogue(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any], per_call: Any, region: str | None, t0: float,
+              flag: bool, stream_type: type) -> Any:
+    """After the SDK call: record it; on our own failure the caller still gets ``result``."""
+    try:
+        return _after(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
+                      stream_type)
+    except budget.BudgetExceeded:
+        raise
+    except Exception:
+        _internal_error(spec.operation)
+        return result
+
+
 def instrument(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
                region: str | None = None) -> Callable[..., Any]:
     """A drop-in replacement for a bound synchronous SDK method."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
-        if budget.trackers():
-            budget.check()
-        flag = False
-        if spec.prepare is not None:
-            try:
-                flag = spec.prepare(kwargs)
-            except Exception:
-                _internal_error("prepare")
+        per_call, flag = _prologue(spec, kwargs)
         t0 = _perf()
         try:
             result = method(*args, **kwargs)
         except BaseException:
             _failed(recorder, spec, args, kwargs, per_call, region, t0)
             raise
-        try:
-            return _after(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
-                          TrackedStream)
-        except budget.BudgetExceeded:
-            raise
-        except Exception:
-            _internal_error(spec.operation)
-            return result
+        return _epilogue(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
+                         TrackedStream)
 
     wrapper.__wrapped__ = method  # type: ignore[attr-defined]
     wrapper.__doc__ = getattr(method, "__doc__", None)
@@ -369,29 +394,15 @@ def instrument_async(method: Callable[..., Any], spec: CallSpec, recorder: Recor
     """A drop-in replacement for a bound ``async def`` SDK method."""
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
-        if budget.trackers():
-            budget.check()
-        flag = False
-        if spec.prepare is not None:
-            try:
-                flag = spec.prepare(kwargs)
-            except Exception:
-                _internal_error("prepare")
+        per_call, flag = _prologue(spec, kwargs)
         t0 = _perf()
         try:
             result = await method(*args, **kwargs)
         except BaseException:
             _failed(recorder, spec, args, kwargs, per_call, region, t0)
             raise
-        try:
-            return _after(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
-                          TrackedAsyncStream)
-        except budget.BudgetExceeded:
-            raise
-        except Exception:
-            _internal_error(spec.operation)
-            return result
+        return _epilogue(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
+                         TrackedAsyncStream)
 
     wrapper.__wrapped__ = method  # type: ignore[attr-defined]
     wrapper.__doc__ = getattr(method, "__doc__", None)
