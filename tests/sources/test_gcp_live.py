@@ -33,8 +33,15 @@ def test_two_pages_credits_netted_and_requests_counted(fake_server, local_store)
     query = recorder.requests[0][2]
     assert query["useLegacySql"] is False and TABLE in query["query"]
     assert "maxResults" not in query  # REST pages only: BigQuery's default page size
-    params = {p["name"]: p["parameterValue"]["value"] for p in query["queryParameters"]}
-    assert params == {"service": "Vertex AI", "since": "2025-01-30", "until": "2025-02-01"}
+    params = {p["name"]: p["parameterValue"].get("value") or [
+        v["value"] for v in p["parameterValue"]["arrayValues"]]
+        for p in query["queryParameters"]}
+    assert params == {"services": ["Vertex AI"],
+                      "service_prefixes": ["Claude ", "Llama ", "Mistral ", "Codestral",
+                                           "Jamba ", "DeepSeek", "Qwen"],
+                      "since": "2025-01-30", "until": "2025-02-01"}
+    assert "IN UNNEST(@services)" in query["query"]
+    assert "STARTS_WITH(service.description, prefix)" in query["query"]
     assert int(query["maximumBytesBilled"]) == 10 * 1024**3
     assert summary.records == len(rows)
     assert summary.scopes == ["012345-ABCDEF-987654"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cascadeflow_cloud.sources.mapping import is_bedrock_service, map_aws, map_azure, map_gcp
+from cascadeflow_cloud.sources.mapping import is_bedrock_service, map_aws, map_azure
 
 S35 = "Claude 3.5 Sonnet (Amazon Bedrock Edition)"
 
@@ -64,21 +64,6 @@ def test_azure_meters(meter, model, token) -> None:  # type: ignore[no-untyped-d
 @pytest.mark.parametrize("meter", ["Provisioned Managed Unit", "Standard Text Records", "", None])
 def test_azure_non_token_meters_are_other(meter) -> None:  # type: ignore[no-untyped-def]
     assert map_azure(meter).token_type == "other" and not map_azure(meter).mapped
-
-
-@pytest.mark.parametrize(("sku", "model", "token"), [
-    ("Gemini 2.5 Flash GA Text Input - Predictions", "gemini-2.5-flash", "input"),
-    ("Gemini 2.5 Flash GA Thinking Text Output - Predictions", "gemini-2.5-flash", "output"),
-    ("Gemini 2.5 Pro Text Input (≤200k)", "gemini-2.5-pro", "input"),
-    ("Gemini 2.0 Flash Lite Global Text Input - Predictions", "gemini-2.0-flash-lite", "input"),
-    ("Gemini 2.5 Flash Text Input Caching", "gemini-2.5-flash", "cache_read"),
-    ("Gemini 2.5 Flash Text Input Caching Storage", "gemini-2.5-flash", "other"),
-    ("Vertex AI Online Prediction: N1 Predefined Instance Core", None, "other"),
-])
-def test_gcp_skus(sku, model, token) -> None:  # type: ignore[no-untyped-def]
-    mapped = map_gcp(sku)
-    assert (mapped.model, mapped.token_type) == (model, token)
-    assert mapped.mapped is (token != "other")
 
 
 def test_each_source_declares_its_permissions_component() -> None:
