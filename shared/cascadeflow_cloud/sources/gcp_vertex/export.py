@@ -103,7 +103,7 @@ class GcpVertexCostSource:
         self._catalog = catalog
         self._read_client = read_client
         self._loaded_credentials: Any | None = None
-        #: service → currency → billed cost, of the last pull (the services it found)
+        #: service → currency → billed cost: the services this source's pulls found
         self.services_found: dict[str, dict[str, Decimal]] = {}
 
     def _credentials(self) -> Any:
@@ -148,8 +148,12 @@ class GcpVertexCostSource:
         names = self._catalog_names(selection) if self.settings.use_catalog else None
         parsed = parse_batches(self.fetch(since, until), service=selection,
                                descriptions=names)
-        self.services_found = billed_by_service(parsed.table)
-        self._log_services(selection)
+        found = billed_by_service(parsed.table)
+        for service, sums in found.items():  # a run's shards add up
+            into = self.services_found.setdefault(service, {})
+            for currency, amount in sums.items():
+                into[currency] = into.get(currency, Decimal(0)) + amount
+        self._log_services(selection, found)
         window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         default = account_from_table(table_name) or "default"
         yield from pulls_by_account(parsed, window, self.settings.scope, default)
@@ -165,8 +169,8 @@ class GcpVertexCostSource:
         return {sku_id: sku.description for service_id in services
                 for sku_id, sku in catalog_skus.catalog_skus(catalog, service_id).items()}
 
-    def _log_services(self, selection: ServiceSelection) -> None:
-        found = self.services_found
+    def _log_services(self, selection: ServiceSelection,
+                      found: dict[str, dict[str, Decimal]]) -> None:
         if not found:
             return
         log.info("gcp_vertex: services billed: %s", "; ".join(
