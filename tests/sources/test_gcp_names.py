@@ -59,6 +59,16 @@ def test_input_modality(sku: str, modality: str) -> None:
     assert (line.modality, line.token_type) == (modality, "input")
 
 
+def test_image_models_are_not_their_text_siblings() -> None:
+    # "Image" before "Output" or before another modality names the image model
+    out = classify("Vertex AI", "Gemini 2.5 Flash Image Output - Predictions")
+    assert (out.model, out.token_type) == ("gemini-2.5-flash-image", "output")
+    text_in = classify("Vertex AI", "Gemini 2.5 Flash Image Text Input - Predictions")
+    assert (text_in.model, text_in.modality) == ("gemini-2.5-flash-image", "text")
+    image_in = classify("Vertex AI", "Gemini 2.5 Flash Image Input - Predictions")
+    assert (image_in.model, image_in.modality) == ("gemini-2.5-flash", "image")
+
+
 def test_claude_cache_write_lifetime_and_partner_service() -> None:
     one_hour = classify("Claude Opus 4.8", "Claude Opus 4 8 — Input Cache Write Tokens (TTL "
                         "3600 seconds) — us-east5 — Context Window Size from 200001 to 1000000 "

@@ -89,6 +89,11 @@ def _head(text: str) -> str | None:
         size = 2
     while size < len(words) and words[size] not in _STOP and not words[size].startswith("("):
         size += 1
+    # the image models ("Gemini 2.5 Flash Image"): "Image" before another modality or before
+    # "Output" names the model, not the input's modality (text models output no images)
+    if size and size + 1 < len(words) and words[size] == "image" and (
+            words[size + 1] in _MODALITIES or words[size + 1] == "output"):
+        size += 1
     return " ".join(original[:size]).rstrip(":") or None
 
 
