@@ -115,14 +115,26 @@ class AzureOpenAISource(_Section):
 
 
 class GcpVertexSource(_Section):
-    """BigQuery billing export settings."""
+    """BigQuery billing export settings.
+
+    The services read: ``services`` by name and every service whose name starts with one of
+    ``service_prefixes`` (Claude and other partner models on Vertex bill under their own
+    services, e.g. "Claude Sonnet 4.6"). Either list overrides its default; ``service`` (the
+    older single setting) is read as one more name.
+
+    >>> GcpVertexSource().services, GcpVertexSource().service_prefixes[0]
+    (['Vertex AI'], 'Claude ')
+    """
 
     enabled: bool = True
     billing_table: str | None = None
     project: str | None = None
     location: str | None = None
     credentials: SecretRef | None = None
-    service: str = "Vertex AI"
+    services: list[str] = Field(default_factory=lambda: ["Vertex AI"])
+    service_prefixes: list[str] = Field(default_factory=lambda: [
+        "Claude ", "Llama ", "Mistral ", "Codestral", "Jamba ", "DeepSeek", "Qwen"])
+    service: str | None = None
     scope: str | None = None  # default: billing account id from the export table name
     maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
     endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)

@@ -21,16 +21,18 @@ from cascadeflow_cloud.config import GcpVertexSource
 from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.sources.base import CredentialsMissing
-from cascadeflow_cloud.sources.gcp_catalog import catalog_skus
 from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
+from cascadeflow_cloud.sources.gcp_vertex.catalog_skus import catalog_skus
 from tests.functions.test_ingest_handlers import _service_account
 from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler, rest_client
 
 
-def _sku(sku_id: str, description: str, nanos: int) -> dict[str, Any]:
-    return {"name": f"services/C7E2-9256-1C43/skus/{sku_id}", "skuId": sku_id,
+def _sku(sku_id: str, description: str, nanos: int,
+         service: tuple[str, str] = ("C7E2-9256-1C43", "Vertex AI")) -> dict[str, Any]:
+    return {"name": f"services/{service[0]}/skus/{sku_id}", "skuId": sku_id,
             "description": description,
-            "category": {"serviceDisplayName": "Vertex AI", "resourceFamily": "ApplicationServices",
+            "category": {"serviceDisplayName": service[1],
+                         "resourceFamily": "ApplicationServices",
                          "resourceGroup": "Gemini25Flash", "usageType": "OnDemand"},
             "serviceRegions": ["global"],
             "pricingInfo": [{"summary": "", "pricingExpression": {
@@ -51,10 +53,32 @@ PAGES = {None: {"skus": [_sku("AAAA-BBBB-0001", "Gemini 2.5 Flash GA Text Input 
                               2500)], "nextPageToken": ""}}
 
 
+#: Vertex AI Search's service id and SKU (cloud.google.com/skus/sku-groups/vertex-ai-search).
+SEARCH = ("74B1-77CF-C302", "Vertex AI Search")
+SEARCH_SKUS = {"skus": [_sku("BFE9-7E43-9B31", "Vertex AI Search: Check Grounding Character "
+                             "Count", 0, SEARCH)], "nextPageToken": ""}
+#: ``services.list``: two pages, the services the source reads among others.
+SERVICE_PAGES = {
+    None: {"services": [
+        {"name": "services/6F81-5844-456A", "serviceId": "6F81-5844-456A",
+         "displayName": "Compute Engine", "businessEntityName": "businessEntities/GCP"},
+        {"name": f"services/{SEARCH[0]}", "serviceId": SEARCH[0], "displayName": SEARCH[1],
+         "businessEntityName": "businessEntities/GCP"}], "nextPageToken": "s2"},
+    "s2": {"services": [
+        {"name": "services/C7E2-9256-1C43", "serviceId": "C7E2-9256-1C43",
+         "displayName": "Vertex AI", "businessEntityName": "businessEntities/GCP"}],
+        "nextPageToken": ""}}
+
+
 def _catalog(method, path, body, rec):  # type: ignore[no-untyped-def]
     url = urlparse(path)
-    assert method == "GET" and url.path == "/v1/services/C7E2-9256-1C43/skus"
     token = parse_qs(url.query).get("pageToken", [None])[0]
+    assert method == "GET"
+    if url.path == "/v1/services":
+        return 200, {}, SERVICE_PAGES[token]
+    if url.path == f"/v1/services/{SEARCH[0]}/skus":
+        return 200, {}, SEARCH_SKUS
+    assert url.path == "/v1/services/C7E2-9256-1C43/skus"
     return 200, {}, PAGES[token]
 
 
@@ -82,11 +106,35 @@ def test_rows_without_a_description_are_named_from_the_catalog(fake_server, loca
     source = GcpVertexCostSource(GcpVertexSource(billing_table=TABLE, use_catalog=True),
                                  rest_client(bq_url), catalog=_catalog_client(catalog_url))
     summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 1))
-    assert summary.status == "ok" and summary.unmapped == 1  # only the caching-storage SKU
+    assert summary.status == "ok" and summary.unmapped == 0  # cache storage is a known kind
     table = Lake(local_store).read_costs()
     named = {(r["SkuId"], r["x_TokenType"]) for r in table.to_pylist()
              if r["SkuId"] in ("AAAA-BBBB-0001", "AAAA-BBBB-0002")}
     assert named == {("AAAA-BBBB-0001", "input"), ("AAAA-BBBB-0002", "output")}
+
+
+def test_the_catalog_names_skus_of_every_service_read(fake_server, local_store) -> None:  # type: ignore[no-untyped-def]
+    rows = copy.deepcopy(export_rows())[:2]
+    search = copy.deepcopy(rows[0])
+    search["service"] = {"id": SEARCH[0], "description": SEARCH[1]}
+    search["sku"] = {"id": "BFE9-7E43-9B31", "description": None}
+    rows.append(search)
+    catalog_url, catalog = fake_server(_catalog)
+    bq_url, _ = fake_server(query_handler(rows))
+    settings = GcpVertexSource(billing_table=TABLE, use_catalog=True,
+                               services=["Vertex AI", "Vertex AI Search"])
+    source = GcpVertexCostSource(settings, rest_client(bq_url),
+                                 catalog=_catalog_client(catalog_url))
+    summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 1))
+    assert summary.status == "ok", summary.errors
+    listed = [urlparse(path).path for _, path, _, _ in catalog.requests]
+    # both pages of services, then the SKUs of the two read (Vertex AI's first), no other
+    assert listed == ["/v1/services", "/v1/services", "/v1/services/C7E2-9256-1C43/skus",
+                      "/v1/services/C7E2-9256-1C43/skus", f"/v1/services/{SEARCH[0]}/skus"]
+    stored = {r["SkuId"]: r for r in Lake(local_store).read_costs().to_pylist()}
+    assert stored["BFE9-7E43-9B31"]["ChargeDescription"].startswith("Vertex AI Search: Check")
+    assert stored["BFE9-7E43-9B31"]["x_ChargeKind"] == "search_grounding"
+    assert set(source.services_found) == {"Vertex AI", "Vertex AI Search"}
 
 
 def _one_token_server(fake_server, rows):  # type: ignore[no-untyped-def]
@@ -97,7 +145,7 @@ def _one_token_server(fake_server, rows):  # type: ignore[no-untyped-def]
         if path == "/token":
             return 200, {}, {"access_token": "shared-token", "expires_in": 3600,
                              "token_type": "Bearer"}
-        if path.startswith("/v1/services/"):
+        if path.startswith("/v1/services"):
             return _catalog(method, path, body, rec)
         return bigquery(method, path, body, rec)
 

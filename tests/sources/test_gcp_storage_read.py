@@ -18,9 +18,10 @@ from google.auth.credentials import AnonymousCredentials
 from cascadeflow_cloud.config import GcpVertexSource
 from cascadeflow_cloud.jobs.ingest_costs import run_source
 from cascadeflow_cloud.lake.tables import Lake, group_sum
-from cascadeflow_cloud.sources import gcp_bigquery, gcp_vertex
+from cascadeflow_cloud.sources import gcp_vertex
 from cascadeflow_cloud.sources.base import RunSummary, SourceError
 from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
+from cascadeflow_cloud.sources.gcp_vertex import bigquery as gcp_bigquery
 from tests.sources.bigquery_fakes import (
     DESTINATION_PATH,
     LZ4_FRAME,
@@ -175,7 +176,7 @@ def test_a_refused_read_session_falls_back_to_rest_pages_with_a_warning(  # type
     read = _start(read_server, rows, refuse=(
         grpc.StatusCode.PERMISSION_DENIED, "request failed: the user does not have "
         "'bigquery.readsessions.create' permission for 'projects/acme-billing'"))
-    with caplog.at_level(logging.WARNING, logger="cascadeflow_cloud.sources.gcp_bigquery"):
+    with caplog.at_level(logging.WARNING, logger="cascadeflow_cloud.sources.gcp_vertex.bigquery"):
         summary = _run(local_store, url, read)
     assert summary.status == "ok", summary.errors
     assert any("/queries/job_abc123" in p for p in _paths(recorder))  # the REST page 2

@@ -126,10 +126,9 @@ def test_azure_and_gcp_cache_reads(local_store) -> None:  # type: ignore[no-unty
 
 
 @pytest.mark.parametrize(("source", "files", "label", "unmapped"), [
-    # AWS and Azure read these now (kind provisioned_capacity); test_aws_names.py and
-    # test_azure_fetch.py keep an unreadable line of each counted
+    # non-token lines land with x_TokenType other; AWS reads this one (provisioned_capacity);
+    # unreadable lines of each cloud: test_aws_names / test_azure_fetch / test_gcp_names
     ("aws_bedrock", AWS_PAGES, "USE1-ProvisionedThroughput-ModelUnits-Hours", 0),
-    ("gcp_vertex", [GCP_EXPORT], "Gemini 2.5 Flash Text Input Caching Storage", 1),
 ])
 def test_unmapped_kept_as_other_and_counted(local_store, source, files, label, unmapped) -> None:  # type: ignore[no-untyped-def]
     summary = ingest_files(local_store, source, files)

@@ -1,9 +1,10 @@
 """Cloud Billing Catalog (google-cloud-billing): SKU id → description and list price.
 
 Billing export rows always carry ``sku.id``; the description can be missing (older exports,
-custom views). ``catalog_skus`` lists the Vertex AI service's SKUs once per run so the parser
-can name them, and reads list prices exactly: ``units + nanos / 1e9`` (token SKUs have
-``units = 0`` and the whole price in ``nanos``).
+custom views). ``catalog_services`` finds the catalog services the source reads (Vertex AI and
+the partner-model services, by display name) and ``catalog_skus`` lists each one's SKUs once
+per run so the parser can name them, reading list prices exactly: ``units + nanos / 1e9``
+(token SKUs have ``units = 0`` and the whole price in ``nanos``).
 
 >>> unit_price("0", 300) == Decimal("0.0000003")
 True
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from cascadeflow_cloud.sources.gcp_vertex import VERTEX_SERVICE_ID
+from cascadeflow_cloud.sources.gcp_vertex.services import VERTEX_SERVICE_ID, ServiceSelection
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,14 @@ def catalog_skus(client: Any, service_id: str = VERTEX_SERVICE_ID) -> dict[str, 
                 currency = money.currency_code or None
         out[sku.sku_id] = CatalogSku(sku.sku_id, sku.description, unit, price, currency)
     return out
+
+
+def catalog_services(client: Any, selection: ServiceSelection) -> list[str]:
+    """The ids of the catalog's services (all pages) that ``selection`` reads, Vertex AI's
+    first."""
+    found = [service.service_id for service in client.list_services()
+             if selection.matches(service.display_name)]
+    return sorted(found, key=lambda service_id: service_id != VERTEX_SERVICE_ID)
 
 
 def make_client(endpoint: str | None = None, credentials: Any = None) -> Any:

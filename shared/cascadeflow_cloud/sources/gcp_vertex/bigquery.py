@@ -14,8 +14,11 @@ enough to arrive whole with the query never opens a read session.
 * ``storage``: the Storage Read API, or the run fails saying why.
 * ``rest``: REST pages (``jobs.getQueryResults``) only.
 
+The query selects the services by name (``@services``) and by prefix (``@service_prefixes``,
+the partner-model services such as "Claude Sonnet 4.6"), all as query parameters:
+
 >>> print(build_sql("acme.billing.gcp_billing_export_v1_012345_ABCDEF_987654").splitlines()[1])
-WHERE service.description = @service
+WHERE (service.description IN UNNEST(@services)
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from cascadeflow_cloud.sources.base import (
     SourceError,
     require,
 )
+from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -59,14 +63,17 @@ FIRST_PAGE_ROWS = 1_000
 
 
 def build_sql(table_name: str) -> str:
-    """The parameterised query (``@since``/``@until`` usage days, ``@service``)."""
+    """The parameterised query (``@since``/``@until`` usage days, ``@services`` names and
+    ``@service_prefixes``)."""
     if not re.fullmatch(r"[A-Za-z0-9_.:-]+", table_name):
         raise SourceError(f"sources.gcp_vertex.billing_table: not a table name "
                           f"(got {table_name!r})")
     columns = ", ".join(EXPORT_COLUMNS)
     # the table name is checked above; every value is a query parameter
     return (f"SELECT {columns} FROM `{table_name}`\n"  # noqa: S608
-            "WHERE service.description = @service\n"
+            "WHERE (service.description IN UNNEST(@services)\n"
+            "       OR EXISTS(SELECT 1 FROM UNNEST(@service_prefixes) AS prefix\n"
+            "                 WHERE STARTS_WITH(service.description, prefix)))\n"
             "  AND DATE(_PARTITIONTIME) >= DATE_SUB(@since, INTERVAL 1 DAY)\n"
             "  AND usage_start_time >= TIMESTAMP(@since)\n"
             "  AND usage_start_time < TIMESTAMP(DATE_ADD(@until, INTERVAL 1 DAY))")
@@ -184,9 +191,12 @@ def run_query(client: Any, settings: GcpVertexSource, since: date, until: date,
     from google.cloud import bigquery
 
     table_name = require(settings.billing_table, "sources.gcp_vertex.billing_table")
+    selection = ServiceSelection.of(settings)
     config = bigquery.QueryJobConfig(
         query_parameters=[
-            bigquery.ScalarQueryParameter("service", "STRING", settings.service),
+            bigquery.ArrayQueryParameter("services", "STRING", list(selection.names)),
+            bigquery.ArrayQueryParameter("service_prefixes", "STRING",
+                                         list(selection.prefixes)),
             bigquery.ScalarQueryParameter("since", "DATE", since),
             bigquery.ScalarQueryParameter("until", "DATE", until),
         ],
