@@ -134,7 +134,7 @@ def test_the_catalog_names_skus_of_every_service_read(fake_server, local_store) 
     stored = {r["SkuId"]: r for r in Lake(local_store).read_costs().to_pylist()}
     assert stored["BFE9-7E43-9B31"]["ChargeDescription"].startswith("Vertex AI Search: Check")
     assert stored["BFE9-7E43-9B31"]["x_ChargeKind"] == "search_grounding"
-    assert set(source.services_found) == {"Vertex AI", "Vertex AI Search"}
+    assert {x["service"] for x in summary.services()} == {"Vertex AI", "Vertex AI Search"}
 
 
 def _one_token_server(fake_server, rows):  # type: ignore[no-untyped-def]

@@ -83,7 +83,7 @@ def test_gemini_and_claude_on_vertex_each_join_to_one_model(  # type: ignore[no-
     source = GcpVertexCostSource(GcpVertexSource(billing_table=TABLE), rest_client(url))
     summary = run_source(local_store, source, day, day)
     assert summary.status == "ok" and summary.unmapped == 0, summary.errors
-    assert set(source.services_found) == {"Vertex AI", "Claude Sonnet 4.6"}
+    assert {x["service"] for x in summary.services()} == {"Vertex AI", "Claude Sonnet 4.6"}
 
     inputs = LakeInputs.load(lake, day - timedelta(days=1), day + timedelta(days=1))
     rows = [r for r in run_reconciliation(inputs, day, day) if r["provider"] == "gcp_vertex"]

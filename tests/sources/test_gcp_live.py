@@ -123,11 +123,11 @@ def test_one_run_reads_vertex_ai_and_claude_on_vertex(fake_server, local_store) 
                                        Decimal("0.5"))
     assert {r["ServiceName"] for r in costs} == {"Vertex AI", "Claude Sonnet 4.6",
                                                  "Claude Opus 4.8"}
-    found = source.services_found
+    found = {x["service"]: x["billed"] for x in summary.services()}  # the run names them
     assert sorted(found) == ["Claude Opus 4.8", "Claude Sonnet 4.6", "Vertex AI"]
-    assert found["Claude Sonnet 4.6"] == {"USD": Decimal("0.78")}
-    assert found["Vertex AI"] == {"USD": sum(
-        (r["BilledCost"] for r in costs if r["ServiceName"] == "Vertex AI"), Decimal(0))}
+    assert found["Claude Sonnet 4.6"] == {"USD": "0.78"}
+    assert Decimal(found["Vertex AI"]["USD"]) == sum(
+        (r["BilledCost"] for r in costs if r["ServiceName"] == "Vertex AI"), Decimal(0))
 
 
 def test_configured_services_override_the_defaults(fake_server, local_store) -> None:  # type: ignore[no-untyped-def]

@@ -23,7 +23,6 @@ from cascadeflow_cloud.sources.gcp_vertex.export import (
     COMPONENT,
     GcpVertexCostSource,
     account_from_table,
-    billed_by_service,
     pulls_by_account,
 )
 from cascadeflow_cloud.sources.gcp_vertex.parse import (
@@ -44,5 +43,5 @@ from cascadeflow_cloud.sources.gcp_vertex.services import VERTEX_SERVICE_ID, Ser
 
 __all__ = ["CLOUD_ROLES", "COMPONENT", "GROUP_ROWS", "VERTEX_SERVICE_ID", "GcpVertexCostSource",
            "ServiceSelection", "_credit_sums", "_plain_timestamps", "_schema", "_timestamps",
-           "account_from_table", "billed_by_service", "parse_batches", "parse_export",
+           "account_from_table", "parse_batches", "parse_export",
            "parse_ndjson", "parse_table", "pulls_by_account", "read_ndjson"]

@@ -3,9 +3,8 @@
 A parameterised query over the standard or detailed export table (the selected services —
 ``services``: Vertex AI and the partner-model services, see ``services`` — and the window's
 usage days) returns export-shaped rows, parsed as they arrive (``readers.parse_batches``).
-``quotaExceeded`` fails fast (the client does not retry it and neither do we). Each run
-records the services it found and what each billed (``GcpVertexCostSource.services_found``),
-and logs them; a service found only through a prefix is named as unexpected.
+``quotaExceeded`` fails fast (the client does not retry it and neither do we). The run
+summary names every service found and what each billed (``jobs.ingest_costs``).
 
 >>> account_from_table("proj.billing.gcp_billing_export_v1_012345_ABCDEF_987654")
 '012345-ABCDEF-987654'
@@ -17,14 +16,13 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.base import Parsed, Pull, RequestStats, SourceError, require
 from cascadeflow_cloud.sources.gcp_vertex import bigquery as gcp_bigquery
 from cascadeflow_cloud.sources.gcp_vertex.readers import parse_batches
-from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection, described
+from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -103,8 +101,6 @@ class GcpVertexCostSource:
         self._catalog = catalog
         self._read_client = read_client
         self._loaded_credentials: Any | None = None
-        #: service → currency → billed cost: the services this source's pulls found
-        self.services_found: dict[str, dict[str, Decimal]] = {}
 
     def _credentials(self) -> Any:
         """The run's credentials, loaded once and shared by every client it makes (one
@@ -148,12 +144,6 @@ class GcpVertexCostSource:
         names = self._catalog_names(selection) if self.settings.use_catalog else None
         parsed = parse_batches(self.fetch(since, until), service=selection,
                                descriptions=names)
-        found = billed_by_service(parsed.table)
-        for service, sums in found.items():  # a run's shards add up
-            into = self.services_found.setdefault(service, {})
-            for currency, amount in sums.items():
-                into[currency] = into.get(currency, Decimal(0)) + amount
-        self._log_services(selection, found)
         window = [since + timedelta(days=i) for i in range((until - since).days + 1)]
         default = account_from_table(table_name) or "default"
         yield from pulls_by_account(parsed, window, self.settings.scope, default)
@@ -168,42 +158,3 @@ class GcpVertexCostSource:
         self.stats.requests += 1 + len(services)
         return {sku_id: sku.description for service_id in services
                 for sku_id, sku in catalog_skus.catalog_skus(catalog, service_id).items()}
-
-    def _log_services(self, selection: ServiceSelection,
-                      found: dict[str, dict[str, Decimal]]) -> None:
-        if not found:
-            return
-        log.info("gcp_vertex: services billed: %s", "; ".join(
-            f'"{service}" ' + ", ".join(f"{currency} {amount}" for currency, amount
-                                        in sorted(sums.items()))
-            for service, sums in sorted(found.items())))
-        unexpected = [s for s in sorted(found) if not selection.expected(s)]
-        if unexpected:
-            log.info("gcp_vertex: read through sources.gcp_vertex.service_prefixes (not in "
-                     "sources.gcp_vertex.services): %s", described(unexpected))
-
-
-def billed_by_service(table: pa.Table) -> dict[str, dict[str, Decimal]]:
-    """Service → currency → billed cost of a parsed table (currencies never summed together),
-    services in name order.
-
-    >>> import pyarrow as pa
-    >>> t = pa.table({"ServiceName": ["Vertex AI", "Claude Sonnet 4.6", "Vertex AI"],
-    ...               "BillingCurrency": ["USD", "USD", "USD"],
-    ...               "BilledCost": pa.array([Decimal("1.5"), Decimal("2"), Decimal("0.25")],
-    ...                                      pa.decimal128(38, 12))})
-    >>> {k: {c: str(v.normalize()) for c, v in s.items()} for k, s in billed_by_service(t).items()}
-    {'Claude Sonnet 4.6': {'USD': '2'}, 'Vertex AI': {'USD': '1.75'}}
-    """
-    if not table.num_rows:
-        return {}
-    import pyarrow.compute as pc
-
-    keys = table.select(["ServiceName", "BillingCurrency", "BilledCost"])
-    keys = keys.set_column(0, "ServiceName", pc.cast(keys.column(0), "string"))
-    keys = keys.set_column(1, "BillingCurrency", pc.cast(keys.column(1), "string"))
-    sums = keys.group_by(["ServiceName", "BillingCurrency"]).aggregate([("BilledCost", "sum")])
-    out: dict[str, dict[str, Decimal]] = {}
-    for row in sums.to_pylist():
-        out.setdefault(row["ServiceName"], {})[row["BillingCurrency"]] = row["BilledCost_sum"]
-    return dict(sorted(out.items()))
