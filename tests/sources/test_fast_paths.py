@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import gcp_vertex
 from cascadeflow_cloud.sources.aws_bedrock.names import classify as aws_line
-from cascadeflow_cloud.sources.frame import LINE_COLUMNS, map_names, to_money
+from cascadeflow_cloud.sources.frame import LINE_COLUMNS, map_names
+from cascadeflow_cloud.sources.money_columns import to_money
 
 
 def test_plain_utc_timestamps_read_without_regex_and_others_fall_back() -> None:

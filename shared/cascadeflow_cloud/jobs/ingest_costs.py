@@ -60,23 +60,11 @@ def plan_shards(since: date, until: date, shard_days: int) -> list[tuple[date, d
 
 
 def build_source(name: str, config: Config, client: Any | None = None) -> CostSource:
-    """The live source for ``name`` from its config section (defaults when absent)."""
-    from cascadeflow_cloud import config as cfg
+    """The live source for ``name`` from its config section (defaults when absent), through
+    the registry (``sources.source_package``)."""
+    from cascadeflow_cloud.sources import source_package
 
-    sources = config.sources
-    if name == "aws_bedrock":
-        from cascadeflow_cloud.sources.aws_bedrock import AwsBedrockCostSource
-
-        return AwsBedrockCostSource(sources.aws_bedrock or cfg.AwsBedrockSource(), client)
-    if name == "azure_openai":
-        from cascadeflow_cloud.sources.azure_openai import AzureOpenAICostSource
-
-        return AzureOpenAICostSource(sources.azure_openai or cfg.AzureOpenAISource(), client)
-    if name == "gcp_vertex":
-        from cascadeflow_cloud.sources.gcp_vertex import GcpVertexCostSource
-
-        return GcpVertexCostSource(sources.gcp_vertex or cfg.GcpVertexSource(), client)
-    raise ValueError(f"unknown source {name!r}; choose aws_bedrock, azure_openai or gcp_vertex")
+    return source_package(name).open_source(getattr(config.sources, name, None), client)
 
 
 def run_source(
@@ -206,29 +194,16 @@ def enabled_sources(config: Config) -> list[str]:
     return out
 
 
-def parse_files(name: str, paths: Sequence[str | Path], *, scope: str | None = None,
-                service: str = "Vertex AI") -> list[Pull]:
+def parse_files(name: str, paths: Sequence[str | Path], *,
+                scope: str | None = None) -> list[Pull]:
     """Parse offline files of one snapshot into pulls (same parsers as the live path)."""
+    from cascadeflow_cloud.sources import source_package
+
     files = [Path(p) for p in paths]
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise FileNotFoundError(f"no such file: {', '.join(missing)}")
-    if name == "aws_bedrock":
-        from cascadeflow_cloud.sources import aws_bedrock
-
-        parsed, days = aws_bedrock.parse_files(files)
-        return [Pull(scope or "default", days, parsed)]
-    if name == "azure_openai":
-        from cascadeflow_cloud.sources import azure_openai
-
-        return [Pull(key, days, parsed)
-                for key, parsed, days in azure_openai.parse_files(files, scope)]
-    if name == "gcp_vertex":
-        from cascadeflow_cloud.sources import gcp_vertex
-
-        parsed = gcp_vertex.parse_ndjson([str(f) for f in files], service=service)
-        return gcp_vertex.pulls_by_account(parsed, None, scope)
-    raise ValueError(f"unknown source {name!r}")
+    return source_package(name).pulls_from_files(files, scope)
 
 
 def clip(pull: Pull, since: date | None, until: date | None) -> Pull:

@@ -15,6 +15,10 @@ billed), found from the data by the discovery query. The parts:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from cascadeflow_cloud.sources.aws_bedrock.costexplorer import (
     COMPONENT,
     THROTTLE_CODES,
@@ -44,8 +48,27 @@ from cascadeflow_cloud.sources.aws_bedrock.parse import (
     page_problem,
     parse_pages,
 )
+from cascadeflow_cloud.sources.base import Pull
 
 # ``_timestamps`` is exported for sources.azure_openai, which reads day timestamps the same way.
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AwsBedrockSource
+
+
+def open_source(settings: AwsBedrockSource | None,
+                client: Any | None = None) -> AwsBedrockCostSource:
+    """The live source (the registry's entry point; defaults when the section is absent)."""
+    from cascadeflow_cloud.config import AwsBedrockSource
+
+    return AwsBedrockCostSource(settings or AwsBedrockSource(), client)
+
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Saved ``GetCostAndUsage`` responses (one snapshot) as one pull (the registry's
+    offline entry point)."""
+    parsed, days = parse_files(paths)
+    return [Pull(scope or "default", days, parsed)]
+
 __all__ = [
     "BEDROCK_SERVICE",
     "BILLED_METRICS",
@@ -62,10 +85,12 @@ __all__ = [
     "is_bedrock_service",
     "iter_pages",
     "make_client",
+    "open_source",
     "page_problem",
     "parse_files",
     "parse_pages",
     "plan_requests",
+    "pulls_from_files",
     "read_file_arrow",
     "read_files",
 ]

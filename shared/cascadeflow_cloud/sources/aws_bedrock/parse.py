@@ -90,7 +90,7 @@ def parse_pages(pages: Iterable[Mapping[str, Any]],
     """
     import pyarrow as pa
 
-    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources import frame, row_checks
 
     refusals = refusals if refusals is not None else Refusals()
     starts: list[str | None] = []
@@ -127,8 +127,8 @@ def parse_pages(pages: Iterable[Mapping[str, Any]],
                 why = "not an object" if not isinstance(result, Mapping) else \
                     "Groups is not a list" if days else \
                     f"TimePeriod {bounded(period)!r} is not a period of 1 to " \
-                    f"{frame.MAX_PERIOD_DAYS} days in {frame.FIRST_CHARGE_DAY.year}-" \
-                    f"{frame.LAST_CHARGE_DAY.year}"
+                    f"{row_checks.MAX_PERIOD_DAYS} days in {row_checks.FIRST_CHARGE_DAY.year}-" \
+                    f"{row_checks.LAST_CHARGE_DAY.year}"
                 refusals.reject_row(result, f"{where}: {why}", days[0] if days else None)
                 continue
             covered.update(days)
@@ -210,11 +210,11 @@ def _finish_batch(raw: Any) -> Parsed:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources import frame, money_columns
 
-    billed_money = frame.to_money(raw.column("Amount"))
-    eff_money = frame.to_money(raw.column("AmortizedAmount"))
-    qty_money = frame.to_money(raw.column("UsageQuantity"))
+    billed_money = money_columns.to_money(raw.column("Amount"))
+    eff_money = money_columns.to_money(raw.column("AmortizedAmount"))
+    qty_money = money_columns.to_money(raw.column("UsageQuantity"))
     service = raw.column("SERVICE")
     usage_type = pc.dictionary_encode(raw.column("USAGE_TYPE"))  # SkuId, description, mapping
     marketplace = pc.fill_null(pc.ends_with(service, MARKETPLACE_SUFFIX), False)
@@ -242,7 +242,7 @@ def _finish_batch(raw: Any) -> Parsed:
     amounts = raw.column("Amount")
     return frame.finish(
         columns, source="aws_bedrock", raw=raw, mapping=mapping,
-        bad=frame.invalid_money(amounts, billed_money),
+        bad=money_columns.invalid_money(amounts, billed_money),
         bad_reason=lambda i: f"UnblendedCost.Amount: not a number (got {amounts[i].as_py()!r})",
     )
 
@@ -250,7 +250,11 @@ def _finish_batch(raw: Any) -> Parsed:
 def _period_days(start: Any, end: Any) -> list[date]:
     """The days of a ``TimePeriod`` (End exclusive), or [] when it is not one a bill can
     have (not dates, outside the charge years, longer than a year)."""
-    from cascadeflow_cloud.sources.frame import FIRST_CHARGE_DAY, LAST_CHARGE_DAY, MAX_PERIOD_DAYS
+    from cascadeflow_cloud.sources.row_checks import (
+        FIRST_CHARGE_DAY,
+        LAST_CHARGE_DAY,
+        MAX_PERIOD_DAYS,
+    )
 
     if not isinstance(start, str) or not isinstance(end, str):
         return []

@@ -12,6 +12,10 @@ kind, tier). Callers import from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from cascadeflow_cloud.sources.azure_openai.files import (
     BULK_FILES,
     iter_files,
@@ -38,10 +42,47 @@ from cascadeflow_cloud.sources.azure_openai.query import (
     query_filter,
     retry_after,
 )
+from cascadeflow_cloud.sources.base import Pull
 
-__all__ = ["BULK_FILES", "CLOUD_ROLES", "COMPONENT", "COST_COLUMNS", "MAX_DAYS_PER_QUERY",
-           "RETRY_AFTER_HEADERS", "AzureOpenAICostSource", "build_query", "classify",
-           "classify_charge",
-           "iter_files", "iter_pages", "make_client", "page_problem", "parse_files",
-           "parse_responses", "query_filter", "read_files", "read_files_bulk", "retry_after",
-           "scope_of"]
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AzureOpenAISource
+
+
+def open_source(settings: AzureOpenAISource | None,
+                client: Any | None = None) -> AzureOpenAICostSource:
+    """The live source (the registry's entry point; defaults when the section is absent)."""
+    from cascadeflow_cloud.config import AzureOpenAISource
+
+    return AzureOpenAICostSource(settings or AzureOpenAISource(), client)
+
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Saved Query API responses (one snapshot) as one pull per scope (the registry's
+    offline entry point)."""
+    return [Pull(key, days, parsed) for key, parsed, days in parse_files(paths, scope)]
+
+__all__ = [
+    "BULK_FILES",
+    "CLOUD_ROLES",
+    "COMPONENT",
+    "COST_COLUMNS",
+    "MAX_DAYS_PER_QUERY",
+    "RETRY_AFTER_HEADERS",
+    "AzureOpenAICostSource",
+    "build_query",
+    "classify",
+    "classify_charge",
+    "iter_files",
+    "iter_pages",
+    "make_client",
+    "open_source",
+    "page_problem",
+    "parse_files",
+    "parse_responses",
+    "pulls_from_files",
+    "query_filter",
+    "read_files",
+    "read_files_bulk",
+    "retry_after",
+    "scope_of",
+]

@@ -222,10 +222,10 @@ def _finish_batch(raw: Any) -> Parsed:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources import frame, money_columns
     from cascadeflow_cloud.sources.aws_bedrock import _timestamps
 
-    money = frame.to_money(raw.column("cost"))
+    money = money_columns.to_money(raw.column("cost"))
     start = frame.by_distinct(raw.column("UsageDate"), _timestamps)
     end = pc.cast(pc.add(start, pa.scalar(timedelta(days=1), pa.duration("us"))), start.type)
     columns: dict[str, Any] = {
@@ -237,7 +237,7 @@ def _finish_batch(raw: Any) -> Parsed:
         "RegionId": raw.column("ResourceLocation"), "ResourceId": raw.column("ResourceId"),
         "SkuId": pc.coalesce(raw.column("MeterId"), raw.column("Meter")),
         "ChargeDescription": raw.column("Meter"),
-        "ConsumedQuantity": frame.to_money(raw.column("quantity")),
+        "ConsumedQuantity": money_columns.to_money(raw.column("quantity")),
         "Tags": raw.column("Tags"),
     }
     mapping = frame.map_names([raw.column("ServiceName"), raw.column("Meter"),
@@ -246,7 +246,7 @@ def _finish_batch(raw: Any) -> Parsed:
     costs = _text(raw.column("cost").combine_chunks())
     return frame.finish(
         columns, source="azure_openai", raw=raw, mapping=mapping,
-        bad=frame.invalid_money(raw.column("cost"), money),
+        bad=money_columns.invalid_money(raw.column("cost"), money),
         bad_reason=lambda i: f"cost: not a number (got {costs[i].as_py()!r})",
     )
 

@@ -18,6 +18,11 @@ bill under their own services): ``services`` says which. The modules:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cascadeflow_cloud.sources.base import Pull
 from cascadeflow_cloud.sources.gcp_vertex.export import (
     CLOUD_ROLES,
     COMPONENT,
@@ -41,7 +46,41 @@ from cascadeflow_cloud.sources.gcp_vertex.readers import (
 )
 from cascadeflow_cloud.sources.gcp_vertex.services import VERTEX_SERVICE_ID, ServiceSelection
 
-__all__ = ["CLOUD_ROLES", "COMPONENT", "GROUP_ROWS", "VERTEX_SERVICE_ID", "GcpVertexCostSource",
-           "ServiceSelection", "_credit_sums", "_plain_timestamps", "_schema", "_timestamps",
-           "account_from_table", "parse_batches", "parse_export",
-           "parse_ndjson", "parse_table", "pulls_by_account", "read_ndjson"]
+if TYPE_CHECKING:
+    from cascadeflow_cloud.config import GcpVertexSource
+
+
+def open_source(settings: GcpVertexSource | None,
+                client: Any | None = None) -> GcpVertexCostSource:
+    """The live source (the registry's entry point; defaults when the section is absent)."""
+    from cascadeflow_cloud.config import GcpVertexSource
+
+    return GcpVertexCostSource(settings or GcpVertexSource(), client)
+
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Billing-export NDJSON files (one snapshot) as one pull per billing account (the
+    registry's offline entry point; the default service selection)."""
+    return pulls_by_account(parse_ndjson([str(p) for p in paths]), None, scope)
+
+__all__ = [
+    "CLOUD_ROLES",
+    "COMPONENT",
+    "GROUP_ROWS",
+    "VERTEX_SERVICE_ID",
+    "GcpVertexCostSource",
+    "ServiceSelection",
+    "_credit_sums",
+    "_plain_timestamps",
+    "_schema",
+    "_timestamps",
+    "account_from_table",
+    "open_source",
+    "parse_batches",
+    "parse_export",
+    "parse_ndjson",
+    "parse_table",
+    "pulls_by_account",
+    "pulls_from_files",
+    "read_ndjson",
+]

@@ -143,7 +143,7 @@ def _credit_sums(credits: Any, n: int) -> Any:
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.lake.tables import MONEY
-    from cascadeflow_cloud.sources.frame import to_money
+    from cascadeflow_cloud.sources.money_columns import to_money
 
     zero = pa.array(np.zeros(n, dtype=np.int64)).cast(MONEY)
     if not pa.types.is_list(credits.type) or n == 0:
@@ -172,7 +172,7 @@ def _bad_credits(credits: Any, n: int) -> Any:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cascadeflow_cloud.sources.frame import invalid_money, to_money
+    from cascadeflow_cloud.sources.money_columns import invalid_money, to_money
 
     flags = np.zeros(n, dtype=bool)
     if pa.types.is_list(credits.type) and n:
@@ -216,7 +216,7 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources import frame, money_columns
 
     selection = service if isinstance(service, ServiceSelection) else \
         ServiceSelection.of(service=service)
@@ -233,7 +233,7 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
             svc = _field(table, "service", "description")
     n = table.num_rows
     cost_raw = _field(table, "cost")
-    cost = frame.to_money(cost_raw)
+    cost = money_columns.to_money(cost_raw)
     credit = _credit_sums(_field(table, "credits"), n)
     net = _add_money(cost, credit) if n else cost
     list_raw = _field(table, "cost_at_list")
@@ -261,7 +261,7 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
     region = pc.coalesce(_field(table, "location", "region"),
                          _field(table, "location", "location"))
     columns: dict[str, Any] = {
-        "BilledCost": net, "EffectiveCost": net, "ListCost": frame.to_money(list_raw),
+        "BilledCost": net, "EffectiveCost": net, "ListCost": money_columns.to_money(list_raw),
         "BillingCurrency": _field(table, "currency"),
         "BillingAccountId": _field(table, "billing_account_id"),
         "ChargePeriodStart": frame.by_distinct(_field(table, "usage_start_time"), _timestamps),
@@ -275,11 +275,11 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
         "SubAccountId": _field(table, "project", "id"),
         "RegionId": region, "SkuId": _field(table, "sku", "id"),
         "ChargeDescription": description,
-        "ConsumedQuantity": frame.to_money(_field(table, "usage", "amount")),
+        "ConsumedQuantity": money_columns.to_money(_field(table, "usage", "amount")),
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
     }
-    bad_cost = frame.invalid_money(cost_raw, cost)
+    bad_cost = money_columns.invalid_money(cost_raw, cost)
     bad_credit = _bad_credits(_field(table, "credits"), n)
     costs = raw.column("cost")
 
