@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.jobs import collect
@@ -81,6 +81,9 @@ def batches(draw: st.DrawFn) -> tuple[bytes, list[dict[str, Any]], list[int]]:
     if draw(st.booleans()):
         sep = draw(st.sampled_from([b"\n", b"\r\n", b"\n\n  \n"]))
         text = sep.join(raw) + draw(st.sampled_from([b"", b"\n"]))
+        # a lines body whose only item is itself an array (``[1, 2]``) is an array body: two
+        # items, not one (found by this suite; the collector is right, the case was not)
+        assume(not (len(raw) == 1 and raw[0].lstrip().startswith(b"[")))
     else:
         sep = draw(st.sampled_from([b",", b", ", b"\n,\n"]))
         text = b"[" + sep.join(raw) + b"]" + draw(st.sampled_from([b"", b"\n"]))
