@@ -24,11 +24,18 @@ def test_payloads_ingest_and_differ_from_tracking_as_documented(tmp_path, local_
     for source, paths in files.items():
         summary = ingest_files(local_store, source, paths)
         assert summary.status == "ok", summary.line()
+        # every real-world name of the demo's bills is classified, every model known
+        assert summary.unmapped == 0, source
+        assert summary.as_dict()["unknown_models"]["lines"] == 0, source
     costs = Lake(local_store).read_costs()
-    # every token line is read; only the demo's lines of no token type may be other
     fixed = {name for *_, name, _, _ in FIXED_LINES}
-    for row in costs.filter(pc.equal(costs.column("x_TokenType"), "other")).to_pylist():
-        assert {row["SkuId"], row["ChargeDescription"]} & fixed, row
+    other = costs.filter(pc.equal(costs.column("x_TokenType"), "other")).to_pylist()
+    assert {r["x_ChargeKind"] for r in other} == {"cache_storage", "guardrail",
+                                                  "provisioned_capacity"}
+    assert all({r["SkuId"], r["ChargeDescription"]} & fixed for r in other)
+    # Claude Sonnet 4.6 billed by the Marketplace and on Vertex is one model
+    sonnet = {r["ServiceName"] for r in costs.to_pylist() if r["x_Model"] == "claude-sonnet-4-6"}
+    assert sonnet == {"Claude Sonnet 4.6 (Amazon Bedrock Edition)", "Claude Sonnet 4.6"}
     aws = costs.filter(pc.equal(costs.column("x_Source"), "aws_bedrock"))
     assert "Claude 3.5 Sonnet (Amazon Bedrock Edition)" in aws.column("ServiceName").to_pylist()
     assert {"input", "output", "cache_read", "cache_write"} <= set(
