@@ -65,11 +65,8 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     return Config.model_validate(doc)
 
 
-@pytest.fixture
-def invocations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
-    """moto's Lambda answered by the real forecast handler; every (event, answer) recorded."""
-    from functions.forecast_budgets import handler
-
+def _answer_with(handler: Any, monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    """moto's Lambda answered by ``handler``; every (event, answer) recorded."""
     calls: list[tuple[Any, Any]] = []
 
     def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
@@ -83,15 +80,24 @@ def invocations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     return calls
 
 
-def _run_state_machine(execution_input: dict[str, Any]) -> dict[str, Any]:
+@pytest.fixture
+def invocations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    """moto's Lambda answered by the real forecast handler."""
+    from functions.forecast_budgets import handler
+
+    return _answer_with(handler, monkeypatch)
+
+
+def _run_state_machine(execution_input: dict[str, Any],
+                       function_name: str = "forecast_budgets") -> dict[str, Any]:
     iam = boto3.client("iam", region_name=REGION)
     role = iam.create_role(RoleName="sfn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("functions/forecast_budgets.py", "# the real one runs behind moto\n")
+        archive.writestr(f"functions/{function_name}.py", "# the real one runs behind moto\n")
     function = boto3.client("lambda", region_name=REGION).create_function(
-        FunctionName="forecast-budgets", Runtime="python3.11", Role=role,
-        Handler="functions.forecast_budgets.handler", Code={"ZipFile": code.getvalue()},
+        FunctionName=function_name.replace("_", "-"), Runtime="python3.11", Role=role,
+        Handler=f"functions.{function_name}.handler", Code={"ZipFile": code.getvalue()},
     )["FunctionArn"]
     sfn = boto3.client("stepfunctions", region_name=REGION)
     machine = sfn.create_state_machine(
@@ -132,3 +138,36 @@ def _lake_store() -> LocalStore:
     import os
 
     return LocalStore(os.environ["CASCADEFLOW_STORE"].removeprefix("file://"))
+
+
+def test_ingest_state_machine_pulls_each_week_of_the_window_in_its_own_shard(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest handler behind the same state machine: the plan splits the window into
+    7-day shards and pulls nothing; each shard pulls and replaces only its own days. The cloud
+    is the toy source package (tests/sources/toy_source), registered for gcp_vertex."""
+    from functions.ingest_gcp_vertex import handler
+
+    from cascadeflow_cloud import sources
+    from tests.sources import toy_source
+
+    days = [date(2026, 11, 1) + timedelta(days=i) for i in range(14)]
+    monkeypatch.setitem(sources.SOURCE_MODULES, "gcp_vertex", "tests.sources.toy_source")
+    monkeypatch.setattr(toy_source, "DEFAULT_LINES", [
+        {"day": d.isoformat(), "sku": "toy-input", "cost": "1.5"} for d in days])
+    (tmp_path / "cascadeflow.yaml").write_text("{}\n")
+    monkeypatch.setenv("CASCADEFLOW_STORE", f"file://{tmp_path / 'lake'}")
+    monkeypatch.setenv("CASCADEFLOW_CONFIG", str(tmp_path / "cascadeflow.yaml"))
+    calls = _answer_with(handler, monkeypatch)
+    with mock_aws(config={"lambda": {"use_docker": False},
+                          "stepfunctions": {"execute_state_machine": True}}):
+        done = _run_state_machine({"since": "2026-11-01", "until": "2026-11-14"},
+                                  function_name="ingest_gcp_vertex")
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
+    (plan_event, plan), *shards = calls
+    assert plan_event["fanout"] == "plan" and "records" not in plan  # nothing pulled
+    assert plan["shards"] == [{"since": "2026-11-01", "until": "2026-11-07"},
+                              {"since": "2026-11-08", "until": "2026-11-14"}]
+    assert sorted((a["window"][0], a["records"], a["days_written"]) for _, a in shards) == [
+        ("2026-11-01", 7, 7), ("2026-11-08", 7, 7)]
+    stored = Lake(LocalStore(tmp_path / "lake")).read_costs()
+    assert stored.num_rows == 14 and sum(stored.column("BilledCost").to_pylist()) == 21

@@ -39,9 +39,9 @@ FUNCTION_URL_EVENT = {
 }
 SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "collect_events": FUNCTION_URL_EVENT,
-    "ingest_aws_bedrock": {"fanout": "plan", "input": {}},
-    "ingest_azure_openai": {"fanout": "plan", "input": {}},
-    "ingest_gcp_vertex": {"fanout": "plan", "input": {}},
+    "ingest_aws_bedrock": {"days": 2},
+    "ingest_azure_openai": {"days": 2},
+    "ingest_gcp_vertex": {"days": 2},
     "forecast_budgets": {"fanout": "plan", "input": {}},
     "detect_anomalies": {},
     "notify": {},

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 14  # clouds restate recent days: re-read a trailing window every run
 DEFAULT_SHARD_DAYS = 31  # Azure accepts ≤ 31 days per Daily query
+#: Days per invocation when a fan-out state machine splits an ingest window (a 14-day trailing
+#: window is two shards; each replaces only its own days).
+FANOUT_DAYS = 7
 
 
 def default_window(today: date, days: int = DEFAULT_WINDOW_DAYS) -> tuple[date, date]:
@@ -274,20 +277,30 @@ def handle_event(
 ) -> Outcome:
     """The scheduled function's use case: pull one source's window and report the run.
 
-    The outcome carries the per-source metrics (Records, DaysWritten, Requests, Throttles,
-    Unmapped, Quarantined, and Failed) with dimension ``source``; a cloud failure is never
-    raised (the result's ``status`` and ``Failed`` say so). Config and store default to the
-    runtime's (``runtime.container()``)."""
+    The event is read through the fan-out contract (``cascadeflow_cloud.fanout``): a plan
+    request answers the window split into ``FANOUT_DAYS``-day shards (``{"since", "until"}``
+    each) and pulls nothing; a shard request pulls only its shard's days; any other event
+    pulls its whole window here. The outcome carries the per-source metrics (Records,
+    DaysWritten, Requests, Throttles, Unmapped, Quarantined, and Failed) with dimension
+    ``source``; a failed run is ``failed`` (the runtime then fails the invocation). Config and
+    store default to the runtime's (``runtime.container()``)."""
     from datetime import UTC, datetime
 
+    from cascadeflow_cloud.fanout import plan_answer, request_of
     from cascadeflow_cloud.lake.charges import ScopeConflict
     from cascadeflow_cloud.runtime import Outcome, container
     from cascadeflow_cloud.sources.base import CredentialsMissing
 
+    request = request_of(event or {})
+    since, until = window_from_event(request.payload, datetime.now(UTC).date())
+    if request.kind == "plan":
+        shards = [{"since": a.isoformat(), "until": b.isoformat()}
+                  for a, b in plan_shards(since, until, FANOUT_DAYS)]
+        return Outcome(plan_answer(shards), {"Planned": len(shards)},
+                       dimensions={"source": name})
     if config is None or store is None:
         opened = container()
         config, store = config or opened.config, store or opened.store
-    since, until = window_from_event(event or {}, datetime.now(UTC).date())
     try:
         summary = run_source(store, build_source(name, config), since, until)
     except (CredentialsMissing, ScopeConflict) as exc:

@@ -53,8 +53,12 @@ class ToySource:
                       if since <= date.fromisoformat(x["day"]) <= until])
 
 
+#: What a live pull sees when no client is passed in (a test sets it).
+DEFAULT_LINES: list[dict[str, Any]] = []
+
+
 def open_source(settings: Any | None, client: Any | None = None) -> ToySource:
-    return ToySource(client or [])
+    return ToySource(client or DEFAULT_LINES)
 
 
 def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
