@@ -402,3 +402,19 @@ def test_fanout_plans_then_maps_each_shard_to_one_invocation() -> None:
         assert task["Retry"] == "${local.retry}"
     retry = hcl.locals_of(FANOUT_MODULE)["retry"]
     assert "Lambda.TooManyRequestsException" in hcl.one(retry)["ErrorEquals"]
+
+
+def test_every_function_url_grant_has_its_invoke_function_twin() -> None:
+    """Since October 2025 a function URL needs lambda:InvokeFunction beside
+    lambda:InvokeFunctionUrl (for calls through the URL only), or every caller gets 403."""
+    permissions = hcl.resources(hcl.MODULES / "function", "aws_lambda_permission")
+    pairs = {"url": "url_invoke", "public_url": "public_url_invoke"}
+    for url_grant, invoke_grant in pairs.items():
+        url, invoke = permissions[url_grant], permissions[invoke_grant]
+        assert url["action"] == "lambda:InvokeFunctionUrl"
+        assert invoke["action"] == "lambda:InvokeFunction"
+        assert invoke["invoked_via_function_url"] is True
+        assert (invoke.get("for_each"), invoke.get("count"), invoke["principal"]) == (
+            url.get("for_each"), url.get("count"), url["principal"])
+    version = hcl.load(hcl.MODULES / "function" / "versions.tf")
+    assert ">= 6.42" in str(version)  # a provider that documents invoked_via_function_url

@@ -3,7 +3,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.0, < 7.0"
+      version = ">= 6.42, < 7.0" # invoked_via_function_url (documented in 6.42)
     }
     archive = {
       source  = "hashicorp/archive"

@@ -225,6 +225,17 @@ resource "aws_lambda_permission" "url" {
   function_url_auth_type = "AWS_IAM"
 }
 
+# Since October 2025 a function URL call needs lambda:InvokeFunction too, granted only for calls
+# that arrive through the URL (invoked_via_function_url; the aws provider documents it in 6.42).
+resource "aws_lambda_permission" "url_invoke" {
+  for_each                 = var.trigger == "url" && var.url_auth_type == "AWS_IAM" ? toset(var.url_invoker_arns) : toset([])
+  statement_id             = "InvokeViaUrl${substr(sha1(each.value), 0, 12)}"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.this.function_name
+  principal                = each.value
+  invoked_via_function_url = true
+}
+
 resource "aws_lambda_permission" "public_url" {
   #checkov:skip=CKV_AWS_301:Created only when url_auth_type = NONE is chosen explicitly; the collector then authenticates every request with its HMAC signature check (docs/deploy.md).
   count                  = var.trigger == "url" && var.url_auth_type == "NONE" ? 1 : 0
@@ -233,4 +244,14 @@ resource "aws_lambda_permission" "public_url" {
   function_name          = aws_lambda_function.this.function_name
   principal              = "*"
   function_url_auth_type = "NONE"
+}
+
+resource "aws_lambda_permission" "public_url_invoke" {
+  #checkov:skip=CKV_AWS_301:Created only when url_auth_type = NONE is chosen explicitly, and only for calls through the function URL; the collector then authenticates every request with its HMAC signature check (docs/deploy.md).
+  count                    = var.trigger == "url" && var.url_auth_type == "NONE" ? 1 : 0
+  statement_id             = "InvokeViaUrlPublicHmacChecked"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.this.function_name
+  principal                = "*"
+  invoked_via_function_url = true
 }
