@@ -92,17 +92,22 @@ CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 
 
 def load_credentials(settings: GcpVertexSource) -> Any:
-    """The credentials every client of a run shares: the configured service account
-    (``credentials``: a secret reference to its JSON), else Application Default Credentials,
-    looked up once. Raises ``CredentialsMissing`` when there are none."""
+    """The credentials every client of a run shares, looked up once: the configured JSON
+    (``credentials``: a secret reference) — a service-account key, or, keyless, a workload
+    identity federation config (``"type": "external_account"``: from the Lambda role's AWS
+    credentials, ``environment_id: aws1``, or from a token file / URL) — else Application
+    Default Credentials. Raises ``CredentialsMissing`` when there are none or the JSON is
+    neither kind."""
     if settings.credentials:
-        from google.oauth2 import service_account
-
         from cascadeflow_cloud.secrets import resolve_secret
 
-        info = json.loads(resolve_secret(settings.credentials))
-        return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
-            info, scopes=[CLOUD_PLATFORM_SCOPE])
+        try:
+            info = json.loads(resolve_secret(settings.credentials))
+        except ValueError as exc:
+            raise CredentialsMissing("sources.gcp_vertex.credentials is not JSON: give a "
+                                     "service-account key or an external_account config"
+                                     ) from exc
+        return credentials_from_info(info)
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
@@ -111,6 +116,44 @@ def load_credentials(settings: GcpVertexSource) -> Any:
     except DefaultCredentialsError as exc:
         raise _missing_credentials(exc) from exc
     return credentials
+
+
+def credentials_from_info(info: Any) -> Any:
+    """Google credentials from a credentials JSON: ``service_account`` or ``external_account``
+    (workload identity federation: AWS, or an identity pool's file / URL source). No network
+    until a client first needs a token.
+
+    >>> credentials_from_info({"type": "authorized_user"})
+    Traceback (most recent call last):
+    ...
+    cascadeflow_cloud.sources.base.CredentialsMissing: sources.gcp_vertex.credentials: type \
+'authorized_user' is not supported; give a service-account key or an external_account \
+(workload identity federation) config
+    """
+    kind = info.get("type") if isinstance(info, dict) else None
+    try:
+        if kind == "service_account":
+            from google.oauth2 import service_account
+
+            return service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                info, scopes=[CLOUD_PLATFORM_SCOPE])
+        if kind == "external_account":
+            source = info.get("credential_source") or {}
+            if str(source.get("environment_id", "")).startswith("aws"):
+                from google.auth import aws
+
+                return aws.Credentials.from_info(  # type: ignore[no-untyped-call]
+                    info, scopes=[CLOUD_PLATFORM_SCOPE])
+            from google.auth import identity_pool
+
+            return identity_pool.Credentials.from_info(  # type: ignore[no-untyped-call]
+                info, scopes=[CLOUD_PLATFORM_SCOPE])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CredentialsMissing(f"sources.gcp_vertex.credentials: the {kind} config is "
+                                 f"incomplete ({exc})") from exc
+    raise CredentialsMissing(f"sources.gcp_vertex.credentials: type {kind!r} is not "
+                             "supported; give a service-account key or an external_account "
+                             "(workload identity federation) config")
 
 
 def make_client(settings: GcpVertexSource, credentials: Any) -> Any:
