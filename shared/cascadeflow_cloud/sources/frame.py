@@ -170,6 +170,42 @@ def day_bounds(days: pa.Array) -> tuple[pa.Array, pa.Array]:
     return start, end.cast(TIMESTAMP)
 
 
+def timestamps_or_null(text: pa.Array, parse: Callable[[str], date | datetime]) -> pa.Array:
+    """Timestamp text → UTC timestamps: one vectorised cast, or, when some value is
+    impossible (``2025-02-30``, hour 25), ``parse`` value by value with the bad ones null
+    (their rows are then quarantined by ``finish``).
+
+    >>> t = timestamps_or_null(pa.array(["2025-02-28", "2025-02-30", None]), date.fromisoformat)
+    >>> [v.isoformat() if v else v for v in t.to_pylist()]
+    ['2025-02-28T00:00:00+00:00', None, None]
+    """
+    try:
+        return pc.cast(pc.cast(text, pa.timestamp("us")), TIMESTAMP)
+    except pa.ArrowInvalid:
+        out: list[datetime | None] = []
+        for value in text.to_pylist():
+            try:
+                when = parse(value) if value else None
+            except ValueError:
+                when = None
+            if when is not None and not isinstance(when, datetime):  # a day: its midnight
+                when = datetime(when.year, when.month, when.day)
+            out.append(when)
+        return pa.array(out, pa.timestamp("us")).cast(TIMESTAMP)
+
+
+def day_timestamps(values: pa.Array) -> pa.Array:
+    """Day text (``2025-01-01``, or the day of a longer timestamp) → midnight UTC; anything
+    that is not a day is null.
+
+    >>> day_timestamps(pa.array(["2025-01-01T00:00:00Z", "soon"])).to_pylist()[1]
+    """
+    days = pc.utf8_slice_codeunits(values, 0, 10)
+    ok = pc.match_substring_regex(days, r"^\d{4}-\d{2}-\d{2}$")
+    days = pc.if_else(pc.fill_null(ok, False), days, pa.scalar(None, pa.string()))
+    return timestamps_or_null(days, date.fromisoformat)
+
+
 def tags_json(pairs: list[dict[str, str] | None]) -> pa.Array:
     """Tag dicts → the lake's JSON string column (sorted keys, compact)."""
     return pa.array([json.dumps(p, sort_keys=True, separators=(",", ":")) if p else None

@@ -43,14 +43,12 @@ from cascadeflow_cloud.sources.aws_bedrock.names import (
 from cascadeflow_cloud.sources.aws_bedrock.parse import (
     BILLED_METRICS,
     EFFECTIVE_METRICS,
-    _timestamps,
     finish_raw,
     page_problem,
     parse_pages,
 )
 from cascadeflow_cloud.sources.base import Pull
 
-# ``_timestamps`` is exported for sources.azure_openai, which reads day timestamps the same way.
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AwsBedrockSource
 
@@ -77,7 +75,6 @@ __all__ = [
     "MARKETPLACE_SUFFIX",
     "THROTTLE_CODES",
     "AwsBedrockCostSource",
-    "_timestamps",
     "build_request",
     "classify",
     "discovered_pairs",

@@ -227,8 +227,8 @@ def _finish_batch(raw: Any) -> Parsed:
         "BilledCost": billed_money,
         "EffectiveCost": pc.coalesce(eff_money, billed_money),
         "BillingCurrency": raw.column("Unit"),
-        "ChargePeriodStart": frame.by_distinct(raw.column("Start"), _timestamps),
-        "ChargePeriodEnd": frame.by_distinct(raw.column("End"), _timestamps),
+        "ChargePeriodStart": frame.by_distinct(raw.column("Start"), frame.day_timestamps),
+        "ChargePeriodEnd": frame.by_distinct(raw.column("End"), frame.day_timestamps),
         "ServiceName": pc.fill_null(service, BEDROCK_SERVICE),
         "PublisherName": publisher,
         "SubAccountId": raw.column("LINKED_ACCOUNT"),
@@ -268,24 +268,3 @@ def _period_days(start: Any, end: Any) -> list[date]:
             or length > MAX_PERIOD_DAYS:
         return []
     return [first + timedelta(days=i) for i in range(length)]
-
-
-def _timestamps(values: Any) -> Any:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from cascadeflow_cloud.lake.tables import TIMESTAMP
-
-    days = pc.utf8_slice_codeunits(values, 0, 10)
-    ok = pc.match_substring_regex(days, r"^\d{4}-\d{2}-\d{2}$")
-    days = pc.if_else(pc.fill_null(ok, False), days, pa.scalar(None, pa.string()))
-    try:
-        return pc.cast(pc.cast(days, pa.timestamp("us")), TIMESTAMP)
-    except pa.ArrowInvalid:  # e.g. 2025-02-30: read one by one, bad ones null
-        out = []
-        for text in days.to_pylist():
-            try:
-                out.append(date.fromisoformat(text) if text else None)
-            except ValueError:
-                out.append(None)
-        return pc.cast(pc.cast(pa.array(out, pa.date32()), pa.timestamp("us")), TIMESTAMP)

@@ -223,10 +223,9 @@ def _finish_batch(raw: Any) -> Parsed:
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.sources import frame, money_columns
-    from cascadeflow_cloud.sources.aws_bedrock import _timestamps
 
     money = money_columns.to_money(raw.column("cost"))
-    start = frame.by_distinct(raw.column("UsageDate"), _timestamps)
+    start = frame.by_distinct(raw.column("UsageDate"), frame.day_timestamps)
     end = pc.cast(pc.add(start, pa.scalar(timedelta(days=1), pa.duration("us"))), start.type)
     columns: dict[str, Any] = {
         "BilledCost": money, "BillingCurrency": raw.column("Currency"),

@@ -53,10 +53,13 @@ def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
 
 
 def _timestamps(values: Any) -> Any:
+    from datetime import datetime
+
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.lake.tables import TIMESTAMP
+    from cascadeflow_cloud.sources import frame
 
     if pa.types.is_timestamp(values.type):
         return values.cast(TIMESTAMP)
@@ -69,18 +72,8 @@ def _timestamps(values: Any) -> Any:
     ok = pc.fill_null(pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}"),
                       False)
     text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
-    try:
-        return pc.cast(text, pa.timestamp("us")).cast(TIMESTAMP)
-    except pa.ArrowInvalid:  # an impossible date or hour: that row becomes null (quarantined)
-        from datetime import datetime
-
-        out = []
-        for value in text.to_pylist():
-            try:
-                out.append(datetime.fromisoformat(value) if value else None)
-            except ValueError:
-                out.append(None)
-        return pa.array(out, pa.timestamp("us")).cast(TIMESTAMP)
+    # an impossible date or hour: that row becomes null (quarantined)
+    return frame.timestamps_or_null(text, datetime.fromisoformat)
 
 
 #: What may follow ``YYYY-MM-DD HH:MM:SS`` for the fast path (all UTC); anything else (a
