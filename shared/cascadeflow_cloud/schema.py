@@ -213,6 +213,40 @@ class CostRecord(BaseModel):
     x_Source: Provider
     x_Estimated: bool = False
     x_IngestedAt: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    # cost schema 3: FOCUS 1.2 columns a native export carries (null where the source has none)
+    BillingAccountName: str | None = None
+    BillingAccountType: str | None = None
+    SubAccountName: str | None = None
+    SubAccountType: str | None = None
+    BillingPeriodStart: UtcDatetime | None = None
+    BillingPeriodEnd: UtcDatetime | None = None
+    ChargeClass: str | None = None
+    ChargeFrequency: str | None = None
+    InvoiceId: str | None = None
+    InvoiceIssuerName: str | None = None
+    RegionName: str | None = None
+    AvailabilityZone: str | None = None
+    ResourceName: str | None = None
+    ResourceType: str | None = None
+    ServiceSubcategory: str | None = None
+    SkuMeter: str | None = None
+    SkuPriceId: str | None = None
+    SkuPriceDetails: str | None = None
+    ListUnitPrice: Quantity | None = None
+    ContractedUnitPrice: Quantity | None = None
+    ContractedCost: Money | None = None
+    PricingQuantity: Quantity | None = None
+    PricingUnit: str | None = None
+    PricingCurrency: str | None = None
+    CommitmentDiscountId: str | None = None
+    CommitmentDiscountName: str | None = None
+    CommitmentDiscountType: str | None = None
+    CommitmentDiscountCategory: str | None = None
+    CommitmentDiscountStatus: str | None = None
+    CommitmentDiscountQuantity: Quantity | None = None
+    CommitmentDiscountUnit: str | None = None
+    CapacityReservationId: str | None = None
+    CapacityReservationStatus: str | None = None
 
     @model_validator(mode="before")
     @classmethod

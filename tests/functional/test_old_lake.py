@@ -21,7 +21,13 @@ from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.lake.artifacts import get_json, read_latest_projections
 from cascadeflow_cloud.lake.layout import cost_partition_key, event_batch_key
 from cascadeflow_cloud.lake.store import LocalStore
-from cascadeflow_cloud.lake.tables import Lake, cost_file_version, event_table, parquet_bytes
+from cascadeflow_cloud.lake.tables import (
+    COST_SCHEMA_VERSION,
+    Lake,
+    cost_file_version,
+    event_table,
+    parquet_bytes,
+)
 from cascadeflow_cloud.schema import CostRecord, UsageEvent
 
 TODAY = date(2026, 11, 20)
@@ -129,7 +135,7 @@ def test_cost_files_record_their_schema_version(lake_args) -> None:  # type: ign
     store, _ = lake_args
     old = store.get(cost_partition_key("aws_bedrock", ACCOUNT, TODAY - timedelta(days=1)))
     new = store.get(cost_partition_key("aws_bedrock", ACCOUNT, TODAY))
-    assert (cost_file_version(old.data), cost_file_version(new.data)) == (1, 2)
+    assert (cost_file_version(old.data), cost_file_version(new.data)) == (1, COST_SCHEMA_VERSION)
 
 
 def test_report_by_model_bills_old_and_new_rows_under_the_canonical_id(lake_args, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -186,6 +186,138 @@ resource "aws_glue_catalog_table" "costs" {
       name = "x_CacheWriteTtl"
       type = "string"
     }
+    columns {
+      name = "BillingAccountName"
+      type = "string"
+    }
+    columns {
+      name = "BillingAccountType"
+      type = "string"
+    }
+    columns {
+      name = "SubAccountName"
+      type = "string"
+    }
+    columns {
+      name = "SubAccountType"
+      type = "string"
+    }
+    columns {
+      name = "BillingPeriodStart"
+      type = "timestamp"
+    }
+    columns {
+      name = "BillingPeriodEnd"
+      type = "timestamp"
+    }
+    columns {
+      name = "ChargeClass"
+      type = "string"
+    }
+    columns {
+      name = "ChargeFrequency"
+      type = "string"
+    }
+    columns {
+      name = "InvoiceId"
+      type = "string"
+    }
+    columns {
+      name = "InvoiceIssuerName"
+      type = "string"
+    }
+    columns {
+      name = "RegionName"
+      type = "string"
+    }
+    columns {
+      name = "AvailabilityZone"
+      type = "string"
+    }
+    columns {
+      name = "ResourceName"
+      type = "string"
+    }
+    columns {
+      name = "ResourceType"
+      type = "string"
+    }
+    columns {
+      name = "ServiceSubcategory"
+      type = "string"
+    }
+    columns {
+      name = "SkuMeter"
+      type = "string"
+    }
+    columns {
+      name = "SkuPriceId"
+      type = "string"
+    }
+    columns {
+      name = "SkuPriceDetails"
+      type = "string"
+    }
+    columns {
+      name = "ListUnitPrice"
+      type = "decimal(38,12)"
+    }
+    columns {
+      name = "ContractedUnitPrice"
+      type = "decimal(38,12)"
+    }
+    columns {
+      name = "ContractedCost"
+      type = "decimal(38,12)"
+    }
+    columns {
+      name = "PricingQuantity"
+      type = "decimal(38,12)"
+    }
+    columns {
+      name = "PricingUnit"
+      type = "string"
+    }
+    columns {
+      name = "PricingCurrency"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountId"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountName"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountType"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountCategory"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountStatus"
+      type = "string"
+    }
+    columns {
+      name = "CommitmentDiscountQuantity"
+      type = "decimal(38,12)"
+    }
+    columns {
+      name = "CommitmentDiscountUnit"
+      type = "string"
+    }
+    columns {
+      name = "CapacityReservationId"
+      type = "string"
+    }
+    columns {
+      name = "CapacityReservationStatus"
+      type = "string"
+    }
   }
 }
 

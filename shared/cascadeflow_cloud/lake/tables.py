@@ -90,10 +90,47 @@ COST_SCHEMA = pa.schema(
         ("x_TokenModality", pa.string()),
         ("x_ContextTier", pa.string()),
         ("x_CacheWriteTtl", pa.string()),
+        # schema version 3 (the FOCUS 1.2 columns a native export carries; null where the
+        # source does not say: Cost Explorer, the Azure query API and the GCP export leave
+        # most of them null, and older files read them as nulls)
+        ("BillingAccountName", pa.string()),
+        ("BillingAccountType", pa.string()),
+        ("SubAccountName", pa.string()),
+        ("SubAccountType", pa.string()),
+        ("BillingPeriodStart", TIMESTAMP),
+        ("BillingPeriodEnd", TIMESTAMP),
+        ("ChargeClass", pa.string()),
+        ("ChargeFrequency", pa.string()),
+        ("InvoiceId", pa.string()),
+        ("InvoiceIssuerName", pa.string()),
+        ("RegionName", pa.string()),
+        ("AvailabilityZone", pa.string()),
+        ("ResourceName", pa.string()),
+        ("ResourceType", pa.string()),
+        ("ServiceSubcategory", pa.string()),
+        ("SkuMeter", pa.string()),
+        ("SkuPriceId", pa.string()),
+        ("SkuPriceDetails", pa.string()),  # JSON object text
+        ("ListUnitPrice", QUANTITY),
+        ("ContractedUnitPrice", QUANTITY),
+        ("ContractedCost", MONEY),
+        ("PricingQuantity", QUANTITY),
+        ("PricingUnit", pa.string()),
+        ("PricingCurrency", pa.string()),
+        ("CommitmentDiscountId", pa.string()),
+        ("CommitmentDiscountName", pa.string()),
+        ("CommitmentDiscountType", pa.string()),
+        ("CommitmentDiscountCategory", pa.string()),
+        ("CommitmentDiscountStatus", pa.string()),
+        ("CommitmentDiscountQuantity", QUANTITY),
+        ("CommitmentDiscountUnit", pa.string()),
+        ("CapacityReservationId", pa.string()),
+        ("CapacityReservationStatus", pa.string()),
     ]
 )
-#: 1: the columns up to ``x_IngestedAt``; 2: model spelling and the charge dimensions.
-COST_SCHEMA_VERSION = 2
+#: 1: the columns up to ``x_IngestedAt``; 2: model spelling and the charge dimensions;
+#: 3: the FOCUS 1.2 columns of the native exports (all nullable).
+COST_SCHEMA_VERSION = 3
 
 EVENT_SCHEMA = pa.schema(
     [

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -34,11 +35,21 @@ from cascadeflow_cloud.sdk.context import EMPTY, Attribution
 
 
 class CallRecord:
-    """Raw facts of one call; never any prompt or completion text."""
+    """Raw facts of one call; never any prompt or completion text.
+
+    What the response (or the request) says about how the call is billed, for pricing:
+    ``service_tier`` (a ``schema.ServiceTier`` value: Bedrock ``serviceTier`` /
+    ``performanceConfig``, Vertex ``traffic_type``, OpenAI ``service_tier``; None = not said,
+    priced standard), ``deployment`` (the Azure deployment name the caller used, which keys
+    per-deployment prices), ``input_by_modality`` / ``output_by_modality`` (tokens per
+    ``schema.Modality`` where the response splits them, e.g. Gemini ``prompt_tokens_details``;
+    None = all text). ``region`` is where the call ran (Bedrock source region, Vertex location).
+    """
 
     __slots__ = ("attribution", "cache_read_tokens", "cache_write_1h_tokens",
-                 "cache_write_tokens", "confidence", "input_tokens", "latency_ms", "model",
-                 "operation", "output_tokens", "provider", "reasoning_tokens", "region",
+                 "cache_write_tokens", "confidence", "deployment", "input_by_modality",
+                 "input_tokens", "latency_ms", "model", "operation", "output_by_modality",
+                 "output_tokens", "provider", "reasoning_tokens", "region", "service_tier",
                  "status", "streamed", "timestamp")
 
     def __init__(self, provider: str, model: str, *, input_tokens: int = 0,
@@ -47,7 +58,10 @@ class CallRecord:
                  reasoning_tokens: int = 0, latency_ms: float | None = None,
                  streamed: bool = False, status: str = "ok", operation: str | None = None,
                  region: str | None = None, attribution: Attribution = EMPTY,
-                 confidence: float | None = None, timestamp: float | None = None) -> None:
+                 confidence: float | None = None, timestamp: float | None = None,
+                 service_tier: str | None = None, deployment: str | None = None,
+                 input_by_modality: Mapping[str, int] | None = None,
+                 output_by_modality: Mapping[str, int] | None = None) -> None:
         self.provider = provider
         self.model = model
         self.input_tokens = input_tokens
@@ -64,6 +78,10 @@ class CallRecord:
         self.attribution = attribution
         self.confidence = confidence
         self.timestamp = time.time() if timestamp is None else timestamp
+        self.service_tier = service_tier
+        self.deployment = deployment
+        self.input_by_modality = input_by_modality
+        self.output_by_modality = output_by_modality
 
     def usage(self) -> TokenUsage:
         return TokenUsage(self.input_tokens, self.output_tokens, self.cache_read_tokens,
