@@ -106,8 +106,9 @@ class Container:
 
     def hmac_key(self) -> bytes | None:
         """The pseudonymisation key from ``privacy.hmac_key``, or None when none is set."""
-        ref = self.config.privacy.hmac_key
-        return self.secret(ref).encode() if ref else None
+        from cascadeflow_cloud.secrets import hmac_key
+
+        return hmac_key(self.config.privacy.hmac_key)
 
 
 @lru_cache(maxsize=4)

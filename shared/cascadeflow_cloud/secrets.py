@@ -90,3 +90,15 @@ def clear_cache() -> None:
     """Forget cached secret values (e.g. after a rotation)."""
     with _lock:
         _cache.clear()
+
+
+def hmac_key(ref: str | None) -> bytes | None:
+    """The pseudonymisation key that ``privacy.hmac_key`` refers to (resolved now, never
+    logged), or None when none is configured: the one place both the CLI and the functions
+    get it from.
+
+    >>> import os; os.environ["CF_DOCTEST_HMAC"] = "k" * 32
+    >>> hmac_key("env:CF_DOCTEST_HMAC") == b"k" * 32, hmac_key(None)
+    (True, None)
+    """
+    return resolve_secret(ref).encode() if ref else None

@@ -19,7 +19,7 @@ import yaml
 
 from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.lake.artifacts import get_json, read_latest_projections
-from cascadeflow_cloud.lake.layout import cost_partition_key, event_batch_key
+from cascadeflow_cloud.lake.layout import cost_partition_key, event_batch_key, legacy_cost_day_key
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import (
     COST_SCHEMA_VERSION,
@@ -107,7 +107,7 @@ def _build(root: Path) -> LocalStore:
         rows = [_v1_row(day, *line) for line in OLD_LINES]
         sink = pa.BufferOutputStream()
         pq.write_table(pa.Table.from_pylist(rows, schema=V1_COLUMNS), sink)
-        store.put(cost_partition_key("aws_bedrock", ACCOUNT, day), sink.getvalue().to_pybytes())
+        store.put(legacy_cost_day_key("aws_bedrock", ACCOUNT, day), sink.getvalue().to_pybytes())
     Lake(store).write_costs("aws_bedrock", ACCOUNT, _new_records())
     # an event batch of yesterday as written before model_id existed (no such column)
     old = [_event(TODAY - timedelta(days=1), h) for h in (1, 2)]
@@ -133,9 +133,14 @@ def lake_args(tmp_path: Path) -> tuple[LocalStore, list[str]]:
 
 def test_cost_files_record_their_schema_version(lake_args) -> None:  # type: ignore[no-untyped-def]
     store, _ = lake_args
-    old = store.get(cost_partition_key("aws_bedrock", ACCOUNT, TODAY - timedelta(days=1)))
+    # October's day objects are as the old version wrote them; November's were folded into
+    # the month object by the new write to that month (and deleted)
+    old = store.get(legacy_cost_day_key("aws_bedrock", ACCOUNT, TODAY - timedelta(days=30)))
     new = store.get(cost_partition_key("aws_bedrock", ACCOUNT, TODAY))
     assert (cost_file_version(old.data), cost_file_version(new.data)) == (1, COST_SCHEMA_VERSION)
+    november = [k for k in store.list("costs/") if "date=2026-11" in k]
+    assert november == []
+    assert len([k for k in store.list("costs/") if "date=2026-10" in k]) == 23
 
 
 def test_report_by_model_bills_old_and_new_rows_under_the_canonical_id(lake_args, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ import pytest
 
 from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.exports.sql import connect
-from cascadeflow_cloud.lake.layout import cost_partition_key
+from cascadeflow_cloud.lake.layout import legacy_cost_day_key
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake, cost_table
 from cascadeflow_cloud.schema import CostRecord, UsageEvent
@@ -88,12 +88,14 @@ def lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dims") / "lake"
     store = LocalStore(root)
     lake = Lake(store)
-    lake.write_costs("aws_bedrock", "123456789012", AWS_ROWS)
-    lake.write_costs("gcp_vertex", "01D3M0-000000-ABCDEF", GCP_ROWS)
+    # a day object as a lake written before month objects and charge dimensions holds it;
+    # the next write to its month folds it into the month object (lake.cost_files)
     old = cost_table(OLD_ROWS).drop_columns(list(V2_COLUMNS))
     buf = io.BytesIO()
     pq.write_table(old, buf)
-    store.put(cost_partition_key("aws_bedrock", "123456789012", OLD_DAY), buf.getvalue())
+    store.put(legacy_cost_day_key("aws_bedrock", "123456789012", OLD_DAY), buf.getvalue())
+    lake.write_costs("aws_bedrock", "123456789012", AWS_ROWS)
+    lake.write_costs("gcp_vertex", "01D3M0-000000-ABCDEF", GCP_ROWS)
     lake.write_events([UsageEvent(
         provider="aws_bedrock", model="us.anthropic.claude-sonnet-4-6", input_tokens=10,
         output_tokens=5, estimated_cost=Decimal("1.5"), timestamp=_ts(DAY) + timedelta(hours=3))])

@@ -10,7 +10,7 @@ from cascadeflow_cloud.alerts.state import CHANNEL_STATE_PREFIX, STATE_PREFIX
 from cascadeflow_cloud.jobs.detect import FINDINGS_LATEST, FINDINGS_PREFIX
 from cascadeflow_cloud.jobs.forecast import RECONCILIATION_LATEST, reconciliation_key
 from cascadeflow_cloud.jobs.meter import METER_STATE
-from cascadeflow_cloud.lake.artifacts import latest_projection_key, projection_key
+from cascadeflow_cloud.lake.artifacts import LATEST_PROJECTIONS, projection_key
 from cascadeflow_cloud.lake.layout import cost_partition_key, event_batch_key, quarantine_key
 from cascadeflow_cloud.lake.retention import RETENTION, retention_of
 
@@ -38,12 +38,12 @@ def test_every_key_the_code_builds_has_a_decision() -> None:
         quarantine_key("events", day, "b1"), item_key(OUTBOX, "alerts", "slack", "m1"),
         item_key(DEADLETTER, "alerts", "slack", "m1"), f"{STATE_PREFIX}x.json",
         f"{CHANNEL_STATE_PREFIX}slack.json", f"{METER_STATE}stripe.json",
-        projection_key("ml", "20261101T060000Z"), latest_projection_key("ml"),
+        projection_key("ml", "20261101T060000Z"), LATEST_PROJECTIONS,
         reconciliation_key("20261101T060000Z"), RECONCILIATION_LATEST,
         f"{FINDINGS_PREFIX}run=20261101T060000Z.json", FINDINGS_LATEST,
     ]
     assert {key: retention_of(key) for key in keys if retention_of(key) is None} == {}
-    assert retention_of(latest_projection_key("ml")) == "keep"
+    assert retention_of(LATEST_PROJECTIONS) == "keep"
     assert retention_of(projection_key("ml", "r")) == "run_artifacts"
     assert retention_of("somewhere-new/x.json") is None
 

@@ -326,7 +326,7 @@ def test_catalog_tables_match_the_lake_schemas() -> None:
     from cascadeflow_cloud.lake.tables import COST_SCHEMA, EVENT_SCHEMA
 
     tables = hcl.resources(hcl.MODULES / "catalog", "aws_glue_catalog_table")
-    for name, schema, partitions in (("costs", COST_SCHEMA, ["source", "scope", "date"]),
+    for name, schema, partitions in (("costs", COST_SCHEMA, ["source", "scope", "month"]),
                                      ("events", EVENT_SCHEMA, ["date"])):
         table = tables[name]
         assert table["name"] == name
@@ -337,6 +337,7 @@ def test_catalog_tables_match_the_lake_schemas() -> None:
         template = table["parameters"]
         assert "storage.location.template" in template and f"/{name}/" in template
         assert "projection.date.type" in hcl.locals_of(hcl.MODULES / "catalog")["date_projection"]
+        assert "projection.month.type" in hcl.locals_of(hcl.MODULES / "catalog")["month_projection"]
     workgroup = hcl.resources(hcl.MODULES / "catalog", "aws_athena_workgroup")["this"]
     config = hcl.one(workgroup["configuration"])
     assert config["enforce_workgroup_configuration"] is True

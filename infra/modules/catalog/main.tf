@@ -12,6 +12,13 @@ locals {
     "projection.date.interval"      = "1"
     "projection.date.interval.unit" = "DAYS"
   }
+  month_projection = {
+    "projection.month.type"          = "date"
+    "projection.month.format"        = "yyyy-MM"
+    "projection.month.range"         = "${substr(var.projection_start_date, 0, 7)},NOW"
+    "projection.month.interval"      = "1"
+    "projection.month.interval.unit" = "MONTHS"
+  }
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -22,17 +29,17 @@ resource "aws_glue_catalog_database" "this" {
 resource "aws_glue_catalog_table" "costs" {
   name          = "costs"
   database_name = aws_glue_catalog_database.this.name
-  description   = "Billed LLM costs, FOCUS columns plus x_ extensions; one partition per (source, scope, day). scope values are percent-encoded as in the object keys (/ is %2F)."
+  description   = "Billed LLM costs, FOCUS columns plus x_ extensions; one object per (source, scope, month), filter days on ChargePeriodStart. scope values are percent-encoded as in the object keys (/ is %2F)."
   table_type    = "EXTERNAL_TABLE"
 
-  parameters = merge(local.date_projection, {
+  parameters = merge(local.month_projection, {
     "classification"            = "parquet"
     "EXTERNAL"                  = "TRUE"
     "projection.enabled"        = "true"
     "projection.source.type"    = "enum"
     "projection.source.values"  = join(",", var.cost_sources)
     "projection.scope.type"     = "injected"
-    "storage.location.template" = "${local.root}/costs/source=$${source}/scope=$${scope}/date=$${date}/"
+    "storage.location.template" = "${local.root}/costs/source=$${source}/scope=$${scope}/month=$${month}/"
   })
 
   partition_keys {
@@ -44,7 +51,7 @@ resource "aws_glue_catalog_table" "costs" {
     type = "string"
   }
   partition_keys {
-    name = "date"
+    name = "month"
     type = "string"
   }
 

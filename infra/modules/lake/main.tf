@@ -241,6 +241,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "lake" {
     id     = "expire-projection-history"
     status = "Enabled"
     filter {
+      prefix = "${local.lake}projections/run="
+    }
+    expiration {
+      days = var.run_artifacts_expiry_days
+    }
+  }
+
+  rule {
+    id     = "expire-legacy-projection-history"
+    status = "Enabled"
+    filter {
       prefix = "${local.lake}projections/budget="
     }
     expiration {

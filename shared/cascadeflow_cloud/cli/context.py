@@ -74,12 +74,9 @@ class CliContext:
 
     def hmac_key(self) -> bytes | None:
         """The pseudonymisation key, when configured (resolved now, never printed)."""
-        ref = self.config.privacy.hmac_key
-        if ref is None:
-            return None
-        from cascadeflow_cloud.secrets import resolve_secret
+        from cascadeflow_cloud.secrets import hmac_key
 
-        return resolve_secret(ref).encode()
+        return hmac_key(self.config.privacy.hmac_key)
 
 
 def parse_day(text: str) -> date:

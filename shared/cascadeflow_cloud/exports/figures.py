@@ -15,7 +15,7 @@ per-customer questions belong in ``query`` / Athena, not in a time-series databa
   ``output`` that the call reported (so sum only ``input|output`` for a total);
 * ``requests`` — by (provider, model, team, status[, customer]);
 * ``confidence`` — mean confidence score of the calls in the trailing ``confidence_days``;
-* ``budgets`` — the latest projection per budget (``projections/latest/``).
+* ``budgets`` — the latest projection per budget (``projections/latest.jsonl.gz``).
 
 Example::
 

@@ -265,18 +265,13 @@ def iter_focus(
     sources: Iterable[str] | None = None,
 ) -> Iterator[pa.Table]:
     """FOCUS tables for the lake's cost partitions in range, one partition at a time."""
-    from cascadeflow_cloud.errors import ObjectNotFound
-    from cascadeflow_cloud.lake.layout import partition_values
-    from cascadeflow_cloud.lake.tables import COST_SCHEMA, read_parquet_bytes
+    from cascadeflow_cloud.lake import cost_files
 
-    for key in lake.cost_keys(since, until, sources):
-        try:
-            data = lake.store.get(key).data
-        except ObjectNotFound:
-            continue  # replaced between list and get
-        table = read_parquet_bytes(data, COST_SCHEMA)
-        if table.num_rows:
-            yield focus_table(table, scope=partition_values(key).get("scope"))
+    objects = cost_files.list_objects(lake.store, sources)
+    for obj in cost_files.select(objects, since, until):
+        table = cost_files.read_object(lake.store, obj, since, until)
+        if table is not None and table.num_rows:
+            yield focus_table(table, scope=obj.scope)
 
 
 def csv_ready(table: pa.Table) -> pa.Table:

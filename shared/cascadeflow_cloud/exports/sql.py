@@ -45,7 +45,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from cascadeflow_cloud.lake.layout import (
-    COSTS,
     EVENTS,
     JSONL_GZ_SUFFIX,
     PARQUET_SUFFIX,
@@ -106,16 +105,27 @@ def connect(store: ObjectStore, since: date | None = None,
 
 
 def _local_costs(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
+    from cascadeflow_cloud.lake import cost_files
     from cascadeflow_cloud.lake.tables import COST_SCHEMA
 
-    if next(iter(store.list(COSTS)), None) is None:
+    objects = cost_files.list_objects(store)
+    if not objects:
         con.register("__costs_raw", _empty(COST_SCHEMA, ("source", "scope", "date")))
         return
-    pattern = str(store.root / "costs" / "*" / "*" / "*" / f"*{PARQUET_SUFFIX}")
-    con.execute(  # the path is the store's own root, quoted by _sql_path
-        f"CREATE VIEW __costs_raw AS SELECT * FROM read_parquet({_sql_path(pattern)}, "  # noqa: S608
-        f"hive_partitioning = true, union_by_name = true, hive_types = {_HIVE_TYPES})"
-    )
+    # month objects (and the day objects of lakes written before them that still count),
+    # listed by key; the partition columns come from the paths, the day from the rows
+    selects = []
+    for monthly in (True, False):
+        paths = [str(store.root / obj.key) for obj in objects if (obj.day is None) == monthly]
+        if not paths:
+            continue
+        listed = "[" + ", ".join(_sql_path(p) for p in paths) + "]"
+        hive = _HIVE_TYPES if not monthly else "{'source': 'VARCHAR', 'scope': 'VARCHAR'}"
+        drop = "EXCLUDE (month), CAST(ChargePeriodStart AS DATE) AS date" if monthly else ""
+        selects.append(f"SELECT * {drop} FROM read_parquet({listed}, "  # noqa: S608
+                       f"hive_partitioning = true, union_by_name = true, hive_types = {hive})")
+    # the paths are the store's own keys under its root, quoted by _sql_path
+    con.execute("CREATE VIEW __costs_raw AS " + " UNION ALL BY NAME ".join(selects))
 
 
 def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
@@ -152,15 +162,19 @@ def _local_events(con: duckdb.DuckDBPyConnection, store: LocalStore) -> None:
 
 
 def _remote_costs(store: ObjectStore, since: date | None, until: date | None) -> pa.Table:
-    from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, read_parquet_bytes
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.lake import cost_files
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA
 
     tables = []
-    for key in Lake(store).cost_keys(since, until):
-        values = partition_values(key)
-        table = read_parquet_bytes(store.get(key).data, COST_SCHEMA)
-        tables.append(_with_partitions(table, {
-            "source": values.get("source"), "scope": values.get("scope"),
-            "date": date.fromisoformat(values["date"])}))
+    for obj in cost_files.select(cost_files.list_objects(store), since, until):
+        table = cost_files.read_object(store, obj, since, until)
+        if table is None:
+            continue
+        table = _with_partitions(table, {"source": obj.source, "scope": obj.scope})
+        tables.append(table.append_column(
+            "date", pc.cast(table.column("ChargePeriodStart"), pa.date32())))
     return pa.concat_tables(tables) if tables else _empty(COST_SCHEMA, ("source", "scope", "date"))
 
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from cascadeflow_cloud.present import format_amount, render_table
 from cascadeflow_cloud.schema import Projection
 
 if TYPE_CHECKING:
@@ -34,10 +35,6 @@ class ChartRun(Protocol):
 
     @property
     def outcome(self) -> Outcome | None: ...
-
-
-def _m(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value.quantize(Decimal('0.01')):,}"
 
 
 def status_label(p: Projection) -> str:
@@ -60,27 +57,18 @@ def format_budget_table(projections: Sequence[Projection]) -> str:
     rows = []
     for p in projections:
         period = f"{p.period_start.isoformat()}…{p.period_end.isoformat()[5:]}"
-        interval = "—" if p.lo80 is None else f"{_m(p.lo80)}–{_m(p.hi80)}"
+        interval = "—" if p.lo80 is None else \
+            f"{format_amount(p.lo80, p.currency)}–{format_amount(p.hi80, p.currency)}"
         prob = "—" if p.prob_exceed is None else f"{p.prob_exceed:.0%}"
         est = ""
         if p.estimated_days:
             est = " (all est.)" if len(p.estimated_days) >= len(p.daily_actuals) \
                 else f" (+{len(p.estimated_days)}d est.)"
-        rows.append([p.budget, period, p.currency, _m(p.actual_to_date),
-                     f"{p.utilisation:.0%}", _m(p.p50), interval, prob,
+        rows.append([p.budget, period, p.currency, format_amount(p.actual_to_date, p.currency),
+                     f"{p.utilisation:.0%}", format_amount(p.p50, p.currency), interval, prob,
                      status_label(p) + est])
-    table = [header, *rows]
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    right = {3, 4, 5, 6, 7}
-
-    def line(r: list[str]) -> str:
-        return "  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
-                         for i, c in enumerate(r)).rstrip()
-
-    out = [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)]
-    if not rows:
-        out.append("(no budgets configured)")
-    return "\n".join(out)
+    out = render_table(header, rows, right={3, 4, 5, 6, 7})
+    return out if rows else out + "\n(no budgets configured)"
 
 
 def plot_budgets(runs: Sequence[ChartRun], path: str | Path) -> Path:

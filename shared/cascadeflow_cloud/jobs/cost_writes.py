@@ -1,10 +1,10 @@
 """Writing one pull into the lake: its days replaced whole, its rejected rows quarantined.
 
 ``write_pull`` slices the pull's rows by day (no copy when they come in day order) and
-replaces each day with ``Lake.replace_cost_days``, in threads. Two guards come first: lines
-another scope of the source already holds refuse the pull (``check_pulls``, one identity per
-charge: ``lake.charges``), and a stored day the pull lost rows of is kept as it is
-(``RunSummary.kept`` says which and why).
+replaces each month's days with ``Lake.replace_cost_days`` (one object per month), in
+threads. Two guards come first: lines another scope of the source already holds refuse the
+pull (``check_pulls``, one identity per charge: ``lake.charges``), and a stored day the pull
+lost rows of is kept as it is (``RunSummary.kept`` says which and why).
 
 >>> day_ranges([date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 9)])
 '2025-01-01…2025-01-03, 2025-01-09'
@@ -70,7 +70,8 @@ def check_pulls(store: ObjectStore, source: str, pulls: Iterable[Pull]) -> None:
         stored_partitions,
     )
 
-    stored = stored_partitions(store, source)
+    pulls = list(pulls)
+    stored = stored_partitions(store, source, {day for pull in pulls for day in pull.days})
     for pull in pulls:
         holders = find_holders(store, source, pull.scope, pull.days, pull.parsed.table, stored)
         if holders:
@@ -84,7 +85,7 @@ def _kept_days(store: ObjectStore, source: str, pull: Pull) -> list[date]:
     incomplete = pull.parsed.incomplete_days(pull.days)
     if not incomplete:
         return []
-    stored = stored_partitions(store, source)
+    stored = stored_partitions(store, source, incomplete)
     return [day for day in incomplete if (pull.scope, day) in stored]
 
 
@@ -93,7 +94,7 @@ def write_pull(
     origin: str = "", progress: Progress | None = None, threads: int = WRITE_THREADS,
     checked: bool = False,
 ) -> None:
-    """Replace the pull's days in the lake (days in parallel threads), quarantine its
+    """Replace the pull's days in the lake (months in parallel threads), quarantine its
     rejected rows, and add the counts to ``summary``.
 
     A stored day the pull lost rows of (quarantined rows, a refused page) is not replaced:
@@ -136,27 +137,31 @@ def write_pull(
                 slices.setdefault(item["values"], []).append((offset, item["counts"]))
                 offset += item["counts"]
 
-    def write(day: date) -> list[str]:
-        spans = slices.get(day, [])
+    def write(month_days: list[date]) -> list[str]:
+        spans = [span for day in month_days for span in slices.get(day, [])]
         if not spans:
             part = table.slice(0, 0)
         elif order is None:
             part = pa.concat_tables([table.slice(start, length) for start, length in spans])
         else:
-            part = table.take(order.slice(*spans[0]))
-        keys = lake.replace_cost_days(source, pull.scope, [day], part)
+            part = pa.concat_tables([table.take(order.slice(start, length))
+                                     for start, length in spans])
+        keys = lake.replace_cost_days(source, pull.scope, month_days, part)
         if progress is not None:
-            progress.advance()
+            progress.advance(len(month_days))
         return keys
 
     writing = [day for day in days if day not in set(kept)]
-    if len(writing) > 1 and threads > 1:
-        with ThreadPoolExecutor(max_workers=min(threads, len(writing))) as pool:
-            for keys in pool.map(write, writing):
+    months: dict[date, list[date]] = {}
+    for day in writing:  # a month is one object: its days are written together
+        months.setdefault(day.replace(day=1), []).append(day)
+    if len(months) > 1 and threads > 1:
+        with ThreadPoolExecutor(max_workers=min(threads, len(months))) as pool:
+            for keys in pool.map(write, months.values()):
                 summary.keys += keys
     else:
-        for day in writing:
-            summary.keys += write(day)
+        for month_days in months.values():
+            summary.keys += write(month_days)
     key = write_quarantine(store, source, pull.parsed.rejected, origin=origin or pull.scope)
     if key:
         summary.quarantine_keys.append(key)

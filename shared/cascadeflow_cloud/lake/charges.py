@@ -40,12 +40,6 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
-from cascadeflow_cloud.lake.layout import (
-    PARQUET_SUFFIX,
-    cost_partition_prefix,
-    key_date,
-    partition_values,
-)
 from cascadeflow_cloud.lake.store import ObjectStore
 
 #: The columns (besides source and day) that make a bill line's identity.
@@ -63,16 +57,13 @@ def utc_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def stored_partitions(store: ObjectStore, source: str) -> dict[tuple[str, date], str]:
-    """``(scope, day) → key`` of every cost partition stored for ``source`` (one listing)."""
-    prefix = cost_partition_prefix(source, "x").rsplit("scope=", 1)[0]
-    out: dict[tuple[str, date], str] = {}
-    for key in store.list(prefix):
-        day = key_date(key)
-        scope = partition_values(key).get("scope")
-        if key.endswith(PARQUET_SUFFIX) and day is not None and scope:
-            out[(scope, day)] = key
-    return out
+def stored_partitions(store: ObjectStore, source: str,
+                      days: Iterable[date] | None = None) -> dict[tuple[str, date], str]:
+    """``(scope, day) → key`` of every day stored for ``source`` (in the months of ``days``,
+    when given): the object holding it (``lake.cost_files``)."""
+    from cascadeflow_cloud.lake.cost_files import stored_days
+
+    return stored_days(store, source, None if days is None else {d.replace(day=1) for d in days})
 
 
 def _text(table: pa.Table, name: str) -> pa.Array:
@@ -108,24 +99,28 @@ def find_holders(
     """Other scopes of ``source`` that already hold lines of ``table`` on ``days``:
     ``{scope: [day, …]}`` (empty when the pull may be written)."""
     wanted_days = set(days)
-    stored = stored_partitions(store, source) if stored is None else stored
+    stored = stored_partitions(store, source, wanted_days) if stored is None else stored
     others = {(other, day): key for (other, day), key in stored.items()
               if other != scope and day in wanted_days}
     if not others:
         return {}
     incoming = line_ids(table, {day for _, day in others})
     holders: dict[str, list[date]] = defaultdict(list)
+    held: dict[str, dict[date, set[LineId]]] = {}  # a month object holds many of the days
     for (other, day), key in sorted(others.items()):
         wanted = incoming.get(day)
         if not wanted:
             continue
-        try:
-            data = store.get(key).data
-        except ObjectNotFound:
-            continue  # replaced between list and get
-        held = pq.read_table(pa.BufferReader(data),
-                             columns=["ChargePeriodStart", *IDENTITY_COLUMNS])
-        if wanted & line_ids(held, [day]).get(day, set()):
+        if key not in held:
+            try:
+                data = store.get(key).data
+            except ObjectNotFound:
+                held[key] = {}  # replaced between list and get
+                continue
+            table = pq.read_table(pa.BufferReader(data),
+                                  columns=["ChargePeriodStart", *IDENTITY_COLUMNS])
+            held[key] = line_ids(table)
+        if wanted & held[key].get(day, set()):
             holders[other].append(day)
     return dict(holders)
 

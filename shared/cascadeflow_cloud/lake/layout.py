@@ -2,7 +2,7 @@
 
 ::
 
-    costs/source=<source>/scope=<scope>/date=<YYYY-MM-DD>/part-0.parquet
+    costs/source=<source>/scope=<scope>/month=<YYYY-MM>/part-0.parquet   (lake.cost_files)
     events/date=<YYYY-MM-DD>/<batch-id>.parquet        (written by ingest / compaction)
     events/date=<YYYY-MM-DD>/_<batch-id>.jsonl.gz      (written by light writers: collector, SDK)
     quarantine/<kind>/date=<YYYY-MM-DD>/<batch-id>.jsonl
@@ -11,7 +11,7 @@
 Hive-style ``name=value`` segments let DuckDB, Athena and pyarrow read partitions in place.
 
 >>> cost_partition_key("aws_bedrock", "123456789012", date(2025, 1, 2))
-'costs/source=aws_bedrock/scope=123456789012/date=2025-01-02/part-0.parquet'
+'costs/source=aws_bedrock/scope=123456789012/month=2025-01/part-0.parquet'
 >>> partition_values("costs/source=a/scope=%2Fsubscriptions%2Fx/date=2025-01-02/part-0.parquet")
 {'source': 'a', 'scope': '/subscriptions/x', 'date': '2025-01-02'}
 """
@@ -41,8 +41,33 @@ def cost_partition_prefix(source: str, scope: str) -> str:
 
 
 def cost_partition_key(source: str, scope: str, day: date) -> str:
-    """The one object that holds a (source, scope, day) partition."""
+    """The one object that holds the (source, scope) rows of ``day``'s month."""
+    return (f"{cost_partition_prefix(source, scope)}month={day.isoformat()[:7]}"
+            f"/part-0{PARQUET_SUFFIX}")
+
+
+def legacy_cost_day_key(source: str, scope: str, day: date) -> str:
+    """Where lakes written before month objects kept one (source, scope, day); still read.
+
+    >>> legacy_cost_day_key("gcp_vertex", "b", date(2025, 1, 2))
+    'costs/source=gcp_vertex/scope=b/date=2025-01-02/part-0.parquet'
+    """
     return f"{cost_partition_prefix(source, scope)}date={day.isoformat()}/part-0{PARQUET_SUFFIX}"
+
+
+def month_start(day: date) -> date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month.
+
+    >>> month_end(date(2024, 2, 10)), month_end(date(2025, 12, 31))
+    (datetime.date(2024, 2, 29), datetime.date(2025, 12, 31))
+    """
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
 
 
 def event_batch_key(day: date, batch_id: str, suffix: str = PARQUET_SUFFIX) -> str:

@@ -7,7 +7,7 @@ falls under one of these prefixes.
 
 >>> retention_of("quarantine/events/date=2026-11-01/b.jsonl")
 'quarantine'
->>> retention_of("costs/source=aws_bedrock/scope=a/date=2026-11-01/part-0.parquet")
+>>> retention_of("costs/source=aws_bedrock/scope=a/month=2026-11/part-0.parquet")
 'keep'
 """
 
@@ -27,7 +27,9 @@ RETENTION: dict[str, Retention] = {
     "events/": "keep",
     "state/": "keep",
     "outbox/": "keep",
-    "projections/latest/": "keep",
+    "projections/latest.jsonl.gz": "keep",
+    "projections/run=": "run_artifacts",
+    "projections/latest/": "keep",  # lakes written before one object per run
     "projections/budget=": "run_artifacts",
     "reconciliation/latest.json": "keep",
     "reconciliation/run=": "run_artifacts",

@@ -1,8 +1,8 @@
 """Parquet tables of the lake (needs the ``lake`` extra: pyarrow).
 
-``Lake`` writes cost partitions (each (source, scope, day) replaced whole), appends event
-batches, and reads date ranges back as Arrow tables, touching only the partitions in range and
-dropping duplicate event ids.
+``Lake`` writes billed cost (each (source, scope, day) replaced whole, one object per month:
+``lake.cost_files``), appends event batches, and reads date ranges back as Arrow tables,
+touching only the objects in range and dropping duplicate event ids.
 
 Example::
 
@@ -35,12 +35,9 @@ from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
 from cascadeflow_cloud.lake import eventlog
 from cascadeflow_cloud.lake.cost_columns import VERSION_KEY, upgrade_costs
 from cascadeflow_cloud.lake.layout import (
-    COSTS,
     EVENTS,
     JSONL_GZ_SUFFIX,
     PARQUET_SUFFIX,
-    cost_partition_key,
-    cost_partition_prefix,
     event_batch_key,
     in_range,
     partition_values,
@@ -240,8 +237,9 @@ COST_FILE_METADATA = {VERSION_KEY: str(COST_SCHEMA_VERSION).encode()}
 def cost_file_version(data: bytes) -> int:
     """The cost schema version a cost file was written in (1: before versions were recorded).
 
-    >>> cost_file_version(parquet_bytes(COST_SCHEMA.empty_table(), metadata=COST_FILE_METADATA))
-    2
+    >>> data = parquet_bytes(COST_SCHEMA.empty_table(), metadata=COST_FILE_METADATA)
+    >>> cost_file_version(data) == COST_SCHEMA_VERSION
+    True
     >>> cost_file_version(parquet_bytes(pa.table({"x_Model": ["m"]})))
     1
     """
@@ -381,83 +379,43 @@ class Lake:
     def replace_cost_days(
         self, source: str, scope: str, days: Iterable[date], table: pa.Table
     ) -> list[str]:
-        """Make the given days of (source, scope) hold exactly the rows of ``table``.
-
-        Each day is one object, replaced whole; a day in ``days`` with no rows is deleted, so
-        a restated bill overwrites, never adds. Rows outside ``days`` are rejected.
-        Returns the keys written.
+        """Make the given days of (source, scope) hold exactly the rows of ``table``: a
+        restated day replaces, never adds; a day in ``days`` with no rows is emptied. Rows
+        outside ``days`` are rejected. Returns the (month) keys written (``lake.cost_files``).
         """
-        table = conform(table, COST_SCHEMA, keep_dictionary=True)
-        wanted = sorted(set(days))
-        day_col = pc.cast(table.column("ChargePeriodStart"), pa.date32()) if table.num_rows \
-            else pa.array([], pa.date32())
-        written = []
-        covered = 0
-        for day in wanted:
-            in_day = pc.equal(day_col, pa.scalar(day, pa.date32()))
-            # a table that is one day already (the ingest writes day slices) is not copied
-            one_day = len(wanted) == 1 and table.num_rows \
-                and pc.all(in_day, skip_nulls=False).as_py()  # a null date is not in the day
-            part = table if one_day else table.filter(in_day)
-            covered += part.num_rows
-            key = cost_partition_key(source, scope, day)
-            if part.num_rows == 0:
-                self.store.delete(key)
-                continue
-            self.store.put(key, parquet_bytes(part, metadata=COST_FILE_METADATA))
-            written.append(key)
-        if covered != table.num_rows:
-            raise ValueError(
-                f"{table.num_rows - covered} row(s) fall outside the days being replaced"
-            )
-        return written
+        from cascadeflow_cloud.lake import cost_files
+
+        return cost_files.replace_days(self.store, source, scope, days, table)
 
     def write_costs(self, source: str, scope: str, records: Sequence[CostRecord]) -> list[str]:
         """Replace the partitions of every day that ``records`` touch."""
         days = {record.usage_date for record in records}
         return self.replace_cost_days(source, scope, days, cost_table(records))
 
-    def cost_keys(
-        self, since: date | None = None, until: date | None = None,
-        sources: Iterable[str] | None = None,
-    ) -> list[str]:
-        """Keys of the cost partitions in the date range (and sources, when given)."""
-        wanted = set(sources) if sources is not None else None
-        keys = []
-        for key in self.store.list(COSTS):
-            if not key.endswith(PARQUET_SUFFIX) or not in_range(key, since, until):
-                continue
-            if wanted is not None and partition_values(key).get("source") not in wanted:
-                continue
-            keys.append(key)
-        return keys
-
     def cost_scopes(self, source: str) -> list[str]:
         """The scopes stored for a source."""
-        prefix = cost_partition_prefix(source, "x").rsplit("scope=", 1)[0]
-        return sorted({partition_values(k)["scope"] for k in self.store.list(prefix)
-                       if "scope" in partition_values(k)})
+        from cascadeflow_cloud.lake import cost_files
+
+        return sorted({obj.scope for obj in cost_files.list_objects(self.store, [source])})
 
     def iter_costs(
         self, since: date | None = None, until: date | None = None,
         sources: Iterable[str] | None = None,
     ) -> Iterator[pa.Table]:
-        """Cost partitions in range, one table each (bounded memory for large exports), in the
-        current schema's meaning whichever version wrote them (``read_cost_bytes``)."""
-        for key in self.cost_keys(since, until, sources):
-            try:
-                data = self.store.get(key).data
-            except ObjectNotFound:
-                continue  # replaced or compacted between list and get
-            yield read_cost_bytes(data)
+        """Cost rows of days in range, one stored object at a time (bounded memory for large
+        exports), in the current schema's meaning whichever version wrote them."""
+        from cascadeflow_cloud.lake import cost_files
+
+        yield from cost_files.iter_costs(self.store, since, until, sources)
 
     def read_costs(
         self, since: date | None = None, until: date | None = None,
         sources: Iterable[str] | None = None,
     ) -> pa.Table:
-        """All cost rows with ``date`` in ``[since, until]``, reading only those partitions."""
-        tables = list(self.iter_costs(since, until, sources))
-        return pa.concat_tables(tables) if tables else COST_SCHEMA.empty_table()
+        """All cost rows with ``date`` in ``[since, until]``, reading only those objects."""
+        from cascadeflow_cloud.lake import cost_files
+
+        return cost_files.read_costs(self.store, since, until, sources)
 
     # -- events --------------------------------------------------------------------------
     def write_events(self, events: Iterable[UsageEvent]) -> list[str]:

@@ -1,4 +1,5 @@
-"""``compact [--since D] [--until D]``: fold small event batches into a few Parquet files."""
+"""``compact [--since D] [--until D]``: fold small event batches into a few Parquet files,
+and the per-day cost objects of lakes written before month objects into one per month."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(ctx: CliContext, args: argparse.Namespace) -> int:
     from cascadeflow_cloud.jobs.compact import DEFAULT_MAX_ROWS, compact_events, default_range
+    from cascadeflow_cloud.lake.cost_files import fold_legacy
 
     since, until = default_range(args.until or today())
     since = args.since or since
@@ -31,6 +33,9 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         summary = compact_events(ctx.store, since, until,
                                  max_rows=args.max_rows or DEFAULT_MAX_ROWS,
                                  on_input=progress.advance)
+    folded = fold_legacy(ctx.store, since, until)
+    if folded:
+        print(f"cost: folded the day objects of {len(folded)} month(s) into month objects")
     if not summary.days:
         print(f"no event batches between {since} and {until}")
     for day in summary.days:
