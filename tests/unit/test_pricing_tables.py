@@ -75,11 +75,15 @@ def test_snapshot_file_sits_between_overrides_and_supplement(tmp_path):
     assert cost is not None and cost.total == D("0.0011")
 
 
-def test_bad_snapshot_is_one_clear_error(tmp_path):
+def test_bad_snapshot_never_breaks_pricing_and_stops_the_command(tmp_path, capsys):
     missing = tmp_path / "nope.toml"
-    with pytest.raises(ConfigError) as info:
-        _pricer(snapshot=str(missing))
-    assert "pricing.snapshot" in info.value.problems[0]
+    pricer = _pricer(snapshot=str(missing))  # a wrapped client keeps pricing without it
+    assert "pricing.snapshot" in pricer.problems[0]
+    assert pricer.price("gcp_vertex", "gemini-2.0-flash", USAGE, DAY) is not None
+    config = tmp_path / "cascadeflow.yaml"
+    config.write_text(f"pricing:\n  snapshot: {missing}\n")
+    assert main(["--config", str(config), "pricing", "gemini-2.0-flash"]) == 2
+    assert "error: price snapshot unusable" in capsys.readouterr().err
     with pytest.raises(ConfigError) as info:
         parse_price_table('[[rate]]\nprovider = "aws_bedrock"\nmodel = "m"\n'
                           'input_mtok = "-1"\noutput_mtok = "1"\n')

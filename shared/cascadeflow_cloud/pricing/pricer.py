@@ -76,14 +76,15 @@ class Pricer:
     def __init__(self, pricing: Pricing | None = None) -> None:
         layers: list[Layer] = []
         aliases: dict[str, str] = {}
+        #: set-up problems (an unreadable snapshot): logged, never raised into the app
+        self.problems: list[str] = []
         self.azure_deployments: dict[str, AzureDeployment] = {}
         if pricing is not None:
             layers.append(layer("override", pricing.overrides, pricing.factors))
             if pricing.snapshot:
-                from cascadeflow_cloud.config import read_price_table
-
-                table = read_price_table(pricing.snapshot)
-                layers.append(layer(f"snapshot {pricing.snapshot}", table.rate, table.factor))
+                snapshot = self._snapshot(pricing.snapshot)
+                if snapshot is not None:
+                    layers.append(snapshot)
             aliases = {**pricing.models, **pricing.deployments}
             self.azure_deployments = dict(pricing.azure_deployments)
             aliases.update({name: d.model for name, d in self.azure_deployments.items()
@@ -98,6 +99,21 @@ class Pricer:
         self.unpriced: dict[tuple[str, str], int] = {}
         #: why a (provider, model, tier) is unpriced, for the log and ``pricing`` command
         self.reasons: dict[tuple[str, str, str | None], str] = {}
+
+    def _snapshot(self, path: str) -> Layer | None:
+        """The deploy's price table, or None (problem logged) when it cannot be used: a
+        wrapped client keeps working on the tables below it."""
+        from cascadeflow_cloud.config import read_price_table
+        from cascadeflow_cloud.errors import ConfigError
+
+        try:
+            table = read_price_table(path)
+        except ConfigError as exc:
+            self.problems = [f"{exc.source}: {problem}" for problem in exc.problems]
+            for problem in self.problems:
+                log.warning("price snapshot ignored: %s", problem)
+            return None
+        return layer(f"snapshot {path}", table.rate, table.factor)
 
     def warm(self) -> None:
         """Load genai-prices' bundled table now (about half a second, once per process)."""

@@ -4,16 +4,17 @@ Shows the rates a call to MODEL is priced at (USD or the override's currency per
 tokens, long-context tiers included) and where each sheet came from: a config override, the
 deploy's price snapshot, our supplement table (with the page and the day it was read), or
 genai-prices (with its version), and any tier or deployment-type factor applied. Exit 1 when no
-provider prices the model.
+provider prices the model, 2 when the configured price snapshot cannot be used.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_PARTIAL, CliContext, parse_day
+from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, CliContext, parse_day
 from cascadeflow_cloud.schema import PROVIDERS, SERVICE_TIERS
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     from cascadeflow_cloud.pricing import Pricer, genai_prices_version
 
     pricer = Pricer(ctx.config.pricing)
+    for problem in pricer.problems:  # the wrappers only log these; here they stop the command
+        print(f"error: price snapshot unusable: {problem}", file=sys.stderr)
+    if pricer.problems:
+        return EXIT_USAGE
     day = args.day or datetime.now(UTC).date()
     tier = args.tier or "standard"
     providers = [args.provider] if args.provider else list(PROVIDERS)
