@@ -133,3 +133,13 @@ def test_pricing_command_names_the_source(capsys, tmp_path, monkeypatch):
     assert main(["pricing", "amazon.nova-pro-v1:0", "--provider", "aws_bedrock",
                  "--tier", "priority"]) == 1
     assert "no priority rate for amazon.nova-pro-v1:0" in capsys.readouterr().out
+
+
+def test_a_tier_label_outside_the_schema_is_standard():
+    pricer = Pricer()
+    standard = pricer.price("aws_bedrock", "amazon.nova-pro-v1:0", USAGE, DAY)
+    assert standard is not None
+    assert pricer.price("aws_bedrock", "amazon.nova-pro-v1:0", USAGE, DAY,
+                        tier="default") == standard
+    assert pricer.price("aws_bedrock", "amazon.nova-pro-v1:0", USAGE, DAY,
+                        tier="priority") is None

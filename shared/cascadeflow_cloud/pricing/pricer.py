@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.catalog import identify
+from cascadeflow_cloud.schema import SERVICE_TIERS
 from cascadeflow_cloud.pricing.names import bedrock_geography, bedrock_price_ref, resolve_model
 from cascadeflow_cloud.pricing.sheets import Cost, PriceSheet, Rate, TokenUsage, UnitPrices
 from cascadeflow_cloud.pricing.tables import (
@@ -46,7 +47,6 @@ CACHE_ENTRIES = 4096
 _EPOCH = date(1970, 1, 1)
 _SECONDS_PER_DAY = 86400
 _ZERO = Rate(Decimal(0))
-_STANDARD = frozenset((None, "standard"))
 
 
 def _catalog_id(model: str) -> str | None:
@@ -180,7 +180,8 @@ class Pricer:
         if canonical is not None:
             keys.append(canonical)
         geography = self._geography(provider, ref, deployment)
-        wanted = "standard" if tier in _STANDARD else str(tier)
+        # a value outside schema.ServiceTier (None, "default", …) is the standard tier
+        wanted = tier if tier in SERVICE_TIERS else "standard"
         if wanted == "provisioned":
             return PriceSheet(model, "USD", _ZERO, _ZERO, source=(
                 "provisioned throughput: billed as capacity by the hour, 0 per call"))
