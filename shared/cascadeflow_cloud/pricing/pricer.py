@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.catalog import identify
-from cascadeflow_cloud.schema import SERVICE_TIERS
 from cascadeflow_cloud.pricing.names import bedrock_geography, bedrock_price_ref, resolve_model
 from cascadeflow_cloud.pricing.sheets import Cost, PriceSheet, Rate, TokenUsage, UnitPrices
 from cascadeflow_cloud.pricing.tables import (
@@ -36,6 +35,7 @@ from cascadeflow_cloud.pricing.tables import (
     sheet_from_row,
     supplement_layer,
 )
+from cascadeflow_cloud.schema import SERVICE_TIERS
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import AzureDeployment, Pricing
