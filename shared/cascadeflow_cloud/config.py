@@ -32,7 +32,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from cascadeflow_cloud.errors import ConfigError
 from cascadeflow_cloud.lake.store import resolve_store_url
-from cascadeflow_cloud.schema import Currency, Provider, format_location
+from cascadeflow_cloud.schema import Currency, Provider, ServiceTier, format_location
 
 CONFIG_ENV = "CASCADEFLOW_CONFIG"
 STORE_ENV = "CASCADEFLOW_STORE"
@@ -299,6 +299,10 @@ class ForecastSettings(_Section):
     shards: Annotated[int, Field(ge=1, le=10000)] = 1
 
 
+#: where a call was served, as it changes the price (see ``PriceOverride.geography``)
+Geography = Literal["global", "regional", "data_zone"]
+
+
 class PriceOverride(_Section):
     """A price for (provider, model) from ``effective_from`` (inclusive) until ``effective_until``
     (exclusive, open when absent), in ``currency`` per million tokens. Overrides genai-prices.
@@ -317,7 +321,18 @@ class PriceOverride(_Section):
     cache_write_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     cache_write_1h_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     reasoning_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    input_audio_mtok: Annotated[Decimal, Field(ge=0)] | None = None  # audio input tokens
     tiers: list[PriceTier] = Field(default_factory=list)
+    #: only for calls served at this tier (None: standard on-demand)
+    service_tier: ServiceTier | None = None
+    #: only for this geography: Bedrock ``global`` / ``regional`` profiles, Azure deployment
+    #: types ``global`` / ``data_zone`` / ``regional`` (None: any)
+    geography: Geography | None = None
+    #: only for calls whose source region starts with this (e.g. ``eu-``; None: any)
+    region_prefix: str | None = None
+    source: str | None = None  # the price page the rate was read from
+    read: date | None = None  # the day it was read
+    note: str | None = None  # how the figure was checked
 
     @model_validator(mode="after")
     def _dates(self) -> PriceOverride:
@@ -337,6 +352,38 @@ class PriceTier(_Section):
     cache_write_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     cache_write_1h_mtok: Annotated[Decimal, Field(ge=0)] | None = None
     reasoning_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+    input_audio_mtok: Annotated[Decimal, Field(ge=0)] | None = None
+
+
+class PriceFactor(_Section):
+    """A published multiplier of a provider's standard rates, e.g. Vertex Flex PayGo at 0.5 or
+    an Azure Data Zone deployment at 1.1 of Global. Used only where no rate row names the
+    model at that tier or geography."""
+
+    provider: Provider
+    service_tier: ServiceTier | None = None
+    geography: Geography | None = None
+    factor: Annotated[Decimal, Field(ge=0, le=100)]
+    effective_from: date | None = None
+    effective_until: date | None = None
+    source: str | None = None
+    read: date | None = None
+    note: str | None = None
+
+
+class AzureDeployment(_Section):
+    """An Azure OpenAI deployment: its type (priced differently) and, optionally, its model."""
+
+    type: Literal["global", "data_zone", "regional"] = "global"
+    model: str | None = None
+
+
+class PriceTable(_Section):
+    """A price table file (TOML ``[[rate]]`` and ``[[factor]]`` rows): the package's own
+    supplement and the snapshot a deploy may ship (``pricing.snapshot``)."""
+
+    rate: list[PriceOverride] = Field(default_factory=list)
+    factor: list[PriceFactor] = Field(default_factory=list)
 
 
 class Pricing(_Section):
@@ -349,6 +396,12 @@ class Pricing(_Section):
     overrides: list[PriceOverride] = Field(default_factory=list)
     deployments: dict[str, str] = Field(default_factory=dict)
     models: dict[str, str] = Field(default_factory=dict)
+    #: Azure deployment name (as the caller used it) -> its type and model
+    azure_deployments: dict[str, AzureDeployment] = Field(default_factory=dict)
+    factors: list[PriceFactor] = Field(default_factory=list)
+    #: a price table file (TOML, ``PriceTable``) the deploy ships: above the package's own
+    #: tables, below ``overrides``
+    snapshot: str | None = None
 
 
 class SdkSettings(_Section):
@@ -470,6 +523,42 @@ def load_config(path: str | os.PathLike[str] | None = None, *, store: str | None
         config = config.model_copy(update={"store": resolve_store_url(config.store,
                                                                       file.parent)})
     return config
+
+
+def parse_price_table(text: str, source: str = "price table") -> PriceTable:
+    """Validate a price table (TOML text); raise ``ConfigError`` with every problem.
+
+    >>> table = parse_price_table('''
+    ... [[rate]]
+    ... provider = "aws_bedrock"
+    ... model = "titan-text-premier"
+    ... input_mtok = "0.5"
+    ... output_mtok = "1.5"
+    ... ''')
+    >>> table.rate[0].output_mtok
+    Decimal('1.5')
+    """
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"<file>: not valid TOML: {exc}"], source) from exc
+    try:
+        return PriceTable.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems(exc), source) from exc
+
+
+def read_price_table(path: str | os.PathLike[str]) -> PriceTable:
+    """Read and validate a price table file (``pricing.snapshot``)."""
+    file = Path(path)
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise ConfigError([f"<file>: cannot read price table {file}: {exc.strerror} "
+                           "(fix pricing.snapshot)"], str(file)) from exc
+    return parse_price_table(text, str(file))
 
 
 def env(name: str, default: str | None = None) -> str | None:

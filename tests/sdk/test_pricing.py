@@ -105,9 +105,9 @@ def test_unknown_model_is_unpriced_never_a_neighbour():
 
 
 def test_price_caches_stay_bounded_and_prices_stay_right(monkeypatch):
-    from cascadeflow_cloud import pricing
+    from cascadeflow_cloud.pricing import pricer as pricer_module
 
-    monkeypatch.setattr(pricing, "CACHE_ENTRIES", 5)
+    monkeypatch.setattr(pricer_module, "CACHE_ENTRIES", 5)
     pricer = Pricer()
     usage = TokenUsage(input_tokens=1_000_000)
     day0 = 20089 * 86400.0  # 2025-01-01 00:00 UTC

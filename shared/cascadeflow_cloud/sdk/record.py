@@ -83,10 +83,26 @@ class CallRecord:
         self.input_by_modality = input_by_modality
         self.output_by_modality = output_by_modality
 
+    @property
+    def input_audio_tokens(self) -> int:
+        """The audio part of the input (``input_by_modality["audio"]``), for pricing."""
+        return _audio(self.input_by_modality)
+
     def usage(self) -> TokenUsage:
+        """The call's tokens for pricing, audio input split out of ``input_by_modality``."""
         return TokenUsage(self.input_tokens, self.output_tokens, self.cache_read_tokens,
                           self.cache_write_tokens, self.cache_write_1h_tokens,
-                          self.reasoning_tokens)
+                          self.reasoning_tokens, self.input_audio_tokens)
+
+
+def _audio(by_modality: Mapping[str, int] | None) -> int:
+    """The audio tokens of a modality split (0 without one, or when unreadable)."""
+    if not by_modality:
+        return 0
+    try:
+        return _count(by_modality.get("audio", 0))
+    except AttributeError:  # not a mapping: the split is ignored, the call still priced
+        return 0
 
 
 def _clean(value: Any) -> int:
@@ -95,6 +111,11 @@ def _clean(value: Any) -> int:
     except (TypeError, ValueError):
         return 0
     return max(number, 0)
+
+
+def _text_or_none(value: Any) -> str | None:
+    """A pricing fact as a short string, or None (ignored) when it is anything else."""
+    return value if type(value) is str and len(value) <= MAX_ID_CHARS else None
 
 
 def _count(value: Any) -> int:
@@ -211,8 +232,17 @@ def to_event(record: CallRecord, pricer: Pricer, *, hmac_key: bytes | None = Non
     when = datetime.fromtimestamp(timestamp, UTC)
     usage = TokenUsage(_count(record.input_tokens), _count(record.output_tokens),
                        _count(record.cache_read_tokens), _count(record.cache_write_tokens),
-                       _count(record.cache_write_1h_tokens), _count(record.reasoning_tokens))
-    cost = pricer.price(record.provider, record.model, usage, when.date())
+                       _count(record.cache_write_1h_tokens), _count(record.reasoning_tokens),
+                       _audio(record.input_by_modality))
+    tier = record.service_tier
+    deployment = record.deployment
+    if tier is None and deployment is None:  # the common case: one cached lookup
+        cost = pricer.price(record.provider, record.model, usage, when.date(),
+                            region=_text_or_none(record.region))
+    else:
+        cost = pricer.price(record.provider, record.model, usage, when.date(),
+                            tier=_text_or_none(tier), region=_text_or_none(record.region),
+                            deployment=_text_or_none(deployment))
     attribution = record.attribution
     user_id = attribution.user_id
     if user_id is not None:
