@@ -75,6 +75,7 @@ class ForecastSummary:
     reconciliation_rows: int = 0
     reconciliation_key: str | None = None
     shards: int = 1
+    written: int = 0  # projections stored (in one object per shard: ``keys``)
 
     @property
     def projections(self) -> list[Projection]:
@@ -82,7 +83,7 @@ class ForecastSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(),
-                "budgets": len(self.runs), "written": len(self.keys),
+                "budgets": len(self.runs), "written": self.written,
                 "failed": [{"budget": b, "reason": r} for b, r in self.failed],
                 "reconciliation_rows": self.reconciliation_rows,
                 "reconciliation_key": self.reconciliation_key, "shards": self.shards}
@@ -277,6 +278,7 @@ def run_forecasts(
                 summary.runs += [BudgetRun(Projection.model_validate(p), None, None)
                                  for p in part["projections"]]
                 summary.keys += part["keys"]
+                summary.written += part["written"]
                 summary.failed += [(str(f[0]), str(f[1])) for f in part["failed"]]
                 if part["reconciliation_key"]:
                     summary.reconciliation_key = part["reconciliation_key"]
@@ -304,6 +306,7 @@ def run_forecasts(
             summary.failed.append((budget.name, f"{type(exc).__name__}: {exc}"))
     if write:
         summary.keys = write_projections(store, summary.projections)
+        summary.written = len(summary.projections) if summary.keys else 0
     if do_reconcile:
         rows = run_reconciliation(inputs, as_of - timedelta(days=RECONCILIATION_DAYS - 1), as_of)
         summary.reconciliation_rows = len(rows)
@@ -327,7 +330,8 @@ def run_shard(
                             write=write, budget_names=budget_names,
                             now=datetime.fromisoformat(now) if now else None)
     return {"projections": [p.model_dump(mode="json") for p in summary.projections],
-            "keys": summary.keys, "failed": [list(f) for f in summary.failed],
+            "keys": summary.keys, "written": summary.written,
+            "failed": [list(f) for f in summary.failed],
             "reconciliation_key": summary.reconciliation_key,
             "reconciliation_rows": summary.reconciliation_rows}
 

@@ -10,7 +10,7 @@ single request — 10,000 budgets are a few requests a run, not 20,000::
 The merge is a put conditional on the etag it read (create-only when there was none), started
 over when another shard merged first, so concurrent shards never drop each other's budgets.
 Lakes written before keep ``projections/budget=<name>/run=<run_id>.json`` and
-``projections/latest/budget=<name>.json``; both are still read (the newest run wins).
+``projections/latest/budget=<name>.json``; both are still read (what this version wrote wins).
 
 >>> projection_key("ml-team", "20261108T060000Z")
 'projections/run=20261108T060000Z/part-ml-team.jsonl.gz'
@@ -59,15 +59,6 @@ def _decode(data: bytes) -> list[Projection]:
     return [Projection.model_validate_json(line) for line in text.splitlines() if line]
 
 
-def _newest(projections: Iterable[Projection]) -> dict[str, Projection]:
-    out: dict[str, Projection] = {}
-    for p in projections:
-        if p.budget not in out or (p.run_id, p.as_of) >= (out[p.budget].run_id,
-                                                           out[p.budget].as_of):
-            out[p.budget] = p
-    return out
-
-
 def write_projections(store: ObjectStore, projections: Iterable[Projection]) -> list[str]:
     """Keep a run's (or shard's) projections as one history object and merge them into the
     latest object; returns the history key (none when there is nothing to write)."""
@@ -85,7 +76,7 @@ def write_projections(store: ObjectStore, projections: Iterable[Projection]) -> 
             held = _decode(current.data)
         except ObjectNotFound:
             etag, held = None, []
-        merged = _newest([*held, *batch])
+        merged = {p.budget: p for p in [*held, *batch]}  # this write is the newest
         data = _encode(merged[name] for name in sorted(merged))
         try:
             if etag is None:
@@ -132,7 +123,8 @@ def read_latest_projections(store: ObjectStore) -> list[Projection]:
         held = _decode(store.get(LATEST_PROJECTIONS).data)
     except ObjectNotFound:
         held = []
-    return list(_newest([*_legacy(store, LEGACY_LATEST), *held]).values())
+    # the latest object is newer than any per-budget object of the layout before it
+    return list({p.budget: p for p in [*_legacy(store, LEGACY_LATEST), *held]}.values())
 
 
 def read_projection_history(store: ObjectStore, budget: str) -> list[Projection]:

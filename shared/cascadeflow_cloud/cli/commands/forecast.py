@@ -56,7 +56,7 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     for name, reason in summary.failed:
         print(f"  failed: {name}: {reason}")
     if not args.dry_run:
-        print(f"\n{len(summary.keys)} projection(s) written under projections/; "
+        print(f"\n{summary.written} projection(s) written under projections/; "
               f"{summary.reconciliation_rows} reconciliation row(s) → "
               f"{summary.reconciliation_key}")
     return EXIT_PARTIAL if summary.failed else EXIT_OK
