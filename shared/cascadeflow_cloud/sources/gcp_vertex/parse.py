@@ -267,7 +267,7 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
         "PublisherName": frame.constant("Google", n),
         "SubAccountId": _field(table, "project", "id"),
         "RegionId": region, "SkuId": _field(table, "sku", "id"),
-        "ChargeDescription": description,
+        "ChargeDescription": description, "SkuMeter": description,
         "ConsumedQuantity": money_columns.to_money(_field(table, "usage", "amount")),
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
