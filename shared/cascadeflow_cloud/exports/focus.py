@@ -289,7 +289,8 @@ def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
         "PricingUnit": pricing_unit,
         "ProviderName": rules.provider if source in _KNOWN else row.get("ProviderName")
         or rules.provider,
-        "PublisherName": row.get("PublisherName") or publisher_for(
+        "PublisherName": _OLD_SPELLINGS.get(row.get("PublisherName") or "")
+        or row.get("PublisherName") or publisher_for(
             source, row.get("x_ModelSpelling") or row.get("x_Model"), rules.publisher),
         "RegionId": region,
         "RegionName": None if region is None else row.get("RegionName") or region_name(region),
@@ -312,6 +313,8 @@ def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
 
 
 _KNOWN = frozenset({"aws_bedrock", "azure_openai", "gcp_vertex"})
+#: Publisher spellings of lakes written before the AWS source used AWS's own.
+_OLD_SPELLINGS = {"Amazon Web Services": "Amazon Web Services, Inc."}
 
 
 def focus_table(costs: pa.Table, *, scope: str | None = None) -> pa.Table:
