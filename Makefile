@@ -5,7 +5,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov clean
+.PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov focus-venv \
+	focus-validate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,14 +35,14 @@ typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
 unit: $(VENV)/.installed-dev
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --ignore=$(FOCUS_TEST)
 
-test: lint lint-imports typecheck checkov unit
+test: lint lint-imports typecheck checkov focus-validate unit
 
 # The edit-test loop: every test but those marked slow (tests/conftest.py SLOW_TESTS), after
 # lint, import layers and types; `make test` (CI) runs everything.
 test-fast: lint lint-imports typecheck
-	$(PY) -m pytest -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -n 2 --dist loadfile -m "not slow" --ignore=$(FOCUS_TEST)
 
 # make bench [QUICK=1] [BENCH="bench_lake bench_imports"]: writes benchmarks/results/latest.{md,json}
 bench: $(VENV)/.installed-dev
@@ -67,5 +68,29 @@ checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 		--compact --skip-download --config-file infra/.checkov.yaml
 	@if command -v terraform >/dev/null 2>&1; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra; fi
 
+# The FinOps Foundation's focus-validator (FOCUS 1.2) in its own venv: it needs Python >= 3.12
+# (found on PATH or under pyenv) and pins numpy<2, so pyarrow<22 beside it. focus-validate runs
+# it offline on the demo's FOCUS export (CSV and Parquet); JUnit XML in build/focus-validator/.
+FOCUS_VALIDATOR_VERSION := 2.2.1
+FOCUS_VENV := .venv-focus
+FOCUS_TEST := tests/exports/test_focus_validator.py
+FOCUS_PYTHON ?= $(firstword $(shell for p in python3.13 python3.12 \
+	$$(pyenv root 2>/dev/null)/versions/3.1[2-9]*/bin/python3 \
+	/root/.pyenv/versions/3.1[2-9]*/bin/python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	2>/dev/null && command -v $$p; done))
+$(FOCUS_VENV)/.installed-$(FOCUS_VALIDATOR_VERSION):
+	@test -n "$(FOCUS_PYTHON)" || { echo "focus-validator needs Python >= 3.12: install python3.12 \
+	(e.g. pyenv install 3.12) or set FOCUS_PYTHON=/path/to/python3.12" >&2; exit 1; }
+	rm -rf $(FOCUS_VENV)
+	$(FOCUS_PYTHON) -m venv $(FOCUS_VENV)
+	$(FOCUS_VENV)/bin/pip install --quiet "focus-validator==$(FOCUS_VALIDATOR_VERSION)" "pyarrow<22"
+	touch $@
+
+focus-venv: $(FOCUS_VENV)/.installed-$(FOCUS_VALIDATOR_VERSION)
+
+focus-validate: focus-venv $(VENV)/.installed-dev
+	$(PY) -m pytest $(FOCUS_TEST)
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(FOCUS_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

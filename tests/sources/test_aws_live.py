@@ -125,7 +125,7 @@ def test_linked_account_lands_in_sub_account_id(local_store) -> None:  # type: i
     summary = run_source(local_store, source, date(2025, 1, 30), date(2025, 2, 2))
     assert summary.status == "ok", summary.errors
     costs = Lake(local_store).read_costs()
-    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuId"],
+    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuMeter"],
                   r["SubAccountId"], r["BilledCost"]) for r in costs.to_pylist())
     want = sorted((r["day"]["Start"], r["service"], r["usage"], r["account"],
                    r["amount"].quantize(Decimal("1e-12"))) for r in rows)
@@ -158,7 +158,7 @@ def test_tag_value_lands_in_tags_and_totals_stay_exact(local_store) -> None:  # 
         {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Bedrock"]}},
         {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [ACCOUNTS[0]]}}]}
     costs = Lake(local_store).read_costs()
-    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuId"],
+    got = sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuMeter"],
                   r["SubAccountId"], r["Tags"] or "", r["BilledCost"]) for r in costs.to_pylist())
     want = sorted((r["day"]["Start"], r["service"], r["usage"], r["account"],
                    '{"team":"search"}' if r["tag"] else "",

@@ -25,7 +25,7 @@ def _write(folder: Path, pages: list[dict]) -> list[Path]:
 
 
 def _rows(lake: Lake) -> list[tuple]:
-    return sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuId"],
+    return sorted((r["ChargePeriodStart"].date().isoformat(), r["ServiceName"], r["SkuMeter"],
                    r["SubAccountId"], r["Tags"] or "", r["x_TokenType"], r["BilledCost"])
                   for r in lake.read_costs().to_pylist())
 
@@ -66,8 +66,8 @@ def test_account_pages_without_x_dimensions_keep_account_and_amounts(tmp_path) -
     parsed, days = parse_files(_write(tmp_path, presets[1:]))  # the Arrow fast path
     table = parsed.table.to_pylist()
     assert len(table) == len(rows) and len(days) == 4
-    assert sorted((r["SkuId"], r["SubAccountId"], r["BilledCost"]) for r in table) == sorted(
+    assert sorted((r["SkuMeter"], r["SubAccountId"], r["BilledCost"]) for r in table) == sorted(
         (r["usage"], r["account"], r["amount"].quantize(Q)) for r in rows)
     # the service is not in such a file: Marketplace usage types keep their token type
-    mp = [r for r in table if "-MP:" in str(r["SkuId"])]
+    mp = [r for r in table if "-MP:" in str(r["SkuMeter"])]
     assert mp and all(r["x_TokenType"] != "other" for r in mp)

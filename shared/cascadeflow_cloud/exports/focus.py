@@ -55,13 +55,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cascadeflow_cloud.lake.tables import MONEY, TIMESTAMP
-from cascadeflow_cloud.schema import PROVIDER_NAMES
+from cascadeflow_cloud.exports.focus_rules import (
+    Conventions,
+    conventions,
+    region_name,
+    resource_type_and_name,
+)
+from cascadeflow_cloud.lake.tables import MONEY, QUANTITY, TIMESTAMP
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.lake.tables import Lake
@@ -74,52 +80,45 @@ DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 AI_CATEGORY = "AI and Machine Learning"
 AI_SUBCATEGORY = "Generative AI"
 
-#: The dataset's columns in order: FOCUS columns (alphabetical) then ``x_`` custom columns.
+#: Unit prices: cost ÷ quantity at 18 places, so price × quantity gives the cost back to far
+#: below a cent even for millions of tokens (FOCUS: the product MUST match the cost).
+UNIT_PRICE = pa.decimal128(38, 18)
+_STRING, _COST = pa.string(), MONEY
+_TYPES: dict[str, pa.DataType] = {
+    **dict.fromkeys(("BilledCost", "ContractedCost", "EffectiveCost", "ListCost",
+                     "PricingCurrencyEffectiveCost"), _COST),
+    **dict.fromkeys(("ConsumedQuantity", "PricingQuantity", "CommitmentDiscountQuantity"),
+                    QUANTITY),
+    **dict.fromkeys(("ContractedUnitPrice", "ListUnitPrice", "PricingCurrencyContractedUnitPrice",
+                     "PricingCurrencyListUnitPrice"), UNIT_PRICE),
+    **dict.fromkeys(("BillingPeriodEnd", "BillingPeriodStart", "ChargePeriodEnd",
+                     "ChargePeriodStart"), TIMESTAMP),
+}
+#: The 57 columns of FOCUS 1.2 (spec tag v1.2), alphabetical.
+FOCUS_COLUMNS: tuple[str, ...] = (
+    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName",
+    "BillingAccountType", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
+    "CapacityReservationId", "CapacityReservationStatus", "ChargeCategory", "ChargeClass",
+    "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
+    "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName",
+    "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType",
+    "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost",
+    "ContractedUnitPrice", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost",
+    "ListUnitPrice", "PricingCategory", "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice", "PricingQuantity", "PricingUnit", "ProviderName",
+    "PublisherName", "RegionId", "RegionName", "ResourceId", "ResourceName", "ResourceType",
+    "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SkuMeter",
+    "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName", "SubAccountType",
+    "Tags",
+)
+#: The dataset's columns in order: the FOCUS columns, then our ``x_`` custom columns.
 FOCUS_SCHEMA = pa.schema(
-    [
-        ("BilledCost", MONEY),
-        ("BillingAccountId", pa.string()),
-        ("BillingAccountName", pa.string()),
-        ("BillingCurrency", pa.string()),
-        ("BillingPeriodEnd", TIMESTAMP),
-        ("BillingPeriodStart", TIMESTAMP),
-        ("ChargeCategory", pa.string()),
-        ("ChargeClass", pa.string()),
-        ("ChargeDescription", pa.string()),
-        ("ChargeFrequency", pa.string()),
-        ("ChargePeriodEnd", TIMESTAMP),
-        ("ChargePeriodStart", TIMESTAMP),
-        ("ConsumedQuantity", MONEY),
-        ("ConsumedUnit", pa.string()),
-        ("ContractedCost", MONEY),
-        ("EffectiveCost", MONEY),
-        ("InvoiceIssuerName", pa.string()),
-        ("ListCost", MONEY),
-        ("PricingCategory", pa.string()),
-        ("PricingQuantity", MONEY),
-        ("PricingUnit", pa.string()),
-        ("ProviderName", pa.string()),
-        ("PublisherName", pa.string()),
-        ("RegionId", pa.string()),
-        ("ResourceId", pa.string()),
-        ("ServiceCategory", pa.string()),
-        ("ServiceName", pa.string()),
-        ("ServiceSubcategory", pa.string()),
-        ("SkuId", pa.string()),
-        ("SubAccountId", pa.string()),
-        ("Tags", pa.string()),
-        ("x_Model", pa.string()),
-        ("x_ModelSpelling", pa.string()),
-        ("x_TokenType", pa.string()),
-        ("x_ChargeKind", pa.string()),
-        ("x_ServiceTier", pa.string()),
-        ("x_TokenModality", pa.string()),
-        ("x_ContextTier", pa.string()),
-        ("x_CacheWriteTtl", pa.string()),
-        ("x_Source", pa.string()),
-        ("x_Estimated", pa.bool_()),
-        ("x_IngestedAt", TIMESTAMP),
-    ]
+    [(name, _TYPES.get(name, _STRING)) for name in FOCUS_COLUMNS]
+    + [(name, _STRING) for name in ("x_Model", "x_ModelSpelling", "x_TokenType", "x_ChargeKind",
+                                    "x_ServiceTier", "x_TokenModality", "x_ContextTier",
+                                    "x_CacheWriteTtl", "x_Source")]
+    + [("x_Estimated", pa.bool_()), ("x_IngestedAt", TIMESTAMP)]
 )
 
 #: Model-name fragments → the maker that publishes the model (Bedrock / Vertex partner models).
@@ -127,9 +126,7 @@ _PUBLISHERS: tuple[tuple[str, str], ...] = (
     ("anthropic", "Anthropic"), ("claude", "Anthropic"), ("meta.", "Meta"), ("llama", "Meta"),
     ("mistral", "Mistral AI"), ("mixtral", "Mistral AI"), ("cohere", "Cohere"),
     ("ai21", "AI21 Labs"), ("jamba", "AI21 Labs"), ("deepseek", "DeepSeek"),
-    ("stability", "Stability AI"), ("amazon.", "Amazon Web Services"),
-    ("titan", "Amazon Web Services"), ("nova", "Amazon Web Services"),
-    ("gemini", "Google Cloud"), ("gemma", "Google Cloud"), ("imagen", "Google Cloud"),
+    ("stability", "Stability AI"),
 )
 _ALLOWED_CATEGORIES = frozenset({
     "AI and Machine Learning", "Analytics", "Business Applications", "Compute", "Databases",
@@ -139,10 +136,18 @@ _ALLOWED_CATEGORIES = frozenset({
 })
 _FREQUENCY = {"Usage": "Usage-Based", "Tax": "Usage-Based", "Purchase": "One-Time",
               "Credit": "One-Time", "Adjustment": "One-Time"}
+#: Column names of the lake copied as they are (null where the lake has no value).
+_AS_STORED = ("AvailabilityZone", "CapacityReservationId", "CapacityReservationStatus",
+              "ChargeClass", "CommitmentDiscountCategory", "CommitmentDiscountId",
+              "CommitmentDiscountName", "CommitmentDiscountQuantity", "CommitmentDiscountStatus",
+              "CommitmentDiscountType", "CommitmentDiscountUnit", "InvoiceId", "SkuPriceDetails",
+              "x_Model", "x_ModelSpelling", "x_TokenType", "x_ChargeKind", "x_ServiceTier",
+              "x_TokenModality", "x_ContextTier", "x_CacheWriteTtl", "x_Source", "x_Estimated",
+              "x_IngestedAt")
 
 
-def publisher_for(source: str | None, model: str | None, provider_name: str) -> str:
-    """Who produced the service: the model's maker for partner models, else the provider.
+def publisher_for(source: str | None, model: str | None, default: str) -> str:
+    """Who produced the service: the model's maker for partner models, else ``default``.
 
     >>> publisher_for("aws_bedrock", "us.anthropic.claude-3-haiku-20240307-v1:0", "AWS")
     'Anthropic'
@@ -154,7 +159,7 @@ def publisher_for(source: str | None, model: str | None, provider_name: str) -> 
         for fragment, maker in _PUBLISHERS:
             if fragment in lowered:
                 return maker
-    return provider_name
+    return default
 
 
 #: Placeholder strings that FOCUS NullHandling forbids in place of null.
@@ -180,72 +185,136 @@ def _month_bounds(start: datetime) -> tuple[datetime, datetime]:
     return first, nxt
 
 
+def _unit_price(cost: Decimal | None, quantity: Decimal | None) -> Decimal | None:
+    if cost is None or quantity is None:
+        return None
+    if quantity == 0:
+        return Decimal(0) if cost == 0 else None
+    return (cost / quantity).quantize(_PRICE_STEP, rounding=ROUND_HALF_EVEN)
+
+
+_PRICE_STEP = Decimal(1).scaleb(-UNIT_PRICE.scale)
+
+
+def _accounts(row: dict[str, Any], scope: str | None, rules: Conventions) -> dict[str, Any]:
+    source = row.get("x_Source")
+    billing = row.get("BillingAccountId") or None
+    sub = row.get("SubAccountId") or None
+    resource = row.get("ResourceId") or ""
+    if source == "azure_openai" and sub is None:  # Microsoft: the subscription is the sub account
+        for text in (billing, scope, resource):
+            if text and text.lower().startswith("/subscriptions/"):
+                sub = "/".join(text.split("/")[:3])
+                break
+    billing = billing or scope or sub or "unknown"
+    return {
+        "BillingAccountId": billing,
+        # FOCUS: not null where the provider supports naming the account; the id stands in
+        # for a name the source did not give (the spec sets no format for the name)
+        "BillingAccountName": row.get("BillingAccountName") or billing,
+        "BillingAccountType": row.get("BillingAccountType") or rules.billing_account_type,
+        "SubAccountId": sub,
+        "SubAccountName": None if sub is None else row.get("SubAccountName") or sub,
+        "SubAccountType": None if sub is None else row.get("SubAccountType")
+        or rules.sub_account_type,
+    }
+
+
 def _focus_row(row: dict[str, Any], scope: str | None) -> dict[str, Any]:
     source = row.get("x_Source")
-    provider = row.get("ProviderName") or PROVIDER_NAMES.get(source or "", source or "Unknown")
+    rules = conventions(source, row.get("ProviderName"))
     category = row.get("ChargeCategory") or "Usage"
+    priced = category in ("Usage", "Purchase")
     billed = row["BilledCost"]
-    effective = row.get("EffectiveCost")
-    effective = billed if effective is None else effective
-    listed = row.get("ListCost")
-    listed = billed if listed is None else listed
-    start = row["ChargePeriodStart"].astimezone(UTC)
-    period_start, period_end = _month_bounds(start)
-    quantity, unit = row.get("ConsumedQuantity"), unit_for(row.get("ConsumedUnit"))
-    if quantity is not None and unit is None:
+    effective = billed if row.get("EffectiveCost") is None else row["EffectiveCost"]
+    listed = billed if row.get("ListCost") is None else row["ListCost"]
+    contracted = billed if row.get("ContractedCost") is None else row["ContractedCost"]
+    period_start, period_end = _month_bounds(row["ChargePeriodStart"].astimezone(UTC))
+    consumed, unit = row.get("ConsumedQuantity"), unit_for(row.get("ConsumedUnit"))
+    if consumed is not None and unit is None:
         unit = "Units"  # a count the bill reported without its unit (AWS usage types "…-Units")
+    quantity = row.get("PricingQuantity")
+    pricing_unit = unit_for(row.get("PricingUnit")) if quantity is not None else None
+    if quantity is None and category != "Tax":
+        quantity, pricing_unit = consumed, unit
+    if quantity is not None and pricing_unit is None:
+        pricing_unit = "Units"
+    list_price = row.get("ListUnitPrice")
+    if list_price is None and priced:
+        list_price = _unit_price(listed, quantity)
+    contracted_price = row.get("ContractedUnitPrice")
+    if contracted_price is None and priced:
+        contracted_price = _unit_price(contracted, quantity)
+    currency = row["BillingCurrency"]
+    pricing_currency = row.get("PricingCurrency") or currency
+    same_currency = pricing_currency == currency
     service_category = row.get("ServiceCategory")
     if service_category not in _ALLOWED_CATEGORIES:
         service_category = AI_CATEGORY
+    region = row.get("RegionId") or None
+    resource = row.get("ResourceId") or None
+    kind, name = resource_type_and_name(resource) if resource else (None, None)
+    sku_meter = row.get("SkuMeter") or None
+    # FOCUS: SkuId MUST NOT be null on usage; a source without the product SKU (Cost Explorer
+    # groups by usage type) names the SKU by its meter, and SkuPriceId MAY equal SkuId
+    sku = (row.get("SkuId") or sku_meter) if category != "Tax" else None
     tags = row.get("Tags")
-    return {
+    out = {name: row.get(name) for name in _AS_STORED}
+    out.update(_accounts(row, scope, rules))
+    out.update({
         "BilledCost": billed,
-        "BillingAccountId": row.get("BillingAccountId") or row.get("SubAccountId") or scope
-        or "unknown",
-        "BillingAccountName": None,
-        "BillingCurrency": row["BillingCurrency"],
-        "BillingPeriodEnd": period_end,
-        "BillingPeriodStart": period_start,
+        "BillingCurrency": currency,
+        "BillingPeriodEnd": row.get("BillingPeriodEnd") or period_end,
+        "BillingPeriodStart": row.get("BillingPeriodStart") or period_start,
         "ChargeCategory": category,
-        "ChargeClass": None,
         "ChargeDescription": row.get("ChargeDescription") or None,
-        "ChargeFrequency": _FREQUENCY.get(category, "Usage-Based"),
+        "ChargeFrequency": row.get("ChargeFrequency") or _FREQUENCY.get(category, "Usage-Based"),
         "ChargePeriodEnd": row["ChargePeriodEnd"],
         "ChargePeriodStart": row["ChargePeriodStart"],
-        "ConsumedQuantity": quantity if category == "Usage" else None,
-        "ConsumedUnit": unit if category == "Usage" and quantity is not None else None,
-        "ContractedCost": listed if row.get("ListCost") is not None else billed,
+        "ConsumedQuantity": consumed if category == "Usage" else None,
+        "ConsumedUnit": unit if category == "Usage" and consumed is not None else None,
+        "ContractedCost": contracted,
+        "ContractedUnitPrice": contracted_price if category != "Tax" else None,
         "EffectiveCost": effective,
-        "InvoiceIssuerName": provider,
+        "InvoiceIssuerName": row.get("InvoiceIssuerName") or rules.invoice_issuer,
         "ListCost": listed,
+        "ListUnitPrice": list_price if category != "Tax" else None,
         "PricingCategory": None if category == "Tax" else row.get("PricingCategory")
         or "Standard",
-        "PricingQuantity": None if category == "Tax" else quantity,
-        "PricingUnit": None if category == "Tax" or quantity is None else unit,
-        "ProviderName": provider,
-        "PublisherName": row.get("PublisherName")
-        or publisher_for(source, row.get("x_ModelSpelling") or row.get("x_Model"), provider),
-        "RegionId": row.get("RegionId") or None,
-        "ResourceId": row.get("ResourceId") or None,
+        "PricingCurrency": pricing_currency,
+        "PricingCurrencyContractedUnitPrice": contracted_price if same_currency else None,
+        "PricingCurrencyEffectiveCost": effective if same_currency else None,
+        "PricingCurrencyListUnitPrice": list_price if same_currency else None,
+        "PricingQuantity": quantity,
+        "PricingUnit": pricing_unit,
+        "ProviderName": rules.provider if source in _KNOWN else row.get("ProviderName")
+        or rules.provider,
+        "PublisherName": _OLD_SPELLINGS.get(row.get("PublisherName") or "")
+        or row.get("PublisherName") or publisher_for(
+            source, row.get("x_ModelSpelling") or row.get("x_Model"), rules.publisher),
+        "RegionId": region,
+        "RegionName": None if region is None else row.get("RegionName") or region_name(region),
+        "ResourceId": resource,
+        "ResourceName": None if resource is None else row.get("ResourceName") or name,
+        "ResourceType": None if resource is None else row.get("ResourceType") or kind,
         "ServiceCategory": service_category,
-        "ServiceName": row.get("ServiceName") or provider,
-        "ServiceSubcategory": AI_SUBCATEGORY if service_category == AI_CATEGORY
-        else f"Other ({service_category})",
-        "SkuId": row.get("SkuId") or None,
-        "SubAccountId": row.get("SubAccountId") or None,
+        "ServiceName": row.get("ServiceName") or rules.provider,
+        "ServiceSubcategory": row.get("ServiceSubcategory") or (
+            AI_SUBCATEGORY if service_category == AI_CATEGORY
+            else f"Other ({service_category})"),
+        "SkuId": sku,
+        "SkuMeter": sku_meter if sku is not None else None,
+        "SkuPriceId": (row.get("SkuPriceId") or sku) if sku is not None else None,
         "Tags": None if tags in (None, "", "{}") else tags,
-        "x_Model": row.get("x_Model"),
-        "x_ModelSpelling": row.get("x_ModelSpelling"),
-        "x_TokenType": row.get("x_TokenType"),
-        "x_ChargeKind": row.get("x_ChargeKind"),
-        "x_ServiceTier": row.get("x_ServiceTier"),
-        "x_TokenModality": row.get("x_TokenModality"),
-        "x_ContextTier": row.get("x_ContextTier"),
-        "x_CacheWriteTtl": row.get("x_CacheWriteTtl"),
-        "x_Source": source,
-        "x_Estimated": row.get("x_Estimated"),
-        "x_IngestedAt": row.get("x_IngestedAt"),
-    }
+    })
+    if out["SkuPriceId"] is None:
+        out["SkuPriceDetails"] = None
+    return out
+
+
+_KNOWN = frozenset({"aws_bedrock", "azure_openai", "gcp_vertex"})
+#: Publisher spellings of lakes written before the AWS source used AWS's own.
+_OLD_SPELLINGS = {"Amazon Web Services": "Amazon Web Services, Inc."}
 
 
 def focus_table(costs: pa.Table, *, scope: str | None = None) -> pa.Table:

@@ -1,8 +1,8 @@
 """``export costs|events|usage --format …``: stream lake data to a file.
 
 * ``export costs --format csv|jsonl|parquet`` — the lake's cost rows (FOCUS column names);
-* ``export costs --format focus [--focus-format csv|parquet] [--check]`` — a FOCUS 1.2 dataset
-  (``--check`` runs the conformance checker on the file written and exits 1 on a violation);
+* ``export costs --format focus [--focus-format csv|parquet]`` — a FOCUS 1.2 dataset (check it
+  with the FinOps Foundation's ``focus-validator``: ``make focus-validate``, docs/exports.md);
 * ``export events --format csv|jsonl|parquet`` — the lake's events (UsageEvent field names);
 * ``export usage --format jsonl|csv`` — usage records in the seed's shape (``timestamp, model,
   tokens_input, tokens_output, cost, confidence, user_id, metadata`` + richer fields).
@@ -15,7 +15,7 @@ import sys
 from contextlib import ExitStack
 from typing import BinaryIO
 
-from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, CliContext, add_range
+from cascadeflow_cloud.cli.context import EXIT_OK, EXIT_USAGE, CliContext, add_range
 
 _FORMATS = {"costs": ("csv", "jsonl", "parquet", "focus"),
             "events": ("csv", "jsonl", "parquet"),
@@ -32,8 +32,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                         "usage: jsonl|csv (default: csv, jsonl for usage)")
     p.add_argument("--focus-format", default="csv", choices=["csv", "parquet"],
                    help="file type of a FOCUS dataset (default: csv)")
-    p.add_argument("--check", action="store_true",
-                   help="with --format focus and --out: check FOCUS 1.2 conformance of the file")
     p.add_argument("--out", metavar="FILE", help="output file (default: standard output)")
     add_range(p)
     p.set_defaults(func=run)
@@ -45,9 +43,6 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"error: export {args.what} supports --format "
               f"{'|'.join(_FORMATS[args.what])}, not {fmt!r}", file=sys.stderr)
         return EXIT_USAGE
-    if args.check and (fmt != "focus" or not args.out):
-        print("error: --check needs --format focus and --out FILE", file=sys.stderr)
-        return EXIT_USAGE
     with ExitStack() as stack:
         out: BinaryIO = (stack.enter_context(open(args.out, "wb")) if args.out
                          else sys.stdout.buffer)
@@ -55,15 +50,6 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.out:
         label = "FOCUS 1.2" if fmt == "focus" else args.what
         print(f"wrote {rows} {label} rows to {args.out}", file=sys.stderr)
-    if args.check:
-        from cascadeflow_cloud.exports.focus_rules import check_focus
-
-        violations = check_focus(args.out)
-        for violation in violations:
-            print(f"FOCUS violation: {violation}", file=sys.stderr)
-        if violations:
-            return EXIT_PARTIAL
-        print("FOCUS 1.2 conformance: no violations", file=sys.stderr)
     return EXIT_OK
 
 

@@ -216,12 +216,12 @@ def _finish_batch(raw: Any) -> Parsed:
     eff_money = money_columns.to_money(raw.column("AmortizedAmount"))
     qty_money = money_columns.to_money(raw.column("UsageQuantity"))
     service = raw.column("SERVICE")
-    usage_type = pc.dictionary_encode(raw.column("USAGE_TYPE"))  # SkuId, description, mapping
+    usage_type = pc.dictionary_encode(raw.column("USAGE_TYPE"))  # SkuMeter, description, mapping
     marketplace = pc.fill_null(pc.ends_with(service, MARKETPLACE_SUFFIX), False)
     publisher = pc.if_else(
         marketplace, pc.if_else(pc.fill_null(pc.starts_with(service, "Claude"), False),
                                 "Anthropic", "AWS Marketplace"),
-        pc.if_else(pc.is_valid(service), pa.scalar("Amazon Web Services"),
+        pc.if_else(pc.is_valid(service), pa.scalar("Amazon Web Services, Inc."),
                    pa.scalar(None, pa.string())))
     columns: dict[str, Any] = {
         "BilledCost": billed_money,
@@ -233,7 +233,8 @@ def _finish_batch(raw: Any) -> Parsed:
         "PublisherName": publisher,
         "SubAccountId": raw.column("LINKED_ACCOUNT"),
         "RegionId": raw.column("REGION"),
-        "SkuId": usage_type, "ChargeDescription": usage_type,
+        # AWS FOCUS: the usage type is the SkuMeter; the product SKU (SkuId) is not in CE
+        "SkuMeter": usage_type, "ChargeDescription": usage_type,
         "ConsumedQuantity": qty_money, "ConsumedUnit": raw.column("QuantityUnit"),
         "Tags": raw.column("Tags"),
         "x_Estimated": raw.column("Estimated"),

@@ -65,6 +65,18 @@ def _text(arr: Any) -> Any:
     return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
 
 
+def _subscription_of(resource_ids: Any) -> Any:
+    """``/subscriptions/<id>`` from ARM resource ids (null where an id has none).
+
+    >>> _subscription_of(_array(["/subscriptions/abc/resourceGroups/rg", None, "x"])).to_pylist()
+    ['/subscriptions/abc', None, None]
+    """
+    import pyarrow.compute as pc
+
+    found = pc.extract_regex(resource_ids, r"(?i)^(?P<sub>/subscriptions/[^/]+)")
+    return pc.struct_field(found, [0])
+
+
 def _usage_days(arr: Any) -> Any:
     """``20250401`` (number or text) or ``2025-04-01T00:00:00`` → ``2025-04-01``."""
     import pyarrow as pa
@@ -230,11 +242,14 @@ def _finish_batch(raw: Any) -> Parsed:
     columns: dict[str, Any] = {
         "BilledCost": money, "BillingCurrency": raw.column("Currency"),
         "ChargePeriodStart": start, "ChargePeriodEnd": end,
-        "ServiceName": pc.fill_null(raw.column("ServiceName"), "Azure OpenAI"),
+        # Microsoft's FOCUS mapping (FinOps toolkit Services.csv): Cognitive Services and
+        # Foundry accounts are the service "Azure AI Services"
+        "ServiceName": frame.constant("Azure AI Services", raw.num_rows),
         "PublisherName": frame.constant("Microsoft", raw.num_rows),
-        "SubAccountId": raw.column("SubscriptionId"),
+        "SubAccountId": pc.coalesce(raw.column("SubscriptionId"),
+                                    _subscription_of(raw.column("ResourceId"))),
         "RegionId": raw.column("ResourceLocation"), "ResourceId": raw.column("ResourceId"),
-        "SkuId": pc.coalesce(raw.column("MeterId"), raw.column("Meter")),
+        "SkuId": raw.column("MeterId"), "SkuMeter": raw.column("Meter"),
         "ChargeDescription": raw.column("Meter"),
         "ConsumedQuantity": money_columns.to_money(raw.column("quantity")),
         "Tags": raw.column("Tags"),

@@ -264,10 +264,13 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
             [*_CHARGE.values(), None],
             pc.fill_null(pc.index_in(cost_type, pa.array(list(_CHARGE))), len(_CHARGE))),
         "ServiceName": service_name,
-        "PublisherName": frame.constant("Google", n),
+        # partner models bill under their own service ("Claude Sonnet 4.6"): their maker
+        # publishes them (GCP's FOCUS view: PublisherName is the seller unless Google)
+        "PublisherName": pc.if_else(pc.fill_null(pc.starts_with(service_name, "Claude"), False),
+                                    "Anthropic", "Google"),
         "SubAccountId": _field(table, "project", "id"),
         "RegionId": region, "SkuId": _field(table, "sku", "id"),
-        "ChargeDescription": description,
+        "ChargeDescription": description, "SkuMeter": description,
         "ConsumedQuantity": money_columns.to_money(_field(table, "usage", "amount")),
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
