@@ -101,3 +101,121 @@ def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.
     parsed.table = table.set_column(index, "ProviderName",
                                     frame.constant(provider, table.num_rows))
     return parsed
+
+
+def timestamps(column: pa.Array | None, n: int) -> pa.Array:
+    """Export times → UTC timestamps: typed timestamps (a zone-less one is UTC), or text as
+    ISO 8601 (``2025-01-01T00:00:00Z``, ``2025-01-01 00:00:00``, ``2025-01-01``) or
+    Azure's ``MM/DD/YYYY``; what is none of these is null (``finish`` quarantines the row).
+
+    >>> [v.isoformat() for v in timestamps(pa.array(["01/31/2025", "2025-02-01 13:00:00",
+    ...     "2025-02-02T00:00:00Z", "2025-02-03T00:00:00.000+00:00"]), 4).to_pylist()]
+    ['2025-01-31T00:00:00+00:00', '2025-02-01T13:00:00+00:00', '2025-02-02T00:00:00+00:00', \
+'2025-02-03T00:00:00+00:00']
+    >>> timestamps(pa.array(["13/45/2025", "soon", None]), 3).to_pylist()
+    [None, None, None]
+    """
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+    from cascadeflow_cloud.sources import frame
+
+    if column is None:
+        return pa.nulls(n, TIMESTAMP)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            column = pc.assume_timezone(column, "UTC")
+        return column.cast(TIMESTAMP)
+    if pa.types.is_date(column.type):
+        return column.cast(pa.timestamp("s")).cast(pa.timestamp("us")).cast(TIMESTAMP)
+    return frame.by_distinct(empty_as_null(as_text(column)), _text_times)
+
+
+_US_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})"
+_ISO = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]00:?00)?$"
+
+
+def _text_times(text: pa.Array) -> pa.Array:
+    from datetime import datetime
+
+    from cascadeflow_cloud.sources import frame
+
+    text = pc.utf8_trim_whitespace(text)
+    us = pc.fill_null(pc.match_substring_regex(text, _US_DATE), False)
+    if pc.any(us).as_py():  # MM/DD/YYYY (Azure): zero-pad and reorder
+        padded = pc.replace_substring_regex(text, r"^(\d)/", r"0\1/")
+        padded = pc.replace_substring_regex(padded, r"^(\d{2})/(\d)/", r"\1/0\2/")
+        iso = pc.replace_substring_regex(padded, r"^(\d{2})/(\d{2})/(\d{4})", r"\3-\1-\2")
+        text = pc.if_else(us, iso, text)
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) (\d)", r"\1T\2")
+    ok = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
+    text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    text = pc.replace_substring_regex(text, r"(Z|[+-]00:?00)$", "")
+
+    def parse(value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+    return frame.timestamps_or_null(text, parse)
+
+
+def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
+    """Tags (a map column, or JSON text with or without its braces, as Azure writes them) →
+    the lake's JSON text (sorted keys) and a flag per row whose tags could not be read.
+
+    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":"1"}', "", "{x"]), 4)
+    >>> tags.to_pylist(), bad.to_pylist()
+    (['{"env":"prod","org":"x"}', '{"a":"1"}', None, None], [False, False, False, True])
+    """
+    if column is None:
+        return pa.nulls(n, pa.string()), pa.repeat(pa.scalar(False), n)
+    from cascadeflow_cloud.sources import frame
+
+    if pa.types.is_map(column.type):
+        pairs = [None if v is None else {str(k): "" if x is None else str(x) for k, x in v}
+                 for v in column.to_pylist()]
+        return frame.tags_json(pairs), pa.repeat(pa.scalar(False), n)
+    text = empty_as_null(as_text(column))
+    read = frame.by_distinct(text, _read_tags)
+    return read, pc.and_(pc.is_valid(text), pc.is_null(read))
+
+
+def _read_tags(text: pa.Array) -> pa.Array:
+    import json
+
+    out: list[str | None] = []
+    for value in text.to_pylist():
+        if value is None:
+            out.append(None)
+            continue
+        body = value.strip()
+        if not body.startswith("{"):
+            body = "{" + body + "}"
+        try:
+            data = json.loads(body)
+        except ValueError:
+            out.append(None)
+            continue
+        if not isinstance(data, dict):
+            out.append(None)
+            continue
+        pairs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+        out.append(json.dumps(pairs, sort_keys=True, separators=(",", ":")) if pairs else None)
+    return pa.array(out, pa.string())
+
+
+def money(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
+    """An amount column → decimal128 money and the rows whose value could not be read."""
+    from cascadeflow_cloud.lake.tables import MONEY
+    from cascadeflow_cloud.sources import money_columns
+
+    if column is None:
+        return pa.nulls(n, MONEY), pa.repeat(pa.scalar(False), n)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = empty_as_null(column.cast(pa.string()))
+    elif pa.types.is_integer(column.type) or pa.types.is_float32(column.type):
+        column = column.cast(pa.float64()) if pa.types.is_float32(column.type) \
+            else column.cast(pa.string())
+    value = money_columns.to_money(column)
+    return value, money_columns.invalid_money(column, value)

@@ -95,7 +95,12 @@ class NativeFormat(Protocol):
 
 #: name -> "module:attribute" of its ``NativeFormat`` (imported when used). Order matters for
 #: ``detect``: the first format that matches wins, so list specific formats before general ones.
-FORMATS: dict[str, str] = {}
+FORMATS: dict[str, str] = {
+    "aws_cur2": "cascadeflow_cloud.sources.native.aws_cur:CUR2",
+    "aws_legacy_cur": "cascadeflow_cloud.sources.native.aws_cur:LEGACY_CUR",
+    # the Azure cost-details and GCP billing-export formats go here, before "focus"
+    "focus": "cascadeflow_cloud.sources.native.focus_in:FOCUS",
+}
 
 
 def native_format(name: str) -> NativeFormat:
