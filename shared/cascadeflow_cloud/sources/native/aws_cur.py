@@ -116,18 +116,47 @@ def _from_legacy(table: pa.Table) -> pa.Table:
 
 
 def _product(cols: Any, key: str) -> pa.Array:
-    """A product attribute: the ``product`` map's key or the flattened ``product_<key>``."""
+    """A product attribute: the flattened ``product_<key>`` or the ``product`` map's key."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from cascadeflow_cloud.sources.native.columns import empty_as_null
 
     flat = cols.text(f"product_{key}")
     bag = cols.get("product")
     if bag is None or not pa.types.is_map(bag.type):
         return flat
-    looked = empty_as_null(pc.map_lookup(bag, key, "first").cast(pa.string()))
-    return pc.coalesce(flat, looked)
+    return pc.coalesce(flat, map_value(bag, key))
+
+
+def map_value(bag: pa.Array, key: str) -> pa.Array:
+    """The value of ``key`` in each row of a map column (null where absent or empty), by
+    flat indices (``pc.map_lookup`` is far slower on large maps).
+
+    >>> import pyarrow as pa
+    >>> m = pa.array([[("a", "1"), ("b", "2")], [], None, [("b", "")]],
+    ...              pa.map_(pa.string(), pa.string()))
+    >>> map_value(m, "b").to_pylist(), map_value(m.slice(1), "b").to_pylist()
+    (['2', None, None, None], [None, None, None])
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources.native.columns import empty_as_null
+
+    n = len(bag)
+    start = bag.offsets[0].as_py()
+    keys = bag.keys.slice(start, bag.offsets[n].as_py() - start)
+    items = bag.items.slice(start, len(keys)).cast(pa.string())
+    hits = pc.indices_nonzero(pc.fill_null(pc.equal(keys, key), False))
+    if not len(hits):
+        return pa.nulls(n, pa.string())
+    offsets = pc.subtract(bag.offsets, start).to_numpy(zero_copy_only=False)
+    where = np.full(n, -1, dtype=np.int64)
+    found = hits.to_numpy(zero_copy_only=False)
+    rows = np.searchsorted(offsets, found, side="right") - 1  # the row of each hit
+    where[rows[::-1]] = found[::-1]  # the first hit of a row wins
+    taken = pc.take(items, pa.array(where, mask=where < 0))
+    return empty_as_null(taken)
 
 
 def _to_costs(table: pa.Table, keep: Keep) -> Parsed:

@@ -170,13 +170,35 @@ def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
         return pa.nulls(n, pa.string()), pa.repeat(pa.scalar(False), n)
     from cascadeflow_cloud.sources import frame
 
-    if pa.types.is_map(column.type):
-        pairs = [None if v is None else {str(k): "" if x is None else str(x) for k, x in v}
-                 for v in column.to_pylist()]
-        return frame.tags_json(pairs), pa.repeat(pa.scalar(False), n)
-    text = empty_as_null(as_text(column))
+    text = _map_json(column) if pa.types.is_map(column.type) \
+        else empty_as_null(as_text(column))
     read = frame.by_distinct(text, _read_tags)
     return read, pc.and_(pc.is_valid(text), pc.is_null(read))
+
+
+def _map_json(column: pa.Array) -> pa.Array:
+    """A map column as JSON object text, without a Python object per row: each entry becomes
+    ``"key":"value"`` (escaped), the entries of a row are joined (``_read_tags`` then
+    normalises each distinct text once: sorted keys)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+
+    def quoted(values: pa.Array) -> pa.Array:
+        text = pc.fill_null(values.cast(pa.string()), "")
+        text = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+        return pc.binary_join_element_wise('"', text, '"', "")
+
+    entries = pc.binary_join_element_wise(quoted(column.keys), quoted(column.items), ":")
+    offsets = column.offsets
+    if column.offset:
+        offsets = pc.subtract(offsets, offsets[0])
+    rows = pa.ListArray.from_arrays(offsets, entries.slice(column.offsets[0].as_py(),
+                                                           len(column.keys)),
+                                    mask=pc.is_null(column))
+    joined = pc.binary_join(rows, ",")
+    empty = pc.fill_null(pc.equal(pc.list_value_length(rows), 0), True)
+    return pc.if_else(empty, pa.scalar(None, pa.string()),
+                      pc.binary_join_element_wise("{", joined, "}", ""))
 
 
 def _read_tags(text: pa.Array) -> pa.Array:

@@ -278,8 +278,8 @@ def split_pulls(parsed: Parsed, days: Iterable[date],
     if source_col is not None and pa.types.is_dictionary(source_col.type):
         source_col = source_col.cast(pa.string())
     scopes = scope_of(table) if table.num_rows else None
-    pairs = sorted({(s, c) for s, c in zip(source_col.to_pylist(), scopes.to_pylist(),
-                                           strict=True)}) \
+    pairs = sorted((row["s"], row["c"]) for row in pa.table({"s": source_col, "c": scopes})
+                   .group_by(["s", "c"], use_threads=False).aggregate([]).to_pylist()) \
         if source_col is not None and scopes is not None else []
     for source, scope in pairs:
         rows = pc.and_(pc.equal(source_col, source), pc.equal(scopes, scope))
