@@ -162,7 +162,7 @@ def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
     """Tags (a map column, or JSON text with or without its braces, as Azure writes them) →
     the lake's JSON text (sorted keys) and a flag per row whose tags could not be read.
 
-    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":"1"}', "", "{x"]), 4)
+    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":"1"}', "{}", "{x"]), 4)
     >>> tags.to_pylist(), bad.to_pylist()
     (['{"env":"prod","org":"x"}', '{"a":"1"}', None, None], [False, False, False, True])
     """
@@ -173,7 +173,8 @@ def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
     text = _map_json(column) if pa.types.is_map(column.type) \
         else empty_as_null(as_text(column))
     read = frame.by_distinct(text, _read_tags)
-    return read, pc.and_(pc.is_valid(text), pc.is_null(read))
+    bad = pc.and_(pc.is_valid(text), pc.is_null(read))
+    return empty_as_null(read), bad  # an empty object ("") is no tags, not a bad row
 
 
 def _map_json(column: pa.Array) -> pa.Array:
@@ -221,7 +222,7 @@ def _read_tags(text: pa.Array) -> pa.Array:
             out.append(None)
             continue
         pairs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-        out.append(json.dumps(pairs, sort_keys=True, separators=(",", ":")) if pairs else None)
+        out.append(json.dumps(pairs, sort_keys=True, separators=(",", ":")) if pairs else "")
     return pa.array(out, pa.string())
 
 

@@ -251,6 +251,7 @@ def parse_delivery(store: ObjectStore, delivery: Delivery, *, keep: Keep,
     for key in delivery.files:
         read = read_file(store.get(key).data, key)
         fmt, parsed = to_costs(read, keep=keep, format_name=format_name, label=key)
+        del read  # the raw rows of one file at a time, never two
         parts.append(parsed)
         formats.append(fmt.name)
         if on_file is not None:
@@ -282,8 +283,8 @@ def split_pulls(parsed: Parsed, days: Iterable[date],
                    .group_by(["s", "c"], use_threads=False).aggregate([]).to_pylist()) \
         if source_col is not None and scopes is not None else []
     for source, scope in pairs:
-        rows = pc.and_(pc.equal(source_col, source), pc.equal(scopes, scope))
-        part = table.filter(rows)
+        part = table if len(pairs) == 1 else table.filter(
+            pc.and_(pc.equal(source_col, source), pc.equal(scopes, scope)))
         pull_days = sorted(wanted | set(days_of(part)))
         out.setdefault(source, []).append(Pull(scope, pull_days, Parsed(
             part, parsed.rejected if first else [], 0, parsed.ignored if first else 0,
