@@ -87,11 +87,11 @@ class CurFormat:
         return {"line_item_usage_type", "line_item_unblended_cost"} <= have
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
-        from cascadeflow_cloud.sources import frame
+        from cascadeflow_cloud.sources.native.columns import in_batches
 
         if self.legacy:
             table = _from_legacy(table)
-        return frame.in_batches(table, lambda part: _to_costs(part, keep))
+        return in_batches(table, lambda part: _to_costs(part, keep))
 
 
 def _from_legacy(table: pa.Table) -> pa.Table:

@@ -68,7 +68,7 @@ class FocusFormat:
         import pyarrow.compute as pc
 
         from cascadeflow_cloud.sources import frame
-        from cascadeflow_cloud.sources.native.columns import Columns
+        from cascadeflow_cloud.sources.native.columns import Columns, in_batches
 
         provider = Columns(table).text("ProviderName")
         parts: list[Parsed] = []
@@ -82,7 +82,7 @@ class FocusFormat:
             if source is None:
                 ignored += count
                 continue
-            parts.append(frame.in_batches(table.filter(rows), functools.partial(
+            parts.append(in_batches(table.filter(rows), functools.partial(
                 _to_costs, source=source, provider=str(spelling), keep=keep)))
         out = frame.combine(parts)
         out.ignored += ignored
