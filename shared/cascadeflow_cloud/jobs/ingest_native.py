@@ -95,9 +95,10 @@ def _guard(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, se
 
 def ingest_exports(
     lake: ObjectStore, locations: Sequence[tuple[ObjectStore, str]], *, keep: Keep,
-    format_name: str | None = None, progress: Progress | None = None,
+    format_name: str | None = None, progress: Progress | None = None, again: bool = False,
 ) -> NativeRun:
-    """Ingest every delivery at ``locations`` (``open_export``) into ``lake``."""
+    """Ingest every delivery at ``locations`` (``open_export``) into ``lake``; ``again``
+    reads deliveries the ledger already holds with the same content too."""
     from cascadeflow_cloud.sources.native import delivery as dl
 
     run = NativeRun()
@@ -106,13 +107,13 @@ def ingest_exports(
         found, problems = dl.find_deliveries(store, prefix)
         run.problems += problems
         for item in found:
-            _one(lake, store, item, run, native, keep, format_name, progress)
+            _one(lake, store, item, run, native, keep, format_name, progress, again)
     return run
 
 
 def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
          native: dict[str, set[str]], keep: Keep, format_name: str | None,
-         progress: Progress | None) -> None:
+         progress: Progress | None, again: bool) -> None:
     from cascadeflow_cloud.jobs.ingest_costs import note_services
     from cascadeflow_cloud.sources.native import delivery as dl
 
@@ -126,7 +127,7 @@ def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
         return
     digest = dl.content_hash(store, item)
     earlier = dl.ledger_entry(lake, item.identity)
-    if earlier is not None and earlier.get("hash") == digest:
+    if earlier is not None and earlier.get("hash") == digest and not again:
         run.skipped.append(f"{item.identity}: already ingested (same content)")
         return
     parsed, formats = dl.parse_delivery(store, item, keep=keep, format_name=format_name)

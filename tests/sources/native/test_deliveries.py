@@ -59,6 +59,10 @@ def test_restated_delivery_replaces_the_period_and_duplicate_is_a_no_op(tmp_path
     again = _run(lake, root)  # the same delivery: nothing read, nothing written
     assert again.ingested == [] and "already ingested" in again.skipped[0]
     assert sorted(lake.list("costs/")) == keys
+    for key in keys:  # days deleted by hand come back with --again, totals unchanged
+        lake.delete(key)
+    forced = _run(lake, root, again=True)
+    assert forced.ingested and _day_totals(lake) == _expected_days(rows)
 
     # restated: AWS rewrote the period with only the first day, one amount changed
     restated = [dict(r) for r in rows if r["day"] == "2025-03-01"]
@@ -82,6 +86,16 @@ def test_incomplete_delivery_is_not_ingested_and_exits_1(tmp_path: Path, capsys)
     assert code == 1
     assert "1 incomplete" in out.out and "part-00002.snappy.parquet" in out.err
     assert not list(LocalStore(tmp_path / "lake").list("costs/"))
+
+
+def test_one_file_named_is_only_that_file(tmp_path: Path) -> None:
+    rows = aws_exports.lines()
+    (tmp_path / "cur.parquet").write_bytes(aws_exports.cur2_parquet(rows[:6]))
+    (tmp_path / "cur.parquet.old.parquet").write_bytes(aws_exports.cur2_parquet(rows[6:]))
+    lake = LocalStore(tmp_path / "lake")
+    run = ingest_exports(lake, [open_export(str(tmp_path / "cur.parquet"))], keep=Keep())
+    assert run.ingested == ["files:cur.parquet"]
+    assert _day_totals(lake) == _expected_days(rows[:6])
 
 
 def test_cli_ingests_a_delivery_and_reports(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -77,6 +77,9 @@ def register_export(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ex.add_argument("--all-services", action="store_true",
                     help="keep every line, not only the AI services (Bedrock, Azure OpenAI "
                          "/ Foundry, Vertex AI)")
+    ex.add_argument("--again", action="store_true",
+                    help="read deliveries already ingested with the same content too (after "
+                         "deleting stored days by hand, say)")
     ex.set_defaults(func=run_export)
 
 
@@ -94,7 +97,7 @@ def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
     with Progress("export days written") as progress:
         run = ingest_exports(ctx.store, locations, keep=keep,
                              format_name=args.export_format or settings.format,
-                             progress=progress)
+                             progress=progress, again=args.again)
     for summary in run.summaries.values():
         _print_summary(ctx, summary)
     print(f"deliveries: {len(run.ingested)} ingested, {len(run.skipped)} skipped, "

@@ -153,6 +153,8 @@ def _listed(data: dict[str, Any], key: str) -> tuple[str, list[str]]:
 def find_deliveries(store: ObjectStore, prefix: str = "") -> tuple[list[Delivery], list[str]]:
     """The deliveries under ``prefix`` and the problems met (unreadable manifests)."""
     keys = set(store.list(prefix))
+    if prefix in keys:  # one file named: only it (not every key it is a prefix of)
+        keys = {prefix}
     deliveries: list[Delivery] = []
     problems: list[str] = []
     claimed: set[str] = set()
