@@ -175,3 +175,20 @@ def test_s3_prefix_ingests_like_a_folder(tmp_path: Path) -> None:
                                keep=Keep())
         assert again.ingested == [] and len(again.skipped) == 1
     assert _day_totals(lake) == _expected_days(rows)
+
+
+def test_config_section_keeps_named_services_and_flag_keeps_all(tmp_path: Path) -> None:
+    rows = aws_exports.lines()
+    (tmp_path / "cur.parquet").write_bytes(aws_exports.cur2_parquet(rows))
+    config = tmp_path / "cascadeflow.yaml"
+    config.write_text("native_exports:\n  services: [Amazon Simple Storage Service]\n")
+    lake = tmp_path / "lake"
+    assert main(["--config", str(config), "--store", str(lake), "ingest", "export",
+                 str(tmp_path / "cur.parquet")]) == 0
+    services = {r["ServiceName"] for r in Lake(LocalStore(lake)).read_costs().to_pylist()}
+    assert "Amazon Simple Storage Service" in services
+    other = tmp_path / "lake2"
+    assert main(["--store", str(other), "ingest", "export", "--all-services",
+                 str(tmp_path / "cur.parquet")]) == 0
+    totals = _day_totals(LocalStore(other))
+    assert sum(totals.values()) == sum(Decimal(r["cost"]) for r in rows)
