@@ -145,6 +145,20 @@ class GcpVertexSource(_Section):
     catalog_endpoint: str | None = None  # Cloud Billing API endpoint (private / local)
 
 
+class NativeExports(_Section):
+    """``ingest export``: the clouds' own billing files (CUR 2.0, FOCUS, Azure and GCP
+    exports). Only AI-service lines are kept unless ``all_services``; ``services`` keeps the
+    lines of these services too (names as the export writes them, any case).
+
+    >>> NativeExports().all_services, NativeExports(services=["Amazon S3"]).services
+    (False, ['Amazon S3'])
+    """
+
+    all_services: bool = False
+    services: list[str] = Field(default_factory=list)
+    format: str | None = None  # a registered format name; default: detected per file
+
+
 class Sources(_Section):
     aws_bedrock: AwsBedrockSource | None = None
     azure_openai: AzureOpenAISource | None = None
@@ -423,6 +437,7 @@ class Config(_Section):
     store: str = DEFAULT_STORE
     privacy: Privacy = Field(default_factory=Privacy)
     sources: Sources = Field(default_factory=Sources)
+    native_exports: NativeExports = Field(default_factory=NativeExports)
     budgets: list[Budget] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
@@ -583,6 +598,9 @@ sources:
   gcp_vertex:
     billing_table: my-project.billing.gcp_billing_export_v1_XXXXXX_XXXXXX_XXXXXX
     project: my-project
+
+native_exports:                       # `ingest export`: CUR 2.0, FOCUS, Azure / GCP files
+  all_services: false                 # true: keep every line, not only the AI services
 
 budgets:
   - name: platform-monthly

@@ -1,4 +1,5 @@
-"""``ingest events|aws-bedrock|azure-openai|gcp-vertex``: load usage events or billed cost.
+"""``ingest events|aws-bedrock|azure-openai|gcp-vertex|export``: load usage events or
+billed cost.
 
 Billing kinds read files with ``--input`` (repeatable; the files of one invocation are one
 snapshot) or, without ``--input``, call the cloud for ``--since/--until`` (default: the
@@ -6,6 +7,11 @@ trailing 14 days, because clouds restate). Exit codes: 0 ok, 1 partial (rows or 
 quarantined, stored days kept because the pull lost rows of them, a source failed), 2 bad
 usage, configuration, missing credentials, input of which nothing could be read, or lines
 another scope already holds (nothing written).
+
+``ingest export PATH…`` reads the clouds' own billing exports (files, folders, delivery
+folders with their manifests, or ``s3://bucket/prefix``): exit 1 also when a delivery's
+manifest lists files not all there yet (not ingested, retried next run), exit 2 when the
+days are already stored from the cloud's API source (one bill is fed once).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from cascadeflow_cloud.cli.context import (
     today,
 )
 from cascadeflow_cloud.progress import Progress
+from cascadeflow_cloud.sources.base import RunSummary
 
 _BILLING_HELP = {
     "aws-bedrock": "Cost Explorer GetCostAndUsage JSON (as `aws ce get-cost-and-usage` prints)",
@@ -51,6 +58,56 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         bp.add_argument("--shard-days", type=int, default=31, metavar="DAYS",
                         help="live pulls: days per shard (default 31)")
         bp.set_defaults(func=run_billing)
+    register_export(kinds)
+
+
+def register_export(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ex = kinds.add_parser(
+        "export", help="billed cost from the clouds' own exports (CUR 2.0, FOCUS, Azure, GCP)",
+        description="Read native cost exports: AWS Data Exports (CUR 2.0, FOCUS 1.2), the "
+                    "legacy CUR CSV, FOCUS 1.0/1.2 files of any cloud (and the other formats "
+                    "registered). A delivery replaces its billing period; the same delivery "
+                    "twice is a no-op. Example: cascadeflow-cloud ingest export "
+                    "s3://billing-bucket/cur/my-export/ --all-services")
+    ex.add_argument("paths", nargs="+", metavar="PATH",
+                    help="an export file (.csv, .csv.gz, .parquet), a folder, a delivery "
+                         "folder with its manifest, or s3://bucket/prefix")
+    ex.add_argument("--format", dest="export_format", metavar="NAME",
+                    help="the export format (default: detected from each file's header)")
+    ex.add_argument("--all-services", action="store_true",
+                    help="keep every line, not only the AI services (Bedrock, Azure OpenAI "
+                         "/ Foundry, Vertex AI)")
+    ex.add_argument("--again", action="store_true",
+                    help="read deliveries already ingested with the same content too (after "
+                         "deleting stored days by hand, say)")
+    ex.set_defaults(func=run_export)
+
+
+def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
+    from cascadeflow_cloud.jobs.ingest_native import ingest_exports, open_export
+    from cascadeflow_cloud.sources.native.formats import Keep
+
+    settings = ctx.config.native_exports
+    keep = Keep.from_settings(args.all_services or settings.all_services, settings.services)
+    try:
+        locations = [open_export(path) for path in args.paths]
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    with Progress("export days written") as progress:
+        run = ingest_exports(ctx.store, locations, keep=keep,
+                             format_name=args.export_format or settings.format,
+                             progress=progress, again=args.again)
+    for summary in run.summaries.values():
+        _print_summary(ctx, summary)
+    print(f"deliveries: {len(run.ingested)} ingested, {len(run.skipped)} skipped, "
+          f"{len(run.incomplete)} incomplete; formats: {', '.join(run.formats) or 'none'}; "
+          f"{run.ignored} lines of other services ignored")
+    for line in run.skipped:
+        print(f"  skipped: {line}")
+    for line in run.incomplete + run.problems:
+        print(f"  not ingested: {line}", file=sys.stderr)
+    return run.exit_code
 
 
 def run_events(ctx: CliContext, args: argparse.Namespace) -> int:
@@ -103,6 +160,11 @@ def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
             except CredentialsMissing as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return EXIT_USAGE
+    _print_summary(ctx, summary)
+    return EXIT_OK if summary.status == "ok" else EXIT_PARTIAL
+
+
+def _print_summary(ctx: CliContext, summary: RunSummary) -> None:
     print(summary.line())
     for line in summary.service_lines_text():
         print(f"  {line}")
@@ -116,4 +178,3 @@ def run_billing(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"  error: {error}", file=sys.stderr)
     for key in summary.quarantine_keys:
         print(f"quarantine: {ctx.store.url.rstrip('/')}/{key}")
-    return EXIT_OK if summary.status == "ok" else EXIT_PARTIAL

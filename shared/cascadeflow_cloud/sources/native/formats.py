@@ -12,6 +12,18 @@ Formats do no I/O; they are imported only when used.
 True
 >>> sorted(FORMATS) == sorted(set(FORMATS))
 True
+
+The scope of a row (its lake partition, what a delivery replaces) is what the cloud's API
+source uses: the AWS payer account (``BillingAccountId``; Cost Explorer's ``scope`` setting is
+the payer id), the Azure subscription (``SubAccountId``, ``/subscriptions/<id>``, the Query
+API's usual scope), the GCP billing account (``BillingAccountId``, as the BigQuery source):
+
+>>> import pyarrow as pa
+>>> t = pa.table({"x_Source": ["aws_bedrock", "azure_openai", "gcp_vertex", "aws_bedrock"],
+...               "BillingAccountId": ["111", "ea-1", "01AB-CD", None],
+...               "SubAccountId": ["222", "/subscriptions/s1", "proj", "333"]})
+>>> scope_of(t).to_pylist()
+['111', '/subscriptions/s1', '01AB-CD', 'default']
 """
 
 from __future__ import annotations
@@ -27,6 +39,14 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from cascadeflow_cloud.sources.base import Parsed
+
+
+#: Which column holds each source's scope (see the module docstring); a null scope is
+#: ``DEFAULT_SCOPE``, the API sources' default.
+SCOPE_COLUMNS: dict[str, str] = {"aws_bedrock": "BillingAccountId",
+                                 "azure_openai": "SubAccountId",
+                                 "gcp_vertex": "BillingAccountId"}
+DEFAULT_SCOPE = "default"
 
 
 class UnknownFormat(CascadeFlowError):
@@ -45,6 +65,11 @@ class Keep:
     @classmethod
     def everything(cls) -> Keep:
         return cls(ai_only=False)
+
+    @classmethod
+    def from_settings(cls, all_services: bool, services: Sequence[str] = ()) -> Keep:
+        """From the ``sources.native`` config section or the CLI's ``--all-services``."""
+        return cls(ai_only=not all_services, services=tuple(services))
 
     def keeps_service(self, name: str | None) -> bool:
         """Whether a line of a non-AI service ``name`` is kept anyway."""
@@ -70,7 +95,12 @@ class NativeFormat(Protocol):
 
 #: name -> "module:attribute" of its ``NativeFormat`` (imported when used). Order matters for
 #: ``detect``: the first format that matches wins, so list specific formats before general ones.
-FORMATS: dict[str, str] = {}
+FORMATS: dict[str, str] = {
+    "aws_cur2": "cascadeflow_cloud.sources.native.aws_cur:CUR2",
+    "aws_legacy_cur": "cascadeflow_cloud.sources.native.aws_cur:LEGACY_CUR",
+    # the Azure cost-details and GCP billing-export formats go here, before "focus"
+    "focus": "cascadeflow_cloud.sources.native.focus_in:FOCUS",
+}
 
 
 def native_format(name: str) -> NativeFormat:
@@ -98,3 +128,23 @@ def detect(columns: Sequence[str]) -> NativeFormat:
     shown = ", ".join(list(columns)[:8]) + (" …" if len(columns) > 8 else "")
     raise UnknownFormat(f"no known export format has columns {shown}; known formats: "
                         f"{', '.join(FORMATS) or 'none registered'} (pass --format to choose)")
+
+
+def scope_of(table: pa.Table) -> pa.Array:
+    """The scope of each cost row (``SCOPE_COLUMNS`` by its ``x_Source``; null → ``default``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(name: str) -> pa.Array:
+        if name not in table.column_names:
+            return pa.nulls(table.num_rows, pa.string())
+        column = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        return column.cast(pa.string())
+
+    source = text("x_Source")
+    scope = pa.nulls(table.num_rows, pa.string())
+    for name, column in SCOPE_COLUMNS.items():
+        scope = pc.if_else(pc.fill_null(pc.equal(source, name), False), text(column), scope)
+    return pc.fill_null(scope, DEFAULT_SCOPE)

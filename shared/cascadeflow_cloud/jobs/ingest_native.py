@@ -1,0 +1,168 @@
+"""Ingest native cost exports: every delivery found in a folder, file list or S3 prefix,
+written with ``cost_writes.write_pull`` (the period's days replaced whole, rejects
+quarantined, stored days kept where a pull lost rows).
+
+Per delivery (``sources.native.delivery``): superseded Azure runs and deliveries the ledger
+already holds with the same content are skipped; one whose manifest lists files not all
+present is not read (reported: the run is partial, exit 1; the next run tries again).
+
+**One bill, one feed.** A native export and the API source of the same cloud (Cost
+Explorer, the Azure Query API, the BigQuery source) would store the same charges twice under
+different scopes and ``SkuId``s. So before anything is written, each pull's days are checked:
+a stored partition of that source on those days under a scope no native delivery wrote is the
+API source's, and the run is refused with ``FeedConflict`` (exit 2) naming the scope and
+days — remove those partitions (or stop that source) and ingest the export again. Scopes a
+native delivery wrote are replaced by the next delivery as usual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cascadeflow_cloud.jobs.cost_writes import check_pulls, day_ranges, write_pull
+from cascadeflow_cloud.lake.charges import ScopeConflict
+from cascadeflow_cloud.lake.store import ObjectStore, open_store
+from cascadeflow_cloud.sources.base import Pull, RunSummary
+
+if TYPE_CHECKING:
+    from cascadeflow_cloud.progress import Progress
+    from cascadeflow_cloud.sources.native.delivery import Delivery
+    from cascadeflow_cloud.sources.native.formats import Keep
+
+
+class FeedConflict(ScopeConflict):
+    """The days of a native delivery are already stored from the cloud's API source."""
+
+
+@dataclass
+class NativeRun:
+    """What one ``ingest export`` run did: a summary per lake source and the deliveries."""
+
+    summaries: dict[str, RunSummary] = field(default_factory=dict)
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # same content again, superseded
+    incomplete: list[str] = field(default_factory=list)  # files missing: retried next run
+    problems: list[str] = field(default_factory=list)
+    ignored: int = 0
+    formats: list[str] = field(default_factory=list)
+
+    def summary(self, source: str) -> RunSummary:
+        return self.summaries.setdefault(source, RunSummary(source=source))
+
+    @property
+    def exit_code(self) -> int:
+        bad = self.incomplete or self.problems or any(
+            s.status != "ok" for s in self.summaries.values())
+        return 1 if bad else 0
+
+
+def open_export(path_or_url: str, s3_client: object | None = None) -> tuple[ObjectStore, str]:
+    """An export location as (store, prefix): a local file (its folder, the file as prefix),
+    a local folder, or ``s3://bucket/prefix``."""
+    if path_or_url.startswith("s3://"):
+        return open_store(path_or_url, s3_client=s3_client, create=False), ""
+    path = Path(path_or_url)
+    if path.is_file():
+        return open_store(str(path.parent.resolve()), create=False), path.name
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such export file or folder: {path_or_url}")
+    return open_store(str(path.resolve()), create=False), ""
+
+
+def _guard(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, set[str]]
+           ) -> None:
+    from cascadeflow_cloud.lake.charges import stored_partitions
+
+    for source, items in pulls.items():
+        stored = stored_partitions(lake, source)
+        mine = native.get(source, set())
+        for pull in items:
+            days = set(pull.days)
+            other = sorted((scope, day) for scope, day in stored
+                           if day in days and scope not in mine)
+            if other:
+                scope = other[0][0]
+                hit = [day for s, day in other if s == scope]
+                raise FeedConflict(
+                    f"{source}: {day_ranges(hit)} are already stored under scope {scope!r} "
+                    f"from the {source} API source; one bill is fed once: delete "
+                    f"costs/source={source}/scope={scope}/ for those days (or disable "
+                    f"sources.{source}) and ingest the export again")
+
+
+def ingest_exports(
+    lake: ObjectStore, locations: Sequence[tuple[ObjectStore, str]], *, keep: Keep,
+    format_name: str | None = None, progress: Progress | None = None, again: bool = False,
+) -> NativeRun:
+    """Ingest every delivery at ``locations`` (``open_export``) into ``lake``; ``again``
+    reads deliveries the ledger already holds with the same content too."""
+    from cascadeflow_cloud.sources.native import delivery as dl
+
+    run = NativeRun()
+    native = dl.native_scopes(lake)
+    for store, prefix in locations:
+        found, problems = dl.find_deliveries(store, prefix)
+        run.problems += problems
+        for item in found:
+            _one(lake, store, item, run, native, keep, format_name, progress, again)
+    return run
+
+
+def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
+         native: dict[str, set[str]], keep: Keep, format_name: str | None,
+         progress: Progress | None, again: bool) -> None:
+    from cascadeflow_cloud.jobs.ingest_costs import note_services
+    from cascadeflow_cloud.sources.native import delivery as dl
+
+    if item.superseded_by:
+        run.skipped.append(f"{item.identity}: superseded by {item.superseded_by}")
+        return
+    if item.missing:
+        run.incomplete.append(f"{item.identity}: {len(item.missing)} listed file(s) not "
+                              f"there yet ({', '.join(item.missing[:3])}); not ingested, "
+                              "retried next run")
+        return
+    digest = dl.content_hash(store, item)
+    earlier = dl.ledger_entry(lake, item.identity)
+    if earlier is not None and earlier.get("hash") == digest and not again:
+        run.skipped.append(f"{item.identity}: already ingested (same content)")
+        return
+    parsed, formats = dl.parse_delivery(store, item, keep=keep, format_name=format_name)
+    run.formats = sorted(set(run.formats) | set(formats))
+    period = item.period_days()
+    pulls = dl.split_pulls(parsed, period, (earlier or {}).get("scopes"))
+    counts_only = pulls.pop("", [])
+    for pull in counts_only:
+        run.ignored += pull.parsed.ignored
+        if pull.parsed.rejected:
+            from cascadeflow_cloud.lake.eventlog import write_quarantine
+
+            summary = run.summary("native")
+            key = write_quarantine(lake, "native", pull.parsed.rejected, origin=item.identity)
+            summary.quarantined += len(pull.parsed.rejected)
+            summary.reasons += [reason for _, reason in pull.parsed.rejected[:20]]
+            if key:
+                summary.quarantine_keys.append(key)
+    _guard(lake, pulls, native)
+    for source, items in pulls.items():
+        check_pulls(lake, source, items)
+    scopes: dict[str, list[str]] = {}
+    for source, items in pulls.items():
+        summary = run.summary(source)
+        for pull in items:
+            if pull.days:
+                first, last = min(pull.days), max(pull.days)
+                summary.window = (min(first, summary.window[0]), max(last, summary.window[1])) \
+                    if summary.window else (first, last)
+            write_pull(lake, source, pull, summary, origin=item.identity[:500],
+                       progress=progress, checked=True)
+            note_services(summary, pull.parsed.table)
+            scopes.setdefault(source, []).append(pull.scope)
+            native.setdefault(source, set()).add(pull.scope)
+        run.ignored += summary.ignored
+    dl.record(lake, item, digest, scopes)
+    run.ingested.append(item.identity)
+

@@ -1,0 +1,321 @@
+"""Column helpers every native format shares (pyarrow; no I/O).
+
+Export headers differ in case between clouds and versions (EA ``MeterName``, MCA
+``meterName``), so formats look columns up case-insensitively (``Columns``); ``finish`` is
+``frame.finish`` plus what a native export says itself (``ProviderName`` as the cloud's own
+FOCUS export writes it, every FOCUS column the export carries), so a row keeps its source's
+values.
+
+>>> import pyarrow as pa
+>>> cols = Columns(pa.table({"MeterName": ["a"], "costInBillingCurrency": ["1.5"]}))
+>>> cols.text("metername").to_pylist(), cols.has("CostInBillingCurrency"), cols.has("x")
+(['a'], True, False)
+>>> cols.first("Cost", "costinbillingcurrency").to_pylist()
+['1.5']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cascadeflow_cloud.schema import Provider
+from cascadeflow_cloud.sources.base import Parsed
+
+
+class Columns:
+    """Case-insensitive access to a raw export table's columns."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.n = table.num_rows
+        self.names = {name.casefold(): name for name in reversed(table.column_names)}
+
+    def has(self, name: str) -> bool:
+        return name.casefold() in self.names
+
+    def get(self, name: str) -> pa.Array | None:
+        """The column ``name`` (any case) as one array, or None when absent."""
+        actual = self.names.get(name.casefold())
+        if actual is None:
+            return None
+        column = self.table.column(actual)
+        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+    def first(self, *names: str) -> pa.Array | None:
+        """The first of ``names`` present (any case), or None."""
+        for name in names:
+            column = self.get(name)
+            if column is not None:
+                return column
+        return None
+
+    def text(self, *names: str) -> pa.Array:
+        """The first of ``names`` present as text; all nulls when none is there. Empty text
+        reads as null (CSV exports leave absent values empty)."""
+        column = self.first(*names)
+        if column is None:
+            return pa.nulls(self.n, pa.string())
+        return empty_as_null(as_text(column))
+
+
+def as_text(column: pa.Array) -> pa.Array:
+    """Any column as plain text (dictionaries decoded; maps and structs as JSON elsewhere)."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type):
+        return column
+    if pa.types.is_large_string(column.type) or pa.types.is_null(column.type):
+        return column.cast(pa.string())
+    if pa.types.is_timestamp(column.type):
+        return pc.strftime(column, "%Y-%m-%dT%H:%M:%S")
+    return column.cast(pa.string())
+
+
+def empty_as_null(column: pa.Array) -> pa.Array:
+    """Text with empty (or blank) values as null.
+
+    >>> empty_as_null(pa.array(["a", "", " ", None])).to_pylist()
+    ['a', None, None, None]
+    """
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), False)
+    if not pc.any(blank).as_py():
+        return column
+    return pc.if_else(blank, pa.scalar(None, pa.string()), column)
+
+
+def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.Table,
+           mapping: Any, ignored: int = 0, bad: pa.Array | None = None,
+           bad_reason: Callable[[int], str] | None = None) -> Parsed:
+    """``frame.finish`` (classified, validated, bad rows rejected) with ``ProviderName`` as
+    the export writes it (``provider``) and ``ignored`` lines counted."""
+    from cascadeflow_cloud.sources import frame
+
+    columns = {**shared_nulls(columns, raw.num_rows), **columns}
+    parsed = frame.finish(columns, source=source, raw=raw, mapping=mapping, ignored=ignored,
+                          bad=bad, bad_reason=bad_reason)
+    table = parsed.table
+    index = table.schema.get_field_index("ProviderName")
+    table = table.set_column(index, "ProviderName", frame.constant(provider, table.num_rows))
+    parsed.table = compact_text(table)
+    return parsed
+
+
+def compact_text(table: pa.Table) -> pa.Table:
+    """Every text column dictionary-encoded (the FOCUS 1.2 columns of an export repeat:
+    issuer, frequency, units, account names), so the parts of one delivery share one schema;
+    all-null columns as indices into one zeroed buffer.
+
+    >>> t = compact_text(pa.table({"a": ["x", "x"], "b": pa.nulls(2, pa.string())}))
+    >>> [str(f.type) for f in t.schema], t.column("b").null_count
+    (['dictionary<values=string, indices=int32, ordered=0>', \
+'dictionary<values=string, indices=int32, ordered=0>'], 2)
+    """
+    kind = pa.dictionary(pa.int32(), pa.string())
+    zeros = pa.py_buffer(bytes(4 * table.num_rows + 64))
+    for index, column in enumerate(table.columns):
+        if not pa.types.is_string(column.type):
+            continue
+        if column.null_count == len(column):
+            encoded: Any = pa.DictionaryArray.from_buffers(
+                kind, len(column), [zeros, zeros], pa.array([], pa.string()),
+                null_count=len(column))
+        else:
+            encoded = pc.dictionary_encode(column)
+        table = table.set_column(index, table.field(index).name, encoded)
+    return table
+
+
+def timestamps(column: pa.Array | None, n: int) -> pa.Array:
+    """Export times → UTC timestamps: typed timestamps (a zone-less one is UTC), or text as
+    ISO 8601 (``2025-01-01T00:00:00Z``, ``2025-01-01 00:00:00``, ``2025-01-01``) or
+    Azure's ``MM/DD/YYYY``; what is none of these is null (``finish`` quarantines the row).
+
+    >>> [v.isoformat() for v in timestamps(pa.array(["01/31/2025", "2025-02-01 13:00:00",
+    ...     "2025-02-02T00:00:00Z", "2025-02-03T00:00:00.000+00:00"]), 4).to_pylist()]
+    ['2025-01-31T00:00:00+00:00', '2025-02-01T13:00:00+00:00', '2025-02-02T00:00:00+00:00', \
+'2025-02-03T00:00:00+00:00']
+    >>> timestamps(pa.array(["13/45/2025", "soon", None]), 3).to_pylist()
+    [None, None, None]
+    """
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+    from cascadeflow_cloud.sources import frame
+
+    if column is None:
+        return pa.nulls(n, TIMESTAMP)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_timestamp(column.type):
+        if column.type.tz is None:
+            column = pc.assume_timezone(column, "UTC")
+        return column.cast(TIMESTAMP)
+    if pa.types.is_date(column.type):
+        return column.cast(pa.timestamp("s")).cast(pa.timestamp("us")).cast(TIMESTAMP)
+    return frame.by_distinct(empty_as_null(as_text(column)), _text_times)
+
+
+_US_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})"
+_ISO = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]00:?00)?$"
+
+
+def _text_times(text: pa.Array) -> pa.Array:
+    from datetime import datetime
+
+    from cascadeflow_cloud.sources import frame
+
+    text = pc.utf8_trim_whitespace(text)
+    us = pc.fill_null(pc.match_substring_regex(text, _US_DATE), False)
+    if pc.any(us).as_py():  # MM/DD/YYYY (Azure): zero-pad and reorder
+        padded = pc.replace_substring_regex(text, r"^(\d)/", r"0\1/")
+        padded = pc.replace_substring_regex(padded, r"^(\d{2})/(\d)/", r"\1/0\2/")
+        iso = pc.replace_substring_regex(padded, r"^(\d{2})/(\d{2})/(\d{4})", r"\3-\1-\2")
+        text = pc.if_else(us, iso, text)
+    text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) (\d)", r"\1T\2")
+    ok = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
+    text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    text = pc.replace_substring_regex(text, r"(Z|[+-]00:?00)$", "")
+
+    def parse(value: str) -> datetime:
+        return datetime.fromisoformat(value)
+
+    return frame.timestamps_or_null(text, parse)
+
+
+def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
+    """Tags (a map column, or JSON text with or without its braces, as Azure writes them) →
+    the lake's JSON text (sorted keys) and a flag per row whose tags could not be read.
+
+    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":"1"}', "{}", "{x"]), 4)
+    >>> tags.to_pylist(), bad.to_pylist()
+    (['{"env":"prod","org":"x"}', '{"a":"1"}', None, None], [False, False, False, True])
+    """
+    if column is None:
+        return pa.nulls(n, pa.string()), pa.repeat(pa.scalar(False), n)
+    from cascadeflow_cloud.sources import frame
+
+    text = _map_json(column) if pa.types.is_map(column.type) \
+        else empty_as_null(as_text(column))
+    read = frame.by_distinct(text, _read_tags)
+    bad = pc.and_(pc.is_valid(text), pc.is_null(read))
+    return empty_as_null(read), bad  # an empty object ("") is no tags, not a bad row
+
+
+def _map_json(column: pa.Array) -> pa.Array:
+    """A map column as JSON object text, without a Python object per row: each entry becomes
+    ``"key":"value"`` (escaped), the entries of a row are joined (``_read_tags`` then
+    normalises each distinct text once: sorted keys)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+
+    def quoted(values: pa.Array) -> pa.Array:
+        text = pc.fill_null(values.cast(pa.string()), "")
+        text = pc.replace_substring(pc.replace_substring(text, "\\", "\\\\"), '"', '\\"')
+        return pc.binary_join_element_wise('"', text, '"', "")
+
+    entries = pc.binary_join_element_wise(quoted(column.keys), quoted(column.items), ":")
+    offsets = column.offsets
+    if column.offset:
+        offsets = pc.subtract(offsets, offsets[0])
+    rows = pa.ListArray.from_arrays(offsets, entries.slice(column.offsets[0].as_py(),
+                                                           len(column.keys)),
+                                    mask=pc.is_null(column))
+    joined = pc.binary_join(rows, ",")
+    empty = pc.fill_null(pc.equal(pc.list_value_length(rows), 0), True)
+    return pc.if_else(empty, pa.scalar(None, pa.string()),
+                      pc.binary_join_element_wise("{", joined, "}", ""))
+
+
+def _read_tags(text: pa.Array) -> pa.Array:
+    import json
+
+    out: list[str | None] = []
+    for value in text.to_pylist():
+        if value is None:
+            out.append(None)
+            continue
+        body = value.strip()
+        if not body.startswith("{"):
+            body = "{" + body + "}"
+        try:
+            data = json.loads(body)
+        except ValueError:
+            out.append(None)
+            continue
+        if not isinstance(data, dict):
+            out.append(None)
+            continue
+        pairs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+        out.append(json.dumps(pairs, sort_keys=True, separators=(",", ":")) if pairs else "")
+    return pa.array(out, pa.string())
+
+
+def money(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
+    """An amount column → decimal128 money and the rows whose value could not be read."""
+    from cascadeflow_cloud.lake.tables import MONEY
+    from cascadeflow_cloud.sources import money_columns
+
+    if column is None:
+        return pa.nulls(n, MONEY), pa.repeat(pa.scalar(False), n)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = empty_as_null(column.cast(pa.string()))
+    elif pa.types.is_integer(column.type) or pa.types.is_float32(column.type):
+        column = column.cast(pa.float64()) if pa.types.is_float32(column.type) \
+            else column.cast(pa.string())
+    value = money_columns.to_money(column)
+    return value, money_columns.invalid_money(column, value)
+
+
+#: Lake columns ``frame.finish`` fills itself (from the name mapper or constants).
+_FILLED = frozenset({"x_Source", "ProviderName", "ServiceCategory", "EffectiveCost",
+                     "x_Estimated", "x_IngestedAt"})
+
+
+def shared_nulls(columns: dict[str, Any], n: int) -> dict[str, pa.Array]:
+    """All-null arrays for the lake columns a format left out, sharing one zeroed buffer
+    (an export carries a third of the 70 lake columns; a null decimal column of a million
+    rows would otherwise hold 16 MB of zeros each).
+
+    >>> nulls = shared_nulls({}, 3)
+    >>> nulls["ListUnitPrice"].to_pylist(), nulls["InvoiceId"].null_count
+    ([None, None, None], 3)
+    """
+    from cascadeflow_cloud.lake.tables import COST_SCHEMA
+    from cascadeflow_cloud.sources.frame import LINE_COLUMNS
+
+    zeros = pa.py_buffer(bytes(16 * (n + 1) + 64))  # the widest fixed type, and offsets
+    out: dict[str, pa.Array] = {}
+    for field in COST_SCHEMA:
+        name, kind = field.name, field.type
+        if name in columns or name in _FILLED or name in LINE_COLUMNS:
+            continue
+        if pa.types.is_string(kind):
+            out[name] = pa.Array.from_buffers(kind, n, [zeros, zeros, pa.py_buffer(b"")],
+                                              null_count=n)
+        elif pa.types.is_boolean(kind) or pa.types.is_decimal(kind) \
+                or pa.types.is_timestamp(kind):
+            out[name] = pa.Array.from_buffers(kind, n, [zeros, zeros], null_count=n)
+    return out
+
+
+#: Raw rows mapped at once: an export row is wide (a CUR 2.0 line carries ~30 columns we
+#: read), so batches smaller than ``frame.BATCH_ROWS`` keep the intermediates small.
+BATCH_ROWS = 1 << 15
+
+
+def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
+    """``fn`` over slices of ``BATCH_ROWS`` raw rows in ``frame.BATCH_THREADS`` threads,
+    combined in order (``frame.in_batches`` with the native batch size)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cascadeflow_cloud.sources import frame
+
+    if raw.num_rows <= BATCH_ROWS:
+        return fn(raw)
+    slices = [raw.slice(i, BATCH_ROWS) for i in range(0, raw.num_rows, BATCH_ROWS)]
+    with ThreadPoolExecutor(max_workers=frame.BATCH_THREADS) as pool:
+        return frame.combine(list(pool.map(fn, slices)))
