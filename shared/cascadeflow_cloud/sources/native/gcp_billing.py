@@ -1,0 +1,229 @@
+"""GCP Cloud Billing export rows (the BigQuery standard and detailed usage tables) → the lake's
+cost rows, through the GCP source's own row parser (``gcp_vertex.parse.parse_export``).
+
+Rows come nested, as BigQuery and its Parquet / Avro extracts hold them (``service``, ``sku``,
+``project``, ``location``, ``usage``, ``resource``, ``price``, ``invoice`` as structs;
+``credits`` and ``labels`` as lists), or flattened to CSV with dotted column names
+(``service.description``, ``sku.id`` …, lists as JSON text), as project-koku's test data
+writes them. ``BilledCost`` = ``cost`` + Σ ``credits.amount``; ``ListCost`` = ``cost_at_list``;
+the account is ``billing_account_id``, the sub-account ``project.id`` / ``project.name``;
+``ChargeClass`` is ``Correction`` on rows with ``adjustment_info``; every row keeps its own
+currency. Only Vertex AI and partner-model services (Claude, Llama … on Vertex) are kept by
+default (``gcp_vertex.services``).
+
+>>> import pyarrow as pa
+>>> t = pa.table({"billing_account_id": ["012345-ABCDEF-987654"],
+...   "service.description": ["Vertex AI"], "sku.id": ["AAAA-BBBB-CCCC"],
+...   "sku.description": ["Gemini 2.5 Flash GA Text Input - Predictions"],
+...   "usage_start_time": ["2025-01-01 00:00:00+00:00"],
+...   "usage_end_time": ["2025-01-01 01:00:00+00:00"],
+...   "project.id": ["acme-ml"], "project.name": ["Acme ML"], "cost": ["1.2143"],
+...   "currency": ["USD"], "credits": ['[{"name": "Trial", "amount": -0.25}]'],
+...   "labels": ['[{"key": "team", "value": "search"}]']})
+>>> r = BILLING_EXPORT.to_costs(t, keep=Keep()).table.to_pylist()[0]
+>>> r["BilledCost"], r["x_Model"], r["SubAccountId"], r["SubAccountName"], r["Tags"]
+(Decimal('0.964300000000'), 'gemini-2.5-flash', 'acme-ml', 'Acme ML', '{"team":"search"}')
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cascadeflow_cloud.lake.tables import MONEY
+from cascadeflow_cloud.sources import frame, money_columns
+from cascadeflow_cloud.sources.base import Parsed
+from cascadeflow_cloud.sources.gcp_vertex.parse import _field, parse_export
+from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
+from cascadeflow_cloud.sources.native.formats import Keep
+
+__all__ = ["BILLING_EXPORT", "GcpBillingExport", "nested"]
+
+#: The columns every billing export row has (standard and detailed; nested or dotted).
+REQUIRED = ("billing_account_id", "cost", "usage_start_time")
+#: List columns written as JSON text in a flattened export, and their element types.
+_KV = pa.struct([("key", pa.string()), ("value", pa.string())])
+_CREDIT = pa.struct([("name", pa.string()), ("amount", pa.string()),
+                     ("full_name", pa.string()), ("id", pa.string()), ("type", pa.string())])
+_LISTS = {"credits": _CREDIT, "labels": _KV}
+#: Longest list text read from one cell (longer is refused for that row).
+MAX_LIST_CHARS = 64_000
+#: What an unreadable credits cell becomes: an amount that is not a number, so the row is
+#: quarantined (netting it as no credit would overstate the cost).
+_UNREADABLE = [{"name": "unreadable credits", "amount": "unreadable"}]
+
+
+def nested(table: pa.Table) -> pa.Table:
+    """A billing export table with dotted columns (``sku.id``) gathered into structs and
+    JSON-text lists (``credits``, ``labels``) read as lists; names in lower case.
+
+    >>> t = nested(pa.table({"sku.id": ["A"], "sku.description": ["B"], "labels": ["[]"]}))
+    >>> t.column("sku").to_pylist(), t.column("labels").to_pylist()
+    ([{'id': 'A', 'description': 'B'}], [[]])
+    """
+    groups: dict[str, dict[str, pa.Array]] = {}
+    plain: dict[str, Any] = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        key = name.strip().lstrip("\ufeff").lower()
+        data = column.combine_chunks()
+        head, dot, child = key.partition(".")
+        if dot and "." not in child:
+            groups.setdefault(head, {})[child] = data
+        else:
+            plain[key] = data
+    for head, children in groups.items():
+        if head not in plain:
+            plain[head] = pa.StructArray.from_arrays(list(children.values()),
+                                                     names=list(children))
+    for name, element in _LISTS.items():
+        values = plain.get(name)
+        if values is not None and (pa.types.is_string(values.type)
+                                   or pa.types.is_large_string(values.type)):
+            plain[name] = frame.by_distinct(values, functools.partial(
+                _lists, element=element, name=name))
+    if not plain:
+        return table
+    return pa.table(plain)
+
+
+def _lists(values: pa.Array, *, element: pa.DataType, name: str) -> pa.Array:
+    return pa.array([_list(v, name) for v in values.to_pylist()], pa.list_(element))
+
+
+def _list(text: str | None, name: str) -> list[dict[str, Any]] | None:
+    """One cell's JSON (or Python-literal) list of records, amounts kept as their text."""
+    if text is None or not text.strip():
+        return None
+    found: Any = None
+    if len(text) <= MAX_LIST_CHARS:
+        try:
+            found = json.loads(text, parse_float=str, parse_int=str)
+        except ValueError:
+            try:  # a Python repr of the list (single quotes), as some extracts write it
+                found = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                found = None
+    if name == "labels" and isinstance(found, dict):
+        found = [{"key": k, "value": v} for k, v in found.items()]
+    if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
+        return _UNREADABLE if name == "credits" else None
+    fields = [f.name for f in (_CREDIT if name == "credits" else _KV)]
+    return [{f: None if x.get(f) is None else str(x.get(f)) for f in fields} for x in found]
+
+
+class GcpBillingExport:
+    """The standard or detailed billing export table (one format: detailed adds columns)."""
+
+    name = "gcp_billing_export"
+
+    def matches(self, columns: Sequence[str]) -> bool:
+        """A billing export header: ``billing_account_id``, ``cost``, ``usage_start_time``
+        and the SKU (nested ``sku`` or flattened ``sku.description``).
+
+        >>> BILLING_EXPORT.matches(["billing_account_id", "sku", "cost", "usage_start_time"])
+        True
+        >>> BILLING_EXPORT.matches(["BilledCost", "SkuId", "ChargePeriodStart"])
+        False
+        """
+        names = {c.strip().lstrip("\ufeff").lower() for c in columns}
+        return set(REQUIRED) <= names and bool({"sku", "sku.description", "sku.id"} & names)
+
+    def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
+        """The kept rows as cost rows (``Parsed``; see the module docstring)."""
+        table = nested(table)
+        selection = ServiceSelection.default()
+        if keep.ai_only and keep.services:
+            # the names as the export spells them (Keep matches case-insensitively)
+            wanted = {s.casefold() for s in keep.services}
+            found = pc.unique(_field(table, "service", "description")).to_pylist()
+            extra = tuple(s for s in found if s is not None and s.casefold() in wanted)
+            selection = ServiceSelection((*selection.names, *extra), selection.prefixes)
+        named = None if keep.ai_only else False  # False: no row is filtered out
+        return parse_export(table, service=selection, service_named=named,
+                            extra=_focus_columns)
+
+
+def _text(table: pa.Table, column: str, child: str | None = None) -> pa.Array:
+    values = _field(table, column, child)
+    if pa.types.is_string(values.type):
+        return values
+    try:
+        return values.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pa.nulls(table.num_rows, pa.string())
+
+
+def _money(values: pa.Array) -> pa.Array:
+    """Exact decimals; a value that is not a number (or a column of no number type) is null
+    (these are unit prices and pricing quantities: the cost itself is checked by the parser)."""
+    try:
+        return money_columns.to_money(values)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pa.nulls(len(values), MONEY)
+
+
+def _focus_columns(table: pa.Table) -> dict[str, Any]:
+    """The FOCUS columns of the billing export beyond what the GCP source reads itself."""
+    n = table.num_rows
+    null_text = pa.scalar(None, pa.string())
+    project = _text(table, "project", "id")
+    adjusted = pc.or_(pc.is_valid(_text(table, "adjustment_info", "id")),
+                      pc.is_valid(_text(table, "adjustment_info", "type")))
+    cost_type = pc.fill_null(pc.utf8_lower(_text(table, "cost_type")), "regular")
+    seller = _text(table, "seller_name")
+    third_party = pc.fill_null(pc.starts_with(_text(table, "transaction_type"), "THIRD_PARTY"),
+                               False)
+    start = frame.by_distinct(_text(table, "invoice", "month"), _month_start)
+    ai = ServiceSelection.default().mask(_text(table, "service", "description"))
+    return {
+        "ServiceCategory": pc.if_else(ai, "AI and Machine Learning", "Other"),
+        "BillingAccountType": frame.constant("Billing Account", n),
+        "SubAccountName": _text(table, "project", "name"),
+        "SubAccountType": pc.if_else(pc.is_valid(project), "Project", null_text),
+        "ChargeClass": pc.if_else(adjusted, "Correction", null_text),
+        "ChargeFrequency": pc.if_else(pc.equal(cost_type, "regular"), "Usage-Based",
+                                      null_text),
+        "BillingPeriodStart": start,
+        "BillingPeriodEnd": frame.by_distinct(_text(table, "invoice", "month"), _month_end),
+        "PublisherName": pc.if_else(pc.and_(third_party, pc.is_valid(seller)), seller,
+                                    "Google"),
+        "ResourceId": _text(table, "resource", "global_name"),
+        "ResourceName": _text(table, "resource", "name"),
+        "PricingQuantity": _money(_field(table, "usage", "amount_in_pricing_units")),
+        "PricingUnit": _text(table, "usage", "pricing_unit"),
+        "ListUnitPrice": _money(_field(table, "price", "list_price")),
+        "ContractedUnitPrice": _money(_field(table, "price", "effective_price")),
+    }
+
+
+def _month_start(months: pa.Array) -> pa.Array:
+    """``202402`` → 2024-02-01 midnight UTC (anything else null)."""
+    return frame.day_timestamps(_iso_month(months, 0))
+
+
+def _month_end(months: pa.Array) -> pa.Array:
+    """``202402`` → 2024-03-01 midnight UTC, the exclusive end of the invoice month."""
+    return frame.day_timestamps(_iso_month(months, 1))
+
+
+def _iso_month(months: pa.Array, add: int) -> pa.Array:
+    out: list[str | None] = []
+    for text in months.to_pylist():
+        value = (text or "").strip()
+        if len(value) == 6 and value.isdigit() and 1 <= int(value[4:]) <= 12:
+            year, month = int(value[:4]), int(value[4:]) + add
+            year, month = (year + 1, 1) if month == 13 else (year, month)
+            out.append(f"{year:04d}-{month:02d}-01")
+        else:
+            out.append(None)
+    return pa.array(out, pa.string())
+
+
+#: The registered instance (``formats.FORMATS``).
+BILLING_EXPORT = GcpBillingExport()
