@@ -47,6 +47,9 @@ __all__ = ["BILLING_EXPORT", "GcpBillingExport", "nested"]
 
 #: The columns every billing export row has (standard and detailed; nested or dotted).
 REQUIRED = ("billing_account_id", "cost", "usage_start_time")
+#: Top-level columns that hold one value per row.
+_SCALARS = ("billing_account_id", "cost", "cost_at_list", "currency", "usage_start_time",
+            "usage_end_time", "cost_type")
 #: List columns written as JSON text in a flattened export, and their element types.
 _KV = pa.struct([("key", pa.string()), ("value", pa.string())])
 _CREDIT = pa.struct([("name", pa.string()), ("amount", pa.string()),
@@ -61,7 +64,8 @@ _UNREADABLE = [{"name": "unreadable credits", "amount": "unreadable"}]
 
 def nested(table: pa.Table) -> pa.Table:
     """A billing export table with dotted columns (``sku.id``) gathered into structs and
-    JSON-text lists (``credits``, ``labels``) read as lists; names in lower case.
+    JSON-text lists (``credits``, ``labels``) read as lists; names in lower case, empty text
+    null.
 
     >>> t = nested(pa.table({"sku.id": ["A"], "sku.description": ["B"], "labels": ["[]"]}))
     >>> t.column("sku").to_pylist(), t.column("labels").to_pylist()
@@ -71,7 +75,7 @@ def nested(table: pa.Table) -> pa.Table:
     plain: dict[str, Any] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         key = name.strip().lstrip("\ufeff").lower()
-        data = column.combine_chunks()
+        data = _blank_null(column.combine_chunks())
         head, dot, child = key.partition(".")
         if dot and "." not in child:
             groups.setdefault(head, {})[child] = data
@@ -87,9 +91,20 @@ def nested(table: pa.Table) -> pa.Table:
                                    or pa.types.is_large_string(values.type)):
             plain[name] = frame.by_distinct(values, functools.partial(
                 _lists, element=element, name=name))
+    for name in _SCALARS:  # a value of no scalar type reads as missing (its row refused)
+        values = plain.get(name)
+        if values is not None and pa.types.is_nested(values.type):
+            plain[name] = pa.nulls(len(values), pa.string())
     if not plain:
         return table
     return pa.table(plain)
+
+
+def _blank_null(values: pa.Array) -> pa.Array:
+    """Empty text as null (a flattened CSV writes a missing value as an empty field)."""
+    if not pa.types.is_string(values.type) or not len(values):
+        return values
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
 def _lists(values: pa.Array, *, element: pa.DataType, name: str) -> pa.Array:
@@ -138,15 +153,23 @@ class GcpBillingExport:
         """The kept rows as cost rows (``Parsed``; see the module docstring)."""
         table = nested(table)
         selection = ServiceSelection.default()
-        if keep.ai_only and keep.services:
-            # the names as the export spells them (Keep matches case-insensitively)
-            wanted = {s.casefold() for s in keep.services}
-            found = pc.unique(_field(table, "service", "description")).to_pylist()
-            extra = tuple(s for s in found if s is not None and s.casefold() in wanted)
-            selection = ServiceSelection((*selection.names, *extra), selection.prefixes)
-        named = None if keep.ai_only else False  # False: no row is filtered out
-        return parse_export(table, service=selection, service_named=named,
-                            extra=_focus_columns)
+        services = _text(table, "service", "description")
+        ignored = 0
+        if keep.ai_only and table.num_rows and pc.any(pc.is_valid(services)).as_py():
+            kept = selection.mask(services)
+            if keep.services:  # more services by name (Keep matches case-insensitively)
+                wanted = pa.array([s.casefold() for s in keep.services], pa.string())
+                kept = pc.or_(kept, pc.fill_null(pc.is_in(pc.utf8_lower(services), wanted),
+                                                 False))
+            ignored = table.num_rows - (pc.sum(kept.cast(pa.int64())).as_py() or 0)
+            if ignored:
+                table = table.filter(kept)
+        # the rows are chosen: the parser filters no more, and classifies only the rows of
+        # the AI services (others are kept as kind "other", no model)
+        parsed = parse_export(table, service=selection, service_named=False,
+                              extra=_focus_columns)
+        parsed.ignored += ignored
+        return parsed
 
 
 def _text(table: pa.Table, column: str, child: str | None = None) -> pa.Array:

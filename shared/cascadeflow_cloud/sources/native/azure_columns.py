@@ -1,0 +1,216 @@
+"""Column readers for Azure Cost Management exports (pyarrow; no I/O): names matched
+case-insensitively, text with blanks as nulls, ``MM/DD/YYYY`` days, ``UnitOfMeasure`` block
+sizes, exact decimal scaling, JSON-object cells (tags written without braces).
+
+>>> c = Columns(pa.table({"costInBillingCurrency": ["1.5", ""]}))
+>>> c.has("CostInBillingCurrency"), c.text("costinbillingcurrency").to_pylist()
+(True, ['1.5', None])
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cascadeflow_cloud.lake.tables import QUANTITY
+from cascadeflow_cloud.sources import frame, money_columns
+
+__all__ = ["Columns", "as_text", "days", "json_objects", "lookup", "next_day", "prefixed",
+           "pricing_unit", "scaled", "units"]
+
+#: Longest tag / additional-info text read (longer is dropped, the row kept).
+MAX_JSON_CHARS = 64_000
+
+
+class Columns:
+    """A raw table's columns by case-insensitive name, as text (blank → null) or money."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.n = table.num_rows
+        self._names = {name.casefold(): name for name in reversed(table.column_names)}
+
+    def has(self, *names: str) -> bool:
+        return any(name.casefold() in self._names for name in names)
+
+    def raw(self, *names: str) -> pa.Array | None:
+        """The first present column of ``names``, as read (one chunk)."""
+        for name in names:
+            found = self._names.get(name.casefold())
+            if found is not None:
+                column = self.table.column(found)
+                return column.combine_chunks() if isinstance(column, pa.ChunkedArray) \
+                    else column
+        return None
+
+    def text(self, *names: str) -> pa.Array:
+        """The column as text, blank or unreadable values null; all null when absent."""
+        return as_text(self.raw(*names), self.n)
+
+    def money(self, *names: str) -> tuple[pa.Array, pa.Array]:
+        """(exact decimals, which rows held a value that is not a number)."""
+        text = self.text(*names)
+        money = money_columns.to_money(text)
+        return money, money_columns.invalid_money(text, money)
+
+
+def as_text(values: pa.Array | None, n: int) -> pa.Array:
+    """Values as text (floats via their shortest round-trip text), blanks null; a column of a
+    type that has no text form (lists, structs) reads as nulls."""
+    if values is None:
+        return pa.nulls(n, pa.string())
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if not pa.types.is_string(values.type):
+        try:
+            values = values.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return pa.nulls(n, pa.string())
+    trimmed = pc.utf8_trim_whitespace(values)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
+def lower(values: pa.Array) -> pa.Array:
+    return pc.utf8_lower(values)
+
+
+def has(values: pa.Array, pattern: str) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(values, pattern, ignore_case=True), False)
+
+
+def days(values: pa.Array | None, n: int) -> pa.Array:
+    """Day text (``9/2/2023``, ``2023-09-02``, ``2023-09-02T00:00:00Z``) or dates → midnight
+    UTC; anything else null.
+
+    >>> [d.isoformat() for d in days(pa.array(["9/2/2023", "2023-09-03"]), 2).to_pylist()]
+    ['2023-09-02T00:00:00+00:00', '2023-09-03T00:00:00+00:00']
+    >>> days(pa.array(["2/30/2023"]), 1).to_pylist()
+    [None]
+    """
+    from cascadeflow_cloud.lake.tables import TIMESTAMP
+
+    if values is not None and (pa.types.is_timestamp(values.type)
+                               or pa.types.is_date(values.type)):
+        return pc.cast(pc.cast(values, pa.date32()).cast(pa.timestamp("s")), TIMESTAMP)
+    text = as_text(values, n)
+
+    def parse(distinct: pa.Array) -> pa.Array:
+        parts = pc.extract_regex(distinct, r"^(?P<m>\d{1,2})/(?P<d>\d{1,2})/(?P<y>\d{4})$")
+        iso = pc.binary_join_element_wise(
+            pc.struct_field(parts, "y"), pc.utf8_lpad(pc.struct_field(parts, "m"), 2, "0"),
+            pc.utf8_lpad(pc.struct_field(parts, "d"), 2, "0"), "-")
+        return frame.day_timestamps(pc.coalesce(iso, distinct))
+
+    return frame.by_distinct(text, parse)
+
+
+def next_day(start: pa.Array) -> pa.Array:
+    return pc.cast(pc.add(start, pa.scalar(timedelta(days=1), pa.duration("us"))), start.type)
+
+
+def pricing_unit(unit_of_measure: str | None) -> tuple[Decimal, str] | None:
+    """``UnitOfMeasure`` → (block size, FOCUS pricing unit), as FT ``PricingUnits.csv`` reads
+    it; None when it does not start with a number.
+
+    >>> pricing_unit("1K"), pricing_unit("1M"), pricing_unit("100 Hours")
+    ((Decimal('1000'), 'Units'), (Decimal('1000000'), 'Units'), (Decimal('100'), 'Hours'))
+    >>> pricing_unit("1/Hour")
+    (Decimal('1'), 'Units/Hour')
+    >>> pricing_unit("10K Tokens"), pricing_unit("1 GB/Month"), pricing_unit("Hours")
+    ((Decimal('10000'), 'Tokens'), (Decimal('1'), 'GB/Month'), None)
+    """
+    found = _UNIT.match(unit_of_measure or "")
+    if found is None:
+        return None
+    number, scale, rest = found.groups()
+    block = Decimal(number) * _SCALES.get((scale or "").upper(), 1)
+    rest = rest.strip()
+    if not rest or rest.startswith("/"):
+        rest = "Units" + rest
+    unit = _PLURAL.get(rest.casefold(), rest)
+    return block, unit
+
+
+_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMB](?![a-z]))?\s*(.*)$", re.I)
+_SCALES = {"K": 1000, "M": 1_000_000, "B": 1_000_000_000}
+_PLURAL = {"hour": "Hours", "day": "Days", "month": "Months", "year": "Years",
+           "unit": "Units", "token": "Tokens", "transaction": "Transactions"}
+
+
+def scaled(values: pa.Array, factors: pa.Array) -> pa.Array:
+    """Exact ``values × factors`` (decimals) rounded to the lake's 12 places; products too
+    large for the lake's decimals are null."""
+    wide = pa.decimal256(37, 12)
+    limit = Decimal(10) ** 24
+    def bounded(a: pa.Array) -> pa.Array:
+        a = a.cast(pa.decimal256(40, 12))
+        ok = pc.fill_null(pc.less(pc.abs(a), pa.scalar(limit, a.type)), False)
+        return pc.if_else(ok, a, pa.scalar(None, a.type)).cast(wide)
+
+    product = pc.round(pc.multiply(bounded(values), bounded(factors)), 12)
+    ok = pc.less(pc.abs(product), pa.scalar(limit, product.type))
+    return pc.if_else(ok, product, pa.scalar(None, product.type)).cast(QUANTITY)
+
+
+def _json_object(text: str | None, *, braces: bool, prefix: str = "") -> str | None:
+    """A JSON object's compact sorted text (braces added when missing), None if not one."""
+    if text is None or len(text) > MAX_JSON_CHARS:
+        return None
+    body = text.strip()
+    if braces and not body.startswith("{"):
+        body = "{" + body + "}"
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(found, dict) or not found:
+        return None
+    found = {f"{prefix}{k}" if prefix and not str(k).startswith(prefix) else str(k): v
+             for k, v in found.items()}
+    return json.dumps(found, sort_keys=True, separators=(",", ":"))
+
+
+def json_objects(text: pa.Array, *, braces: bool, prefix: str = "") -> pa.Array:
+    return frame.by_distinct(text, lambda vs: pa.array(
+        [_json_object(v, braces=braces, prefix=prefix) for v in vs.to_pylist()], pa.string()))
+
+
+def prefixed(values: pa.Array, prefix: str, starts: str = "/") -> pa.Array:
+    """``prefix + value`` where a value does not already start with ``starts``."""
+    bare = pc.invert(pc.fill_null(pc.starts_with(values, starts), True))
+    return pc.if_else(bare, pc.binary_join_element_wise(prefix, values, ""), values)
+
+
+def lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
+    """Normalised text (lower case, no spaces) → ``table``'s value; others null."""
+    key = pc.replace_substring(lower(values), " ", "")
+    return pc.take(pa.array(list(table.values()), pa.string()),
+                   pc.index_in(key, pa.array(list(table), pa.string())))
+
+
+def units(distinct: pa.Array) -> pa.Array:
+    found = [pricing_unit(v) for v in distinct.to_pylist()]
+    # quantity ÷ block as quantity × (1 / block): exact for the blocks seen (powers of ten)
+    return pa.array([{"per_block": (1 / f[0]).quantize(_PLACES) if f and f[0] else None,
+                      "unit": f[1] if f else None} for f in found],
+                    pa.struct([("per_block", QUANTITY), ("unit", pa.string())]))
+
+
+_PLACES = Decimal(1).scaleb(-12)
+
+
+def last_segment(resource: pa.Array) -> pa.Array:
+    """The last path segment of an ARM id (the resource name, MCA has no name column)."""
+    return as_text(pc.replace_substring_regex(resource, r"^.*/", ""), len(resource))
+
+
+def resource_type(resource: pa.Array) -> pa.Array:
+    """``microsoft.cognitiveservices/accounts`` from an ARM id (lower case), else null."""
+    found = pc.extract_regex(pc.utf8_lower(resource),
+                             r"/providers/(?P<t>[a-z0-9.]+/[a-z0-9.]+)")
+    return pc.struct_field(found, "t")
