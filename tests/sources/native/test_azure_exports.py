@@ -225,9 +225,10 @@ HOSTILE = {  # kind → the raw cells that make the row unreadable
     "no_date": {"Date": ""}, "cost_text": {"CostInBillingCurrency": "abc"},
     "cost_huge": {"CostInBillingCurrency": "1e30"}, "cost_nan": {"CostInBillingCurrency": "NaN"},
     "currency": {"BillingCurrencyCode": "usd"}, "quantity": {"Quantity": "lots"},
+    "tags": {"Tags": '"team": "search", oops'},
 }
 HEADER = ["Date", "MeterCategory", "MeterName", "CostInBillingCurrency", "BillingCurrencyCode",
-          "SubscriptionId", "UnitOfMeasure", "Quantity", "ChargeType", "PricingModel"]
+          "SubscriptionId", "UnitOfMeasure", "Quantity", "ChargeType", "PricingModel", "Tags"]
 amounts = st.decimals(min_value=Decimal("-99.999999"), max_value=Decimal("9999.999999"),
                       places=6, allow_nan=False, allow_infinity=False)
 good_rows = st.lists(st.tuples(st.integers(1, 5), st.integers(0, len(METERS) - 1), amounts),
@@ -239,7 +240,8 @@ def _row(day: int, meter: str, cost: str) -> dict[str, str]:
     return {"Date": f"9/{day}/2025", "MeterCategory": "Cognitive Services", "MeterName": meter,
             "CostInBillingCurrency": cost, "BillingCurrencyCode": "USD",
             "SubscriptionId": "5f2c9a1e-7b3d-4e8a-9c6f-0a1b2c3d4e5f", "UnitOfMeasure": "1K",
-            "Quantity": "1000", "ChargeType": "Usage", "PricingModel": "OnDemand"}
+            "Quantity": "1000", "ChargeType": "Usage", "PricingModel": "OnDemand",
+            "Tags": '"team": "search"'}
 
 
 @settings(max_examples=25, deadline=None, derandomize=True,

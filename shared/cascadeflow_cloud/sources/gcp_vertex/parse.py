@@ -199,7 +199,8 @@ def _add_money(a: Any, b: Any) -> Any:
 def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = None,
                  descriptions: dict[str, str] | None = None,
                  service_named: bool | None = None,
-                 extra: Callable[[pa.Table], dict[str, Any]] | None = None) -> Parsed:
+                 extra: Callable[[pa.Table], dict[str, Any]] | None = None,
+                 checks: Callable[[pa.Table], list[tuple[Any, str]]] | None = None) -> Parsed:
     """Export-shaped rows (Arrow; nested ``service``/``sku``/``credits`` …) → cost rows.
 
     Rows of services outside ``service`` (a ``ServiceSelection``; a name is read besides the
@@ -208,7 +209,8 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
     rows lack a description. ``service_named`` says whether the rows carry a service at all
     (decided from ``table`` when None; a part of a larger result passes the whole's answer).
     ``extra`` computes more cost columns from the rows kept (a native export's FOCUS columns);
-    they are added to, or replace, the ones read here.
+    they are added to, or replace, the ones read here; ``checks`` flags more unreadable rows
+    of them (``(flags, reason)`` pairs: a native export's cells that are not lists).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -281,11 +283,16 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
     bad_cost = money_columns.invalid_money(cost_raw, cost)
     bad_credit = _bad_credits(_field(table, "credits"), n)
     costs = raw.column("cost")
+    flagged = checks(table) if checks is not None else []
+    bad = pc.or_(bad_cost, bad_credit)
+    for flags, _ in flagged:
+        bad = pc.or_(bad, flags)
 
     def reason(i: int) -> str:
         if bad_cost[i].as_py():
             return f"cost: not a number (got {str(costs[i].as_py())!r})"
-        return "credits: an amount is not a number"
+        said = [text for flags, text in flagged if flags[i].as_py()]
+        return "; ".join(said) if said else "credits: an amount is not a number"
 
     # rows of services outside the selection (kept only when asked for everything) are not
     # read as model lines: their SKUs name other products
@@ -296,4 +303,4 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
                 for key in keys]
     mapping = frame.map_names(keys, names.classify)
     return frame.finish(columns, source="gcp_vertex", raw=raw, mapping=mapping, ignored=ignored,
-                        bad=pc.or_(bad_cost, bad_credit), bad_reason=reason)
+                        bad=bad, bad_reason=reason)

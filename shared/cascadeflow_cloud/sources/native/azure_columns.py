@@ -23,7 +23,7 @@ from cascadeflow_cloud.sources import frame, money_columns
 __all__ = ["Columns", "as_text", "days", "json_objects", "lookup", "next_day", "prefixed",
            "pricing_unit", "scaled", "units"]
 
-#: Longest tag / additional-info text read (longer is dropped, the row kept).
+#: Longest tag / additional-info text read.
 MAX_JSON_CHARS = 64_000
 
 
@@ -157,27 +157,39 @@ def scaled(values: pa.Array, factors: pa.Array) -> pa.Array:
     return pc.if_else(ok, product, pa.scalar(None, product.type)).cast(QUANTITY)
 
 
+_UNREAD = "\x00"  # what _json_object returns for text that is not a JSON object
+
+
 def _json_object(text: str | None, *, braces: bool, prefix: str = "") -> str | None:
-    """A JSON object's compact sorted text (braces added when missing), None if not one."""
-    if text is None or len(text) > MAX_JSON_CHARS:
+    """A JSON object's compact sorted text (braces added when missing); None for no object
+    or an empty one, ``_UNREAD`` for text that is not an object (or is over the bound)."""
+    if text is None:
         return None
     body = text.strip()
     if braces and not body.startswith("{"):
         body = "{" + body + "}"
     try:
-        found = json.loads(body)
+        found = json.loads(body) if len(body) <= MAX_JSON_CHARS else None
     except ValueError:
-        return None
-    if not isinstance(found, dict) or not found:
-        return None
+        found = None
+    if not isinstance(found, dict):
+        return _UNREAD
     found = {f"{prefix}{k}" if prefix and not str(k).startswith(prefix) else str(k): v
              for k, v in found.items()}
-    return json.dumps(found, sort_keys=True, separators=(",", ":"))
+    return json.dumps(found, sort_keys=True, separators=(",", ":")) if found else None
 
 
-def json_objects(text: pa.Array, *, braces: bool, prefix: str = "") -> pa.Array:
-    return frame.by_distinct(text, lambda vs: pa.array(
+def json_objects(text: pa.Array, *, braces: bool, prefix: str = "") -> tuple[pa.Array, pa.Array]:
+    """JSON-object cells → (compact sorted JSON text, which rows held text that is not one).
+
+    >>> objects, bad = json_objects(pa.array(['"env": "prod"', "{}", "{x", None]), braces=True)
+    >>> objects.to_pylist(), bad.to_pylist()
+    (['{"env":"prod"}', None, None, None], [False, False, True, False])
+    """
+    read = frame.by_distinct(text, lambda vs: pa.array(
         [_json_object(v, braces=braces, prefix=prefix) for v in vs.to_pylist()], pa.string()))
+    bad = pc.fill_null(pc.equal(read, _UNREAD), False)
+    return pc.if_else(bad, pa.scalar(None, pa.string()), read), bad
 
 
 def prefixed(values: pa.Array, prefix: str, starts: str = "/") -> pa.Array:

@@ -34,6 +34,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cascadeflow_cloud.config import AzureOpenAISource
 from cascadeflow_cloud.lake.tables import MONEY, QUANTITY
 from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.azure_openai.names import classify_marketplace
@@ -56,12 +57,11 @@ from cascadeflow_cloud.sources.native.formats import Keep
 
 __all__ = ["COST_DETAILS", "AzureCostDetails"]
 
-#: Meter categories and consumed services of AI lines (Azure OpenAI moved from
-#: ``Cognitive Services`` to ``Foundry Models``; spruce#264).
-AI_CATEGORIES = frozenset({"cognitive services", "foundry models", "azure openai",
-                           "azure ai services", "foundry tools"})
-AI_SERVICES = frozenset({"microsoft.cognitiveservices", "microsoft.machinelearningservices"})
-_AI_RESOURCE = r"/providers/microsoft\.(cognitiveservices|machinelearningservices)/"
+#: The AI lines: a meter category of ``sources.azure_openai.service_names`` (as the Query API
+#: source reads them), a Cognitive Services resource or consumed service, or a Foundry
+#: Marketplace model.
+_AI_SERVICE = "microsoft.cognitiveservices"
+_AI_RESOURCE = r"/providers/microsoft\.cognitiveservices/"
 #: Foundry Marketplace models: a SaaS resource billed by ``paygo-…`` meters (AZAI).
 _MAAS_RESOURCE = r"/providers/microsoft\.saas/resources/"
 _MAAS_METER = r"^paygo-"
@@ -113,8 +113,9 @@ class AzureCostDetails:
         category = lower(cols.text("MeterCategory"))
         service = lower(cols.text("ConsumedService"))
         resource = cols.text("ResourceId", "InstanceId")
-        found = pc.or_(pc.fill_null(pc.is_in(category, pa.array(sorted(AI_CATEGORIES))), False),
-                       pc.fill_null(pc.is_in(service, pa.array(sorted(AI_SERVICES))), False))
+        names = pa.array([s.casefold() for s in AzureOpenAISource().service_names])
+        found = pc.or_(pc.fill_null(pc.is_in(category, names), False),
+                       pc.fill_null(pc.equal(service, _AI_SERVICE), False))
         found = pc.or_(found, has(resource, _AI_RESOURCE))
         maas = pc.and_(has(resource, _MAAS_RESOURCE), has(cols.text("MeterName"), _MAAS_METER))
         return pc.or_(found, maas)
@@ -180,6 +181,9 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
     status = pc.if_else(unused, "Unused", pc.if_else(pc.and_(usage, committed), "Used",
                                                      null_text))
     category = cols.text("MeterCategory")
+    tags, bad_tags = json_objects(cols.text("Tags"), braces=True)
+    bad_reasons.append((bad_tags, "Tags: not a JSON object"))
+    details, _ = json_objects(cols.text("AdditionalInfo"), braces=False, prefix="x_")
     region = cols.text("ResourceLocation", "Location")
 
     if mca:
@@ -232,7 +236,7 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
         "ResourceId": resource, "ResourceName": resource_name,
         "ResourceType": resource_type(resource),
         "SkuId": sku, "SkuMeter": cols.text("MeterName"),
-        "SkuPriceDetails": json_objects(cols.text("AdditionalInfo"), braces=False, prefix="x_"),
+        "SkuPriceDetails": details,
         "ListUnitPrice": list_price, "ContractedUnitPrice": unit_price.cast(QUANTITY),
         "ContractedCost": scaled(unit_price, pricing_quantity).cast(MONEY),
         "PricingQuantity": pricing_quantity, "PricingUnit": pc.struct_field(pricing, "unit"),
@@ -245,7 +249,7 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
         "CommitmentDiscountType": commitment_type,
         "CommitmentDiscountCategory": commitment_category,
         "CommitmentDiscountStatus": status,
-        "Tags": json_objects(cols.text("Tags"), braces=True),
+        "Tags": tags,
     }
     meter = cols.text("MeterName")
     mapping = frame.map_names(

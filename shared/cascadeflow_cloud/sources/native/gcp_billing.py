@@ -57,9 +57,9 @@ _CREDIT = pa.struct([("name", pa.string()), ("amount", pa.string()),
 _LISTS = {"credits": _CREDIT, "labels": _KV}
 #: Longest list text read from one cell (longer is refused for that row).
 MAX_LIST_CHARS = 64_000
-#: What an unreadable credits cell becomes: an amount that is not a number, so the row is
-#: quarantined (netting it as no credit would overstate the cost).
-_UNREADABLE = [{"name": "unreadable credits", "amount": "unreadable"}]
+#: Where ``nested`` marks rows whose list cell could not be read (the row is quarantined:
+#: netting unread credits as none would overstate the cost, unread labels lose attribution).
+UNREAD = "x_unread_{}"
 
 
 def nested(table: pa.Table) -> pa.Table:
@@ -89,8 +89,10 @@ def nested(table: pa.Table) -> pa.Table:
         values = plain.get(name)
         if values is not None and (pa.types.is_string(values.type)
                                    or pa.types.is_large_string(values.type)):
-            plain[name] = frame.by_distinct(values, functools.partial(
-                _lists, element=element, name=name))
+            read = frame.by_distinct(values, functools.partial(_lists, element=element,
+                                                               name=name))
+            plain[name] = pc.struct_field(read, "items")
+            plain[UNREAD.format(name)] = pc.fill_null(pc.struct_field(read, "unread"), False)
     for name in _SCALARS:  # a value of no scalar type reads as missing (its row refused)
         values = plain.get(name)
         if values is not None and pa.types.is_nested(values.type):
@@ -108,7 +110,17 @@ def _blank_null(values: pa.Array) -> pa.Array:
 
 
 def _lists(values: pa.Array, *, element: pa.DataType, name: str) -> pa.Array:
-    return pa.array([_list(v, name) for v in values.to_pylist()], pa.list_(element))
+    """Cells → ``{items, unread}``: the records, and whether text was there but no list."""
+    out = []
+    for text in values.to_pylist():
+        items = _list(text, name)
+        out.append({"items": None if items is _UNREAD_CELL else items,
+                    "unread": items is _UNREAD_CELL})
+    return pa.array(out, pa.struct([("items", pa.list_(element)), ("unread", pa.bool_())]))
+
+
+#: What ``_list`` returns for a cell that is not a list of records.
+_UNREAD_CELL: list[dict[str, Any]] = []
 
 
 def _list(text: str | None, name: str) -> list[dict[str, Any]] | None:
@@ -127,7 +139,7 @@ def _list(text: str | None, name: str) -> list[dict[str, Any]] | None:
     if name == "labels" and isinstance(found, dict):
         found = [{"key": k, "value": v} for k, v in found.items()]
     if not isinstance(found, list) or not all(isinstance(x, dict) for x in found):
-        return _UNREADABLE if name == "credits" else None
+        return _UNREAD_CELL
     fields = [f.name for f in (_CREDIT if name == "credits" else _KV)]
     return [{f: None if x.get(f) is None else str(x.get(f)) for f in fields} for x in found]
 
@@ -167,7 +179,7 @@ class GcpBillingExport:
         # the rows are chosen: the parser filters no more, and classifies only the rows of
         # the AI services (others are kept as kind "other", no model)
         parsed = parse_export(table, service=selection, service_named=False,
-                              extra=_focus_columns)
+                              extra=_focus_columns, checks=_unread_cells)
         parsed.ignored += ignored
         return parsed
 
@@ -223,6 +235,17 @@ def _focus_columns(table: pa.Table) -> dict[str, Any]:
         "ListUnitPrice": _money(_field(table, "price", "list_price")),
         "ContractedUnitPrice": _money(_field(table, "price", "effective_price")),
     }
+
+
+def _unread_cells(table: pa.Table) -> list[tuple[pa.Array, str]]:
+    """The rows whose ``credits`` or ``labels`` text ``nested`` could not read."""
+    out = []
+    for name in _LISTS:
+        column = UNREAD.format(name)
+        if column in table.column_names:
+            out.append((table.column(column).combine_chunks(),
+                        f"{name}: not a JSON list of records"))
+    return out
 
 
 def _month_start(months: pa.Array) -> pa.Array:
