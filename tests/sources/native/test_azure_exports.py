@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pv
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,9 +33,14 @@ MCA_AI = FIXTURES / "mca-amortizedcost-ai.csv"
 D1, D2 = "2025-09-01", "2025-09-02"
 
 
-def read_csv(path: Path) -> pa.Table:
-    """A CSV export as the core's reader gives it (types inferred, byte-order mark dropped)."""
-    return pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig"))
+def read_csv(path: Path, *, as_text: bool = False) -> pa.Table:
+    """A CSV export read by pyarrow (byte-order mark dropped): types inferred, or every
+    column as text with empty cells null (as the core's reader reads CSV)."""
+    names = pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig")).column_names
+    convert = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                strings_can_be_null=True) if as_text else None
+    return pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig"),
+                       convert_options=convert)
 
 
 def rows(parsed: Parsed) -> list[dict[str, Any]]:
@@ -91,8 +97,10 @@ def test_keep_adds_services_by_name_case_insensitively() -> None:
     assert parsed.table.num_rows == 5 and parsed.ignored == 22
 
 
-def test_ea_actual_cost_ai_lines_give_exact_totals_per_day_model_tier_and_token_type() -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep())
+@pytest.mark.parametrize("as_text", [False, True], ids=["typed", "text"])
+def test_ea_actual_cost_ai_lines_give_exact_totals_per_day_model_tier_and_token_type(
+        as_text: bool) -> None:
+    parsed = COST_DETAILS.to_costs(read_csv(EA_AI, as_text=as_text), keep=Keep())
     assert parsed.rejected == [] and parsed.ignored == 1 and parsed.unmapped == 0
     usd = "USD"
     assert totals(parsed) == {
@@ -155,8 +163,9 @@ def test_ea_focus_columns_follow_microsofts_conversion() -> None:
     assert bought["CommitmentDiscountStatus"] is None and bought["BilledCost"] == Decimal(1500)
 
 
-def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage() -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(MCA_AI), keep=Keep())
+@pytest.mark.parametrize("as_text", [False, True], ids=["typed", "text"])
+def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -> None:
+    parsed = COST_DETAILS.to_costs(read_csv(MCA_AI, as_text=as_text), keep=Keep())
     assert parsed.rejected == [] and parsed.ignored == 0
     eur = "EUR"
     assert totals(parsed) == {

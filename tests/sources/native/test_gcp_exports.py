@@ -35,9 +35,15 @@ NESTED = FIXTURES / "vertex-detailed.jsonl"
 D1, D2 = "2025-09-01", "2025-09-02"
 
 
-def read(path: Path) -> pa.Table:
-    """A file as the core's reader gives it: CSV with types inferred, JSON lines nested."""
-    return pj.read_json(path) if path.suffix == ".jsonl" else pv.read_csv(path)
+def read(path: Path, *, as_text: bool = False) -> pa.Table:
+    """A file read by pyarrow: JSON lines nested; CSV with types inferred, or every column as
+    text with empty cells null (as the core's reader reads CSV)."""
+    if path.suffix == ".jsonl":
+        return pj.read_json(path)
+    names = pv.read_csv(path).column_names
+    convert = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                strings_can_be_null=True) if as_text else None
+    return pv.read_csv(path, convert_options=convert)
 
 
 def rows(parsed: Parsed) -> list[dict[str, Any]]:
@@ -94,9 +100,11 @@ def test_public_sample_kept_whole_is_exact_to_its_sum() -> None:
     assert first["RegionId"] == "us-central1" and first["ChargeClass"] is None
 
 
-@pytest.mark.parametrize("path", [FLAT, NESTED], ids=["flattened_csv", "nested_json"])
-def test_vertex_lines_give_exact_totals_per_day_model_tier_and_token_type(path: Path) -> None:
-    parsed = BILLING_EXPORT.to_costs(read(path), keep=Keep())
+@pytest.mark.parametrize(("path", "as_text"), [(FLAT, False), (FLAT, True), (NESTED, False)],
+                         ids=["flattened_csv", "flattened_csv_text", "nested_json"])
+def test_vertex_lines_give_exact_totals_per_day_model_tier_and_token_type(
+        path: Path, as_text: bool) -> None:
+    parsed = BILLING_EXPORT.to_costs(read(path, as_text=as_text), keep=Keep())
     assert parsed.rejected == [] and parsed.ignored == 1 and parsed.unmapped == 0
     assert totals(parsed) == EXPECTED
 

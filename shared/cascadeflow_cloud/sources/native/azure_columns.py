@@ -28,12 +28,16 @@ MAX_JSON_CHARS = 64_000
 
 
 class Columns:
-    """A raw table's columns by case-insensitive name, as text (blank → null) or money."""
+    """A raw table's columns by case-insensitive name, as text (blank → null) or money;
+    ``rows`` (a mask) keeps only those rows, each column filtered when first read."""
 
-    def __init__(self, table: pa.Table) -> None:
+    def __init__(self, table: pa.Table, rows: pa.Array | None = None) -> None:
         self.table = table
-        self.n = table.num_rows
+        self.rows = rows
+        self.n = table.num_rows if rows is None else int(pc.sum(rows.cast(pa.int64())).as_py()
+                                                         or 0)
         self._names = {name.casefold(): name for name in reversed(table.column_names)}
+        self._text: dict[tuple[str, ...], pa.Array] = {}
 
     def has(self, *names: str) -> bool:
         return any(name.casefold() in self._names for name in names)
@@ -44,13 +48,19 @@ class Columns:
             found = self._names.get(name.casefold())
             if found is not None:
                 column = self.table.column(found)
+                if self.rows is not None:
+                    column = column.filter(self.rows)
                 return column.combine_chunks() if isinstance(column, pa.ChunkedArray) \
                     else column
         return None
 
     def text(self, *names: str) -> pa.Array:
-        """The column as text, blank or unreadable values null; all null when absent."""
-        return as_text(self.raw(*names), self.n)
+        """The column as text, blank or unreadable values null; all null when absent (each
+        column converted once)."""
+        found = self._text.get(names)
+        if found is None:
+            found = self._text[names] = as_text(self.raw(*names), self.n)
+        return found
 
     def money(self, *names: str) -> tuple[pa.Array, pa.Array]:
         """(exact decimals, which rows held a value that is not a number)."""
@@ -71,16 +81,23 @@ def as_text(values: pa.Array | None, n: int) -> pa.Array:
             values = values.cast(pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
             return pa.nulls(n, pa.string())
-    trimmed = pc.utf8_trim_whitespace(values)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    blank = pc.fill_null(pc.equal(values, ""), False)
+    if not pc.any(blank).as_py():
+        return values
+    return pc.if_else(blank, pa.scalar(None, pa.string()), values)
 
+
+# Text columns repeat a few values (meters, resources, charge types): the text functions below
+# work on each distinct value once (``frame.by_distinct``).
 
 def lower(values: pa.Array) -> pa.Array:
-    return pc.utf8_lower(values)
+    return frame.by_distinct(values, pc.utf8_lower)
 
 
 def has(values: pa.Array, pattern: str) -> pa.Array:
-    return pc.fill_null(pc.match_substring_regex(values, pattern, ignore_case=True), False)
+    """Whether each value matches ``pattern`` (case-insensitive; null: no)."""
+    return pc.fill_null(frame.by_distinct(values, lambda v: pc.match_substring_regex(
+        v, pattern, ignore_case=True)), False)
 
 
 def days(values: pa.Array | None, n: int) -> pa.Array:
@@ -194,15 +211,21 @@ def json_objects(text: pa.Array, *, braces: bool, prefix: str = "") -> tuple[pa.
 
 def prefixed(values: pa.Array, prefix: str, starts: str = "/") -> pa.Array:
     """``prefix + value`` where a value does not already start with ``starts``."""
-    bare = pc.invert(pc.fill_null(pc.starts_with(values, starts), True))
-    return pc.if_else(bare, pc.binary_join_element_wise(prefix, values, ""), values)
+    def join(v: pa.Array) -> pa.Array:
+        bare = pc.invert(pc.fill_null(pc.starts_with(v, starts), True))
+        return pc.if_else(bare, pc.binary_join_element_wise(prefix, v, ""), v)
+
+    return frame.by_distinct(values, join)
 
 
 def lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
     """Normalised text (lower case, no spaces) → ``table``'s value; others null."""
-    key = pc.replace_substring(lower(values), " ", "")
-    return pc.take(pa.array(list(table.values()), pa.string()),
-                   pc.index_in(key, pa.array(list(table), pa.string())))
+    def find(v: pa.Array) -> pa.Array:
+        key = pc.replace_substring(pc.utf8_lower(v), " ", "")
+        return pc.take(pa.array(list(table.values()), pa.string()),
+                       pc.index_in(key, pa.array(list(table), pa.string())))
+
+    return frame.by_distinct(values, find)
 
 
 def units(distinct: pa.Array) -> pa.Array:
@@ -218,11 +241,14 @@ _PLACES = Decimal(1).scaleb(-12)
 
 def last_segment(resource: pa.Array) -> pa.Array:
     """The last path segment of an ARM id (the resource name, MCA has no name column)."""
-    return as_text(pc.replace_substring_regex(resource, r"^.*/", ""), len(resource))
+    return as_text(frame.by_distinct(resource, lambda v: pc.replace_substring_regex(
+        v, r"^.*/", "")), len(resource))
 
 
 def resource_type(resource: pa.Array) -> pa.Array:
     """``microsoft.cognitiveservices/accounts`` from an ARM id (lower case), else null."""
-    found = pc.extract_regex(pc.utf8_lower(resource),
-                             r"/providers/(?P<t>[a-z0-9.]+/[a-z0-9.]+)")
-    return pc.struct_field(found, "t")
+    def extract(v: pa.Array) -> pa.Array:
+        found = pc.extract_regex(pc.utf8_lower(v), r"/providers/(?P<t>[a-z0-9.]+/[a-z0-9.]+)")
+        return pc.struct_field(found, "t")
+
+    return frame.by_distinct(resource, extract)

@@ -103,9 +103,8 @@ class AzureCostDetails:
                 named = pc.fill_null(pc.is_in(lower(cols.text(name)), wanted), False)
                 kept = pc.or_(kept, named)
         count = pc.sum(kept.cast(pa.int64())).as_py() or 0
-        if count < cols.n:
-            table, ai = table.filter(kept), ai.filter(kept)
-            cols = Columns(table)
+        if count < cols.n:  # only the columns read are filtered
+            ai, cols = ai.filter(kept), Columns(table, kept)
         return _to_costs(cols, ai, ignored=len(kept) - count)
 
     @staticmethod
