@@ -179,6 +179,15 @@ def test_a_cost_column_of_the_wrong_type_refuses_its_rows_without_raising() -> N
     assert all("cost" in reason for _, reason in parsed.rejected)
 
 
+def test_tax_and_rounding_rows_are_their_charge_category() -> None:
+    table = pa.table({name: pa.array([_row(1, SKUS[0], "0.01", None)[name]] * 3, pa.string())
+                      for name in COLUMNS})
+    table = table.append_column("cost_type", pa.array(["tax", "rounding error", "regular"]))
+    got = rows(BILLING_EXPORT.to_costs(table, keep=Keep()))
+    assert [(r["ChargeCategory"], r["ChargeFrequency"]) for r in got] == [
+        ("Tax", None), ("Adjustment", None), ("Usage", "Usage-Based")]
+
+
 # -- hostile rows: a property suite -------------------------------------------------------
 SKUS = ["Gemini 2.5 Flash Text Input - Batch Predictions",
         "Gemini 2.5 Pro Input Text Caching (Long)",

@@ -34,8 +34,10 @@ from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: ``cost_type`` → FOCUS ChargeCategory (Google documents ``rounding error``; focus_converters
+#: spells it ``rounding_error``).
 _CHARGE = {"tax": "Tax", "adjustment": "Adjustment",
-           "rounding_error": "Adjustment"}
+           "rounding_error": "Adjustment", "rounding error": "Adjustment"}
 
 
 def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
