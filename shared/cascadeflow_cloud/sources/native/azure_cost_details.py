@@ -92,8 +92,11 @@ class AzureCostDetails:
         return {"date", "metername", "costinbillingcurrency"} <= names
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
-        """The kept lines of a cost details table (``Parsed``; see the module docstring)."""
-        table = _without_bom(table)
+        """The kept lines of a cost details table (``Parsed``; see the module docstring),
+        mapped in batches of ``frame.BATCH_ROWS`` rows (two at a time)."""
+        return frame.in_batches(_without_bom(table), lambda part: self._batch(part, keep))
+
+    def _batch(self, table: pa.Table, keep: Keep) -> Parsed:
         cols = Columns(table)
         ai = self._ai_lines(cols)
         kept = ai if keep.ai_only else pa.repeat(pa.scalar(True), cols.n)

@@ -162,12 +162,21 @@ class GcpBillingExport:
         return set(REQUIRED) <= names and bool({"sku", "sku.description", "sku.id"} & names)
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
-        """The kept rows as cost rows (``Parsed``; see the module docstring)."""
+        """The kept rows as cost rows (``Parsed``; see the module docstring), mapped in
+        batches of ``frame.BATCH_ROWS`` rows (two at a time)."""
         table = nested(table)
+        # whether rows name their service at all is decided for the whole file (a custom
+        # view without it is read whole)
+        named = bool(table.num_rows and pc.any(pc.is_valid(
+            _text(table, "service", "description"))).as_py())
+        return frame.in_batches(table, lambda part: self._batch(part, keep, named))
+
+    @staticmethod
+    def _batch(table: pa.Table, keep: Keep, named: bool) -> Parsed:
         selection = ServiceSelection.default()
         services = _text(table, "service", "description")
         ignored = 0
-        if keep.ai_only and table.num_rows and pc.any(pc.is_valid(services)).as_py():
+        if keep.ai_only and named:
             kept = selection.mask(services)
             if keep.services:  # more services by name (Keep matches case-insensitively)
                 wanted = pa.array([s.casefold() for s in keep.services], pa.string())
