@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.schema import quantize_money
+from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.azure_cost_details import COST_DETAILS
 from cascadeflow_cloud.sources.native.formats import Keep
@@ -197,6 +198,14 @@ def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -
     assert first["ResourceName"] == "contoso-aoai"  # MCA: the ARM id's last segment
     assert first["Tags"] == '{"cost-center":"4711","team":"assistants"}'
     assert first["RegionId"] == "swedencentral"
+
+
+def test_batches_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep())
+    monkeypatch.setattr(frame, "BATCH_ROWS", 4)  # 13 rows: four batches, two at a time
+    parts = COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep())
+    assert totals(parts) == totals(whole) and parts.ignored == whole.ignored == 1
+    assert [r["SkuMeter"] for r in rows(parts)] == [r["SkuMeter"] for r in rows(whole)]
 
 
 def test_header_sniff() -> None:

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.formats import Keep
 from cascadeflow_cloud.sources.native.gcp_billing import BILLING_EXPORT
@@ -145,6 +146,13 @@ def test_keep_adds_services_by_name_case_insensitively() -> None:
     compute = [r for r in rows(parsed) if r["ServiceName"] == "Compute Engine"]
     assert len(compute) == 1 and compute[0]["x_Model"] is None
     assert compute[0]["x_ChargeKind"] == "other" and compute[0]["ServiceCategory"] == "Other"
+
+
+def test_batches_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = BILLING_EXPORT.to_costs(read(NESTED), keep=Keep())
+    monkeypatch.setattr(frame, "BATCH_ROWS", 3)  # 10 rows: four batches, two at a time
+    parts = BILLING_EXPORT.to_costs(read(NESTED), keep=Keep())
+    assert totals(parts) == totals(whole) == EXPECTED and parts.ignored == 1
 
 
 def test_header_sniff() -> None:
