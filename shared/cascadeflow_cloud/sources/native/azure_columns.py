@@ -50,8 +50,10 @@ class Columns:
                 column = self.table.column(found)
                 if self.rows is not None:
                     column = column.filter(self.rows)
-                return column.combine_chunks() if isinstance(column, pa.ChunkedArray) \
-                    else column
+                if isinstance(column, pa.ChunkedArray):  # one chunk (a batch): no copy
+                    return column.chunk(0) if column.num_chunks == 1 \
+                        else column.combine_chunks()
+                return column
         return None
 
     def text(self, *names: str) -> pa.Array:
