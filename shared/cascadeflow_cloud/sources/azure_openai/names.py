@@ -32,7 +32,7 @@ from cascadeflow_cloud.catalog import identify
 from cascadeflow_cloud.schema import ChargeKind, Modality, ServiceTier, TokenType
 from cascadeflow_cloud.sources.billing_line import BillingLine, line, tokens, unread
 
-__all__ = ["classify", "classify_charge"]
+__all__ = ["classify", "classify_charge", "classify_marketplace"]
 
 #: Where a meter name splits into words: separators, camel case (``BatchOutp``), a four-digit
 #: version glued to a word (``mini0718``), ``gpt4o`` and ``4omini``.
@@ -205,3 +205,36 @@ def classify_charge(service: str | None, meter: str | None, sub_category: str | 
     if found.kind == "provisioned_capacity":
         return found._replace(kind="reservation", charge_category="Purchase")
     return found._replace(charge_category="Purchase")
+
+
+#: A Foundry Marketplace (MaaS) resource is named ``<model offer>-<GUID>`` (AZAI).
+_OFFER_GUID = re.compile(r"[-_ ]?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+                         re.I)
+
+
+def classify_marketplace(service: str | None, meter: str | None,
+                         sub_category: str | None = None, charge_type: str | None = None,
+                         resource_name: str | None = None) -> BillingLine:
+    """``classify_charge``, and the Foundry Marketplace ("Models as a Service") meters
+    ``paygo-inference-input-tokens``, ``paygo-finetuned-model-inference-hosting`` …, which name
+    no model: the model is the offer in the resource's name ``<offer>-<GUID>``
+    (learn.microsoft.com, AI Foundry "costs-plan-manage").
+
+    >>> offer = "Meta-Llama-3.1-405B-Instruct-0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"
+    >>> line = classify_marketplace(None, "paygo-inference-output-tokens", None, "Usage", offer)
+    >>> line.model_spelling, line.token_type, line.kind
+    ('Meta-Llama-3.1-405B-Instruct', 'output', 'tokens')
+    >>> classify_marketplace(None, "paygo-finetuned-model-inference-hosting").kind
+    'fine_tuning_hosting'
+    """
+    text = (meter or "").strip().lower()
+    if not text.startswith("paygo-"):
+        return classify_charge(service, meter, sub_category, charge_type)
+    spelling = _OFFER_GUID.sub("", (resource_name or "").strip()) or None
+    if text.endswith("-hosting"):
+        return line(spelling, "fine_tuning_hosting")
+    if text.endswith("input-tokens"):
+        return tokens(spelling, "input")
+    if text.endswith("output-tokens"):
+        return tokens(spelling, "output")
+    return unread(spelling if spelling and (who := identify(spelling)) and who.known else None)

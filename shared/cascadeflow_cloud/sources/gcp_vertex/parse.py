@@ -24,6 +24,7 @@ counted in ``ignored``, not stored.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.sources.base import Parsed
@@ -33,8 +34,10 @@ from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: ``cost_type`` → FOCUS ChargeCategory (Google documents ``rounding error``; focus_converters
+#: spells it ``rounding_error``).
 _CHARGE = {"tax": "Tax", "adjustment": "Adjustment",
-           "rounding_error": "Adjustment"}
+           "rounding_error": "Adjustment", "rounding error": "Adjustment"}
 
 
 def _field(table: pa.Table, column: str, child: str | None = None) -> Any:
@@ -197,7 +200,9 @@ def _add_money(a: Any, b: Any) -> Any:
 
 def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = None,
                  descriptions: dict[str, str] | None = None,
-                 service_named: bool | None = None) -> Parsed:
+                 service_named: bool | None = None,
+                 extra: Callable[[pa.Table], dict[str, Any]] | None = None,
+                 checks: Callable[[pa.Table], list[tuple[Any, str]]] | None = None) -> Parsed:
     """Export-shaped rows (Arrow; nested ``service``/``sku``/``credits`` …) → cost rows.
 
     Rows of services outside ``service`` (a ``ServiceSelection``; a name is read besides the
@@ -205,6 +210,9 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
     ``descriptions`` (SKU id → description, from the Cloud Billing Catalog) names SKUs whose
     rows lack a description. ``service_named`` says whether the rows carry a service at all
     (decided from ``table`` when None; a part of a larger result passes the whole's answer).
+    ``extra`` computes more cost columns from the rows kept (a native export's FOCUS columns);
+    they are added to, or replace, the ones read here; ``checks`` flags more unreadable rows
+    of them (``(flags, reason)`` pairs: a native export's cells that are not lists).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -275,15 +283,29 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
         "ConsumedUnit": _field(table, "usage", "unit"),
         "Tags": _labels_json(_field(table, "labels")),
     }
+    if extra is not None:
+        columns.update(extra(table))
     bad_cost = money_columns.invalid_money(cost_raw, cost)
     bad_credit = _bad_credits(_field(table, "credits"), n)
     costs = raw.column("cost")
+    flagged = checks(table) if checks is not None else []
+    bad = pc.or_(bad_cost, bad_credit)
+    for flags, _ in flagged:
+        bad = pc.or_(bad, flags)
 
     def reason(i: int) -> str:
         if bad_cost[i].as_py():
             return f"cost: not a number (got {str(costs[i].as_py())!r})"
-        return "credits: an amount is not a number"
+        said = [text for flags, text in flagged if flags[i].as_py()]
+        return "; ".join(said) if said else "credits: an amount is not a number"
 
-    mapping = frame.map_names([service_name, description], names.classify)
+    # rows of services outside the selection (kept only when asked for everything) are not
+    # read as model lines: their SKUs name other products
+    keys = [service_name, description]
+    others = pc.and_(pc.is_valid(svc), pc.invert(selection.mask(svc))) if n else None
+    if others is not None and pc.any(others).as_py():
+        keys = [pc.if_else(others, pa.scalar(None, pa.string()), key.cast(pa.string()))
+                for key in keys]
+    mapping = frame.map_names(keys, names.classify)
     return frame.finish(columns, source="gcp_vertex", raw=raw, mapping=mapping, ignored=ignored,
-                        bad=pc.or_(bad_cost, bad_credit), bad_reason=reason)
+                        bad=bad, bad_reason=reason)
