@@ -77,7 +77,7 @@ def _guard(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, se
     from cascadeflow_cloud.lake.charges import stored_partitions
 
     for source, items in pulls.items():
-        stored = stored_partitions(lake, source)
+        stored = stored_partitions(lake, source, {day for pull in items for day in pull.days})
         mine = native.get(source, set())
         for pull in items:
             days = set(pull.days)
@@ -89,8 +89,8 @@ def _guard(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, se
                 raise FeedConflict(
                     f"{source}: {day_ranges(hit)} are already stored under scope {scope!r} "
                     f"from the {source} API source; one bill is fed once: delete "
-                    f"costs/source={source}/scope={scope}/ for those days (or disable "
-                    f"sources.{source}) and ingest the export again")
+                    f"the objects of those months under costs/source={source}/scope={scope}/ "
+                    f"(or disable sources.{source}) and ingest the export again")
 
 
 def ingest_exports(

@@ -98,7 +98,8 @@ class NativeFormat(Protocol):
 FORMATS: dict[str, str] = {
     "aws_cur2": "cascadeflow_cloud.sources.native.aws_cur:CUR2",
     "aws_legacy_cur": "cascadeflow_cloud.sources.native.aws_cur:LEGACY_CUR",
-    # the Azure cost-details and GCP billing-export formats go here, before "focus"
+    "azure_cost_details": "cascadeflow_cloud.sources.native.azure_cost_details:COST_DETAILS",
+    "gcp_billing_export": "cascadeflow_cloud.sources.native.gcp_billing:BILLING_EXPORT",
     "focus": "cascadeflow_cloud.sources.native.focus_in:FOCUS",
 }
 
