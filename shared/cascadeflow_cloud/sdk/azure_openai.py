@@ -1,79 +1,150 @@
-"""``openai.AzureOpenAI`` / ``AsyncAzureOpenAI``: chat completions (plain and streamed),
-embeddings and responses.
+"""``openai.AzureOpenAI`` / ``AsyncAzureOpenAI``: every billed request, whichever door it takes.
+
+The wrapped client is ``client.copy()`` (same options, same connection pool) whose ``post`` —
+the one method every openai resource sends its requests through — is instrumented for the
+billed paths (``BILLED``): ``chat.completions.create / parse / stream``,
+``beta.chat.completions.parse``, ``responses.create / parse / stream``, ``embeddings``,
+``images``, ``audio.transcriptions / translations / speech`` and their ``with_raw_response`` /
+``with_streaming_response`` twins all reach it, so each is recorded exactly once. Other paths
+(files, batches, vector stores…) pass straight through (``UNBILLED`` says why).
 
 OpenAI semantics: ``prompt_tokens`` includes ``cached_tokens``; ``completion_tokens`` includes
 ``reasoning_tokens``. For a streamed chat completion the wrapper asks for
 ``stream_options={"include_usage": True}`` when the caller did not, and then withholds that
-extra usage-only chunk (``choices == []``), so the caller sees exactly the chunks the SDK would
-have produced for its own request. The model is the response's ``model`` field (the real
-model behind a deployment); the deployment name (mapped by ``pricing.deployments``) is the
-fallback.
+extra usage-only chunk (``choices == []``). The model is the response's ``model`` (the model
+behind the deployment); ``deployment`` keeps the name the caller passed as ``model=`` (on Azure
+it is the deployment name), never overwritten by the response. ``service_tier`` is the
+response's (else the request's): ``default`` → standard, ``flex``, ``priority``, ``scale`` →
+provisioned.
+
+>>> _tier("default"), _tier("flex"), _tier("auto")
+('standard', 'flex', None)
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
+from cascadeflow_cloud.sdk.doors import Door, instrument_below
 from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
-    ClientProxy,
     Recorder,
+    StreamHandle,
     StreamState,
-    instrument,
-    instrument_async,
-    model_kwarg,
+    _Delegate,
+    _internal_error,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
 
 PROVIDER = "azure_openai"
+_RAW_HEADER = "X-Stainless-Raw-Response"  # openai._constants.RAW_RESPONSE_HEADER
+_TIERS = {"default": "standard", "standard": "standard", "flex": "flex",
+          "priority": "priority", "scale": "provisioned"}
 
 
-def _is_stream(kwargs: dict[str, Any], result: Any) -> bool:
-    return bool(kwargs.get("stream"))
+def _tier(value: Any) -> str | None:
+    return _TIERS.get(value) if type(value) is str else None
 
 
-def _set_chat_usage(rec: CallRecord, usage: Any) -> None:
-    rec.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-    rec.output_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-    prompt_details = getattr(usage, "prompt_tokens_details", None)
-    if prompt_details is not None:
-        rec.cache_read_tokens = int(getattr(prompt_details, "cached_tokens", 0) or 0)
-        rec.cache_write_tokens = int(getattr(prompt_details, "cache_write_tokens", 0) or 0)
-    completion_details = getattr(usage, "completion_tokens_details", None)
-    if completion_details is not None:
-        rec.reasoning_tokens = int(getattr(completion_details, "reasoning_tokens", 0) or 0)
+def _body(kwargs: dict[str, Any]) -> dict[str, Any]:
+    body = kwargs.get("body")
+    return body if type(body) is dict else {}
 
 
-def _set_model(rec: CallRecord, result: Any) -> None:
+def _model(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    return str(_body(kwargs).get("model") or "unknown")
+
+
+def _request_facts(rec: CallRecord, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    body = _body(kwargs)
+    deployment = body.get("model")
+    if type(deployment) is str:
+        rec.deployment = deployment
+    rec.service_tier = _tier(body.get("service_tier"))
+
+
+def _raw_kind(kwargs: dict[str, Any]) -> str | None:
+    """``"true"`` (``with_raw_response``), ``"stream"`` (``with_streaming_response``)."""
+    options = kwargs.get("options")
+    headers = options.get("headers") if type(options) is dict else None
+    return headers.get(_RAW_HEADER) if type(headers) is dict else None
+
+
+def _int(value: Any) -> int:
+    return value if type(value) is int and value > 0 else 0
+
+
+def _modalities(total: int, details: Any, names: tuple[str, ...]) -> dict[str, int] | None:
+    """Tokens per modality when details split out non-text ones (the rest is text)."""
+    split = {name: _int(getattr(details, f"{name}_tokens", 0)) for name in names}
+    split = {k: v for k, v in split.items() if v}
+    if not split:
+        return None
+    split["text"] = max(total - sum(split.values()), 0)
+    return split
+
+
+def _set_usage(rec: CallRecord, result: Any) -> bool:
+    """Fill the record from any openai response (chat, responses, embeddings, images,
+    transcriptions); True when it carried usage."""
     model = getattr(result, "model", None)
-    if model:
-        rec.model = str(model)
-
-
-def _extract_chat(rec: CallRecord, result: Any) -> None:
-    _set_model(rec, result)
+    if model and type(model) is str:
+        rec.model = model
+    tier = _tier(getattr(result, "service_tier", None))
+    if tier is not None:
+        rec.service_tier = tier
     usage = getattr(result, "usage", None)
-    if usage is not None:
-        _set_chat_usage(rec, usage)
+    if usage is None:
+        return False
+    prompt = getattr(usage, "prompt_tokens", None)
+    if prompt is not None:  # chat completions, embeddings
+        rec.input_tokens = _int(prompt)
+        rec.output_tokens = _int(getattr(usage, "completion_tokens", 0))
+        details = getattr(usage, "prompt_tokens_details", None)
+        out_details = getattr(usage, "completion_tokens_details", None)
+    else:  # responses, images, transcriptions: input_tokens / output_tokens
+        rec.input_tokens = _int(getattr(usage, "input_tokens", 0))
+        rec.output_tokens = _int(getattr(usage, "output_tokens", 0))
+        details = (getattr(usage, "input_tokens_details", None)
+                   or getattr(usage, "input_token_details", None))
+        out_details = getattr(usage, "output_tokens_details", None)
+    if details is not None:
+        rec.cache_read_tokens = _int(getattr(details, "cached_tokens", 0))
+        rec.cache_write_tokens = _int(getattr(details, "cache_write_tokens", 0))
+        rec.input_by_modality = _modalities(rec.input_tokens, details, ("audio", "image"))
+    if out_details is not None:
+        rec.reasoning_tokens = _int(getattr(out_details, "reasoning_tokens", 0))
+        rec.output_by_modality = _modalities(rec.output_tokens, out_details,
+                                             ("audio", "image"))
+    return True
+
+
+def _extract(rec: CallRecord, result: Any) -> None:
+    _set_usage(rec, result)
 
 
 def _prepare_chat(kwargs: dict[str, Any]) -> bool:
-    if not kwargs.get("stream"):
+    body = _body(kwargs)
+    if not body.get("stream") or _raw_kind(kwargs):
         return False
-    options = kwargs.get("stream_options")
+    options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage"):
         return False
-    kwargs["stream_options"] = {**(options if isinstance(options, dict) else {}),
-                                "include_usage": True}
+    kwargs["body"] = {**body, "stream_options": {
+        **(options if isinstance(options, dict) else {}), "include_usage": True}}
     return True
 
 
 def _observe_chat(state: StreamState, chunk: Any) -> bool:
-    _set_model(state.rec, chunk)
     usage = getattr(chunk, "usage", None)
     choices = getattr(chunk, "choices", None) or []
+    model = getattr(chunk, "model", None)
+    if model:
+        state.rec.model = str(model)
     if usage is not None:
-        _set_chat_usage(state.rec, usage)
+        _set_usage(state.rec, chunk)
         state.usage_seen = True
         if state.flag and not choices:
             return False  # the usage chunk we asked for; the caller did not
@@ -86,50 +157,149 @@ def _observe_chat(state: StreamState, chunk: Any) -> bool:
     return True
 
 
-def _extract_embeddings(rec: CallRecord, result: Any) -> None:
-    _set_model(rec, result)
-    usage = getattr(result, "usage", None)
-    if usage is not None:
-        rec.input_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-
-
-def _set_responses_usage(rec: CallRecord, usage: Any) -> None:
-    rec.input_tokens = int(getattr(usage, "input_tokens", 0) or 0)
-    rec.output_tokens = int(getattr(usage, "output_tokens", 0) or 0)
-    details = getattr(usage, "input_tokens_details", None)
-    if details is not None:
-        rec.cache_read_tokens = int(getattr(details, "cached_tokens", 0) or 0)
-    out_details = getattr(usage, "output_tokens_details", None)
-    if out_details is not None:
-        rec.reasoning_tokens = int(getattr(out_details, "reasoning_tokens", 0) or 0)
-
-
-def _extract_responses(rec: CallRecord, result: Any) -> None:
-    _set_model(rec, result)
-    usage = getattr(result, "usage", None)
-    if usage is not None:
-        _set_responses_usage(rec, usage)
-
-
-def _observe_responses(state: StreamState, event: Any) -> bool:
+def _observe_events(state: StreamState, event: Any) -> bool:
+    """Responses and transcription streams: usage in the final event (``response.completed``
+    carries the whole response; ``transcript.text.done`` its ``usage``)."""
     kind = getattr(event, "type", "") or ""
     if kind.endswith(".delta"):
         state.chunks += 1
     response = getattr(event, "response", None)
-    if response is not None:
-        _set_model(state.rec, response)
-        usage = getattr(response, "usage", None)
-        if usage is not None:
-            _set_responses_usage(state.rec, usage)
-            state.usage_seen = True
+    if _set_usage(state.rec, response if response is not None else event):
+        state.usage_seen = True
     return True
 
 
-CHAT = CallSpec(PROVIDER, "chat", model_kwarg, _extract_chat, is_stream=_is_stream,
-                observe=_observe_chat, prepare=_prepare_chat)
-EMBEDDINGS = CallSpec(PROVIDER, "embeddings", model_kwarg, _extract_embeddings)
-RESPONSES = CallSpec(PROVIDER, "responses", model_kwarg, _extract_responses, is_stream=_is_stream,
-                     observe=_observe_responses)
+def _is_stream(kwargs: dict[str, Any], result: Any) -> bool:
+    return bool(kwargs.get("stream")) or _raw_kind(kwargs) is not None
+
+
+def _attach(result: Any, handle: StreamHandle) -> Any:
+    """A stream is tracked as it is read; a raw response is recorded when parsed (or, unparsed,
+    when closed: from its buffered body if it was read)."""
+    if type(result).__name__ in ("LegacyAPIResponse", "APIResponse"):
+        return RawResponse(result, handle)
+    if type(result).__name__ == "AsyncAPIResponse":
+        return AsyncRawResponse(result, handle)
+    return handle(result)
+
+
+def _spec(operation: str, observe: Callable[[StreamState, Any], bool] = _observe_events,
+          prepare: Callable[[dict[str, Any]], bool] | None = None) -> CallSpec:
+    return CallSpec(PROVIDER, operation, _model, _extract, is_stream=_is_stream,
+                    observe=observe, attach_stream=_attach, prepare=prepare,
+                    request_facts=_request_facts)
+
+
+#: Paths ``post`` sends billed requests to (Azure rewrites them under the deployment).
+BILLED: dict[str, CallSpec] = {
+    "/chat/completions": _spec("chat", _observe_chat, _prepare_chat),
+    "/responses": _spec("responses"),
+    "/completions": _spec("completions", _observe_chat),
+    "/embeddings": _spec("embeddings"),
+    "/images/generations": _spec("images"),
+    "/images/edits": _spec("images"),
+    "/images/variations": _spec("images"),
+    "/audio/transcriptions": _spec("audio"),
+    "/audio/translations": _spec("audio"),
+    "/audio/speech": _spec("audio"),
+}
+CHAT = BILLED["/chat/completions"]
+#: Resources of the client whose requests spend no tokens (never recorded), with why.
+UNBILLED: dict[str, str] = {
+    "files": "file storage, not inference", "batches": "billed as the batch's own requests",
+    "models": "lists models", "fine_tuning": "training is billed on the invoice, not per call",
+    "vector_stores": "storage", "uploads": "file upload", "moderations": "free",
+    "containers": "storage", "conversations": "stores items; responses bill the tokens",
+    "evals": "billed as the runs' own requests", "webhooks": "local signature check",
+    "beta": "assistants/threads/realtime sessions: billed per run, not recorded yet",
+    "realtime": "websocket sessions, not recorded yet", "skills": "configuration",
+    "videos": "Sora video jobs: billed per second, not recorded yet",
+    "admin": "organisation administration", "graders": "grading configuration",
+}
+
+
+class RawResponse(_Delegate):
+    """An openai ``with_raw_response`` / ``with_streaming_response`` result: the SDK's, with
+    the call recorded once from what ``parse()`` returns (a parsed stream is tracked)."""
+
+    def __init__(self, inner: Any, handle: StreamHandle) -> None:
+        super().__init__(inner)
+        object.__setattr__(self, "_cf_handle", handle)
+        object.__setattr__(self, "_cf_parsed", {})
+        if type(inner).__name__ == "LegacyAPIResponse" and not getattr(inner, "_stream", True):
+            self._record(inner.parse())  # body already read: record now
+
+    def _record(self, parsed: Any) -> Any:
+        handle: StreamHandle = object.__getattribute__(self, "_cf_handle")
+        state = handle.state
+        if state.done:
+            return parsed
+        import openai
+
+        if isinstance(parsed, openai.Stream | openai.AsyncStream):
+            return handle(parsed)  # tracked as it is read
+        try:
+            state.rec.streamed = False
+            if _set_usage(state.rec, parsed):
+                state.usage_seen = True
+            state.finish("ok")
+        except Exception:
+            _internal_error("raw response")
+        return parsed
+
+    def parse(self, **kwargs: Any) -> Any:
+        cache: dict[Any, Any] = object.__getattribute__(self, "_cf_parsed")
+        key = kwargs.get("to")
+        if key not in cache:
+            cache[key] = self._record(object.__getattribute__(self, "_cf_inner").parse(**kwargs))
+        return cache[key]
+
+    def _unparsed(self) -> None:
+        state = object.__getattribute__(self, "_cf_handle").state
+        if state.done:
+            return
+        inner = object.__getattribute__(self, "_cf_inner")
+        try:
+            body = inner.http_response.content  # raises when the body was never read
+            self._record_json(json.loads(body))
+        except Exception:  # unread, not JSON (speech audio), a stream read as lines
+            state.finish("ok")
+
+    def _record_json(self, payload: Any) -> None:
+        from types import SimpleNamespace
+
+        def ns(value: Any) -> Any:
+            if isinstance(value, dict):
+                return SimpleNamespace(**{k: ns(v) for k, v in value.items()})
+            return value
+
+        self._record(ns(payload))
+
+    def close(self) -> Any:
+        self._unparsed()
+        return object.__getattribute__(self, "_cf_inner").close()
+
+    def __del__(self) -> None:
+        try:
+            object.__getattribute__(self, "_cf_handle").state.finish("abandoned")
+        except Exception:  # noqa: S110 - nothing may escape a finaliser
+            pass
+
+
+class AsyncRawResponse(RawResponse):
+    """``RawResponse`` for ``AsyncAPIResponse`` (``parse`` / ``close`` are coroutines)."""
+
+    async def parse(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        cache: dict[Any, Any] = object.__getattribute__(self, "_cf_parsed")
+        key = kwargs.get("to")
+        if key not in cache:
+            parsed = await object.__getattribute__(self, "_cf_inner").parse(**kwargs)
+            cache[key] = self._record(parsed)
+        return cache[key]
+
+    async def close(self) -> Any:  # type: ignore[override]
+        self._unparsed()
+        return await object.__getattribute__(self, "_cf_inner").close()
 
 
 def is_azure_openai(client: Any) -> str | None:
@@ -145,16 +315,33 @@ def is_azure_openai(client: Any) -> str | None:
     return None
 
 
+def instrument_post(client: Any, recorder: Recorder) -> Any:
+    """A copy of ``client`` whose ``post`` records every billed request (set before any
+    resource of the copy exists: each resource keeps ``client.post`` when it is made)."""
+    is_async = is_azure_openai(client) == "async"
+    inner = client.copy()
+    post = inner.post
+    table = {path: instrument_below(post, spec, recorder, is_async=is_async)
+             for path, spec in BILLED.items()}
+
+    def recorded_post(path: str, **kwargs: Any) -> Any:
+        hooked = table.get(path)
+        if hooked is None:
+            return post(path, **kwargs)
+        return hooked(path, **kwargs)
+
+    recorded_post.__wrapped__ = post  # type: ignore[attr-defined]
+    inner.post = recorded_post
+    return inner
+
+
 def wrap_azure_openai(client: Any, recorder: Recorder) -> Any:
-    """An Azure OpenAI client whose chat, embeddings and responses calls record usage."""
-    wrap_fn = instrument_async if is_azure_openai(client) == "async" else instrument
-    completions = client.chat.completions
-    return ClientProxy(
-        client,
-        chat=ClientProxy(client.chat, completions=ClientProxy(
-            completions, create=wrap_fn(completions.create, CHAT, recorder))),
-        embeddings=ClientProxy(client.embeddings,
-                               create=wrap_fn(client.embeddings.create, EMBEDDINGS, recorder)),
-        responses=ClientProxy(client.responses,
-                              create=wrap_fn(client.responses.create, RESPONSES, recorder)),
-    )
+    """An Azure OpenAI client (sync or async) whose every billed request records usage."""
+    inner = instrument_post(client, recorder)
+
+    def with_options(**kwargs: Any) -> Any:
+        return wrap_azure_openai(client.with_options(**kwargs), recorder)
+
+    door = Door(inner, with_options=with_options, copy=with_options)
+    object.__setattr__(door, "_cf_original", client)
+    return door
