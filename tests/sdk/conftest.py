@@ -57,6 +57,18 @@ AZURE_RESPONSE = {
               "input_tokens_details": {"cached_tokens": 100},
               "output_tokens_details": {"reasoning_tokens": 20}},
 }
+# OpenAI API reference, "The image generation response" (gpt-image-1 usage) and "The
+# transcription object (JSON)" (gpt-4o-transcribe token usage):
+# https://platform.openai.com/docs/api-reference/images/object ,
+# https://platform.openai.com/docs/api-reference/audio/json-object
+AZURE_IMAGES = {"created": 1713833628, "data": [{"b64_json": "aGk="}],
+                "usage": {"total_tokens": 100, "input_tokens": 50, "output_tokens": 50,
+                          "input_tokens_details": {"text_tokens": 10, "image_tokens": 40}}}
+AZURE_TRANSCRIPTION = {"text": "Imagine the wildest idea that you've ever had.",
+                       "usage": {"type": "tokens", "input_tokens": 14, "output_tokens": 45,
+                                 "total_tokens": 59,
+                                 "input_token_details": {"text_tokens": 0,
+                                                         "audio_tokens": 14}}}
 CONVERSE = {
     "output": {"message": {"role": "assistant", "content": [{"text": "Hello!"}]}},
     "stopReason": "end_turn",
@@ -176,14 +188,31 @@ def azure_stream_body(request: dict[str, Any]) -> bytes:
 
 
 def responses_stream_body() -> bytes:
+    """The Responses API streaming events for one text message (API reference, "Streaming
+    events": created, output_item.added, content_part.added, output_text.delta…, done events,
+    completed with the whole response and its usage)."""
     started = {**AZURE_RESPONSE, "status": "in_progress", "output": [], "usage": None}
-    events = [{"type": "response.created", "sequence_number": 0, "response": started}]
-    for i, word in enumerate(["H", "i!"]):
-        events.append({"type": "response.output_text.delta", "sequence_number": i + 1,
-                       "item_id": "msg_1", "output_index": 0, "content_index": 0,
-                       "delta": word, "logprobs": []})
-    events.append({"type": "response.completed", "sequence_number": 3,
-                   "response": AZURE_RESPONSE})
+    item = {"type": "message", "id": "msg_1", "status": "in_progress", "role": "assistant",
+            "content": []}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.content_part.added", "item_id": "msg_1", "output_index": 0,
+         "content_index": 0, "part": part}]
+    for word in ["H", "i!"]:
+        events.append({"type": "response.output_text.delta", "item_id": "msg_1",
+                       "output_index": 0, "content_index": 0, "delta": word, "logprobs": []})
+    events += [
+        {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0,
+         "content_index": 0, "text": "Hi!", "logprobs": []},
+        {"type": "response.content_part.done", "item_id": "msg_1", "output_index": 0,
+         "content_index": 0, "part": {**part, "text": "Hi!"}},
+        {"type": "response.output_item.done", "output_index": 0,
+         "item": AZURE_RESPONSE["output"][0]},
+        {"type": "response.completed", "response": AZURE_RESPONSE}]
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
     return b"".join(b"event: " + e["type"].encode() + b"\n" + _sse(e) for e in events)
 
 
@@ -236,7 +265,15 @@ class FakeCloud(BaseHTTPRequestHandler):
             if request.get("stream"):
                 self._send(200, azure_stream_body(request), "text/event-stream")
             else:
-                self._send(200, json.dumps(AZURE_CHAT).encode(), "application/json")
+                tier = request.get("service_tier")  # echoed as the service says it served
+                self._send(200, json.dumps({**AZURE_CHAT, "service_tier": tier} if tier
+                                           else AZURE_CHAT).encode(), "application/json")
+        elif path.endswith("/images/generations"):
+            self._send(200, json.dumps(AZURE_IMAGES).encode(), "application/json")
+        elif path.endswith(("/audio/transcriptions", "/audio/translations")):
+            self._send(200, json.dumps(AZURE_TRANSCRIPTION).encode(), "application/json")
+        elif path.endswith("/audio/speech"):
+            self._send(200, b"ID3\x04fake-mp3", "audio/mpeg")
         elif path.endswith("/embeddings"):
             self._send(200, json.dumps(AZURE_EMBEDDINGS).encode(), "application/json")
         elif path.endswith("/responses"):

@@ -98,6 +98,8 @@ def _set_usage(rec: CallRecord, result: Any) -> bool:
     usage = getattr(result, "usage", None)
     if usage is None:
         return False
+    if isinstance(usage, dict):  # a field the SDK's model does not declare (translations)
+        usage = _namespace(usage)
     prompt = getattr(usage, "prompt_tokens", None)
     if prompt is not None:  # chat completions, embeddings
         rec.input_tokens = _int(prompt)
@@ -119,6 +121,15 @@ def _set_usage(rec: CallRecord, result: Any) -> bool:
         rec.output_by_modality = _modalities(rec.output_tokens, out_details,
                                              ("audio", "image"))
     return True
+
+
+def _namespace(value: Any) -> Any:
+    """A JSON object as attributes, as the SDK's models read (for bodies it left as dicts)."""
+    from types import SimpleNamespace
+
+    if isinstance(value, dict):
+        return SimpleNamespace(**{str(k): _namespace(v) for k, v in value.items()})
+    return value
 
 
 def _extract(rec: CallRecord, result: Any) -> None:
@@ -226,6 +237,7 @@ class RawResponse(_Delegate):
         super().__init__(inner)
         object.__setattr__(self, "_cf_handle", handle)
         object.__setattr__(self, "_cf_parsed", {})
+        object.__setattr__(self, "_cf_streaming", False)
         if type(inner).__name__ == "LegacyAPIResponse" and not getattr(inner, "_stream", True):
             self._record(inner.parse())  # body already read: record now
 
@@ -237,6 +249,7 @@ class RawResponse(_Delegate):
         import openai
 
         if isinstance(parsed, openai.Stream | openai.AsyncStream):
+            object.__setattr__(self, "_cf_streaming", True)  # the stream records, not we
             return handle(parsed)  # tracked as it is read
         try:
             state.rec.streamed = False
@@ -261,19 +274,9 @@ class RawResponse(_Delegate):
         inner = object.__getattribute__(self, "_cf_inner")
         try:
             body = inner.http_response.content  # raises when the body was never read
-            self._record_json(json.loads(body))
+            self._record(_namespace(json.loads(body)))
         except Exception:  # unread, not JSON (speech audio), a stream read as lines
             state.finish("ok")
-
-    def _record_json(self, payload: Any) -> None:
-        from types import SimpleNamespace
-
-        def ns(value: Any) -> Any:
-            if isinstance(value, dict):
-                return SimpleNamespace(**{k: ns(v) for k, v in value.items()})
-            return value
-
-        self._record(ns(payload))
 
     def close(self) -> Any:
         self._unparsed()
@@ -281,7 +284,8 @@ class RawResponse(_Delegate):
 
     def __del__(self) -> None:
         try:
-            object.__getattribute__(self, "_cf_handle").state.finish("abandoned")
+            if not object.__getattribute__(self, "_cf_streaming"):
+                object.__getattribute__(self, "_cf_handle").state.finish("abandoned")
         except Exception:  # noqa: S110 - nothing may escape a finaliser
             pass
 
@@ -289,7 +293,7 @@ class RawResponse(_Delegate):
 class AsyncRawResponse(RawResponse):
     """``RawResponse`` for ``AsyncAPIResponse`` (``parse`` / ``close`` are coroutines)."""
 
-    async def parse(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def parse(self, **kwargs: Any) -> Any:
         cache: dict[Any, Any] = object.__getattribute__(self, "_cf_parsed")
         key = kwargs.get("to")
         if key not in cache:
@@ -297,7 +301,7 @@ class AsyncRawResponse(RawResponse):
             cache[key] = self._record(parsed)
         return cache[key]
 
-    async def close(self) -> Any:  # type: ignore[override]
+    async def close(self) -> Any:
         self._unparsed()
         return await object.__getattribute__(self, "_cf_inner").close()
 
