@@ -95,6 +95,51 @@ GEMINI = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]
                             "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1000}],
                             "trafficType": "ON_DEMAND"}}
 
+# Vertex AI generateContent with function calling ("Function calling reference": a
+# functionCall part, then the answer once the functionResponse is sent) — two billed requests
+# with their own usage; https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/function-calling
+GEMINI_CALL = {"candidates": [{"content": {"role": "model", "parts": [{"functionCall": {
+                   "name": "get_weather", "args": {"city": "Paris"}}}]},
+                "finishReason": "STOP"}],
+               "modelVersion": "gemini-2.5-flash",
+               "usageMetadata": {"promptTokenCount": 1200, "candidatesTokenCount": 20,
+                                 "totalTokenCount": 1220, "trafficType": "ON_DEMAND"}}
+GEMINI_ANSWER = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Sunny."}]},
+                                 "finishReason": "STOP"}],
+                 "modelVersion": "gemini-2.5-flash",
+                 "usageMetadata": {"promptTokenCount": 1300, "candidatesTokenCount": 10,
+                                   "totalTokenCount": 1310, "trafficType": "ON_DEMAND"}}
+# Audio input: usageMetadata.promptTokensDetails splits the prompt per modality (Vertex AI
+# "GenerateContentResponse" reference, UsageMetadata / ModalityTokenCount).
+GEMINI_AUDIO = {**GEMINI, "modelVersion": "gemini-2.0-flash-001",
+                "usageMetadata": {"promptTokenCount": 1610, "candidatesTokenCount": 50,
+                                  "totalTokenCount": 1660,
+                                  "promptTokensDetails": [
+                                      {"modality": "AUDIO", "tokenCount": 1600},
+                                      {"modality": "TEXT", "tokenCount": 10}],
+                                  "candidatesTokensDetails": [
+                                      {"modality": "TEXT", "tokenCount": 50}],
+                                  "trafficType": "ON_DEMAND_FLEX"}}
+# Vertex AI text embeddings (predict) and Imagen (predict) responses, from the
+# "Text embeddings API" and "Imagen API" model references.
+VERTEX_EMBEDDINGS = {"predictions": [{"embeddings": {
+                         "statistics": {"truncated": False, "token_count": 6},
+                         "values": [0.01, -0.02]}}],
+                     "metadata": {"billableCharacterCount": 24}}
+VERTEX_IMAGES = {"predictions": [{"bytesBase64Encoded": "aGk=", "mimeType": "image/png"}]}
+
+
+def gemini_answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The function-calling exchange by what the request carries; audio input by its part."""
+    text = json.dumps(request.get("contents"))
+    if "functionResponse" in text:
+        return GEMINI_ANSWER
+    if "functionDeclarations" in json.dumps(request.get("tools")):
+        return GEMINI_CALL
+    if '"audio/' in text:
+        return GEMINI_AUDIO
+    return GEMINI
+
 
 def event_message(headers: dict[str, str], payload: bytes) -> bytes:
     """One AWS event-stream message: prelude + CRC, string headers, payload, message CRC."""
@@ -296,7 +341,11 @@ class FakeCloud(BaseHTTPRequestHandler):
             self._send(200, body, "application/vnd.amazon.eventstream",
                        {"x-amzn-bedrock-content-type": "application/json"})
         elif path.endswith(":generateContent"):
-            self._send(200, json.dumps(GEMINI).encode(), "application/json")
+            self._send(200, json.dumps(gemini_answer(request)).encode(), "application/json")
+        elif path.endswith(":predict"):
+            images = any("prompt" in i for i in request.get("instances") or [])
+            self._send(200, json.dumps(VERTEX_IMAGES if images else VERTEX_EMBEDDINGS).encode(),
+                       "application/json")
         elif path.endswith(":streamGenerateContent"):
             self._send(200, gemini_stream_body(fail), "text/event-stream")
         else:
@@ -384,3 +433,23 @@ def vertex(base_url: str) -> Any:
     return genai.Client(vertexai=True, project="demo-project", location="us-central1",
                         credentials=Credentials(token="fake-token"),
                         http_options=types.HttpOptions(base_url=base_url + "/"))
+
+
+class KeepingQueue(QueueSink):
+    """A ``QueueSink`` that also keeps every ``CallRecord`` submitted (what the wrappers read
+    from requests and responses, before pricing turns them into events)."""
+
+    def __init__(self, sink: MemorySink) -> None:
+        super().__init__(sink, flush_interval=60)
+        self.records: list[Any] = []
+
+    def submit(self, item: Any) -> None:
+        self.records.append(item)
+        super().submit(item)
+
+
+@pytest.fixture
+def keeping(memory: MemorySink) -> Iterator[KeepingQueue]:
+    q = KeepingQueue(memory)
+    yield q
+    q.close()

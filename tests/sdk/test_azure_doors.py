@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from cascadeflow_cloud.sdk import attribution, wrap
-from cascadeflow_cloud.sdk.queue import QueueSink
 from tests.sdk.conftest import PROMPT, drain
 
 MESSAGES = [{"role": "user", "content": PROMPT}]
@@ -133,28 +132,17 @@ def test_unbilled_requests_pass_through_unrecorded(azure, queue, memory):
     assert drain(queue, memory) == []
 
 
-def test_azure_deployment_name_kept(azure, memory):
+def test_azure_deployment_name_kept(azure, keeping):
     """Issue table row "Azure Data Zone / Regional deployments": the deployment the caller
     named stays in ``deployment``; the response's model fills ``model``."""
-    records: list[Any] = []
-
-    class Keeping(QueueSink):
-        def submit(self, item: Any) -> None:
-            records.append(item)
-            super().submit(item)
-
-    queue = Keeping(memory, flush_interval=60)
-    try:
-        client = wrap(azure, sink=queue)
-        client.chat.completions.create(model="eu-datazone-4o", messages=MESSAGES,
-                                       service_tier="flex")
-        client.responses.create(model="eu-datazone-4o", input=PROMPT)
-        assert queue.flush(10)
-    finally:
-        queue.close()
-    assert [(r.deployment, r.model) for r in records] == [
+    client = wrap(azure, sink=keeping)
+    client.chat.completions.create(model="eu-datazone-4o", messages=MESSAGES,
+                                   service_tier="flex")
+    client.responses.create(model="eu-datazone-4o", input=PROMPT)
+    assert keeping.flush(10)
+    assert [(r.deployment, r.model) for r in keeping.records] == [
         ("eu-datazone-4o", "gpt-4o-2024-08-06")] * 2
-    assert [r.service_tier for r in records] == ["flex", None]  # the response said flex
+    assert [r.service_tier for r in keeping.records] == ["flex", None]  # the response said
 
 
 def test_with_options_stays_wrapped(azure, queue, memory):
