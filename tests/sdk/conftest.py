@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -162,7 +163,7 @@ def stream_exception(kind: str, message: str) -> bytes:
                           ":message-type": "exception"}, json.dumps({"message": message}).encode())
 
 
-def converse_stream_body(fail: bool) -> bytes:
+def converse_stream_body(fail: bool, served: dict[str, Any] | None = None) -> bytes:
     parts = [stream_event("messageStart", {"role": "assistant"})]
     for word in ["Hel", "lo", " there", "!"]:
         parts.append(stream_event("contentBlockDelta",
@@ -175,7 +176,7 @@ def converse_stream_body(fail: bool) -> bytes:
     parts.append(stream_event("metadata", {
         "usage": {"inputTokens": 30, "outputTokens": 265, "totalTokens": 395,
                   "cacheReadInputTokens": 100},
-        "metrics": {"latencyMs": 926}}))
+        "metrics": {"latencyMs": 926}, **(served or {})}))
     return b"".join(parts)
 
 
@@ -198,6 +199,54 @@ def invoke_stream_body() -> bytes:
             "firstByteLatency": 358, "cacheReadInputTokenCount": 0,
             "cacheWriteInputTokenCount": 0}},
     ]
+    return b"".join(stream_event("chunk", {"bytes": base64.b64encode(
+        json.dumps(c).encode()).decode()}) for c in chunks)
+
+
+# InvokeModelWithResponseStream chunk bodies per vendor (Bedrock user guide, "Inference
+# request parameters and response fields for foundation models": Amazon Nova, Titan Text,
+# Meta Llama, Mistral, Cohere Command R, AI21 Jamba); every vendor's last chunk carries
+# ``amazon-bedrock-invocationMetrics``.
+VENDOR_CHUNKS: dict[str, list[dict[str, Any]]] = {
+    "nova": [{"messageStart": {"role": "assistant"}},
+             {"contentBlockDelta": {"delta": {"text": "4"}, "contentBlockIndex": 0}},
+             {"contentBlockDelta": {"delta": {"text": "2"}, "contentBlockIndex": 0}},
+             {"contentBlockStop": {"contentBlockIndex": 0}},
+             {"messageStop": {"stopReason": "end_turn"}},
+             {"metadata": {"usage": {"inputTokens": 8, "outputTokens": 4}}}],
+    "titan": [{"outputText": "4", "index": 0, "totalOutputTextTokenCount": 1,
+               "completionReason": None, "inputTextTokenCount": 8},
+              {"outputText": "2", "index": 0, "totalOutputTextTokenCount": 4,
+               "completionReason": "FINISH", "inputTextTokenCount": None}],
+    "llama": [{"generation": "4", "prompt_token_count": 8, "generation_token_count": 1,
+               "stop_reason": None},
+              {"generation": "2", "prompt_token_count": None, "generation_token_count": 4,
+               "stop_reason": "stop"}],
+    "mistral": [{"outputs": [{"text": "4", "stop_reason": None}]},
+                {"outputs": [{"text": "2", "stop_reason": "stop"}]}],
+    "cohere": [{"is_finished": False, "event_type": "stream-start", "generation_id": "g1"},
+               {"is_finished": False, "event_type": "text-generation", "text": "42"},
+               {"is_finished": True, "event_type": "stream-end", "finish_reason": "COMPLETE"}],
+    "ai21": [{"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {"role": "assistant",
+                                                                     "content": ""}}]},
+             {"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {"content": "42"},
+                                               "finish_reason": "stop"}],
+              "usage": {"prompt_tokens": 8, "completion_tokens": 4, "total_tokens": 12}}],
+}
+
+
+def vendor_of(path: str) -> str:
+    for vendor in VENDOR_CHUNKS:
+        if vendor in path or (vendor == "ai21" and "jamba" in path):
+            return vendor
+    return "anthropic"
+
+
+def vendor_stream_body(vendor: str) -> bytes:
+    chunks = [dict(c) for c in VENDOR_CHUNKS[vendor]]
+    chunks[-1]["amazon-bedrock-invocationMetrics"] = {
+        "inputTokenCount": 8, "outputTokenCount": 4, "invocationLatency": 511,
+        "firstByteLatency": 358}
     return b"".join(stream_event("chunk", {"bytes": base64.b64encode(
         json.dumps(c).encode()).decode()}) for c in chunks)
 
@@ -296,6 +345,12 @@ class FakeCloud(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _served_headers(self) -> dict[str, str]:
+        """InvokeModel echoes the tier / latency it served in the same headers."""
+        return {k: v for k in ("X-Amzn-Bedrock-Service-Tier",
+                               "X-Amzn-Bedrock-PerformanceConfig-Latency")
+                if (v := self.headers.get(k))}
+
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         try:
@@ -327,19 +382,29 @@ class FakeCloud(BaseHTTPRequestHandler):
             else:
                 self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
         elif path.endswith("/converse"):
-            self._send(200, json.dumps(CONVERSE).encode(), "application/json")
+            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                      if k in request}  # the service says how it served the request
+            self._send(200, json.dumps({**CONVERSE, **served}).encode(), "application/json")
         elif path.endswith("/converse-stream"):
-            self._send(200, converse_stream_body(fail), "application/vnd.amazon.eventstream")
+            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                      if k in request}
+            self._send(200, converse_stream_body(fail, served),
+                       "application/vnd.amazon.eventstream")
         elif path.endswith("/invoke"):
-            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json",
-                       INVOKE_HEADERS)
+            headers = {**INVOKE_HEADERS, **self._served_headers()}
+            if b"cache_control" in raw:  # a prompt-cache breakpoint: the prefix is written
+                headers["x-amzn-bedrock-cache-write-input-token-count"] = "2048"
+            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json", headers)
         elif path.endswith("/invoke-with-response-stream"):
-            body = invoke_stream_body()
+            vendor = vendor_of(unquote(path))
+            body = (invoke_stream_body() if vendor == "anthropic"
+                    else vendor_stream_body(vendor))
             if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
                 body = stream_event("chunk", {"bytes": base64.b64encode(
                     b'{"usage": {"input_tokens": 3,,}').decode()}) + body
             self._send(200, body, "application/vnd.amazon.eventstream",
-                       {"x-amzn-bedrock-content-type": "application/json"})
+                       {"x-amzn-bedrock-content-type": "application/json",
+                        **self._served_headers()})
         elif path.endswith(":generateContent"):
             self._send(200, json.dumps(gemini_answer(request)).encode(), "application/json")
         elif path.endswith(":predict"):

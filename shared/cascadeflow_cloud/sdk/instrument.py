@@ -85,6 +85,9 @@ class CallSpec:
     prepare: Callable[[dict[str, Any]], bool] | None = None
     #: read billing facts the request states (deployment, service tier) into the record
     request_facts: Callable[[CallRecord, tuple[Any, ...], dict[str, Any]], None] | None = None
+    #: after ``extract`` of a non-stream result: complete the record from the request
+    #: (facts only worth reading given the response, e.g. a cache TTL when writes happened)
+    complete: Callable[[CallRecord, dict[str, Any]], None] | None = None
 
 
 class StreamState:
@@ -332,6 +335,8 @@ def _after(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...
         return spec.attach_stream(result, StreamHandle(state, spec.observe, tracker))
     rec.latency_ms = latency
     spec.extract(rec, result)
+    if spec.complete is not None:
+        spec.complete(rec, kwargs)
     recorder.record(rec)
     if budget.trackers():
         budget.check()
