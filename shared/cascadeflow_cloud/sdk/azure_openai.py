@@ -27,7 +27,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from cascadeflow_cloud.sdk.doors import Door, instrument_below
+from cascadeflow_cloud.sdk.context import CALL_KWARG
+from cascadeflow_cloud.sdk.doors import Door, _per_call
 from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
     Recorder,
@@ -35,6 +36,8 @@ from cascadeflow_cloud.sdk.instrument import (
     StreamState,
     _Delegate,
     _internal_error,
+    instrument,
+    instrument_async,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
 
@@ -54,15 +57,19 @@ def _body(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _model(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    return str(_body(kwargs).get("model") or "unknown")
+    body = kwargs.get("body")
+    model = body.get("model") if type(body) is dict else None
+    return model if type(model) is str and model else "unknown"
 
 
 def _request_facts(rec: CallRecord, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    body = _body(kwargs)
-    deployment = body.get("model")
-    if type(deployment) is str:
-        rec.deployment = deployment
-    rec.service_tier = _tier(body.get("service_tier"))
+    """The deployment is the ``model=`` the caller passed (``rec.model`` until the response
+    names the model behind it); a requested ``service_tier``."""
+    if rec.model != "unknown":
+        rec.deployment = rec.model
+    body = kwargs.get("body")
+    if type(body) is dict and "service_tier" in body:
+        rec.service_tier = _tier(body["service_tier"])
 
 
 def _raw_kind(kwargs: dict[str, Any]) -> str | None:
@@ -76,60 +83,67 @@ def _int(value: Any) -> int:
     return value if type(value) is int and value > 0 else 0
 
 
-def _modalities(total: int, details: Any, names: tuple[str, ...]) -> dict[str, int] | None:
-    """Tokens per modality when details split out non-text ones (the rest is text)."""
-    split = {name: _int(getattr(details, f"{name}_tokens", 0)) for name in names}
-    split = {k: v for k, v in split.items() if v}
-    if not split:
+#: What an object without fields reads as. Fields are read from ``__dict__`` (pydantic keeps
+#: them there; a missing one is just absent, where ``getattr`` on a pydantic model raises,
+#: slowly); JSON objects are dicts already.
+_NONE: dict[str, Any] = {}
+
+
+def _modalities(total: int, details: dict[str, Any]) -> dict[str, int] | None:
+    """Tokens per modality when details split out audio / image tokens (the rest is text)."""
+    audio = _int(details.get("audio_tokens"))
+    image = _int(details.get("image_tokens"))
+    if not (audio or image):
         return None
-    split["text"] = max(total - sum(split.values()), 0)
+    split = {"audio": audio} if audio else {}
+    if image:
+        split["image"] = image
+    split["text"] = max(total - audio - image, 0)
     return split
 
 
 def _set_usage(rec: CallRecord, result: Any) -> bool:
     """Fill the record from any openai response (chat, responses, embeddings, images,
-    transcriptions); True when it carried usage."""
-    model = getattr(result, "model", None)
+    transcriptions, decisions; SDK objects or JSON); True when it carried usage. Counts are
+    stored as the response gives them (``to_event`` cleans them off the caller's thread)."""
+    top = result if type(result) is dict else getattr(result, "__dict__", _NONE)
+    model = top.get("model")
     if model and type(model) is str:
         rec.model = model
-    tier = _tier(getattr(result, "service_tier", None))
+    tier = top.get("service_tier")
     if tier is not None:
-        rec.service_tier = tier
-    usage = getattr(result, "usage", None)
+        rec.service_tier = _tier(tier)
+    usage = top.get("usage")
     if usage is None:
-        return False
-    if isinstance(usage, dict):  # a field the SDK's model does not declare (translations)
-        usage = _namespace(usage)
-    prompt = getattr(usage, "prompt_tokens", None)
+        extra = getattr(result, "__pydantic_extra__", None)  # a field the model lacks
+        usage = extra.get("usage") if extra else None          # (translations)
+        if usage is None:
+            return False
+    usage = usage if type(usage) is dict else getattr(usage, "__dict__", _NONE)
+    prompt = usage.get("prompt_tokens")
     if prompt is not None:  # chat completions, embeddings
-        rec.input_tokens = _int(prompt)
-        rec.output_tokens = _int(getattr(usage, "completion_tokens", 0))
-        details = getattr(usage, "prompt_tokens_details", None)
-        out_details = getattr(usage, "completion_tokens_details", None)
+        rec.input_tokens = prompt
+        rec.output_tokens = usage.get("completion_tokens") or 0
+        details = usage.get("prompt_tokens_details")
+        out_details = usage.get("completion_tokens_details")
     else:  # responses, images, transcriptions: input_tokens / output_tokens
-        rec.input_tokens = _int(getattr(usage, "input_tokens", 0))
-        rec.output_tokens = _int(getattr(usage, "output_tokens", 0))
-        details = (getattr(usage, "input_tokens_details", None)
-                   or getattr(usage, "input_token_details", None))
-        out_details = getattr(usage, "output_tokens_details", None)
+        rec.input_tokens = usage.get("input_tokens") or 0
+        rec.output_tokens = usage.get("output_tokens") or 0
+        details = usage.get("input_tokens_details") or usage.get("input_token_details")
+        out_details = usage.get("output_tokens_details")
     if details is not None:
-        rec.cache_read_tokens = _int(getattr(details, "cached_tokens", 0))
-        rec.cache_write_tokens = _int(getattr(details, "cache_write_tokens", 0))
-        rec.input_by_modality = _modalities(rec.input_tokens, details, ("audio", "image"))
+        details = details if type(details) is dict else getattr(details, "__dict__", _NONE)
+        rec.cache_read_tokens = details.get("cached_tokens") or 0
+        rec.cache_write_tokens = details.get("cache_write_tokens") or 0
+        if details.get("audio_tokens") or details.get("image_tokens"):
+            rec.input_by_modality = _modalities(_int(rec.input_tokens), details)
     if out_details is not None:
-        rec.reasoning_tokens = _int(getattr(out_details, "reasoning_tokens", 0))
-        rec.output_by_modality = _modalities(rec.output_tokens, out_details,
-                                             ("audio", "image"))
+        out_details = (out_details if type(out_details) is dict
+                       else getattr(out_details, "__dict__", _NONE))
+        rec.reasoning_tokens = out_details.get("reasoning_tokens") or 0
+        if out_details.get("audio_tokens") or out_details.get("image_tokens"):
+            rec.output_by_modality = _modalities(_int(rec.output_tokens), out_details)
     return True
-
-
-def _namespace(value: Any) -> Any:
-    """A JSON object as attributes, as the SDK's models read (for bodies it left as dicts)."""
-    from types import SimpleNamespace
-
-    if isinstance(value, dict):
-        return SimpleNamespace(**{str(k): _namespace(v) for k, v in value.items()})
-    return value
 
 
 def _extract(rec: CallRecord, result: Any) -> None:
@@ -137,9 +151,9 @@ def _extract(rec: CallRecord, result: Any) -> None:
 
 
 def _prepare_chat(kwargs: dict[str, Any]) -> bool:
-    body = _body(kwargs)
-    if not body.get("stream") or _raw_kind(kwargs):
+    if kwargs.get("stream") is not True or _raw_kind(kwargs):
         return False
+    body = _body(kwargs)
     options = body.get("stream_options")
     if isinstance(options, dict) and options.get("include_usage"):
         return False
@@ -181,7 +195,8 @@ def _observe_events(state: StreamState, event: Any) -> bool:
 
 
 def _is_stream(kwargs: dict[str, Any], result: Any) -> bool:
-    return bool(kwargs.get("stream")) or _raw_kind(kwargs) is not None
+    return kwargs.get("stream") is True or (bool(kwargs.get("options"))
+                                            and _raw_kind(kwargs) is not None)
 
 
 def _attach(result: Any, handle: StreamHandle) -> Any:
@@ -303,7 +318,7 @@ class RawResponse(_Delegate):
         inner = object.__getattribute__(self, "_cf_inner")
         try:
             body = inner.http_response.content  # raises when the body was never read
-            self._record(_namespace(json.loads(body)))
+            self._record(json.loads(body))
         except Exception:  # unread, not JSON (speech audio), a stream read as lines
             state.finish("ok")
 
@@ -354,8 +369,8 @@ def instrument_post(client: Any, recorder: Recorder) -> Any:
     is_async = is_azure_openai(client) == "async"
     inner = client.copy()
     post = inner.post
-    table = {path: instrument_below(post, spec, recorder, is_async=is_async)
-             for path, spec in BILLED.items()}
+    wrap_fn = instrument_async if is_async else instrument
+    table = {path: wrap_fn(post, spec, recorder) for path, spec in BILLED.items()}
 
     def recorded_post(path: str, **kwargs: Any) -> Any:
         hooked = table.get(path)
@@ -363,6 +378,9 @@ def instrument_post(client: Any, recorder: Recorder) -> Any:
             hooked = table.get(path.partition("?")[0])
         if hooked is None:
             return post(path, **kwargs)
+        per_call = _per_call.get()  # given to the public method (doors.strip_call_kwarg)
+        if per_call is not None:
+            kwargs[CALL_KWARG] = per_call
         return hooked(path, **kwargs)
 
     recorded_post.__wrapped__ = post  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ Where an SDK sends every call through one method of its own (openai's ``client.p
 google-genai's per-request ``Models._generate_content``), recording there catches every door
 to it (``create``, ``parse``, ``stream``, ``with_raw_response``, ``with_streaming_response``,
 chats…), including ones added later. ``Door`` is the resource the caller sees: its methods
-accept ``cascadeflow_attribution=`` and hand it down to the request (``instrument_below``).
+accept ``cascadeflow_attribution=`` and hand it down (``_per_call``) to the recorded request.
 
 >>> calls = []
 >>> door = strip_call_kwarg(lambda **kw: calls.append((kw, _per_call.get())))
@@ -20,16 +20,10 @@ from contextvars import ContextVar
 from typing import Any
 
 from cascadeflow_cloud.sdk.context import CALL_KWARG
-from cascadeflow_cloud.sdk.instrument import (
-    CallSpec,
-    Recorder,
-    _Delegate,
-    instrument,
-    instrument_async,
-)
+from cascadeflow_cloud.sdk.instrument import _Delegate
 
-#: ``cascadeflow_attribution=`` taken off an outer SDK method, for the request beneath it
-#: (``instrument_below``) to attribute.
+#: ``cascadeflow_attribution=`` taken off an outer SDK method, for the recorded request
+#: beneath it to attribute.
 _per_call: ContextVar[Any] = ContextVar("cascadeflow_per_call", default=None)
 
 
@@ -63,26 +57,11 @@ def strip_call_kwarg(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def instrument_below(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
-                     region: str | None = None, *, is_async: bool = False) -> Callable[..., Any]:
-    """``instrument`` for a method under the SDK's public ones (one request each): the
-    attribution given to the public method (``strip_call_kwarg``) applies."""
-    inner = (instrument_async if is_async else instrument)(method, spec, recorder, region)
-
-    def below(*args: Any, **kwargs: Any) -> Any:
-        per_call = _per_call.get()
-        if per_call is not None:
-            kwargs[CALL_KWARG] = per_call
-        return inner(*args, **kwargs)
-
-    below.__wrapped__ = method  # type: ignore[attr-defined]
-    return below
-
-
 class Door(_Delegate):
     """An SDK resource seen through the wrapper: every public method accepts
     ``cascadeflow_attribution=``, every sub-resource is a ``Door`` too (looked up once, then
-    cached on the door). The requests themselves are recorded beneath (``instrument_below``).
+    cached on the door). The requests themselves are recorded beneath (e.g.
+    ``azure_openai.instrument_post``), which read ``_per_call``.
     ``overrides`` replace attributes (e.g. ``with_options`` returning a wrapped client)."""
 
     def __init__(self, inner: Any, **overrides: Any) -> None:
