@@ -180,7 +180,10 @@ def converse_stream_body(fail: bool, served: dict[str, Any] | None = None) -> by
     return b"".join(parts)
 
 
-def invoke_stream_body() -> bytes:
+def invoke_stream_body(cache_write: int = 0) -> bytes:
+    """Anthropic Messages stream chunks on Bedrock; with ``cache_write`` the prompt prefix is
+    written to the cache with a 1-hour TTL (``usage.cache_creation``, Anthropic prompt-caching
+    docs: ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``)."""
     chunks = [
         {"type": "message_start", "message": {"id": "msg_1", "type": "message",
             "role": "assistant", "model": "claude-3-haiku-20240307", "content": [],
@@ -199,6 +202,13 @@ def invoke_stream_body() -> bytes:
             "firstByteLatency": 358, "cacheReadInputTokenCount": 0,
             "cacheWriteInputTokenCount": 0}},
     ]
+    if cache_write:
+        chunks[0]["message"]["usage"].update(
+            cache_creation_input_tokens=cache_write,
+            cache_creation={"ephemeral_5m_input_tokens": 0,
+                            "ephemeral_1h_input_tokens": cache_write})
+        chunks[-1]["amazon-bedrock-invocationMetrics"][
+            "cacheWriteInputTokenCount"] = cache_write
     return b"".join(stream_event("chunk", {"bytes": base64.b64encode(
         json.dumps(c).encode()).decode()}) for c in chunks)
 
@@ -397,8 +407,8 @@ class FakeCloud(BaseHTTPRequestHandler):
             self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json", headers)
         elif path.endswith("/invoke-with-response-stream"):
             vendor = vendor_of(unquote(path))
-            body = (invoke_stream_body() if vendor == "anthropic"
-                    else vendor_stream_body(vendor))
+            body = (invoke_stream_body(2048 if b"cache_control" in raw else 0)
+                    if vendor == "anthropic" else vendor_stream_body(vendor))
             if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
                 body = stream_event("chunk", {"bytes": base64.b64encode(
                     b'{"usage": {"input_tokens": 3,,}').decode()}) + body

@@ -54,6 +54,20 @@ def test_bedrock_invoke_1h_cache_ttl_read_from_body(bedrock, keeping):
         (2048, 2048), (2048, 0)]
 
 
+def test_bedrock_invoke_stream_1h_cache_writes_from_message_start(bedrock, keeping):
+    client = wrap(bedrock, sink=keeping)
+    body = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 50,
+                       "system": [{"type": "text", "text": PROMPT, "cache_control": {
+                           "type": "ephemeral", "ttl": "1h"}}],
+                       "messages": [{"role": "user", "content": "hi"}]})
+    list(client.invoke_model_with_response_stream(
+        modelId="us.anthropic.claude-sonnet-4-5-20250929-v1:0", body=body)["body"])
+    assert keeping.flush(10)
+    [rec] = keeping.records
+    assert (rec.input_tokens, rec.cache_write_tokens, rec.cache_write_1h_tokens) == (
+        8 + 2048, 2048, 2048)
+
+
 def test_bedrock_service_tier_and_latency_read(bedrock, keeping):
     """``serviceTier`` (flex / priority / reserved) and latency-optimized
     ``performanceConfig``, from the response (the fake cloud echoes what it served)."""

@@ -146,10 +146,6 @@ def _set_usage(rec: CallRecord, result: Any) -> bool:
     return True
 
 
-def _extract(rec: CallRecord, result: Any) -> None:
-    _set_usage(rec, result)
-
-
 def _prepare_chat(kwargs: dict[str, Any]) -> bool:
     if kwargs.get("stream") is not True or _raw_kind(kwargs):
         return False
@@ -195,7 +191,9 @@ def _observe_events(state: StreamState, event: Any) -> bool:
 
 
 def _is_stream(kwargs: dict[str, Any], result: Any) -> bool:
-    return kwargs.get("stream") is True or (bool(kwargs.get("options"))
+    """A stream, or a raw response (read later); ``result`` None: the call failed, and was
+    a stream only if it asked for one."""
+    return kwargs.get("stream") is True or (result is not None and bool(kwargs.get("options"))
                                             and _raw_kind(kwargs) is not None)
 
 
@@ -211,7 +209,7 @@ def _attach(result: Any, handle: StreamHandle) -> Any:
 
 def _spec(operation: str, observe: Callable[[StreamState, Any], bool] = _observe_events,
           prepare: Callable[[dict[str, Any]], bool] | None = None) -> CallSpec:
-    return CallSpec(PROVIDER, operation, _model, _extract, is_stream=_is_stream,
+    return CallSpec(PROVIDER, operation, _model, _set_usage, is_stream=_is_stream,
                     observe=observe, attach_stream=_attach, prepare=prepare,
                     request_facts=_request_facts)
 

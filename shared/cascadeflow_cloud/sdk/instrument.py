@@ -74,7 +74,7 @@ class CallSpec:
     #: model named by the request (deployment, model id, inference profile…)
     request_model: Callable[[tuple[Any, ...], dict[str, Any]], str]
     #: fill token counts (and maybe the model) from a non-stream result
-    extract: Callable[[CallRecord, Any], None]
+    extract: Callable[[CallRecord, Any], object]
     #: True when the result is a stream to track
     is_stream: Callable[[dict[str, Any], Any], bool] = lambda kwargs, result: False
     #: update the record from one stream item; return False to withhold the item
