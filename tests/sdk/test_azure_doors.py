@@ -139,10 +139,13 @@ def test_azure_deployment_name_kept(azure, keeping):
     client.chat.completions.create(model="eu-datazone-4o", messages=MESSAGES,
                                    service_tier="flex")
     client.responses.create(model="eu-datazone-4o", input=PROMPT)
+    list(client.chat.completions.create(model="eu-datazone-4o", messages=MESSAGES,
+                                        stream=True))
+    client.audio.transcriptions.create(model="eu-whisper", file=_audio())  # no model said
     assert keeping.flush(10)
     assert [(r.deployment, r.model) for r in keeping.records] == [
-        ("eu-datazone-4o", "gpt-4o-2024-08-06")] * 2
-    assert [r.service_tier for r in keeping.records] == ["flex", None]  # the response said
+        ("eu-datazone-4o", "gpt-4o-2024-08-06")] * 3 + [("eu-whisper", "eu-whisper")]
+    assert [r.service_tier for r in keeping.records] == ["flex", None, None, None]
 
 
 def test_with_options_stays_wrapped(azure, queue, memory):

@@ -14,8 +14,8 @@ OpenAI semantics: ``prompt_tokens`` includes ``cached_tokens``; ``completion_tok
 extra usage-only chunk (``choices == []``). The model is the response's ``model`` (the model
 behind the deployment); ``deployment`` keeps the name the caller passed as ``model=`` (on Azure
 it is the deployment name), never overwritten by the response. ``service_tier`` is the
-response's (else the request's): ``default`` → standard, ``flex``, ``priority``, ``scale`` →
-provisioned.
+response's (the tier that served the call): ``default`` → standard, ``flex``, ``priority``,
+``scale`` → provisioned.
 
 >>> _tier("default"), _tier("flex"), _tier("auto")
 ('standard', 'flex', None)
@@ -62,16 +62,6 @@ def _model(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return model if type(model) is str and model else "unknown"
 
 
-def _request_facts(rec: CallRecord, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """The deployment is the ``model=`` the caller passed (``rec.model`` until the response
-    names the model behind it); a requested ``service_tier``."""
-    if rec.model != "unknown":
-        rec.deployment = rec.model
-    body = kwargs.get("body")
-    if type(body) is dict and "service_tier" in body:
-        rec.service_tier = _tier(body["service_tier"])
-
-
 def _raw_kind(kwargs: dict[str, Any]) -> str | None:
     """``"true"`` (``with_raw_response``), ``"stream"`` (``with_streaming_response``)."""
     options = kwargs.get("options")
@@ -106,6 +96,8 @@ def _set_usage(rec: CallRecord, result: Any) -> bool:
     """Fill the record from any openai response (chat, responses, embeddings, images,
     transcriptions, decisions; SDK objects or JSON); True when it carried usage. Counts are
     stored as the response gives them (``to_event`` cleans them off the caller's thread)."""
+    if rec.deployment is None and rec.model != "unknown":
+        rec.deployment = rec.model  # the caller's model= (the deployment), kept apart
     top = result if type(result) is dict else getattr(result, "__dict__", _NONE)
     model = top.get("model")
     if model and type(model) is str:
@@ -162,8 +154,11 @@ def _observe_chat(state: StreamState, chunk: Any) -> bool:
     usage = getattr(chunk, "usage", None)
     choices = getattr(chunk, "choices", None) or []
     model = getattr(chunk, "model", None)
-    if model:
-        state.rec.model = str(model)
+    if model and type(model) is str:
+        rec = state.rec
+        if rec.deployment is None and rec.model != "unknown":
+            rec.deployment = rec.model
+        rec.model = model
     if usage is not None:
         _set_usage(state.rec, chunk)
         state.usage_seen = True
@@ -210,8 +205,7 @@ def _attach(result: Any, handle: StreamHandle) -> Any:
 def _spec(operation: str, observe: Callable[[StreamState, Any], bool] = _observe_events,
           prepare: Callable[[dict[str, Any]], bool] | None = None) -> CallSpec:
     return CallSpec(PROVIDER, operation, _model, _set_usage, is_stream=_is_stream,
-                    observe=observe, attach_stream=_attach, prepare=prepare,
-                    request_facts=_request_facts)
+                    observe=observe, attach_stream=_attach, prepare=prepare)
 
 
 #: Paths ``post`` sends billed requests to (Azure rewrites them under the deployment).
