@@ -15,192 +15,47 @@ import base64
 import contextlib
 import json
 import threading
-import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 from cascadeflow_cloud.sdk.queue import QueueSink
 from cascadeflow_cloud.sdk.sinks.memory import MemorySink
-
-PROMPT = "Tell me a short joke about budgets."  # 35 characters → 9 estimated tokens
-
-# --- recorded shapes (the clouds' documented response bodies: Azure OpenAI, Bedrock, Vertex) -
-AZURE_CHAT = {
-    "id": "chatcmpl-9xyzEXAMPLE", "object": "chat.completion", "created": 1735689600,
-    "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_EXAMPLE",
-    "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}],
-    "choices": [{"index": 0, "finish_reason": "stop",
-                 "message": {"role": "assistant", "content": "Hi!"},
-                 "content_filter_results": {}}],
-    "usage": {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
-              "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
-              "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                                            "accepted_prediction_tokens": 0,
-                                            "rejected_prediction_tokens": 0}},
-}
-AZURE_STREAM_WORDS = ["Why", " did", " the", " budget", " blush?"]
-AZURE_STREAM_USAGE = {"prompt_tokens": 1200, "completion_tokens": 300, "total_tokens": 1500,
-                      "prompt_tokens_details": {"cached_tokens": 1024}}
-AZURE_EMBEDDINGS = {"object": "list", "model": "text-embedding-3-small",
-                    "data": [{"object": "embedding", "index": 0, "embedding": [0.1, -0.2]}],
-                    "usage": {"prompt_tokens": 8, "total_tokens": 8}}
-AZURE_RESPONSE = {
-    "id": "resp_EXAMPLE", "object": "response", "created_at": 1735689600, "status": "completed",
-    "model": "gpt-4o-2024-08-06", "output": [{"type": "message", "id": "msg_1",
-        "status": "completed", "role": "assistant",
-        "content": [{"type": "output_text", "text": "Hi!", "annotations": []}]}],
-    "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
-    "usage": {"input_tokens": 500, "output_tokens": 120, "total_tokens": 620,
-              "input_tokens_details": {"cached_tokens": 100},
-              "output_tokens_details": {"reasoning_tokens": 20}},
-}
-CONVERSE = {
-    "output": {"message": {"role": "assistant", "content": [{"text": "Hello!"}]}},
-    "stopReason": "end_turn",
-    "usage": {"inputTokens": 12, "outputTokens": 5, "totalTokens": 2065,
-              "cacheReadInputTokens": 1024, "cacheWriteInputTokens": 1024,
-              "cacheDetails": [{"ttl": "5m", "inputTokens": 1024}]},
-    "metrics": {"latencyMs": 412},
-}
-INVOKE_HEADERS = {"x-amzn-bedrock-invocation-latency": "926",
-                  "x-amzn-bedrock-input-token-count": "14",
-                  "x-amzn-bedrock-output-token-count": "36"}
-INVOKE_BODY = {"id": "msg_bdrk_019V7ABaw8ZZZYuRDSTWK7VE", "type": "message",
-               "role": "assistant", "model": "claude-3-haiku-20240307",
-               "content": [{"type": "text", "text": "42"}], "stop_reason": "end_turn",
-               "stop_sequence": None,
-               "usage": {"input_tokens": 14, "output_tokens": 36,
-                         "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}
-GEMINI = {"candidates": [{"content": {"role": "model", "parts": [{"text": "Hi"}]},
-                          "finishReason": "STOP"}],
-          "modelVersion": "gemini-2.5-flash",
-          "usageMetadata": {"promptTokenCount": 1000, "cachedContentTokenCount": 400,
-                            "candidatesTokenCount": 200, "thoughtsTokenCount": 300,
-                            "totalTokenCount": 1500,
-                            "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1000}],
-                            "trafficType": "ON_DEMAND"}}
-
-
-def event_message(headers: dict[str, str], payload: bytes) -> bytes:
-    """One AWS event-stream message: prelude + CRC, string headers, payload, message CRC."""
-    raw_headers = b"".join(
-        bytes([len(k)]) + k.encode() + b"\x07" + len(v.encode()).to_bytes(2, "big") + v.encode()
-        for k, v in headers.items())
-    total = 12 + len(raw_headers) + len(payload) + 4
-    prelude = total.to_bytes(4, "big") + len(raw_headers).to_bytes(4, "big")
-    message = prelude + zlib.crc32(prelude).to_bytes(4, "big") + raw_headers + payload
-    return message + zlib.crc32(message).to_bytes(4, "big")
-
-
-def stream_event(kind: str, body: dict[str, Any]) -> bytes:
-    return event_message({":event-type": kind, ":content-type": "application/json",
-                          ":message-type": "event"}, json.dumps(body).encode())
-
-
-def stream_exception(kind: str, message: str) -> bytes:
-    return event_message({":exception-type": kind, ":content-type": "application/json",
-                          ":message-type": "exception"}, json.dumps({"message": message}).encode())
-
-
-def converse_stream_body(fail: bool) -> bytes:
-    parts = [stream_event("messageStart", {"role": "assistant"})]
-    for word in ["Hel", "lo", " there", "!"]:
-        parts.append(stream_event("contentBlockDelta",
-                                  {"contentBlockIndex": 0, "delta": {"text": word}}))
-        if fail and len(parts) == 3:
-            parts.append(stream_exception("modelStreamErrorException", "model failed"))
-            return b"".join(parts)
-    parts.append(stream_event("contentBlockStop", {"contentBlockIndex": 0}))
-    parts.append(stream_event("messageStop", {"stopReason": "end_turn"}))
-    parts.append(stream_event("metadata", {
-        "usage": {"inputTokens": 30, "outputTokens": 265, "totalTokens": 395,
-                  "cacheReadInputTokens": 100},
-        "metrics": {"latencyMs": 926}}))
-    return b"".join(parts)
-
-
-def invoke_stream_body() -> bytes:
-    chunks = [
-        {"type": "message_start", "message": {"id": "msg_1", "type": "message",
-            "role": "assistant", "model": "claude-3-haiku-20240307", "content": [],
-            "usage": {"input_tokens": 8, "output_tokens": 1}}},
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text",
-                                                                       "text": ""}},
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta",
-                                                               "text": "4"}},
-        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta",
-                                                               "text": "2"}},
-        {"type": "content_block_stop", "index": 0},
-        {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
-         "usage": {"output_tokens": 4}},
-        {"type": "message_stop", "amazon-bedrock-invocationMetrics": {
-            "inputTokenCount": 8, "outputTokenCount": 4, "invocationLatency": 511,
-            "firstByteLatency": 358, "cacheReadInputTokenCount": 0,
-            "cacheWriteInputTokenCount": 0}},
-    ]
-    return b"".join(stream_event("chunk", {"bytes": base64.b64encode(
-        json.dumps(c).encode()).decode()}) for c in chunks)
-
-
-def _sse(obj: Any) -> bytes:
-    return b"data: " + json.dumps(obj).encode() + b"\n\n"
-
-
-def azure_stream_body(request: dict[str, Any]) -> bytes:
-    base = {"id": "chatcmpl-9xyzEXAMPLE", "object": "chat.completion.chunk",
-            "created": 1735689600, "model": "gpt-4o-2024-08-06", "system_fingerprint": "fp_E"}
-    include = bool((request.get("stream_options") or {}).get("include_usage"))
-    fail = "FAIL" in json.dumps(request.get("messages"))
-    out = [_sse({**base, "model": "", "choices": [],
-                 "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": {}}]})]
-    for i, word in enumerate(AZURE_STREAM_WORDS):
-        chunk = {**base, "choices": [{"index": 0, "delta": {"content": word},
-                                      "finish_reason": None}]}
-        if include:
-            chunk["usage"] = None
-        out.append(_sse(chunk))
-        if fail and i == 1:
-            out.append(_sse({"error": {"message": "The server had an error", "code": 500}}))
-            return b"".join(out)
-    final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    if include:
-        final["usage"] = None
-    out.append(_sse(final))
-    if include:
-        out.append(_sse({**base, "choices": [], "usage": AZURE_STREAM_USAGE}))
-    out.append(b"data: [DONE]\n\n")
-    return b"".join(out)
-
-
-def responses_stream_body() -> bytes:
-    started = {**AZURE_RESPONSE, "status": "in_progress", "output": [], "usage": None}
-    events = [{"type": "response.created", "sequence_number": 0, "response": started}]
-    for i, word in enumerate(["H", "i!"]):
-        events.append({"type": "response.output_text.delta", "sequence_number": i + 1,
-                       "item_id": "msg_1", "output_index": 0, "content_index": 0,
-                       "delta": word, "logprobs": []})
-    events.append({"type": "response.completed", "sequence_number": 3,
-                   "response": AZURE_RESPONSE})
-    return b"".join(b"event: " + e["type"].encode() + b"\n" + _sse(e) for e in events)
-
-
-def gemini_stream_body(fail: bool) -> bytes:
-    out = []
-    for i, word in enumerate(["Why", " not", "?"]):
-        chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": word}]}}],
-                 "modelVersion": "gemini-2.5-flash",
-                 "usageMetadata": {"promptTokenCount": 1000, "trafficType": "ON_DEMAND"}}
-        if i == 2:
-            chunk["usageMetadata"] = GEMINI["usageMetadata"]
-        out.append(_sse(chunk))
-        if fail and i == 1:
-            out.append(_sse({"error": {"code": 500, "message": "Internal error",
-                                       "status": "INTERNAL"}}))
-            break
-    return b"".join(out)
+from tests.sdk.wire import (  # noqa: F401 - re-exported for the test modules
+    AZURE_CHAT,
+    AZURE_EMBEDDINGS,
+    AZURE_IMAGES,
+    AZURE_RESPONSE,
+    AZURE_STREAM_USAGE,
+    AZURE_STREAM_WORDS,
+    AZURE_TRANSCRIPTION,
+    CONVERSE,
+    GEMINI,
+    GEMINI_ANSWER,
+    GEMINI_AUDIO,
+    GEMINI_CALL,
+    INVOKE_BODY,
+    INVOKE_HEADERS,
+    PROMPT,
+    VENDOR_CHUNKS,
+    VERTEX_EMBEDDINGS,
+    VERTEX_IMAGES,
+    _sse,
+    azure_stream_body,
+    converse_stream_body,
+    event_message,
+    gemini_answer,
+    gemini_stream_body,
+    invoke_stream_body,
+    responses_stream_body,
+    stream_event,
+    stream_exception,
+    vendor_of,
+    vendor_stream_body,
+)
 
 
 class FakeCloud(BaseHTTPRequestHandler):
@@ -222,6 +77,12 @@ class FakeCloud(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _served_headers(self) -> dict[str, str]:
+        """InvokeModel echoes the tier / latency it served in the same headers."""
+        return {k: v for k in ("X-Amzn-Bedrock-Service-Tier",
+                               "X-Amzn-Bedrock-PerformanceConfig-Latency")
+                if (v := self.headers.get(k))}
+
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         try:
@@ -236,7 +97,15 @@ class FakeCloud(BaseHTTPRequestHandler):
             if request.get("stream"):
                 self._send(200, azure_stream_body(request), "text/event-stream")
             else:
-                self._send(200, json.dumps(AZURE_CHAT).encode(), "application/json")
+                tier = request.get("service_tier")  # echoed as the service says it served
+                self._send(200, json.dumps({**AZURE_CHAT, "service_tier": tier} if tier
+                                           else AZURE_CHAT).encode(), "application/json")
+        elif path.endswith("/images/generations"):
+            self._send(200, json.dumps(AZURE_IMAGES).encode(), "application/json")
+        elif path.endswith(("/audio/transcriptions", "/audio/translations")):
+            self._send(200, json.dumps(AZURE_TRANSCRIPTION).encode(), "application/json")
+        elif path.endswith("/audio/speech"):
+            self._send(200, b"ID3\x04fake-mp3", "audio/mpeg")
         elif path.endswith("/embeddings"):
             self._send(200, json.dumps(AZURE_EMBEDDINGS).encode(), "application/json")
         elif path.endswith("/responses"):
@@ -245,21 +114,35 @@ class FakeCloud(BaseHTTPRequestHandler):
             else:
                 self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
         elif path.endswith("/converse"):
-            self._send(200, json.dumps(CONVERSE).encode(), "application/json")
+            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                      if k in request}  # the service says how it served the request
+            self._send(200, json.dumps({**CONVERSE, **served}).encode(), "application/json")
         elif path.endswith("/converse-stream"):
-            self._send(200, converse_stream_body(fail), "application/vnd.amazon.eventstream")
+            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                      if k in request}
+            self._send(200, converse_stream_body(fail, served),
+                       "application/vnd.amazon.eventstream")
         elif path.endswith("/invoke"):
-            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json",
-                       INVOKE_HEADERS)
+            headers = {**INVOKE_HEADERS, **self._served_headers()}
+            if b"cache_control" in raw:  # a prompt-cache breakpoint: the prefix is written
+                headers["x-amzn-bedrock-cache-write-input-token-count"] = "2048"
+            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json", headers)
         elif path.endswith("/invoke-with-response-stream"):
-            body = invoke_stream_body()
+            vendor = vendor_of(unquote(path))
+            body = (invoke_stream_body(2048 if b"cache_control" in raw else 0)
+                    if vendor == "anthropic" else vendor_stream_body(vendor))
             if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
                 body = stream_event("chunk", {"bytes": base64.b64encode(
                     b'{"usage": {"input_tokens": 3,,}').decode()}) + body
             self._send(200, body, "application/vnd.amazon.eventstream",
-                       {"x-amzn-bedrock-content-type": "application/json"})
+                       {"x-amzn-bedrock-content-type": "application/json",
+                        **self._served_headers()})
         elif path.endswith(":generateContent"):
-            self._send(200, json.dumps(GEMINI).encode(), "application/json")
+            self._send(200, json.dumps(gemini_answer(request)).encode(), "application/json")
+        elif path.endswith(":predict"):
+            images = any("prompt" in i for i in request.get("instances") or [])
+            self._send(200, json.dumps(VERTEX_IMAGES if images else VERTEX_EMBEDDINGS).encode(),
+                       "application/json")
         elif path.endswith(":streamGenerateContent"):
             self._send(200, gemini_stream_body(fail), "text/event-stream")
         else:
@@ -347,3 +230,23 @@ def vertex(base_url: str) -> Any:
     return genai.Client(vertexai=True, project="demo-project", location="us-central1",
                         credentials=Credentials(token="fake-token"),
                         http_options=types.HttpOptions(base_url=base_url + "/"))
+
+
+class KeepingQueue(QueueSink):
+    """A ``QueueSink`` that also keeps every ``CallRecord`` submitted (what the wrappers read
+    from requests and responses, before pricing turns them into events)."""
+
+    def __init__(self, sink: MemorySink) -> None:
+        super().__init__(sink, flush_interval=60)
+        self.records: list[Any] = []
+
+    def submit(self, item: Any) -> None:
+        self.records.append(item)
+        super().submit(item)
+
+
+@pytest.fixture
+def keeping(memory: MemorySink) -> Iterator[KeepingQueue]:
+    q = KeepingQueue(memory)
+    yield q
+    q.close()

@@ -122,8 +122,8 @@ def test_responses_stream(azure, queue, memory):
     client = wrap(azure, sink=queue)
     kinds = [e.type for e in client.responses.create(model=DEPLOYMENT, input=PROMPT,
                                                       stream=True)]
-    assert kinds == ["response.created", "response.output_text.delta",
-                     "response.output_text.delta", "response.completed"]
+    assert kinds[0] == "response.created" and kinds[-1] == "response.completed"
+    assert kinds.count("response.output_text.delta") == 2
     [event] = drain(queue, memory)
     assert event.streamed and event.status == "ok" and event.operation == "responses"
     assert (event.input_tokens, event.output_tokens, event.reasoning_tokens) == (500, 120, 20)

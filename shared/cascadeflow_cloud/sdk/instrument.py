@@ -74,16 +74,20 @@ class CallSpec:
     #: model named by the request (deployment, model id, inference profile…)
     request_model: Callable[[tuple[Any, ...], dict[str, Any]], str]
     #: fill token counts (and maybe the model) from a non-stream result
-    extract: Callable[[CallRecord, Any], None]
+    extract: Callable[[CallRecord, Any], object]
     #: True when the result is a stream to track
     is_stream: Callable[[dict[str, Any], Any], bool] = lambda kwargs, result: False
     #: update the record from one stream item; return False to withhold the item
     observe: Callable[[StreamState, Any], bool] | None = None
     #: put the tracked stream where the SDK put its stream; returns what the caller gets
-    attach_stream: Callable[[Any, Callable[[Any], Any]], Any] = lambda result, track: track(
-        result)
+    attach_stream: Callable[[Any, StreamHandle], Any] = lambda result, track: track(result)
     #: adjust the request (returns a flag passed to the stream state)
     prepare: Callable[[dict[str, Any]], bool] | None = None
+    #: read billing facts the request states (deployment, service tier) into the record
+    request_facts: Callable[[CallRecord, tuple[Any, ...], dict[str, Any]], None] | None = None
+    #: after ``extract`` of a non-stream result: complete the record from the request
+    #: (facts only worth reading given the response, e.g. a cache TTL when writes happened)
+    complete: Callable[[CallRecord, dict[str, Any]], None] | None = None
 
 
 class StreamState:
@@ -295,9 +299,29 @@ class TrackedAsyncStream(_Delegate):
 
 def _begin(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...],
            kwargs: dict[str, Any], per_call: Any, region: str | None) -> CallRecord:
-    return CallRecord(spec.provider, spec.request_model(args, kwargs) or "unknown",
-                      operation=spec.operation, region=region,
-                      attribution=recorder.attribution(per_call))
+    rec = CallRecord(spec.provider, spec.request_model(args, kwargs) or "unknown",
+                     operation=spec.operation, region=region,
+                     attribution=recorder.attribution(per_call))
+    if spec.request_facts is not None:
+        spec.request_facts(rec, args, kwargs)
+    return rec
+
+
+class StreamHandle:
+    """Given to ``CallSpec.attach_stream``: call it with the SDK's stream to get the tracked
+    one; ``state`` is the record being filled (for results that are read later, not
+    iterated, such as an unread raw HTTP response)."""
+
+    __slots__ = ("observe", "state", "tracker")
+
+    def __init__(self, state: StreamState, observe: Callable[[StreamState, Any], bool],
+                 tracker: type[TrackedStream] | type[TrackedAsyncStream]) -> None:
+        self.state = state
+        self.observe = observe
+        self.tracker = tracker
+
+    def __call__(self, inner: Any) -> Any:
+        return self.tracker(inner, self.state, self.observe)
 
 
 def _after(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
@@ -308,10 +332,11 @@ def _after(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...
     if spec.observe is not None and spec.is_stream(kwargs, result):
         rec.streamed = True
         state = StreamState(recorder, rec, t0, flag, kwargs)
-        observe = spec.observe
-        return spec.attach_stream(result, lambda inner: tracker(inner, state, observe))
+        return spec.attach_stream(result, StreamHandle(state, spec.observe, tracker))
     rec.latency_ms = latency
     spec.extract(rec, result)
+    if spec.complete is not None:
+        spec.complete(rec, kwargs)
     recorder.record(rec)
     if budget.trackers():
         budget.check()
@@ -420,3 +445,4 @@ class ClientProxy(_Delegate):
     @property
     def __wrapped__(self) -> Any:
         return object.__getattribute__(self, "_cf_inner")
+
