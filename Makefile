@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov clean
+.PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadfile
 
-test: lint lint-imports typecheck checkov unit
+test: lint lint-imports typecheck checkov browser unit
 
 # The edit-test loop: every test but those marked slow (tests/conftest.py SLOW_TESTS), after
 # lint, import layers and types; `make test` (CI) runs everything.
@@ -66,6 +66,16 @@ checkov: $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov -d infra --framework terraform --quiet \
 		--compact --skip-download --config-file infra/.checkov.yaml
 	@if command -v terraform >/dev/null 2>&1; then TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra; fi
+
+# Headless Chromium for the dashboard's browser tests (tests/dashboard/): Debian's chromium and
+# chromium-driver, installed only when missing (needs root or sudo), and selenium in the venv.
+browser: $(VENV)/.installed-dev
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver; \
+	fi
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

@@ -89,13 +89,15 @@ def run(ctx: DemoContext) -> None:
     bound = config.forecast.drift_bound
     if not any(r.billed for r in recon):
         ctx.say("    no billed costs yet: estimates only (run the billing stage / ingest bills)")
+    from cascadeflow_cloud.reporting import UNTRACKED_DEFINITION, reconcile_sheet
+
+    sheet = reconcile_sheet(recon, by="provider", title="")
+    ctx.out.write("    " + sheet.text().replace("\n", "\n    ") + "\n")
     for s in summarise(recon, "provider"):
-        drift = "—" if s["drift_pct"] is None else f"{s['drift_pct']:+.1%}"
-        untracked = "—" if s["untracked_share"] is None else f"{s['untracked_share']:.1%}"
-        flag = "  ← beyond drift bound" if s["drift_pct"] is not None and \
-            abs(s["drift_pct"]) > bound else ""
-        ctx.say(f"    {s['provider']:<13} estimated {s['estimated']:>10,.2f}  billed "
-                f"{s['billed']:>10,.2f}  drift {drift:>7}  untracked {untracked:>6}{flag}")
+        if s["drift_pct"] is not None and abs(s["drift_pct"]) > bound:
+            ctx.say(f"    {s['provider']}: drift {s['drift_pct']:+.1%} is beyond the drift "
+                    f"bound ±{bound:.0%}")
+    ctx.say(f"    ({UNTRACKED_DEFINITION}; the same as `report --reconcile`)")
     ctx.try_next += [
         f"--config {path} forecast",
         f"--config {path} forecast --backtest",
