@@ -156,7 +156,8 @@ class Sheet:
     footer: list[tuple[Cell, ...]] = field(default_factory=list)
     empty: str = "(nothing in this range)"
 
-    def _shown(self, row: Sequence[Cell]) -> list[str]:
+    def shown(self, row: Sequence[Cell]) -> list[str]:
+        """A row's cells as people read them (money rounded, shares as %, ``—``)."""
         out = []
         for i, value in enumerate(row):
             if i in self.money and isinstance(value, Decimal | int) and \
@@ -170,7 +171,8 @@ class Sheet:
                 out.append(NONE if value is None else str(value))
         return out
 
-    def _right(self) -> set[int]:
+    def right_aligned(self) -> set[int]:
+        """Columns of numbers and money (right-aligned)."""
         sample = [*self.rows, *self.footer]
         return {i for i in range(len(self.columns))
                 if i in self.money or any(isinstance(r[i], int | float | Decimal)
@@ -178,13 +180,14 @@ class Sheet:
 
     def text(self) -> str:
         """A plain-text table (``render_table``); money in minor units, shares as %."""
-        table = render_table(self.columns, [self._shown(r) for r in self.rows],
-                             right=self._right(), footer=[self._shown(r) for r in self.footer])
+        table = render_table(self.columns, [self.shown(r) for r in self.rows],
+                             right=self.right_aligned(),
+                             footer=[self.shown(r) for r in self.footer])
         return table if self.rows else f"{table}\n{self.empty}"
 
     def markdown(self) -> str:
         """A GitHub-flavoured Markdown table (``|`` in cells escaped), footer rows in bold."""
-        right = self._right()
+        right = self.right_aligned()
 
         def line(cells: Sequence[str]) -> str:
             return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
@@ -192,8 +195,8 @@ class Sheet:
         out = [line(self.columns),
                "|" + "|".join("---:" if i in right else "---" for i in
                               range(len(self.columns))) + "|"]
-        out += [line(self._shown(r)) for r in self.rows]
-        out += [line([f"**{c}**" if c else c for c in self._shown(r)]) for r in self.footer]
+        out += [line(self.shown(r)) for r in self.rows]
+        out += [line([f"**{c}**" if c else c for c in self.shown(r)]) for r in self.footer]
         return "\n".join(out)
 
     def records(self) -> list[dict[str, Cell]]:
