@@ -20,8 +20,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-demo
 
+# Re-running rebuilds demo-output/lake in place (the same lake, the same showcase alerts).
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/cascadeflow-cloud demo --dir demo-output
+	@echo "The command line is $(VENV)/bin/cascadeflow-cloud (or: source $(VENV)/bin/activate)"
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check shared functions tests benchmarks infra
