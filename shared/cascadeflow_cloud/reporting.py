@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from cascadeflow_cloud.present import Cell, Sheet
@@ -64,6 +65,7 @@ _EVENT_COLUMN: dict[str, str | None] = {
 }
 
 
+@lru_cache(maxsize=8192)
 def period_key(day: date, period: str) -> str:
     """The label of ``day``'s bucket: day ISO date, week its Monday, month ``YYYY-MM``.
 

@@ -28,6 +28,8 @@ from cascadeflow_cloud.exports.sql import connect
 from cascadeflow_cloud.lake.store import LocalStore
 from tests.dashboard.lakes import END, FULL, SINCE, demo_lake
 
+pytestmark = pytest.mark.slow  # a demo lake, a dashboard build and a browser (make test runs it)
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SHOTS = Path(__file__).parent / "screenshots"
