@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: demo test test-fast lint lint-imports typecheck unit bench package checkov focus-venv \
-	focus-validate clean
+	focus-validate browser clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed-demo
 
+# Re-running rebuilds demo-output/lake in place (the same lake, the same showcase alerts).
 demo: $(VENV)/.installed-demo
 	$(VENV)/bin/cascadeflow-cloud demo --dir demo-output
+	@echo "The command line is $(VENV)/bin/cascadeflow-cloud (or: source $(VENV)/bin/activate)"
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check shared functions tests benchmarks infra
@@ -37,7 +39,7 @@ typecheck: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(PY) -m pytest -n 2 --dist loadfile --ignore=$(FOCUS_TEST)
 
-test: lint lint-imports typecheck checkov focus-validate unit
+test: lint lint-imports typecheck checkov focus-validate browser unit
 
 # The edit-test loop: every test but those marked slow (tests/conftest.py SLOW_TESTS), after
 # lint, import layers and types; `make test` (CI) runs everything.
@@ -91,6 +93,16 @@ focus-venv: $(FOCUS_VENV)/.installed-$(FOCUS_VALIDATOR_VERSION)
 
 focus-validate: focus-venv $(VENV)/.installed-dev
 	$(PY) -m pytest $(FOCUS_TEST)
+
+# Headless Chromium for the dashboard's browser tests (tests/dashboard/): Debian's chromium and
+# chromium-driver, installed only when missing (needs root or sudo), and selenium in the venv.
+browser: $(VENV)/.installed-dev
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+			chromium chromium-driver; \
+	fi
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(FOCUS_VENV) demo-output dist .pytest_cache .mypy_cache .ruff_cache

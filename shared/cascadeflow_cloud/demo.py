@@ -160,11 +160,40 @@ class DemoContext:
         self.out.flush()
 
 
-def run_demo(store_url: str, workdir: Path, end: date, out: TextIO) -> int:
-    """Run every stage in ``cascadeflow_cloud.demostages`` in name order."""
+def command_name() -> str:
+    """How to run the command line as this process was started: ``cascadeflow-cloud`` when
+    it is on the PATH, else the entry script's path (``.venv/bin/cascadeflow-cloud``), else
+    ``python -m cascadeflow_cloud.cli`` with this interpreter — so a printed command works
+    as printed."""
+    import shlex
+    import shutil
+    import sys
+
+    if shutil.which("cascadeflow-cloud"):
+        return "cascadeflow-cloud"
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "cascadeflow-cloud" and script.is_file():
+        return shlex.quote(str(script))
+    return f"{shlex.quote(sys.executable)} -m cascadeflow_cloud.cli"
+
+
+def run_demo(store_url: str, workdir: Path, end: date, out: TextIO, *,
+             fresh: bool = False) -> int:
+    """Run every stage in ``cascadeflow_cloud.demostages`` in name order.
+
+    ``fresh``: the lake is the demo's own (``<workdir>/lake``); remove it and the demo's
+    alert file first, so a re-run in place gives the same lake and shows the same alerts
+    instead of adding events and finding every alert already sent.
+    """
+    import shutil
+
     from cascadeflow_cloud import demostages
     from cascadeflow_cloud.lake.store import open_store
 
+    if fresh and (workdir / "lake").is_dir():
+        shutil.rmtree(workdir / "lake")
+        (workdir / "alerts.jsonl").unlink(missing_ok=True)
+        out.write(f"(re-run: {workdir / 'lake'} rebuilt from scratch)\n")
     ctx = DemoContext(open_store(store_url), workdir, end, out)
     names = sorted(m.name for m in pkgutil.iter_modules(demostages.__path__))
     for number, name in enumerate(names, start=1):
@@ -172,7 +201,8 @@ def run_demo(store_url: str, workdir: Path, end: date, out: TextIO) -> int:
         title = name.split("_", 1)[-1].replace("_", " ")
         ctx.say(f"\n[{number}/{len(names)}] {title}")
         module.run(ctx)
+    program = command_name()
     ctx.say(f"\nThe lake is at {ctx.store.url}\nTry next:")
     for line in ctx.try_next:
-        ctx.say(f"  cascadeflow-cloud --store {ctx.store.url} {line}")
+        ctx.say(f"  {program} --store {ctx.store.url} {line}")
     return 0

@@ -20,6 +20,7 @@ bb     12.00
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 
 #: ISO 4217 minor-unit exponents that are not 2 (every other code, known or not, gets 2).
@@ -117,3 +118,139 @@ def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], *,
     if footer:
         out += [rule, *(line(r) for r in footer)]
     return "\n".join(out)
+
+
+#: What a cell may hold: text, a count, an exact amount, a share (float) or nothing.
+Cell = str | int | Decimal | float | None
+#: The report formats (``report --format``); ``csv`` is what a spreadsheet opens.
+FORMATS = ("table", "csv", "json", "markdown")
+#: Written first in every CSV so Excel reads it as UTF-8 (team and customer names may be
+#: any language); pandas' ``read_csv(encoding="utf-8-sig")`` and LibreOffice skip it.
+CSV_BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table of data for people and spreadsheets: one shape, four renderings.
+
+    ``money`` maps a money column to the column holding its currency; the data keeps exact
+    decimals and only ``text`` / ``markdown`` round them (``format_amount``). CSV and JSON
+    keep every stored digit, so a spreadsheet's sum is the lake's sum; ``footer`` rows
+    (per-currency totals) are shown in text and markdown only, never in CSV, so a column sum
+    counts nothing twice.
+
+    >>> s = Sheet("Spend", ("team", "currency", "billed"), [("a", "USD", Decimal("1.005"))],
+    ...           money={2: 1})
+    >>> print(s.text())
+    team  currency  billed
+    ----  --------  ------
+    a     USD         1.00
+    >>> s.csv() == CSV_BOM + "team,currency,billed\\r\\na,USD,1.005\\r\\n"
+    True
+    """
+
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Cell, ...]]
+    money: dict[int, int] = field(default_factory=dict)
+    footer: list[tuple[Cell, ...]] = field(default_factory=list)
+    empty: str = "(nothing in this range)"
+
+    def shown(self, row: Sequence[Cell]) -> list[str]:
+        """A row's cells as people read them (money rounded, shares as %, ``—``)."""
+        out = []
+        for i, value in enumerate(row):
+            if i in self.money and isinstance(value, Decimal | int) and \
+                    not isinstance(value, bool):
+                out.append(format_amount(value, str(row[self.money[i]] or "")))
+            elif isinstance(value, float):
+                out.append(f"{value:.1%}")
+            elif isinstance(value, int):
+                out.append(f"{value:,}")
+            else:
+                out.append(NONE if value is None else str(value))
+        return out
+
+    def right_aligned(self) -> set[int]:
+        """Columns of numbers and money (right-aligned)."""
+        sample = [*self.rows, *self.footer]
+        return {i for i in range(len(self.columns))
+                if i in self.money or any(isinstance(r[i], int | float | Decimal)
+                                          for r in sample)}
+
+    def text(self) -> str:
+        """A plain-text table (``render_table``); money in minor units, shares as %."""
+        table = render_table(self.columns, [self.shown(r) for r in self.rows],
+                             right=self.right_aligned(),
+                             footer=[self.shown(r) for r in self.footer])
+        return table if self.rows else f"{table}\n{self.empty}"
+
+    def markdown(self) -> str:
+        """A GitHub-flavoured Markdown table (``|`` in cells escaped), footer rows in bold."""
+        right = self.right_aligned()
+
+        def line(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+        out = [line(self.columns),
+               "|" + "|".join("---:" if i in right else "---" for i in
+                              range(len(self.columns))) + "|"]
+        out += [line(self.shown(r)) for r in self.rows]
+        out += [line([f"**{c}**" if c else c for c in self.shown(r)]) for r in self.footer]
+        return "\n".join(out)
+
+    def records(self) -> list[dict[str, Cell]]:
+        """Rows as dicts with money as exact decimal strings (JSON-ready)."""
+        return [{c: (_plain(v) if isinstance(v, Decimal) else v)
+                 for c, v in zip(self.columns, r, strict=True)} for r in self.rows]
+
+    def json(self) -> str:
+        """``{"title", "columns", "rows": [{column: value}]}``; money as decimal strings."""
+        import json
+
+        return json.dumps({"title": self.title, "columns": list(self.columns),
+                           "rows": self.records()}, ensure_ascii=False, indent=1)
+
+    def csv(self) -> str:
+        """RFC 4180 CSV (CRLF), UTF-8 with a byte-order mark (``CSV_BOM``); money exact,
+        no thousands separators; an empty cell is nothing known; no total rows."""
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow(["" if v is None else _plain(v) if isinstance(v, Decimal)
+                             else repr(v) if isinstance(v, float) else v for v in row])
+        return CSV_BOM + buffer.getvalue()
+
+    def render(self, fmt: str) -> str:
+        """The sheet in ``fmt`` (one of ``FORMATS``); text and markdown start with the title.
+
+        >>> Sheet("t", ("a",), []).render("pdf")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown format 'pdf'; choose one of table, csv, json, markdown
+        """
+        if fmt == "table":
+            return f"{self.title}\n{self.text()}"
+        if fmt == "markdown":
+            return f"**{self.title}**\n\n{self.markdown()}"
+        if fmt == "csv":
+            return self.csv()
+        if fmt == "json":
+            return self.json()
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _plain(amount: Decimal) -> str:
+    """An exact amount without exponent or trailing zeros: ``1.5``, ``-0.000000000001``.
+
+    >>> _plain(Decimal("1.500000000000")), _plain(Decimal("0E-12")), _plain(Decimal("1E+3"))
+    ('1.5', '0', '1000')
+    """
+    text = format(amount, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

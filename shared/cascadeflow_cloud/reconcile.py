@@ -33,7 +33,7 @@ gets its own row per (provider, model, kind, day) with ``estimable`` False, ``es
 (team, customer, tags) groups in proportion to their tracked usage of that model and token type
 that day (tokens of that type; calls for ``other`` and for every charge kind other than
 ``tokens``), summing exactly to the billed amount. A billed cell with no tracked usage is
-attributed to nobody (``team``/``customer`` None: untracked).
+attributed to nobody (``team``/``customer`` None: unattributed).
 
 >>> from datetime import date
 >>> d = date(2026, 11, 2)
@@ -392,13 +392,14 @@ def attribute(costs: Iterable[DayCost], usage: Sequence[UsageCell]) -> list[Attr
 def attribution_totals(
     rows: Iterable[Attributed], by: str
 ) -> dict[tuple[str, str], Decimal]:
-    """Attributed billed cost per (``team`` | ``customer``, currency); untracked spend is
-    keyed ``(untracked)`` and groups without the dimension ``(none)``."""
+    """Attributed billed cost per (``team`` | ``customer``, currency); billed cells no tracked
+    call of that model, token type and day shares are keyed ``(unattributed)`` (not the
+    ``untracked`` of reconciliation) and groups without the dimension ``(none)``."""
     if by not in ("team", "customer"):
         raise ValueError(f"attribution is by team or customer, not {by!r}")
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for r in rows:
-        key = "(untracked)" if not r.tracked else (getattr(r, by) or "(none)")
+        key = "(unattributed)" if not r.tracked else (getattr(r, by) or "(none)")
         out[(key, r.currency)] += r.amount
     return dict(out)
 

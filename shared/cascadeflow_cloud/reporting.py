@@ -13,26 +13,47 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
-from cascadeflow_cloud.present import format_amount, render_table
+from cascadeflow_cloud.present import Cell, Sheet
+from cascadeflow_cloud.reconcile import Attributed, ReconRow, UsageCell, split_estimate, summarise
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-Dimension = Literal["provider", "model", "spelling", "team", "customer", "day", "service",
-                    "token", "kind", "tier", "pricing", "modality", "context"]
-DIMENSIONS: tuple[Dimension, ...] = ("provider", "model", "spelling", "team", "customer", "day",
-                                     "service", "token", "kind", "tier", "pricing", "modality",
-                                     "context")
+ZERO = Decimal(0)
+
+Dimension = Literal["month", "week", "day", "provider", "model", "spelling", "team",
+                    "customer", "service", "token", "kind", "tier", "pricing", "modality",
+                    "context"]
+DIMENSIONS: tuple[Dimension, ...] = ("month", "week", "day", "provider", "model", "spelling",
+                                     "team", "customer", "service", "token", "kind", "tier",
+                                     "pricing", "modality", "context")
+#: Time buckets (UTC): ``day`` 2026-11-02, ``week`` its Monday 2026-11-02, ``month`` 2026-11.
+PERIODS = frozenset({"month", "week", "day"})
+#: What ``--basis billed`` (the bill shared out by tracked usage) can group by.
+BILLED_DIMENSIONS = ("month", "week", "day", "provider", "model", "token", "team", "customer")
+#: The key of billed cost no tracked call of that model, token type and day shares
+#: (``reconcile.attribution_totals``); not "untracked" (``UNTRACKED_DEFINITION``).
+UNATTRIBUTED = "(unattributed)"
+#: The one definition of untracked spend (demo, ``report --reconcile``, dashboard; docs/
+#: forecasting.md "Untracked spend").
+UNTRACKED_DEFINITION = (
+    "untracked = billed cost no tracked call explains: per provider, model and UTC day, "
+    "max(billed - tracked estimate, 0) over the charges calls estimate (token and "
+    "unclassified charges); share = untracked / those charges")
 
 #: Where each dimension lives in the costs table; team and customer are unknown to the bill.
 #: ``model`` is the catalog's canonical id, ``spelling`` the bill's own name for it.
 _COST_COLUMN: dict[str, str | None] = {
     "provider": "x_Source", "model": "x_Model", "spelling": "x_ModelSpelling",
-    "day": "ChargePeriodStart", "team": None, "customer": None, "service": "ServiceName",
+    "day": "ChargePeriodStart", "week": "ChargePeriodStart", "month": "ChargePeriodStart",
+    "team": None, "customer": None, "service": "ServiceName",
     "token": "x_TokenType", "kind": "x_ChargeKind", "tier": "x_ServiceTier",
     "pricing": "PricingCategory", "modality": "x_TokenModality", "context": "x_ContextTier",
 }
@@ -40,14 +61,57 @@ _COST_COLUMN: dict[str, str | None] = {
 #: (tracked shows as blank for them).
 _EVENT_COLUMN: dict[str, str | None] = {
     "provider": "provider", "model": "model", "spelling": "model", "day": "timestamp",
-    "team": "team", "customer": "customer_id",
+    "week": "timestamp", "month": "timestamp", "team": "team", "customer": "customer_id",
 }
+
+
+@lru_cache(maxsize=8192)
+def period_key(day: date, period: str) -> str:
+    """The label of ``day``'s bucket: day ISO date, week its Monday, month ``YYYY-MM``.
+
+    >>> [period_key(date(2026, 11, 5), p) for p in ("day", "week", "month")]
+    ['2026-11-05', '2026-11-02', '2026-11']
+    """
+    if period == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    return day.isoformat()[:7] if period == "month" else day.isoformat()
+
+
+def parse_by(text: str | Sequence[str]) -> tuple[Dimension, ...]:
+    """``"month,team"`` → ``("month", "team")``; one clear error for an unknown name.
+
+    >>> parse_by("month, team")
+    ('month', 'team')
+    >>> parse_by("colour")
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot report by 'colour'; choose from month, week, day, provider, model, \
+spelling, team, customer, service, token, kind, tier, pricing, modality, context (comma-separated)
+    """
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text)]
+    out: list[Dimension] = []
+    for name in names:
+        if name not in DIMENSIONS:
+            raise ValueError(f"cannot report by {name!r}; choose from {', '.join(DIMENSIONS)} "
+                             f"(comma-separated)")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError("--by needs at least one dimension")
+    if any(_COST_COLUMN[d] is None for d in out) and any(d not in _EVENT_COLUMN for d in out):
+        raise ValueError(f"cannot combine {', '.join(out)}: team/customer are known only to "
+                         f"calls and the charge dimensions only to the bill")
+    return tuple(out)
 
 
 @dataclass
 class ReportRow:
     """One line of a spend report; ``billed`` is None for what the bill does not know (team,
-    customer), ``tracked`` None for what SDK events do not know (the charge dimensions)."""
+    customer), ``tracked`` None for what SDK events do not know (the charge dimensions).
+
+    ``keys`` holds one value per ``--by`` dimension (``key`` joins them); ``pending_days``
+    counts the (provider, day) pairs with tracked calls whose bill has not arrived yet.
+    """
 
     key: str
     currency: str
@@ -56,6 +120,21 @@ class ReportRow:
     calls: int
     tokens: int
     unpriced_calls: int = 0
+    keys: tuple[str, ...] = ()
+    pending_days: int = 0
+
+    @property
+    def bill(self) -> str:
+        """``complete``, ``partial`` (some days' bill not arrived), ``pending`` (none of it
+        has: billed is not 0, it is unknown) or empty where the bill knows no such row."""
+        if self.billed is None:
+            return ""
+        if not self.pending_days:
+            return "complete"
+        return "partial" if self.billed else "pending"
+
+
+Key = tuple[tuple[str, ...], str]
 
 
 def _keys(table: pa.Table, column: str, by: str) -> list[Any]:
@@ -63,16 +142,16 @@ def _keys(table: pa.Table, column: str, by: str) -> list[Any]:
     import pyarrow.compute as pc
 
     values = table.column(column)
-    if by == "day":
-        values = pc.cast(values, pa.date32())
-        return [v.isoformat() if v is not None else None for v in values.to_pylist()]
+    if by in PERIODS:
+        days = pc.cast(values, pa.date32()).to_pylist()
+        return [period_key(v, by) if v is not None else None for v in days]
     return list(values.to_pylist())
 
 
-def _event_models(events: pa.Table, by: str) -> pa.Table:
+def _event_models(events: pa.Table, by: Sequence[str]) -> pa.Table:
     """Events with ``model`` as the catalog's canonical id (``model_id`` where the SDK wrote
     one) for ``--by model``; ``--by spelling`` keeps the SDK's own name."""
-    if by != "model":
+    if "model" not in by:
         return events
     from cascadeflow_cloud.lake.cost_columns import event_models
 
@@ -80,96 +159,233 @@ def _event_models(events: pa.Table, by: str) -> pa.Table:
                              event_models(events))
 
 
-def spend_report(
-    costs: pa.Table, events: pa.Table, *, by: Dimension = "provider"
-) -> list[ReportRow]:
-    """Billed and tracked spend grouped by ``by`` and currency, largest first.
+def _columns(table: pa.Table, columns: dict[str, str | None], by: Sequence[str]
+             ) -> list[tuple[str, ...]]:
+    cols = [[k or "(none)" for k in _keys(table, columns[d] or "", d)] for d in by]
+    return list(zip(*cols, strict=True)) if cols else []
 
-    ``billed`` is None for dimensions the bill does not know (team, customer); ``tracked``
-    None for the charge dimensions only the bill carries (service, token, kind, tier,
-    pricing, modality, context). Rows of lakes written before these columns read with their
-    defaults (``lake.cost_columns.upgrade_costs``).
-    """
-    if by not in DIMENSIONS:
-        raise ValueError(f"cannot report by {by!r}; choose one of {', '.join(DIMENSIONS)}")
-    from cascadeflow_cloud.lake.cost_columns import upgrade_costs
 
-    billed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    tracked: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    calls: dict[tuple[str, str], int] = defaultdict(int)
-    tokens: dict[tuple[str, str], int] = defaultdict(int)
-    unpriced: dict[tuple[str, str], int] = defaultdict(int)
+def _pending(covered: dict[str, date] | None, provider: str, day: date | None) -> bool:
+    """True when ``provider``'s bill for ``day`` has not arrived (``covered``: the last day
+    each provider's bill covers, ``budgets.covered_through``; None: not known, never)."""
+    if covered is None or day is None:
+        return False
+    return provider not in covered or day > covered[provider]
 
-    cost_column = _COST_COLUMN[by]
-    if cost_column is not None and costs.num_rows:
-        costs = upgrade_costs(costs)
-        keys = _keys(costs, cost_column, by)
-        currencies = costs.column("BillingCurrency").to_pylist()
-        for key, currency, amount in zip(keys, currencies, costs.column("BilledCost").to_pylist(),
-                                         strict=True):
-            billed[(key or "(none)", currency)] += amount or Decimal(0)
 
-    event_column = _EVENT_COLUMN.get(by)
-    if event_column is not None and events.num_rows:
-        events = _event_models(events, by)
-        keys = _keys(events, event_column, by)
-        currencies = events.column("currency").to_pylist()
-        amounts = events.column("estimated_cost").to_pylist()
-        ins = events.column("input_tokens").to_pylist()
-        outs = events.column("output_tokens").to_pylist()
-        for i, key in enumerate(keys):
-            group = (key or "(none)", currencies[i])
-            calls[group] += 1
-            tokens[group] += (ins[i] or 0) + (outs[i] or 0)
-            if amounts[i] is None:
-                unpriced[group] += 1
-            else:
-                tracked[group] += amounts[i]
-
-    groups = set(billed) | set(calls)
+def _rows(by: Sequence[str], billed: dict[Key, Decimal] | None,
+          tracked: dict[Key, Decimal] | None, calls: dict[Key, int], tokens: dict[Key, int],
+          unpriced: dict[Key, int], pending: dict[Key, set[tuple[str, date]]]
+          ) -> list[ReportRow]:
+    groups = set(billed or {}) | set(calls) | set(tracked or {})
     rows = [
         ReportRow(
-            key=key, currency=currency,
-            billed=billed.get((key, currency), Decimal(0)) if cost_column is not None else None,
-            tracked=tracked.get((key, currency), Decimal(0)) if event_column is not None
-            else None,
-            calls=calls.get((key, currency), 0), tokens=tokens.get((key, currency), 0),
-            unpriced_calls=unpriced.get((key, currency), 0),
+            key=" / ".join(keys), currency=currency,
+            billed=billed.get((keys, currency), ZERO) if billed is not None else None,
+            tracked=tracked.get((keys, currency), ZERO) if tracked is not None else None,
+            calls=calls.get((keys, currency), 0), tokens=tokens.get((keys, currency), 0),
+            unpriced_calls=unpriced.get((keys, currency), 0), keys=keys,
+            pending_days=len(pending.get((keys, currency), ())),
         )
-        for key, currency in groups
+        for keys, currency in groups
     ]
-    if by == "day":
-        rows.sort(key=lambda r: (r.key, r.currency))
-    else:
-        rows.sort(key=lambda r: (-(r.billed or Decimal(0)) - (r.tracked or Decimal(0)), r.key,
-                                 r.currency))
+    periods = [i for i, d in enumerate(by) if d in PERIODS]
+    rows.sort(key=lambda r: ([r.keys[i] for i in periods], r.currency,
+                             -(r.billed or ZERO) - (r.tracked or ZERO), r.keys))
     return rows
 
 
-def _cells(r: ReportRow) -> list[str]:
-    tracked = format_amount(r.tracked, r.currency)
-    if r.unpriced_calls and r.tracked is not None:
-        tracked += f" +{r.unpriced_calls} unpriced"
-    return [r.key, r.currency, format_amount(r.billed, r.currency), tracked, f"{r.calls:,}",
-            f"{r.tokens:,}"]
+def spend_report(
+    costs: pa.Table, events: pa.Table, *, by: Dimension | Sequence[Dimension] = "provider",
+    covered: dict[str, date] | None = None,
+) -> list[ReportRow]:
+    """Billed and tracked spend grouped by ``by`` (one dimension or several) and currency.
 
-
-def format_report(rows: list[ReportRow], *, by: str) -> str:
-    """A plain-text table with per-currency totals; never adds two currencies together.
-
-    Money shows in each currency's minor units (``present.format_amount``).
+    Rows are in time order when ``by`` has a period, else largest first. ``billed`` is None
+    for dimensions the bill does not know (team, customer); ``tracked`` None for the charge
+    dimensions only the bill carries (service, token, kind, tier, pricing, modality,
+    context). ``covered`` (per provider, the last day its bill covers) marks rows whose
+    bill has not arrived (``ReportRow.bill``). Rows of lakes written before these columns
+    read with their defaults (``lake.cost_columns.upgrade_costs``).
     """
+    dims = parse_by([by] if isinstance(by, str) else by)
+    from cascadeflow_cloud.lake.cost_columns import upgrade_costs
+
+    billed: dict[Key, Decimal] | None = None
+    tracked: dict[Key, Decimal] | None = None
+    calls: dict[Key, int] = defaultdict(int)
+    tokens: dict[Key, int] = defaultdict(int)
+    unpriced: dict[Key, int] = defaultdict(int)
+    pending: dict[Key, set[tuple[str, date]]] = defaultdict(set)
+
+    if all(_COST_COLUMN[d] is not None for d in dims):
+        billed = defaultdict(Decimal)
+        if costs.num_rows:
+            costs = upgrade_costs(costs)
+            for keys, currency, amount in zip(
+                    _columns(costs, _COST_COLUMN, dims), costs.column("BillingCurrency")
+                    .to_pylist(), costs.column("BilledCost").to_pylist(), strict=True):
+                billed[(keys, currency)] += amount or ZERO
+
+    if all(d in _EVENT_COLUMN for d in dims):
+        tracked = defaultdict(Decimal)
+        if events.num_rows:
+            events = _event_models(events, dims)
+            currencies = events.column("currency").to_pylist()
+            amounts = events.column("estimated_cost").to_pylist()
+            ins = events.column("input_tokens").to_pylist()
+            outs = events.column("output_tokens").to_pylist()
+            providers = events.column("provider").to_pylist()
+            days = _keys(events, "timestamp", "day") if billed is not None else []
+            for i, keys in enumerate(_columns(events, _EVENT_COLUMN, dims)):
+                group = (keys, currencies[i])
+                calls[group] += 1
+                tokens[group] += (ins[i] or 0) + (outs[i] or 0)
+                if amounts[i] is None:
+                    unpriced[group] += 1
+                else:
+                    tracked[group] += amounts[i]
+                if days and days[i] and _pending(covered, providers[i],
+                                                 date.fromisoformat(days[i])):
+                    pending[group].add((providers[i], date.fromisoformat(days[i])))
+    return _rows(dims, billed, tracked, calls, tokens, unpriced, pending)
+
+
+def billed_report(attributed: Iterable[Attributed], usage: Iterable[UsageCell], *,
+                  by: Sequence[str], covered: dict[str, date] | None = None
+                  ) -> list[ReportRow]:
+    """The bill shared out by tracked usage (``reconcile.attribute``) grouped by ``by`` (from
+    ``BILLED_DIMENSIONS``), next to the tracked estimate of the same groups.
+
+    Billed cost no tracked call shares is keyed ``UNATTRIBUTED`` in team and customer.
+
+    >>> from cascadeflow_cloud.reconcile import DayCost, attribute
+    >>> d = date(2026, 11, 2)
+    >>> usage = [UsageCell("aws_bedrock", "m", "USD", d, "a", None, (), Decimal(2),
+    ...                    input_tokens=5)]
+    >>> rows = billed_report(attribute([DayCost("aws_bedrock", "m", "input", "USD", d,
+    ...                                         Decimal(3))], usage), usage, by=["month", "team"])
+    >>> [(r.keys, str(r.billed), str(r.tracked), r.bill) for r in rows]
+    [(('2026-11', 'a'), '3.000000000000', '2', 'complete')]
+    """
+    dims = tuple(by)
+    for d in dims:
+        if d not in BILLED_DIMENSIONS:
+            raise ValueError(f"--basis billed groups by {', '.join(BILLED_DIMENSIONS)}, "
+                             f"not {d!r}")
+
+    def keys_of(cell: Attributed | UsageCell, token_type: str) -> tuple[str, ...]:
+        out = []
+        for d in dims:
+            if d in PERIODS:
+                out.append(period_key(cell.day, d))
+            elif d == "token":
+                out.append(token_type)
+            elif d in ("team", "customer") and isinstance(cell, Attributed) and not cell.tracked:
+                out.append(UNATTRIBUTED)
+            else:
+                out.append(getattr(cell, d) or "(none)")
+        return tuple(out)
+
+    billed: dict[Key, Decimal] = defaultdict(Decimal)
+    for part in attributed:
+        billed[(keys_of(part, part.token_type), part.currency)] += part.amount
+    tracked: dict[Key, Decimal] = defaultdict(Decimal)
+    calls: dict[Key, int] = defaultdict(int)
+    tokens: dict[Key, int] = defaultdict(int)
+    pending: dict[Key, set[tuple[str, date]]] = defaultdict(set)
+    for cell in usage:
+        splits = split_estimate(cell) if "token" in dims else {"": cell.estimated}
+        for token_type, amount in splits.items():
+            group = (keys_of(cell, token_type), cell.currency)
+            tracked[group] += amount
+            if _pending(covered, cell.provider, cell.day):
+                pending[group].add((cell.provider, cell.day))
+        group = (keys_of(cell, next(iter(splits), "other")), cell.currency)
+        calls[group] += cell.calls
+        tokens[group] += (cell.input_tokens + cell.cache_read_tokens + cell.cache_write_tokens
+                          + cell.output_tokens)
+    return _rows(dims, billed, tracked, calls, tokens, {}, pending)
+
+
+def _totals(rows: Sequence[ReportRow]) -> dict[str, ReportRow]:
     totals: dict[str, ReportRow] = {}
     for r in rows:
         t = totals.setdefault(r.currency, ReportRow("TOTAL", r.currency, None, None, 0, 0))
         if r.billed is not None:
-            t.billed = (t.billed or Decimal(0)) + r.billed
+            t.billed = (t.billed or ZERO) + r.billed
         if r.tracked is not None:
-            t.tracked = (t.tracked or Decimal(0)) + r.tracked
+            t.tracked = (t.tracked or ZERO) + r.tracked
         t.calls += r.calls
         t.tokens += r.tokens
         t.unpriced_calls += r.unpriced_calls
-    header = [by, "currency", "billed", "tracked (est.)", "calls", "tokens"]
-    footer = [_cells(t) for _, t in sorted(totals.items())]
-    table = render_table(header, [_cells(r) for r in rows], right=range(2, 6), footer=footer)
-    return table if rows else table + "\n(no spend in this range)"
+        t.pending_days += r.pending_days
+    return totals
+
+
+def report_sheet(rows: Sequence[ReportRow], *, by: Sequence[str], title: str,
+                 basis: str = "tracked") -> Sheet:
+    """The rows as a ``present.Sheet`` (the columns docs/cli.md lists): one column per
+    ``by`` dimension, then ``currency, billed, tracked, bill, unpriced_calls, calls,
+    tokens``; ``basis="billed"`` adds ``share`` (of the currency's billed total) after
+    ``billed``. Per-currency totals are the footer (text and markdown only)."""
+    dims = tuple(by)
+    totals = _totals(rows)
+    share = basis == "billed"
+    columns = (*dims, "currency", "billed", *(("share",) if share else ()), "tracked",
+               "bill", "unpriced_calls", "calls", "tokens")
+
+    def cells(r: ReportRow, keys: tuple[str, ...]) -> tuple[Cell, ...]:
+        whole = totals[r.currency].billed
+        billed = None if r.bill == "pending" else r.billed
+        part: tuple[Cell, ...] = ((float(billed / whole) if billed is not None and whole
+                                   else None),) if share else ()
+        return (*keys, r.currency, billed, *part, r.tracked, r.bill, r.unpriced_calls,
+                r.calls, r.tokens)
+
+    n = len(dims)
+    money = {n + 1: n, n + 2 + share: n}
+    footer = [cells(t, ("TOTAL", *[""] * (n - 1))) for _, t in sorted(totals.items())]
+    return Sheet(title, columns, [cells(r, r.keys or (r.key,)) for r in rows], money=money,
+                 footer=footer, empty="(no spend in this range)")
+
+
+def format_report(rows: list[ReportRow], *, by: str | Sequence[str]) -> str:
+    """A plain-text table with per-currency totals; never adds two currencies together.
+
+    Money shows in each currency's minor units (``present.format_amount``).
+    """
+    dims = (by,) if isinstance(by, str) else tuple(by)
+    return report_sheet(rows, by=dims, title="").text()
+
+
+def reconcile_sheet(rows: Iterable[ReconRow], *, by: str = "provider", title: str) -> Sheet:
+    """Estimate ↔ bill per ``by`` (provider, model, token_type, kind) and currency, as the
+    walk from what calls tracked to what was billed::
+
+        tracked + price_drift + untracked + not_estimable = billed
+
+    ``untracked`` is ``UNTRACKED_DEFINITION``; ``price_drift`` the rest of the estimable gap
+    (where estimates were above the bill, negative); ``not_estimable`` the charges no call
+    estimates; ``drift_pct`` and ``untracked_share`` are over the estimable part.
+
+    >>> d = date(2026, 11, 2)
+    >>> recon = [ReconRow("gcp_vertex", "g", "input", d, "USD", Decimal(9), Decimal(10), -0.1,
+    ...                   Decimal(1)),
+    ...          ReconRow("gcp_vertex", "h", "input", d, "USD", Decimal(5), Decimal(4), 0.25,
+    ...                   ZERO)]
+    >>> row = reconcile_sheet(recon, title="").rows[0]
+    >>> [str(x) for x in row[2:7]]
+    ['14', '-1', '1', '0', '14']
+    """
+    columns = (by, "currency", "tracked", "price_drift", "untracked", "not_estimable", "billed",
+               "drift_pct", "untracked_share")
+    out: list[tuple[Cell, ...]] = []
+    for s in summarise(rows, by):
+        estimable = s["billed"] - s["not_estimable"]
+        drift = estimable - s["estimated"] - s["untracked"]
+        out.append((s[by], s["currency"], s["estimated"], drift, s["untracked"],
+                    s["not_estimable"], s["billed"], s["drift_pct"], s["untracked_share"]))
+    out.sort(key=lambda r: (str(r[1]), -(r[6] if isinstance(r[6], Decimal) else ZERO)))
+    return Sheet(title, columns, out, money={i: 1 for i in range(2, 7)},
+                 empty="(nothing billed or tracked in this range)")

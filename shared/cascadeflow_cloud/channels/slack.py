@@ -29,7 +29,12 @@ from cascadeflow_cloud.alerts.model import (
     FORECAST_WARNING,
     Alert,
 )
-from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
+from cascadeflow_cloud.channels.ssrf import (
+    Resolver,
+    UnsafeDestination,
+    check_url,
+    policy_problem,
+)
 from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
 from cascadeflow_cloud.httpclient.transport import Clock, HttpResponse, Transport
 from cascadeflow_cloud.present import format_amount, format_money
@@ -195,6 +200,15 @@ class SlackDestination:
 
     def preview(self, alert: Alert) -> str:
         return f"Slack {self.name}: {slack_message(alert)['text']}"
+
+    def check(self) -> str | None:
+        """Why a real send would refuse this URL (``ssrf.policy_problem``: the checks of
+        ``check_url``), or None; the dry run applies it too."""
+        problem = policy_problem(self._url, allowed_hosts=SLACK_HOSTS,
+                                 allow_http_hosts=self._allow_http,
+                                 allow_private_hosts=self._allow_private,
+                                 resolver=self._resolver)
+        return None if problem is None else str(problem).replace(self._url, "<slack-url>")
 
     def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         if self.sent >= self.max_per_run:

@@ -26,6 +26,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from cascadeflow_cloud.errors import CascadeFlowError
@@ -179,3 +180,35 @@ def check_url(
         path += "?" + parts.query
     return Target(url=url, scheme=parts.scheme, host=host, port=port, path=path,
                   ip=addresses[0])
+
+
+class _Unresolved(Exception):
+    """A name did not resolve (raised past ``check_url``'s own ``OSError`` handler)."""
+
+
+def policy_problem(url: str, *, resolver: Resolver | None = None, **rules: Any) -> str | None:
+    """Why ``check_url(url, **rules)`` refuses ``url``, or None — the same checks, except
+    that a name that does not resolve *now* is not a refusal (a dry run checks the policy;
+    whether DNS answers is the real send's business).
+
+    >>> policy_problem("http://127.0.0.1:9/hook")
+    'refused http://127.0.0.1/…: plain http is allowed only for hosts listed in allow_http_hosts'
+    >>> policy_problem("https://no-such-host.invalid/x") is None
+    True
+    """
+    lookup = resolver or system_resolver
+
+    def resolve(host: str, port: int) -> list[str]:
+        try:
+            return list(lookup(host, port))
+        except OSError as exc:
+            raise _Unresolved(host) from exc
+
+    try:
+        check_url(url, resolver=resolve, **rules)
+    except UnsafeDestination as exc:
+        return str(exc)
+    except _Unresolved:
+        return None
+    return None
+

@@ -20,7 +20,12 @@ import json
 from collections.abc import Sequence
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.ssrf import Resolver, UnsafeDestination, check_url
+from cascadeflow_cloud.channels.ssrf import (
+    Resolver,
+    UnsafeDestination,
+    check_url,
+    policy_problem,
+)
 from cascadeflow_cloud.errors import CascadeFlowError
 from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
 from cascadeflow_cloud.httpclient.transport import Clock, Transport
@@ -55,6 +60,14 @@ class WebhookDestination:
 
     def preview(self, alert: Alert) -> str:
         return f"POST signed {alert.type} {alert.id} to webhook {self.name}"
+
+    def check(self) -> str | None:
+        """Why a real send would refuse this URL (``ssrf.policy_problem``: the checks of
+        ``check_url``), or None; the dry run applies it too."""
+        problem = policy_problem(self._url, allow_http_hosts=self._allow_http,
+                                 allow_private_hosts=self._allow_private,
+                                 resolver=self._resolver)
+        return None if problem is None else problem
 
     def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         try:

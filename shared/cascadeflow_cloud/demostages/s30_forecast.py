@@ -24,11 +24,17 @@ DEMO_BUDGETS: tuple[tuple[str, str, str, dict[str, Any], str], ...] = (
 )
 
 
-def demo_config(amounts: dict[str, Decimal], store_url: str) -> dict[str, Any]:
-    """The demo configuration with the given budget amounts."""
+def demo_config(amounts: dict[str, Decimal], store_url: str,
+                alerts: str = "alerts.jsonl") -> dict[str, Any]:
+    """The demo configuration with the given budget amounts; alerts go to the file
+    ``alerts``."""
     return {
         "store": store_url,
         "forecast": {"drift_bound": 0.15},
+        # alerts go to a file (the exact webhook envelopes): the demo needs no network; the
+        # demo spends a few dollars a day, so the absolute anomaly bound is 1 USD (default 5)
+        "channels": [{"name": "demo-file", "type": "file", "path": alerts}],
+        "notify": {"anomaly": {"min_absolute": 1}},
         "budgets": [
             {"name": name, "amount": str(amounts.get(name, Decimal(1))), "currency": "USD",
              "period": period, "timezone": tz, "filter": flt}
@@ -55,7 +61,8 @@ def run(ctx: DemoContext) -> None:
         length = (p.period_end - p.period_start).days + 1
         amount = (per_day * length * Decimal(factor)).quantize(Decimal(10), ROUND_HALF_UP)
         amounts[name] = max(amount, Decimal(10))
-    config_data = demo_config(amounts, ctx.store.url)
+    config_data = demo_config(amounts, ctx.store.url,
+                              str((ctx.workdir / "alerts.jsonl").resolve()))
     path = ctx.workdir / "cascadeflow.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# Written by the demo (stage s30): budgets over the demo teams/providers.\n"
@@ -70,6 +77,7 @@ def run(ctx: DemoContext) -> None:
     if all(r.series is not None and r.series.basis == "estimated" for r in summary.runs):
         ctx.say("  (no billed costs in the lake yet: spend is the SDK estimate, every day is "
                 "marked estimated)")
+    _history(ctx, config, summary.runs)
     chart = plot_budgets(summary.runs, ctx.workdir / "budgets.png")
     ctx.say(f"\n  chart → {chart}")
     for run_ in summary.runs:
@@ -89,16 +97,49 @@ def run(ctx: DemoContext) -> None:
     bound = config.forecast.drift_bound
     if not any(r.billed for r in recon):
         ctx.say("    no billed costs yet: estimates only (run the billing stage / ingest bills)")
+    from cascadeflow_cloud.reporting import UNTRACKED_DEFINITION, reconcile_sheet
+
+    sheet = reconcile_sheet(recon, by="provider", title="")
+    ctx.out.write("    " + sheet.text().replace("\n", "\n    ") + "\n")
     for s in summarise(recon, "provider"):
-        drift = "—" if s["drift_pct"] is None else f"{s['drift_pct']:+.1%}"
-        untracked = "—" if s["untracked_share"] is None else f"{s['untracked_share']:.1%}"
-        flag = "  ← beyond drift bound" if s["drift_pct"] is not None and \
-            abs(s["drift_pct"]) > bound else ""
-        ctx.say(f"    {s['provider']:<13} estimated {s['estimated']:>10,.2f}  billed "
-                f"{s['billed']:>10,.2f}  drift {drift:>7}  untracked {untracked:>6}{flag}")
+        if s["drift_pct"] is not None and abs(s["drift_pct"]) > bound:
+            ctx.say(f"    {s['provider']}: drift {s['drift_pct']:+.1%} is beyond the drift "
+                    f"bound ±{bound:.0%}")
+    ctx.say(f"    ({UNTRACKED_DEFINITION}; the same as `report --reconcile`)")
     ctx.try_next += [
         f"--config {path} forecast",
         f"--config {path} forecast --backtest",
         f"--config {path} report --budgets --plot budgets.png",
         "report --by customer --basis billed",
+        f"report --by month,team --basis billed --since {ctx.since.isoformat()} "
+        f"--until {ctx.end.isoformat()} --format csv --out teams.csv",
+        f"report --reconcile --by model --since {ctx.since.isoformat()} --until "
+        f"{ctx.end.isoformat()}",
+        f"--config {path} dashboard --out {ctx.workdir / 'dashboard'} --since "
+        f"{ctx.since.isoformat()} --until {ctx.end.isoformat()} --as-of {ctx.end.isoformat()}",
     ]
+
+
+def _history(ctx: DemoContext, config: Any, runs: Any) -> None:
+    """Each budget's previous period beside this one (a period that began days ago reads
+    better next to the last whole one)."""
+    from datetime import timedelta
+
+    from cascadeflow_cloud.budgets import period_bounds
+    from cascadeflow_cloud.present import format_money
+
+    budgets = {b.name: b for b in config.budgets}
+    for run_ in runs:
+        p = run_.projection
+        budget = budgets[p.budget]
+        if budget.period == "custom" or run_.series is None:
+            continue
+        start, end = period_bounds(budget, p.period_start - timedelta(days=1))
+        values = dict(zip(run_.series.days(), run_.series.values, strict=True))
+        total = sum((v for d, v in values.items() if start <= d <= end), Decimal(0))
+        note = "" if start >= run_.series.first_day else " (partial: the lake starts later)"
+        ctx.say(f"  {p.budget}: this period {p.period_start.isoformat()} … "
+                f"{p.period_end.isoformat()}, {len(p.daily_actuals)} day(s) so far; previous "
+                f"{start.isoformat()} … {end.isoformat()}: "
+                f"{format_money(total, p.currency)} of {format_money(p.budget_amount, p.currency)}"
+                f"{note}")

@@ -10,6 +10,8 @@ import json
 import textwrap
 from datetime import UTC, datetime, time
 
+import yaml
+
 from cascadeflow_cloud.demo import DemoContext
 
 
@@ -21,10 +23,15 @@ def run(ctx: DemoContext) -> None:
     from cascadeflow_cloud.present import format_money
 
     path = ctx.workdir / "alerts.jsonl"
-    # The demo spends a few dollars a day, so the absolute bound is 1 USD (default: 5).
-    config = parse_config({"channels": [{"name": "demo-file", "type": "file",
-                                         "path": str(path)}],
-                           "notify": {"anomaly": {"min_absolute": 1}}})
+    # The configuration of stage s30 (budgets, the demo-file channel, anomaly bound 1 USD),
+    # so `notify --config …` prints what this stage sent; without it, the same channel.
+    config_file = ctx.workdir / "cascadeflow.yaml"
+    if config_file.exists():
+        config = parse_config(yaml.safe_load(config_file.read_text(encoding="utf-8")))
+    else:
+        config = parse_config({"channels": [{"name": "demo-file", "type": "file",
+                                             "path": str(path)}],
+                               "notify": {"anomaly": {"min_absolute": 1}}})
     detected = run_detect(ctx.store, config, today=ctx.end)
     anomalies = [f for f in detected.findings if f.kind == "anomaly"]
     ctx.say(f"  anomaly detection over {detected.since.isoformat()} … "
@@ -53,4 +60,5 @@ def run(ctx: DemoContext) -> None:
                     f"({format_money(driver['delta'], cur, signed=True)})")
     if len(lines) > 12:
         ctx.say(f"  … and {len(lines) - 12} more in {path}")
-    ctx.try_next += ["detect", "notify --dry-run"]
+    scope = f"--config {config_file} " if config_file.exists() else ""
+    ctx.try_next += [f"{scope}detect", f"{scope}notify --dry-run"]

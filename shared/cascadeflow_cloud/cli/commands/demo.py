@@ -21,4 +21,6 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     from cascadeflow_cloud.demo import run_demo
 
     store_url = ctx.store_url or f"file://{(args.dir / 'lake').resolve()}"
-    return run_demo(store_url, args.dir, args.end or today(), sys.stdout)
+    # the demo's own lake is rebuilt on a re-run (idempotent in place); --store is never wiped
+    return run_demo(store_url, args.dir, args.end or today(), sys.stdout,
+                    fresh=ctx.store_url is None)

@@ -1,4 +1,9 @@
-"""``notify [--dry-run]``: evaluate alert rules and deliver (or preview) the alerts."""
+"""``notify [--dry-run]``: evaluate alert rules and deliver (or preview) the alerts.
+
+A dry run applies the SSRF guard to every network channel, as a real send does, and fails
+(exit 1) on a destination a real run would refuse; either run warns when alerts were
+evaluated but no channel is configured for them to go to.
+"""
 
 from __future__ import annotations
 
@@ -24,11 +29,15 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.enable:
         enable_channel(ctx.store, args.enable)
         print(f"channel {args.enable} enabled")
+    refused = _refused(ctx) if args.dry_run else {}
     summary = run_notify(ctx.store, ctx.config, dry_run=args.dry_run)
     if args.dry_run:
         print(f"{summary.evaluated} alert(s) evaluated (dry run: nothing claimed or sent)")
         for line in summary.preview:
             print(f"  {line}")
+        for name, reason in refused.items():
+            print(f"error: channel {name}: {reason} (a real run refuses it too)",
+                  file=sys.stderr)
     else:
         print(f"{summary.evaluated} alert(s) evaluated: {len(summary.delivered)} delivered, "
               f"{summary.deduplicated} already sent, {summary.deferred} deferred, "
@@ -44,4 +53,22 @@ def run(ctx: CliContext, args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
     print(f"pending: {summary.pending_deadletter} dead letter(s), {summary.pending_outbox} "
           f"deferred in the outbox")
-    return EXIT_OK if summary.ok else EXIT_PARTIAL
+    if summary.evaluated and not any(c.type != "stripe" for c in ctx.config.channels):
+        print(f"warning: {summary.evaluated} alert(s) have nowhere to go: no alert channel "
+              f"is configured (add a slack, webhook or file channel under `channels:` in "
+              f"the configuration, --config FILE; see docs/alerts.md)", file=sys.stderr)
+    return EXIT_OK if summary.ok and not refused else EXIT_PARTIAL
+
+
+def _refused(ctx: CliContext) -> dict[str, str]:
+    """The channels whose destination the SSRF guard refuses (``channels.ssrf.check_url``,
+    the check a real send makes), so a dry run never approves what a real run refuses."""
+    from cascadeflow_cloud.channels.registry import build_destinations
+
+    out: dict[str, str] = {}
+    for name, dest in build_destinations(ctx.config).destinations.items():
+        check = getattr(dest, "check", None)  # network channels only (webhook, Slack)
+        problem = check() if callable(check) else None
+        if problem:
+            out[name] = problem
+    return out

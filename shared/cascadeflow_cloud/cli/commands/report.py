@@ -1,10 +1,16 @@
-"""``report [--since] [--until] [--by …] [--basis tracked|billed] [--budgets] [--plot FILE]``.
+"""``report [--since] [--until] [--by DIM[,DIM…]] [--basis tracked|billed] [--reconcile]
+[--format table|csv|json|markdown] [--out FILE] [--budgets] [--plot FILE]``.
 
-* default: a readable table of billed and tracked spend by provider/model/team/customer/day,
-  or by a dimension of the bill (``--by spelling|service|token|kind|tier|pricing|modality|
-  context``), each currency on its own rows;
-* ``--by team|customer --basis billed``: the bill attributed to teams/customers in proportion
-  to their tracked usage of each model and token type per day (sums exactly to the bill);
+* default: billed and tracked spend by one dimension or several (``--by month,team``): a
+  period (month, week, day), provider, model, team, customer, or a dimension of the bill
+  (``spelling|service|token|kind|tier|pricing|modality|context``), each currency on its own
+  rows; days whose bill has not arrived read ``pending``, never 0.00;
+* ``--basis billed``: the bill shared out to teams/customers in proportion to their tracked
+  usage of each model and token type per day (sums exactly to the bill);
+* ``--reconcile``: tracked → price drift → untracked → billed per provider (or ``--by``
+  model|token_type|kind);
+* ``--format csv``: UTF-8 with a byte-order mark (Excel), exact amounts, no total rows
+  (docs/cli.md lists the columns);
 * ``--budgets``: every budget's spent, projected P50, 80 % interval, probability over, status
   (computed now, nothing written); ``--plot FILE.png`` draws them.
 """
@@ -22,22 +28,31 @@ from cascadeflow_cloud.cli.context import (
     parse_day,
     today,
 )
+from cascadeflow_cloud.present import FORMATS
 from cascadeflow_cloud.reporting import DIMENSIONS
+
+RECONCILE_BY = ("provider", "model", "token_type", "kind")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("report", help="spend by provider, model, team, customer, day or a "
-                                      "charge dimension; budgets")
-    p.add_argument("--by", default="provider", choices=DIMENSIONS, metavar="DIMENSION",
-                   help="group by one of: " + ", ".join(DIMENSIONS) + ". model: the "
-                        "catalog's canonical id (bill and SDK joined); spelling: the bill's "
-                        "and the SDK's own names; service: the bill's ServiceName; token: "
-                        "token type; kind, tier, pricing (PricingCategory), modality, "
-                        "context: the bill's charge dimensions (tracked is blank for "
-                        "service and these). Default: provider")
+    p = sub.add_parser("report", help="spend by period, provider, model, team, customer or a "
+                                      "charge dimension; the bill reconciled; budgets")
+    p.add_argument("--by", default=None, metavar="DIM[,DIM…]",
+                   help="group by one or more (comma-separated) of: " + ", ".join(DIMENSIONS)
+                        + ". week: its Monday; model: the catalog's canonical id (bill and "
+                        "SDK joined); spelling: the bill's and the SDK's own names; token: "
+                        "token type; service, kind, tier, pricing, modality, context: the "
+                        "bill's charge dimensions (tracked is blank for these). Default: "
+                        "provider; with --reconcile one of " + ", ".join(RECONCILE_BY))
     p.add_argument("--basis", default="tracked", choices=("tracked", "billed"),
-                   help="for --by team|customer: tracked SDK estimates (default) or the bill "
-                        "attributed by tracked usage")
+                   help="tracked SDK estimates beside the bill (default), or the bill shared "
+                        "out by tracked usage (for team/customer)")
+    p.add_argument("--reconcile", action="store_true",
+                   help="estimate ↔ bill: tracked, price drift, untracked, not estimable, "
+                        "billed")
+    p.add_argument("--format", default="table", choices=FORMATS,
+                   help="table (default), csv (UTF-8 with BOM, opens in Excel), json, markdown")
+    p.add_argument("--out", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument("--budgets", action="store_true",
                    help="table of every budget: spent, projected, interval, P(over), status")
     p.add_argument("--plot", metavar="FILE.png",
@@ -52,55 +67,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(ctx: CliContext, args: argparse.Namespace) -> int:
     if args.budgets or args.plot:
         return _budgets(ctx, args)
+    from cascadeflow_cloud.dashboard.views import ReportInputs, reconcile_view, spend_sheet
+    from cascadeflow_cloud.reporting import parse_by
+
     until = args.until or today()
     since = args.since or until - timedelta(days=29)
-    if args.basis == "billed":
-        if args.by not in ("team", "customer"):
-            print("error: --basis billed applies to --by team or --by customer")
-            return EXIT_USAGE
-        return _billed(ctx, args.by, since, until)
-    from cascadeflow_cloud.reporting import format_report, spend_report
-
-    costs = ctx.lake.read_costs(since, until)
-    events = ctx.lake.read_events(since, until)
-    print(f"Spend {since.isoformat()} … {until.isoformat()} by {args.by}")
-    print(format_report(spend_report(costs, events, by=args.by), by=args.by))
-    return EXIT_OK
-
-
-def _billed(ctx: CliContext, by: str, since: object, until: object) -> int:
-    from datetime import date
-    from decimal import Decimal
-
-    from cascadeflow_cloud.jobs.forecast_data import LakeInputs
-    from cascadeflow_cloud.present import format_amount, render_table
-    from cascadeflow_cloud.reconcile import attribution_totals
-
-    assert isinstance(since, date) and isinstance(until, date)
-    inputs = LakeInputs.load(ctx.lake, since, until)
-    totals = attribution_totals(inputs.attributed("UTC"), by)
-    tracked: dict[tuple[str, str], Decimal] = {}
-    for cell in inputs.usage("UTC"):
-        key = ((getattr(cell, by) or "(none)"), cell.currency)
-        tracked[key] = tracked.get(key, Decimal(0)) + cell.estimated
-    print(f"Billed cost attributed by tracked usage, {since.isoformat()} … {until.isoformat()}, "
-          f"by {by}")
-    header = [by, "currency", "billed (attributed)", "share", "tracked (est.)"]
-    keys = sorted(set(totals) | set(tracked), key=lambda k: (k[1], -totals.get(k, 0), k[0]))
-    whole: dict[str, Decimal] = {}
-    for (_, cur), amount in totals.items():
-        whole[cur] = whole.get(cur, Decimal(0)) + amount
-    rows = []
-    for key in keys:
-        billed = totals.get(key, Decimal(0))
-        share = f"{billed / whole[key[1]]:.1%}" if whole.get(key[1]) else "—"
-        rows.append([key[0], key[1], format_amount(billed, key[1]), share,
-                     format_amount(tracked.get(key, Decimal(0)), key[1])])
-    footer = [["TOTAL", cur, format_amount(amount, cur), "100.0%", ""]
-              for cur, amount in sorted(whole.items())]
-    print(render_table(header, rows, right=range(2, 5), footer=footer))
-    if not totals:
-        print("(no billed cost in this range)")
+    try:
+        if args.reconcile:
+            by = args.by or "provider"
+            if by not in RECONCILE_BY:
+                raise ValueError(f"--reconcile groups by one of {', '.join(RECONCILE_BY)}, "
+                                 f"not {by!r}")
+            inputs = ReportInputs.load(ctx.lake, since, until)
+            sheet = reconcile_view(inputs, by)
+        else:
+            dims = parse_by(args.by or "provider")
+            inputs = ReportInputs.load(ctx.lake, since, until)
+            sheet = spend_sheet(inputs, dims, args.basis)
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return EXIT_USAGE
+    text = sheet.render(args.format)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+        print(f"{len(sheet.rows):,} row(s) → {args.out}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
 
 

@@ -1,0 +1,138 @@
+"""Dashboard build time and page weight for 1 year × 50 teams × 20 models, and the time the
+spend page takes to open in headless Chromium (issue 20: built ≤ 10 s, opens ≤ 2 s).
+
+The lake: 365 UTC days; each day one event per (team, model) — 18,250 rows per team-year,
+365,000 events — with customers, and the bill of each model per day in input and output rows
+(three providers). Built by ``dashboard.build.build_dashboard`` + ``site.write_site`` (no
+budgets: their forecast time is ``bench_forecast``'s). "Opens" is navigation start to
+``window.cfReady`` (the page's charts drawn) on ``index.html`` from ``file://``; ``n/a`` when
+Chromium is not installed (``make browser``). ``quick``: 60 days × 10 teams × 5 models.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks._measure import quick
+
+TARGETS = {"build_seconds": "<= 10", "open_seconds": "<= 2"}
+PROVIDERS = ("aws_bedrock", "azure_openai", "gcp_vertex")
+
+
+def _lake(root: Path, days: int, teams: int, models: int) -> tuple[object, date, date]:
+    import pyarrow as pa
+
+    from cascadeflow_cloud.lake.layout import event_batch_key
+    from cascadeflow_cloud.lake.store import LocalStore
+    from cascadeflow_cloud.lake.tables import (
+        COST_SCHEMA,
+        EVENT_SCHEMA,
+        MONEY,
+        Lake,
+        conform,
+        parquet_bytes,
+    )
+
+    store = LocalStore(root)
+    lake = Lake(store)
+    end = date(2026, 11, 30)
+    start = end - timedelta(days=days - 1)
+    names = [f"model-{m:02d}" for m in range(models)]
+    for d in range(days):
+        day = start + timedelta(days=d)
+        ts = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+        n = teams * models
+        provider = [PROVIDERS[i % models % 3] for i in range(n)]
+        cost = [Decimal(1 + (i * 7 + d) % 50).scaleb(-3) for i in range(n)]
+        events = pa.table({
+            "event_id": [f"{day.isoformat()}-{i}" for i in range(n)],
+            "timestamp": pa.array([ts] * n, pa.timestamp("us", tz="UTC")),
+            "provider": provider, "model": [names[i % models] for i in range(n)],
+            "team": [f"team-{i // models:02d}" for i in range(n)],
+            "customer_id": [f"cus_{i % 25:02d}" for i in range(n)],
+            "input_tokens": [1000 + i for i in range(n)], "output_tokens": [200] * n,
+            "cache_read_tokens": [0] * n, "cache_write_tokens": [0] * n,
+            "reasoning_tokens": [0] * n, "streamed": [False] * n,
+            "estimated_cost": pa.array(cost, MONEY), "currency": ["USD"] * n,
+            "status": ["ok"] * n,
+        })
+        store.put(event_batch_key(day, f"bench{d:04d}"),
+                  parquet_bytes(conform(events, EVENT_SCHEMA)))
+        rows = models * 2
+        start_ts = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        billed = [sum(cost[m::models], Decimal(0)) * Decimal("1.03") / 2 for m in range(models)]
+        for p in PROVIDERS:
+            mine = [i for i in range(rows) if PROVIDERS[(i // 2) % 3] == p]
+            table = pa.table({
+                "BilledCost": pa.array([billed[i // 2] for i in mine], MONEY),
+                "BillingCurrency": ["USD"] * len(mine),
+                "ChargePeriodStart": pa.array([start_ts] * len(mine),
+                                              pa.timestamp("us", tz="UTC")),
+                "ChargePeriodEnd": pa.array([start_ts + timedelta(days=1)] * len(mine),
+                                            pa.timestamp("us", tz="UTC")),
+                "ChargeCategory": ["Usage"] * len(mine), "x_Source": [p] * len(mine),
+                "x_Model": [names[i // 2] for i in mine],
+                "x_TokenType": [("input", "output")[i % 2] for i in mine],
+                "x_ChargeKind": ["tokens"] * len(mine),
+            })
+            lake.replace_cost_days(p, "bench", [day], conform(table, COST_SCHEMA))
+    return store, start, end
+
+
+def _open_seconds(index: Path) -> float | str:
+    chromium, driver = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+    if not (chromium.exists() and driver.exists()):
+        return "n/a"
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(chromium)
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", f"--user-data-dir={tempfile.mkdtemp()}"):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(str(driver)), options=options)
+    try:
+        browser.get(index.as_uri())  # warm: the first start of a profile is not the page
+        best = float("inf")
+        for _ in range(3):
+            browser.get(index.as_uri())
+            ready = browser.execute_script(
+                "return window.cfReady ? performance.now() : null")
+            assert ready is not None
+            best = min(best, float(ready) / 1000)
+        return round(best, 3)
+    finally:
+        browser.quit()
+
+
+def run() -> dict[str, object]:
+    from cascadeflow_cloud.config import Config
+    from cascadeflow_cloud.dashboard.build import build_dashboard
+    from cascadeflow_cloud.dashboard.site import write_site
+
+    days, teams, models = (60, 10, 5) if quick() else (365, 50, 20)
+    root = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    store, since, until = _lake(root / "lake", days, teams, models)
+    t0 = time.perf_counter()
+    site = build_dashboard(store, Config(), since, until)  # type: ignore[arg-type]
+    files = write_site(site, root / "site")
+    build = time.perf_counter() - t0
+    pages = {f.name: f.stat().st_size for f in files if f.suffix == ".html"}
+    return {
+        "events": days * teams * models, "days": days, "teams": teams, "models": models,
+        "build_seconds": round(build, 2),
+        "page_weight_mb": {"index": round(pages["index.html"] / 1e6, 2),
+                           "all_pages": round(sum(pages.values()) / 1e6, 2),
+                           "csv_total": round(sum(f.stat().st_size for f in files
+                                                  if f.suffix == ".csv") / 1e6, 2),
+                           "echarts_js": round((root / "site" / "assets" /
+                                                "echarts.common.min.js").stat().st_size
+                                               / 1e6, 2)},
+        "open_seconds": _open_seconds(root / "site" / "index.html"),
+    }
