@@ -128,7 +128,8 @@ def test_every_handler_has_a_function_role_log_group_and_trigger() -> None:
         assert 1 <= spec["timeout"] <= 900 and 128 <= spec["memory"] <= 10240, name
     assert [n for n, s in functions.items() if s["trigger"] == "url"] == ["collect_events"]
     assert {n for n, s in functions.items() if s["trigger"] == "fanout"} == {
-        "forecast_budgets", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex"}
+        "forecast_budgets", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex",
+        "notify"}
 
 
 def test_collector_url_defaults_to_iam_auth() -> None:

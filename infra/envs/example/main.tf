@@ -66,9 +66,9 @@ locals {
       secrets     = []
     }
     notify = {
-      description = "Evaluates budget, forecast, anomaly and drift rules and notifies once per crossing"
+      description = "Evaluates budget, forecast, anomaly and drift rules and notifies once per crossing (fan-out by scope hash)"
       artifact    = "core"
-      trigger     = "schedule"
+      trigger     = "fanout"
       memory      = 256
       timeout     = 300
       components  = ["lake_write", "kms_lake", "secrets"]
@@ -214,7 +214,7 @@ module "fanout" {
   kms_key_arn         = module.lake.kms_key_arn
   schedule_expression = var.schedules[each.key]
   schedule_timezone   = var.schedule_timezone
-  max_concurrency     = var.fanout_max_concurrency
+  max_concurrency     = min(var.fanout_max_concurrency, var.reserved_concurrency[each.key])
   log_retention_days  = var.log_retention_days
 }
 

@@ -87,7 +87,7 @@ variable "reserved_concurrency" {
     ingest_gcp_vertex   = 5
     forecast_budgets    = 10
     detect_anomalies    = 2
-    notify              = 1
+    notify              = 2
     meter_stripe        = 1
     compact_events      = 2
   }
