@@ -26,7 +26,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "aws_bedrock_source"]
+      components  = ["lake_replace", "kms_lake", "aws_bedrock_source"]
       secrets     = []
     }
     ingest_azure_openai = {
@@ -35,7 +35,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
+      components  = ["lake_replace", "kms_lake", "secrets", "azure_openai_source"]
       secrets     = ["azure-client-secret"]
     }
     ingest_gcp_vertex = {
@@ -44,7 +44,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "secrets", "gcp_vertex_source"]
+      components  = ["lake_replace", "kms_lake", "secrets", "gcp_vertex_source"]
       secrets     = ["gcp-credentials"]
     }
     forecast_budgets = {
@@ -53,7 +53,7 @@ locals {
       trigger     = "fanout"
       memory      = 3008
       timeout     = 900
-      components  = ["lake_write", "kms_lake"]
+      components  = ["lake_publish", "kms_lake"]
       secrets     = []
     }
     detect_anomalies = {
@@ -62,7 +62,7 @@ locals {
       trigger     = "schedule"
       memory      = 1024
       timeout     = 300
-      components  = ["lake_write", "kms_lake"]
+      components  = ["lake_publish", "kms_lake"]
       secrets     = []
     }
     notify = {
