@@ -96,6 +96,13 @@ class AzureOpenAISource(_Section):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretRef | None = None
+    #: Keyless: workload identity federation from the Lambda role. ``aws-sts`` asks AWS STS
+    #: for a web identity token of the function's role (``sts:GetWebIdentityToken``, audience
+    #: ``federated_audience``); ``file:/path`` reads one from a token file. Entra exchanges it
+    #: (an app registration's federated credential) for an access token: no secret anywhere.
+    federated_token: str | None = Field(default=None, pattern=r"^(aws-sts|file:/.+)$")
+    federated_audience: str = "api://AzureADTokenExchange"
+    authority_host: str | None = None  # Entra host for sovereign clouds (https) or a test
     cost_type: Literal["ActualCost", "AmortizedCost", "Usage"] = "ActualCost"
     #: Cost Management ServiceName values of Azure OpenAI / Foundry Models meters (the meter
     #: category: "Cognitive Services" in the Retail Prices API, "Azure AI Services" as the

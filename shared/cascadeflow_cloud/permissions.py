@@ -25,7 +25,9 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     "kms_lake": frozenset({"kms:Decrypt", "kms:GenerateDataKey"}),
     "secrets": frozenset({"secretsmanager:GetSecretValue"}),
     "aws_bedrock_source": frozenset({"ce:GetCostAndUsage"}),
-    "azure_openai_source": frozenset(),  # Azure RBAC: Cost Management Reader (infra/modules/azure)
+    # Azure RBAC: Cost Management Reader (infra/modules/azure_reader); in AWS only the web
+    # identity token the keyless (federated) path sends Entra
+    "azure_openai_source": frozenset({"sts:GetWebIdentityToken"}),
     "gcp_vertex_source": frozenset(),  # GCP IAM: BigQuery viewer + job user (infra/modules/gcp)
     "xray": frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}),
     "dead_letter": frozenset({"sqs:SendMessage"}),
@@ -43,7 +45,8 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
 
 #: Actions whose API has no resource-level scoping.
 RESOURCE_STAR_ONLY: frozenset[str] = frozenset(
-    {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    {"ce:GetCostAndUsage", "sts:GetWebIdentityToken", "xray:PutTraceSegments",
+     "xray:PutTelemetryRecords"}
 ) | COMPONENT_ACTIONS["xray_sampling"] | COMPONENT_ACTIONS["log_delivery"]
 
 #: What every function's runtime needs: its log stream, X-Ray segments, its dead-letter queue.

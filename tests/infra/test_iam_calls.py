@@ -1,10 +1,11 @@
 """Least privilege by construction, checked by recording: each handler runs on its trigger's
-events against moto (S3, Secrets Manager, Cost Explorer) and local stand-ins of the other
-clouds, every AWS call its code makes is recorded with botocore's ``before-call`` event on the
-clients it creates (``before-parameter-build``: the operation and its API parameters, once
-per call), and the calls are compared with the policy the function gets
-(``permissions.actions_for``, which tests/infra/test_terraform.py checks equals the Terraform):
-no call without a grant, no grant without a call (issue "Deploy for real", acceptance).
+events against moto (S3, Secrets Manager, Cost Explorer), a local STS stand-in (web identity
+tokens, which moto lacks) and local stand-ins of the other clouds; every AWS call its code
+makes is recorded through botocore's event hooks on the clients it creates
+(``before-parameter-build``: the operation and its API parameters, once per call), and the
+calls are compared with the policy the function gets (``permissions.actions_for``, which
+tests/infra/test_terraform.py checks equals the Terraform): no call without a grant, no grant
+without a call (issue "Deploy for real", acceptance).
 
 A grant no run here uses is allowed only when ``NOT_CALLED_BY_THE_CODE`` says why (the Lambda
 service uses it on the function's behalf, or only a path this test cannot reach needs it).
@@ -35,10 +36,12 @@ from cascadeflow_cloud.lake.tables import Lake
 from tests.notify.conftest import receiver
 from tests.notify.test_stripe_meter import fake_stripe
 from tests.sources.conftest import fake_server
+from tests.sources.test_azure_keyless import entra, sts
 
 from . import hcl
 
-__all__ = ["fake_server", "fake_stripe", "receiver"]  # the local stand-ins, as fixtures
+# the local stand-ins, as fixtures
+__all__ = ["entra", "fake_server", "fake_stripe", "receiver", "sts"]
 
 BUCKET = "cf-lake"
 PREFIX = "cascadeflow"
@@ -65,8 +68,7 @@ NOT_CALLED_BY_THE_CODE: dict[tuple[str, str], str] = {
     **{("*", a): _SSE_KMS for a in permissions.COMPONENT_ACTIONS["kms_lake"]},
     ("ingest_azure_openai", "secretsmanager:GetSecretValue"):
         "only the service-principal path (sources.azure_openai.client_secret) reads a secret; "
-        "the keyless and managed-identity paths need none, and a client-secret token request "
-        "goes to an https Entra authority this test does not stand up",
+        "the keyless path (run here) and managed identity need none",
 }
 
 
@@ -198,29 +200,22 @@ def run_ingest_gcp_vertex(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
 
 
 def run_ingest_azure_openai(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
-                            fake_server: Any) -> None:
+                            fake_server: Any, entra: tuple[str, Any]) -> None:
+    """The keyless path: the role's STS web identity token, exchanged at Entra."""
     from tests.functions.test_ingest_handlers import SCHEDULED
+    from tests.sources.test_azure_keyless import CLIENT, TENANT
     from tests.sources.test_azure_live import SCOPE, _query_api
 
     holder: list[str] = []
-    query = _query_api(holder, throttle_first=False)
-
-    def answer(method: str, path: str, body: Any, rec_: Any) -> Any:
-        if path.startswith("/msi/token"):
-            return 200, {}, {"access_token": "t", "expires_on": "4102444800",
-                             "resource": "https://management.azure.com", "token_type": "Bearer"}
-        return query(method, path, body, rec_)
-
-    url, _ = fake_server(answer)
+    url, _ = fake_server(_query_api(holder, throttle_first=False))
     holder.append(url)
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
-        mp.delenv(name, raising=False)
-    mp.setenv("IDENTITY_ENDPOINT", f"{url}/msi/token")
-    mp.setenv("IDENTITY_HEADER", "h")
-    _configure(mp, tmp, {"sources": {"azure_openai": {"scopes": [SCOPE], "endpoint": url}}})
+    _configure(mp, tmp, {"sources": {"azure_openai": {
+        "scopes": [SCOPE], "endpoint": url, "tenant_id": TENANT, "client_id": CLIENT,
+        "federated_token": "aws-sts", "authority_host": entra[0]}}})
     wider = {**SCHEDULED, "since": "2025-01-29"}  # a day without cost: its file is deleted
     first, second = _run(rec, "ingest_azure_openai", SCHEDULED, wider)
     assert first["status"] == second["status"] == "ok", (first, second)
+    assert entra[1][0]["client_assertion"], "the token came from the federated exchange"
 
 
 def _budgets(today: date) -> dict[str, Any]:
@@ -309,12 +304,12 @@ def _secret_names() -> dict[str, set[str]]:
 
 def test_every_aws_call_is_granted_and_every_grant_is_called(
         aws: Recorder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_server: Any,
-        receiver: Any, fake_stripe: Any) -> None:
+        receiver: Any, fake_stripe: Any, sts: Any, entra: tuple[str, Any]) -> None:
     runs: dict[str, Callable[[], None]] = {
         "collect_events": lambda: run_collect_events(aws, monkeypatch, tmp_path),
         "ingest_aws_bedrock": lambda: run_ingest_aws_bedrock(aws, monkeypatch, tmp_path),
         "ingest_azure_openai": lambda: run_ingest_azure_openai(aws, monkeypatch, tmp_path,
-                                                               fake_server),
+                                                               fake_server, entra),
         "ingest_gcp_vertex": lambda: run_ingest_gcp_vertex(aws, monkeypatch, tmp_path,
                                                            fake_server),
         "forecast_budgets": lambda: run_forecast_budgets(aws, monkeypatch, tmp_path),

@@ -12,8 +12,9 @@ locals {
     kms_lake           = ["kms:Decrypt", "kms:GenerateDataKey"]
     secrets            = ["secretsmanager:GetSecretValue"]
     aws_bedrock_source = ["ce:GetCostAndUsage"]
-    # Granted in the other cloud, not in AWS: modules/azure_reader and modules/gcp_reader.
-    azure_openai_source = []
+    # Azure: the web identity token of the keyless path (Entra exchanges it; the Cost
+    # Management role is granted in Azure by modules/azure_reader). GCP: granted in GCP.
+    azure_openai_source = ["sts:GetWebIdentityToken"]
     gcp_vertex_source   = []
   }
 
@@ -30,6 +31,8 @@ locals {
     lake_append        = local.lake_appends
     kms_lake           = [module.lake.kms_key_arn]
     aws_bedrock_source = ["*"]
+    # GetWebIdentityToken has no resource-level scoping (the token is for the caller's role)
+    azure_openai_source = ["*"]
   }
 
   secret_arn_pattern = "arn:aws:secretsmanager:${var.region}:${data.aws_caller_identity.current.account_id}:secret:%s-??????"
