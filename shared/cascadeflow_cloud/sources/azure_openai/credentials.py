@@ -10,13 +10,15 @@ Three ways in, chosen by the settings:
 * a **service principal secret** (``client_secret``, a secret reference);
 * otherwise ``DefaultAzureCredential`` (managed identity, environment, CLI).
 
-Every Azure client and credential gets ``CLIENT_OPTIONS``: azure-core retries bounded to
-``RETRY_TOTAL`` and connect / read timeouts, so a dead endpoint fails within
-``(RETRY_TOTAL + 1) × (CONNECT_TIMEOUT + READ_TIMEOUT)`` plus the backoffs, never hangs.
+Every Azure client and credential gets ``client_options(settings)``: azure-core retries
+bounded to ``transport_retries`` and ``connect_timeout`` / ``read_timeout`` per attempt, so a
+dead endpoint fails after at most ``transport_retries + 1`` attempts, never hangs (a POST —
+the Query API — whose read times out is not retried at all: azure-core retries only
+idempotent requests after a read error; 429 / 503 answers are the source's own retries).
 
 >>> from cascadeflow_cloud.config import AzureOpenAISource
 >>> token = assertion_reader(AzureOpenAISource(federated_token="file:/run/token"))
->>> callable(token), CLIENT_OPTIONS["retry_total"]
+>>> callable(token), client_options(AzureOpenAISource())["retry_total"]
 (True, 3)
 """
 
@@ -29,15 +31,16 @@ from typing import Any
 from cascadeflow_cloud.config import AzureOpenAISource
 from cascadeflow_cloud.sources.base import CredentialsMissing, require
 
-RETRY_TOTAL = 3
-CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 60.0
-#: azure-core pipeline options for every client and credential (documented bound above).
-CLIENT_OPTIONS: dict[str, Any] = {
-    "retry_total": RETRY_TOTAL, "retry_connect": RETRY_TOTAL, "retry_read": RETRY_TOTAL,
-    "retry_backoff_factor": 0.8, "retry_backoff_max": 30,
-    "connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT,
-}
+
+def client_options(settings: AzureOpenAISource) -> dict[str, Any]:
+    """azure-core pipeline options for every client and credential (the bound above)."""
+    retries = settings.transport_retries
+    return {"retry_total": retries, "retry_connect": retries, "retry_read": retries,
+            "retry_status": retries, "retry_backoff_factor": 0.8, "retry_backoff_max": 30,
+            "connection_timeout": settings.connect_timeout,
+            "read_timeout": settings.read_timeout}
+
+
 MAX_TOKEN_BYTES = 16_384  # a JWT; anything larger is not one
 
 
@@ -67,8 +70,9 @@ def assertion_reader(settings: AzureOpenAISource, *, sts_client: Any | None = No
             from botocore.config import Config as BotoConfig
 
             client = boto3.client("sts", config=BotoConfig(
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT))
+                retries={"total_max_attempts": settings.transport_retries + 1,
+                         "mode": "standard"},
+                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout))
         answer = client.get_web_identity_token(Audience=[settings.federated_audience],
                                                SigningAlgorithm="RS256")
         return str(answer["WebIdentityToken"])
@@ -78,7 +82,7 @@ def assertion_reader(settings: AzureOpenAISource, *, sts_client: Any | None = No
 
 def make_credential(settings: AzureOpenAISource, *, sts_client: Any | None = None) -> Any:
     """The azure-identity credential the settings ask for (see the module docstring)."""
-    options = dict(CLIENT_OPTIONS)
+    options = client_options(settings)
     if settings.authority_host:
         options["authority"] = settings.authority_host
     if settings.federated_token:

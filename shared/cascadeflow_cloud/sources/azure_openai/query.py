@@ -109,16 +109,17 @@ def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[s
 def make_client(settings: AzureOpenAISource) -> Any:
     """A ``CostManagementClient`` with the credential the settings ask for (federated,
     service principal or ``DefaultAzureCredential``: ``credentials.make_credential``) and
-    bounded azure-core retries and timeouts (``credentials.CLIENT_OPTIONS``)."""
+    bounded azure-core retries and timeouts (``credentials.client_options``)."""
     from azure.mgmt.costmanagement import CostManagementClient
 
-    from cascadeflow_cloud.sources.azure_openai.credentials import CLIENT_OPTIONS, make_credential
+    from cascadeflow_cloud.sources.azure_openai.credentials import client_options, make_credential
 
     credential = make_credential(settings)
+    options = client_options(settings)
     if settings.endpoint:
         return CostManagementClient(credential, base_url=settings.endpoint.rstrip("/"),
-                                    **CLIENT_OPTIONS)
-    return CostManagementClient(credential, **CLIENT_OPTIONS)
+                                    **options)
+    return CostManagementClient(credential, **options)
 
 
 def _loopback(url: str | None) -> bool:
