@@ -191,14 +191,14 @@ module "functions" {
   layers               = [aws_lambda_layer_version.config.arn]
   memory_size          = each.value.memory
   timeout              = each.value.timeout
-  reserved_concurrency = var.reserved_concurrency[each.key]
+  reserved_concurrency = local.reserved_concurrency[each.key]
   environment          = local.common_env
   kms_key_arn          = module.lake.kms_key_arn
   log_retention_days   = var.log_retention_days
   policy_statements    = local.policy_statements[each.key]
 
   trigger             = each.value.trigger
-  schedule_expression = each.value.trigger == "schedule" ? var.schedules[each.key] : null
+  schedule_expression = each.value.trigger == "schedule" ? local.schedules[each.key] : null
   schedule_timezone   = var.schedule_timezone
   url_auth_type       = var.collector_auth_type
   url_invoker_arns    = var.collector_invoker_arns
@@ -212,9 +212,9 @@ module "fanout" {
   function_arn        = module.functions[each.key].function_arn
   dlq_arn             = module.functions[each.key].dlq_arn
   kms_key_arn         = module.lake.kms_key_arn
-  schedule_expression = var.schedules[each.key]
+  schedule_expression = local.schedules[each.key]
   schedule_timezone   = var.schedule_timezone
-  max_concurrency     = min(var.fanout_max_concurrency, var.reserved_concurrency[each.key])
+  max_concurrency     = min(var.fanout_max_concurrency, local.reserved_concurrency[each.key])
   log_retention_days  = var.log_retention_days
 }
 

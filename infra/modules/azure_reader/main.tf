@@ -25,6 +25,7 @@ resource "azurerm_role_assignment" "cost_reader" {
 }
 
 resource "azuread_application_federated_identity_credential" "aws_role" {
+  #checkov:skip=CKV_AZURE_249:GitHub Actions OIDC check (repository subject patterns); this credential trusts the AWS account's STS token issuer for one exact subject, the ingest role ARN.
   count          = var.aws_token_issuer == null ? 0 : 1
   application_id = azuread_application.reader.id
   display_name   = "aws-lambda-ingest"
