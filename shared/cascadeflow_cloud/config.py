@@ -85,7 +85,11 @@ class AwsBedrockSource(_Section):
     scope: str = Field(default="default", min_length=1)  # lake partition scope (e.g. payer id)
     services: list[str] = Field(default_factory=list)  # also pull these (found ones always)
     max_pages: int = Field(default=50, ge=1)  # each page is a billed request
-    max_attempts: int = Field(default=5, ge=1, le=20)  # botocore standard retry mode
+    max_attempts: int = Field(default=5, ge=1, le=20)  # in all, botocore standard retry mode
+    #: per-attempt socket timeouts of the Cost Explorer client (a dead endpoint fails after
+    #: ``max_attempts`` attempts of at most connect + read seconds each, plus backoff)
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    read_timeout: float = Field(default=60.0, gt=0, le=300)
 
 
 class AzureOpenAISource(_Section):
@@ -96,6 +100,13 @@ class AzureOpenAISource(_Section):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretRef | None = None
+    #: Keyless: workload identity federation from the Lambda role. ``aws-sts`` asks AWS STS
+    #: for a web identity token of the function's role (``sts:GetWebIdentityToken``, audience
+    #: ``federated_audience``); ``file:/path`` reads one from a token file. Entra exchanges it
+    #: (an app registration's federated credential) for an access token: no secret anywhere.
+    federated_token: str | None = Field(default=None, pattern=r"^(aws-sts|file:/.+)$")
+    federated_audience: str = "api://AzureADTokenExchange"
+    authority_host: str | None = None  # Entra host for sovereign clouds (https) or a test
     cost_type: Literal["ActualCost", "AmortizedCost", "Usage"] = "ActualCost"
     #: Cost Management ServiceName values of Azure OpenAI / Foundry Models meters (the meter
     #: category: "Cognitive Services" in the Retail Prices API, "Azure AI Services" as the
@@ -111,6 +122,11 @@ class AzureOpenAISource(_Section):
     max_pages: int = Field(default=100, ge=1)
     max_retries: int = Field(default=4, ge=0, le=10)  # on 429, honouring x-ms-ratelimit-*
     max_retry_after: float = Field(default=60.0, gt=0)
+    #: azure-core transport: retries of a failed connection / read (``retry_total``; the
+    #: 429 / 503 retries above are separate) and per-attempt socket timeouts
+    transport_retries: int = Field(default=3, ge=0, le=10)
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    read_timeout: float = Field(default=60.0, gt=0, le=300)
     endpoint: str | None = None  # ARM endpoint for sovereign clouds or a local emulator
 
 
@@ -138,6 +154,10 @@ class GcpVertexSource(_Section):
     scope: str | None = None  # default: billing account id from the export table name
     maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
     endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
+    #: every BigQuery API request times out after ``request_timeout`` s; failed requests are
+    #: retried (exponential backoff from 1 s) until ``retry_deadline`` s have passed
+    request_timeout: float = Field(default=60.0, gt=0, le=600)
+    retry_deadline: float = Field(default=300.0, gt=0, le=900)
     #: how the query result is read: the Storage Read API (Arrow over gRPC) when it can be,
     #: falling back to REST pages if refused (auto); only the Storage Read API; only REST
     read_api: Literal["auto", "storage", "rest"] = "auto"

@@ -14,13 +14,20 @@ from __future__ import annotations
 COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     "lake_read": frozenset({"s3:GetObject", "s3:ListBucket"}),
     "lake_write": frozenset({"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
+    # what each job really calls (tests/infra/test_iam_calls.py records it against moto):
+    # an ingest lists a day's cost files and replaces them whole, never reading one back; the
+    # forecast and the anomaly detection read the lake and put their artefacts, never deleting
+    "lake_replace": frozenset({"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
+    "lake_publish": frozenset({"s3:GetObject", "s3:ListBucket", "s3:PutObject"}),
     # the collector only ever puts new objects, under events/ and quarantine/ (infra narrows
     # the resources to those prefixes)
     "lake_append": frozenset({"s3:PutObject"}),
     "kms_lake": frozenset({"kms:Decrypt", "kms:GenerateDataKey"}),
     "secrets": frozenset({"secretsmanager:GetSecretValue"}),
     "aws_bedrock_source": frozenset({"ce:GetCostAndUsage"}),
-    "azure_openai_source": frozenset(),  # Azure RBAC: Cost Management Reader (infra/modules/azure)
+    # Azure RBAC: Cost Management Reader (infra/modules/azure_reader); in AWS only the web
+    # identity token the keyless (federated) path sends Entra
+    "azure_openai_source": frozenset({"sts:GetWebIdentityToken"}),
     "gcp_vertex_source": frozenset(),  # GCP IAM: BigQuery viewer + job user (infra/modules/gcp)
     "xray": frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}),
     "dead_letter": frozenset({"sqs:SendMessage"}),
@@ -38,7 +45,8 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
 
 #: Actions whose API has no resource-level scoping.
 RESOURCE_STAR_ONLY: frozenset[str] = frozenset(
-    {"ce:GetCostAndUsage", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    {"ce:GetCostAndUsage", "sts:GetWebIdentityToken", "xray:PutTraceSegments",
+     "xray:PutTelemetryRecords"}
 ) | COMPONENT_ACTIONS["xray_sampling"] | COMPONENT_ACTIONS["log_delivery"]
 
 #: What every function's runtime needs: its log stream, X-Ray segments, its dead-letter queue.
@@ -47,13 +55,13 @@ RUNTIME_COMPONENTS: tuple[str, ...] = ("logs", "xray", "dead_letter")
 #: Components per deployable function (the module name in ``functions/``).
 FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "collect_events": ("lake_append", "kms_lake", "secrets"),
-    "ingest_aws_bedrock": ("lake_write", "kms_lake", "aws_bedrock_source"),
-    "ingest_azure_openai": ("lake_write", "kms_lake", "secrets", "azure_openai_source"),
-    "ingest_gcp_vertex": ("lake_write", "kms_lake", "secrets", "gcp_vertex_source"),
-    "forecast_budgets": ("lake_write", "kms_lake"),
+    "ingest_aws_bedrock": ("lake_replace", "kms_lake", "aws_bedrock_source"),
+    "ingest_azure_openai": ("lake_replace", "kms_lake", "secrets", "azure_openai_source"),
+    "ingest_gcp_vertex": ("lake_replace", "kms_lake", "secrets", "gcp_vertex_source"),
+    "forecast_budgets": ("lake_publish", "kms_lake"),
     "notify": ("lake_write", "kms_lake", "secrets"),
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),
-    "detect_anomalies": ("lake_write", "kms_lake"),
+    "detect_anomalies": ("lake_publish", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
 }
 

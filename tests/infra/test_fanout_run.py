@@ -171,3 +171,47 @@ def test_ingest_state_machine_pulls_each_week_of_the_window_in_its_own_shard(
         ("2026-11-01", 7, 7), ("2026-11-08", 7, 7)]
     stored = Lake(LocalStore(tmp_path / "lake")).read_costs()
     assert stored.num_rows == 14 and sum(stored.column("BilledCost").to_pylist()) == 21
+
+
+def test_notify_state_machine_each_shard_sends_only_its_budgets_alerts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notify handler behind the same state machine: the plan answers one shard per
+    ``forecast.shards`` and sends nothing; each shard evaluates and sends the alerts of its own
+    budgets only, so every alert is delivered exactly once across the shards."""
+    from functions.notify import handler
+
+    from cascadeflow_cloud.lake.artifacts import write_projections
+    from tests.notify.conftest import projection
+
+    today = date.today()
+    store = LocalStore(tmp_path / "lake")
+    write_projections(store, [projection("950", p50="1100", budget=f"team-{i}", as_of=today,
+                                         start=today.replace(day=1),
+                                         end=today.replace(day=28)) for i in range(5)])
+    sent = tmp_path / "alerts.jsonl"
+    doc = {"budgets": [{"name": f"team-{i}", "amount": 1000} for i in range(5)],
+           "forecast": {"shards": 3},
+           "channels": [{"name": "out", "type": "file", "path": str(sent)}]}
+    (tmp_path / "cascadeflow.yaml").write_text(yaml.safe_dump(doc))
+    monkeypatch.setenv("CASCADEFLOW_STORE", f"file://{tmp_path / 'lake'}")
+    monkeypatch.setenv("CASCADEFLOW_CONFIG", str(tmp_path / "cascadeflow.yaml"))
+    calls = _answer_with(handler, monkeypatch)
+    with mock_aws(config={"lambda": {"use_docker": False},
+                          "stepfunctions": {"execute_state_machine": True}}):
+        done = _run_state_machine({"run_id": "n1"}, function_name="notify")
+    assert done["status"] == "SUCCEEDED", (done.get("error"), done.get("cause"))
+    (plan_event, plan), *shards = calls
+    assert plan_event == {"fanout": "plan", "input": {"run_id": "n1"}}
+    assert plan["shards"] == [{"shard_index": i, "shard_count": 3, "run_id": "n1"}
+                              for i in range(3)] and "delivered" not in plan
+    alerts = [json.loads(line) for line in sent.read_text().splitlines()]
+    config = Config.model_validate(doc)
+    scopes = {a["data"]["scope"] for a in alerts}
+    assert scopes == {f"team-{i}" for i in range(5)}
+    assert len({a["id"] for a in alerts}) == len(alerts)  # each alert sent once
+    for event, answer in shards:
+        index = event["shard"]["shard_index"]
+        mine = {b.name for b in config.budgets if shard_of(b, 3) == index}
+        assert answer["ok"]
+        assert answer["delivered"] == sum(a["data"]["scope"] in mine for a in alerts), index
+    assert sum(answer["delivered"] for _, answer in shards) == len(alerts) >= 10

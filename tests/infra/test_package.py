@@ -44,7 +44,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "ingest_gcp_vertex": {"days": 2},
     "forecast_budgets": {"fanout": "plan", "input": {}},
     "detect_anomalies": {},
-    "notify": {},
+    "notify": {"fanout": "plan", "input": {}},
     "meter_stripe": {},
     "compact_events": {},
 }

@@ -6,12 +6,15 @@ locals {
   component_actions = {
     lake_read          = ["s3:GetObject", "s3:ListBucket"]
     lake_write         = ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    lake_replace       = ["s3:DeleteObject", "s3:ListBucket", "s3:PutObject"]
+    lake_publish       = ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]
     lake_append        = ["s3:PutObject"]
     kms_lake           = ["kms:Decrypt", "kms:GenerateDataKey"]
     secrets            = ["secretsmanager:GetSecretValue"]
     aws_bedrock_source = ["ce:GetCostAndUsage"]
-    # Granted in the other cloud, not in AWS: modules/azure_reader and modules/gcp_reader.
-    azure_openai_source = []
+    # Azure: the web identity token of the keyless path (Entra exchanges it; the Cost
+    # Management role is granted in Azure by modules/azure_reader). GCP: granted in GCP.
+    azure_openai_source = ["sts:GetWebIdentityToken"]
     gcp_vertex_source   = []
   }
 
@@ -23,9 +26,13 @@ locals {
   component_resources = {
     lake_read          = [module.lake.bucket_arn, local.lake_objects]
     lake_write         = [module.lake.bucket_arn, local.lake_objects]
+    lake_replace       = [module.lake.bucket_arn, local.lake_objects]
+    lake_publish       = [module.lake.bucket_arn, local.lake_objects]
     lake_append        = local.lake_appends
     kms_lake           = [module.lake.kms_key_arn]
     aws_bedrock_source = ["*"]
+    # GetWebIdentityToken has no resource-level scoping (the token is for the caller's role)
+    azure_openai_source = ["*"]
   }
 
   secret_arn_pattern = "arn:aws:secretsmanager:${var.region}:${data.aws_caller_identity.current.account_id}:secret:%s-??????"

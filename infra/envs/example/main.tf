@@ -26,7 +26,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "aws_bedrock_source"]
+      components  = ["lake_replace", "kms_lake", "aws_bedrock_source"]
       secrets     = []
     }
     ingest_azure_openai = {
@@ -35,7 +35,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
+      components  = ["lake_replace", "kms_lake", "secrets", "azure_openai_source"]
       secrets     = ["azure-client-secret"]
     }
     ingest_gcp_vertex = {
@@ -44,7 +44,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_write", "kms_lake", "secrets", "gcp_vertex_source"]
+      components  = ["lake_replace", "kms_lake", "secrets", "gcp_vertex_source"]
       secrets     = ["gcp-credentials"]
     }
     forecast_budgets = {
@@ -53,7 +53,7 @@ locals {
       trigger     = "fanout"
       memory      = 3008
       timeout     = 900
-      components  = ["lake_write", "kms_lake"]
+      components  = ["lake_publish", "kms_lake"]
       secrets     = []
     }
     detect_anomalies = {
@@ -62,13 +62,13 @@ locals {
       trigger     = "schedule"
       memory      = 1024
       timeout     = 300
-      components  = ["lake_write", "kms_lake"]
+      components  = ["lake_publish", "kms_lake"]
       secrets     = []
     }
     notify = {
-      description = "Evaluates budget, forecast, anomaly and drift rules and notifies once per crossing"
+      description = "Evaluates budget, forecast, anomaly and drift rules and notifies once per crossing (fan-out by scope hash)"
       artifact    = "core"
-      trigger     = "schedule"
+      trigger     = "fanout"
       memory      = 256
       timeout     = 300
       components  = ["lake_write", "kms_lake", "secrets"]
@@ -191,14 +191,14 @@ module "functions" {
   layers               = [aws_lambda_layer_version.config.arn]
   memory_size          = each.value.memory
   timeout              = each.value.timeout
-  reserved_concurrency = var.reserved_concurrency[each.key]
+  reserved_concurrency = local.reserved_concurrency[each.key]
   environment          = local.common_env
   kms_key_arn          = module.lake.kms_key_arn
   log_retention_days   = var.log_retention_days
   policy_statements    = local.policy_statements[each.key]
 
   trigger             = each.value.trigger
-  schedule_expression = each.value.trigger == "schedule" ? var.schedules[each.key] : null
+  schedule_expression = each.value.trigger == "schedule" ? local.schedules[each.key] : null
   schedule_timezone   = var.schedule_timezone
   url_auth_type       = var.collector_auth_type
   url_invoker_arns    = var.collector_invoker_arns
@@ -212,9 +212,9 @@ module "fanout" {
   function_arn        = module.functions[each.key].function_arn
   dlq_arn             = module.functions[each.key].dlq_arn
   kms_key_arn         = module.lake.kms_key_arn
-  schedule_expression = var.schedules[each.key]
+  schedule_expression = local.schedules[each.key]
   schedule_timezone   = var.schedule_timezone
-  max_concurrency     = var.fanout_max_concurrency
+  max_concurrency     = min(var.fanout_max_concurrency, local.reserved_concurrency[each.key])
   log_retention_days  = var.log_retention_days
 }
 

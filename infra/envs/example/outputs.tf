@@ -42,3 +42,13 @@ output "kms_key_arn" {
   description = "The deployment's KMS key."
   value       = module.lake.kms_key_arn
 }
+
+output "state_machine_arns" {
+  description = "Fan-out job => Step Functions state machine ARN (aws stepfunctions start-execution --state-machine-arn ... to run one now)."
+  value       = { for fn, m in module.fanout : fn => m.state_machine_arn }
+}
+
+output "azure_ingest_role_arn" {
+  description = "Role of the Azure ingest function: the subject of the Entra federated credential (azure-reader's aws_role_arn) for keyless Azure."
+  value       = module.functions["ingest_azure_openai"].role_arn
+}

@@ -57,17 +57,12 @@ variable "collector_invoker_arns" {
 }
 
 variable "schedules" {
-  description = "Scheduler expression per scheduled function or fan-out (UTC unless schedule_timezone says otherwise)."
+  description = "Scheduler expression per scheduled function or fan-out (UTC unless schedule_timezone says otherwise); entries given here replace those of local.default_schedules one by one, so overriding one keeps the others."
   type        = map(string)
-  default = {
-    ingest_aws_bedrock  = "cron(15 */6 * * ? *)"
-    ingest_azure_openai = "cron(20 */6 * * ? *)"
-    ingest_gcp_vertex   = "cron(25 */6 * * ? *)"
-    forecast_budgets    = "cron(45 6 * * ? *)"
-    detect_anomalies    = "cron(0 7 * * ? *)"
-    notify              = "rate(1 hour)"
-    meter_stripe        = "cron(30 * * * ? *)"
-    compact_events      = "cron(10 * * * ? *)"
+  default     = {}
+  validation {
+    condition     = alltrue([for k in keys(var.schedules) : contains(["ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events"], k)])
+    error_message = "schedules: keys are scheduled functions (ingest_*, forecast_budgets, detect_anomalies, notify, meter_stripe, compact_events)."
   }
 }
 
@@ -78,19 +73,39 @@ variable "schedule_timezone" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it)."
+  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (52 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
   type        = map(number)
-  default = {
+  default     = {}
+  validation {
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events"], k)])
+    error_message = "reserved_concurrency: keys are function names, values at least 1."
+  }
+}
+
+locals {
+  default_schedules = {
+    ingest_aws_bedrock  = "cron(15 */6 * * ? *)"
+    ingest_azure_openai = "cron(20 */6 * * ? *)"
+    ingest_gcp_vertex   = "cron(25 */6 * * ? *)"
+    forecast_budgets    = "cron(45 6 * * ? *)"
+    detect_anomalies    = "cron(0 7 * * ? *)"
+    notify              = "rate(1 hour)"
+    meter_stripe        = "cron(30 * * * ? *)"
+    compact_events      = "cron(10 * * * ? *)"
+  }
+  default_reserved_concurrency = {
     collect_events      = 20
     ingest_aws_bedrock  = 5
     ingest_azure_openai = 5
     ingest_gcp_vertex   = 5
     forecast_budgets    = 10
     detect_anomalies    = 2
-    notify              = 1
+    notify              = 2
     meter_stripe        = 1
     compact_events      = 2
   }
+  schedules            = merge(local.default_schedules, var.schedules)
+  reserved_concurrency = merge(local.default_reserved_concurrency, var.reserved_concurrency)
 }
 
 variable "fanout_max_concurrency" {

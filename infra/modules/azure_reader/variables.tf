@@ -5,12 +5,34 @@ variable "display_name" {
 }
 
 variable "scope" {
-  description = "Azure scope the reader may query, e.g. /subscriptions/<id>, a management group or a billing scope; the same value goes into sources.azure_openai.scopes."
+  description = "Azure RBAC scope the reader may query: /subscriptions/<id>, a resource group under it, or a management group (/providers/Microsoft.Management/managementGroups/<id>). Billing scopes (billing accounts, profiles) take no RBAC role assignment: grant those in the Cost Management billing roles instead. The same value goes into sources.azure_openai.scopes."
   type        = string
+  validation {
+    condition     = can(regex("^/(subscriptions/[^/]+(/resourceGroups/[^/]+)?|providers/Microsoft.Management/managementGroups/[^/]+)$", var.scope))
+    error_message = "scope must be /subscriptions/<id>[/resourceGroups/<name>] or /providers/Microsoft.Management/managementGroups/<id>: billing scopes take no RBAC role assignment."
+  }
 }
 
 variable "role_definition_name" {
   description = "Built-in role granted at the scope: Cost Management Reader reads cost data and nothing else."
   type        = string
   default     = "Cost Management Reader"
+}
+
+variable "aws_token_issuer" {
+  description = "Issuer URL of the AWS account's web identity tokens (aws iam get-outbound-web-identity-federation-info); null: no federated credential (a client secret is used instead)."
+  type        = string
+  default     = null
+}
+
+variable "aws_role_arn" {
+  description = "Subject of the federated credential: the AWS ingest function's role ARN (the AWS root's azure_ingest_role_arn output)."
+  type        = string
+  default     = null
+}
+
+variable "token_audience" {
+  description = "Audience of the token (sources.azure_openai.federated_audience)."
+  type        = string
+  default     = "api://AzureADTokenExchange"
 }

@@ -3,7 +3,7 @@
 # aws_secretsmanager_secret_version here, so no value is ever in code, plans or state.
 
 resource "aws_secretsmanager_secret" "this" {
-  #checkov:skip=CKV2_AWS_57:Third-party credentials (Slack, Stripe, Azure, GCP) cannot be rotated by AWS; they are rotated at the issuer and put with the CLI; set rotation_lambda_arn for automated rotation (docs/deploy.md).
+  #checkov:skip=CKV2_AWS_57:No AWS rotation function can rotate these: third-party credentials (Slack, Stripe, Azure, GCP) are issued by those services, collector-secret is shared with every SDK sender (a scheduled rotation locks them out until each is reconfigured) and a new hmac-key changes every pseudonymised user id; each is rotated deliberately with put-secret-value (docs/deploy.md); set rotation_lambda_arn for a custom rotation.
   for_each                = var.secrets
   name                    = "${var.name}/${each.key}"
   description             = each.value

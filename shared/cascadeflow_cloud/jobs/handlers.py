@@ -95,11 +95,15 @@ def _delivery(summary: Any) -> Outcome:
 
 
 def notify(event: Mapping[str, Any]) -> Outcome:
-    """Evaluate and deliver alerts once; ``{"dry_run": true}`` only previews (``jobs.notify``)."""
-    from cascadeflow_cloud.jobs.notify import run_notify
+    """Evaluate and deliver alerts once; ``{"dry_run": true}`` only previews; a fan-out plan
+    or shard request splits the budgets (``jobs.notify.handle_event``)."""
+    from cascadeflow_cloud.jobs.notify import handle_event
 
     opened = container()
-    return _delivery(run_notify(opened.store, opened.config, dry_run=flag(event, "dry_run")))
+    result = handle_event(event, opened.store, opened.config)
+    if isinstance(result, dict):  # the plan: shards for the Map state, nothing sent
+        return Outcome(result, {"Planned": len(result["shards"])})
+    return _delivery(result)
 
 
 def meter(event: Mapping[str, Any]) -> Outcome:

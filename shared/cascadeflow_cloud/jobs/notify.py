@@ -10,6 +10,13 @@ claim is lost anyway (the lease ran out during a backoff) this run stops sending
 it under ``lost``, never as delivered. A run that leaves dead letters is a partial failure
 (exit 1).
 
+Past one invocation the notifier fans out like the forecast (``cascadeflow_cloud.fanout``,
+``handle_event``): the plan answers one shard per ``forecast.shards`` and each shard evaluates
+and sends the threshold alerts of its own budgets (``budgets.shard_of``) only; shard 0 also
+does the global share (parked retries, anomaly findings, drift recommendations and the
+outbox / dead-letter counts the alarms watch). Claims are conditional puts, so shards never
+send one alert twice.
+
 >>> import tempfile
 >>> from cascadeflow_cloud.config import parse_config
 >>> from cascadeflow_cloud.lake.store import open_store
@@ -38,9 +45,11 @@ from cascadeflow_cloud.alerts.state import (
     disable_channel,
 )
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
+from cascadeflow_cloud.budgets import shard_of
 from cascadeflow_cloud.channels.base import Destination, accepts
 from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.errors import ObjectNotFound
+from cascadeflow_cloud.fanout import plan_answer, request_of
 from cascadeflow_cloud.httpclient.retry import ClaimLost
 from cascadeflow_cloud.lake.artifacts import get_json, new_run_id, read_latest_projections
 from cascadeflow_cloud.lake.store import ObjectStore
@@ -104,19 +113,25 @@ def drift_bound(config: Config) -> float:
 
 
 def evaluate(store: ObjectStore, config: Config, *, now: datetime,
-             skipped: list[str] | None = None) -> list[Alert]:
+             skipped: list[str] | None = None,
+             shard: tuple[int, int] | None = None) -> list[Alert]:
     """Every alert the rules raise now (before dedup), from JSON artefacts only.
 
     A projection of a budget that is no longer configured, or one older than
-    ``notify.max_projection_age_days``, raises nothing; the reason goes to ``skipped``."""
+    ``notify.max_projection_age_days``, raises nothing; the reason goes to ``skipped``.
+    ``shard=(index, count)`` keeps only the budgets of that shard, and the global findings and
+    recommendations only in shard 0."""
     created = now.astimezone(UTC).isoformat()
     budgets = {b.name: b for b in config.budgets}
+    global_share = shard is None or shard[0] == 0
     max_age = timedelta(days=config.notify.max_projection_age_days)
     alerts: list[Alert] = []
     for projection in sorted(read_latest_projections(store), key=lambda p: p.budget):
         budget = budgets.get(projection.budget)
+        if budget is not None and shard is not None and shard_of(budget, shard[1]) != shard[0]:
+            continue  # another shard's budget
         if budget is None:
-            if skipped is not None:
+            if skipped is not None and global_share:
                 skipped.append(f"projection of budget {projection.budget!r} ignored: "
                                f"the budget is not in the configuration")
             continue
@@ -130,6 +145,8 @@ def evaluate(store: ObjectStore, config: Config, *, now: datetime,
             projection, budget.thresholds, today=today,
             quantile=config.notify.forecast_quantile,
             channels=budget.channels, created=created)
+    if not global_share:
+        return alerts
     found = _load(store, FINDINGS_LATEST)
     findings = [Finding.from_dict(f) for f in (found or {}).get("findings", [])]
     recon = _load(store, RECONCILIATION_LATEST)
@@ -295,8 +312,10 @@ def run_notify(
     clock: Callable[[], float] = time.time,
     dry_run: bool = False,
     run_id: str | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> NotifySummary:
-    """One notifier run. ``destinations`` defaults to the configured channels."""
+    """One notifier run. ``destinations`` defaults to the configured channels; ``shard=(index,
+    count)`` runs only that shard's budgets (and the global share in shard 0)."""
     now = now or datetime.now(UTC)
     if destinations is None:
         from cascadeflow_cloud.channels.registry import build_destinations
@@ -308,7 +327,8 @@ def run_notify(
     summary.errors += [f"{name}: {err}" for name, err in build_errors.items()]
     state = AlertState(store, owner=run_id or new_run_id(now),
                        lease_seconds=config.notify.lease_seconds, clock=clock)
-    alerts = evaluate(store, config, now=now, skipped=summary.skipped)
+    global_share = shard is None or shard[0] == 0
+    alerts = evaluate(store, config, now=now, skipped=summary.skipped, shard=shard)
     summary.evaluated = len(alerts)
     route = router(config, destinations, build_errors)
     if dry_run:
@@ -321,9 +341,48 @@ def run_notify(
                 text = dest.preview(alert) if dest else f"{name} (unavailable)"
                 summary.preview.append(f"[{verdict}] {alert.type} {alert.title} → {text}")
     else:
-        retry_parked(store, ALERTS, destinations, state, summary, now=clock(),
-                     lease_seconds=config.notify.lease_seconds)
+        if global_share:
+            retry_parked(store, ALERTS, destinations, state, summary, now=clock(),
+                         lease_seconds=config.notify.lease_seconds)
         dispatch(store, ALERTS, alerts, route, destinations, build_errors, state, summary)
-    summary.pending_outbox = pending.count(store, pending.OUTBOX, ALERTS)
-    summary.pending_deadletter = pending.count(store, pending.DEADLETTER, ALERTS)
+    if global_share:  # one invocation reports what is still owed (the alarms' gauge)
+        summary.pending_outbox = pending.count(store, pending.OUTBOX, ALERTS)
+        summary.pending_deadletter = pending.count(store, pending.DEADLETTER, ALERTS)
     return summary
+
+
+def handle_event(event: Mapping[str, Any], store: ObjectStore, config: Config, *,
+                 destinations: Mapping[str, Destination] | None = None,
+                 now: datetime | None = None) -> NotifySummary | dict[str, Any]:
+    """What ``functions/notify.py`` does with its event (``cascadeflow_cloud.fanout``).
+
+    * a fan-out plan → ``{"shards": [{"shard_index": i, "shard_count": n, "run_id": ...}]}``,
+      one per ``forecast.shards`` (the same split as the forecast), evaluating nothing;
+    * a fan-out shard (or a shard payload itself) → that shard's run;
+    * anything else (``{}``, ``{"dry_run": true}``) → every budget in this invocation.
+
+    >>> import tempfile
+    >>> from cascadeflow_cloud.config import parse_config
+    >>> from cascadeflow_cloud.lake.store import open_store
+    >>> cfg = parse_config({"forecast": {"shards": 2}})
+    >>> handle_event({"fanout": "plan", "input": {"run_id": "r"}},
+    ...              open_store(tempfile.mkdtemp()), cfg)["shards"][1]
+    {'shard_index': 1, 'shard_count': 2, 'run_id': 'r'}
+    """
+    request = request_of(event)
+    payload = request.payload
+    if request.kind == "plan":
+        count = config.forecast.shards
+        run_id = str(payload.get("run_id") or new_run_id(now or datetime.now(UTC)))
+        return plan_answer([{"shard_index": i, "shard_count": count, "run_id": run_id}
+                            for i in range(count)])
+    shard = None
+    if payload.get("shard_index") is not None:
+        shard = (int(payload["shard_index"]), int(payload.get("shard_count") or 1))
+        if not 0 <= shard[0] < shard[1]:
+            raise ValueError(f"shard_index {shard[0]} is outside 0..{shard[1] - 1}")
+    owner = str(payload["run_id"]) if payload.get("run_id") else None
+    if shard is not None:  # concurrent shards hold claims as distinct owners
+        owner = f"{owner or new_run_id(now)}-shard{shard[0]}"
+    return run_notify(store, config, destinations=destinations, now=now, shard=shard,
+                      run_id=owner, dry_run=bool(payload.get("dry_run", False)))

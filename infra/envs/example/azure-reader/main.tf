@@ -38,10 +38,24 @@ variable "display_name" {
   default     = "cascadeflow-cost-reader"
 }
 
+variable "aws_token_issuer" {
+  description = "Issuer URL of the AWS account's web identity tokens (aws iam get-outbound-web-identity-federation-info); null: no keyless federation."
+  type        = string
+  default     = null
+}
+
+variable "aws_role_arn" {
+  description = "The AWS root's azure_ingest_role_arn output (subject of the federated credential)."
+  type        = string
+  default     = null
+}
+
 module "reader" {
-  source       = "../../../modules/azure_reader"
-  scope        = var.scope
-  display_name = var.display_name
+  source           = "../../../modules/azure_reader"
+  scope            = var.scope
+  display_name     = var.display_name
+  aws_token_issuer = var.aws_token_issuer
+  aws_role_arn     = var.aws_role_arn
 }
 
 output "tenant_id" {

@@ -141,13 +141,16 @@ def discovered_pairs(pages: Iterable[Mapping[str, Any]], extra: Iterable[str] = 
 
 def make_client(settings: AwsBedrockSource) -> Any:
     """A Cost Explorer client in ``standard`` retry mode (legacy does not retry
-    ``LimitExceededException``)."""
+    ``LimitExceededException``): at most ``max_attempts`` attempts per call, each bounded by
+    ``connect_timeout`` / ``read_timeout``."""
     import boto3
     from botocore.config import Config as BotoConfig
 
     # A fresh session resolves credentials now, not whatever boto3's default session cached.
     return boto3.session.Session().client("ce", region_name=settings.region, config=BotoConfig(
-        retries={"mode": "standard", "max_attempts": settings.max_attempts}))
+        # total_max_attempts: botocore reads "max_attempts" as retries after the first
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout))
 
 
 class AwsBedrockCostSource:

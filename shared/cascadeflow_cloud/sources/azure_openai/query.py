@@ -107,27 +107,19 @@ def build_query(settings: AzureOpenAISource, since: date, until: date) -> dict[s
 
 
 def make_client(settings: AzureOpenAISource) -> Any:
-    """A ``CostManagementClient`` with azure-identity credentials (a service principal when
-    ``tenant_id``/``client_id``/``client_secret`` are set, else ``DefaultAzureCredential``)."""
+    """A ``CostManagementClient`` with the credential the settings ask for (federated,
+    service principal or ``DefaultAzureCredential``: ``credentials.make_credential``) and
+    bounded azure-core retries and timeouts (``credentials.client_options``)."""
     from azure.mgmt.costmanagement import CostManagementClient
 
-    credential: Any
-    if settings.client_secret:
-        from azure.identity import ClientSecretCredential
+    from cascadeflow_cloud.sources.azure_openai.credentials import client_options, make_credential
 
-        from cascadeflow_cloud.secrets import resolve_secret
-
-        tenant = require(settings.tenant_id, "sources.azure_openai.tenant_id")
-        client_id = require(settings.client_id, "sources.azure_openai.client_id")
-        credential = ClientSecretCredential(tenant, client_id,
-                                            resolve_secret(settings.client_secret))
-    else:
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential()
+    credential = make_credential(settings)
+    options = client_options(settings)
     if settings.endpoint:
-        return CostManagementClient(credential, base_url=settings.endpoint.rstrip("/"))
-    return CostManagementClient(credential)
+        return CostManagementClient(credential, base_url=settings.endpoint.rstrip("/"),
+                                    **options)
+    return CostManagementClient(credential, **options)
 
 
 def _loopback(url: str | None) -> bool:

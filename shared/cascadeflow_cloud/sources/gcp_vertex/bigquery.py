@@ -156,6 +156,20 @@ def credentials_from_info(info: Any) -> Any:
                              "(workload identity federation) config")
 
 
+def api_retry(settings: GcpVertexSource, *, job: bool = False) -> Any:
+    """The retry of every BigQuery API request (``job``: of a query job the service failed
+    with a retriable reason): google-cloud-bigquery's default predicates, exponential backoff
+    from 1 s, and no retry started after ``retry_deadline`` seconds (the defaults allow 600).
+
+    >>> from cascadeflow_cloud.config import GcpVertexSource
+    >>> api_retry(GcpVertexSource(retry_deadline=30)).timeout
+    30.0
+    """
+    from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
+
+    return (DEFAULT_JOB_RETRY if job else DEFAULT_RETRY).with_timeout(settings.retry_deadline)
+
+
 def make_client(settings: GcpVertexSource, credentials: Any) -> Any:
     """A BigQuery client for the query project (``project``, else the table's project)."""
     from google.cloud import bigquery
@@ -248,7 +262,11 @@ def run_query(client: Any, settings: GcpVertexSource, since: date, until: date,
     try:
         rows = client.query_and_wait(build_sql(table_name), job_config=config,
                                      location=settings.location,
-                                     page_size=FIRST_PAGE_ROWS if read_client else None)
+                                     page_size=FIRST_PAGE_ROWS if read_client else None,
+                                     api_timeout=settings.request_timeout,
+                                     wait_timeout=settings.retry_deadline,
+                                     retry=api_retry(settings),
+                                     job_retry=api_retry(settings, job=True))
         received = 0
         for batch in _result_batches(rows, read_client,
                                      required=settings.read_api == "storage"):
