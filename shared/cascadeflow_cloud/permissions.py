@@ -15,9 +15,9 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     "lake_read": frozenset({"s3:GetObject", "s3:ListBucket"}),
     "lake_write": frozenset({"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
     # what each job really calls (tests/infra/test_iam_calls.py records it against moto):
-    # an ingest lists a day's cost files and replaces them whole, never reading one back; the
-    # forecast and the anomaly detection read the lake and put their artefacts, never deleting
-    "lake_replace": frozenset({"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
+    # an ingest rewrites cost month objects (reads one, puts it back conditionally, deletes a
+    # month left empty): lake_write; the forecast and the anomaly detection read the lake and
+    # put their artefacts, never deleting
     "lake_publish": frozenset({"s3:GetObject", "s3:ListBucket", "s3:PutObject"}),
     # the collector only ever puts new objects, under events/ and quarantine/ (infra narrows
     # the resources to those prefixes)
@@ -55,9 +55,9 @@ RUNTIME_COMPONENTS: tuple[str, ...] = ("logs", "xray", "dead_letter")
 #: Components per deployable function (the module name in ``functions/``).
 FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "collect_events": ("lake_append", "kms_lake", "secrets"),
-    "ingest_aws_bedrock": ("lake_replace", "kms_lake", "aws_bedrock_source"),
-    "ingest_azure_openai": ("lake_replace", "kms_lake", "secrets", "azure_openai_source"),
-    "ingest_gcp_vertex": ("lake_replace", "kms_lake", "secrets", "gcp_vertex_source"),
+    "ingest_aws_bedrock": ("lake_write", "kms_lake", "aws_bedrock_source"),
+    "ingest_azure_openai": ("lake_write", "kms_lake", "secrets", "azure_openai_source"),
+    "ingest_gcp_vertex": ("lake_write", "kms_lake", "secrets", "gcp_vertex_source"),
     "forecast_budgets": ("lake_publish", "kms_lake"),
     "notify": ("lake_write", "kms_lake", "secrets"),
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),

@@ -6,7 +6,6 @@ locals {
   component_actions = {
     lake_read          = ["s3:GetObject", "s3:ListBucket"]
     lake_write         = ["s3:DeleteObject", "s3:GetObject", "s3:ListBucket", "s3:PutObject"]
-    lake_replace       = ["s3:DeleteObject", "s3:ListBucket", "s3:PutObject"]
     lake_publish       = ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]
     lake_append        = ["s3:PutObject"]
     kms_lake           = ["kms:Decrypt", "kms:GenerateDataKey"]
@@ -26,7 +25,6 @@ locals {
   component_resources = {
     lake_read          = [module.lake.bucket_arn, local.lake_objects]
     lake_write         = [module.lake.bucket_arn, local.lake_objects]
-    lake_replace       = [module.lake.bucket_arn, local.lake_objects]
     lake_publish       = [module.lake.bucket_arn, local.lake_objects]
     lake_append        = local.lake_appends
     kms_lake           = [module.lake.kms_key_arn]

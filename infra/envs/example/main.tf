@@ -26,7 +26,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_replace", "kms_lake", "aws_bedrock_source"]
+      components  = ["lake_write", "kms_lake", "aws_bedrock_source"]
       secrets     = []
     }
     ingest_azure_openai = {
@@ -35,7 +35,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_replace", "kms_lake", "secrets", "azure_openai_source"]
+      components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
       secrets     = ["azure-client-secret"]
     }
     ingest_gcp_vertex = {
@@ -44,7 +44,7 @@ locals {
       trigger     = "fanout"
       memory      = 1769
       timeout     = 900
-      components  = ["lake_replace", "kms_lake", "secrets", "gcp_vertex_source"]
+      components  = ["lake_write", "kms_lake", "secrets", "gcp_vertex_source"]
       secrets     = ["gcp-credentials"]
     }
     forecast_budgets = {
