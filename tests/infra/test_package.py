@@ -179,15 +179,15 @@ def test_core_artifact_is_complete_precompiled_and_within_the_limit(package: Mod
     with zipfile.ZipFile(zip_path) as zf:
         names = zf.namelist()
     assert names == [p.relative_to(tree).as_posix() for p in package._files(tree)]
-    assert "functions/__init__.py" in names and "cascadeflow_cloud/config.py" in names
+    assert "functions/__init__.py" in names and "cascadeflow_cloud/config/__init__.py" in names
     # unchecked-hash byte-code (PEP 552 flags == 0b01), paths as in /var/task
-    pyc = tree / "cascadeflow_cloud" / "__pycache__" / "config.cpython-311.pyc"
+    pyc = tree / "cascadeflow_cloud" / "config" / "__pycache__" / "__init__.cpython-311.pyc"
     header = pyc.read_bytes()[:16]
     assert int.from_bytes(header[4:8], "little") == 0b01
     import marshal
 
     code = marshal.loads(pyc.read_bytes()[16:])
-    assert code.co_filename == "/var/task/cascadeflow_cloud/config.py"
+    assert code.co_filename == "/var/task/cascadeflow_cloud/config/__init__.py"
 
 
 def test_core_artifact_runs_a_job_in_a_clean_interpreter(

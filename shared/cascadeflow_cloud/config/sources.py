@@ -1,0 +1,130 @@
+"""The ``sources`` and ``native_exports`` sections: where billed cost is pulled from."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from cascadeflow_cloud.config._base import (
+    SecretRef,
+    Section,
+)
+
+
+class AwsBedrockSource(Section):
+    """Cost Explorer settings. Credentials come from the standard AWS chain.
+
+    Rows carry the linked account in ``SubAccountId``. ``tag_key`` names an activated
+    cost-allocation tag whose value goes to ``Tags`` (one query per service and account then,
+    instead of one per service: each request costs $0.01). ``max_pages`` caps the requests
+    of one pull. The services are found from the data (every ``Amazon Bedrock…`` service and
+    every ``… (Amazon Bedrock Edition)`` with spend); ``services`` adds services billed for
+    Bedrock under another name.
+    """
+
+    enabled: bool = True
+    region: str = "us-east-1"
+    tag_key: str | None = None
+    include_amortized: bool = False
+    scope: str = Field(default="default", min_length=1)  # lake partition scope (e.g. payer id)
+    services: list[str] = Field(default_factory=list)  # also pull these (found ones always)
+    max_pages: int = Field(default=50, ge=1)  # each page is a billed request
+    max_attempts: int = Field(default=5, ge=1, le=20)  # in all, botocore standard retry mode
+    #: per-attempt socket timeouts of the Cost Explorer client (a dead endpoint fails after
+    #: ``max_attempts`` attempts of at most connect + read seconds each, plus backoff)
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    read_timeout: float = Field(default=60.0, gt=0, le=300)
+
+
+class AzureOpenAISource(Section):
+    """Cost Management Query settings; scopes like ``/subscriptions/<id>``."""
+
+    enabled: bool = True
+    scopes: list[str] = Field(default_factory=list)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretRef | None = None
+    #: Keyless: workload identity federation from the Lambda role. ``aws-sts`` asks AWS STS
+    #: for a web identity token of the function's role (``sts:GetWebIdentityToken``, audience
+    #: ``federated_audience``); ``file:/path`` reads one from a token file. Entra exchanges it
+    #: (an app registration's federated credential) for an access token: no secret anywhere.
+    federated_token: str | None = Field(default=None, pattern=r"^(aws-sts|file:/.+)$")
+    federated_audience: str = "api://AzureADTokenExchange"
+    authority_host: str | None = None  # Entra host for sovereign clouds (https) or a test
+    cost_type: Literal["ActualCost", "AmortizedCost", "Usage"] = "ActualCost"
+    #: Cost Management ServiceName values of Azure OpenAI / Foundry Models meters (the meter
+    #: category: "Cognitive Services" in the Retail Prices API, "Azure AI Services" as the
+    #: FinOps toolkit names microsoft.cognitiveservices); lines of these services OR of
+    #: ``resource_types`` are read, so a model billed under an unlisted service still lands.
+    service_names: list[str] = Field(
+        default_factory=lambda: ["Foundry Models", "Cognitive Services", "Azure OpenAI",
+                                 "Azure AI Services"])
+    resource_types: list[str] = Field(
+        default_factory=lambda: ["microsoft.cognitiveservices/accounts",
+                                 "microsoft.cognitiveservices/accounts/projects"])
+    group_by: list[str] = Field(default_factory=lambda: ["ResourceId", "Meter"], max_length=2)
+    max_pages: int = Field(default=100, ge=1)
+    max_retries: int = Field(default=4, ge=0, le=10)  # on 429, honouring x-ms-ratelimit-*
+    max_retry_after: float = Field(default=60.0, gt=0)
+    #: azure-core transport: retries of a failed connection / read (``retry_total``; the
+    #: 429 / 503 retries above are separate) and per-attempt socket timeouts
+    transport_retries: int = Field(default=3, ge=0, le=10)
+    connect_timeout: float = Field(default=5.0, gt=0, le=60)
+    read_timeout: float = Field(default=60.0, gt=0, le=300)
+    endpoint: str | None = None  # ARM endpoint for sovereign clouds or a local emulator
+
+
+class GcpVertexSource(Section):
+    """BigQuery billing export settings.
+
+    The services read: ``services`` by name and every service whose name starts with one of
+    ``service_prefixes`` (Claude and other partner models on Vertex bill under their own
+    services, e.g. "Claude Sonnet 4.6"). Either list overrides its default; ``service`` (the
+    older single setting) is read as one more name.
+
+    >>> GcpVertexSource().services, GcpVertexSource().service_prefixes[0]
+    (['Vertex AI'], 'Claude ')
+    """
+
+    enabled: bool = True
+    billing_table: str | None = None
+    project: str | None = None
+    location: str | None = None
+    credentials: SecretRef | None = None
+    services: list[str] = Field(default_factory=lambda: ["Vertex AI"])
+    service_prefixes: list[str] = Field(default_factory=lambda: [
+        "Claude ", "Llama ", "Mistral ", "Codestral", "Jamba ", "DeepSeek", "Qwen"])
+    service: str | None = None
+    scope: str | None = None  # default: billing account id from the export table name
+    maximum_bytes_billed: int = Field(default=10 * 1024**3, ge=1)
+    endpoint: str | None = None  # BigQuery API endpoint (private / local emulator)
+    #: every BigQuery API request times out after ``request_timeout`` s; failed requests are
+    #: retried (exponential backoff from 1 s) until ``retry_deadline`` s have passed
+    request_timeout: float = Field(default=60.0, gt=0, le=600)
+    retry_deadline: float = Field(default=300.0, gt=0, le=900)
+    #: how the query result is read: the Storage Read API (Arrow over gRPC) when it can be,
+    #: falling back to REST pages if refused (auto); only the Storage Read API; only REST
+    read_api: Literal["auto", "storage", "rest"] = "auto"
+    use_catalog: bool = False  # name SKUs lacking a description from the Billing Catalog
+    catalog_endpoint: str | None = None  # Cloud Billing API endpoint (private / local)
+
+
+class NativeExports(Section):
+    """``ingest export``: the clouds' own billing files (CUR 2.0, FOCUS, Azure and GCP
+    exports). Only AI-service lines are kept unless ``all_services``; ``services`` keeps the
+    lines of these services too (names as the export writes them, any case).
+
+    >>> NativeExports().all_services, NativeExports(services=["Amazon S3"]).services
+    (False, ['Amazon S3'])
+    """
+
+    all_services: bool = False
+    services: list[str] = Field(default_factory=list)
+    format: str | None = None  # a registered format name; default: detected per file
+
+
+class Sources(Section):
+    aws_bedrock: AwsBedrockSource | None = None
+    azure_openai: AzureOpenAISource | None = None
+    gcp_vertex: GcpVertexSource | None = None
