@@ -194,6 +194,8 @@ def test_tax_and_rounding_rows_are_their_charge_category() -> None:
     got = rows(BILLING_EXPORT.to_costs(table, keep=Keep()))
     assert [(r["ChargeCategory"], r["ChargeFrequency"]) for r in got] == [
         ("Tax", None), ("Adjustment", None), ("Usage", "Usage-Based")]
+    # FOCUS: PricingCategory null on Tax, as in the AWS and Azure formats and the API sources
+    assert [r["PricingCategory"] for r in got] == [None, "Standard", "Standard"]
 
 
 # -- hostile rows: a property suite -------------------------------------------------------

@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.schema import PROVIDER_NAMES
 from cascadeflow_cloud.sources.native.formats import Keep
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 #: Product codes of Bedrock lines (first party; Marketplace models in the Pricing API).
 BEDROCK_PRODUCT_CODES = ("AmazonBedrock", "AmazonBedrockFoundationModels")
-#: What AWS's FOCUS export writes (reference §1b, the FOCUS sample's AWS rows).
-PROVIDER = "AWS"
 
 #: line_item_line_item_type → FOCUS ChargeCategory (reference §1.3; FOCUS 1.2 has Credit).
 CHARGE_CATEGORY: dict[str, str] = {
@@ -272,7 +271,8 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
                 return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
         return "unreadable row"
 
-    return nc.finish(columns, source="aws_bedrock", provider=PROVIDER, raw=table,
+    return nc.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
+                     raw=table,
                      mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 
 
