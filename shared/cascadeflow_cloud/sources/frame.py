@@ -325,14 +325,16 @@ def conform_text(raw: pa.Table, names: Sequence[str]) -> pa.Table:
 BATCH_THREADS = 2
 
 
-def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
-    """Apply ``fn`` to slices of at most ``BATCH_ROWS`` raw rows (in ``BATCH_THREADS``
-    threads) and combine the results in order."""
-    if raw.num_rows <= BATCH_ROWS:
+def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed], *,
+               rows: int | None = None) -> Parsed:
+    """Apply ``fn`` to slices of at most ``rows`` (default ``BATCH_ROWS``) raw rows (in
+    ``BATCH_THREADS`` threads) and combine the results in order."""
+    rows = rows or BATCH_ROWS
+    if raw.num_rows <= rows:
         return fn(raw)
     from concurrent.futures import ThreadPoolExecutor
 
-    slices = [raw.slice(i, BATCH_ROWS) for i in range(0, raw.num_rows, BATCH_ROWS)]
+    slices = [raw.slice(i, rows) for i in range(0, raw.num_rows, rows)]
     with ThreadPoolExecutor(max_workers=BATCH_THREADS) as pool:
         return combine(list(pool.map(fn, slices)))
 

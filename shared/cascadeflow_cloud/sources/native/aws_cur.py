@@ -86,11 +86,12 @@ class CurFormat:
         return {"line_item_usage_type", "line_item_unblended_cost"} <= have
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
-        from cascadeflow_cloud.sources.native.columns import in_batches
+        from cascadeflow_cloud.sources import frame
+        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS
 
         if self.legacy:
             table = _from_legacy(table)
-        return in_batches(table, lambda part: _to_costs(part, keep))
+        return frame.in_batches(table, lambda part: _to_costs(part, keep), rows=BATCH_ROWS)
 
 
 def _from_legacy(table: pa.Table) -> pa.Table:
@@ -187,15 +188,15 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     n = table.num_rows
     line_type = cols.text("line_item_line_item_type")
     usage_type = pc.dictionary_encode(cols.text("line_item_usage_type"))
-    net, bad_net = nc.money(cols.get("line_item_net_unblended_cost"), n)
-    unblended, bad_unblended = nc.money(cols.get("line_item_unblended_cost"), n)
+    net, bad_net = cols.money("line_item_net_unblended_cost")
+    unblended, bad_unblended = cols.money("line_item_unblended_cost")
     billed = pc.coalesce(net, unblended)
-    list_cost, bad_list = nc.money(cols.get("pricing_public_on_demand_cost"), n)
-    sp_eff, bad_sp = nc.money(cols.get("savings_plan_savings_plan_effective_cost"), n)
-    ri_eff, bad_ri = nc.money(cols.get("reservation_effective_cost"), n)
-    quantity, bad_qty = nc.money(cols.get("line_item_usage_amount"), n)
-    list_rate, _ = nc.money(cols.get("pricing_public_on_demand_rate"), n)
-    rate, _ = nc.money(cols.first("line_item_net_unblended_rate", "line_item_unblended_rate"), n)
+    list_cost, bad_list = cols.money("pricing_public_on_demand_cost")
+    sp_eff, bad_sp = cols.money("savings_plan_savings_plan_effective_cost")
+    ri_eff, bad_ri = cols.money("reservation_effective_cost")
+    quantity, bad_qty = cols.money("line_item_usage_amount")
+    list_rate, _ = cols.money("pricing_public_on_demand_rate")
+    rate, _ = cols.money("line_item_net_unblended_rate", "line_item_unblended_rate")
     zero = pa.scalar(0, billed.type)
 
     def is_type(*names: str) -> pa.Array:
@@ -212,7 +213,7 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     null = pa.scalar(None, pa.string())
     commitment = pc.if_else(covered_sp, sp_arn, pc.if_else(covered_ri, ri_arn, null))
     committed = pc.or_(covered_sp, covered_ri)
-    tags, bad_tags = nc.tags_json(cols.first("resource_tags", "tags"), n)
+    tags, bad_tags = nc.tags_json(cols.get("resource_tags", "tags"), n)
     option = cols.text("pricing_purchase_option")
     pricing = pc.if_else(committed, pa.scalar("Committed"), _lookup(option, PRICING_CATEGORY))
     invoice = cols.text("bill_invoice_id")
@@ -272,8 +273,7 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         return "unreadable row"
 
     return nc.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
-                     raw=table,
-                     mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
+                     raw=table, mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 
 
 def _bedrock_services(names: pa.Array) -> pa.Array:

@@ -68,7 +68,7 @@ class FocusFormat:
         import pyarrow.compute as pc
 
         from cascadeflow_cloud.sources import frame
-        from cascadeflow_cloud.sources.native.columns import Columns, in_batches
+        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS, Columns
 
         provider = Columns(table).text("ProviderName")
         parts: list[Parsed] = []
@@ -82,8 +82,8 @@ class FocusFormat:
             if source is None:
                 ignored += count
                 continue
-            parts.append(in_batches(table.filter(rows), functools.partial(
-                _to_costs, source=source, provider=str(spelling), keep=keep)))
+            parts.append(frame.in_batches(table.filter(rows), functools.partial(
+                _to_costs, source=source, provider=str(spelling), keep=keep), rows=BATCH_ROWS))
         out = frame.combine(parts)
         out.ignored += ignored
         return out
@@ -160,7 +160,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
     flags: list[tuple[str, pa.Array]] = []
     for name in MONEY_COLUMNS + QUANTITY_COLUMNS:
         if cols.has(name):
-            columns[name], bad = nc.money(cols.get(name), n)
+            columns[name], bad = cols.money(name)
             flags.append((name, bad))
     for name in TIME_COLUMNS:
         columns[name] = nc.timestamps(cols.get(name), n)
