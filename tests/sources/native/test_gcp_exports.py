@@ -19,7 +19,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pv
-import pyarrow.json as pj
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,36 +27,19 @@ from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.formats import Keep
 from cascadeflow_cloud.sources.native.gcp_billing import BILLING_EXPORT
+from tests.sources.native import tables
+from tests.sources.native.tables import read, rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gcp"
 SAMPLE = FIXTURES / "gcp-billing-export-flat-sample.csv"
 FLAT = FIXTURES / "vertex-standard-flat.csv"
 NESTED = FIXTURES / "vertex-detailed.jsonl"
 D1, D2 = "2025-09-01", "2025-09-02"
-
-
-def read(path: Path, *, as_text: bool = False) -> pa.Table:
-    """A file read by pyarrow: JSON lines nested; CSV with types inferred, or every column as
-    text with empty cells null (as the core's reader reads CSV)."""
-    if path.suffix == ".jsonl":
-        return pj.read_json(path)
-    names = pv.read_csv(path).column_names
-    convert = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                strings_can_be_null=True) if as_text else None
-    return pv.read_csv(path, convert_options=convert)
-
-
-def rows(parsed: Parsed) -> list[dict[str, Any]]:
-    return parsed.table.to_pylist()
+_DIMENSIONS = ("x_Model", "x_ServiceTier", "x_TokenType", "x_ContextTier")
 
 
 def totals(parsed: Parsed) -> dict[tuple[Any, ...], Decimal]:
-    out: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    for r in rows(parsed):
-        key = (r["ChargePeriodStart"].date().isoformat(), r["x_Model"], r["x_ServiceTier"],
-               r["x_TokenType"], r["x_ContextTier"], r["BillingCurrency"])
-        out[key] += r["BilledCost"]
-    return dict(out)
+    return tables.totals(parsed, _DIMENSIONS)
 
 
 EXPECTED = {
