@@ -174,13 +174,8 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         pc.if_else(pc.fill_null(pc.ends_with(product_name, MARKETPLACE_SUFFIX), False),
                    product_name, pa.scalar(None, pa.string())),
         _product(cols, "servicename"), product_name, code)
-    bedrock = pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
-                     frame.by_distinct(service, _bedrock_services))
-    wanted = bedrock if keep.ai_only else pa.repeat(pa.scalar(True), len(bedrock))
-    if keep.ai_only and keep.services:
-        also = pc.is_in(pc.utf8_lower(service), pa.array([s.casefold() for s in keep.services]))
-        wanted = pc.or_(wanted, pc.fill_null(also, False))
-    ignored = len(wanted) - (pc.sum(wanted.cast(pa.int64())).as_py() or 0)
+    bedrock = bedrock_lines(code, service)
+    wanted, ignored = keep.select(bedrock, service)
     if ignored:
         table = table.filter(wanted)
         cols, service, bedrock = nc.Columns(table), service.filter(wanted), bedrock.filter(wanted)
@@ -276,12 +271,19 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
                      raw=table, mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 
 
-def _bedrock_services(names: pa.Array) -> pa.Array:
+def bedrock_lines(code: pa.Array, service: pa.Array) -> pa.Array:
+    """Whether each line is Bedrock's: a Bedrock product code, or a Bedrock service name
+    (``Amazon Bedrock…``, the Marketplace models' ``… (Amazon Bedrock Edition)``)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
+    from cascadeflow_cloud.sources import frame
     from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
 
-    return pa.array([is_bedrock_service(name) for name in names.to_pylist()], pa.bool_())
+    named = frame.by_distinct(service, lambda names: pa.array(
+        [is_bedrock_service(name) for name in names.to_pylist()], pa.bool_()))
+    return pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
+                  pc.fill_null(named, False))
 
 
 def _lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:

@@ -97,16 +97,10 @@ class AzureCostDetails:
     def _batch(self, table: pa.Table, keep: Keep) -> Parsed:
         cols = Columns(table)
         ai = self._ai_lines(cols)
-        kept = ai if keep.ai_only else pa.repeat(pa.scalar(True), cols.n)
-        if keep.ai_only and keep.services:
-            wanted = pa.array([s.casefold() for s in keep.services], pa.string())
-            for name in ("MeterCategory", "ConsumedService"):
-                named = pc.fill_null(pc.is_in(lower(cols.text(name)), wanted), False)
-                kept = pc.or_(kept, named)
-        count = pc.sum(kept.cast(pa.int64())).as_py() or 0
-        if count < cols.n:  # only the columns read are filtered
+        kept, ignored = keep.select(ai, cols.text("MeterCategory"), cols.text("ConsumedService"))
+        if ignored:  # only the columns read are filtered
             ai, cols = ai.filter(kept), Columns(table, kept)
-        return _to_costs(cols, ai, ignored=len(kept) - count)
+        return _to_costs(cols, ai, ignored=ignored)
 
     @staticmethod
     def _ai_lines(cols: Columns) -> pa.Array:

@@ -89,25 +89,21 @@ class FocusFormat:
         return out
 
 
-def _wanted(cols: Any, source: Provider, service: pa.Array, keep: Keep) -> pa.Array:
-    """The rows of AI services (``keep``'s rule for this cloud)."""
+def _wanted(cols: Any, source: Provider, service: pa.Array,
+            keep: Keep) -> tuple[pa.Array, int]:
+    """The rows ``keep`` keeps (the AI services by this cloud's rule) and how many it does
+    not."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.config import AzureOpenAISource, GcpVertexSource
-    from cascadeflow_cloud.sources import frame
-    from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
-    from cascadeflow_cloud.sources.native.aws_cur import BEDROCK_PRODUCT_CODES
+    from cascadeflow_cloud.sources.native.aws_cur import bedrock_lines
 
-    n = len(service)
     if not keep.ai_only:
-        return pa.repeat(pa.scalar(True), n)
+        return keep.select(pa.repeat(pa.scalar(True), len(service)))
     lower = pc.utf8_lower(service)
     if source == "aws_bedrock":
-        code = cols.text("x_ServiceCode")
-        ai = pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
-                    frame.by_distinct(service, lambda a: pa.array(
-                        [is_bedrock_service(v) for v in a.to_pylist()], pa.bool_())))
+        ai = bedrock_lines(cols.text("x_ServiceCode"), service)
     elif source == "azure_openai":
         azure = AzureOpenAISource()
         names = pa.array([s.casefold() for s in azure.service_names])
@@ -125,10 +121,7 @@ def _wanted(cols: Any, source: Provider, service: pa.Array, keep: Keep) -> pa.Ar
                           False)
         for prefix in gcp.service_prefixes:
             ai = pc.or_(ai, pc.fill_null(pc.starts_with(service, prefix), False))
-    if keep.services:
-        also = pc.is_in(lower, pa.array([s.casefold() for s in keep.services]))
-        ai = pc.or_(ai, pc.fill_null(also, False))
-    return ai
+    return keep.select(ai, service)
 
 
 def _classifier(source: Provider) -> Callable[..., Any]:
@@ -150,8 +143,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
 
     cols = nc.Columns(table)
     service = cols.text("ServiceName")
-    wanted = _wanted(cols, source, service, keep)
-    ignored = len(wanted) - (pc.sum(wanted.cast(pa.int64())).as_py() or 0)
+    wanted, ignored = _wanted(cols, source, service, keep)
     if ignored:
         table = table.filter(wanted)
         cols, service = nc.Columns(table), service.filter(wanted)

@@ -171,13 +171,8 @@ class GcpBillingExport:
         selection = ServiceSelection.default()
         services = _text(table, "service", "description")
         ignored = 0
-        if keep.ai_only and named:
-            kept = selection.mask(services)
-            if keep.services:  # more services by name (Keep matches case-insensitively)
-                wanted = pa.array([s.casefold() for s in keep.services], pa.string())
-                kept = pc.or_(kept, pc.fill_null(pc.is_in(pc.utf8_lower(services), wanted),
-                                                 False))
-            ignored = table.num_rows - (pc.sum(kept.cast(pa.int64())).as_py() or 0)
+        if named:
+            kept, ignored = keep.select(selection.mask(services), services)
             if ignored:
                 table = table.filter(kept)
         # the rows are chosen: the parser filters no more, and classifies only the rows of
