@@ -254,19 +254,11 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         "x_Estimated": pc.is_null(invoice),
     }
     mapping = frame.map_names([service, usage_type], classify)
-    bad = pc.or_(pc.or_(pc.or_(bad_net, bad_unblended), pc.or_(bad_list, bad_qty)),
-                 pc.or_(pc.or_(bad_sp, bad_ri), bad_tags))
-    checks = (("line_item_unblended_cost", bad_unblended), ("line_item_net_unblended_cost",
-              bad_net), ("pricing_public_on_demand_cost", bad_list),
-              ("line_item_usage_amount", bad_qty), ("savings_plan_savings_plan_effective_cost",
-              bad_sp), ("reservation_effective_cost", bad_ri), ("resource_tags", bad_tags))
-
-    def reason(i: int) -> str:
-        for name, flags in checks:
-            if flags[i].as_py():
-                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
-        return "unreadable row"
-
+    bad, reason = nc.unreadable(cols, (
+        ("line_item_unblended_cost", bad_unblended), ("line_item_net_unblended_cost", bad_net),
+        ("pricing_public_on_demand_cost", bad_list), ("line_item_usage_amount", bad_qty),
+        ("savings_plan_savings_plan_effective_cost", bad_sp),
+        ("reservation_effective_cost", bad_ri), ("resource_tags", bad_tags)))
     return nc.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
                      raw=table, mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 

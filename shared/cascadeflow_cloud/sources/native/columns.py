@@ -20,7 +20,7 @@ every FOCUS column the export carries), so a row keeps its source's values.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -294,6 +294,29 @@ def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.
     table = table.set_column(index, "ProviderName", frame.constant(provider, table.num_rows))
     parsed.table = compact_text(table)
     return parsed
+
+
+def unreadable(cols: Columns, checks: Sequence[tuple[str, pa.Array]]
+               ) -> tuple[pa.Array | None, Callable[[int], str]]:
+    """The rows any of ``checks`` (column name, flags) flags, and the reason of a row: the
+    first column that flagged it, with the value it held.
+
+    >>> c = Columns(pa.table({"cost": ["1", "x"]}))
+    >>> bad, reason = unreadable(c, [("cost", pa.array([False, True]))])
+    >>> bad.to_pylist(), reason(1)
+    ([False, True], "cost: not readable (got 'x')")
+    """
+    bad: pa.Array | None = None
+    for _, flags in checks:
+        bad = flags if bad is None else pc.or_(bad, flags)
+
+    def reason(i: int) -> str:
+        for name, flags in checks:
+            if flags[i].as_py():
+                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
+        return "unreadable row"
+
+    return bad, reason
 
 
 def compact_text(table: pa.Table) -> pa.Table:

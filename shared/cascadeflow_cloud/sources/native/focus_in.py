@@ -172,16 +172,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
                             cols.text("ChargeDescription"))
     columns.setdefault("SkuMeter", cols.text("SkuMeter"))
     mapping = frame.map_names([service, pc.dictionary_encode(meter)], _classifier(source))
-    bad = None
-    for _, flag in flags:
-        bad = flag if bad is None else pc.or_(bad, flag)
-
-    def reason(i: int) -> str:
-        for name, flag in flags:
-            if flag[i].as_py():
-                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
-        return "unreadable row"
-
+    bad, reason = nc.unreadable(cols, flags)
     return nc.finish(columns, source=source, provider=provider, raw=table, mapping=mapping,
                      ignored=ignored, bad=bad, bad_reason=reason)
 
