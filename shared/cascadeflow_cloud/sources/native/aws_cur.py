@@ -210,7 +210,7 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     committed = pc.or_(covered_sp, covered_ri)
     tags, bad_tags = nc.tags_json(cols.get("resource_tags", "tags"), n)
     option = cols.text("pricing_purchase_option")
-    pricing = pc.if_else(committed, pa.scalar("Committed"), _lookup(option, PRICING_CATEGORY))
+    pricing = pc.if_else(committed, pa.scalar("Committed"), nc.lookup(option, PRICING_CATEGORY))
     invoice = cols.text("bill_invoice_id")
     columns: dict[str, Any] = {
         "BilledCost": billed, "EffectiveCost": effective, "ListCost": list_cost,
@@ -221,9 +221,9 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         "ChargePeriodEnd": nc.timestamps(cols.get("line_item_usage_end_date"), n),
         "BillingPeriodStart": nc.timestamps(cols.get("bill_billing_period_start_date"), n),
         "BillingPeriodEnd": nc.timestamps(cols.get("bill_billing_period_end_date"), n),
-        "ChargeCategory": _lookup(line_type, CHARGE_CATEGORY),
+        "ChargeCategory": nc.lookup(line_type, CHARGE_CATEGORY),
         "ChargeClass": pc.if_else(is_type("Refund"), pa.scalar("Correction"), null),
-        "ChargeFrequency": _lookup(line_type, CHARGE_FREQUENCY),
+        "ChargeFrequency": nc.lookup(line_type, CHARGE_FREQUENCY),
         "ChargeDescription": cols.text("line_item_line_item_description"),
         "PricingCategory": pricing,
         "ServiceName": service,
@@ -276,15 +276,6 @@ def bedrock_lines(code: pa.Array, service: pa.Array) -> pa.Array:
         [is_bedrock_service(name) for name in names.to_pylist()], pa.bool_()))
     return pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
                   pc.fill_null(named, False))
-
-
-def _lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
-    """``table[value]`` per row (null where absent), vectorised."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    keys = pa.array(list(table), pa.string())
-    return pc.take(pa.array(list(table.values()), pa.string()), pc.index_in(values, keys))
 
 
 CUR2 = CurFormat("aws_cur2", legacy=False)

@@ -1,9 +1,9 @@
 """What only Azure Cost Management exports need beside the one column reader
 (``native.columns``; pyarrow, no I/O): ``UnitOfMeasure`` block sizes, exact decimal scaling,
-ARM ids (resource name and type, billing-account prefixes) and normalised lookups.
+ARM ids (resource name and type, billing-account prefixes).
 
->>> lookup(pa.array(["On Demand", "x"]), {"ondemand": "Standard"}).to_pylist()
-['Standard', None]
+>>> pricing_unit("1K")
+(Decimal('1000'), 'Units')
 >>> last_segment(pa.array(["/subscriptions/s/providers/a/b/oai"])).to_pylist()
 ['oai']
 """
@@ -21,7 +21,7 @@ from cascadeflow_cloud.lake.tables import QUANTITY
 from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.native.columns import as_text
 
-__all__ = ["has", "last_segment", "lookup", "lower", "next_day", "prefixed", "pricing_unit",
+__all__ = ["has", "last_segment", "lower", "next_day", "prefixed", "pricing_unit",
            "resource_type", "scaled", "units"]
 
 
@@ -93,16 +93,6 @@ def prefixed(values: pa.Array, prefix: str, starts: str = "/") -> pa.Array:
         return pc.if_else(bare, pc.binary_join_element_wise(prefix, v, ""), v)
 
     return frame.by_distinct(values, join)
-
-
-def lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
-    """Normalised text (lower case, no spaces) → ``table``'s value; others null."""
-    def find(v: pa.Array) -> pa.Array:
-        key = pc.replace_substring(pc.utf8_lower(v), " ", "")
-        return pc.take(pa.array(list(table.values()), pa.string()),
-                       pc.index_in(key, pa.array(list(table), pa.string())))
-
-    return frame.by_distinct(values, find)
 
 
 def units(distinct: pa.Array) -> pa.Array:

@@ -42,7 +42,6 @@ from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.azure_columns import (
     has,
     last_segment,
-    lookup,
     lower,
     next_day,
     prefixed,
@@ -50,7 +49,7 @@ from cascadeflow_cloud.sources.native.azure_columns import (
     scaled,
     units,
 )
-from cascadeflow_cloud.sources.native.columns import Columns, tags_json, timestamps
+from cascadeflow_cloud.sources.native.columns import Columns, lookup, tags_json, timestamps
 from cascadeflow_cloud.sources.native.formats import Keep
 
 __all__ = ["COST_DETAILS", "AzureCostDetails"]

@@ -296,6 +296,26 @@ def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.
     return parsed
 
 
+def lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
+    """``table[value]`` per row, matched on normalised text (lower case, no spaces: CUR's
+    ``SavingsPlanCoveredUsage``, Azure's ``On Demand``); others null.
+
+    >>> lookup(pa.array(["On Demand", "Usage", "x", None]),
+    ...        {"OnDemand": "Standard", "usage": "Usage-Based"}).to_pylist()
+    ['Standard', 'Usage-Based', None, None]
+    """
+    from cascadeflow_cloud.sources import frame
+
+    keys = pa.array([k.lower().replace(" ", "") for k in table], pa.string())
+    found = pa.array(list(table.values()), pa.string())
+
+    def find(v: pa.Array) -> pa.Array:
+        return pc.take(found, pc.index_in(pc.replace_substring(pc.utf8_lower(v), " ", ""),
+                                          keys))
+
+    return frame.by_distinct(values, find)
+
+
 def unreadable(cols: Columns, checks: Sequence[tuple[str, pa.Array]]
                ) -> tuple[pa.Array | None, Callable[[int], str]]:
     """The rows any of ``checks`` (column name, flags) flags, and the reason of a row: the
