@@ -9,6 +9,7 @@ each row citing its source in ``x_FixtureSource`` (see ``fixtures/azure/README.m
 from __future__ import annotations
 
 import csv
+import functools
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -22,7 +23,6 @@ from hypothesis import strategies as st
 
 from cascadeflow_cloud.schema import quantize_money
 from cascadeflow_cloud.sources import frame
-from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.azure_cost_details import COST_DETAILS
 from cascadeflow_cloud.sources.native.formats import Keep
 from tests.sources.native import tables
@@ -33,11 +33,9 @@ SAMPLE = FIXTURES / "azure-ea-cost-details-sample.csv"
 EA_AI = FIXTURES / "ea-actualcost-ai.csv"
 MCA_AI = FIXTURES / "mca-amortizedcost-ai.csv"
 D1, D2 = "2025-09-01", "2025-09-02"
-_DIMENSIONS = ("x_Model", "x_ServiceTier", "x_TokenType", "x_ChargeKind")
-
-
-def totals(parsed: Parsed, value: str = "BilledCost") -> dict[tuple[Any, ...], Decimal]:
-    return tables.totals(parsed, _DIMENSIONS, value)
+#: Totals per (day, model, tier, token type, …, currency).
+totals = functools.partial(
+    tables.totals, dimensions=("x_Model", "x_ServiceTier", "x_TokenType", "x_ChargeKind"))
 
 
 def test_public_ea_sample_has_no_ai_line_and_counts_the_rest_ignored() -> None:
@@ -104,7 +102,7 @@ def test_ea_actual_cost_ai_lines_give_exact_totals_per_day_model_tier_and_token_
         (D2, "deepseek-r1", "standard", "output", "tokens", usd): Decimal("2.19"),
     }
     # the reservation purchase is billed, its effective cost is spread over the term
-    effective = totals(parsed, "EffectiveCost")
+    effective = totals(parsed, value="EffectiveCost")
     assert effective[(D2, None, "provisioned", "other", "reservation", usd)] == Decimal(0)
     assert sum(effective.values()) == Decimal("61.81")
 
@@ -158,7 +156,7 @@ def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -
         (D2, None, "provisioned", "other", "reservation", eur): Decimal("-100"),
         (D2, "gpt-5-nano-2025-08-07", "standard", "cache_read", "tokens", eur): Decimal("0.023"),
     }
-    assert totals(parsed, "EffectiveCost") == {
+    assert totals(parsed, value="EffectiveCost") == {
         (D1, "gpt-4o-2024-05-13", "batch", "input", "tokens", eur): Decimal("0.115"),
         (D1, None, "provisioned", "other", "provisioned_capacity", eur): Decimal("59.8"),
         (D2, None, "provisioned", "other", "reservation", eur): Decimal("0"),

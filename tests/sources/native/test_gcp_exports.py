@@ -10,6 +10,7 @@ lines with real SKU descriptions, each citing its source in ``x_fixture_source``
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections import defaultdict
 from datetime import date
@@ -24,7 +25,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import frame
-from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.formats import Keep
 from cascadeflow_cloud.sources.native.gcp_billing import BILLING_EXPORT
 from tests.sources.native import tables
@@ -35,11 +35,9 @@ SAMPLE = FIXTURES / "gcp-billing-export-flat-sample.csv"
 FLAT = FIXTURES / "vertex-standard-flat.csv"
 NESTED = FIXTURES / "vertex-detailed.jsonl"
 D1, D2 = "2025-09-01", "2025-09-02"
-_DIMENSIONS = ("x_Model", "x_ServiceTier", "x_TokenType", "x_ContextTier")
-
-
-def totals(parsed: Parsed) -> dict[tuple[Any, ...], Decimal]:
-    return tables.totals(parsed, _DIMENSIONS)
+#: Totals per (day, model, tier, token type, …, currency).
+totals = functools.partial(
+    tables.totals, dimensions=("x_Model", "x_ServiceTier", "x_TokenType", "x_ContextTier"))
 
 
 EXPECTED = {
