@@ -82,9 +82,11 @@ ContextTier = Literal["standard", "long"]
 CacheWriteTtl = Literal["5m", "1h"]
 EventStatus = Literal["ok", "error", "abandoned"]
 
-#: FOCUS ``ProviderName`` / ``InvoiceIssuerName`` per provider id.
+#: FOCUS ``ProviderName`` per provider id, as each cloud's own FOCUS export writes it (AWS
+#: writes ``AWS``; lakes written before kept ``Amazon Web Services``, which the FOCUS export
+#: maps to the same). The one place: ``exports.focus_rules`` reads it.
 PROVIDER_NAMES: dict[str, str] = {
-    "aws_bedrock": "Amazon Web Services",
+    "aws_bedrock": "AWS",
     "azure_openai": "Microsoft",
     "gcp_vertex": "Google Cloud",
 }
@@ -176,7 +178,7 @@ class CostRecord(BaseModel):
     ...     ServiceName="Amazon Bedrock", x_Source="aws_bedrock", x_Model="claude-3-5-sonnet",
     ...     x_TokenType="input")
     >>> r.ProviderName, r.EffectiveCost
-    ('Amazon Web Services', Decimal('4.2315'))
+    ('AWS', Decimal('4.2315'))
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

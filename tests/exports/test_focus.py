@@ -24,7 +24,7 @@ from cascadeflow_cloud.exports.focus import (
     focus_table,
     write_focus,
 )
-from cascadeflow_cloud.lake.tables import COST_SCHEMA, Lake, cost_table
+from cascadeflow_cloud.lake.tables import Lake, cost_table
 from cascadeflow_cloud.schema import CostRecord
 
 from .conftest import azure_records, bedrock_records, gcp_records
@@ -180,69 +180,65 @@ def test_charge_dimensions_and_a_reservation_purchase_carry_into_focus() -> None
 # --- round trip: real FOCUS rows in, FOCUS out --------------------------------------------
 
 _SOURCES = {"AWS": "aws_bedrock", "Microsoft": "azure_openai"}
-_PLACES = Decimal("1e-12")
-_TIMES = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd")
+#: The columns whose values must come back as the cloud wrote them (issue 22 item 4).
+_KEY_COLUMNS = ("SkuId", "SkuMeter", "SkuPriceId", "ProviderName", "PublisherName",
+                "InvoiceIssuerName", "BillingAccountId", "BillingAccountName",
+                "BillingAccountType", "SubAccountId", "SubAccountName", "SubAccountType",
+                "ServiceName", "ServiceCategory", "RegionId", "RegionName", "PricingCategory",
+                "ListUnitPrice", "ContractedUnitPrice", "InvoiceId", "ChargeCategory",
+                "ChargeClass")
+_NUMBERS = ("ListUnitPrice", "ContractedUnitPrice")
+_MONEY = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 
 
 def _sample_rows() -> list[dict[str, Any]]:
-    """The sample's AWS and Microsoft rows, ``NULL`` / empty as null."""
+    """The sample's AWS and Microsoft rows (the clouds we read), ``NULL`` / empty as null."""
     with SAMPLE.open(encoding="utf-8-sig", newline="") as handle:
         rows = [{k: (None if v in ("", "NULL") else v) for k, v in row.items()}
                 for row in csv.DictReader(handle)]
     return [r for r in rows if r["ProviderName"] in _SOURCES]
 
 
-def _lake_row(row: dict[str, Any]) -> dict[str, Any]:
-    """What an importer of a FOCUS file stores: every FOCUS column the lake has, as is."""
-    out: dict[str, Any] = {}
-    for field in COST_SCHEMA:
-        value = row.get(field.name)
-        if value is None:
-            continue
-        if field.name in _TIMES:
-            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
-        elif pa.types.is_decimal(field.type):
-            value = Decimal(value)
-            # the lake holds 12 places: all the sample's money fits; 7 Microsoft usage rows
-            # carry a ConsumedQuantity to 15 places, stored rounded
-            assert field.name == "ConsumedQuantity" or value == value.quantize(_PLACES)
-            value = value.quantize(_PLACES)
-        out[field.name] = value
-    out["Tags"] = row["Tags"] if row["Tags"] not in (None, "{}") else None
-    out["x_Source"] = _SOURCES[row["ProviderName"]]
-    out["x_Estimated"] = False
-    return out
+def _match_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What tells the sample's rows apart (no id survives the importer): the charge's time,
+    resource, SKU, description and exact amounts."""
+    return (row["ChargePeriodStart"][:19].replace("T", " "), row["ResourceId"] or "",
+            row["SkuId"] or "", row["ChargeDescription"] or "",
+            Decimal(row["BilledCost"]), Decimal(row["EffectiveCost"]),
+            Decimal(row["ConsumedQuantity"] or 0).quantize(Decimal("1e-9")))
 
 
-def _spec_forced(src: dict[str, Any]) -> set[str]:
-    """Columns FOCUS 1.2 makes us change: ResourceType/Name MUST be null without a ResourceId
-    (one AWS sample row has ResourceType "bucket" and no id)."""
-    return {"ResourceType", "ResourceName"} if src["ResourceId"] is None else set()
-
-
-def test_round_trip_of_real_focus_rows_keeps_totals_and_columns() -> None:
-    sample = _sample_rows()
-    assert len(sample) == 93
-    lake = pa.Table.from_pylist([_lake_row(r) for r in sample], COST_SCHEMA)
-    out = focus_table(lake, scope=None).to_pylist()
-    for column in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+def test_round_trip_of_real_focus_rows_through_the_importer(tmp_path: Path) -> None:
+    """The FinOps Foundation's FOCUS sample in through ``ingest export --all-services`` (the
+    focus format, every service), out through ``export costs --format focus``: totals exact
+    per currency and the cloud's own values in the key columns of every row kept."""
+    store, out = str(tmp_path / "lake"), tmp_path / "focus.csv"
+    assert main(["--store", store, "ingest", "export", str(SAMPLE), "--all-services"]) == 0
+    assert main(["--store", store, "export", "costs", "--format", "focus",
+                 "--out", str(out)]) == 0
+    sample, back = _sample_rows(), _read_csv(out)
+    assert len(sample) == 93 and len(back) == 93  # the Oracle rows are not ours: ignored
+    for column in _MONEY:
         for currency in {r["BillingCurrency"] for r in sample}:
             sent = sum((Decimal(r[column]) for r in sample if r["BillingCurrency"] == currency),
                        Decimal(0))
-            got = sum((r[column] for r in out if r["BillingCurrency"] == currency), Decimal(0))
+            got = sum((Decimal(r[column]) for r in back if r["BillingCurrency"] == currency),
+                      Decimal(0))
             assert got == sent, (column, currency)
-    kept = [c for c in FOCUS_COLUMNS if c in COST_SCHEMA.names]
-    for src, row in zip(sample, out, strict=True):
-        for column in kept:
-            if src.get(column) is None or column in _spec_forced(src):
+    by_key = {_match_key(r): r for r in back}
+    assert len(by_key) == len(back) and set(by_key) == {_match_key(r) for r in sample}
+    compared = 0
+    for src in sample:
+        row = by_key[_match_key(src)]
+        for column in _KEY_COLUMNS:
+            if src.get(column) is None:  # a FOCUS 1.0 column the sample does not carry
                 continue
-            value = row[column]
-            if isinstance(value, datetime):
-                value = value.strftime("%Y-%m-%d %H:%M:%S")
-            elif isinstance(value, Decimal):
-                assert value == Decimal(src[column]).quantize(_PLACES), (column, src[column])
-                continue
-            assert value == src[column], (column, src[column], value)
-    aws = next(r for r in out if r["ProviderName"] == "AWS")
-    assert (aws["InvoiceIssuerName"], aws["SkuId"]) == ("Amazon Web Services, Inc.",
-                                                        "G95FST5FTYV3JSRX")
+            compared += 1
+            if column in _NUMBERS:
+                assert Decimal(row[column]) == Decimal(src[column]), (column, src[column])
+            else:
+                assert row[column] == src[column], (column, src[column], row[column])
+    assert compared > 93 * 12  # most key columns of every row were there to compare
+    sqs = next(r for r in back if r["ServiceName"] == "Amazon Simple Queue Service")
+    assert (sqs["ProviderName"], sqs["InvoiceIssuerName"], sqs["SkuId"]) == \
+        ("AWS", "Amazon Web Services, Inc.", "G95FST5FTYV3JSRX")

@@ -28,7 +28,7 @@ def _cost(**kw: object) -> CostRecord:
 def test_cost_record_defaults_follow_focus() -> None:
     record = _cost()
     assert record.EffectiveCost == Decimal("1.5")
-    assert record.ProviderName == "Amazon Web Services"
+    assert record.ProviderName == "AWS"
     assert record.ServiceCategory == "AI and Machine Learning"
     assert record.x_TokenType == "other"
     assert record.usage_date.isoformat() == "2025-01-01"

@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cascadeflow_cloud.schema import PROVIDER_NAMES
+
 
 @dataclass(frozen=True)
 class Conventions:
@@ -49,11 +51,11 @@ class Conventions:
 
 
 _CONVENTIONS = {
-    "aws_bedrock": Conventions("AWS", "Amazon Web Services, Inc.", "Amazon Web Services, Inc.",
-                               "Payer Account", "Member Account"),
-    "azure_openai": Conventions("Microsoft", "Microsoft", "Microsoft",
+    "aws_bedrock": Conventions(PROVIDER_NAMES["aws_bedrock"], "Amazon Web Services, Inc.",
+                               "Amazon Web Services, Inc.", "Payer Account", "Member Account"),
+    "azure_openai": Conventions(PROVIDER_NAMES["azure_openai"], "Microsoft", "Microsoft",
                                 "Billing Account", "Subscription"),
-    "gcp_vertex": Conventions("Google Cloud", "Google Cloud", "Google Cloud",
+    "gcp_vertex": Conventions(PROVIDER_NAMES["gcp_vertex"], "Google Cloud", "Google Cloud",
                               "Billing Account", "Project"),
 }
 

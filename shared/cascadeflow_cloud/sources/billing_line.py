@@ -48,7 +48,7 @@ class BillingLine(NamedTuple):
     token_type: TokenType
     kind: ChargeKind
     tier: ServiceTier
-    pricing_category: PricingCategory
+    pricing_category: PricingCategory | None
     modality: Modality | None
     context: ContextTier | None
     cache_ttl: CacheWriteTtl | None
@@ -63,16 +63,21 @@ def line(
     context: ContextTier | None = None, cache_ttl: CacheWriteTtl | None = None,
     charge_category: ChargeCategory = "Usage", mapped: bool = True,
 ) -> BillingLine:
-    """A classified line; the model spelling is looked up in the catalog.
+    """A classified line; the model spelling is looked up in the catalog. A ``Tax`` line
+    has no pricing category (FOCUS: null; ``frame.finish`` applies the same rule to lines a
+    parser, not the mapper, knows to be tax).
 
     >>> line("amazon.nova-pro-v1:0", "provisioned_capacity", tier="provisioned").pricing_category
     'Committed'
+    >>> line(None, "other", charge_category="Tax").pricing_category is None
+    True
     """
     who = identify(spelling)
     return BillingLine(
         who.model if who else None, who.spelling if who else None, bool(who and who.known),
         region, token_type if kind == "tokens" else "other", kind, tier,
-        pricing_category or TIER_PRICING[tier], modality, context, cache_ttl,
+        None if charge_category == "Tax" else pricing_category or TIER_PRICING[tier],
+        modality, context, cache_ttl,
         charge_category, mapped)
 
 

@@ -158,6 +158,19 @@ def _coalesce_text(given: Any, fallback: pa.Array) -> Any:
     return pc.coalesce(_decoded(given), _decoded(fallback))
 
 
+def _none_on_tax(pricing: Any, category: Any) -> Any:
+    """FOCUS: ``PricingCategory`` is null on ``Tax`` lines, whatever the name mapper said (a
+    mapper reads the meter, the parser or the line knows the charge category).
+
+    >>> _none_on_tax(pa.array(["Standard", "Standard"]), pa.array(["Usage", "Tax"])).to_pylist()
+    ['Standard', None]
+    """
+    tax = pc.fill_null(pc.equal(_decoded(category), "Tax"), False)
+    if not pc.any(tax).as_py():
+        return pricing
+    return pc.if_else(tax, pa.scalar(None, pa.string()), _decoded(pricing))
+
+
 def _decoded(values: Any) -> Any:
     return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) \
         else values
@@ -227,6 +240,7 @@ def finish(
     cols = dict(columns)
     for name, values in mapping.columns.items():  # what the parser read itself wins
         cols[name] = _coalesce_text(cols.get(name), values)
+    cols["PricingCategory"] = _none_on_tax(cols["PricingCategory"], cols["ChargeCategory"])
     cols["x_Source"] = constant(source, n)
     cols["ProviderName"] = constant(PROVIDER_NAMES[source], n)
     cols.setdefault("ServiceCategory", constant("AI and Machine Learning", n))
@@ -311,14 +325,16 @@ def conform_text(raw: pa.Table, names: Sequence[str]) -> pa.Table:
 BATCH_THREADS = 2
 
 
-def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
-    """Apply ``fn`` to slices of at most ``BATCH_ROWS`` raw rows (in ``BATCH_THREADS``
-    threads) and combine the results in order."""
-    if raw.num_rows <= BATCH_ROWS:
+def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed], *,
+               rows: int | None = None) -> Parsed:
+    """Apply ``fn`` to slices of at most ``rows`` (default ``BATCH_ROWS``) raw rows (in
+    ``BATCH_THREADS`` threads) and combine the results in order."""
+    rows = rows or BATCH_ROWS
+    if raw.num_rows <= rows:
         return fn(raw)
     from concurrent.futures import ThreadPoolExecutor
 
-    slices = [raw.slice(i, BATCH_ROWS) for i in range(0, raw.num_rows, BATCH_ROWS)]
+    slices = [raw.slice(i, rows) for i in range(0, raw.num_rows, rows)]
     with ThreadPoolExecutor(max_workers=BATCH_THREADS) as pool:
         return combine(list(pool.map(fn, slices)))
 

@@ -73,6 +73,10 @@ def test_bedrock_lines_exact_per_day_model_tier_token(name: str) -> None:
         == {"1h"}
     tax = [r for r in rows if r["ChargeCategory"] == "Tax"]
     assert [r["BilledCost"] for r in tax] == [Decimal("0.85")]
+    # FOCUS: no PricingCategory on Tax (the classifier's "Standard" is for what was bought)
+    assert [r["PricingCategory"] for r in tax] == [None]
+    assert {r["PricingCategory"] for r in rows if r["ChargeCategory"] == "Usage"} <= \
+        {"Standard", "Committed"}
 
 
 @pytest.mark.parametrize("name", ["cur2.parquet", "cur2.csv.gz"])
@@ -138,6 +142,7 @@ def test_legacy_cur_sample_every_line_exact() -> None:
     assert sum((r["BilledCost"] for r in rows), Decimal(0)) == \
         _sample_sum(path, "lineItem/UnblendedCost")
     assert sum(r["ChargeCategory"] == "Tax" for r in rows) == 12
+    assert {r["PricingCategory"] for r in rows if r["ChargeCategory"] == "Tax"} == {None}
     assert {r["SkuMeter"] for r in rows} >= {"USE1-DataTransfer-xAZ-In-Bytes"}
 
 

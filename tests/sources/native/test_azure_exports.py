@@ -9,6 +9,7 @@ each row citing its source in ``x_FixtureSource`` (see ``fixtures/azure/README.m
 from __future__ import annotations
 
 import csv
+import functools
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -16,56 +17,36 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pv
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.schema import quantize_money
 from cascadeflow_cloud.sources import frame
-from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.azure_cost_details import COST_DETAILS
 from cascadeflow_cloud.sources.native.formats import Keep
+from tests.sources.native import tables
+from tests.sources.native.tables import read, rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "azure"
 SAMPLE = FIXTURES / "azure-ea-cost-details-sample.csv"
 EA_AI = FIXTURES / "ea-actualcost-ai.csv"
 MCA_AI = FIXTURES / "mca-amortizedcost-ai.csv"
 D1, D2 = "2025-09-01", "2025-09-02"
-
-
-def read_csv(path: Path, *, as_text: bool = False) -> pa.Table:
-    """A CSV export read by pyarrow (byte-order mark dropped): types inferred, or every
-    column as text with empty cells null (as the core's reader reads CSV)."""
-    names = pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig")).column_names
-    convert = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                strings_can_be_null=True) if as_text else None
-    return pv.read_csv(path, read_options=pv.ReadOptions(encoding="utf-8-sig"),
-                       convert_options=convert)
-
-
-def rows(parsed: Parsed) -> list[dict[str, Any]]:
-    return parsed.table.to_pylist()
-
-
-def totals(parsed: Parsed, value: str = "BilledCost") -> dict[tuple[Any, ...], Decimal]:
-    out: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    for r in rows(parsed):
-        key = (r["ChargePeriodStart"].date().isoformat(), r["x_Model"], r["x_ServiceTier"],
-               r["x_TokenType"], r["x_ChargeKind"], r["BillingCurrency"])
-        out[key] += r[value]
-    return dict(out)
+#: Totals per (day, model, tier, token type, …, currency).
+totals = functools.partial(
+    tables.totals, dimensions=("x_Model", "x_ServiceTier", "x_TokenType", "x_ChargeKind"))
 
 
 def test_public_ea_sample_has_no_ai_line_and_counts_the_rest_ignored() -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(SAMPLE), keep=Keep())
+    parsed = COST_DETAILS.to_costs(read(SAMPLE), keep=Keep())
     assert parsed.table.num_rows == 0 and parsed.rejected == [] and parsed.ignored == 27
 
 
 def test_public_ea_sample_kept_whole_is_exact_to_its_sum() -> None:
     with SAMPLE.open(encoding="utf-8-sig") as f:
         source = list(csv.DictReader(f))
-    parsed = COST_DETAILS.to_costs(read_csv(SAMPLE), keep=Keep.everything())
+    parsed = COST_DETAILS.to_costs(read(SAMPLE), keep=Keep.everything())
     got = rows(parsed)
     assert parsed.rejected == [] and parsed.ignored == 0 and len(got) == len(source) == 27
     # each amount is stored to the lake's 12 places (the sample prints up to 14)
@@ -93,7 +74,7 @@ def test_public_ea_sample_kept_whole_is_exact_to_its_sum() -> None:
 
 
 def test_keep_adds_services_by_name_case_insensitively() -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(SAMPLE), keep=Keep(services=("storage",)))
+    parsed = COST_DETAILS.to_costs(read(SAMPLE), keep=Keep(services=("storage",)))
     assert {r["ServiceName"] for r in rows(parsed)} == {"Storage"}
     assert parsed.table.num_rows == 5 and parsed.ignored == 22
 
@@ -101,7 +82,7 @@ def test_keep_adds_services_by_name_case_insensitively() -> None:
 @pytest.mark.parametrize("as_text", [False, True], ids=["typed", "text"])
 def test_ea_actual_cost_ai_lines_give_exact_totals_per_day_model_tier_and_token_type(
         as_text: bool) -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(EA_AI, as_text=as_text), keep=Keep())
+    parsed = COST_DETAILS.to_costs(read(EA_AI, as_text=as_text), keep=Keep())
     assert parsed.rejected == [] and parsed.ignored == 1 and parsed.unmapped == 0
     usd = "USD"
     assert totals(parsed) == {
@@ -121,14 +102,14 @@ def test_ea_actual_cost_ai_lines_give_exact_totals_per_day_model_tier_and_token_
         (D2, "deepseek-r1", "standard", "output", "tokens", usd): Decimal("2.19"),
     }
     # the reservation purchase is billed, its effective cost is spread over the term
-    effective = totals(parsed, "EffectiveCost")
+    effective = totals(parsed, value="EffectiveCost")
     assert effective[(D2, None, "provisioned", "other", "reservation", usd)] == Decimal(0)
     assert sum(effective.values()) == Decimal("61.81")
 
 
 def test_ea_focus_columns_follow_microsofts_conversion() -> None:
     got = {(r["SkuMeter"], r["ChargePeriodStart"].day): r
-           for r in rows(COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep()))}
+           for r in rows(COST_DETAILS.to_costs(read(EA_AI), keep=Keep()))}
     gpt5 = got["GPT 5 Rsng Inpt DZone 1M Tokens", 1]
     assert (gpt5["ServiceName"], gpt5["ServiceCategory"], gpt5["ServiceSubcategory"]) == (
         "Azure AI Services", "AI and Machine Learning", "AI Platforms")
@@ -152,7 +133,7 @@ def test_ea_focus_columns_follow_microsofts_conversion() -> None:
     maas = got["paygo-inference-output-tokens", 2]
     assert maas["x_ModelSpelling"] == "DeepSeek-R1" and maas["PublisherName"] == "DeepSeek"
     assert maas["ResourceType"] == "microsoft.saas/resources"
-    ptu = [r for r in rows(COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep()))
+    ptu = [r for r in rows(COST_DETAILS.to_costs(read(EA_AI), keep=Keep()))
            if r["SkuMeter"] == "Provisioned Managed Global Unit"]
     used, bought = sorted(ptu, key=lambda r: r["ChargeCategory"] == "Purchase")
     assert used["CommitmentDiscountStatus"] == "Used"
@@ -166,7 +147,7 @@ def test_ea_focus_columns_follow_microsofts_conversion() -> None:
 
 @pytest.mark.parametrize("as_text", [False, True], ids=["typed", "text"])
 def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -> None:
-    parsed = COST_DETAILS.to_costs(read_csv(MCA_AI, as_text=as_text), keep=Keep())
+    parsed = COST_DETAILS.to_costs(read(MCA_AI, as_text=as_text), keep=Keep())
     assert parsed.rejected == [] and parsed.ignored == 0
     eur = "EUR"
     assert totals(parsed) == {
@@ -175,7 +156,7 @@ def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -
         (D2, None, "provisioned", "other", "reservation", eur): Decimal("-100"),
         (D2, "gpt-5-nano-2025-08-07", "standard", "cache_read", "tokens", eur): Decimal("0.023"),
     }
-    assert totals(parsed, "EffectiveCost") == {
+    assert totals(parsed, value="EffectiveCost") == {
         (D1, "gpt-4o-2024-05-13", "batch", "input", "tokens", eur): Decimal("0.115"),
         (D1, None, "provisioned", "other", "provisioned_capacity", eur): Decimal("59.8"),
         (D2, None, "provisioned", "other", "reservation", eur): Decimal("0"),
@@ -201,23 +182,23 @@ def test_mca_amortized_cost_zeroes_billed_cost_of_covered_usage(as_text: bool) -
 
 
 def test_batches_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    whole = COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep())
+    whole = COST_DETAILS.to_costs(read(EA_AI), keep=Keep())
     monkeypatch.setattr(frame, "BATCH_ROWS", 4)  # 13 rows: four batches, two at a time
-    parts = COST_DETAILS.to_costs(read_csv(EA_AI), keep=Keep())
+    parts = COST_DETAILS.to_costs(read(EA_AI), keep=Keep())
     assert totals(parts) == totals(whole) and parts.ignored == whole.ignored == 1
     assert [r["SkuMeter"] for r in rows(parts)] == [r["SkuMeter"] for r in rows(whole)]
 
 
 def test_header_sniff() -> None:
     for path in (SAMPLE, EA_AI, MCA_AI):
-        assert COST_DETAILS.matches(read_csv(path).column_names)
+        assert COST_DETAILS.matches(read(path).column_names)
     gcp = Path(__file__).parent / "fixtures" / "gcp" / "gcp-billing-export-flat-sample.csv"
-    assert not COST_DETAILS.matches(read_csv(gcp).column_names)
+    assert not COST_DETAILS.matches(read(gcp).column_names)
     assert COST_DETAILS.matches(["\ufeffDate", "METERNAME", "costinbillingcurrency"])
 
 
 def test_a_file_without_the_cost_column_refuses_every_row_saying_why() -> None:
-    table = read_csv(EA_AI)
+    table = read(EA_AI)
     table = table.drop_columns(["CostInBillingCurrency"])
     parsed = COST_DETAILS.to_costs(table, keep=Keep())
     assert parsed.table.num_rows == 0 and len(parsed.rejected) == 12
@@ -226,7 +207,7 @@ def test_a_file_without_the_cost_column_refuses_every_row_saying_why() -> None:
 
 
 def test_a_cost_column_of_the_wrong_type_refuses_its_rows_without_raising() -> None:
-    table = read_csv(EA_AI)
+    table = read(EA_AI)
     index = table.column_names.index("CostInBillingCurrency")
     table = table.set_column(index, "CostInBillingCurrency",
                              pa.array([[1.0]] * table.num_rows, pa.list_(pa.float64())))

@@ -106,3 +106,23 @@ def test_gcp_focus_view_vertex_and_claude() -> None:
                    ("gemini-2.5-flash", "standard", "output"): Decimal("2.25")}
     assert {r["BillingCurrency"] for r in parsed.table.to_pylist()} == {"EUR"}
     assert set(scope_of(parsed.table).to_pylist()) == {"01AB23-CD45EF-6789AB"}
+
+
+def test_tax_lines_have_no_pricing_category_whatever_the_classifier_reads() -> None:
+    """FOCUS 1.2: PricingCategory is null on Tax. AWS's FOCUS rows (FOCUS sample data) carry
+    a tax line with the service's own SKU meter; the Bedrock classifier reads the meter as a
+    token line ("Standard"), the charge category says Tax."""
+    import pyarrow as pa
+
+    from cascadeflow_cloud.sources.native.focus_in import FOCUS
+
+    base = {"ProviderName": "AWS", "ServiceName": "Amazon Bedrock", "BillingCurrency": "USD",
+            "BillingAccountId": "111122223333", "SkuMeter": "USE1-NovaPro-input-tokens",
+            "ChargePeriodStart": "2025-03-01T00:00:00Z",
+            "ChargePeriodEnd": "2025-03-02T00:00:00Z"}
+    table = pa.Table.from_pylist([
+        {**base, "ChargeCategory": "Usage", "BilledCost": "2.5", "PricingCategory": None},
+        {**base, "ChargeCategory": "Tax", "BilledCost": "0.25", "PricingCategory": None}])
+    got = FOCUS.to_costs(table, keep=Keep()).table.to_pylist()
+    assert [(r["ChargeCategory"], r["PricingCategory"], r["BilledCost"]) for r in got] == [
+        ("Usage", "Standard", Decimal("2.5")), ("Tax", None, Decimal("0.25"))]

@@ -10,6 +10,7 @@ lines with real SKU descriptions, each citing its source in ``x_fixture_source``
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections import defaultdict
 from datetime import date
@@ -19,45 +20,24 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pv
-import pyarrow.json as pj
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cascadeflow_cloud.sources import frame
-from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.formats import Keep
 from cascadeflow_cloud.sources.native.gcp_billing import BILLING_EXPORT
+from tests.sources.native import tables
+from tests.sources.native.tables import read, rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gcp"
 SAMPLE = FIXTURES / "gcp-billing-export-flat-sample.csv"
 FLAT = FIXTURES / "vertex-standard-flat.csv"
 NESTED = FIXTURES / "vertex-detailed.jsonl"
 D1, D2 = "2025-09-01", "2025-09-02"
-
-
-def read(path: Path, *, as_text: bool = False) -> pa.Table:
-    """A file read by pyarrow: JSON lines nested; CSV with types inferred, or every column as
-    text with empty cells null (as the core's reader reads CSV)."""
-    if path.suffix == ".jsonl":
-        return pj.read_json(path)
-    names = pv.read_csv(path).column_names
-    convert = pv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                strings_can_be_null=True) if as_text else None
-    return pv.read_csv(path, convert_options=convert)
-
-
-def rows(parsed: Parsed) -> list[dict[str, Any]]:
-    return parsed.table.to_pylist()
-
-
-def totals(parsed: Parsed) -> dict[tuple[Any, ...], Decimal]:
-    out: dict[tuple[Any, ...], Decimal] = defaultdict(Decimal)
-    for r in rows(parsed):
-        key = (r["ChargePeriodStart"].date().isoformat(), r["x_Model"], r["x_ServiceTier"],
-               r["x_TokenType"], r["x_ContextTier"], r["BillingCurrency"])
-        out[key] += r["BilledCost"]
-    return dict(out)
+#: Totals per (day, model, tier, token type, …, currency).
+totals = functools.partial(
+    tables.totals, dimensions=("x_Model", "x_ServiceTier", "x_TokenType", "x_ContextTier"))
 
 
 EXPECTED = {
@@ -194,6 +174,8 @@ def test_tax_and_rounding_rows_are_their_charge_category() -> None:
     got = rows(BILLING_EXPORT.to_costs(table, keep=Keep()))
     assert [(r["ChargeCategory"], r["ChargeFrequency"]) for r in got] == [
         ("Tax", None), ("Adjustment", None), ("Usage", "Usage-Based")]
+    # FOCUS: PricingCategory null on Tax, as in the AWS and Azure formats and the API sources
+    assert [r["PricingCategory"] for r in got] == [None, "Standard", "Standard"]
 
 
 # -- hostile rows: a property suite -------------------------------------------------------

@@ -25,6 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.schema import PROVIDER_NAMES
 from cascadeflow_cloud.sources.native.formats import Keep
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 #: Product codes of Bedrock lines (first party; Marketplace models in the Pricing API).
 BEDROCK_PRODUCT_CODES = ("AmazonBedrock", "AmazonBedrockFoundationModels")
-#: What AWS's FOCUS export writes (reference §1b, the FOCUS sample's AWS rows).
-PROVIDER = "AWS"
 
 #: line_item_line_item_type → FOCUS ChargeCategory (reference §1.3; FOCUS 1.2 has Credit).
 CHARGE_CATEGORY: dict[str, str] = {
@@ -87,11 +86,12 @@ class CurFormat:
         return {"line_item_usage_type", "line_item_unblended_cost"} <= have
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
-        from cascadeflow_cloud.sources.native.columns import in_batches
+        from cascadeflow_cloud.sources import frame
+        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS
 
         if self.legacy:
             table = _from_legacy(table)
-        return in_batches(table, lambda part: _to_costs(part, keep))
+        return frame.in_batches(table, lambda part: _to_costs(part, keep), rows=BATCH_ROWS)
 
 
 def _from_legacy(table: pa.Table) -> pa.Table:
@@ -174,13 +174,8 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         pc.if_else(pc.fill_null(pc.ends_with(product_name, MARKETPLACE_SUFFIX), False),
                    product_name, pa.scalar(None, pa.string())),
         _product(cols, "servicename"), product_name, code)
-    bedrock = pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
-                     frame.by_distinct(service, _bedrock_services))
-    wanted = bedrock if keep.ai_only else pa.repeat(pa.scalar(True), len(bedrock))
-    if keep.ai_only and keep.services:
-        also = pc.is_in(pc.utf8_lower(service), pa.array([s.casefold() for s in keep.services]))
-        wanted = pc.or_(wanted, pc.fill_null(also, False))
-    ignored = len(wanted) - (pc.sum(wanted.cast(pa.int64())).as_py() or 0)
+    bedrock = bedrock_lines(code, service)
+    wanted, ignored = keep.select(bedrock, service)
     if ignored:
         table = table.filter(wanted)
         cols, service, bedrock = nc.Columns(table), service.filter(wanted), bedrock.filter(wanted)
@@ -188,15 +183,15 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     n = table.num_rows
     line_type = cols.text("line_item_line_item_type")
     usage_type = pc.dictionary_encode(cols.text("line_item_usage_type"))
-    net, bad_net = nc.money(cols.get("line_item_net_unblended_cost"), n)
-    unblended, bad_unblended = nc.money(cols.get("line_item_unblended_cost"), n)
+    net, bad_net = cols.money("line_item_net_unblended_cost")
+    unblended, bad_unblended = cols.money("line_item_unblended_cost")
     billed = pc.coalesce(net, unblended)
-    list_cost, bad_list = nc.money(cols.get("pricing_public_on_demand_cost"), n)
-    sp_eff, bad_sp = nc.money(cols.get("savings_plan_savings_plan_effective_cost"), n)
-    ri_eff, bad_ri = nc.money(cols.get("reservation_effective_cost"), n)
-    quantity, bad_qty = nc.money(cols.get("line_item_usage_amount"), n)
-    list_rate, _ = nc.money(cols.get("pricing_public_on_demand_rate"), n)
-    rate, _ = nc.money(cols.first("line_item_net_unblended_rate", "line_item_unblended_rate"), n)
+    list_cost, bad_list = cols.money("pricing_public_on_demand_cost")
+    sp_eff, bad_sp = cols.money("savings_plan_savings_plan_effective_cost")
+    ri_eff, bad_ri = cols.money("reservation_effective_cost")
+    quantity, bad_qty = cols.money("line_item_usage_amount")
+    list_rate, _ = cols.money("pricing_public_on_demand_rate")
+    rate, _ = cols.money("line_item_net_unblended_rate", "line_item_unblended_rate")
     zero = pa.scalar(0, billed.type)
 
     def is_type(*names: str) -> pa.Array:
@@ -213,9 +208,9 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     null = pa.scalar(None, pa.string())
     commitment = pc.if_else(covered_sp, sp_arn, pc.if_else(covered_ri, ri_arn, null))
     committed = pc.or_(covered_sp, covered_ri)
-    tags, bad_tags = nc.tags_json(cols.first("resource_tags", "tags"), n)
+    tags, bad_tags = nc.tags_json(cols.get("resource_tags", "tags"), n)
     option = cols.text("pricing_purchase_option")
-    pricing = pc.if_else(committed, pa.scalar("Committed"), _lookup(option, PRICING_CATEGORY))
+    pricing = pc.if_else(committed, pa.scalar("Committed"), nc.lookup(option, PRICING_CATEGORY))
     invoice = cols.text("bill_invoice_id")
     columns: dict[str, Any] = {
         "BilledCost": billed, "EffectiveCost": effective, "ListCost": list_cost,
@@ -226,9 +221,9 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         "ChargePeriodEnd": nc.timestamps(cols.get("line_item_usage_end_date"), n),
         "BillingPeriodStart": nc.timestamps(cols.get("bill_billing_period_start_date"), n),
         "BillingPeriodEnd": nc.timestamps(cols.get("bill_billing_period_end_date"), n),
-        "ChargeCategory": _lookup(line_type, CHARGE_CATEGORY),
+        "ChargeCategory": nc.lookup(line_type, CHARGE_CATEGORY),
         "ChargeClass": pc.if_else(is_type("Refund"), pa.scalar("Correction"), null),
-        "ChargeFrequency": _lookup(line_type, CHARGE_FREQUENCY),
+        "ChargeFrequency": nc.lookup(line_type, CHARGE_FREQUENCY),
         "ChargeDescription": cols.text("line_item_line_item_description"),
         "PricingCategory": pricing,
         "ServiceName": service,
@@ -259,38 +254,28 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         "x_Estimated": pc.is_null(invoice),
     }
     mapping = frame.map_names([service, usage_type], classify)
-    bad = pc.or_(pc.or_(pc.or_(bad_net, bad_unblended), pc.or_(bad_list, bad_qty)),
-                 pc.or_(pc.or_(bad_sp, bad_ri), bad_tags))
-    checks = (("line_item_unblended_cost", bad_unblended), ("line_item_net_unblended_cost",
-              bad_net), ("pricing_public_on_demand_cost", bad_list),
-              ("line_item_usage_amount", bad_qty), ("savings_plan_savings_plan_effective_cost",
-              bad_sp), ("reservation_effective_cost", bad_ri), ("resource_tags", bad_tags))
-
-    def reason(i: int) -> str:
-        for name, flags in checks:
-            if flags[i].as_py():
-                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
-        return "unreadable row"
-
-    return nc.finish(columns, source="aws_bedrock", provider=PROVIDER, raw=table,
-                     mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
+    bad, reason = nc.unreadable(cols, (
+        ("line_item_unblended_cost", bad_unblended), ("line_item_net_unblended_cost", bad_net),
+        ("pricing_public_on_demand_cost", bad_list), ("line_item_usage_amount", bad_qty),
+        ("savings_plan_savings_plan_effective_cost", bad_sp),
+        ("reservation_effective_cost", bad_ri), ("resource_tags", bad_tags)))
+    return nc.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
+                     raw=table, mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 
 
-def _bedrock_services(names: pa.Array) -> pa.Array:
-    import pyarrow as pa
-
-    from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
-
-    return pa.array([is_bedrock_service(name) for name in names.to_pylist()], pa.bool_())
-
-
-def _lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
-    """``table[value]`` per row (null where absent), vectorised."""
+def bedrock_lines(code: pa.Array, service: pa.Array) -> pa.Array:
+    """Whether each line is Bedrock's: a Bedrock product code, or a Bedrock service name
+    (``Amazon Bedrock…``, the Marketplace models' ``… (Amazon Bedrock Edition)``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    keys = pa.array(list(table), pa.string())
-    return pc.take(pa.array(list(table.values()), pa.string()), pc.index_in(values, keys))
+    from cascadeflow_cloud.sources import frame
+    from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
+
+    named = frame.by_distinct(service, lambda names: pa.array(
+        [is_bedrock_service(name) for name in names.to_pylist()], pa.bool_()))
+    return pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
+                  pc.fill_null(named, False))
 
 
 CUR2 = CurFormat("aws_cur2", legacy=False)

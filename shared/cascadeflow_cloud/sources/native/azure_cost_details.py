@@ -40,12 +40,8 @@ from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.azure_openai.names import classify_marketplace
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.native.azure_columns import (
-    Columns,
-    days,
     has,
-    json_objects,
     last_segment,
-    lookup,
     lower,
     next_day,
     prefixed,
@@ -53,6 +49,7 @@ from cascadeflow_cloud.sources.native.azure_columns import (
     scaled,
     units,
 )
+from cascadeflow_cloud.sources.native.columns import Columns, lookup, tags_json, timestamps
 from cascadeflow_cloud.sources.native.formats import Keep
 
 __all__ = ["COST_DETAILS", "AzureCostDetails"]
@@ -99,16 +96,10 @@ class AzureCostDetails:
     def _batch(self, table: pa.Table, keep: Keep) -> Parsed:
         cols = Columns(table)
         ai = self._ai_lines(cols)
-        kept = ai if keep.ai_only else pa.repeat(pa.scalar(True), cols.n)
-        if keep.ai_only and keep.services:
-            wanted = pa.array([s.casefold() for s in keep.services], pa.string())
-            for name in ("MeterCategory", "ConsumedService"):
-                named = pc.fill_null(pc.is_in(lower(cols.text(name)), wanted), False)
-                kept = pc.or_(kept, named)
-        count = pc.sum(kept.cast(pa.int64())).as_py() or 0
-        if count < cols.n:  # only the columns read are filtered
+        kept, ignored = keep.select(ai, cols.text("MeterCategory"), cols.text("ConsumedService"))
+        if ignored:  # only the columns read are filtered
             ai, cols = ai.filter(kept), Columns(table, kept)
-        return _to_costs(cols, ai, ignored=len(kept) - count)
+        return _to_costs(cols, ai, ignored=ignored)
 
     @staticmethod
     def _ai_lines(cols: Columns) -> pa.Array:
@@ -161,9 +152,9 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
     unit_price, bad_price = cols.money("UnitPrice")
     payg_price, bad_payg = cols.money("PayGPrice")
     bad_reasons += [(bad_price, "UnitPrice: not a number"), (bad_payg, "PayGPrice: not a number")]
-    start = days(cols.raw("Date", "UsageDate"), n)
-    period_start = days(cols.raw("BillingPeriodStartDate"), n)
-    period_end = days(cols.raw("BillingPeriodEndDate"), n)
+    start = timestamps(cols.get("Date", "UsageDate"), n, days=True)
+    period_start = timestamps(cols.get("BillingPeriodStartDate"), n, days=True)
+    period_end = timestamps(cols.get("BillingPeriodEndDate"), n, days=True)
     usage_or_null = pc.if_else(usage, pa.scalar(True), pa.scalar(None, pa.bool_()))
 
     subscription = cols.text("SubscriptionId")
@@ -183,9 +174,10 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
     status = pc.if_else(unused, "Unused", pc.if_else(pc.and_(usage, committed), "Used",
                                                      null_text))
     category = cols.text("MeterCategory")
-    tags, bad_tags = json_objects(cols.text("Tags"), braces=True)
+    tags, bad_tags = tags_json(cols.get("Tags"), n)
     bad_reasons.append((bad_tags, "Tags: not a JSON object"))
-    details, _ = json_objects(cols.text("AdditionalInfo"), braces=False, prefix="x_")
+    details, _ = tags_json(cols.get("AdditionalInfo"), n, braces=False, prefix="x_",
+                           values_as_text=False)
     region = cols.text("ResourceLocation", "Location")
 
     if mca:

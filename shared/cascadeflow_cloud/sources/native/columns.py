@@ -1,22 +1,26 @@
-"""Column helpers every native format shares (pyarrow; no I/O).
+"""The one column reader every native format uses (pyarrow; no I/O).
 
 Export headers differ in case between clouds and versions (EA ``MeterName``, MCA
-``meterName``), so formats look columns up case-insensitively (``Columns``); ``finish`` is
-``frame.finish`` plus what a native export says itself (``ProviderName`` as the cloud's own
-FOCUS export writes it, every FOCUS column the export carries), so a row keeps its source's
-values.
+``meterName``), so formats look columns up case-insensitively (``Columns``, optionally over a
+row mask); every cell reads through one text reader (``as_text``: blanks null), one money
+reader (``money``: exact decimals and the unreadable rows), one time reader (``timestamps``:
+ISO 8601, ``MM/DD/YYYY``, typed; ``days=True`` for day grain) and one JSON-object reader
+(``tags_json``: map columns or text, braces optional). ``finish`` is ``frame.finish`` plus
+what a native export says itself (``ProviderName`` as the cloud's own FOCUS export writes it,
+every FOCUS column the export carries), so a row keeps its source's values.
 
 >>> import pyarrow as pa
 >>> cols = Columns(pa.table({"MeterName": ["a"], "costInBillingCurrency": ["1.5"]}))
 >>> cols.text("metername").to_pylist(), cols.has("CostInBillingCurrency"), cols.has("x")
 (['a'], True, False)
->>> cols.first("Cost", "costinbillingcurrency").to_pylist()
+>>> cols.get("Cost", "costinbillingcurrency").to_pylist()
 ['1.5']
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -27,52 +31,77 @@ from cascadeflow_cloud.sources.base import Parsed
 
 
 class Columns:
-    """Case-insensitive access to a raw export table's columns."""
+    """A raw export table's columns by case-insensitive name; ``rows`` (a mask) keeps only
+    those rows, each column filtered when first read. Text is converted once per column.
 
-    def __init__(self, table: pa.Table) -> None:
+    >>> c = Columns(pa.table({"Cost": ["1", "x", ""], "Day": ["a", "b", "c"]}),
+    ...             pa.array([True, True, False]))
+    >>> c.n, c.text("day").to_pylist(), [v.to_pylist() for v in c.money("COST")]
+    (2, ['a', 'b'], [[Decimal('1.000000000000'), None], [False, True]])
+    """
+
+    def __init__(self, table: pa.Table, rows: pa.Array | None = None) -> None:
         self.table = table
-        self.n = table.num_rows
+        self.rows = rows
+        self.n = table.num_rows if rows is None \
+            else int(pc.sum(rows.cast(pa.int64())).as_py() or 0)
         self.names = {name.casefold(): name for name in reversed(table.column_names)}
+        self._text: dict[tuple[str, ...], pa.Array] = {}
 
-    def has(self, name: str) -> bool:
-        return name.casefold() in self.names
+    def has(self, *names: str) -> bool:
+        """Whether any of ``names`` is a column (any case)."""
+        return any(name.casefold() in self.names for name in names)
 
-    def get(self, name: str) -> pa.Array | None:
-        """The column ``name`` (any case) as one array, or None when absent."""
-        actual = self.names.get(name.casefold())
-        if actual is None:
-            return None
-        column = self.table.column(actual)
-        return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-
-    def first(self, *names: str) -> pa.Array | None:
-        """The first of ``names`` present (any case), or None."""
+    def get(self, *names: str) -> pa.Array | None:
+        """The first of ``names`` present (any case), as read, in one array; None when
+        none is there."""
         for name in names:
-            column = self.get(name)
-            if column is not None:
-                return column
+            actual = self.names.get(name.casefold())
+            if actual is None:
+                continue
+            column = self.table.column(actual)
+            if self.rows is not None:
+                column = column.filter(self.rows)
+            if isinstance(column, pa.ChunkedArray):  # one chunk (a batch): no copy
+                return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+            return column
         return None
 
     def text(self, *names: str) -> pa.Array:
-        """The first of ``names`` present as text; all nulls when none is there. Empty text
-        reads as null (CSV exports leave absent values empty)."""
-        column = self.first(*names)
-        if column is None:
-            return pa.nulls(self.n, pa.string())
-        return empty_as_null(as_text(column))
+        """The first of ``names`` present as text (``as_text``: blank or unreadable values
+        null); all nulls when none is there."""
+        found = self._text.get(names)
+        if found is None:
+            found = self._text[names] = as_text(self.get(*names), self.n)
+        return found
+
+    def money(self, *names: str) -> tuple[pa.Array, pa.Array]:
+        """(exact decimals, which rows held a value that is not a number): ``money``."""
+        return money(self.get(*names), self.n)
 
 
-def as_text(column: pa.Array) -> pa.Array:
-    """Any column as plain text (dictionaries decoded; maps and structs as JSON elsewhere)."""
+def as_text(column: pa.Array | None, n: int) -> pa.Array:
+    """Any column as plain text, blank values null: dictionaries decoded, timestamps as ISO
+    8601, numbers via their shortest text; a column of a type with no text form (lists,
+    structs) or an absent one (None) reads as nulls.
+
+    >>> as_text(pa.array([1.5, None]), 2).to_pylist(), as_text(None, 1).to_pylist()
+    (['1.5', None], [None])
+    >>> as_text(pa.array([[1]]), 1).to_pylist(), as_text(pa.array(["a", " "]), 2).to_pylist()
+    ([None], ['a', None])
+    """
+    if column is None:
+        return pa.nulls(n, pa.string())
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    if pa.types.is_string(column.type):
-        return column
-    if pa.types.is_large_string(column.type) or pa.types.is_null(column.type):
-        return column.cast(pa.string())
     if pa.types.is_timestamp(column.type):
-        return pc.strftime(column, "%Y-%m-%dT%H:%M:%S")
-    return column.cast(pa.string())
+        column = pc.strftime(column, "%Y-%m-%dT%H:%M:%S")
+    elif not pa.types.is_string(column.type):
+        try:
+            column = column.cast(pa.string())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return pa.nulls(len(column), pa.string())
+    return empty_as_null(column)
 
 
 def empty_as_null(column: pa.Array) -> pa.Array:
@@ -87,59 +116,43 @@ def empty_as_null(column: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, pa.string()), column)
 
 
-def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.Table,
-           mapping: Any, ignored: int = 0, bad: pa.Array | None = None,
-           bad_reason: Callable[[int], str] | None = None) -> Parsed:
-    """``frame.finish`` (classified, validated, bad rows rejected) with ``ProviderName`` as
-    the export writes it (``provider``) and ``ignored`` lines counted."""
-    from cascadeflow_cloud.sources import frame
+def money(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
+    """An amount column (text, integers, floats, decimals) → decimal128 money and the rows
+    whose value could not be read (blank is no value; a column of no number type, none).
 
-    columns = {**shared_nulls(columns, raw.num_rows), **columns}
-    parsed = frame.finish(columns, source=source, raw=raw, mapping=mapping, ignored=ignored,
-                          bad=bad, bad_reason=bad_reason)
-    table = parsed.table
-    index = table.schema.get_field_index("ProviderName")
-    table = table.set_column(index, "ProviderName", frame.constant(provider, table.num_rows))
-    parsed.table = compact_text(table)
-    return parsed
-
-
-def compact_text(table: pa.Table) -> pa.Table:
-    """Every text column dictionary-encoded (the FOCUS 1.2 columns of an export repeat:
-    issuer, frequency, units, account names), so the parts of one delivery share one schema;
-    all-null columns as indices into one zeroed buffer.
-
-    >>> t = compact_text(pa.table({"a": ["x", "x"], "b": pa.nulls(2, pa.string())}))
-    >>> [str(f.type) for f in t.schema], t.column("b").null_count
-    (['dictionary<values=string, indices=int32, ordered=0>', \
-'dictionary<values=string, indices=int32, ordered=0>'], 2)
+    >>> [v.to_pylist() for v in money(pa.array(["1.5", "", "x"]), 3)]
+    [[Decimal('1.500000000000'), None, None], [False, False, True]]
     """
-    kind = pa.dictionary(pa.int32(), pa.string())
-    zeros = pa.py_buffer(bytes(4 * table.num_rows + 64))
-    for index, column in enumerate(table.columns):
-        if not pa.types.is_string(column.type):
-            continue
-        if column.null_count == len(column):
-            encoded: Any = pa.DictionaryArray.from_buffers(
-                kind, len(column), [zeros, zeros], pa.array([], pa.string()),
-                null_count=len(column))
-        else:
-            encoded = pc.dictionary_encode(column)
-        table = table.set_column(index, table.field(index).name, encoded)
-    return table
+    from cascadeflow_cloud.lake.tables import MONEY
+    from cascadeflow_cloud.sources import money_columns
+
+    if column is None:
+        return pa.nulls(n, MONEY), pa.repeat(pa.scalar(False), n)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_float32(column.type):
+        column = column.cast(pa.float64())
+    elif not pa.types.is_float64(column.type):
+        column = as_text(column, len(column))
+    value = money_columns.to_money(column)
+    return value, money_columns.invalid_money(column, value)
 
 
-def timestamps(column: pa.Array | None, n: int) -> pa.Array:
-    """Export times → UTC timestamps: typed timestamps (a zone-less one is UTC), or text as
-    ISO 8601 (``2025-01-01T00:00:00Z``, ``2025-01-01 00:00:00``, ``2025-01-01``) or
+def timestamps(column: pa.Array | None, n: int, *, days: bool = False) -> pa.Array:
+    """Export times → UTC timestamps: typed timestamps (a zone-less one is UTC) or dates, or
+    text as ISO 8601 (``2025-01-01T00:00:00Z``, ``2025-01-01 00:00:00``, ``2025-01-01``) or
     Azure's ``MM/DD/YYYY``; what is none of these is null (``finish`` quarantines the row).
+    ``days``: each time's day (midnight UTC), for the day-grain columns.
 
     >>> [v.isoformat() for v in timestamps(pa.array(["01/31/2025", "2025-02-01 13:00:00",
     ...     "2025-02-02T00:00:00Z", "2025-02-03T00:00:00.000+00:00"]), 4).to_pylist()]
     ['2025-01-31T00:00:00+00:00', '2025-02-01T13:00:00+00:00', '2025-02-02T00:00:00+00:00', \
 '2025-02-03T00:00:00+00:00']
-    >>> timestamps(pa.array(["13/45/2025", "soon", None]), 3).to_pylist()
-    [None, None, None]
+    >>> timestamps(pa.array(["13/45/2025", "2/30/2023", "soon", None]), 4).to_pylist()
+    [None, None, None, None]
+    >>> [d.isoformat() for d in timestamps(pa.array(["9/2/2023", "2023-09-03 13:00:00"]), 2,
+    ...                                    days=True).to_pylist()]
+    ['2023-09-02T00:00:00+00:00', '2023-09-03T00:00:00+00:00']
     """
     from cascadeflow_cloud.lake.tables import TIMESTAMP
     from cascadeflow_cloud.sources import frame
@@ -151,10 +164,12 @@ def timestamps(column: pa.Array | None, n: int) -> pa.Array:
     if pa.types.is_timestamp(column.type):
         if column.type.tz is None:
             column = pc.assume_timezone(column, "UTC")
-        return column.cast(TIMESTAMP)
-    if pa.types.is_date(column.type):
-        return column.cast(pa.timestamp("s")).cast(pa.timestamp("us")).cast(TIMESTAMP)
-    return frame.by_distinct(empty_as_null(as_text(column)), _text_times)
+        out = column.cast(TIMESTAMP)
+    elif pa.types.is_date(column.type):
+        out = column.cast(pa.timestamp("s")).cast(pa.timestamp("us")).cast(TIMESTAMP)
+    else:
+        out = frame.by_distinct(as_text(column, len(column)), _text_times)
+    return pc.floor_temporal(out, unit="day") if days else out
 
 
 _US_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})"
@@ -184,23 +199,34 @@ def _text_times(text: pa.Array) -> pa.Array:
     return frame.timestamps_or_null(text, parse)
 
 
-def tags_json(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
-    """Tags (a map column, or JSON text with or without its braces, as Azure writes them) →
-    the lake's JSON text (sorted keys) and a flag per row whose tags could not be read.
+#: Longest tag / JSON-object text read from one cell (longer: that row's cell is unread).
+MAX_JSON_CHARS = 64_000
 
-    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":"1"}', "{}", "{x"]), 4)
+
+def tags_json(column: pa.Array | None, n: int, *, braces: bool = True, prefix: str = "",
+              values_as_text: bool = True) -> tuple[pa.Array, pa.Array]:
+    """Tags, or any JSON-object cells (a map column, or JSON text — without its braces too,
+    as Azure writes tags, when ``braces``) → compact JSON text (sorted keys, ``prefix``
+    before each key that lacks it, values as text unless not ``values_as_text``) and a flag
+    per row whose cell could not be read. An empty object is no tags, not a bad row.
+
+    >>> tags, bad = tags_json(pa.array(['"env": "prod","org": "x"', '{"a":1}', "{}", "{x"]), 4)
     >>> tags.to_pylist(), bad.to_pylist()
     (['{"env":"prod","org":"x"}', '{"a":"1"}', None, None], [False, False, False, True])
+    >>> info, bad = tags_json(pa.array(['{"n": 2}', '"n": 2']), 2, braces=False,
+    ...                       prefix="x_", values_as_text=False)
+    >>> info.to_pylist(), bad.to_pylist()
+    (['{"x_n":2}', None], [False, True])
     """
-    if column is None:
-        return pa.nulls(n, pa.string()), pa.repeat(pa.scalar(False), n)
     from cascadeflow_cloud.sources import frame
 
-    text = _map_json(column) if pa.types.is_map(column.type) \
-        else empty_as_null(as_text(column))
-    read = frame.by_distinct(text, _read_tags)
+    if column is None:
+        return pa.nulls(n, pa.string()), pa.repeat(pa.scalar(False), n)
+    text = _map_json(column) if pa.types.is_map(column.type) else as_text(column, len(column))
+    read = frame.by_distinct(text, functools.partial(
+        _read_objects, braces=braces, prefix=prefix, values_as_text=values_as_text))
     bad = pc.and_(pc.is_valid(text), pc.is_null(read))
-    return empty_as_null(read), bad  # an empty object ("") is no tags, not a bad row
+    return empty_as_null(read), bad
 
 
 def _map_json(column: pa.Array) -> pa.Array:
@@ -228,46 +254,114 @@ def _map_json(column: pa.Array) -> pa.Array:
                       pc.binary_join_element_wise("{", joined, "}", ""))
 
 
-def _read_tags(text: pa.Array) -> pa.Array:
+def _read_objects(text: pa.Array, *, braces: bool, prefix: str,
+                  values_as_text: bool) -> pa.Array:
+    """Each cell's object as compact sorted JSON; "" for an empty one, null when unread."""
     import json
 
     out: list[str | None] = []
     for value in text.to_pylist():
-        if value is None:
-            out.append(None)
-            continue
-        body = value.strip()
-        if not body.startswith("{"):
+        body = (value or "").strip()
+        if braces and not body.startswith("{"):
             body = "{" + body + "}"
         try:
-            data = json.loads(body)
+            data = json.loads(body) if value is not None and len(body) <= MAX_JSON_CHARS \
+                else None
         except ValueError:
-            out.append(None)
-            continue
+            data = None
         if not isinstance(data, dict):
             out.append(None)
             continue
-        pairs = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+        pairs = {f"{prefix}{k}" if prefix and not str(k).startswith(prefix) else str(k):
+                 v if isinstance(v, str) or not values_as_text else json.dumps(v)
+                 for k, v in data.items()}
         out.append(json.dumps(pairs, sort_keys=True, separators=(",", ":")) if pairs else "")
     return pa.array(out, pa.string())
 
 
-def money(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
-    """An amount column → decimal128 money and the rows whose value could not be read."""
-    from cascadeflow_cloud.lake.tables import MONEY
-    from cascadeflow_cloud.sources import money_columns
+def finish(columns: dict[str, Any], *, source: Provider, provider: str, raw: pa.Table,
+           mapping: Any, ignored: int = 0, bad: pa.Array | None = None,
+           bad_reason: Callable[[int], str] | None = None) -> Parsed:
+    """``frame.finish`` (classified, validated, bad rows rejected) with ``ProviderName`` as
+    the export writes it (``provider``) and ``ignored`` lines counted."""
+    from cascadeflow_cloud.sources import frame
 
-    if column is None:
-        return pa.nulls(n, MONEY), pa.repeat(pa.scalar(False), n)
-    if pa.types.is_dictionary(column.type):
-        column = column.cast(column.type.value_type)
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        column = empty_as_null(column.cast(pa.string()))
-    elif pa.types.is_integer(column.type) or pa.types.is_float32(column.type):
-        column = column.cast(pa.float64()) if pa.types.is_float32(column.type) \
-            else column.cast(pa.string())
-    value = money_columns.to_money(column)
-    return value, money_columns.invalid_money(column, value)
+    columns = {**shared_nulls(columns, raw.num_rows), **columns}
+    parsed = frame.finish(columns, source=source, raw=raw, mapping=mapping, ignored=ignored,
+                          bad=bad, bad_reason=bad_reason)
+    table = parsed.table
+    index = table.schema.get_field_index("ProviderName")
+    table = table.set_column(index, "ProviderName", frame.constant(provider, table.num_rows))
+    parsed.table = compact_text(table)
+    return parsed
+
+
+def lookup(values: pa.Array, table: dict[str, str]) -> pa.Array:
+    """``table[value]`` per row, matched on normalised text (lower case, no spaces: CUR's
+    ``SavingsPlanCoveredUsage``, Azure's ``On Demand``); others null.
+
+    >>> lookup(pa.array(["On Demand", "Usage", "x", None]),
+    ...        {"OnDemand": "Standard", "usage": "Usage-Based"}).to_pylist()
+    ['Standard', 'Usage-Based', None, None]
+    """
+    from cascadeflow_cloud.sources import frame
+
+    keys = pa.array([k.lower().replace(" ", "") for k in table], pa.string())
+    found = pa.array(list(table.values()), pa.string())
+
+    def find(v: pa.Array) -> pa.Array:
+        return pc.take(found, pc.index_in(pc.replace_substring(pc.utf8_lower(v), " ", ""),
+                                          keys))
+
+    return frame.by_distinct(values, find)
+
+
+def unreadable(cols: Columns, checks: Sequence[tuple[str, pa.Array]]
+               ) -> tuple[pa.Array | None, Callable[[int], str]]:
+    """The rows any of ``checks`` (column name, flags) flags, and the reason of a row: the
+    first column that flagged it, with the value it held.
+
+    >>> c = Columns(pa.table({"cost": ["1", "x"]}))
+    >>> bad, reason = unreadable(c, [("cost", pa.array([False, True]))])
+    >>> bad.to_pylist(), reason(1)
+    ([False, True], "cost: not readable (got 'x')")
+    """
+    bad: pa.Array | None = None
+    for _, flags in checks:
+        bad = flags if bad is None else pc.or_(bad, flags)
+
+    def reason(i: int) -> str:
+        for name, flags in checks:
+            if flags[i].as_py():
+                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
+        return "unreadable row"
+
+    return bad, reason
+
+
+def compact_text(table: pa.Table) -> pa.Table:
+    """Every text column dictionary-encoded (the FOCUS 1.2 columns of an export repeat:
+    issuer, frequency, units, account names), so the parts of one delivery share one schema;
+    all-null columns as indices into one zeroed buffer.
+
+    >>> t = compact_text(pa.table({"a": ["x", "x"], "b": pa.nulls(2, pa.string())}))
+    >>> [str(f.type) for f in t.schema], t.column("b").null_count
+    (['dictionary<values=string, indices=int32, ordered=0>', \
+'dictionary<values=string, indices=int32, ordered=0>'], 2)
+    """
+    kind = pa.dictionary(pa.int32(), pa.string())
+    zeros = pa.py_buffer(bytes(4 * table.num_rows + 64))
+    for index, column in enumerate(table.columns):
+        if not pa.types.is_string(column.type):
+            continue
+        if column.null_count == len(column):
+            encoded: Any = pa.DictionaryArray.from_buffers(
+                kind, len(column), [zeros, zeros], pa.array([], pa.string()),
+                null_count=len(column))
+        else:
+            encoded = pc.dictionary_encode(column)
+        table = table.set_column(index, table.field(index).name, encoded)
+    return table
 
 
 #: Lake columns ``frame.finish`` fills itself (from the name mapper or constants).
@@ -303,19 +397,6 @@ def shared_nulls(columns: dict[str, Any], n: int) -> dict[str, pa.Array]:
 
 
 #: Raw rows mapped at once: an export row is wide (a CUR 2.0 line carries ~30 columns we
-#: read), so batches smaller than ``frame.BATCH_ROWS`` keep the intermediates small.
+#: read), so batches smaller than ``frame.BATCH_ROWS`` keep the intermediates small
+#: (``frame.in_batches(table, fn, rows=BATCH_ROWS)``).
 BATCH_ROWS = 1 << 15
-
-
-def in_batches(raw: pa.Table, fn: Callable[[pa.Table], Parsed]) -> Parsed:
-    """``fn`` over slices of ``BATCH_ROWS`` raw rows in ``frame.BATCH_THREADS`` threads,
-    combined in order (``frame.in_batches`` with the native batch size)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from cascadeflow_cloud.sources import frame
-
-    if raw.num_rows <= BATCH_ROWS:
-        return fn(raw)
-    slices = [raw.slice(i, BATCH_ROWS) for i in range(0, raw.num_rows, BATCH_ROWS)]
-    with ThreadPoolExecutor(max_workers=frame.BATCH_THREADS) as pool:
-        return frame.combine(list(pool.map(fn, slices)))

@@ -68,7 +68,7 @@ class FocusFormat:
         import pyarrow.compute as pc
 
         from cascadeflow_cloud.sources import frame
-        from cascadeflow_cloud.sources.native.columns import Columns, in_batches
+        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS, Columns
 
         provider = Columns(table).text("ProviderName")
         parts: list[Parsed] = []
@@ -82,32 +82,28 @@ class FocusFormat:
             if source is None:
                 ignored += count
                 continue
-            parts.append(in_batches(table.filter(rows), functools.partial(
-                _to_costs, source=source, provider=str(spelling), keep=keep)))
+            parts.append(frame.in_batches(table.filter(rows), functools.partial(
+                _to_costs, source=source, provider=str(spelling), keep=keep), rows=BATCH_ROWS))
         out = frame.combine(parts)
         out.ignored += ignored
         return out
 
 
-def _wanted(cols: Any, source: Provider, service: pa.Array, keep: Keep) -> pa.Array:
-    """The rows of AI services (``keep``'s rule for this cloud)."""
+def _wanted(cols: Any, source: Provider, service: pa.Array,
+            keep: Keep) -> tuple[pa.Array, int]:
+    """The rows ``keep`` keeps (the AI services by this cloud's rule) and how many it does
+    not."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.config import AzureOpenAISource, GcpVertexSource
-    from cascadeflow_cloud.sources import frame
-    from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
-    from cascadeflow_cloud.sources.native.aws_cur import BEDROCK_PRODUCT_CODES
+    from cascadeflow_cloud.sources.native.aws_cur import bedrock_lines
 
-    n = len(service)
     if not keep.ai_only:
-        return pa.repeat(pa.scalar(True), n)
+        return keep.select(pa.repeat(pa.scalar(True), len(service)))
     lower = pc.utf8_lower(service)
     if source == "aws_bedrock":
-        code = cols.text("x_ServiceCode")
-        ai = pc.or_(pc.fill_null(pc.is_in(code, pa.array(BEDROCK_PRODUCT_CODES)), False),
-                    frame.by_distinct(service, lambda a: pa.array(
-                        [is_bedrock_service(v) for v in a.to_pylist()], pa.bool_())))
+        ai = bedrock_lines(cols.text("x_ServiceCode"), service)
     elif source == "azure_openai":
         azure = AzureOpenAISource()
         names = pa.array([s.casefold() for s in azure.service_names])
@@ -125,10 +121,7 @@ def _wanted(cols: Any, source: Provider, service: pa.Array, keep: Keep) -> pa.Ar
                           False)
         for prefix in gcp.service_prefixes:
             ai = pc.or_(ai, pc.fill_null(pc.starts_with(service, prefix), False))
-    if keep.services:
-        also = pc.is_in(lower, pa.array([s.casefold() for s in keep.services]))
-        ai = pc.or_(ai, pc.fill_null(also, False))
-    return ai
+    return keep.select(ai, service)
 
 
 def _classifier(source: Provider) -> Callable[..., Any]:
@@ -150,8 +143,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
 
     cols = nc.Columns(table)
     service = cols.text("ServiceName")
-    wanted = _wanted(cols, source, service, keep)
-    ignored = len(wanted) - (pc.sum(wanted.cast(pa.int64())).as_py() or 0)
+    wanted, ignored = _wanted(cols, source, service, keep)
     if ignored:
         table = table.filter(wanted)
         cols, service = nc.Columns(table), service.filter(wanted)
@@ -160,7 +152,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
     flags: list[tuple[str, pa.Array]] = []
     for name in MONEY_COLUMNS + QUANTITY_COLUMNS:
         if cols.has(name):
-            columns[name], bad = nc.money(cols.get(name), n)
+            columns[name], bad = cols.money(name)
             flags.append((name, bad))
     for name in TIME_COLUMNS:
         columns[name] = nc.timestamps(cols.get(name), n)
@@ -180,16 +172,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
                             cols.text("ChargeDescription"))
     columns.setdefault("SkuMeter", cols.text("SkuMeter"))
     mapping = frame.map_names([service, pc.dictionary_encode(meter)], _classifier(source))
-    bad = None
-    for _, flag in flags:
-        bad = flag if bad is None else pc.or_(bad, flag)
-
-    def reason(i: int) -> str:
-        for name, flag in flags:
-            if flag[i].as_py():
-                return f"{name}: not readable (got {str(cols.text(name)[i].as_py())[:80]!r})"
-        return "unreadable row"
-
+    bad, reason = nc.unreadable(cols, flags)
     return nc.finish(columns, source=source, provider=provider, raw=table, mapping=mapping,
                      ignored=ignored, bad=bad, bad_reason=reason)
 

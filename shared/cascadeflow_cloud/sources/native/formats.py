@@ -6,10 +6,14 @@ rows onto ``lake.tables.COST_SCHEMA`` (``to_costs``), classifying each line with
 costs only itself), lines of services ``keep`` leaves out are counted in ``Parsed.ignored``.
 Formats do no I/O; they are imported only when used.
 
+>>> import pyarrow as pa
 >>> Keep().ai_only, Keep.everything().ai_only
 (True, False)
->>> Keep(services=("Amazon Simple Storage Service",)).keeps_service("amazon simple storage service")
-True
+>>> keep = Keep(services=("Amazon Simple Storage Service",))
+>>> mask, left_out = keep.select(pa.array([True, False, False]),
+...     pa.array(["Amazon Bedrock", "amazon simple storage service", "Amazon EC2"]))
+>>> mask.to_pylist(), left_out
+([True, True, False], 1)
 >>> sorted(FORMATS) == sorted(set(FORMATS))
 True
 
@@ -18,7 +22,6 @@ source uses: the AWS payer account (``BillingAccountId``; Cost Explorer's ``scop
 the payer id), the Azure subscription (``SubAccountId``, ``/subscriptions/<id>``, the Query
 API's usual scope), the GCP billing account (``BillingAccountId``, as the BigQuery source):
 
->>> import pyarrow as pa
 >>> t = pa.table({"x_Source": ["aws_bedrock", "azure_openai", "gcp_vertex", "aws_bedrock"],
 ...               "BillingAccountId": ["111", "ea-1", "01AB-CD", None],
 ...               "SubAccountId": ["222", "/subscriptions/s1", "proj", "333"]})
@@ -71,12 +74,21 @@ class Keep:
         """From the ``sources.native`` config section or the CLI's ``--all-services``."""
         return cls(ai_only=not all_services, services=tuple(services))
 
-    def keeps_service(self, name: str | None) -> bool:
-        """Whether a line of a non-AI service ``name`` is kept anyway."""
+    def select(self, ai: pa.Array, *services: pa.Array) -> tuple[pa.Array, int]:
+        """The rows to keep — the AI lines (``ai``; every line unless ``ai_only``) and the
+        lines whose service (in any of the text columns ``services``) is one of
+        ``self.services`` by name — and how many rows that leaves out."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         if not self.ai_only:
-            return True
-        wanted = {s.casefold() for s in self.services}
-        return name is not None and name.casefold() in wanted
+            return pa.repeat(pa.scalar(True), len(ai)), 0
+        kept = pc.fill_null(ai, False)
+        if self.services:
+            wanted = pa.array([s.casefold() for s in self.services], pa.string())
+            for names in services:
+                kept = pc.or_(kept, pc.fill_null(pc.is_in(pc.utf8_lower(names), wanted), False))
+        return kept, len(kept) - int(pc.sum(kept.cast(pa.int64())).as_py() or 0)
 
 
 class NativeFormat(Protocol):

@@ -36,11 +36,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cascadeflow_cloud.lake.tables import MONEY
-from cascadeflow_cloud.sources import frame, money_columns
+from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.base import Parsed
 from cascadeflow_cloud.sources.gcp_vertex.parse import _field, parse_export
 from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
+from cascadeflow_cloud.sources.native.columns import as_text, empty_as_null, money
 from cascadeflow_cloud.sources.native.formats import Keep
 
 __all__ = ["BILLING_EXPORT", "GcpBillingExport", "nested"]
@@ -75,7 +75,9 @@ def nested(table: pa.Table) -> pa.Table:
     plain: dict[str, Any] = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         key = name.strip().lstrip("\ufeff").lower()
-        data = _blank_null(column.combine_chunks())
+        data = column.combine_chunks()
+        if pa.types.is_string(data.type):  # a flattened CSV writes no value as an empty field
+            data = empty_as_null(data)
         head, dot, child = key.partition(".")
         if dot and "." not in child:
             groups.setdefault(head, {})[child] = data
@@ -100,13 +102,6 @@ def nested(table: pa.Table) -> pa.Table:
     if not plain:
         return table
     return pa.table(plain)
-
-
-def _blank_null(values: pa.Array) -> pa.Array:
-    """Empty text as null (a flattened CSV writes a missing value as an empty field)."""
-    if not pa.types.is_string(values.type) or not len(values):
-        return values
-    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
 
 
 def _lists(values: pa.Array, *, element: pa.DataType, name: str) -> pa.Array:
@@ -176,13 +171,8 @@ class GcpBillingExport:
         selection = ServiceSelection.default()
         services = _text(table, "service", "description")
         ignored = 0
-        if keep.ai_only and named:
-            kept = selection.mask(services)
-            if keep.services:  # more services by name (Keep matches case-insensitively)
-                wanted = pa.array([s.casefold() for s in keep.services], pa.string())
-                kept = pc.or_(kept, pc.fill_null(pc.is_in(pc.utf8_lower(services), wanted),
-                                                 False))
-            ignored = table.num_rows - (pc.sum(kept.cast(pa.int64())).as_py() or 0)
+        if named:
+            kept, ignored = keep.select(selection.mask(services), services)
             if ignored:
                 table = table.filter(kept)
         # the rows are chosen: the parser filters no more, and classifies only the rows of
@@ -194,22 +184,13 @@ class GcpBillingExport:
 
 
 def _text(table: pa.Table, column: str, child: str | None = None) -> pa.Array:
-    values = _field(table, column, child)
-    if pa.types.is_string(values.type):
-        return values
-    try:
-        return values.cast(pa.string())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return pa.nulls(table.num_rows, pa.string())
+    return as_text(_field(table, column, child), table.num_rows)
 
 
 def _money(values: pa.Array) -> pa.Array:
     """Exact decimals; a value that is not a number (or a column of no number type) is null
     (these are unit prices and pricing quantities: the cost itself is checked by the parser)."""
-    try:
-        return money_columns.to_money(values)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        return pa.nulls(len(values), MONEY)
+    return money(values, len(values))[0]
 
 
 def _focus_columns(table: pa.Table) -> dict[str, Any]:
