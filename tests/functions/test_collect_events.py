@@ -177,12 +177,13 @@ def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "search" in out and "support" in out
     search_line = next(line for line in out.splitlines() if line.startswith("search"))
-    assert search_line.split()[3] == "0.00" and search_line.split()[4] == "2"
+    # team, currency, billed (—), tracked, [bill: blank, no bill], unpriced_calls, calls
+    assert search_line.split()[3] == "0.00" and search_line.split()[5] == "2"
     assert main(["--store", store_url, "report", "--by", "customer"]) == 0
     out = capsys.readouterr().out
     assert "cus_acme" in out and "cus_globex" in out
     acme = next(line for line in out.splitlines() if line.startswith("cus_acme"))
-    assert acme.split()[4] == "2"
+    assert acme.split()[5] == "2"
     from decimal import Decimal
 
     from cascadeflow_cloud.lake.tables import Lake, group_sum
