@@ -121,3 +121,14 @@ def test_million_records_total_is_exact(local_store: ObjectStore) -> None:
     stored = pc.sum(lake.read_costs().column("BilledCost")).as_py()
     assert abs(stored - sum(amounts)) <= Decimal("1e-6")
     assert stored == sum(amounts)  # nothing was rounded at all at 10 places
+
+
+def test_every_decimal_column_is_quantised_on_the_row_path() -> None:
+    """A unit price with more places than the lake keeps is rounded, never refused."""
+    from cascadeflow_cloud.lake.tables import cost_table_from_rows
+
+    table = cost_table_from_rows([{"BilledCost": Decimal("1"),
+                                   "ListUnitPrice": Decimal("0.0000012345678901234"),
+                                   "PricingQuantity": Decimal("3.5")}])
+    assert table.column("ListUnitPrice").to_pylist() == [Decimal("0.000001234568")]
+    assert table.column("PricingQuantity").to_pylist() == [Decimal("3.5")]

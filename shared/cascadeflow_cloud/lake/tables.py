@@ -159,8 +159,9 @@ EVENT_SCHEMA = pa.schema(
     ]
 )
 
-_DECIMAL_COLUMNS = {"BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity",
-                    "estimated_cost", "input_cost", "output_cost"}
+#: Every money / quantity column of both schemas (quantised to the lake's scale on the way in).
+_DECIMAL_COLUMNS = {f.name for schema in (COST_SCHEMA, EVENT_SCHEMA) for f in schema
+                    if pa.types.is_decimal(f.type)}
 _JSON_COLUMNS = {"Tags", "tags"}
 
 
