@@ -142,6 +142,10 @@ def test_the_lambda_roles_sts_token_is_exchanged_at_entra(
     authority, grants = entra
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIAFAKEFORTEST")  # the role's session, faked
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
+    # a fresh process's default session (an earlier test may have resolved other keys)
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     credential = make_credential(_settings(authority, "aws-sts"))
     token = credential.get_token(ARM)
     assert token.token == "entra-access-token-1"

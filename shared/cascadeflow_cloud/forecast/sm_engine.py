@@ -13,7 +13,8 @@ parameter and model-selection uncertainty the state-space simulation ignores (th
 does the same, ``forecast.ets.SIGMA_INFLATION``): with statsmodels' maximum-likelihood scale
 alone, the 80 % / 95 % intervals covered 68.3 % / 85.0 % of the synthetic backtest
 (tests/forecast/test_accuracy.py's trend, shift and smooth series, 3 seeds, 432 origins);
-widened by 1.3 they cover 77.3 % / 91.0 % (the NumPy engine: 83.1 % / 94.9 %).
+widened by 1.3 they cover 77.3 % / 91.0 %, by 1.4 81.2 % / 91.7 %, by 1.45 82.4 % / 92.1 %
+(statsmodels 0.15; the NumPy engine: 83.1 % / 94.9 %).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 #: Widening of the fitted error scale (see the module docstring), measured on that backtest.
-SIGMA_INFLATION = 1.3
+SIGMA_INFLATION = 1.45
 
 
 def fit_simulate(
