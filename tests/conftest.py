@@ -56,6 +56,7 @@ def any_store(request):  # type: ignore[no-untyped-def]
 SLOW_TESTS = (
     "tests/infra/test_package.py::test_every_present_handler_runs_from_its_artifact",
     "tests/infra/test_package.py::test_each_artifact_imports_its_dependencies_from_its_own_tree",
+    "tests/infra/test_package.py::test_statsmodels_engine_projects_from_the_forecast_artifact",
     "tests/functional/test_lake.py::test_million_records_total_is_exact",
     "tests/functional/test_cli.py::test_demo_prints_a_spend_report",
     "tests/perf/test_bench_tools.py::test_import_bench_covers_every_handler_present",

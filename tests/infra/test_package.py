@@ -332,3 +332,30 @@ def test_every_present_handler_runs_from_its_artifact(
             assert out["heavy"] == [], f"{name} imported {out['heavy']}"
         if name == "collect_events":
             assert out["result"]["statusCode"] in (401, 403), "unsigned request accepted"
+
+
+def test_statsmodels_engine_projects_from_the_forecast_artifact(package: ModuleType) -> None:
+    """The statsmodels engine runs with the statsmodels the build resolves (0.14, whose
+    ``simulate`` has no ``rng=``), from the forecast tree alone, and gives intervals."""
+    code = r"""
+import json, os, sys
+sys.path[:0] = [sys.argv[1]]
+import statsmodels
+from cascadeflow_cloud.forecast.core import Settings, forecast_period
+days = [100.0 + (i % 7) * 5 + i * 0.5 for i in range(60)]
+out = forecast_period(days, actual_to_date=sum(days[-10:]), horizon=20, budget=5000.0,
+                      settings=Settings(engine="statsmodels", simulations=400), seed=3)
+fitted = "statsmodels.tsa.exponential_smoothing.ets" in sys.modules  # the engine really ran
+print(json.dumps([statsmodels.__version__, statsmodels.__file__, out.method, fitted,
+                  out.lo80, out.p50, out.hi80, out.lo95, out.hi95]))
+sys.stdout.flush()
+os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (apache/arrow#34314)
+"""
+    tree = DIST / str(built(package, "forecast", make_zip=False)["tree"])
+    proc = run_clean(code, clean_env("http://127.0.0.1:9"), str(tree))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    version, where, method, fitted, *bounds = json.loads(proc.stdout.splitlines()[-1])
+    assert where.startswith(str(tree)) and version.startswith("0.14.")
+    assert fitted and method.startswith("ets:")  # a model was fitted, not the run-rate fallback
+    lo80, p50, hi80, lo95, hi95 = bounds
+    assert lo95 < lo80 < p50 < hi80 < hi95
