@@ -43,6 +43,7 @@ cascadeflow_cloud.httpclient.retry.ClaimLost: ...: generation 2 (owner run-3) re
 
 from __future__ import annotations
 
+import gzip
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -57,6 +58,8 @@ from cascadeflow_cloud.lake.layout import encode_value
 from cascadeflow_cloud.lake.store import ObjectStore
 
 STATE_PREFIX = "state/alerts/"
+#: One object per notifier shard listing the claims found ``done`` by its last run.
+DONE_INDEX_PREFIX = "state/alerts-done/"
 CHANNEL_STATE_PREFIX = "state/channels/"
 #: Added to every attempt's deadline when the lease is renewed before it: covers the clock
 #: skew between runs (the lease expiry is wall time) and the write of the renewal itself.
@@ -115,6 +118,33 @@ class AlertState:
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.clock = clock
+        self._done_index: frozenset[str] | None = None  # None: no index read
+        self._seen_done: set[str] = set()
+
+    def load_done_index(self, key: str) -> None:
+        """Read the index of claims a previous run found ``done`` (``save_done_index``).
+
+        ``done`` is final, so a listed alert is skipped with no request; an alert not listed
+        goes straight to the conditional claim (its refusal then reads the claim), so a
+        thousand alerts sent long ago cost one read a run, not a thousand. A missing or
+        unreadable index only costs the reads it would have saved.
+        """
+        try:
+            keys = json.loads(gzip.decompress(self.store.get(key).data))
+            self._done_index = frozenset(str(k) for k in keys)
+        except ObjectNotFound:
+            self._done_index = frozenset()
+        except (OSError, EOFError, ValueError, TypeError):  # corrupt: read each claim instead
+            self._done_index = None
+
+    def save_done_index(self, key: str) -> bool:
+        """Write the claims this run found or made ``done`` (those it evaluated, so alerts of
+        past periods drop out); no write when nothing changed. Returns whether it wrote."""
+        if self._done_index is not None and self._seen_done == self._done_index:
+            return False
+        body = json.dumps(sorted(self._seen_done)).encode()
+        self.store.put(key, gzip.compress(body, mtime=0))
+        return True
 
     def _write(self, key: str, doc: dict[str, Any], **cond: Any) -> str:
         doc["updated_at"] = _iso(self.clock())
@@ -132,11 +162,16 @@ class AlertState:
         """Claim ``alert`` for sending; ``None`` when it is done or another run holds it."""
         key = state_key(alert, self.prefix)
         now = self.clock()
-        try:  # fast path: a claim that is done (the common case) costs one read, no write
-            if json.loads(self.store.get(key).data).get("status") == "done":
-                return None
-        except ObjectNotFound:
-            pass
+        if self._done_index is not None and key in self._done_index:
+            self._seen_done.add(key)
+            return None
+        if self._done_index is None:
+            try:  # fast path: a claim that is done (the common case) costs one read, no write
+                if json.loads(self.store.get(key).data).get("status") == "done":
+                    self._seen_done.add(key)
+                    return None
+            except ObjectNotFound:
+                pass
         doc: dict[str, Any] = {
             "key": alert.key, "alert": alert.to_dict(), "status": "claimed",
             "owner": self.owner, "lease_expires": now + self.lease_seconds,
@@ -152,7 +187,10 @@ class AlertState:
         except ObjectNotFound:
             return None  # deleted under us: the next run claims afresh
         old = json.loads(current.data)
-        if old.get("status") == "done" or float(old.get("lease_expires", 0)) > now:
+        if old.get("status") == "done":
+            self._seen_done.add(key)
+            return None
+        if float(old.get("lease_expires", 0)) > now:
             return None
         # The sender died (lease expired): take over, keeping what it already delivered.
         old.update(owner=self.owner, lease_expires=now + self.lease_seconds,
@@ -177,6 +215,8 @@ class AlertState:
             try:
                 claim.etag = self._write(claim.key, doc, if_match=claim.etag)
                 claim.doc = doc
+                if doc.get("status") == "done":
+                    self._seen_done.add(claim.key)
                 return
             except (PreconditionFailed, ObjectNotFound):
                 try:

@@ -185,8 +185,10 @@ def project_budget(
     first_day = min(period_start, as_of - timedelta(days=settings.fit_window_days - 1))
     tz = budget.timezone
     series = scope_series(
-        budget, first_day, as_of, costs=inputs.costs(tz), usage=inputs.usage(tz),
-        attributed=inputs.attributed(tz) if needs_attribution(budget.filter) else None,
+        budget, first_day, as_of, costs=inputs.costs(tz),
+        usage=inputs.usage_for(tz, budget.filter),
+        attributed=(inputs.attributed_for(tz, budget.filter)
+                    if needs_attribution(budget.filter) else None),
         covered=inputs.covered(tz), period_start=period_start,
         ratio_window=settings.ratio_window_days,
         contributors_window=settings.contributors_window_days)

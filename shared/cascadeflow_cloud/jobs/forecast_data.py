@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from cascadeflow_cloud.budgets import BilledCell, covered_through, localise
@@ -34,8 +34,11 @@ from cascadeflow_cloud.catalog import canonical_model
 from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute, kind_of
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pyarrow as pa
 
+    from cascadeflow_cloud.config import BudgetFilter
     from cascadeflow_cloud.lake.tables import Lake
 
 _HOUR_US = 3_600_000_000
@@ -144,6 +147,52 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
     return out
 
 
+class _Grouped(Protocol):
+    @property
+    def provider(self) -> str: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def customer(self) -> str | None: ...
+
+
+_Cell = TypeVar("_Cell", bound=_Grouped)
+#: The filter dimensions a scope's candidate rows are looked up by, most selective first.
+_INDEXED = ("customer", "team", "provider")
+
+
+def candidates(rows: Sequence[_Cell], f: BudgetFilter,
+               index: dict[str, dict[str | None, list[_Cell]]]) -> Sequence[_Cell]:
+    """The rows of ``rows`` that can match ``f``: those whose customer (else team, else
+    provider) is one the filter names — every row when it names none. ``index`` caches the
+    per-dimension lookup for ``rows`` (one pass each), so 10,000 budgets filtered on a
+    customer each cost 10,000 lookups, not 10,000 scans of every cell. The caller still
+    applies the whole filter (``budgets.matches_usage`` / ``matches_attributed``).
+
+    >>> from cascadeflow_cloud.config import BudgetFilter
+    >>> from types import SimpleNamespace as Row
+    >>> rows = [Row(provider="gcp_vertex", team="ml", customer=c) for c in ("a", "b", "a")]
+    >>> index = {}
+    >>> len(candidates(rows, BudgetFilter(customer=["a"]), index)), sorted(index)
+    (2, ['customer'])
+    >>> len(candidates(rows, BudgetFilter(), index))
+    3
+    """
+    for dim in _INDEXED:
+        wanted: list[str] = list(getattr(f, dim))
+        if not wanted:
+            continue
+        by = index.get(dim)
+        if by is None:
+            by = index[dim] = {}
+            for row in rows:
+                by.setdefault(getattr(row, dim), []).append(row)
+        if len(wanted) == 1:
+            return by.get(wanted[0], [])
+        return [row for value in dict.fromkeys(wanted) for row in by.get(value, [])]
+    return rows
+
+
 @dataclass
 class LakeInputs:
     """Costs and events of a UTC day range, with per-time-zone views computed on demand."""
@@ -154,6 +203,11 @@ class LakeInputs:
     _usage: dict[str, list[UsageCell]] = field(default_factory=dict)
     _costs: dict[str, list[DayCost]] = field(default_factory=dict)
     _attributed: dict[str, list[Attributed]] = field(default_factory=dict)
+    _covered: dict[str, dict[str, date]] = field(default_factory=dict)
+    _usage_index: dict[str, dict[str, dict[str | None, list[UsageCell]]]] = field(
+        default_factory=dict)
+    _attributed_index: dict[str, dict[str, dict[str | None, list[Attributed]]]] = field(
+        default_factory=dict)
 
     @classmethod
     def load(cls, lake: Lake, since: date, until: date,
@@ -179,5 +233,15 @@ class LakeInputs:
             self._attributed[tz] = attribute(costs, self.usage(tz))
         return self._attributed[tz]
 
+    def usage_for(self, tz: str, f: BudgetFilter) -> Sequence[UsageCell]:
+        """``usage(tz)`` narrowed to the cells that can match ``f`` (``candidates``)."""
+        return candidates(self.usage(tz), f, self._usage_index.setdefault(tz, {}))
+
+    def attributed_for(self, tz: str, f: BudgetFilter) -> Sequence[Attributed]:
+        """``attributed(tz)`` narrowed to the rows that can match ``f`` (``candidates``)."""
+        return candidates(self.attributed(tz), f, self._attributed_index.setdefault(tz, {}))
+
     def covered(self, tz: str) -> dict[str, date]:
-        return covered_through(self.billed, tz)
+        if tz not in self._covered:
+            self._covered[tz] = covered_through(self.billed, tz)
+        return dict(self._covered[tz])

@@ -39,6 +39,7 @@ from cascadeflow_cloud.alerts.findings import Finding, findings_to_alerts
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.recommend import drift_recommendations
 from cascadeflow_cloud.alerts.state import (
+    DONE_INDEX_PREFIX,
     AlertState,
     Claim,
     channel_disabled,
@@ -95,6 +96,16 @@ class NotifySummary:
 
 
 # -- evaluation ----------------------------------------------------------------------------
+def done_index_key(shard: tuple[int, int] | None) -> str:
+    """The done-claims index of one notifier shard (``AlertState.load_done_index``).
+
+    >>> done_index_key(None), done_index_key((1, 4))
+    ('state/alerts-done/all.json.gz', 'state/alerts-done/shard=1-of-4.json.gz')
+    """
+    name = "all" if shard is None else f"shard={shard[0]}-of-{shard[1]}"
+    return f"{DONE_INDEX_PREFIX}{name}.json.gz"
+
+
 def _today(timezone: str, now: datetime) -> date:
     return now.astimezone(ZoneInfo(timezone)).date()
 
@@ -226,6 +237,7 @@ def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
              build_errors: Mapping[str, str], state: AlertState,
              summary: NotifySummary) -> None:
     """Claim each alert once and send it to every destination ``route`` names."""
+    disabled: dict[str, str | None] = {}  # each destination's switch read once a run
     for alert in alerts:
         names = list(route(alert))
         if not names:
@@ -236,14 +248,16 @@ def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
             continue
         summary.claimed += 1
         try:
-            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, summary)
+            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, summary,
+                          disabled)
         except ClaimLost as exc:  # a mark refused: the new holder decides, we report nothing
             summary.lost.append(f"{alert.id}: {exc}")
 
 
 def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
                   destinations: Mapping[str, Destination], build_errors: Mapping[str, str],
-                  state: AlertState, summary: NotifySummary) -> None:
+                  state: AlertState, summary: NotifySummary,
+                  disabled_by_name: dict[str, str | None]) -> None:
     """Send one claimed alert to each destination still missing, fenced by its claim."""
     todo = claim.undelivered()
     if not todo:
@@ -252,7 +266,9 @@ def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
     for index, name in enumerate(todo):
         last = index == len(todo) - 1
         dest = destinations.get(name)
-        disabled = channel_disabled(store, name)
+        if name not in disabled_by_name:
+            disabled_by_name[name] = channel_disabled(store, name)
+        disabled = disabled_by_name[name]
         if dest is None or disabled:
             why = (f"destination disabled: {disabled}" if disabled else
                    f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
@@ -274,6 +290,8 @@ def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
             continue
         fence(0.0)  # still ours? (ClaimLost otherwise: the new holder parks or sends it)
         where = _handle(store, summary, name, alert, outcome, detail) or pending.DEADLETTER
+        if outcome == "disabled":
+            disabled_by_name[name] = detail
         pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
                      state_key=claim.key)
         state.mark_parked(claim, name, where.rstrip("/"), finish=last)
@@ -329,6 +347,7 @@ def run_notify(
                        lease_seconds=config.notify.lease_seconds, clock=clock)
     global_share = shard is None or shard[0] == 0
     alerts = evaluate(store, config, now=now, skipped=summary.skipped, shard=shard)
+    index_key = done_index_key(shard)
     summary.evaluated = len(alerts)
     route = router(config, destinations, build_errors)
     if dry_run:
@@ -344,7 +363,9 @@ def run_notify(
         if global_share:
             retry_parked(store, ALERTS, destinations, state, summary, now=clock(),
                          lease_seconds=config.notify.lease_seconds)
+        state.load_done_index(index_key)
         dispatch(store, ALERTS, alerts, route, destinations, build_errors, state, summary)
+        state.save_done_index(index_key)
     if global_share:  # one invocation reports what is still owed (the alarms' gauge)
         summary.pending_outbox = pending.count(store, pending.OUTBOX, ALERTS)
         summary.pending_deadletter = pending.count(store, pending.DEADLETTER, ALERTS)

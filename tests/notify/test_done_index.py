@@ -1,0 +1,115 @@
+"""Alerts already sent cost no request a run: the notifier keeps an index of done claims.
+
+Counted through a store wrapper (each call is one S3 request); delivered to a local receiver
+through the real webhook channel."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from cascadeflow_cloud.alerts.state import AlertState
+from cascadeflow_cloud.channels.registry import build_destinations
+from cascadeflow_cloud.config import parse_config
+from cascadeflow_cloud.jobs.notify import NotifySummary, done_index_key, run_notify
+from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
+from tests.notify.conftest import FakeClock, Receiver, projection, publish
+from tests.notify.test_dedup import NOW
+
+BUDGETS = 40
+
+
+class Counting:
+    """Counts object requests by kind and key prefix."""
+
+    def __init__(self, inner: ObjectStore) -> None:
+        self.inner, self.url, self.calls = inner, inner.url, Counter[str]()
+
+    def put(self, key: str, data: bytes, **kw: Any) -> str:
+        self.calls[f"put {key.split('/')[1]}"] += 1
+        return self.inner.put(key, data, **kw)
+
+    def get(self, key: str) -> StoredObject:
+        self.calls[f"get {key.split('/')[1]}"] += 1
+        return self.inner.get(key)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        self.calls["list"] += 1
+        return self.inner.list(prefix)
+
+    def delete(self, key: str, **kw: Any) -> None:
+        self.calls["delete"] += 1
+        self.inner.delete(key, **kw)
+
+
+def _config(receiver: Receiver) -> Any:
+    return parse_config({
+        "budgets": [{"name": f"b{i:02d}", "amount": 1000} for i in range(BUDGETS)],
+        "channels": [{"name": "hook", "type": "webhook", "url": receiver.url,
+                      "secret": "env:CF_TEST_WHSEC", "allow_http_hosts": ["127.0.0.1"],
+                      "allow_private_hosts": ["127.0.0.1"]}]})
+
+
+def _run(store: Any, config: Any, clock: FakeClock) -> NotifySummary:
+    built = build_destinations(config, clock=clock)
+    assert built.errors == {}
+    return run_notify(store, config, destinations=built.destinations, now=NOW, clock=clock.time)
+
+
+def test_alerts_sent_by_an_earlier_run_cost_no_request(
+        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    publish(local_store, *[projection("950", budget=f"b{i:02d}") for i in range(BUDGETS)])
+    config = _config(receiver)
+    store = Counting(local_store)
+    first = _run(store, config, clock)
+    assert len(first.delivered) == 2 * BUDGETS  # 70 % and 90 % of each budget
+    assert len(receiver.requests) == 2 * BUDGETS
+    index = json.loads(gzip.decompress(local_store.get(done_index_key(None)).data))
+    assert len(index) == 2 * BUDGETS
+    # first run: no read of a claim before claiming it (the conditional put decides)
+    assert store.calls["get alerts"] == 0
+    store.calls.clear()
+    again = _run(store, config, clock)
+    assert again.delivered == [] and again.deduplicated == 2 * BUDGETS
+    assert len(receiver.requests) == 2 * BUDGETS
+    # nothing new: no claim read or written, the unchanged index is not rewritten
+    assert store.calls["get alerts"] == 0 and store.calls["put alerts"] == 0
+    assert store.calls["put alerts-done"] == 0 and store.calls["get alerts-done"] == 1
+
+
+def test_an_alert_done_after_the_index_was_written_is_not_sent_again(
+        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    publish(local_store, *[projection("750", budget=f"b{i:02d}") for i in range(BUDGETS)])
+    config = _config(receiver)
+    _run(local_store, config, clock)
+    assert len(receiver.requests) == BUDGETS
+    # another run (an older build, a CLI run) sends 90 % of b00 without touching the index
+    publish(local_store, projection("950", budget="b00", run="r2"))
+    other = AlertState(local_store, owner="other")
+    from cascadeflow_cloud.jobs.notify import evaluate
+
+    alert = next(a for a in evaluate(local_store, config, now=NOW)
+                 if a.scope == "b00" and a.threshold == "0.9" and a.basis == "actual")
+    claim = other.claim(alert, ["hook"])
+    assert claim is not None
+    other.mark_delivered(claim, "hook", finish=True)
+    summary = _run(local_store, config, clock)
+    assert summary.delivered == []  # found done through its claim, not sent twice
+    assert len(receiver.requests) == BUDGETS
+
+
+def test_a_corrupt_index_falls_back_to_reading_each_claim(
+        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+    publish(local_store, *[projection("750", budget=f"b{i:02d}") for i in range(BUDGETS)])
+    config = _config(receiver)
+    _run(local_store, config, clock)
+    local_store.put(done_index_key(None), b"not gzip")
+    store = Counting(local_store)
+    summary = _run(store, config, clock)
+    assert summary.delivered == [] and summary.deduplicated == BUDGETS
+    assert store.calls["get alerts"] == BUDGETS  # one read per claim, as without an index
+    index = json.loads(gzip.decompress(local_store.get(done_index_key(None)).data))
+    assert len(index) == BUDGETS  # and the index is whole again
