@@ -158,5 +158,5 @@ def _s3(customers: int, days: int) -> dict[str, Any]:
 def run(quick: bool | None = None) -> dict[str, object]:
     if quick is None:
         quick = quick_mode()
-    budgets, days, s3_budgets = (1_000, 120, 200) if quick else (10_000, 365, 1_000)
+    budgets, days, s3_budgets = (1_000, 120, 200) if quick else (10_000, 365, 10_000)
     return {**_local(budgets, days), **_s3(s3_budgets, days)}
