@@ -31,6 +31,7 @@ AZURE_DEPLOYMENTS = {  # as the cases file's header says
     "eu-chat": {"type": "data_zone", "model": "gpt-4o-2024-08-06"},
     "prod-regional": {"type": "regional", "model": "gpt-4o-2024-08-06"},
     "eu-mini": {"type": "data_zone", "model": "gpt-4o-mini"},
+    "eu-41": {"type": "data_zone", "model": "gpt-4.1-2025-04-14"},
 }
 
 
@@ -66,7 +67,9 @@ def test_the_table_covers_the_issue():
                 "thinking tokens as output", "Converse 1 h cache writes",
                 "Gemini 2.5 Pro > 200k cliff incl. cache", "global. vs regional Bedrock 4.5",
                 "tool-use prompt tokens", "Bedrock serviceTier flex", "Gemini traffic_type flex",
-                "Gemini traffic_type provisioned throughput"):
+                "Gemini traffic_type provisioned throughput", "Bedrock serviceTier priority",
+                "Bedrock performanceConfig latency-optimized", "Gemini traffic_type priority",
+                "OpenAI / Azure service_tier priority"):
         assert row in rows, row
     for cloud in ("Bedrock", "Vertex", "Azure"):
         assert f"cache-read discounts ({cloud})" in rows
