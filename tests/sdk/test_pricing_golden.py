@@ -69,7 +69,8 @@ def test_the_table_covers_the_issue():
                 "tool-use prompt tokens", "Bedrock serviceTier flex", "Gemini traffic_type flex",
                 "Gemini traffic_type provisioned throughput", "Bedrock serviceTier priority",
                 "Bedrock performanceConfig latency-optimized", "Gemini traffic_type priority",
-                "OpenAI / Azure service_tier priority"):
+                "OpenAI / Azure service_tier priority", "Bedrock source region / geography",
+                "Vertex regional vs global endpoint"):
         assert row in rows, row
     for cloud in ("Bedrock", "Vertex", "Azure"):
         assert f"cache-read discounts ({cloud})" in rows
