@@ -70,7 +70,8 @@ def test_the_table_covers_the_issue():
                 "Gemini traffic_type provisioned throughput", "Bedrock serviceTier priority",
                 "Bedrock performanceConfig latency-optimized", "Gemini traffic_type priority",
                 "OpenAI / Azure service_tier priority", "Bedrock source region / geography",
-                "Vertex regional vs global endpoint"):
+                "Vertex regional vs global endpoint", "Cohere on Bedrock",
+                "Nova image / video input tokens"):
         assert row in rows, row
     for cloud in ("Bedrock", "Vertex", "Azure"):
         assert f"cache-read discounts ({cloud})" in rows
