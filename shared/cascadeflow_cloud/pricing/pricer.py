@@ -3,9 +3,11 @@ source region — from the layered tables (``tables``), caches it, and prices ca
 
 How a call's facts change its sheet (see docs/pricing.md):
 
-- ``tier`` (``schema.ServiceTier``; None = standard): a row for the model at that tier wins;
-  else a provider factor (Vertex Flex PayGo and batch 0.5, Bedrock batch 0.5); else the call is
-  unpriced with the reason kept in ``Pricer.reasons`` — a flex call is never priced at the
+- ``tier`` (``schema.ServiceTier``; None = standard): the first table (config, snapshot,
+  supplement) with a row for the model at that tier or a factor for the tier decides — a
+  config factor beats the supplement's rows; the supplement's factors (Vertex Flex PayGo and
+  batch 0.5, Bedrock batch 0.5) apply where it has no row; else the call is unpriced with
+  the reason kept in ``Pricer.reasons`` — a flex call is never priced at the
   standard rate, a priority call never below its premium. ``provisioned`` calls are priced 0:
   the capacity is billed by the hour (ingested from the bill), a call adds nothing to it.
 - geography: Bedrock ``global.`` profiles vs regional (geo profiles, in-region ids); Azure
@@ -27,6 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.catalog import identify
+from cascadeflow_cloud.config import PriceFactor, PriceOverride
 from cascadeflow_cloud.limits import MAX_ID_CHARS
 from cascadeflow_cloud.pricing.names import (
     bedrock_geography,
@@ -228,9 +231,16 @@ class Pricer:
         if wanted == "provisioned":
             return PriceSheet(model, "USD", _ZERO, _ZERO, source=(
                 "provisioned throughput: billed as capacity by the hour, 0 per call"))
-        found = self.book.rate(provider, keys, day, wanted, geography, region)
-        if found is not None:
-            return sheet_from_row(found[0], cited(found[1], found[0]))
+        if wanted == "standard":
+            found = self.book.rate(provider, keys, day, wanted, geography, region)
+            if found is not None:
+                return sheet_from_row(found[0], cited(found[1], found[0]))
+            factor = None
+        else:
+            priced = self.book.tier_rate(provider, keys, day, wanted, geography, region)
+            if priced is not None and isinstance(priced[0], PriceOverride):
+                return sheet_from_row(priced[0], cited(priced[1], priced[0]))
+            factor = priced if priced is None or isinstance(priced[0], PriceFactor) else None
         standard = self._standard(provider, ref, model, keys, day, geography, region)
         if standard is None:
             self.reasons[(provider, model_ref, tier)] = (
@@ -238,15 +248,16 @@ class Pricer:
                 "genai-prices")
             return None
         if wanted != "standard":
-            factor = self.book.factor(provider, day, wanted, geography)
             if factor is None:
                 where = f" on a {geography} deployment" if provider == "azure_openai" else ""
                 self.reasons[(provider, model_ref, tier)] = (
                     f"no {wanted} rate for {model}{where} (add a pricing override with "
                     f"service_tier: {wanted})")
                 return None
-            standard = standard.scaled(factor[0].factor, f"× {factor[0].factor} {wanted} "
-                                       f"[{cited(factor[1], factor[0])}]")
+            rule = factor[0]
+            assert isinstance(rule, PriceFactor)  # tier_rate's rows returned above
+            standard = standard.scaled(rule.factor, f"× {rule.factor} {wanted} "
+                                       f"[{cited(factor[1], rule)}]")
         return standard
 
     def _standard(self, provider: str, ref: str, model: str, keys: list[str], day: date,
