@@ -293,3 +293,65 @@ def test_budget_can_be_changed_after_construction():
     assert tracker.exceeded
     tracker.budget = None
     assert not tracker.exceeded
+
+
+# --- the running total prices by what the call says, as its event does -------------------
+
+TIER_CALLS = [
+    # (provider, model, facts): each priced differently from the same call at standard
+    ("aws_bedrock", "us.amazon.nova-pro-v1:0", {"service_tier": "flex"}),
+    ("aws_bedrock", "amazon.nova-pro-v1:0", {"service_tier": "priority"}),
+    ("gcp_vertex", "gemini-2.5-flash", {"service_tier": "priority"}),
+    ("gcp_vertex", "gemini-2.5-flash", {"service_tier": "provisioned"}),
+    ("aws_bedrock", "amazon.nova-pro-v1:0", {"region": "eu-central-1"}),
+    ("azure_openai", GPT4O, {"deployment": "eu-chat"}),
+]
+
+
+def _tier_pricer() -> Pricer:
+    return Pricer(parse_config({"pricing": {"azure_deployments": {
+        "eu-chat": {"type": "data_zone", "model": GPT4O}}}}).pricing)
+
+
+@pytest.mark.parametrize(("provider", "model", "facts"), TIER_CALLS)
+def test_the_budget_adds_what_the_event_carries_for_each_tier_region_and_deployment(
+        provider, model, facts):
+    pricer = _tier_pricer()
+    when = ts(2026, 12, 1, 12, 0, 0)
+    rec = CallRecord(provider, model, input_tokens=10_000, output_tokens=1000,
+                     cache_read_tokens=2000, timestamp=when, **facts)
+    plain = CallRecord(provider, model, input_tokens=10_000, output_tokens=1000,
+                       cache_read_tokens=2000, timestamp=when)
+    with track_costs() as tracker:
+        charge(rec, pricer)
+    with track_costs() as standard:
+        charge(plain, pricer)
+    event = to_event(rec, pricer)
+    assert event.priced and tracker.unpriced_calls == 0
+    assert tracker.spent == event.estimated_cost
+    assert tracker.spent != standard.spent  # the tier / region / deployment moved the price
+
+
+def test_a_tier_nobody_published_is_an_unpriced_call_not_the_standard_rate():
+    pricer = Pricer()
+    rec = CallRecord("aws_bedrock", "us.anthropic.claude-3-5-haiku-20241022-v1:0",
+                     input_tokens=1000, output_tokens=100, service_tier="flex",
+                     timestamp=ts(2026, 12, 1, 12, 0, 0))
+    with track_costs(budget="0.000001") as tracker:
+        charge(rec, pricer)
+        check()
+    assert tracker.calls == 1 and tracker.unpriced_calls == 1
+    assert tracker.spent == 0 and not tracker.exceeded
+    assert not to_event(rec, pricer).priced
+
+
+def test_facts_that_are_not_short_strings_are_ignored_as_to_event_ignores_them():
+    pricer = Pricer()
+    when = ts(2026, 12, 1, 12, 0, 0)
+    odd = CallRecord("azure_openai", GPT4O, input_tokens=1000, output_tokens=100,
+                     timestamp=when, service_tier=["flex"],  # type: ignore[arg-type]
+                     deployment="x" * 10_000)
+    with track_costs() as tracker:
+        charge(odd, pricer)
+    assert tracker.spent == to_event(odd, pricer).estimated_cost == (
+        1000 * D("2.5") + 100 * D(10)) / M

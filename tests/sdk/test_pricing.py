@@ -181,3 +181,40 @@ def test_bad_override_is_reported_with_its_path():
 ])
 def test_model_resolution(provider, ref, model):
     assert resolve_model(provider, ref) == model
+
+
+# --- where the call ran -----------------------------------------------------------------------
+
+def test_a_geography_profile_implies_its_source_region():
+    from cascadeflow_cloud.pricing import bedrock_profile_region
+
+    assert bedrock_profile_region("eu.amazon.nova-pro-v1:0") == "eu-"
+    assert bedrock_profile_region("us-gov.anthropic.claude-3-haiku-20240307-v1:0") == "us-gov-"
+    assert bedrock_profile_region(
+        "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0"
+    ) == "eu-"
+    # in-region ids and global profiles say nothing about the source region
+    assert bedrock_profile_region("amazon.nova-pro-v1:0") is None
+    assert bedrock_profile_region("global.anthropic.claude-sonnet-4-5-20250929-v1:0") is None
+
+
+def _total(provider: str, model: str, region: str | None = None) -> Decimal:
+    cost = Pricer().price(provider, model, TokenUsage(10_000, 1000), date(2026, 12, 1),
+                          region=region)
+    assert cost is not None
+    return cost.total
+
+
+def test_the_call_s_own_region_wins_over_the_profile_s():
+    eu = (10_000 * D("1.05") + 1000 * D("4.2")) / M
+    us = (10_000 * D("0.8") + 1000 * D("3.2")) / M
+    assert _total("aws_bedrock", "eu.amazon.nova-pro-v1:0") == eu
+    assert _total("aws_bedrock", "eu.amazon.nova-pro-v1:0", "eu-west-1") == eu
+    assert _total("aws_bedrock", "eu.amazon.nova-pro-v1:0", "us-east-1") == us  # said: wins
+    assert _total("aws_bedrock", "us.amazon.nova-pro-v1:0") == us
+
+
+def test_a_vertex_call_of_unknown_location_is_priced_at_the_global_endpoint():
+    unknown = _total("gcp_vertex", "gemini-3.1-flash-lite")
+    assert _total("gcp_vertex", "gemini-3.1-flash-lite", "global") == unknown
+    assert _total("gcp_vertex", "gemini-3.1-flash-lite", "us-central1") == unknown * D("1.1")

@@ -31,6 +31,7 @@ AZURE_DEPLOYMENTS = {  # as the cases file's header says
     "eu-chat": {"type": "data_zone", "model": "gpt-4o-2024-08-06"},
     "prod-regional": {"type": "regional", "model": "gpt-4o-2024-08-06"},
     "eu-mini": {"type": "data_zone", "model": "gpt-4o-mini"},
+    "eu-41": {"type": "data_zone", "model": "gpt-4.1-2025-04-14"},
 }
 
 
@@ -66,7 +67,11 @@ def test_the_table_covers_the_issue():
                 "thinking tokens as output", "Converse 1 h cache writes",
                 "Gemini 2.5 Pro > 200k cliff incl. cache", "global. vs regional Bedrock 4.5",
                 "tool-use prompt tokens", "Bedrock serviceTier flex", "Gemini traffic_type flex",
-                "Gemini traffic_type provisioned throughput"):
+                "Gemini traffic_type provisioned throughput", "Bedrock serviceTier priority",
+                "Bedrock performanceConfig latency-optimized", "Gemini traffic_type priority",
+                "OpenAI / Azure service_tier priority", "Bedrock source region / geography",
+                "Vertex regional vs global endpoint", "Cohere on Bedrock",
+                "Nova image / video input tokens"):
         assert row in rows, row
     for cloud in ("Bedrock", "Vertex", "Azure"):
         assert f"cache-read discounts ({cloud})" in rows
@@ -151,3 +156,23 @@ def test_supplement_rows_do_not_depend_on_genai_prices(monkeypatch):
 
 def test_rate_is_exact_decimal():
     assert Rate(Decimal("0.1")).scaled(Decimal("1.1")).base == Decimal("0.11")
+
+
+def test_every_supplement_row_cites_its_source_and_the_day_it_was_read():
+    """Each rate and factor we carry names a public page or price list, the day it was read
+    and how it was checked; rows from LiteLLM's records ship with LiteLLM's licence."""
+    from importlib import resources
+
+    text = resources.files("cascadeflow_cloud.pricing").joinpath("supplement.toml").read_text()
+    table = tomllib.loads(text)
+    rows = table["rate"] + table["factor"]
+    assert len(table["rate"]) >= 50
+    for row in rows:
+        assert row["source"].startswith("https://"), row
+        assert row["read"] == date(2026, 12, 2), row
+    for row in table["rate"]:
+        assert row.get("note"), row
+        if "litellm" in row["source"]:
+            assert "LiteLLM 1.110.2" in row["note"] and "key '" in row["note"], row
+    licence = resources.files("cascadeflow_cloud.pricing").joinpath("LICENSE.litellm")
+    assert "MIT License" in licence.read_text()

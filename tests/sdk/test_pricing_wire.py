@@ -121,13 +121,20 @@ def golden_url() -> Iterator[str]:
     server.server_close()
 
 
+#: where a client calling a Bedrock geography profile runs (the profile's own geography)
+_PROFILE_HOME = {"eu": "eu-central-1", "apac": "ap-southeast-1", "us-gov": "us-gov-west-1",
+                 "ca": "ca-central-1", "jp": "ap-northeast-1", "au": "ap-southeast-2"}
+
+
 def _client(case: dict[str, Any], url: str) -> Any:
     provider = case["provider"]
     if provider == "aws_bedrock":
         import boto3
         from botocore.config import Config
 
-        region = case["facts"].get("region", "us-east-1")  # the call's source region
+        # the call's source region: a geography profile is only callable from its geography
+        region = case["facts"].get("region") or _PROFILE_HOME.get(
+            case["model"].split(".", 1)[0], "us-east-1")
         return boto3.client("bedrock-runtime", region_name=region, endpoint_url=url,
                             aws_access_key_id="test", aws_secret_access_key="test",
                             config=Config(retries={"max_attempts": 1}))
@@ -136,7 +143,8 @@ def _client(case: dict[str, Any], url: str) -> Any:
         from google.genai import types
         from google.oauth2.credentials import Credentials
 
-        return genai.Client(vertexai=True, project="demo-project", location="us-central1",
+        location = case["facts"].get("region", "us-central1")  # the endpoint's location
+        return genai.Client(vertexai=True, project="demo-project", location=location,
                             credentials=Credentials(token="fake-token"),
                             http_options=types.HttpOptions(base_url=url + "/"))
     import openai

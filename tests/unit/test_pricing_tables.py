@@ -131,8 +131,11 @@ def test_pricing_command_names_the_source(capsys, tmp_path, monkeypatch):
     assert main(["pricing", "gpt-4o-mini", "--provider", "azure_openai"]) == 0
     assert f"genai-prices {genai_prices_version()}:azure/gpt-4o-mini" in capsys.readouterr().out
     assert main(["pricing", "amazon.nova-pro-v1:0", "--provider", "aws_bedrock",
+                 "--tier", "priority"]) == 0
+    assert "supplement: https://pypi.org/project/litellm/1.110.2/" in capsys.readouterr().out
+    assert main(["pricing", "amazon.nova-lite-v1:0", "--provider", "aws_bedrock",
                  "--tier", "priority"]) == 1
-    assert "no priority rate for amazon.nova-pro-v1:0" in capsys.readouterr().out
+    assert "no priority rate for amazon.nova-lite-v1:0" in capsys.readouterr().out
 
 
 def test_a_tier_label_outside_the_schema_is_standard():
@@ -141,5 +144,18 @@ def test_a_tier_label_outside_the_schema_is_standard():
     assert standard is not None
     assert pricer.price("aws_bedrock", "amazon.nova-pro-v1:0", USAGE, DAY,
                         tier="default") == standard
-    assert pricer.price("aws_bedrock", "amazon.nova-pro-v1:0", USAGE, DAY,
+    assert pricer.price("aws_bedrock", "amazon.nova-lite-v1:0", USAGE, DAY,
                         tier="priority") is None
+
+
+def test_a_config_tier_row_wins_and_the_supplement_row_beats_its_own_factor():
+    config_row = _pricer(overrides=[{"provider": "gcp_vertex", "model": "gemini-2.5-flash",
+                                     "service_tier": "flex", "input_mtok": "0.1",
+                                     "output_mtok": "1"}])
+    cost = config_row.price("gcp_vertex", "gemini-2.5-flash", USAGE, DAY, tier="flex")
+    assert cost is not None and cost.total == (1000 * D("0.1") + 100 * D(1)) / M
+    # no config: the supplement's own gemini-2.5-flash flex row, not its 0.5 factor
+    plain = Pricer().price("gcp_vertex", "gemini-2.5-flash", USAGE, DAY, tier="flex")
+    assert plain is not None and "litellm/1.110.2" in plain.source and "×" not in plain.source
+    factor_only = Pricer().price("gcp_vertex", "gemini-2.0-flash", USAGE, DAY, tier="flex")
+    assert factor_only is not None and "× 0.5 flex" in factor_only.source

@@ -25,6 +25,7 @@ from cascadeflow_cloud.pricing.names import (
     BEDROCK_PROFILE_PREFIXES,
     bedrock_geography,
     bedrock_price_ref,
+    bedrock_profile_region,
     resolve_model,
 )
 from cascadeflow_cloud.pricing.pricer import CACHE_ENTRIES, Pricer
@@ -43,6 +44,7 @@ from cascadeflow_cloud.pricing.tables import GENAI_PRICES_PROVIDER, genai_prices
 __all__ = [
     "BEDROCK_PROFILE_PREFIXES", "CACHE_ENTRIES", "GENAI_PRICES_PROVIDER", "UNIT_EXP", "Cost",
     "PriceSheet", "Pricer", "Rate", "TokenUsage", "UnitPrices", "UsageLike",
-    "bedrock_geography", "bedrock_price_ref", "genai_prices_version", "resolve_model",
+    "bedrock_geography", "bedrock_price_ref", "bedrock_profile_region", "genai_prices_version",
+    "resolve_model",
     "units_to_decimal",
 ]

@@ -5,6 +5,9 @@
 >>> bedrock_geography("global.anthropic.claude-sonnet-4-5-20250929-v1:0"), bedrock_geography(
 ...     "eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
 ('global', 'regional')
+>>> bedrock_profile_region("apac.amazon.nova-pro-v1:0"), bedrock_profile_region(
+...     "amazon.nova-pro-v1:0")
+('ap-', None)
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ from collections.abc import Mapping
 
 #: Bedrock cross-region inference-profile prefixes (``us.anthropic.…``, ``global.…``).
 BEDROCK_PROFILE_PREFIXES = ("us-gov", "us", "eu", "apac", "jp", "au", "ca", "global")
+#: The source-region prefix a geography profile can only be called from (its rates' region):
+#: used to pick a region's own rates when the call did not say where it ran.
+_PROFILE_REGION = {"us-gov": "us-gov-", "us": "us-", "eu": "eu-", "apac": "ap-",
+                   "jp": "ap-northeast-1", "au": "ap-southeast-2", "ca": "ca-"}
 _PROFILE_RE = re.compile(r"^(?:" + "|".join(BEDROCK_PROFILE_PREFIXES) + r")\.(?=[a-z0-9-]+\.)")
 _ARN_RE = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d*:([a-z-]+)/(.+)$")
 _RESOURCE_PATH_RE = re.compile(r"^(?:projects/[^/]+/locations/[^/]+/)?(?:publishers/[^/]+/)?"
@@ -61,3 +68,15 @@ def bedrock_geography(price_ref: str) -> str:
     (``us.``, ``eu.``, ``apac.``, ``jp.``, ``au.``, ``ca.``, ``us-gov.``) or an in-region id,
     all priced at the model's regional rate (the source region's rate where it differs)."""
     return "global" if bedrock_price_ref(price_ref).startswith("global.") else "regional"
+
+
+def bedrock_profile_region(price_ref: str) -> str | None:
+    """The source-region prefix implied by a geography profile (``eu.`` -> ``eu-``), None for
+    in-region ids and ``global.`` profiles (callable from anywhere).
+
+    >>> bedrock_profile_region("eu.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    'eu-'
+    """
+    ref = bedrock_price_ref(price_ref)
+    prefix, dot, rest = ref.partition(".")
+    return _PROFILE_REGION.get(prefix) if dot and "." in rest else None

@@ -3,15 +3,21 @@ source region — from the layered tables (``tables``), caches it, and prices ca
 
 How a call's facts change its sheet (see docs/pricing.md):
 
-- ``tier`` (``schema.ServiceTier``; None = standard): a row for the model at that tier wins;
-  else a provider factor (Vertex Flex PayGo and batch 0.5, Bedrock batch 0.5); else the call is
-  unpriced with the reason kept in ``Pricer.reasons`` — a flex call is never priced at the
+- ``tier`` (``schema.ServiceTier``; None = standard): the first table (config, snapshot,
+  supplement) with a row for the model at that tier or a factor for the tier decides — a
+  config factor beats the supplement's rows; the supplement's factors (Vertex Flex PayGo and
+  batch 0.5, Bedrock batch 0.5) apply where it has no row; else the call is unpriced with
+  the reason kept in ``Pricer.reasons`` — a flex call is never priced at the
   standard rate, a priority call never below its premium. ``provisioned`` calls are priced 0:
   the capacity is billed by the hour (ingested from the bill), a call adds nothing to it.
 - geography: Bedrock ``global.`` profiles vs regional (geo profiles, in-region ids); Azure
   deployment type from ``pricing.azure_deployments`` keyed by the deployment name the caller
-  used (Data Zone / Regional factor over Global where no row names the model).
-- ``region``: rows narrowed by ``region_prefix`` (a source region's own rates).
+  used (Data Zone / Regional factor over Global where no row names the model; a deployment
+  not configured is Global, Azure's default);
+  Vertex ``global`` endpoint vs a regional location.
+- ``region``: rows narrowed by ``region_prefix`` (a source region's own rates); a Bedrock
+  geography profile (``eu.``, ``apac.``, ``us-gov.`` …) implies its region when the call did not
+  say where it ran.
 """
 
 from __future__ import annotations
@@ -23,7 +29,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.catalog import identify
-from cascadeflow_cloud.pricing.names import bedrock_geography, bedrock_price_ref, resolve_model
+from cascadeflow_cloud.config import PriceFactor, PriceOverride
+from cascadeflow_cloud.limits import MAX_ID_CHARS
+from cascadeflow_cloud.pricing.names import (
+    bedrock_geography,
+    bedrock_price_ref,
+    bedrock_profile_region,
+    resolve_model,
+)
 from cascadeflow_cloud.pricing.sheets import Cost, PriceSheet, Rate, TokenUsage, UnitPrices
 from cascadeflow_cloud.pricing.tables import (
     GENAI_PRICES_PROVIDER,
@@ -47,6 +60,11 @@ CACHE_ENTRIES = 4096
 _EPOCH = date(1970, 1, 1)
 _SECONDS_PER_DAY = 86400
 _ZERO = Rate(Decimal(0))
+
+
+def _fact(value: object) -> str | None:
+    """A pricing fact as ``price`` takes it: a short string, else None (ignored)."""
+    return value if type(value) is str and len(value) <= MAX_ID_CHARS else None
 
 
 def _catalog_id(model: str) -> str | None:
@@ -93,8 +111,9 @@ class Pricer:
         self.book = RateBook(layers)
         self.aliases: dict[str, str] = aliases
         self._cache: dict[tuple[Any, ...], PriceSheet | None] = {}
-        #: ``unit_prices`` by (provider, model as named, Unix day number); read-only outside
-        self.unit_cache: dict[tuple[str, str, int], UnitPrices | None] = {}
+        #: ``unit_prices`` by (provider, model as named, Unix day number[, tier, region,
+        #: deployment]); read-only outside
+        self.unit_cache: dict[tuple[Any, ...], UnitPrices | None] = {}
         self._lock = threading.Lock()
         self.unpriced: dict[tuple[str, str], int] = {}
         #: why a (provider, model, tier) is unpriced, for the log and ``pricing`` command
@@ -135,17 +154,27 @@ class Pricer:
         self._remember(self._cache, key, sheet)
         return sheet
 
-    def unit_prices(self, provider: str, model_ref: str, timestamp: float) -> UnitPrices | None:
-        """The compiled standard-tier sheet for a call that finished at ``timestamp`` (Unix
-        seconds), or None when the model is unpriced. Cached per (provider, model, UTC day):
-        a hit is one dict lookup. Unlike ``price`` it does not count unpriced calls (the
-        background conversion of the same call does)."""
-        key = (provider, model_ref, int(timestamp // _SECONDS_PER_DAY))  # the UTC day
+    def unit_prices(self, provider: str, model_ref: str, timestamp: float, *,
+                    tier: object = None, region: object = None,
+                    deployment: object = None) -> UnitPrices | None:
+        """The compiled sheet for a call that finished at ``timestamp`` (Unix seconds) with
+        these facts (as ``price`` takes them; anything but a short string is ignored, as
+        ``record.to_event`` ignores it), or None when unpriced. Cached per (provider, model,
+        UTC day) — plus the facts when any is given: a hit is one dict lookup. Unlike
+        ``price`` it does not count unpriced calls (the background conversion of the same
+        call does)."""
+        day = int(timestamp // _SECONDS_PER_DAY)  # the UTC day
+        if tier is None and region is None and deployment is None:
+            key: tuple[Any, ...] = (provider, model_ref, day)
+        else:
+            key = (provider, model_ref, day, _fact(tier), _fact(region), _fact(deployment))
         try:
             return self.unit_cache[key]
         except KeyError:
             pass
-        sheet = self.sheet(provider, model_ref, _EPOCH + timedelta(days=key[2]))
+        sheet = self.sheet(provider, model_ref, _EPOCH + timedelta(days=day),
+                           tier=_fact(tier), region=_fact(region),
+                           deployment=_fact(deployment))
         prices = UnitPrices(sheet) if sheet is not None else None
         self._remember(self.unit_cache, key, prices)
         return prices
@@ -158,14 +187,29 @@ class Pricer:
                 cache.clear()
             cache[key] = value
 
-    def _geography(self, provider: str, model_ref: str, deployment: str | None) -> str | None:
+    def _geography(self, provider: str, model_ref: str, deployment: str | None,
+                   region: str | None) -> str | None:
         if provider == "aws_bedrock":
             return bedrock_geography(self.aliases.get(model_ref, model_ref))
         if provider == "azure_openai":
             found = self.azure_deployments.get(deployment or "") or self.azure_deployments.get(
                 model_ref)
-            return found.type if found is not None else None
+            return found.type if found is not None else "global"  # Azure's default type
+        if provider == "gcp_vertex" and region:
+            return "global" if region == "global" else "regional"
         return None
+
+    def _geo_scaled(self, provider: str, sheet: PriceSheet, day: date,
+                    geography: str | None) -> PriceSheet:
+        """genai-prices' (Global) ``sheet`` at an Azure deployment type's factor over Global
+        (Data Zone, Regional), where one is published."""
+        if geography is None or provider != "azure_openai":
+            return sheet
+        factor = self.book.factor(provider, day, None, geography)
+        if factor is None:
+            return sheet
+        return sheet.scaled(factor[0].factor, f"× {factor[0].factor} {geography} "
+                            f"[{cited(factor[1], factor[0])}]")
 
     def _resolve(self, provider: str, model_ref: str, day: date, tier: str | None,
                  region: str | None, deployment: str | None) -> PriceSheet | None:
@@ -179,15 +223,24 @@ class Pricer:
         canonical = _catalog_id(model)
         if canonical is not None:
             keys.append(canonical)
-        geography = self._geography(provider, ref, deployment)
+        if region is None and provider == "aws_bedrock":
+            region = bedrock_profile_region(self.aliases.get(ref, ref))
+        geography = self._geography(provider, ref, deployment, region)
         # a value outside schema.ServiceTier (None, "default", …) is the standard tier
         wanted = tier if tier in SERVICE_TIERS else "standard"
         if wanted == "provisioned":
             return PriceSheet(model, "USD", _ZERO, _ZERO, source=(
                 "provisioned throughput: billed as capacity by the hour, 0 per call"))
-        found = self.book.rate(provider, keys, day, wanted, geography, region)
-        if found is not None:
-            return sheet_from_row(found[0], cited(found[1], found[0]))
+        if wanted == "standard":
+            found = self.book.rate(provider, keys, day, wanted, geography, region)
+            if found is not None:
+                return sheet_from_row(found[0], cited(found[1], found[0]))
+            factor = None
+        else:
+            priced = self.book.tier_rate(provider, keys, day, wanted, geography, region)
+            if priced is not None and isinstance(priced[0], PriceOverride):
+                return sheet_from_row(priced[0], cited(priced[1], priced[0]))
+            factor = priced if priced is None or isinstance(priced[0], PriceFactor) else None
         standard = self._standard(provider, ref, model, keys, day, geography, region)
         if standard is None:
             self.reasons[(provider, model_ref, tier)] = (
@@ -195,14 +248,16 @@ class Pricer:
                 "genai-prices")
             return None
         if wanted != "standard":
-            factor = self.book.factor(provider, day, wanted, geography)
             if factor is None:
+                where = f" on a {geography} deployment" if provider == "azure_openai" else ""
                 self.reasons[(provider, model_ref, tier)] = (
-                    f"no {wanted} rate for {model} (add a pricing override with "
+                    f"no {wanted} rate for {model}{where} (add a pricing override with "
                     f"service_tier: {wanted})")
                 return None
-            standard = standard.scaled(factor[0].factor, f"× {factor[0].factor} {wanted} "
-                                       f"[{cited(factor[1], factor[0])}]")
+            rule = factor[0]
+            assert isinstance(rule, PriceFactor)  # tier_rate's rows returned above
+            standard = standard.scaled(rule.factor, f"× {rule.factor} {wanted} "
+                                       f"[{cited(factor[1], rule)}]")
         return standard
 
     def _standard(self, provider: str, ref: str, model: str, keys: list[str], day: date,
@@ -228,12 +283,7 @@ class Pricer:
             if found_sheet is None:
                 return None
             sheet, specific = found_sheet, False
-        if geography is not None and not specific and provider == "azure_openai":
-            factor = self.book.factor(provider, day, None, geography)
-            if factor is not None:
-                sheet = sheet.scaled(factor[0].factor, f"× {factor[0].factor} {geography} "
-                                     f"[{cited(factor[1], factor[0])}]")
-        return sheet
+        return sheet if specific else self._geo_scaled(provider, sheet, day, geography)
 
     def price(self, provider: str, model_ref: str, usage: TokenUsage,
               day: date | None = None, *, tier: str | None = None, region: str | None = None,

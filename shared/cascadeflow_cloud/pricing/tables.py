@@ -4,8 +4,9 @@ price snapshot a deploy ships (``pricing.snapshot``), the package's own suppleme
 
 A rate row may be narrowed to a service tier, a geography and a source-region prefix; the
 most specific active row of the first table that has one wins. A factor row scales the
-standard rates of a whole provider (Vertex Flex PayGo 0.5, Azure Data Zone 1.1, …) and is used
-only where no row prices the model at that tier or geography.
+standard rates of a whole provider (Vertex Flex PayGo 0.5, Azure Data Zone 1.1, …): for a
+tier, the first table with a row *or* a factor for it decides (``tier_rate``: a config factor
+beats the supplement's rows); a geography factor applies where no row names the model.
 
 >>> book = RateBook([supplement_layer()])
 >>> row, where = book.rate("aws_bedrock", ("titan-text-premier",), date(2026, 12, 1),
@@ -103,15 +104,39 @@ class RateBook:
                geography: str | None) -> tuple[PriceFactor, str] | None:
         """The factor for ``tier`` (any geography) or, with ``tier`` None, for ``geography``."""
         for table in self.layers:
-            for row in table.factors:
-                if row.provider != provider or not _active(row, day):
-                    continue
-                if tier is not None and row.service_tier == tier and (
-                        row.geography is None or row.geography == geography):
-                    return row, table.name
-                if tier is None and row.service_tier is None and row.geography == geography:
-                    return row, table.name
+            found = _layer_factor(table, provider, day, tier, geography)
+            if found is not None:
+                return found, table.name
         return None
+
+    def tier_rate(self, provider: str, keys: Iterable[str], day: date, tier: str,
+                  geography: str | None, region: str | None
+                  ) -> tuple[PriceOverride | PriceFactor, str] | None:
+        """What prices a call at ``tier``: the first table (config, snapshot, supplement) with
+        a row for the model at that tier *or* a factor for the tier — so a config factor wins
+        over the supplement's per-model rows. A factor scales the standard sheet."""
+        keys = tuple(keys)
+        for index, table in enumerate(self.layers):
+            row = RateBook([table]).rate(provider, keys, day, tier, geography, region)
+            if row is not None:
+                return row
+            factor = _layer_factor(self.layers[index], provider, day, tier, geography)
+            if factor is not None:
+                return factor, table.name
+        return None
+
+
+def _layer_factor(table: Layer, provider: str, day: date, tier: str | None,
+                  geography: str | None) -> PriceFactor | None:
+    for row in table.factors:
+        if row.provider != provider or not _active(row, day):
+            continue
+        if tier is not None and row.service_tier == tier and (
+                row.geography is None or row.geography == geography):
+            return row
+        if tier is None and row.service_tier is None and row.geography == geography:
+            return row
+    return None
 
 
 def cited(where: str, row: PriceOverride | PriceFactor) -> str:

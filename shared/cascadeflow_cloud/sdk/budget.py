@@ -3,9 +3,10 @@ local budget. Over budget it warns (``BudgetWarning``) or, opted in, raises ``Bu
 — right after the call that crossed it and before any further call is sent.
 
 Only while a tracker is active do wrapped calls price themselves on the caller's thread
-(``Pricer.unit_prices``: the model's rates for the call's UTC day compiled to integers, one
-dict lookup when cached; about a microsecond); otherwise pricing happens in the background.
-The running total is exact (integer units of 10**-18 of the currency).
+(``Pricer.unit_prices``: the model's rates for the call's UTC day, service tier, source region
+and Azure deployment compiled to integers, one dict lookup when cached; about a microsecond);
+otherwise pricing happens in the background. The running total is exact (integer units of
+10**-18 of the currency) and equals the sum of the events' tier-aware estimates.
 
 >>> from cascadeflow_cloud.sdk.record import CallRecord
 >>> from cascadeflow_cloud.pricing import Pricer
@@ -252,14 +253,21 @@ trackers: Callable[[], tuple[CostTracker, ...]] = _active.get
 
 
 def charge(record: CallRecord, pricer: Pricer) -> None:
-    """Price ``record`` now (at the rates of the UTC day it finished, as its event will be)
-    and add it to every active tracker. An unknown model counts as an unpriced call."""
+    """Price ``record`` now — at the rates of the UTC day it finished and with what it says
+    about how it was served (service tier, source region, Azure deployment), as its event
+    will be — and add it to every active tracker. A call the pricer cannot price (an unknown
+    model, or a known one at a tier nobody published) counts as an unpriced call."""
     active_trackers = _active.get()
     if not active_trackers:
         return
-    day = int(record.timestamp // 86400)  # the UTC day (Unix days have 86,400 seconds)
-    prices = (pricer.unit_cache.get((record.provider, record.model, day))  # hit: one lookup
-              or pricer.unit_prices(record.provider, record.model, record.timestamp))
+    tier, region, deployment = record.service_tier, record.region, record.deployment
+    if tier is None and region is None and deployment is None:
+        day = int(record.timestamp // 86400)  # the UTC day (Unix days have 86,400 seconds)
+        prices = (pricer.unit_cache.get((record.provider, record.model, day))  # one lookup
+                  or pricer.unit_prices(record.provider, record.model, record.timestamp))
+    else:
+        prices = pricer.unit_prices(record.provider, record.model, record.timestamp,
+                                    tier=tier, region=region, deployment=deployment)
     if prices is None:
         for tracker in active_trackers:
             tracker.add_units(None, tracker.currency)
