@@ -8,14 +8,18 @@ and is zipped deterministically (sorted entries, fixed timestamps and modes): th
 give the same sha256. ``dist/manifest.json`` records per artifact the zip's sha256, its
 unzipped size against Lambda's 250 MB limit, its functions and requirements.
 
-The forecast stack (statsmodels, scipy, pandas, pyarrow) is larger than 250 MB unzipped; it is
-assembled the same way as a tree (``dist/build/forecast``) for the container image in
-``infra/images/forecast`` and not zipped.
+The forecast function ships in the ``lake`` zip by default (the default ``fast`` engine needs
+numpy, pandas and pyarrow only). The statsmodels engine's stack (statsmodels, scipy, pandas,
+pyarrow) is larger than 250 MB unzipped; it is an opt-in artifact (``selected_by``: Terraform's
+``forecast_engine = "statsmodels"``), assembled the same way as a tree (``dist/build/forecast``)
+for the container image in ``infra/images/forecast`` and not zipped.
 
 Usage::
 
-    python infra/package.py                 # every artifact
+    python infra/package.py                 # every default artifact (no opt-in ones)
     python infra/package.py core lake       # only these
+    python infra/package.py forecast        # the opt-in statsmodels image tree
+    python infra/package.py --all           # every artifact
     python infra/package.py --importtime    # cold import time of each handler from its artifact
 
 Dependencies are installed once per requirement set into ``dist/.cache/`` and reused.
@@ -74,6 +78,9 @@ class Artifact:
     functions: tuple[str, ...]
     image: bool = False
     extra_requirements: tuple[str, ...] = field(default=())
+    #: An opt-in artifact: the deployment setting that selects it instead of the default
+    #: artifact of its functions (``None``: the default artifact).
+    selected_by: str | None = None
 
 
 BASE_EXTRAS = ("aws", "lambda")  # boto3 pinned in the artifact (S3 conditional writes), powertools
@@ -83,20 +90,24 @@ ARTIFACTS: dict[str, Artifact] = {
     for a in (
         Artifact("core", BASE_EXTRAS, ("collect_events", "notify")),
         Artifact("meter", (*BASE_EXTRAS, "lake", "notify"), ("meter_stripe",)),
-        Artifact("lake", (*BASE_EXTRAS, "lake"), ("compact_events", "detect_anomalies")),
+        Artifact("lake", (*BASE_EXTRAS, "lake"),
+                 ("compact_events", "detect_anomalies", "forecast_budgets")),
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),
         Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),
-        Artifact("forecast", (*BASE_EXTRAS, "lake", "forecast"), ("forecast_budgets",), image=True),
+        Artifact("forecast", (*BASE_EXTRAS, "lake", "forecast"), ("forecast_budgets",), image=True,
+                 selected_by='forecast_engine = "statsmodels"'),
     )
 }
 
 
-def artifact_for(function: str) -> Artifact:
-    """The artifact that carries ``functions/<function>.py``."""
-    for artifact in ARTIFACTS.values():
-        if function in artifact.functions:
-            return artifact
+def artifact_for(function: str, *, opt_in: bool = False) -> Artifact:
+    """The artifact that carries ``functions/<function>.py`` by default, or with ``opt_in`` its
+    opt-in artifact (``selected_by``) where there is one."""
+    carriers = [a for a in ARTIFACTS.values() if function in a.functions]
+    preferred = [a for a in carriers if (a.selected_by is not None) == opt_in]
+    for artifact in preferred + carriers:
+        return artifact
     raise KeyError(f"function {function!r} is in no artifact; add it to ARTIFACTS in {__file__}")
 
 
@@ -389,13 +400,15 @@ def import_time(tree: Path, module: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("artifacts", nargs="*", help=f"subset of {', '.join(ARTIFACTS)}")
+    parser.add_argument("--all", action="store_true",
+                        help="also the opt-in artifacts (selected_by a deployment setting)")
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--importtime", action="store_true",
                         help="report cold import time of each present handler from its built tree")
     args = parser.parse_args(argv)
     if sys.version_info[:2] != tuple(int(x) for x in RUNTIME_PYTHON.split(".")):
         parser.error(f"run with Python {RUNTIME_PYTHON}: byte-code must match the Lambda runtime")
-    names = args.artifacts or list(ARTIFACTS)
+    names = args.artifacts or [n for n, a in ARTIFACTS.items() if args.all or not a.selected_by]
     unknown = [n for n in names if n not in ARTIFACTS]
     if unknown:
         parser.error(f"unknown artifact(s): {', '.join(unknown)}")

@@ -19,6 +19,7 @@ from typing import Any
 
 from cascadeflow_cloud.config import SECRET_REF_PATTERN, env
 from cascadeflow_cloud.errors import SecretError
+from cascadeflow_cloud.httpclient.aws import aws_client
 
 CACHE_SECONDS = 300.0
 _cache: dict[str, tuple[float, str]] = {}
@@ -34,9 +35,7 @@ def _from_env(name: str, client: Any) -> str:
 
 def _from_secretsmanager(name: str, client: Any) -> str:
     if client is None:
-        import boto3
-
-        client = boto3.client("secretsmanager")
+        client = aws_client("secretsmanager")
     try:
         response = client.get_secret_value(SecretId=name)
     except Exception as exc:
@@ -50,9 +49,7 @@ def _from_secretsmanager(name: str, client: Any) -> str:
 
 def _from_ssm(name: str, client: Any) -> str:
     if client is None:
-        import boto3
-
-        client = boto3.client("ssm")
+        client = aws_client("ssm")
     try:
         response = client.get_parameter(Name=name, WithDecryption=True)
     except Exception as exc:

@@ -145,8 +145,10 @@ def test_functions_use_the_artifact_of_the_packaging_script(package: object) -> 
     artifacts = package.ARTIFACTS  # type: ignore[attr-defined]
     for name, spec in deployed_functions().items():
         artifact = package.artifact_for(name)  # type: ignore[attr-defined]
+        if spec["artifact"] == "${local.forecast_artifact}":  # chosen by forecast_engine
+            continue  # tests/infra/test_forecast_engine.py renders the choice
         assert spec["artifact"] == artifact.name, name
-        assert artifact.image == (spec["artifact"] == "forecast"), name
+        assert not artifact.image, name
     packaged = {fn for a in artifacts.values() for fn in a.functions}
     assert packaged == set(deployed_functions())
 

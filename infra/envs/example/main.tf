@@ -49,7 +49,7 @@ locals {
     }
     forecast_budgets = {
       description = "Forecasts every budget scope and writes projections (fan-out by scope hash)"
-      artifact    = "forecast"
+      artifact    = local.forecast_artifact
       trigger     = "fanout"
       memory      = 3008
       timeout     = 900
@@ -94,11 +94,17 @@ locals {
     }
   }
 
-  zip_artifacts  = toset([for fn, spec in local.functions : spec.artifact if spec.artifact != "forecast"])
-  fanout         = { for fn, spec in local.functions : fn => spec if spec.trigger == "fanout" }
-  forecast_tree  = "${local.dist}/build/forecast"
-  forecast_tag   = substr(sha256("${local.manifest.artifacts.forecast.tree_sha256}${filesha256(var.config_file)}"), 0, 32)
-  forecast_image = var.forecast_image_uri != null ? var.forecast_image_uri : "${module.artifacts.image_repository_url}:${local.forecast_tag}"
+  zip_artifacts = toset([for fn, spec in local.functions : spec.artifact if spec.artifact != "forecast"])
+  fanout        = { for fn, spec in local.functions : fn => spec if spec.trigger == "fanout" }
+
+  # The forecast function: the lake zip with the default engine (no Docker); the statsmodels
+  # engine (forecast_engine = "statsmodels") runs from the opt-in container image "forecast".
+  forecast_artifact    = var.forecast_engine == "statsmodels" ? "forecast" : "lake"
+  forecast_image_build = var.forecast_engine == "statsmodels" && var.forecast_image_uri == null
+  forecast_tree        = "${local.dist}/build/forecast"
+  forecast_tag         = substr(sha256("${try(local.manifest.artifacts.forecast.tree_sha256, "")}${filesha256(var.config_file)}"), 0, 32)
+  forecast_image       = var.forecast_image_uri != null ? var.forecast_image_uri : "${module.artifacts.image_repository_url}:${local.forecast_tag}"
+  configured_engine    = try(yamldecode(file(var.config_file)).forecast.engine, "fast")
   common_env = {
     CASCADEFLOW_STORE             = local.store
     CASCADEFLOW_CONFIG            = "/opt/cascadeflow.yaml"
@@ -134,7 +140,7 @@ module "artifacts" {
   kms_key_arn             = module.lake.kms_key_arn
   log_bucket_name         = module.lake.log_bucket_name
   artifacts               = { for a in local.zip_artifacts : a => "${local.dist}/${a}.zip" }
-  create_image_repository = var.forecast_image_uri == null
+  create_image_repository = local.forecast_image_build
 }
 
 # The configuration ships as a layer: /opt/cascadeflow.yaml in every zip function. Changing it
@@ -154,12 +160,20 @@ resource "aws_lambda_layer_version" "config" {
   filename            = data.archive_file.config.output_path
   source_code_hash    = data.archive_file.config.output_base64sha256
   compatible_runtimes = ["python3.11"]
+
+  lifecycle {
+    precondition {
+      condition     = local.configured_engine == var.forecast_engine
+      error_message = "forecast.engine in the configuration file must equal var.forecast_engine (the statsmodels engine needs the opt-in image: set forecast_engine = \"statsmodels\")."
+    }
+  }
 }
 
-# The forecast stack (statsmodels + scipy + pandas + pyarrow) exceeds the 250 MB zip limit, so it
-# runs as a container image built from the same tree `make package` assembles.
+# Opt-in (forecast_engine = "statsmodels"): that engine's stack (statsmodels + scipy + pandas +
+# pyarrow) exceeds the 250 MB zip limit, so it runs as a container image built from the tree
+# `python infra/package.py forecast` assembles. The default deployment builds no image.
 resource "terraform_data" "forecast_image" {
-  count            = var.forecast_image_uri == null ? 1 : 0
+  count            = local.forecast_image_build ? 1 : 0
   input            = local.forecast_image
   triggers_replace = [local.forecast_image]
 

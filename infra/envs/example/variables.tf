@@ -114,8 +114,18 @@ variable "fanout_max_concurrency" {
   default     = 5
 }
 
+variable "forecast_engine" {
+  description = "Forecast engine, equal to forecast.engine of the configuration file: fast (default; the forecast function deploys from the lake zip, no Docker) or statsmodels (the opt-in container image: `python infra/package.py forecast`, then Docker during apply unless forecast_image_uri is given)."
+  type        = string
+  default     = "fast"
+  validation {
+    condition     = contains(["fast", "statsmodels"], var.forecast_engine)
+    error_message = "forecast_engine must be fast or statsmodels."
+  }
+}
+
 variable "forecast_image_uri" {
-  description = "Pre-built forecast image (ECR URI with tag); null builds and pushes dist/build/forecast with docker during apply (the forecast stack is larger than the 250 MB zip limit)."
+  description = "With forecast_engine = statsmodels: a pre-built forecast image (ECR URI with tag); null builds and pushes dist/build/forecast with docker during apply (that stack is larger than the 250 MB zip limit). Ignored with the fast engine."
   type        = string
   default     = null
 }

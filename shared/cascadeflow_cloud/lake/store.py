@@ -205,9 +205,9 @@ class S3Store:
 
     def __init__(self, bucket: str, prefix: str = "", client: Any | None = None) -> None:
         if client is None:
-            import boto3
+            from cascadeflow_cloud.httpclient.aws import aws_client
 
-            client = boto3.client("s3")
+            client = aws_client("s3")  # bounded attempts and timeouts (httpclient.aws.BOUNDS)
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

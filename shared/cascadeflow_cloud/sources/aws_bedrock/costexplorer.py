@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.httpclient.aws import AwsBounds, aws_client
 from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.aws_bedrock.names import is_bedrock_service
 from cascadeflow_cloud.sources.aws_bedrock.parse import parse_pages
@@ -143,14 +144,10 @@ def make_client(settings: AwsBedrockSource) -> Any:
     """A Cost Explorer client in ``standard`` retry mode (legacy does not retry
     ``LimitExceededException``): at most ``max_attempts`` attempts per call, each bounded by
     ``connect_timeout`` / ``read_timeout``."""
-    import boto3
-    from botocore.config import Config as BotoConfig
-
     # A fresh session resolves credentials now, not whatever boto3's default session cached.
-    return boto3.session.Session().client("ce", region_name=settings.region, config=BotoConfig(
-        # total_max_attempts: botocore reads "max_attempts" as retries after the first
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
-        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout))
+    return aws_client("ce", region=settings.region, fresh_session=True, bounds=AwsBounds(
+        connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+        max_attempts=settings.max_attempts))
 
 
 class AwsBedrockCostSource:

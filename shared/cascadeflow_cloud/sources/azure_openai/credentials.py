@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from cascadeflow_cloud.config import AzureOpenAISource
+from cascadeflow_cloud.httpclient.aws import AwsBounds, aws_client
 from cascadeflow_cloud.sources.base import CredentialsMissing, require
 
 
@@ -66,13 +67,9 @@ def assertion_reader(settings: AzureOpenAISource, *, sts_client: Any | None = No
     def from_sts() -> str:
         client = sts_client
         if client is None:
-            import boto3
-            from botocore.config import Config as BotoConfig
-
-            client = boto3.client("sts", config=BotoConfig(
-                retries={"total_max_attempts": settings.transport_retries + 1,
-                         "mode": "standard"},
-                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout))
+            client = aws_client("sts", bounds=AwsBounds(
+                connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                max_attempts=settings.transport_retries + 1))
         answer = client.get_web_identity_token(Audience=[settings.federated_audience],
                                                SigningAlgorithm="RS256")
         return str(answer["WebIdentityToken"])

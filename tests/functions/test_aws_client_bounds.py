@@ -1,0 +1,191 @@
+"""Bounded retries and deadlines on every AWS client the functions construct (issue "Deploy for
+real" 5): the lake's S3 store, Secrets Manager and SSM secret references, Cost Explorer and the
+STS token of keyless Azure, each built the way the code builds it (``httpclient.aws``), meet a
+local endpoint on 127.0.0.1 that answers every request with a 500, or one that never answers,
+and give up after their bound's number of attempts. The servers count the requests; nothing
+here reads a clock. (Cost Explorer against a silent port, Azure and GCP:
+tests/sources/test_cloud_deadlines.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from cascadeflow_cloud.config import AwsBedrockSource, AzureOpenAISource
+from cascadeflow_cloud.errors import SecretError, StorageError
+from cascadeflow_cloud.httpclient import aws
+from cascadeflow_cloud.lake.store import open_store
+from cascadeflow_cloud.secrets import clear_cache, resolve_secret
+from cascadeflow_cloud.sources.aws_bedrock.costexplorer import make_client
+from cascadeflow_cloud.sources.azure_openai.credentials import assertion_reader
+
+
+class Failing(ThreadingHTTPServer):
+    """Answers every request with HTTP 500 (a JSON / XML ``InternalError`` body); counts them."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.requests = 0
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), FailingHandler)
+
+
+class FailingHandler(BaseHTTPRequestHandler):
+    server: Failing
+
+    def _fail(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        self.rfile.read(length)
+        with self.server.lock:
+            self.server.requests += 1
+        body = (b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
+                if "json" not in (self.headers.get("content-type") or "")
+                else b'{"__type": "InternalServiceError", "message": "boom"}')
+        self.send_response(500)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = do_HEAD = _fail
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+class Silent:
+    """Accepts every connection and never answers; counts the connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.requests = 0
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.requests += 1
+            self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+@pytest.fixture
+def failing() -> Iterator[tuple[str, Failing]]:
+    server = Failing()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Silent]]:
+    """A silent port, and every bound's timeouts shortened to 0.2 s, its attempts unchanged
+    (the attempts are what is checked; the real timeouts are above a test's patience)."""
+    build = aws.boto_config
+
+    def short(bounds: aws.AwsBounds) -> Any:
+        return build(dataclasses.replace(bounds, read_timeout=0.2, connect_timeout=0.2))
+
+    monkeypatch.setattr(aws, "boto_config", short)
+    server = Silent()
+    yield f"http://127.0.0.1:{server.port}", server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def fake_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in {"AWS_ACCESS_KEY_ID": "AKIDFAKEFORTEST", "AWS_SECRET_ACCESS_KEY": "fake",
+                        "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
+                        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+        monkeypatch.setenv(name, value)
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def s3_get() -> None:
+    open_store("s3://cf-bounds/lake").get("costs/x.parquet")
+
+
+def secretsmanager_get() -> None:
+    resolve_secret("aws-secretsmanager:cascadeflow/hmac-key", cache=False)
+
+
+def ssm_get() -> None:
+    resolve_secret("aws-ssm:/cascadeflow/hmac-key", cache=False)
+
+
+def sts_token() -> None:
+    assertion_reader(AzureOpenAISource(federated_token="aws-sts",
+                                       transport_retries=2))()
+
+
+def ce_query() -> None:
+    make_client(AwsBedrockSource(max_attempts=3)).get_cost_and_usage(
+        TimePeriod={"Start": "2026-11-01", "End": "2026-11-02"}, Granularity="DAILY",
+        Metrics=["UnblendedCost"])
+
+
+#: call, the error it ends with on a 500 (None: botocore's ClientError) and on a silent port
+#: (None: botocore's read / connect timeout), the attempts its bound allows in all
+CLIENTS: dict[str, tuple[Callable[[], None], type[Exception] | None, type[Exception] | None,
+                         int]] = {
+    "s3": (s3_get, StorageError, None, aws.BOUNDS["s3"].max_attempts),
+    "secretsmanager": (secretsmanager_get, SecretError, SecretError,
+                       aws.BOUNDS["secretsmanager"].max_attempts),
+    "ssm": (ssm_get, SecretError, SecretError, aws.BOUNDS["ssm"].max_attempts),
+    "sts": (sts_token, None, None, 3),  # AzureOpenAISource.transport_retries + 1
+    "ce": (ce_query, None, None, 3),  # AwsBedrockSource.max_attempts
+}
+
+
+@pytest.mark.parametrize("service", sorted(CLIENTS))
+def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
+        service: str, failing: tuple[str, Failing], monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    endpoint, server = failing
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    call, error, _, attempts = CLIENTS[service]
+    with pytest.raises(error or ClientError):
+        call()
+    assert server.requests == attempts, service
+
+
+@pytest.mark.parametrize("service", sorted(CLIENTS))
+def test_a_silent_endpoint_gets_exactly_the_bounded_attempts(
+        service: str, silent: tuple[str, Silent], monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    endpoint, server = silent
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    call, _, error, attempts = CLIENTS[service]
+    with pytest.raises(error or (ReadTimeoutError, ConnectTimeoutError)):
+        call()
+    assert server.requests == attempts, service
+
+
+def test_every_client_the_code_builds_has_a_bound() -> None:
+    """Each listed service builds its client through ``aws_client`` in standard retry mode."""
+    for service, bound in aws.BOUNDS.items():
+        config = aws.boto_config(bound)
+        assert config.retries == {"mode": "standard", "total_max_attempts": bound.max_attempts}
+        assert config.read_timeout == bound.read_timeout, service
+    assert open_store("s3://cf-bounds/lake").client.meta.config.retries["total_max_attempts"] \
+        == aws.BOUNDS["s3"].max_attempts
