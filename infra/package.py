@@ -95,6 +95,8 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),
         Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),
+        # the native export deliveries (S3-triggered): the native format readers need pyarrow
+        Artifact("ingest-export", (*BASE_EXTRAS, "lake"), ("ingest_export",)),
         Artifact("forecast", (*BASE_EXTRAS, "lake", "forecast"), ("forecast_budgets",), image=True,
                  selected_by='forecast_engine = "statsmodels"'),
     )

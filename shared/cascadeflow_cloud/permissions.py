@@ -29,6 +29,9 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     # identity token the keyless (federated) path sends Entra
     "azure_openai_source": frozenset({"sts:GetWebIdentityToken"}),
     "gcp_vertex_source": frozenset(),  # GCP IAM: BigQuery viewer + job user (infra/modules/gcp)
+    # the native export deliveries: read-only on the export bucket's prefix (infra narrows the
+    # resources to it; modules/data_exports)
+    "export_read": frozenset({"s3:GetObject", "s3:ListBucket"}),
     "xray": frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}),
     "dead_letter": frozenset({"sqs:SendMessage"}),
     "logs": frozenset({"logs:CreateLogStream", "logs:PutLogEvents"}),
@@ -63,6 +66,7 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "meter_stripe": ("lake_write", "kms_lake", "secrets"),
     "detect_anomalies": ("lake_publish", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
+    "ingest_export": ("lake_write", "kms_lake", "export_read"),
 }
 
 #: Roles that are not functions: a schedule invoking a function, a fan-out state machine

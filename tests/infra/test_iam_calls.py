@@ -324,6 +324,34 @@ def run_compact_events(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> None
     assert result["ok"] and result["objects_after"] < result["objects_before"], result
 
 
+EXPORT_BUCKET = "cf-exports"  # the Data Exports bucket: ingest_export only reads it
+EXPORT_PREFIX = "exports/"  # its s3_prefix (tests.functions.test_ingest_export.PREFIX)
+
+
+def run_ingest_export(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """A Data Exports delivery's manifest event, twice (S3 may repeat it: the second is a
+    no-op), then a restated delivery of the period (its month object rewritten)."""
+    from tests.functions.test_ingest_export import CUR, s3_event, upload
+    from tests.sources.native import aws_exports
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=EXPORT_BUCKET)
+    rows = aws_exports.lines()
+    root = aws_exports.delivery(tmp / "exp", {
+        "part-00001.snappy.parquet": aws_exports.cur2_parquet(rows)})
+    upload(s3, root, EXPORT_BUCKET, EXPORT_PREFIX)
+    _configure(mp, tmp, {})
+    first, repeated = _run(rec, "ingest_export", s3_event(CUR, EXPORT_BUCKET),
+                           s3_event(CUR, EXPORT_BUCKET))
+    _as_old_lake()
+    aws_exports.delivery(root, {"part-00001.snappy.parquet": aws_exports.cur2_parquet(
+        rows[:3])}, execution="exec-2")
+    upload(s3, root, EXPORT_BUCKET, EXPORT_PREFIX)
+    [restated] = _run(rec, "ingest_export", s3_event(CUR, EXPORT_BUCKET))
+    assert first["ok"] and first["ingested"] and repeated["skipped"], (first, repeated)
+    assert restated["ok"] and restated["ingested"], restated
+
+
 # ---------------------------------------------------------------- the comparison
 def _secret_names() -> dict[str, set[str]]:
     functions = hcl.locals_of(hcl.ENV)["functions"]
@@ -345,6 +373,7 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
         "notify": lambda: run_notify(aws, monkeypatch, tmp_path, receiver),
         "meter_stripe": lambda: run_meter_stripe(aws, monkeypatch, tmp_path, fake_stripe),
         "compact_events": lambda: run_compact_events(aws, monkeypatch, tmp_path),
+        "ingest_export": lambda: run_ingest_export(aws, monkeypatch, tmp_path),
     }
     assert set(runs) == set(permissions.FUNCTION_COMPONENTS), "add a run for the new function"
     for run in runs.values():
@@ -362,7 +391,13 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
                      for (f, a) in NOT_CALLED_BY_THE_CODE if f == fn and a in used]
         for _, prefix, op, params in (c for c in aws.calls if c[0] == fn):
             key = str(params.get("Key") or params.get("Prefix") or "")
-            if prefix == "s3" and not key.startswith(f"{PREFIX}/"):
+            if prefix == "s3" and params.get("Bucket") == EXPORT_BUCKET:
+                if fn != "ingest_export" or op not in ("GetObject", "HeadObject",
+                                                       "ListObjectsV2", "ListObjects"):
+                    problems.append(f"{fn}: {op} {key!r} on the export bucket")
+                elif not key.startswith(EXPORT_PREFIX):
+                    problems.append(f"{fn}: {op} {key!r} outside the exports' prefix")
+            elif prefix == "s3" and not key.startswith(f"{PREFIX}/"):
                 problems.append(f"{fn}: {op} {key!r} outside the lake prefix")
             if fn == "collect_events" and prefix == "s3" and not key.startswith(
                     (f"{PREFIX}/events/", f"{PREFIX}/quarantine/")):

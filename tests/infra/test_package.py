@@ -47,6 +47,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "notify": {"fanout": "plan", "input": {}},
     "meter_stripe": {},
     "compact_events": {},
+    "ingest_export": {"Records": []},  # no manifest named: nothing to read, no request
 }
 #: Handlers that cannot work with MINIMAL_CONFIG (no cloud set up): they must still import and
 #: run from their artifact, then fail loudly (runtime.JobFailed) naming the missing setting.
@@ -273,6 +274,8 @@ ARTIFACT_IMPORTS = {
                      "azure.mgmt.costmanagement", "cascadeflow_cloud.lake.tables"],
     "ingest-gcp": ["pandas", "pyarrow.parquet", "google.cloud.bigquery",
                    "google.cloud.bigquery_storage", "cascadeflow_cloud.lake.tables"],
+    "ingest-export": ["pyarrow.parquet", "pyarrow.csv", "boto3",
+                      "cascadeflow_cloud.sources.native.readers", "cascadeflow_cloud.lake.tables"],
     "forecast": ["pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
                  "statsmodels.tsa.holtwinters", "cascadeflow_cloud.lake.tables"],
 }

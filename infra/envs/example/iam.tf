@@ -15,6 +15,8 @@ locals {
     # Management role is granted in Azure by modules/azure_reader). GCP: granted in GCP.
     azure_openai_source = ["sts:GetWebIdentityToken"]
     gcp_vertex_source   = []
+    # read-only on the Data Exports bucket's prefix (var.data_exports)
+    export_read = ["s3:GetObject", "s3:ListBucket"]
   }
 
   # Resources per component; "*" only where the API has no resource-level scoping (Cost
@@ -31,7 +33,11 @@ locals {
     aws_bedrock_source = ["*"]
     # GetWebIdentityToken has no resource-level scoping (the token is for the caller's role)
     azure_openai_source = ["*"]
+    export_read         = ["arn:aws:s3:::${local.exports_bucket}", "arn:aws:s3:::${local.exports_bucket}/${trim(var.data_exports.prefix, "/")}/*"]
   }
+  # The Data Exports bucket (modules/data_exports); without var.data_exports the function gets
+  # no export_read statement at all.
+  exports_bucket = "${var.name}-exports-${data.aws_caller_identity.current.account_id}"
 
   secret_arn_pattern = "arn:aws:secretsmanager:${var.region}:${data.aws_caller_identity.current.account_id}:secret:%s-??????"
 
@@ -44,7 +50,7 @@ locals {
           [for secret in spec.secrets : module.secrets.arns[secret]],
           [for extra in lookup(var.extra_secret_names, fn, []) : format(local.secret_arn_pattern, extra)],
         ) : lookup(local.component_resources, component, [])
-      } if length(local.component_actions[component]) > 0
+      } if length(local.component_actions[component]) > 0 && (component != "export_read" || var.data_exports.enabled)
     ]
   }
 }

@@ -1,5 +1,6 @@
-# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, nine functions with their
-# triggers, fan-out state machines for the sharded jobs, and alarms. See README.md.
+# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, ten functions with their
+# triggers, fan-out state machines for the sharded jobs, alarms, and (var.data_exports) the AWS
+# Data Exports whose deliveries ingest_export reads. See README.md.
 
 data "aws_caller_identity" "current" {}
 
@@ -90,6 +91,15 @@ locals {
       memory      = 1769
       timeout     = 900
       components  = ["lake_write", "kms_lake"]
+      secrets     = []
+    }
+    ingest_export = {
+      description = "Ingests each AWS Data Exports delivery (CUR 2.0, FOCUS 1.2) when its manifest is written (var.data_exports)"
+      artifact    = "ingest-export"
+      trigger     = "s3"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "export_read"]
       secrets     = []
     }
   }
@@ -230,6 +240,24 @@ module "fanout" {
   schedule_timezone   = var.schedule_timezone
   max_concurrency     = min(var.fanout_max_concurrency, local.reserved_concurrency[each.key])
   log_retention_days  = var.log_retention_days
+}
+
+# AWS Data Exports (CUR 2.0 and FOCUS 1.2) into their own bucket; each manifest write invokes
+# ingest_export (docs/exports.md). Off by default.
+module "data_exports" {
+  source = "../../modules/data_exports"
+  count  = var.data_exports.enabled ? 1 : 0
+
+  name             = var.name
+  bucket_name      = local.exports_bucket
+  prefix           = var.data_exports.prefix
+  bucket_region    = var.region
+  time_granularity = var.data_exports.time_granularity
+  include_focus    = var.data_exports.include_focus
+  log_bucket_name  = module.lake.log_bucket_name
+  function_name    = module.functions["ingest_export"].function_name
+  function_arn     = module.functions["ingest_export"].function_arn
+  tags             = var.tags
 }
 
 module "alarms" {

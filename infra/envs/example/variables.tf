@@ -73,11 +73,11 @@ variable "schedule_timezone" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (52 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
+  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (54 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
   type        = map(number)
   default     = {}
   validation {
-    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events"], k)])
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "ingest_export"], k)])
     error_message = "reserved_concurrency: keys are function names, values at least 1."
   }
 }
@@ -103,6 +103,7 @@ locals {
     notify              = 2
     meter_stripe        = 1
     compact_events      = 2
+    ingest_export       = 2
   }
   schedules            = merge(local.default_schedules, var.schedules)
   reserved_concurrency = merge(local.default_reserved_concurrency, var.reserved_concurrency)
@@ -140,4 +141,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "data_exports" {
+  description = "AWS Data Exports (CUR 2.0 and, with include_focus, FOCUS 1.2; Parquet) into a bucket of their own (<name>-exports-<account>), each delivery ingested by ingest_export when its manifest is written (modules/data_exports). Off by default; Data Exports runs in us-east-1 only, so enable it in a us-east-1 deployment."
+  type = object({
+    enabled          = optional(bool, false)
+    include_focus    = optional(bool, true)
+    time_granularity = optional(string, "HOURLY")
+    prefix           = optional(string, "exports")
+  })
+  default = {}
 }

@@ -1,14 +1,16 @@
 # AWS Data Exports for `cascadeflow-cloud ingest export`: CUR 2.0 and FOCUS 1.2 with AWS columns,
 # Parquet, overwritten in place per billing period (a delivery replaces its period), into a
-# bucket dedicated to them. Reference: docs.aws.amazon.com/cur/latest/userguide/
-# dataexports-export-delivery.html and dataexports-s3-bucket.html (bucket policy).
+# bucket dedicated to them, whose manifest writes invoke the ingest_export function (S3 event
+# notification). Reference: docs.aws.amazon.com/cur/latest/userguide/
+# dataexports-export-delivery.html and dataexports-s3-bucket.html (bucket policy). Data Exports
+# runs in us-east-1 only: apply this module with a us-east-1 provider.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
   account = data.aws_caller_identity.current.account_id
-  bucket  = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
+  bucket  = aws_s3_bucket.exports.arn
   # The CUR 2.0 columns the importer reads (sources/native/aws_cur.py); Data Exports needs an
   # explicit column list.
   cur2_columns = join(", ", [
@@ -153,6 +155,94 @@ data "aws_iam_policy_document" "exports" {
 }
 
 resource "aws_s3_bucket_policy" "exports" {
-  bucket = var.bucket_name
-  policy = data.aws_iam_policy_document.exports.json
+  bucket     = aws_s3_bucket.exports.id
+  policy     = data.aws_iam_policy_document.exports.json
+  depends_on = [aws_s3_bucket_public_access_block.exports]
+}
+
+# ---------------------------------------------------------------- the bucket
+resource "aws_s3_bucket" "exports" {
+  #checkov:skip=CKV_AWS_145:AWS documents Data Exports delivery with a bucket policy only (dataexports-s3-bucket.html), no KMS key policy for its service principals; the objects are SSE-S3 encrypted, private and TLS-only.
+  bucket        = var.bucket_name
+  force_destroy = var.force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "exports" {
+  bucket                  = aws_s3_bucket.exports.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}
+
+resource "aws_s3_bucket_logging" "exports" {
+  bucket        = aws_s3_bucket.exports.id
+  target_bucket = var.log_bucket_name
+  target_prefix = "s3-access/${var.bucket_name}/"
+}
+
+# A restated period overwrites its files: the replaced versions expire after 30 days.
+resource "aws_s3_bucket_lifecycle_configuration" "exports" {
+  bucket     = aws_s3_bucket.exports.id
+  depends_on = [aws_s3_bucket_versioning.exports]
+  rule {
+    id     = "expire-replaced-deliveries"
+    status = "Enabled"
+    filter {}
+    noncurrent_version_expiration {
+      noncurrent_days = 30
+    }
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
+# ---------------------------------------------------------------- delivery -> ingest_export
+# Data Exports rewrites a period's manifest after its data files: the manifest's ObjectCreated
+# event invokes the function, which reads that delivery (an incomplete one fails the invocation,
+# retried by Lambda, then dead-lettered).
+resource "aws_lambda_permission" "manifest" {
+  statement_id   = "InvokeOnExportManifest"
+  action         = "lambda:InvokeFunction"
+  function_name  = var.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = aws_s3_bucket.exports.arn
+  source_account = local.account
+}
+
+resource "aws_s3_bucket_notification" "exports" {
+  bucket = aws_s3_bucket.exports.id
+  lambda_function {
+    id                  = "cascadeflow-export-manifest"
+    lambda_function_arn = var.function_arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = "${trim(var.prefix, "/")}/"
+    filter_suffix       = "-Manifest.json"
+  }
+  depends_on = [aws_lambda_permission.manifest]
 }

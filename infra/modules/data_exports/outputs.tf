@@ -13,3 +13,8 @@ output "ingest_urls" {
   value = concat(["s3://${var.bucket_name}/${var.prefix}/${var.name}-cur2/"],
   var.include_focus ? ["s3://${var.bucket_name}/${var.prefix}/${var.name}-focus12/"] : [])
 }
+
+output "bucket_name" {
+  description = "Name of the export bucket."
+  value       = aws_s3_bucket.exports.id
+}

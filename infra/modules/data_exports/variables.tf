@@ -4,8 +4,35 @@ variable "name" {
 }
 
 variable "bucket_name" {
-  description = "A bucket dedicated to the exports: its whole bucket policy is set here."
+  description = "Name of the bucket created for the exports (dedicated to them: its whole bucket policy is set here)."
   type        = string
+}
+
+variable "log_bucket_name" {
+  description = "Bucket receiving the export bucket's S3 server access logs (the lake module's log bucket)."
+  type        = string
+}
+
+variable "function_name" {
+  description = "Name of the ingest_export function invoked on each manifest write."
+  type        = string
+}
+
+variable "function_arn" {
+  description = "ARN of the ingest_export function (the S3 notification's target)."
+  type        = string
+}
+
+variable "force_destroy" {
+  description = "Let terraform destroy delete the bucket with its exports in it."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to the bucket."
+  type        = map(string)
+  default     = {}
 }
 
 variable "prefix" {

@@ -108,11 +108,11 @@ variable "policy_statements" {
 }
 
 variable "trigger" {
-  description = "How the function is invoked: schedule (EventBridge Scheduler), url (function URL, the collector) or fanout (a Step Functions state machine of the fanout module)."
+  description = "How the function is invoked: schedule (EventBridge Scheduler), url (function URL, the collector), fanout (a Step Functions state machine of the fanout module) or s3 (a bucket notification, declared with its bucket: modules/data_exports)."
   type        = string
   validation {
-    condition     = contains(["schedule", "url", "fanout"], var.trigger)
-    error_message = "trigger must be schedule, url or fanout."
+    condition     = contains(["schedule", "url", "fanout", "s3"], var.trigger)
+    error_message = "trigger must be schedule, url, fanout or s3."
   }
 }
 

@@ -96,9 +96,11 @@ def _guard(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, se
 def ingest_exports(
     lake: ObjectStore, locations: Sequence[tuple[ObjectStore, str]], *, keep: Keep,
     format_name: str | None = None, progress: Progress | None = None, again: bool = False,
+    only: set[str] | None = None,
 ) -> NativeRun:
     """Ingest every delivery at ``locations`` (``open_export``) into ``lake``; ``again``
-    reads deliveries the ledger already holds with the same content too."""
+    reads deliveries the ledger already holds with the same content too; ``only`` limits
+    the run to the deliveries of these identities (the manifest an S3 event named)."""
     from cascadeflow_cloud.sources.native import delivery as dl
 
     run = NativeRun()
@@ -107,6 +109,8 @@ def ingest_exports(
         found, problems = dl.find_deliveries(store, prefix)
         run.problems += problems
         for item in found:
+            if only is not None and item.identity not in only:
+                continue
             _one(lake, store, item, run, native, keep, format_name, progress, again)
     return run
 

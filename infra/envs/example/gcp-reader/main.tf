@@ -1,5 +1,8 @@
 # GCP side of the deployment, applied with GCP credentials (gcloud auth application-default
-# login) by whoever administers the billing export project.
+# login) by whoever administers the billing export project. The Cloud Billing export itself is
+# turned on in the console (Billing > Billing export > BigQuery export: detailed usage cost),
+# into the dataset named here; Terraform cannot create it. Google's FOCUS view, when created in
+# another dataset, is read through focus_view_dataset (docs/exports.md).
 
 terraform {
   required_version = ">= 1.6"
@@ -31,6 +34,12 @@ variable "billing_export_dataset" {
   type        = string
 }
 
+variable "focus_view_dataset" {
+  description = "Dataset holding Google's FOCUS view of the billing export, when it is not the export's dataset; null: none (the reader gets BigQuery Data Viewer on it too)."
+  type        = string
+  default     = null
+}
+
 variable "aws_account_id" {
   description = "AWS account of the deployment; with aws_role_name enables keyless workload identity federation."
   type        = string
@@ -60,4 +69,14 @@ output "service_account_email" {
 output "workload_identity_provider" {
   description = "Provider for gcloud iam workload-identity-pools create-cred-config (null without federation)."
   value       = module.reader.workload_identity_provider
+}
+
+# The FOCUS view's dataset: a view is read with the rights on its own dataset and on the tables
+# it selects from (the export's dataset, granted by the module).
+resource "google_bigquery_dataset_iam_member" "focus_view" {
+  count      = var.focus_view_dataset == null ? 0 : 1
+  project    = coalesce(var.billing_export_project, var.project)
+  dataset_id = var.focus_view_dataset
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${module.reader.service_account_email}"
 }

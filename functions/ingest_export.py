@@ -1,0 +1,8 @@
+"""S3-triggered: ingest the native export delivery (CUR 2.0 / FOCUS 1.2 Data Exports) whose
+manifest the export bucket's ObjectCreated notification names; an incomplete delivery fails
+the invocation (retried, then dead-lettered). Metrics: docs/deploy.md."""
+
+from cascadeflow_cloud.jobs.ingest_native_event import handle_delivery_event
+from cascadeflow_cloud.runtime import lambda_handler
+
+handler = lambda_handler("ingest_export", handle_delivery_event)
