@@ -6,7 +6,9 @@ The lake: 365 UTC days; each day one event per (team, model) — 18,250 rows per
 (three providers). Built by ``dashboard.build.build_dashboard`` + ``site.write_site`` (no
 budgets: their forecast time is ``bench_forecast``'s). "Opens" is navigation start to
 ``window.cfReady`` (the page's charts drawn) on ``index.html`` from ``file://``; ``n/a`` when
-Chromium is not installed (``make browser``). ``quick``: 60 days × 10 teams × 5 models.
+Chromium is not installed (``make browser``). ``build_cpu_seconds`` is the build's CPU time
+(less dependent on the machine's load than wall time). ``quick``: 60 days × 10 teams × 5
+models.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from benchmarks._measure import quick
 
-TARGETS = {"build_seconds": "<= 10", "open_seconds": "<= 2"}
+TARGETS = {"build_seconds": "<= 10", "build_cpu_seconds": "<= 10", "open_seconds": "<= 2"}
 PROVIDERS = ("aws_bedrock", "azure_openai", "gcp_vertex")
 
 
@@ -119,14 +121,14 @@ def run() -> dict[str, object]:
     days, teams, models = (60, 10, 5) if quick() else (365, 50, 20)
     root = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     store, since, until = _lake(root / "lake", days, teams, models)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     site = build_dashboard(store, Config(), since, until)  # type: ignore[arg-type]
     files = write_site(site, root / "site")
-    build = time.perf_counter() - t0
+    build, cpu = time.perf_counter() - t0, time.process_time() - c0
     pages = {f.name: f.stat().st_size for f in files if f.suffix == ".html"}
     return {
         "events": days * teams * models, "days": days, "teams": teams, "models": models,
-        "build_seconds": round(build, 2),
+        "build_seconds": round(build, 2), "build_cpu_seconds": round(cpu, 2),
         "page_weight_mb": {"index": round(pages["index.html"] / 1e6, 2),
                            "all_pages": round(sum(pages.values()) / 1e6, 2),
                            "csv_total": round(sum(f.stat().st_size for f in files

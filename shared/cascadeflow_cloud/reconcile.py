@@ -52,7 +52,7 @@ attributed to nobody (``team``/``customer`` None: unattributed).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -272,11 +272,13 @@ def kind_of(token_type: str | None) -> str:
     return "tokens" if token_type in _TOKEN_CHARGES else "other"
 
 
-def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell]) -> list[ReconRow]:
+def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell], *, estimated: Mapping[
+        tuple[str, str, str, date, str], Decimal] | None = None) -> list[ReconRow]:
     """Estimated vs billed per provider, model, token type, day and currency.
 
     Only ``Usage`` charges are compared (taxes and credits have no estimate); charges of a
-    kind no call estimates get rows of their own, billed and not estimable.
+    kind no call estimates get rows of their own, billed and not estimable. ``estimated``:
+    ``estimated_by_type`` already computed (the report engine's) instead of ``usage``'s.
 
     >>> d = date(2026, 11, 2)
     >>> ptu = DayCost("azure_openai", "o3-2025-04-16", "other", "USD", d, Decimal(50),
@@ -294,7 +296,7 @@ def reconcile(costs: Iterable[DayCost], usage: Iterable[UsageCell]) -> list[Reco
             billed[(c.provider, _model(c.model), c.token_type, c.day, c.currency)] += c.billed
         else:
             fixed[(c.provider, _model(c.model), c.kind, c.day, c.currency)] += c.billed
-    estimated = estimated_by_type(usage)
+    estimated = estimated_by_type(usage) if estimated is None else estimated
     rows = []
     for key in set(billed) | set(estimated):
         b = billed.get(key, ZERO)

@@ -21,10 +21,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.budgets import covered_through
-from cascadeflow_cloud.jobs.forecast import run_reconciliation
-from cascadeflow_cloud.jobs.forecast_data import LakeInputs, billed_cells
+from cascadeflow_cloud.jobs.forecast_data import LakeInputs, billed_cells, usage_table
 from cascadeflow_cloud.present import Sheet
-from cascadeflow_cloud.reconcile import ReconRow
+from cascadeflow_cloud.reconcile import ReconRow, reconcile
 from cascadeflow_cloud.reporting import (
     ReportRow,
     billed_report,
@@ -33,6 +32,7 @@ from cascadeflow_cloud.reporting import (
     report_sheet,
     spend_report,
 )
+from cascadeflow_cloud.reporting.engine import ReportEngine
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.lake.tables import Lake
@@ -42,7 +42,8 @@ BASES = ("tracked", "billed")
 
 @dataclass
 class ReportInputs:
-    """The lake's costs and events of the UTC days ``[since, until]``, read once."""
+    """The lake's costs and events of the UTC days ``[since, until]``, read once; every
+    report over them is a query of one ``ReportEngine`` (the bill shared out once)."""
 
     since: date
     until: date
@@ -50,6 +51,7 @@ class ReportInputs:
     events: Any  # pyarrow.Table
     _inputs: LakeInputs | None = field(default=None, repr=False)
     _recon: list[ReconRow] | None = field(default=None, repr=False)
+    _engine: ReportEngine | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, lake: Lake, since: date, until: date) -> ReportInputs:
@@ -63,16 +65,34 @@ class ReportInputs:
         return self._inputs
 
     @property
+    def engine(self) -> ReportEngine:
+        """The SQL engine over these tables (built once, shared by every view)."""
+        if self._engine is None:
+            self._engine = ReportEngine(self.costs, self.events, self.inputs.costs("UTC"),
+                                        self.covered, usage_table(self.events, "UTC"))
+        return self._engine
+
+    @property
     def covered(self) -> dict[str, date]:
         """Per provider, the last UTC day its bill covers (later days are pending)."""
         return covered_through(self.inputs.billed, "UTC")
 
     @property
     def reconciliation(self) -> list[ReconRow]:
-        """Estimate ↔ bill rows over the days each provider's bill covers."""
+        """Estimate ↔ bill rows over the UTC days ``[since, until]``; for a provider with a
+        bill only the days its bill covers (``jobs.forecast.run_reconciliation``'s rule), the
+        estimates split into token types by the engine."""
         if self._recon is None:
-            self._recon = [ReconRow.from_json(r) for r in
-                           run_reconciliation(self.inputs, self.since, self.until)]
+            covered = self.covered
+
+            def billed_yet(provider: str, day: date) -> bool:
+                return self.since <= day <= self.until and (
+                    provider not in covered or day <= covered[provider])
+
+            costs = [c for c in self.inputs.costs("UTC") if billed_yet(c.provider, c.day)]
+            estimated = {k: v for k, v in self.engine.estimated_by_type().items()
+                         if billed_yet(k[0], k[3])}
+            self._recon = reconcile(costs, [], estimated=estimated)
         return self._recon
 
     @property
@@ -85,11 +105,10 @@ def spend_rows(inputs: ReportInputs, by: Sequence[str], basis: str) -> list[Repo
     the bill shared out by tracked usage (``basis="billed"``)."""
     dims = parse_by(by)
     if basis == "billed":
-        return billed_report(inputs.inputs.attributed("UTC"), inputs.inputs.usage("UTC"),
-                             by=dims, covered=inputs.covered)
+        return billed_report(inputs.engine, by=dims)
     if basis != "tracked":
         raise ValueError(f"unknown basis {basis!r}; choose one of {', '.join(BASES)}")
-    return spend_report(inputs.costs, inputs.events, by=dims, covered=inputs.covered)
+    return spend_report(inputs.costs, inputs.events, by=dims, engine=inputs.engine)
 
 
 def spend_sheet(inputs: ReportInputs, by: Sequence[str], basis: str) -> Sheet:

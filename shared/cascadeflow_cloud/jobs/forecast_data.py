@@ -92,19 +92,16 @@ def local_days(timestamps_us: Any, tz: str) -> Any:
 ALL_DIMS = frozenset({"team", "customer", "tags"})
 
 
-def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> list[UsageCell]:
-    """Events grouped per (provider, model, currency, local day, team, customer, tags).
-
-    Dimensions not in ``dims`` are dropped before grouping (fewer, larger cells) — the job
-    keeps only what its budgets filter on, plus ``team`` for contributors.
-    """
+def usage_table(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> pa.Table:
+    """``usage_cells``' groups as an Arrow table, in their order: ``provider, model,
+    currency, day`` (local day number since 1970-01-01), ``team, customer, tags``, the sums
+    ``estimated_sum, input_cost_sum, output_cost_sum, uncached_sum, output_tokens_sum,
+    cache_read_sum, cache_write_sum`` and ``provider_count`` (calls)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     from cascadeflow_cloud.lake.cost_columns import event_models
 
-    if events.num_rows == 0:
-        return []
     ts = pc.cast(events.column("timestamp"), pa.int64()).to_numpy(zero_copy_only=False)
     day = pa.array(local_days(ts, tz), pa.int64())
 
@@ -127,10 +124,21 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
         "cache_write": tokens("cache_write_tokens"),
     })
     keys = ["provider", "model", "currency", "day", "team", "customer", "tags"]
-    grouped = table.group_by(keys, use_threads=False).aggregate(
+    return table.group_by(keys, use_threads=False).aggregate(
         [("estimated", "sum"), ("input_cost", "sum"), ("output_cost", "sum"),
          ("uncached", "sum"), ("output_tokens", "sum"), ("cache_read", "sum"),
          ("cache_write", "sum"), ("provider", "count")])
+
+
+def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> list[UsageCell]:
+    """Events grouped per (provider, model, currency, local day, team, customer, tags).
+
+    Dimensions not in ``dims`` are dropped before grouping (fewer, larger cells) — the job
+    keeps only what its budgets filter on, plus ``team`` for contributors.
+    """
+    if events.num_rows == 0:
+        return []
+    grouped = usage_table(events, tz, dims)
     out = []
     tag_cache: dict[str | None, tuple[tuple[str, str], ...]] = {}
     for r in grouped.to_pylist():

@@ -1,6 +1,7 @@
 """Spend reports: billed cost (from the bill) next to tracked cost (from SDK events).
 
-Pure: takes Arrow tables, returns rows; never sums two currencies into one figure.
+Takes Arrow tables, returns rows; the grouping runs as SQL in ``reporting.engine`` (the bill
+shared out once, every report a ``GROUP BY``); never sums two currencies into one figure.
 
 Example::
 
@@ -12,19 +13,20 @@ Example::
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from cascadeflow_cloud.present import Cell, Sheet
-from cascadeflow_cloud.reconcile import Attributed, ReconRow, UsageCell, split_estimate, summarise
+from cascadeflow_cloud.reconcile import ReconRow, summarise
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from cascadeflow_cloud.reporting.engine import Groups, ReportEngine
 
 ZERO = Decimal(0)
 
@@ -50,7 +52,7 @@ UNTRACKED_DEFINITION = (
 
 #: Where each dimension lives in the costs table; team and customer are unknown to the bill.
 #: ``model`` is the catalog's canonical id, ``spelling`` the bill's own name for it.
-_COST_COLUMN: dict[str, str | None] = {
+COST_COLUMN: dict[str, str | None] = {
     "provider": "x_Source", "model": "x_Model", "spelling": "x_ModelSpelling",
     "day": "ChargePeriodStart", "week": "ChargePeriodStart", "month": "ChargePeriodStart",
     "team": None, "customer": None, "service": "ServiceName",
@@ -59,7 +61,7 @@ _COST_COLUMN: dict[str, str | None] = {
 }
 #: Where each dimension lives in the events table; the charge dimensions are the bill's only
 #: (tracked shows as blank for them).
-_EVENT_COLUMN: dict[str, str | None] = {
+EVENT_COLUMN: dict[str, str | None] = {
     "provider": "provider", "model": "model", "spelling": "model", "day": "timestamp",
     "week": "timestamp", "month": "timestamp", "team": "team", "customer": "customer_id",
 }
@@ -98,7 +100,7 @@ spelling, team, customer, service, token, kind, tier, pricing, modality, context
             out.append(name)
     if not out:
         raise ValueError("--by needs at least one dimension")
-    if any(_COST_COLUMN[d] is None for d in out) and any(d not in _EVENT_COLUMN for d in out):
+    if any(COST_COLUMN[d] is None for d in out) and any(d not in EVENT_COLUMN for d in out):
         raise ValueError(f"cannot combine {', '.join(out)}: team/customer are known only to "
                          f"calls and the charge dimensions only to the bill")
     return tuple(out)
@@ -137,57 +139,19 @@ class ReportRow:
 Key = tuple[tuple[str, ...], str]
 
 
-def _keys(table: pa.Table, column: str, by: str) -> list[Any]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    values = table.column(column)
-    if by in PERIODS:
-        days = pc.cast(values, pa.date32()).to_pylist()
-        return [period_key(v, by) if v is not None else None for v in days]
-    return list(values.to_pylist())
-
-
-def _event_models(events: pa.Table, by: Sequence[str]) -> pa.Table:
-    """Events with ``model`` as the catalog's canonical id (``model_id`` where the SDK wrote
-    one) for ``--by model``; ``--by spelling`` keeps the SDK's own name."""
-    if "model" not in by:
-        return events
-    from cascadeflow_cloud.lake.cost_columns import event_models
-
-    return events.set_column(events.schema.get_field_index("model"), "model",
-                             event_models(events))
-
-
-def _columns(table: pa.Table, columns: dict[str, str | None], by: Sequence[str]
-             ) -> list[tuple[str, ...]]:
-    cols = [[k or "(none)" for k in _keys(table, columns[d] or "", d)] for d in by]
-    return list(zip(*cols, strict=True)) if cols else []
-
-
-def _pending(covered: dict[str, date] | None, provider: str, day: date | None) -> bool:
-    """True when ``provider``'s bill for ``day`` has not arrived (``covered``: the last day
-    each provider's bill covers, ``budgets.covered_through``; None: not known, never)."""
-    if covered is None or day is None:
-        return False
-    return provider not in covered or day > covered[provider]
-
-
-def _rows(by: Sequence[str], billed: dict[Key, Decimal] | None,
-          tracked: dict[Key, Decimal] | None, calls: dict[Key, int], tokens: dict[Key, int],
-          unpriced: dict[Key, int], pending: dict[Key, set[tuple[str, date]]]
-          ) -> list[ReportRow]:
-    groups = set(billed or {}) | set(calls) | set(tracked or {})
+def report_rows(by: Sequence[str], groups: Groups, *, billed: bool, tracked: bool
+                ) -> list[ReportRow]:
+    """``ReportEngine`` groups as report rows (``billed`` / ``tracked``: whether the report
+    knows that side at all; a side it does not know is None, a group without it 0)."""
     rows = [
         ReportRow(
             key=" / ".join(keys), currency=currency,
-            billed=billed.get((keys, currency), ZERO) if billed is not None else None,
-            tracked=tracked.get((keys, currency), ZERO) if tracked is not None else None,
-            calls=calls.get((keys, currency), 0), tokens=tokens.get((keys, currency), 0),
-            unpriced_calls=unpriced.get((keys, currency), 0), keys=keys,
-            pending_days=len(pending.get((keys, currency), ())),
+            billed=v.get("billed", ZERO) if billed else None,
+            tracked=v.get("tracked", ZERO) if tracked else None,
+            calls=v.get("calls", 0), tokens=v.get("tokens", 0),
+            unpriced_calls=v.get("unpriced", 0), keys=keys, pending_days=v.get("pending", 0),
         )
-        for keys, currency in groups
+        for (keys, currency), v in groups.items()
     ]
     periods = [i for i, d in enumerate(by) if d in PERIODS]
     rows.sort(key=lambda r: ([r.keys[i] for i in periods], r.currency,
@@ -197,7 +161,7 @@ def _rows(by: Sequence[str], billed: dict[Key, Decimal] | None,
 
 def spend_report(
     costs: pa.Table, events: pa.Table, *, by: Dimension | Sequence[Dimension] = "provider",
-    covered: dict[str, date] | None = None,
+    covered: dict[str, date] | None = None, engine: ReportEngine | None = None,
 ) -> list[ReportRow]:
     """Billed and tracked spend grouped by ``by`` (one dimension or several) and currency.
 
@@ -206,106 +170,44 @@ def spend_report(
     dimensions only the bill carries (service, token, kind, tier, pricing, modality,
     context). ``covered`` (per provider, the last day its bill covers) marks rows whose
     bill has not arrived (``ReportRow.bill``). Rows of lakes written before these columns
-    read with their defaults (``lake.cost_columns.upgrade_costs``).
+    read with their defaults (``lake.cost_columns.upgrade_costs``). ``engine``: the
+    ``ReportEngine`` over the same tables, when one is open (a dashboard build's views).
     """
+    from cascadeflow_cloud.reporting.engine import ReportEngine
+
     dims = parse_by([by] if isinstance(by, str) else by)
-    from cascadeflow_cloud.lake.cost_columns import upgrade_costs
-
-    billed: dict[Key, Decimal] | None = None
-    tracked: dict[Key, Decimal] | None = None
-    calls: dict[Key, int] = defaultdict(int)
-    tokens: dict[Key, int] = defaultdict(int)
-    unpriced: dict[Key, int] = defaultdict(int)
-    pending: dict[Key, set[tuple[str, date]]] = defaultdict(set)
-
-    if all(_COST_COLUMN[d] is not None for d in dims):
-        billed = defaultdict(Decimal)
-        if costs.num_rows:
-            costs = upgrade_costs(costs)
-            for keys, currency, amount in zip(
-                    _columns(costs, _COST_COLUMN, dims), costs.column("BillingCurrency")
-                    .to_pylist(), costs.column("BilledCost").to_pylist(), strict=True):
-                billed[(keys, currency)] += amount or ZERO
-
-    if all(d in _EVENT_COLUMN for d in dims):
-        tracked = defaultdict(Decimal)
-        if events.num_rows:
-            events = _event_models(events, dims)
-            currencies = events.column("currency").to_pylist()
-            amounts = events.column("estimated_cost").to_pylist()
-            ins = events.column("input_tokens").to_pylist()
-            outs = events.column("output_tokens").to_pylist()
-            providers = events.column("provider").to_pylist()
-            days = _keys(events, "timestamp", "day") if billed is not None else []
-            for i, keys in enumerate(_columns(events, _EVENT_COLUMN, dims)):
-                group = (keys, currencies[i])
-                calls[group] += 1
-                tokens[group] += (ins[i] or 0) + (outs[i] or 0)
-                if amounts[i] is None:
-                    unpriced[group] += 1
-                else:
-                    tracked[group] += amounts[i]
-                if days and days[i] and _pending(covered, providers[i],
-                                                 date.fromisoformat(days[i])):
-                    pending[group].add((providers[i], date.fromisoformat(days[i])))
-    return _rows(dims, billed, tracked, calls, tokens, unpriced, pending)
+    engine = engine or ReportEngine(costs, events, covered=covered)
+    billed = all(COST_COLUMN[d] is not None for d in dims)
+    tracked = all(d in EVENT_COLUMN for d in dims)
+    return report_rows(dims, engine.spend(dims, billed=billed, tracked=tracked),
+                       billed=billed, tracked=tracked)
 
 
-def billed_report(attributed: Iterable[Attributed], usage: Iterable[UsageCell], *,
-                  by: Sequence[str], covered: dict[str, date] | None = None
-                  ) -> list[ReportRow]:
-    """The bill shared out by tracked usage (``reconcile.attribute``) grouped by ``by`` (from
-    ``BILLED_DIMENSIONS``), next to the tracked estimate of the same groups.
+def billed_report(engine: ReportEngine, *, by: Sequence[str]) -> list[ReportRow]:
+    """The bill shared out by tracked usage (``ReportEngine.shared_out``, the rule of
+    ``reconcile.attribute``) grouped by ``by`` (from ``BILLED_DIMENSIONS``), next to the
+    tracked estimate of the same groups.
 
     Billed cost no tracked call shares is keyed ``UNATTRIBUTED`` in team and customer.
 
-    >>> from cascadeflow_cloud.reconcile import DayCost, attribute
+    >>> from cascadeflow_cloud.lake.tables import COST_SCHEMA, EVENT_SCHEMA
+    >>> from cascadeflow_cloud.reconcile import DayCost
+    >>> from cascadeflow_cloud.reporting.engine import ReportEngine
     >>> d = date(2026, 11, 2)
-    >>> usage = [UsageCell("aws_bedrock", "m", "USD", d, "a", None, (), Decimal(2),
-    ...                    input_tokens=5)]
-    >>> rows = billed_report(attribute([DayCost("aws_bedrock", "m", "input", "USD", d,
-    ...                                         Decimal(3))], usage), usage, by=["month", "team"])
-    >>> [(r.keys, str(r.billed), str(r.tracked), r.bill) for r in rows]
-    [(('2026-11', 'a'), '3.000000000000', '2', 'complete')]
+    >>> from cascadeflow_cloud.jobs.forecast_data import usage_table
+    >>> events = EVENT_SCHEMA.empty_table()
+    >>> engine = ReportEngine(COST_SCHEMA.empty_table(), events,
+    ...                       [DayCost("aws_bedrock", "m", "input", "USD", d, Decimal(3))],
+    ...                       usage=usage_table(events, "UTC"))
+    >>> [(r.keys, str(r.billed), r.bill) for r in billed_report(engine, by=["month", "team"])]
+    [(('2026-11', '(unattributed)'), '3.000000000000', 'complete')]
     """
     dims = tuple(by)
     for d in dims:
         if d not in BILLED_DIMENSIONS:
             raise ValueError(f"--basis billed groups by {', '.join(BILLED_DIMENSIONS)}, "
                              f"not {d!r}")
-
-    def keys_of(cell: Attributed | UsageCell, token_type: str) -> tuple[str, ...]:
-        out = []
-        for d in dims:
-            if d in PERIODS:
-                out.append(period_key(cell.day, d))
-            elif d == "token":
-                out.append(token_type)
-            elif d in ("team", "customer") and isinstance(cell, Attributed) and not cell.tracked:
-                out.append(UNATTRIBUTED)
-            else:
-                out.append(getattr(cell, d) or "(none)")
-        return tuple(out)
-
-    billed: dict[Key, Decimal] = defaultdict(Decimal)
-    for part in attributed:
-        billed[(keys_of(part, part.token_type), part.currency)] += part.amount
-    tracked: dict[Key, Decimal] = defaultdict(Decimal)
-    calls: dict[Key, int] = defaultdict(int)
-    tokens: dict[Key, int] = defaultdict(int)
-    pending: dict[Key, set[tuple[str, date]]] = defaultdict(set)
-    for cell in usage:
-        splits = split_estimate(cell) if "token" in dims else {"": cell.estimated}
-        for token_type, amount in splits.items():
-            group = (keys_of(cell, token_type), cell.currency)
-            tracked[group] += amount
-            if _pending(covered, cell.provider, cell.day):
-                pending[group].add((cell.provider, cell.day))
-        group = (keys_of(cell, next(iter(splits), "other")), cell.currency)
-        calls[group] += cell.calls
-        tokens[group] += (cell.input_tokens + cell.cache_read_tokens + cell.cache_write_tokens
-                          + cell.output_tokens)
-    return _rows(dims, billed, tracked, calls, tokens, {}, pending)
+    return report_rows(dims, engine.shared_out(dims), billed=True, tracked=True)
 
 
 def _totals(rows: Sequence[ReportRow]) -> dict[str, ReportRow]:
