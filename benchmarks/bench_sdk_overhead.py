@@ -53,6 +53,11 @@ CASES = ("bedrock_converse", "azure_chat", "azure_chat_in_track_costs")
 #: Issue 9: added overhead per wrapped call, median ≤ 5 µs and p99 ≤ 50 µs.
 TARGETS = {f"{case}_overhead_{stat}_us": target for case in CASES
            for stat, target in (("median", "<= 5"), ("p99", "<= 50"))}
+#: The headline cases (issue 19 item 5): the real boto3 / openai clients over a local
+#: transport, CPU time per call (benchmarks/_sdk_real.py), peers beside ours.
+REAL_CASES = ("bedrock_converse", "azure_chat")
+TARGETS.update({f"real_{case}_ours_overhead_{stat}_us": target for case in REAL_CASES
+                for stat, target in (("median", "<= 5"), ("p99", "<= 50"))})
 
 #: Calls made before measuring (price sheets and attribute lookups warm).
 WARM_UP = 2000
@@ -222,6 +227,9 @@ def run(n: int | None = None, quick: bool | None = None) -> dict[str, object]:
         runs = [run_measured("benchmarks.bench_sdk_overhead:case_figures", name, n).result
                 for _ in range(PROCESSES)]
         results.update(middle_run(name, runs))
+    for case in REAL_CASES:
+        results.update(run_measured("benchmarks._sdk_real:figures", case,
+                                    2_000 if quick else 20_000).result)
     results["background_events_per_s"] = _background_rate(2_000 if quick else 20_000)
     return results
 
