@@ -39,96 +39,60 @@ Example::
     >>> result = compact_day(store, date(2026, 11, 25))
     >>> (result.objects_before, result.objects_after, result.rows_written)
     (3, 1, 3)
+
+The names (``jobs.compact_keys``) and the reads and writes (``jobs.compact_io``) live beside
+this module; their public names are importable from here as before.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cascadeflow_cloud.errors import ObjectNotFound, PreconditionFailed
-from cascadeflow_cloud.lake.layout import (
-    EVENTS,
-    JSONL_GZ_SUFFIX,
-    PARQUET_SUFFIX,
-    days_between,
+from cascadeflow_cloud.jobs.compact_io import (
+    IO_THREADS,
+    ROW_GROUP_ROWS,
+    ChunkWriter,
+    decode_batch,
+    first_seen,
+    prefetched,
 )
+from cascadeflow_cloud.jobs.compact_keys import (
+    COMPACTED_PREFIX,
+    compacted_key,
+    day_event_keys,
+    day_prefix,
+    input_digest,
+    needs_compaction,
+    store_has_day,
+)
+from cascadeflow_cloud.lake.layout import days_between
 from cascadeflow_cloud.lake.store import ObjectStore
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+__all__ = [
+    "COMPACTED_PREFIX",
+    "DEFAULT_MAX_ROWS",
+    "IO_THREADS",
+    "ROW_GROUP_ROWS",
+    "CompactionSummary",
+    "DayCompaction",
+    "compact_day",
+    "compact_events",
+    "compacted_key",
+    "day_event_keys",
+    "day_prefix",
+    "default_range",
+    "input_digest",
+    "needs_compaction",
+    "run_scheduled",
+    "store_has_day",
+]
 
 #: Rows per compacted file (one file's rows are held in memory while it is written).
 DEFAULT_MAX_ROWS = 1_000_000
-#: Parquet row-group size inside a compacted file.
-ROW_GROUP_ROWS = 128 * 1024
-#: JSON-lines rows are converted to Arrow in blocks of this many rows.
-_ROW_BLOCK = 20_000
-COMPACTED_PREFIX = "compacted-"
-#: Gets and deletes in flight at once.
-IO_THREADS = 8
-
-
-def day_prefix(day: date) -> str:
-    """``events/date=<day>/``"""
-    return f"{EVENTS}date={day.isoformat()}/"
-
-
-def compacted_key(day: date, digest: str, index: int, data: bytes) -> str:
-    """The key of output ``index`` of a compaction whose input set hashes to ``digest``; the
-    name ends with a hash of the bytes, so only identical outputs ever share a name.
-
-    >>> compacted_key(date(2026, 1, 2), "ab12", 0, b"rows")
-    'events/date=2026-01-02/compacted-ab12-0000-bc51e9e65d79.parquet'
-    """
-    content = hashlib.sha256(data).hexdigest()[:12]
-    return (f"{day_prefix(day)}{COMPACTED_PREFIX}{digest}-{index:04d}-{content}"
-            f"{PARQUET_SUFFIX}")
-
-
-def input_digest(keys: Iterable[str]) -> str:
-    """A digest of the input set (order-independent): the same set gives the same names."""
-    digest = hashlib.sha256()
-    for key in sorted(keys):
-        digest.update(key.encode())
-        digest.update(b"\n")
-    return digest.hexdigest()[:20]
-
-
-def _output_slot(key: str) -> tuple[str, str] | None:
-    """``(input digest, index)`` of a compaction output, or None for an ordinary batch."""
-    name = key.rsplit("/", 1)[-1]
-    if not (name.startswith(COMPACTED_PREFIX) and name.endswith(PARQUET_SUFFIX)):
-        return None
-    parts = name[len(COMPACTED_PREFIX):-len(PARQUET_SUFFIX)].split("-")
-    return (parts[0], parts[1]) if len(parts) == 3 else None
-
-
-def needs_compaction(keys: Iterable[str]) -> bool:
-    """True unless the day holds at most the complete outputs of one compaction run.
-
-    >>> run = "events/date=2026-01-02/compacted-ab-"
-    >>> needs_compaction([run + "0000-c1.parquet", run + "0001-c2.parquet"])
-    False
-    >>> needs_compaction([run + "0000-c1.parquet", "events/date=2026-01-02/f00d.jsonl.gz"])
-    True
-    >>> needs_compaction([run + "0000-c1.parquet", run + "0000-c3.parquet"])  # two versions
-    True
-    """
-    slots = [_output_slot(key) or (key, "") for key in keys]
-    return len({digest for digest, _index in slots}) > 1 or len(set(slots)) < len(slots)
-
-
-def day_event_keys(store: ObjectStore, day: date) -> list[str]:
-    """Every event batch of ``day`` (Parquet and JSON lines), in key order."""
-    return [key for key in store.list(day_prefix(day))
-            if key.endswith((PARQUET_SUFFIX, JSONL_GZ_SUFFIX))]
 
 
 @dataclass
@@ -178,109 +142,6 @@ class CompactionSummary:
         return sum(day.objects_after for day in self.days)
 
 
-class _ChunkWriter:
-    """Collects deduplicated rows and writes ``max_rows``-row Parquet outputs."""
-
-    def __init__(self, store: ObjectStore, day: date, digest: str, max_rows: int) -> None:
-        self.store, self.day, self.digest, self.max_rows = store, day, digest, max_rows
-        self.tables: list[pa.Table] = []
-        self.rows: list[dict[str, Any]] = []
-        self.buffered = 0
-        self.keys: list[str] = []
-
-    def add_table(self, table: pa.Table) -> None:
-        if table.num_rows:
-            self.tables.append(table)
-            self.buffered += table.num_rows
-            self._spill()
-
-    def add_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.rows += rows
-        self.buffered += len(rows)
-        if len(self.rows) >= _ROW_BLOCK:
-            self._rows_to_table()
-        self._spill()
-
-    def _rows_to_table(self) -> None:
-        from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, rows_table
-
-        if self.rows:
-            self.tables.append(rows_table(self.rows, EVENT_SCHEMA))
-            self.rows = []
-
-    def _spill(self) -> None:
-        while self.buffered >= self.max_rows:
-            self._write(self.max_rows)
-
-    def close(self) -> None:
-        if self.buffered:
-            self._write(self.buffered)
-
-    def _write(self, count: int) -> None:
-        import pyarrow as pa
-
-        from cascadeflow_cloud.lake.tables import parquet_bytes
-
-        self._rows_to_table()
-        table = pa.concat_tables(self.tables).combine_chunks()
-        chunk, rest = table.slice(0, count), table.slice(count)
-        self.tables = [rest] if rest.num_rows else []
-        self.buffered = rest.num_rows
-        chunk = chunk.sort_by([("timestamp", "ascending"), ("event_id", "ascending")])
-        data = parquet_bytes(chunk, row_group_size=ROW_GROUP_ROWS)
-        key = compacted_key(self.day, self.digest, len(self.keys), data)
-        try:
-            self.store.put(key, data, if_absent=True)
-        except PreconditionFailed:
-            pass  # a concurrent compaction of the same input set wrote these very bytes
-        self.keys.append(key)
-
-
-def _fetch(store: ObjectStore, key: str) -> bytes | None:
-    try:
-        return store.get(key).data
-    except ObjectNotFound:
-        return None
-
-
-def _prefetched(
-    store: ObjectStore, keys: list[str], window: int
-) -> Iterator[tuple[str, bytes | None]]:
-    """``(key, bytes or None when gone)`` in key order, with up to ``window`` gets in flight
-    (object stores answer small gets in milliseconds; doing them one by one would not finish
-    10,000 batches inside a Lambda's time limit). At most ``window`` objects are held."""
-    with ThreadPoolExecutor(max_workers=window) as pool:
-        todo = iter(keys)
-        pending = deque((key, pool.submit(_fetch, store, key)) for key in islice(todo, window))
-        while pending:
-            key, future = pending.popleft()
-            following = next(todo, None)
-            if following is not None:
-                pending.append((following, pool.submit(_fetch, store, following)))
-            yield key, future.result()
-
-
-def _decode(key: str, data: bytes) -> pa.Table | list[dict[str, Any]]:
-    """An input's rows: an Arrow table (Parquet) or row dicts (JSON lines)."""
-    from cascadeflow_cloud.lake import eventlog
-    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, read_parquet_bytes
-
-    if key.endswith(JSONL_GZ_SUFFIX):
-        return [dict(event) for event in eventlog.decode_events(data)]
-    return read_parquet_bytes(data, EVENT_SCHEMA)
-
-
-def _first_seen(ids: list[str], seen: set[str]) -> list[bool]:
-    """True for each id not seen before (and remember it): keeps the first of duplicates."""
-    keep = []
-    for event_id in ids:
-        fresh = event_id not in seen
-        if fresh:
-            seen.add(event_id)
-        keep.append(fresh)
-    return keep
-
-
 def compact_day(
     store: ObjectStore, day: date, *, max_rows: int = DEFAULT_MAX_ROWS,
     on_input: Callable[[int], None] | None = None,
@@ -295,25 +156,25 @@ def compact_day(
     if not needs_compaction(keys):
         result.skipped, result.objects_after, result.inputs = True, len(keys), 0
         return result
-    writer = _ChunkWriter(store, day, input_digest(keys), max_rows)
+    writer = ChunkWriter(store, day, input_digest(keys), max_rows)
     seen: set[str] = set()
     read: list[str] = []
-    for key, data in _prefetched(store, keys, IO_THREADS):
+    for key, data in prefetched(store, keys, IO_THREADS):
         if data is None:
             result.vanished.append(key)  # compacted concurrently after its rows were written
             continue
         try:
-            rows = _decode(key, data)
+            rows = decode_batch(key, data)
         except Exception as exc:  # a corrupt batch is kept for a person to look at
             result.unreadable.append((key, f"{type(exc).__name__}: {exc}"))
             continue
         read.append(key)
         if isinstance(rows, pa.Table):
-            keep = _first_seen(rows.column("event_id").to_pylist(), seen)
+            keep = first_seen(rows.column("event_id").to_pylist(), seen)
             result.rows_read += len(keep)
             writer.add_table(rows if all(keep) else rows.filter(pa.array(keep)))
         else:
-            keep = _first_seen([row["event_id"] for row in rows], seen)
+            keep = first_seen([row["event_id"] for row in rows], seen)
             result.rows_read += len(keep)
             writer.add_rows([row for row, fresh in zip(rows, keep, strict=True) if fresh])
         if on_input is not None:
@@ -348,11 +209,6 @@ def compact_events(
         if on_day is not None:
             on_day(result)
     return summary
-
-
-def store_has_day(store: ObjectStore, day: date) -> bool:
-    """True when ``day`` has at least one object under ``events/date=<day>/``."""
-    return next(iter(store.list(day_prefix(day))), None) is not None
 
 
 def default_range(today: date) -> tuple[date, date]:
