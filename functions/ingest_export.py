@@ -2,7 +2,7 @@
 manifest the export bucket's ObjectCreated notification names; an incomplete delivery fails
 the invocation (retried, then dead-lettered). Metrics: docs/deploy.md."""
 
-from cascadeflow_cloud.jobs.ingest_native_event import handle_delivery_event
+from cascadeflow_cloud.jobs import handlers
 from cascadeflow_cloud.runtime import lambda_handler
 
-handler = lambda_handler("ingest_export", handle_delivery_event)
+handler = lambda_handler("ingest_export", handlers.export_delivery)

@@ -61,6 +61,10 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
     # a cloud that is not set up: Failed = 1 and the invocation fails (JobFailed)
     "ingest_azure_openai": ("sources:\n  azure_openai: {}\n", {"days": 2}, INGEST, 1,
                             {"source": "azure_openai"}),
+    # an event naming no manifest: nothing to ingest, nothing failed
+    "ingest_export": ("{}\n", {"Records": []}, {"Deliveries", "Records", "DaysWritten",
+                                                 "Unmapped", "Quarantined", "Incomplete",
+                                                 "Failed"}, 0, {"source": "export"}),
     "ingest_gcp_vertex": ("sources:\n  gcp_vertex: {project: p}\n", {"days": 2}, INGEST, 1,
                           {"source": "gcp_vertex"}),
 }

@@ -59,6 +59,13 @@ def compact(event: Mapping[str, Any]) -> Outcome:
                    failed=not result["ok"])
 
 
+def export_delivery(event: Mapping[str, Any]) -> Outcome:
+    """Ingest the native export deliveries an S3 event names (``jobs.ingest_native_event``)."""
+    from cascadeflow_cloud.jobs.ingest_native_event import handle_delivery_event
+
+    return handle_delivery_event(event)
+
+
 def forecast(event: Mapping[str, Any]) -> Outcome:
     """Project budgets: all, one shard, SQS records of shards, or the plan (``jobs.forecast``)."""
     from cascadeflow_cloud.jobs.forecast import handle_event
