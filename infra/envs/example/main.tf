@@ -94,7 +94,7 @@ locals {
       secrets     = []
     }
     ingest_export = {
-      description = "Ingests each AWS Data Exports delivery (CUR 2.0, FOCUS 1.2) when its manifest is written (var.data_exports)"
+      description = "Ingests each AWS Data Exports delivery (CUR 2.0, FOCUS 1.2) when its manifest is written (see the data_exports variable)"
       artifact    = "ingest-export"
       trigger     = "s3"
       memory      = 1769
