@@ -95,36 +95,3 @@ def test_the_engine_mismatch_is_a_plan_error_and_image_resources_follow_the_choi
     assert artifacts["create_image_repository"] == "${local.forecast_image_build}"
     functions = hcl.locals_of(hcl.ENV)["functions"]
     assert functions["forecast_budgets"]["artifact"] == "${local.forecast_artifact}"
-
-
-def test_default_engine_projects_from_the_lake_zip_without_statsmodels(
-        package: ModuleType) -> None:
-    """The lake artifact (the default forecast deployment) fits Lambda's zip limit and runs the
-    default engine from its own tree, where statsmodels and scipy are absent."""
-    from tests.infra.test_package import DIST, built, clean_env, run_clean
-
-    entry = built(package, "lake")
-    assert entry["fits_zip_limit"] and (DIST / str(entry["zip"])).is_file()
-    assert int(str(entry["unzipped_bytes"])) <= package.LAMBDA_UNZIPPED_LIMIT
-    assert "forecast_budgets" in entry["present_functions"]
-    code = r"""
-import importlib.util, json, os, sys
-sys.path[:0] = [sys.argv[1]]
-import functions.forecast_budgets
-from cascadeflow_cloud.forecast.core import Settings, forecast_period
-days = [100.0 + (i % 7) * 5 + i * 0.5 for i in range(60)]
-out = forecast_period(days, actual_to_date=sum(days[-10:]), horizon=20, budget=5000.0,
-                      settings=Settings(simulations=400), seed=3)
-absent = [m for m in ("statsmodels", "scipy") if importlib.util.find_spec(m) is None]
-print(json.dumps([out.method, absent, out.lo80, out.p50, out.hi80, out.lo95, out.hi95]))
-sys.stdout.flush()
-os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (apache/arrow#34314)
-"""
-    tree = DIST / str(entry["tree"])
-    proc = run_clean(code, clean_env("http://127.0.0.1:9"), str(tree))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    method, absent, *bounds = json.loads(proc.stdout.splitlines()[-1])
-    assert absent == ["statsmodels", "scipy"]
-    assert method.startswith("ets:")  # a model was fitted, not the run-rate fallback
-    lo80, p50, hi80, lo95, hi95 = bounds
-    assert lo95 < lo80 < p50 < hi80 < hi95
