@@ -87,7 +87,7 @@ class CurFormat:
 
     def to_costs(self, table: pa.Table, *, keep: Keep) -> Parsed:
         from cascadeflow_cloud.sources import frame
-        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS
+        from cascadeflow_cloud.sources.native.finishing import BATCH_ROWS
 
         if self.legacy:
             table = _from_legacy(table)
@@ -166,6 +166,7 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
     from cascadeflow_cloud.sources import frame
     from cascadeflow_cloud.sources.aws_bedrock.names import MARKETPLACE_SUFFIX, classify
     from cascadeflow_cloud.sources.native import columns as nc
+    from cascadeflow_cloud.sources.native import finishing as nf
 
     cols = nc.Columns(table)
     code = cols.text("line_item_product_code")
@@ -254,12 +255,12 @@ def _to_costs(table: pa.Table, keep: Keep) -> Parsed:
         "x_Estimated": pc.is_null(invoice),
     }
     mapping = frame.map_names([service, usage_type], classify)
-    bad, reason = nc.unreadable(cols, (
+    bad, reason = nf.unreadable(cols, (
         ("line_item_unblended_cost", bad_unblended), ("line_item_net_unblended_cost", bad_net),
         ("pricing_public_on_demand_cost", bad_list), ("line_item_usage_amount", bad_qty),
         ("savings_plan_savings_plan_effective_cost", bad_sp),
         ("reservation_effective_cost", bad_ri), ("resource_tags", bad_tags)))
-    return nc.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
+    return nf.finish(columns, source="aws_bedrock", provider=PROVIDER_NAMES["aws_bedrock"],
                      raw=table, mapping=mapping, ignored=ignored, bad=bad, bad_reason=reason)
 
 

@@ -68,7 +68,8 @@ class FocusFormat:
         import pyarrow.compute as pc
 
         from cascadeflow_cloud.sources import frame
-        from cascadeflow_cloud.sources.native.columns import BATCH_ROWS, Columns
+        from cascadeflow_cloud.sources.native.columns import Columns
+        from cascadeflow_cloud.sources.native.finishing import BATCH_ROWS
 
         provider = Columns(table).text("ProviderName")
         parts: list[Parsed] = []
@@ -140,6 +141,7 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
     from cascadeflow_cloud.lake.tables import COST_SCHEMA
     from cascadeflow_cloud.sources import frame
     from cascadeflow_cloud.sources.native import columns as nc
+    from cascadeflow_cloud.sources.native import finishing as nf
 
     cols = nc.Columns(table)
     service = cols.text("ServiceName")
@@ -172,8 +174,8 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
                             cols.text("ChargeDescription"))
     columns.setdefault("SkuMeter", cols.text("SkuMeter"))
     mapping = frame.map_names([service, pc.dictionary_encode(meter)], _classifier(source))
-    bad, reason = nc.unreadable(cols, flags)
-    return nc.finish(columns, source=source, provider=provider, raw=table, mapping=mapping,
+    bad, reason = nf.unreadable(cols, flags)
+    return nf.finish(columns, source=source, provider=provider, raw=table, mapping=mapping,
                      ignored=ignored, bad=bad, bad_reason=reason)
 
 
