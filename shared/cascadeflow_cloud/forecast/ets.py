@@ -92,13 +92,19 @@ class EtsFit:
 
 def _initial_states(y: Array, seasonal: bool) -> tuple[float, float, Array]:
     m = SEASON
-    weeks = min(len(y) // m, 4)
+    weeks = len(y) // m
     if weeks >= 2:
         block = y[: weeks * m].reshape(weeks, m)
         means = block.mean(axis=1)
-        level = float(means[0])
-        trend = float((means[-1] - means[0]) / ((weeks - 1) * m))
-        season = (block - means[:, None]).mean(axis=0) if seasonal else np.zeros(m)
+        # slope: Theil-Sen (median of pairwise slopes) of the weekly means over the whole
+        # window -- robust to a noisy first week, and sees growth a 4-week span hides
+        i, j = np.triu_indices(weeks, 1)
+        trend = float(np.median((means[j] - means[i]) / ((j - i) * m)))
+        centre = (np.arange(weeks) * m + (m - 1) / 2)
+        level = float(np.median(means - trend * centre))
+        first = block[: min(weeks, 4)]
+        season = (first - first.mean(axis=1)[:, None]).mean(axis=0) if seasonal \
+            else np.zeros(m)
     else:
         level = float(y[: min(len(y), m)].mean())
         trend = 0.0
