@@ -191,3 +191,25 @@ def test_allocation_past_128_bits_is_exact_in_python() -> None:
     small = allocate_groups(con, "SELECT gid, idx, 1 AS w, -7 AS total FROM big")
     assert sorted(int(p) for p in small.column("part").to_pylist()) == sorted(
         allocate_units(-7, [1, 1, 1, 1]))
+
+
+
+@pytest.mark.parametrize("by", [("week", "provider"), ("model", "month"), ("month",)])
+def test_spend_by_period_summed_from_days_equals_the_direct_query(demo_inputs, by) -> None:  # type: ignore[no-untyped-def]
+    """A period's groups are added up from the by-day groups (one scan per dimension set):
+    they equal DuckDB grouping by the period itself, pending bill days included."""
+    engine = demo_inputs.engine
+    direct = engine._spend(by, billed=True, tracked=True)
+    assert engine.spend(by, billed=True, tracked=True) == direct and len(direct) > 1
+    assert any(v.get("pending") for v in direct.values())
+
+
+@pytest.mark.parametrize("by", [("month", "team"), ("week", "customer"), ("month", "token")])
+def test_shared_out_by_period_summed_from_days_equals_the_direct_query(demo_inputs, by) -> None:  # type: ignore[no-untyped-def]
+    engine = demo_inputs.engine
+    direct = engine._shared_units(by)
+    for values in direct.values():
+        for name in ("billed", "tracked"):
+            if name in values:
+                values[name] = Decimal(values[name]).scaleb(-12)
+    assert engine.shared_out(by) == direct and len(direct) > 3

@@ -28,9 +28,9 @@ The results equal the Decimal code in ``reconcile`` to the unit (tests compare t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.reconcile import DayCost
@@ -94,6 +94,7 @@ class ReportEngine:
         self._day_costs = list(day_costs) if day_costs is not None else None
         self._usage_cells = usage
         self._built: set[str] = set()
+        self._daily: dict[tuple[Any, ...], Groups] = {}
 
     # -- the fine tables ---------------------------------------------------------------------
     def _usage(self) -> None:
@@ -195,6 +196,34 @@ class ReportEngine:
         self._built.add("split")
 
     # -- reports -----------------------------------------------------------------------------
+    def _by_day(self, tag: tuple[Any, ...], by: Sequence[str],
+                query: Callable[[Sequence[str]], Groups]) -> Groups:
+        """``query(by)`` for a ``by`` with one period, from the groups of the same ``by`` by
+        day (queried once per ``tag``, then kept): every value is a sum, and a day's pending
+        (provider, day) pairs are no other day's, so a week or month is the sum of its days."""
+        from cascadeflow_cloud.reporting import PERIODS, period_key
+
+        at = [i for i, d in enumerate(by) if d in PERIODS]
+        if len(at) != 1:
+            return query(by)
+        i, period = at[0], by[at[0]]
+        day_by = (*by[:i], "day", *by[i + 1:])
+        if (*tag, day_by) not in self._daily:
+            self._daily[(*tag, day_by)] = query(day_by)
+        labels: dict[str, str] = {}
+        out: Groups = {}
+        with localcontext() as ctx:
+            ctx.prec = 100  # Decimal sums exact (DuckDB's DECIMAL(38, s) sums are)
+            for (keys, currency), values in self._daily[(*tag, day_by)].items():
+                day = keys[i]
+                if day not in labels:
+                    labels[day] = period_key(date.fromisoformat(day), period)
+                acc = out.setdefault(((*keys[:i], labels[day], *keys[i + 1:]), currency), {})
+                for name, value in values.items():
+                    old = acc.get(name)
+                    acc[name] = value if old is None else old if value is None else old + value
+        return out
+
     def _pending(self, provider: str, day: str) -> str:
         """SQL counting the distinct (provider, day) pairs whose bill has not arrived."""
         if self.covered is None:
@@ -211,6 +240,10 @@ class ReportEngine:
         """Billed cost rows and tracked events grouped by ``by`` (``reporting`` dimensions):
         per (keys, currency) ``billed``, ``tracked``, ``calls``, ``tokens``, ``unpriced``,
         ``pending`` (only what was asked for)."""
+        return self._by_day(("spend", billed, tracked), by,
+                            lambda b: self._spend(b, billed=billed, tracked=tracked))
+
+    def _spend(self, by: Sequence[str], *, billed: bool, tracked: bool) -> Groups:
         from cascadeflow_cloud.reporting import COST_COLUMN, EVENT_COLUMN, PERIODS
 
         out: Groups = {}
@@ -240,6 +273,14 @@ class ReportEngine:
     def shared_out(self, by: Sequence[str]) -> Groups:
         """The bill shared out by tracked usage (``--basis billed``) and the tracked estimate
         of the same groups (split into token types when ``by`` has ``token``)."""
+        out = self._by_day(("shared",), by, self._shared_units)
+        for values in out.values():
+            for name in ("billed", "tracked"):
+                if name in values:
+                    values[name] = Decimal(values[name]).scaleb(-12)
+        return out
+
+    def _shared_units(self, by: Sequence[str]) -> Groups:
         from cascadeflow_cloud.reporting import PERIODS, UNATTRIBUTED
 
         self._shared()
@@ -280,10 +321,6 @@ class ReportEngine:
                 CAST(sum({tokens}) AS BIGINT), {pending} FROM usage u {covered}
                 GROUP BY ALL""",  # noqa: S608
                         n, ("tracked", "calls", "tokens", "pending"), out)
-        for values in out.values():
-            for name in ("billed", "tracked"):
-                if name in values:
-                    values[name] = Decimal(values[name]).scaleb(-12)
         return out
 
     def estimated_by_type(self) -> dict[tuple[str, str, str, date, str], Decimal]:
