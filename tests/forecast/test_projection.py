@@ -149,3 +149,29 @@ def test_statsmodels_engine_gives_a_comparable_projection(local_store, fill) -> 
     assert slow.method is not None and slow.method.startswith("ets:")
     assert fast.p50 is not None and slow.p50 is not None
     assert abs(slow.p50 - fast.p50) / fast.p50 < Decimal("0.05")
+
+
+def test_status_and_estimate_note_say_projected_and_how_many_days_are_estimates(  # type: ignore[no-untyped-def]
+        local_store, fill) -> None:
+    """A budget a few % spent but projected over reads "OVER (projected)", never a bare "OVER"
+    that looks spent; the note counts the estimated days ("2 of 2 days est." early in a
+    period, "+2d est." once the bill covers the rest)."""
+    from cascadeflow_cloud.forecast.present import (
+        estimate_note,
+        format_budget_table,
+        status_label,
+    )
+
+    events = make_events(AS_OF - timedelta(days=59), 60)
+    fill(events, bill_for(events, factor="1.25", until=AS_OF - timedelta(days=2)))
+    (p,) = run_forecasts(local_store, _config({"name": "all", "amount": 160}),  # type: ignore[arg-type]
+                         as_of=AS_OF).projections
+    assert p.actual_to_date < p.budget_amount < p.p50  # type: ignore[operator]
+    assert status_label(p) == "OVER (projected)" and estimate_note(p) == " (+2d est.)"
+    early = p.model_copy(update={"daily_actuals": p.daily_actuals[:2],
+                                 "estimated_days": p.estimated_days})
+    assert estimate_note(early) == " (2 of 2 days est.)"
+    assert estimate_note(p.model_copy(update={"estimated_days": []})) == ""
+    assert "OVER (projected) (+2d est.)" in format_budget_table([p])
+    spent = p.model_copy(update={"actual_to_date": p.budget_amount + 1})
+    assert status_label(spent) == "OVER (spent)"

@@ -38,16 +38,29 @@ class ChartRun(Protocol):
 
 
 def status_label(p: Projection) -> str:
-    """``OVER`` (P50 above budget), ``AT RISK`` (P(over) ≥ 20 %), ``ok`` or ``no data``."""
+    """``OVER (spent)``, ``OVER (projected)`` (P50 above budget), ``AT RISK`` (P(over) ≥ 20 %),
+    ``ok`` or ``insufficient data`` (docs/forecasting.md, "Budget statuses")."""
     if p.actual_to_date > p.budget_amount:
         return "OVER (spent)"
     if p.status != "ok" or p.p50 is None:
         return "insufficient data"
     if p.p50 > p.budget_amount:
-        return "OVER"
+        return "OVER (projected)"
     if (p.prob_exceed or 0.0) >= 0.2:
         return "AT RISK"
     return "ok"
+
+
+def estimate_note(p: Projection) -> str:
+    """How much of the spend to date is SDK estimates (the bill not in yet): ``" (+2d est.)"``
+    for the last two days, ``" (2 of 2 days est.)"`` when every day so far is; ``""`` for none.
+    """
+    estimated, days = len(p.estimated_days), len(p.daily_actuals)
+    if not estimated:
+        return ""
+    if estimated >= days:
+        return f" ({days} of {days} day{'s' if days != 1 else ''} est.)"
+    return f" (+{estimated}d est.)"
 
 
 def format_budget_table(projections: Sequence[Projection]) -> str:
@@ -60,13 +73,9 @@ def format_budget_table(projections: Sequence[Projection]) -> str:
         interval = "—" if p.lo80 is None else \
             f"{format_amount(p.lo80, p.currency)}–{format_amount(p.hi80, p.currency)}"
         prob = "—" if p.prob_exceed is None else f"{p.prob_exceed:.0%}"
-        est = ""
-        if p.estimated_days:
-            est = " (all est.)" if len(p.estimated_days) >= len(p.daily_actuals) \
-                else f" (+{len(p.estimated_days)}d est.)"
         rows.append([p.budget, period, p.currency, format_amount(p.actual_to_date, p.currency),
                      f"{p.utilisation:.0%}", format_amount(p.p50, p.currency), interval, prob,
-                     status_label(p) + est])
+                     status_label(p) + estimate_note(p)])
     out = render_table(header, rows, right={3, 4, 5, 6, 7})
     return out if rows else out + "\n(no budgets configured)"
 
