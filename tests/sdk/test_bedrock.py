@@ -122,7 +122,7 @@ def test_sdk_error_is_reraised_and_recorded(bedrock, queue, memory):
 
 
 def test_garbled_usage_chunk_never_reaches_the_caller(bedrock, queue, memory):
-    from cascadeflow_cloud.sdk.instrument import INTERNAL_ERRORS
+    from cascadeflow_cloud.sdk.streams import INTERNAL_ERRORS
 
     before = INTERNAL_ERRORS["count"]
     client = wrap(bedrock, sink=queue)

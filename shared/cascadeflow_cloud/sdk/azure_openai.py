@@ -32,14 +32,16 @@ from cascadeflow_cloud.sdk.doors import Door, _per_call
 from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
     Recorder,
-    StreamHandle,
-    StreamState,
-    _Delegate,
-    _internal_error,
     instrument,
     instrument_async,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
+from cascadeflow_cloud.sdk.streams import (
+    StreamHandle,
+    StreamState,
+    _Delegate,
+    _internal_error,
+)
 
 PROVIDER = "azure_openai"
 _RAW_HEADER = "X-Stainless-Raw-Response"  # openai._constants.RAW_RESPONSE_HEADER

@@ -37,10 +37,10 @@ from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
     ClientProxy,
     Recorder,
-    StreamState,
     instrument,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
+from cascadeflow_cloud.sdk.streams import StreamState
 
 PROVIDER = "aws_bedrock"
 

@@ -20,7 +20,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from cascadeflow_cloud.sdk.context import CALL_KWARG
-from cascadeflow_cloud.sdk.instrument import _Delegate
+from cascadeflow_cloud.sdk.streams import _Delegate
 
 #: ``cascadeflow_attribution=`` taken off an outer SDK method, for the recorded request
 #: beneath it to attribute.

@@ -31,12 +31,12 @@ from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
     ClientProxy,
     Recorder,
-    StreamState,
     instrument,
     instrument_async,
     model_kwarg,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
+from cascadeflow_cloud.sdk.streams import StreamState
 
 PROVIDER = "gcp_vertex"
 _TRAFFIC = {"ON_DEMAND": "standard", "ON_DEMAND_PRIORITY": "priority",
