@@ -9,7 +9,7 @@
 ...     status="ok", p50=Decimal(1180), lo80=Decimal(1050), hi80=Decimal(1300),
 ...     lo95=Decimal(990), hi95=Decimal(1390), prob_exceed=0.93)
 >>> print(format_budget_table([p]).splitlines()[2])
-ml      2026-11-01…11-30  USD  400.00   40%   1,180.00  1,050.00–1,300.00      93%  OVER
+ml      2026-11-01…11-30  USD  400.00   40%   1,180.00  1,050.00–1,300.00      93%  OVER (projected)
 """
 
 from __future__ import annotations
