@@ -41,8 +41,8 @@ QUICK_ENV = "CASCADEFLOW_BENCH_QUICK"
 
 #: Table order: the issue's list first, any other module after them in name order.
 ORDER = ("bench_sdk_overhead", "bench_ingest", "bench_lake", "bench_forecast",
-         "bench_forecast_trend", "bench_notify", "bench_export", "bench_compaction",
-         "bench_imports", "bench_artifacts",
+         "bench_forecast_trend", "bench_sm_engine_coverage", "bench_notify", "bench_export",
+         "bench_compaction", "bench_imports", "bench_artifacts",
          "bench_collector_memory", "bench_pricing", "bench_native_ingest", "bench_dashboard")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {

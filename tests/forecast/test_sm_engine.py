@@ -26,17 +26,28 @@ def test_same_seed_same_paths_other_seed_other_paths() -> None:
     assert a.shape == (200, 10) and np.array_equal(a, b) and not np.array_equal(a, c)
 
 
-def test_first_step_spread_is_the_fitted_scale_widened() -> None:
-    """One step ahead, a path is the point forecast plus one error: its spread across paths is
-    ``sqrt(scale) * SIGMA_INFLATION`` (within sampling error of 4,000 paths)."""
+def test_first_step_is_the_akaike_weighted_mixture_of_the_candidates() -> None:
+    """One step ahead, a path is one candidate's forecast plus one error of that candidate's
+    scale widened by ``SIGMA_INFLATION``, the candidate drawn by its Akaike weight: the
+    paths' mean and variance are the mixture's (within sampling error of 4,000 paths)."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     y = _series()
     name, point, sims = sm_engine.fit_simulate(y, seasonal=False, horizon=3, paths=4000,
                                                seed=1)
-    trend, damped = {"ANN": (None, False), "AAN": ("add", False), "AAdN": ("add", True)}[name]
-    fitted = ETSModel(y, error="add", trend=trend, damped_trend=damped).fit(disp=False,
-                                                                             maxiter=200)
-    expected = np.sqrt(float(fitted.scale)) * sm_engine.SIGMA_INFLATION
-    assert np.std(sims[:, 0]) == pytest.approx(expected, rel=0.05)
-    assert np.mean(sims[:, 0]) == pytest.approx(point[0], abs=3 * expected / np.sqrt(4000))
+    fits = {spec: ETSModel(y, error="add", trend=trend, damped_trend=damped).fit(
+        disp=False, maxiter=200)
+        for spec, trend, damped in (("ANN", None, False), ("AAN", "add", False),
+                                    ("AAdN", "add", True))}
+    aicc = np.array([f.aicc for f in fits.values()])
+    weights = np.exp(-0.5 * (aicc - aicc.min()))
+    weights /= weights.sum()
+    means = np.array([float(f.forecast(1)[0]) for f in fits.values()])
+    variances = np.array([float(f.scale) for f in fits.values()]) * sm_engine.SIGMA_INFLATION ** 2
+    mixture_mean = float(weights @ means)
+    mixture_var = float(weights @ (variances + means ** 2)) - mixture_mean ** 2
+    assert name == min(fits, key=lambda spec: fits[spec].aicc)  # the point is the best's
+    assert point[0] == pytest.approx(float(fits[name].forecast(1)[0]))
+    assert np.var(sims[:, 0]) == pytest.approx(mixture_var, rel=0.1)
+    assert np.mean(sims[:, 0]) == pytest.approx(mixture_mean,
+                                                abs=4 * np.sqrt(mixture_var / 4000))

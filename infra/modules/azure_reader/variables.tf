@@ -17,6 +17,10 @@ variable "role_definition_name" {
   description = "Built-in role granted at the scope: Cost Management Reader reads cost data and nothing else."
   type        = string
   default     = "Cost Management Reader"
+  validation {
+    condition     = contains(["Cost Management Reader", "Reader"], var.role_definition_name)
+    error_message = "role_definition_name must be a read-only role: Cost Management Reader (what the Azure source needs) or Reader."
+  }
 }
 
 variable "aws_token_issuer" {
