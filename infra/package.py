@@ -93,9 +93,10 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("meter", (*BASE_EXTRAS, "lake", "notify"), ("meter_stripe",)),
         Artifact("lake", (*BASE_EXTRAS, "lake"),
                  ("compact_events", "detect_anomalies", "forecast_budgets")),
-        # the dashboard's report engine is DuckDB over Arrow (the lake extra without pandas)
+        # the dashboard's report engine is DuckDB over Arrow (the lake extra without pandas;
+        # numpy for the Arrow columns the usage cells are read through)
         Artifact("dashboard", BASE_EXTRAS, ("publish_dashboard",),
-                 extra_requirements=("pyarrow>=15.0", "duckdb>=1.1")),
+                 extra_requirements=("pyarrow>=15.0", "duckdb>=1.1", "numpy>=1.26")),
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),
         Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),

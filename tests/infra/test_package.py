@@ -150,8 +150,8 @@ def test_requirements_follow_the_dependency_sets(package: ModuleType) -> None:
     assert {"azure-mgmt-costmanagement", "azure-identity"} <= names("ingest-azure")
     assert {"google-cloud-bigquery", "google-cloud-bigquery-storage"} <= names("ingest-gcp")
     assert "statsmodels" in names("forecast") and package.ARTIFACTS["forecast"].image
-    # the dashboard's report engine: DuckDB over Arrow, no pandas
-    assert names("dashboard") == core | {"pyarrow", "duckdb"}
+    # the dashboard's report engine: DuckDB over Arrow (and numpy), no pandas
+    assert names("dashboard") == core | {"pyarrow", "duckdb", "numpy"}
 
 
 def test_zips_are_deterministic(package: ModuleType, tmp_path: Path) -> None:
