@@ -50,7 +50,8 @@ LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # bytes, function code plus all layer
 TASK_ROOT = "/var/task"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 
-#: Requirements dropped from zips: not used by any function (duckdb serves the local ``query``).
+#: Requirements dropped from the extras of zips: duckdb serves the local ``query`` and the
+#: dashboard, so only the artifact naming it in ``extra_requirements`` carries it.
 EXCLUDED = {"duckdb"}
 #: Large packages whose test suites and C headers are not needed at run time.
 TRIM_TESTS = ("pandas", "numpy", "scipy", "statsmodels", "pyarrow", "patsy", "matplotlib")
@@ -92,6 +93,10 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("meter", (*BASE_EXTRAS, "lake", "notify"), ("meter_stripe",)),
         Artifact("lake", (*BASE_EXTRAS, "lake"),
                  ("compact_events", "detect_anomalies", "forecast_budgets")),
+        # the dashboard's report engine is DuckDB over Arrow (the lake extra without pandas;
+        # numpy for the Arrow columns the usage cells are read through)
+        Artifact("dashboard", BASE_EXTRAS, ("publish_dashboard",),
+                 extra_requirements=("pyarrow>=15.0", "duckdb>=1.1", "numpy>=1.26")),
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),
         Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),
@@ -122,8 +127,8 @@ def requirements(artifact: Artifact, pyproject: Path = ROOT / "pyproject.toml") 
         if extra not in optional:
             raise KeyError(f"artifact {artifact.name}: pyproject.toml has no extra {extra!r}")
         reqs += optional[extra]
-    reqs += artifact.extra_requirements
-    return sorted({r for r in reqs if _project_name(r) not in EXCLUDED}, key=str.lower)
+    reqs = [r for r in reqs if _project_name(r) not in EXCLUDED] + list(artifact.extra_requirements)
+    return sorted(set(reqs), key=str.lower)
 
 
 def _project_name(spec: str) -> str:

@@ -23,6 +23,11 @@ COMPONENT_ACTIONS: dict[str, frozenset[str]] = {
     # the resources to those prefixes)
     "lake_append": frozenset({"s3:PutObject"}),
     "kms_lake": frozenset({"kms:Decrypt", "kms:GenerateDataKey"}),
+    # the dashboard publication: list, put and delete under site/dashboard/ only (infra narrows
+    # the resources to that prefix, of the lake and of the private site bucket when deployed);
+    # kms_site: encrypting into the site bucket (its own key, the one CloudFront may decrypt)
+    "site_publish": frozenset({"s3:ListBucket", "s3:PutObject", "s3:DeleteObject"}),
+    "kms_site": frozenset({"kms:GenerateDataKey"}),
     "secrets": frozenset({"secretsmanager:GetSecretValue"}),
     "aws_bedrock_source": frozenset({"ce:GetCostAndUsage"}),
     # Azure RBAC: Cost Management Reader (infra/modules/azure_reader); in AWS only the web
@@ -67,6 +72,7 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "detect_anomalies": ("lake_publish", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
     "ingest_export": ("lake_write", "kms_lake", "export_read"),
+    "publish_dashboard": ("lake_read", "kms_lake", "site_publish", "kms_site"),
 }
 
 #: Roles that are not functions: a schedule invoking a function, a fan-out state machine

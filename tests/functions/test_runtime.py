@@ -52,6 +52,8 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
     "compact_events": ("{}\n", None, {"ObjectsBefore", "ObjectsAfter", "Unreadable", "Failed"},
                        0, {}),
     "detect_anomalies": ("{}\n", {}, {"Findings", "Failed"}, 0, {}),
+    "publish_dashboard": ("{}\n", {"days": 3}, {"FilesWritten", "FilesDeleted", "Failed"}, 0,
+                          {}),
     "forecast_budgets": (BUDGETS, plan_request({"run_id": "r1"}),
                          {"Budgets", "Written", "BudgetFailures", "Planned", "Failed"}, 0, {}),
     "notify": (BUDGETS, {"dry_run": True}, DELIVERY, 0, {}),

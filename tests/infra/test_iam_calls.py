@@ -65,7 +65,8 @@ _SSE_KMS = ("S3 and Secrets Manager call KMS on the function's behalf for the la
 NOT_CALLED_BY_THE_CODE: dict[tuple[str, str], str] = {
     **{("*", a): _SERVICE_USES for a in permissions.COMPONENT_ACTIONS["logs"]
        | permissions.COMPONENT_ACTIONS["xray"] | permissions.COMPONENT_ACTIONS["dead_letter"]},
-    **{("*", a): _SSE_KMS for a in permissions.COMPONENT_ACTIONS["kms_lake"]},
+    **{("*", a): _SSE_KMS for a in permissions.COMPONENT_ACTIONS["kms_lake"]
+       | permissions.COMPONENT_ACTIONS["kms_site"]},
     ("ingest_azure_openai", "secretsmanager:GetSecretValue"):
         "only the service-principal path (sources.azure_openai.client_secret) reads a secret; "
         "the keyless path (run here) and managed identity need none",
@@ -324,6 +325,22 @@ def run_compact_events(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> None
     assert result["ok"] and result["objects_after"] < result["objects_before"], result
 
 
+SITE_BUCKET = "cf-dashboard"  # the private site bucket (modules/dashboard_site)
+SITE_PREFIX = "site/dashboard/"
+
+
+def run_publish_dashboard(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> None:
+    """Once into the lake's site/dashboard/ (the site off), then three times into the site
+    bucket: the third deletes the first build there (the previous one is kept)."""
+    boto3.client("s3").create_bucket(Bucket=SITE_BUCKET)
+    Lake(_store()).write_events(generate_events(date.today(), days=5))
+    _configure(mp, tmp, {})
+    site = {"days": 5, "site_store": f"s3://{SITE_BUCKET}"}
+    lake_run, *site_runs = _run(rec, "publish_dashboard", {"days": 5}, site, site, site)
+    assert lake_run["ok"] and lake_run["files"] > 4, lake_run
+    assert [r["deleted"] for r in site_runs] == [0, 0, lake_run["files"]], site_runs
+
+
 EXPORT_BUCKET = "cf-exports"  # the Data Exports bucket: ingest_export only reads it
 EXPORT_PREFIX = "exports/"  # its s3_prefix (tests.functions.test_ingest_export.PREFIX)
 
@@ -374,6 +391,7 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
         "meter_stripe": lambda: run_meter_stripe(aws, monkeypatch, tmp_path, fake_stripe),
         "compact_events": lambda: run_compact_events(aws, monkeypatch, tmp_path),
         "ingest_export": lambda: run_ingest_export(aws, monkeypatch, tmp_path),
+        "publish_dashboard": lambda: run_publish_dashboard(aws, monkeypatch, tmp_path),
     }
     assert set(runs) == set(permissions.FUNCTION_COMPONENTS), "add a run for the new function"
     for run in runs.values():
@@ -397,8 +415,14 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
                     problems.append(f"{fn}: {op} {key!r} on the export bucket")
                 elif not key.startswith(EXPORT_PREFIX):
                     problems.append(f"{fn}: {op} {key!r} outside the exports' prefix")
+            elif prefix == "s3" and params.get("Bucket") == SITE_BUCKET:
+                if fn != "publish_dashboard" or not key.startswith(SITE_PREFIX):
+                    problems.append(f"{fn}: {op} {key!r} on the site bucket")
             elif prefix == "s3" and not key.startswith(f"{PREFIX}/"):
                 problems.append(f"{fn}: {op} {key!r} outside the lake prefix")
+            if fn == "publish_dashboard" and op in ("PutObject", "DeleteObject") and params.get(
+                    "Bucket") == BUCKET and not key.startswith(f"{PREFIX}/{SITE_PREFIX}"):
+                problems.append(f"{fn}: {op} {key!r} outside the lake's site/dashboard/")
             if fn == "collect_events" and prefix == "s3" and not key.startswith(
                     (f"{PREFIX}/events/", f"{PREFIX}/quarantine/")):
                 problems.append(f"{fn}: {op} {key!r} outside events/ and quarantine/")

@@ -48,6 +48,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "meter_stripe": {},
     "compact_events": {},
     "ingest_export": {"Records": []},  # no manifest named: nothing to read, no request
+    "publish_dashboard": {"days": 3},  # an empty lake: the pages and assets still written
 }
 #: Handlers that cannot work with MINIMAL_CONFIG (no cloud set up): they must still import and
 #: run from their artifact, then fail loudly (runtime.JobFailed) naming the missing setting.
@@ -149,6 +150,8 @@ def test_requirements_follow_the_dependency_sets(package: ModuleType) -> None:
     assert {"azure-mgmt-costmanagement", "azure-identity"} <= names("ingest-azure")
     assert {"google-cloud-bigquery", "google-cloud-bigquery-storage"} <= names("ingest-gcp")
     assert "statsmodels" in names("forecast") and package.ARTIFACTS["forecast"].image
+    # the dashboard's report engine: DuckDB over Arrow (and numpy), no pandas
+    assert names("dashboard") == core | {"pyarrow", "duckdb", "numpy"}
 
 
 def test_zips_are_deterministic(package: ModuleType, tmp_path: Path) -> None:
@@ -276,6 +279,8 @@ ARTIFACT_IMPORTS = {
                    "google.cloud.bigquery_storage", "cascadeflow_cloud.lake.tables"],
     "ingest-export": ["pyarrow.parquet", "pyarrow.csv", "boto3",
                       "cascadeflow_cloud.sources.native.readers", "cascadeflow_cloud.lake.tables"],
+    "dashboard": ["duckdb", "pyarrow.parquet", "cascadeflow_cloud.dashboard.build",
+                  "cascadeflow_cloud.jobs.publish_dashboard"],
     "forecast": ["pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
                  "statsmodels.tsa.holtwinters", "cascadeflow_cloud.lake.tables"],
 }

@@ -33,6 +33,7 @@ RULES: dict[str, tuple[str, ...]] = {
     "meter_stripe": NO_STATSMODELS,
     "detect_anomalies": NO_STATSMODELS,
     "compact_events": HEAVY_DATA,  # pyarrow only when it runs
+    "publish_dashboard": HEAVY_DATA,  # the dashboard reads the lake only when it runs
 }
 #: A handler not listed above still may not import statsmodels.
 DEFAULT_RULE = NO_STATSMODELS

@@ -17,6 +17,9 @@ locals {
     gcp_vertex_source   = []
     # read-only on the Data Exports bucket's prefix (var.data_exports)
     export_read = ["s3:GetObject", "s3:ListBucket"]
+    # the dashboard: list, put, delete under site/dashboard/ (var.dashboard_site)
+    site_publish = ["s3:DeleteObject", "s3:ListBucket", "s3:PutObject"]
+    kms_site     = ["kms:GenerateDataKey"]
   }
 
   # Resources per component; "*" only where the API has no resource-level scoping (Cost
@@ -34,7 +37,14 @@ locals {
     # GetWebIdentityToken has no resource-level scoping (the token is for the caller's role)
     azure_openai_source = ["*"]
     export_read         = ["arn:aws:s3:::${local.exports_bucket}", "arn:aws:s3:::${local.exports_bucket}/${trim(var.data_exports.prefix, "/")}/*"]
+    # the lake's site/dashboard/ prefix, and the private site bucket's when it is deployed
+    site_publish = local.site_publish
+    kms_site     = var.dashboard_site.enabled ? [module.dashboard_site[0].kms_key_arn] : []
   }
+  site_publish = concat(
+    [module.lake.bucket_arn, "${module.lake.bucket_arn}/${trim(var.lake_prefix, "/")}/site/dashboard/*"],
+    var.dashboard_site.enabled ? [module.dashboard_site[0].bucket_arn, "${module.dashboard_site[0].bucket_arn}/site/dashboard/*"] : [],
+  )
   # The Data Exports bucket (modules/data_exports); without var.data_exports the function gets
   # no export_read statement at all.
   exports_bucket = "${var.name}-exports-${data.aws_caller_identity.current.account_id}"
@@ -50,7 +60,7 @@ locals {
           [for secret in spec.secrets : module.secrets.arns[secret]],
           [for extra in lookup(var.extra_secret_names, fn, []) : format(local.secret_arn_pattern, extra)],
         ) : lookup(local.component_resources, component, [])
-      } if length(local.component_actions[component]) > 0 && (component != "export_read" || var.data_exports.enabled)
+      } if length(local.component_actions[component]) > 0 && (component != "export_read" || var.data_exports.enabled) && (component != "kms_site" || var.dashboard_site.enabled)
     ]
   }
 }

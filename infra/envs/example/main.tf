@@ -102,6 +102,15 @@ locals {
       components  = ["lake_write", "kms_lake", "export_read"]
       secrets     = []
     }
+    publish_dashboard = {
+      description = "Builds the static cost dashboard from the lake and publishes it under site/dashboard/ (into the private site bucket when dashboard_site is enabled)"
+      artifact    = "dashboard"
+      trigger     = "schedule"
+      memory      = 1769
+      timeout     = 300
+      components  = ["lake_read", "kms_lake", "site_publish", "kms_site"]
+      secrets     = []
+    }
   }
 
   zip_artifacts = toset([for fn, spec in local.functions : spec.artifact if spec.artifact != "forecast"])
@@ -224,6 +233,7 @@ module "functions" {
   trigger             = each.value.trigger
   schedule_expression = each.value.trigger == "schedule" ? local.schedules[each.key] : null
   schedule_timezone   = var.schedule_timezone
+  schedule_input      = each.key == "publish_dashboard" && var.dashboard_site.enabled ? jsonencode({ site_store = "s3://${module.dashboard_site[0].bucket_name}" }) : "{}"
   url_auth_type       = var.collector_auth_type
   url_invoker_arns    = var.collector_invoker_arns
 }
@@ -258,6 +268,22 @@ module "data_exports" {
   function_name    = module.functions["ingest_export"].function_name
   function_arn     = module.functions["ingest_export"].function_arn
   tags             = var.tags
+}
+
+# The private dashboard site: CloudFront (origin access control) in front of a bucket of its
+# own; publish_dashboard writes there instead of the lake's site/dashboard/. Off by default.
+module "dashboard_site" {
+  source = "../../modules/dashboard_site"
+  count  = var.dashboard_site.enabled ? 1 : 0
+
+  name                = var.name
+  log_bucket_name     = module.lake.log_bucket_name
+  price_class         = var.dashboard_site.price_class
+  web_acl_id          = var.dashboard_site.web_acl_id
+  log_bucket_domain   = var.dashboard_site.log_bucket_domain
+  acm_certificate_arn = var.dashboard_site.acm_certificate_arn
+  aliases             = var.dashboard_site.aliases
+  tags                = var.tags
 }
 
 module "alarms" {

@@ -52,3 +52,8 @@ output "azure_ingest_role_arn" {
   description = "Role of the Azure ingest function: the subject of the Entra federated credential (azure-reader's aws_role_arn) for keyless Azure."
   value       = module.functions["ingest_azure_openai"].role_arn
 }
+
+output "dashboard_url" {
+  description = "The dashboard site (dashboard_site enabled): open it in a browser; null when the site is off."
+  value       = var.dashboard_site.enabled ? "https://${module.dashboard_site[0].domain_name}/" : null
+}

@@ -61,8 +61,8 @@ variable "schedules" {
   type        = map(string)
   default     = {}
   validation {
-    condition     = alltrue([for k in keys(var.schedules) : contains(["ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events"], k)])
-    error_message = "schedules: keys are scheduled functions (ingest_*, forecast_budgets, detect_anomalies, notify, meter_stripe, compact_events)."
+    condition     = alltrue([for k in keys(var.schedules) : contains(["ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "publish_dashboard"], k)])
+    error_message = "schedules: keys are scheduled functions (ingest_*, forecast_budgets, detect_anomalies, notify, meter_stripe, compact_events, publish_dashboard)."
   }
 }
 
@@ -73,11 +73,11 @@ variable "schedule_timezone" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (54 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
+  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (55 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
   type        = map(number)
   default     = {}
   validation {
-    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "ingest_export"], k)])
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "ingest_export", "publish_dashboard"], k)])
     error_message = "reserved_concurrency: keys are function names, values at least 1."
   }
 }
@@ -92,6 +92,7 @@ locals {
     notify              = "rate(1 hour)"
     meter_stripe        = "cron(30 * * * ? *)"
     compact_events      = "cron(10 * * * ? *)"
+    publish_dashboard   = "cron(30 7 * * ? *)"
   }
   default_reserved_concurrency = {
     collect_events      = 20
@@ -104,6 +105,7 @@ locals {
     meter_stripe        = 1
     compact_events      = 2
     ingest_export       = 2
+    publish_dashboard   = 1
   }
   schedules            = merge(local.default_schedules, var.schedules)
   reserved_concurrency = merge(local.default_reserved_concurrency, var.reserved_concurrency)
@@ -150,6 +152,19 @@ variable "data_exports" {
     include_focus    = optional(bool, true)
     time_granularity = optional(string, "HOURLY")
     prefix           = optional(string, "exports")
+  })
+  default = {}
+}
+
+variable "dashboard_site" {
+  description = "The private dashboard site (modules/dashboard_site): a bucket of its own, readable only by a CloudFront distribution with origin access control, serving what publish_dashboard writes under site/dashboard/. Off by default (the function then publishes into the lake's site/dashboard/ prefix). web_acl_id: a WAFv2 web ACL (us-east-1, CLOUDFRONT scope) to restrict who may open it; log_bucket_domain: a bucket (ACLs enabled) for CloudFront standard logs; acm_certificate_arn and aliases: a domain of your own."
+  type = object({
+    enabled             = optional(bool, false)
+    price_class         = optional(string, "PriceClass_100")
+    web_acl_id          = optional(string)
+    log_bucket_domain   = optional(string)
+    acm_certificate_arn = optional(string)
+    aliases             = optional(list(string), [])
   })
   default = {}
 }

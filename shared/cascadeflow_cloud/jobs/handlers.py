@@ -92,6 +92,17 @@ def detect(event: Mapping[str, Any]) -> Outcome:
                    {"Findings": len(summary.findings)})
 
 
+def publish_dashboard(event: Mapping[str, Any]) -> Outcome:
+    """Build the static dashboard and publish it under ``site/dashboard/`` (of the lake, or of
+    ``{"site_store": …}``), index last (``jobs.publish_dashboard``)."""
+    from cascadeflow_cloud.jobs.publish_dashboard import handle_event
+
+    opened = container()
+    summary = handle_event(event, opened.store, opened.config)
+    return Outcome(summary.as_dict(), {"FilesWritten": len(summary.written),
+                                       "FilesDeleted": len(summary.deleted)})
+
+
 def _delivery(summary: Any) -> Outcome:
     """A notify / meter summary: what is still owed, for an alarm."""
     return Outcome({"ok": summary.ok, **summary.as_dict(), "preview": summary.preview},

@@ -37,6 +37,8 @@ RETENTION: dict[str, Retention] = {
     "findings/run=": "run_artifacts",
     "quarantine/": "quarantine",
     "deadletter/": "quarantine",
+    # the published dashboard: publish_dashboard replaces it and deletes the older builds itself
+    "site/": "keep",
 }
 
 

@@ -51,12 +51,14 @@ class ObjectStore(Protocol):
     url: str
 
     def put(
-        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None,
+        content_type: str | None = None,
     ) -> str:
         """Store ``data`` atomically and return its etag.
 
         ``if_absent`` refuses to overwrite; ``if_match`` writes only when the current etag is
-        that value. A refused condition raises ``PreconditionFailed``.
+        that value. A refused condition raises ``PreconditionFailed``. ``content_type`` is the
+        object's media type where the backend keeps one (S3; a local folder ignores it).
         """
         ...
 
@@ -122,9 +124,10 @@ class LocalStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def put(
-        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None,
+        content_type: str | None = None,
     ) -> str:
-        path = self._path(key)
+        path = self._path(key)  # a file has no media type: content_type is not kept
         if if_absent and path.exists():
             # fast refusal without writing (re-checked under the lock below when absent)
             raise PreconditionFailed(f"{key} already exists")
@@ -224,11 +227,14 @@ class S3Store:
         return str(err.get("Code") or status or "")
 
     def put(
-        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None
+        self, key: str, data: bytes, *, if_absent: bool = False, if_match: str | None = None,
+        content_type: str | None = None,
     ) -> str:
         from botocore.exceptions import ClientError
 
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": data}
+        if content_type is not None:
+            kwargs["ContentType"] = content_type
         if if_absent:
             kwargs["IfNoneMatch"] = "*"
         if if_match is not None:
