@@ -161,6 +161,44 @@ def test_each_spend_chart_shows_the_lake_s_totals_per_period(
     assert checked == 18
 
 
+def test_incomplete_bills_are_one_labelled_area_per_run_of_periods(
+        built: tuple[Path, Path], browser: Any) -> None:
+    """The days after a provider's last billed day are shaded: each run of consecutive
+    incomplete periods is one area with one label (one per day overlapped in the day view, and
+    inside the plot the label sat behind the bars)."""
+    from selenium.webdriver.support.ui import Select
+
+    root, site = built
+    last = dict(_lake(root, f"SELECT ProviderName, max(date) FROM costs WHERE date <= DATE '{END}' "
+                            "GROUP BY ProviderName"))
+    first_gap, all_gap = min(last.values()), max(last.values())
+    days = [SINCE + timedelta(days=i) for i in range((END - SINCE).days + 1)]
+    _open(browser, site, "index")
+    Select(browser.find_element("id", "dimension")).select_by_value("provider")
+    for period in ("day", "month"):
+        Select(browser.find_element("id", "period")).select_by_value(period)
+        option = browser.execute_script(
+            "var o = cfCharts[Object.keys(cfCharts)[0]].getOption();"
+            "return {x: o.xAxis[0].data, areas: o.series[0].markArea.data.map(function (a) {"
+            "return [a[0].xAxis, a[1].xAxis, a[0].name]; })};")
+        partial = {_period(d, period) for d in days if first_gap < d <= all_gap}
+        pending = {_period(d, period) for d in days if d > all_gap} - partial
+        runs: list[list[str]] = []
+        for i, x in enumerate(option["x"]):
+            if x not in partial | pending:
+                continue
+            if runs and runs[-1][1] == option["x"][i - 1]:
+                runs[-1][1] = x
+            else:
+                runs.append([x, x, ""])
+            kinds = {"partial" if x in partial else "pending"} | set(runs[-1][2].split())
+            runs[-1][2] = " ".join(sorted(kinds - {""}))
+        want = [[a, b, {"partial": "bill partial", "pending": "bill pending",
+                        "partial pending": "bill partial, then pending"}[k]] for a, b, k in runs]
+        assert option["areas"] == want, period
+        assert len(want) == 1  # the demo: aws billed through the 29th, the others the 30th
+
+
 def _links(browser: Any) -> list[tuple[str, str | None]]:
     return browser.execute_script(
         "return Array.from(document.querySelectorAll('a.csv')).map(function (a) {"

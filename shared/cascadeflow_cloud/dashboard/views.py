@@ -122,6 +122,8 @@ def spend_sheet(inputs: ReportInputs, by: Sequence[str], basis: str) -> Sheet:
 
 def reconcile_view(inputs: ReportInputs, by: str = "provider") -> Sheet:
     """``report --reconcile --by …``: tracked → price drift → untracked → billed."""
+    netted = ("; untracked netted per token type, so it can exceed the other views' total"
+              if by == "token_type" else "")
     return reconcile_sheet(inputs.reconciliation, by=by,
                            title=f"Estimate ↔ bill, {inputs.span}, by {by} (days each bill "
-                                 f"covers)")
+                                 f"covers{netted})")

@@ -89,10 +89,24 @@
         lineStyle: { width: 2, type: "dashed", color: "#111" }, itemStyle: { color: "#111" } });
     }
     if (series.length && c.pending.length) {
+      // One shaded area per run of consecutive incomplete periods, labelled once above the
+      // plot (inside it the label sat behind the bars; one label per day overlapped).
+      var runs = [];
+      c.x.forEach(function (x, i) {
+        if (c.pending.indexOf(x) < 0) { return; }
+        var last = runs[runs.length - 1];
+        if (last && last.end === i - 1) { last.end = i; last.to = x; } else {
+          last = { end: i, from: x, to: x, partial: 0, pending: 0 };
+          runs.push(last);
+        }
+        last[c.partial.indexOf(x) >= 0 ? "partial" : "pending"] += 1;
+      });
       series[0].markArea = { silent: true, itemStyle: { color: "rgba(244,162,97,0.18)" },
-        label: { show: true, position: "insideTop", color: "#9a5b00", fontSize: 10 },
-        data: c.pending.map(function (x) {
-          return [{ xAxis: x, name: c.partial.indexOf(x) >= 0 ? "bill partial" : "bill pending" }, { xAxis: x }];
+        label: { show: true, position: "top", align: "right", color: "#9a5b00", fontSize: 10 },
+        data: runs.map(function (r) {
+          var name = !r.pending ? "bill partial" : !r.partial ? "bill pending" :
+            "bill partial, then pending";
+          return [{ xAxis: r.from, name: name }, { xAxis: r.to }];
         }) };
     }
     return {
@@ -192,7 +206,7 @@
         itemStyle: { color: "#e76f51" } });
     }
     if (b.previous) {
-      series.push({ name: "previous period" + (b.previous.complete ? "" : " (partial: before the lake)"),
+      series.push({ name: "previous period" + (b.previous.complete ? "" : " (partial)"),
         type: "line", data: b.previous.cumulative.slice(0, b.x.length), symbol: "none",
         lineStyle: { color: "#8a94a3", width: 1.5 }, itemStyle: { color: "#8a94a3" } });
     }
