@@ -43,7 +43,8 @@ QUICK_ENV = "CASCADEFLOW_BENCH_QUICK"
 ORDER = ("bench_sdk_overhead", "bench_ingest", "bench_lake", "bench_forecast",
          "bench_forecast_trend", "bench_sm_engine_coverage", "bench_notify", "bench_export",
          "bench_compaction", "bench_imports", "bench_artifacts",
-         "bench_collector_memory", "bench_pricing", "bench_native_ingest", "bench_dashboard")
+         "bench_collector_memory", "bench_pricing", "bench_native_ingest", "bench_dashboard",
+         "bench_report")
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt, "==": operator.eq,
