@@ -22,7 +22,8 @@ from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.httpclient.retry import ClaimLost, RetryPolicy
 from cascadeflow_cloud.httpclient.transport import PinnedTransport
-from cascadeflow_cloud.jobs.notify import NotifySummary, retry_parked, run_notify
+from cascadeflow_cloud.jobs.notify import run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary, retry_parked
 from tests.hostile.notify_support import receiving
 from tests.notify.conftest import (
     SECRET,

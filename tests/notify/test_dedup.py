@@ -10,7 +10,8 @@ from typing import Any
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.registry import build_destinations
-from cascadeflow_cloud.jobs.notify import NotifySummary, run_notify
+from cascadeflow_cloud.jobs.notify import run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary
 from tests.notify.conftest import FakeClock, Receiver, make_config, projection, publish
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)

@@ -14,7 +14,8 @@ from typing import Any
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.config import parse_config
-from cascadeflow_cloud.jobs.notify import NotifySummary, done_index_key, run_notify
+from cascadeflow_cloud.jobs.notify import done_index_key, run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary
 from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
 from tests.notify.conftest import FakeClock, Receiver, projection, publish
 from tests.notify.test_dedup import NOW
