@@ -114,8 +114,7 @@ def test_finding_6_claim_lost_during_backoff_is_reported_lost_not_delivered(
         summary = run_notify(local_store, config, destinations=built.destinations, now=NOW,
                              clock=clock.time, run_id="slow")
     finally:
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.close()
     assert clock.taken and len(summary.lost) == 1 and "claim lost" in summary.lost[0]
     lost_id = summary.lost[0].split(": ")[1]
     assert all(lost_id not in d for d in summary.delivered)

@@ -10,11 +10,11 @@ import socket
 import threading
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 
 from cascadeflow_cloud.config import AwsBedrockSource, AzureOpenAISource, GcpVertexSource
+from tests.support.http import LocalServer
 
 
 class Silent:
@@ -73,30 +73,16 @@ def test_cost_management_query_fails_at_its_first_read_timeout(
     """The credential is a local managed-identity endpoint that answers; the ARM endpoint is
     the dead one. The Query API is a POST: azure-core does not retry a non-idempotent request
     whose read timed out, so one attempt of ``read_timeout`` is the whole bound."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from azure.core.exceptions import ServiceResponseError
 
     from cascadeflow_cloud.sources.azure_openai.query import build_query, make_client
 
-    class Identity(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
-
-        def do_GET(self) -> None:
-            body = (b'{"access_token": "t", "expires_on": "4102444800", '
-                    b'"resource": "https://management.azure.com", "token_type": "Bearer"}')
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    identity = ThreadingHTTPServer(("127.0.0.1", 0), Identity)
-    threading.Thread(target=identity.serve_forever, daemon=True).start()
+    body = (b'{"access_token": "t", "expires_on": "4102444800", '
+            b'"resource": "https://management.azure.com", "token_type": "Bearer"}')
+    identity = LocalServer((200, {"content-type": "application/json"}, body))
     for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{identity.server_port}/msi")
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{identity.base_url}/msi")
     monkeypatch.setenv("IDENTITY_HEADER", "h")
     settings = AzureOpenAISource(scopes=["/subscriptions/x"], transport_retries=2,
                                  read_timeout=0.2, connect_timeout=0.2,
@@ -108,8 +94,7 @@ def test_cost_management_query_fails_at_its_first_read_timeout(
                                build_query(settings, date(2026, 11, 1), date(2026, 11, 2)),
                                retry_backoff_factor=0, enforce_https=False)
     finally:
-        identity.shutdown()
-        identity.server_close()
+        identity.close()
     assert silent.accepted == 1
 
 
