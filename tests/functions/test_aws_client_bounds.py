@@ -12,7 +12,6 @@ import dataclasses
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,39 +23,15 @@ from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.secrets import clear_cache, resolve_secret
 from cascadeflow_cloud.sources.aws_bedrock.costexplorer import make_client
 from cascadeflow_cloud.sources.azure_openai.credentials import assertion_reader
+from tests.support.http import Answer, LocalServer, Request
 
 
-class Failing(ThreadingHTTPServer):
-    """Answers every request with HTTP 500 (a JSON / XML ``InternalError`` body); counts them."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), FailingHandler)
-
-
-class FailingHandler(BaseHTTPRequestHandler):
-    server: Failing
-
-    def _fail(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        with self.server.lock:
-            self.server.requests += 1
-        body = (b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
-                if "json" not in (self.headers.get("content-type") or "")
-                else b'{"__type": "InternalServiceError", "message": "boom"}')
-        self.send_response(500)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_PUT = do_POST = do_HEAD = _fail
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+def internal_error(request: Request) -> Answer:
+    """HTTP 500 with a JSON / XML ``InternalError`` body, as each AWS protocol would send it."""
+    body = (b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
+            if "json" not in request.headers.get("content-type", "")
+            else b'{"__type": "InternalServiceError", "message": "boom"}')
+    return 500, {}, body
 
 
 class Silent:
@@ -85,12 +60,10 @@ class Silent:
 
 
 @pytest.fixture
-def failing() -> Iterator[tuple[str, Failing]]:
-    server = Failing()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server
-    server.shutdown()
-    server.server_close()
+def failing() -> Iterator[tuple[str, LocalServer]]:
+    """Answers every request with HTTP 500; ``requests`` counts the attempts."""
+    with LocalServer(internal_error) as server:
+        yield server.url, server
 
 
 @pytest.fixture
@@ -157,7 +130,7 @@ CLIENTS: dict[str, tuple[Callable[[], None], type[Exception] | None, type[Except
 
 @pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
-        service: str, failing: tuple[str, Failing], monkeypatch: pytest.MonkeyPatch) -> None:
+        service: str, failing: tuple[str, LocalServer], monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ClientError
 
     endpoint, server = failing
@@ -165,7 +138,7 @@ def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
     call, error, _, attempts = CLIENTS[service]
     with pytest.raises(error or ClientError):
         call()
-    assert server.requests == attempts, service
+    assert len(server.requests) == attempts, service
 
 
 @pytest.mark.parametrize("service", sorted(CLIENTS))
