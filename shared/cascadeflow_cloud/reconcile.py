@@ -27,15 +27,13 @@ gets its own row per (provider, model, kind, day) with ``estimable`` False, ``es
 ``drift_pct`` None and ``untracked`` 0 — billed, not estimable, never drift or untracked spend.
 
 >>> from datetime import date
->>> d = date(2026, 11, 2)
->>> costs = [DayCost("aws_bedrock", "m", "input", "USD", d, Decimal("10"))]
->>> usage = [UsageCell("aws_bedrock", "m", "USD", d, "a", "c1", (), Decimal("4"),
-...                    input_tokens=300),
-...          UsageCell("aws_bedrock", "m", "USD", d, "b", "c2", (), Decimal("4"),
-...                    input_tokens=100)]
->>> row = reconcile(costs, usage)[0]
->>> str(row.estimated), str(row.untracked), row.drift_pct
-('8.000000000000', '2.000000000000', -0.2)
+>>> day = date(2026, 11, 2)
+>>> bill = DayCost("gcp_vertex", "gemini-2.5-flash", "output", "USD", day, Decimal(10))
+>>> tracked = UsageCell("gcp_vertex", "gemini-2.5-flash", "USD", day, "search", None, (),
+...                     Decimal(8), output_cost=Decimal(8), output_tokens=4000)
+>>> row = reconcile([bill], [tracked])[0]
+>>> row.token_type, str(row.estimated), str(row.untracked), row.drift_pct
+('output', '8.000000000000', '2.000000000000', -0.2)
 """
 
 from __future__ import annotations

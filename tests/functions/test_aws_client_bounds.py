@@ -9,8 +9,6 @@ tests/sources/test_cloud_deadlines.py.)"""
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,7 +21,7 @@ from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.secrets import clear_cache, resolve_secret
 from cascadeflow_cloud.sources.aws_bedrock.costexplorer import make_client
 from cascadeflow_cloud.sources.azure_openai.credentials import assertion_reader
-from tests.support.http import Answer, LocalServer, Request
+from tests.support.http import Answer, LocalServer, Request, SilentPort
 
 
 def internal_error(request: Request) -> Answer:
@@ -34,31 +32,6 @@ def internal_error(request: Request) -> Answer:
     return 500, {}, body
 
 
-class Silent:
-    """Accepts every connection and never answers; counts the connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.requests = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.requests += 1
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
-
-
 @pytest.fixture
 def failing() -> Iterator[tuple[str, LocalServer]]:
     """Answers every request with HTTP 500; ``requests`` counts the attempts."""
@@ -67,7 +40,7 @@ def failing() -> Iterator[tuple[str, LocalServer]]:
 
 
 @pytest.fixture
-def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Silent]]:
+def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SilentPort]]:
     """A silent port, and every bound's timeouts shortened to 0.2 s, its attempts unchanged
     (the attempts are what is checked; the real timeouts are above a test's patience)."""
     build = aws.boto_config
@@ -76,8 +49,8 @@ def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Silent]]:
         return build(dataclasses.replace(bounds, read_timeout=0.2, connect_timeout=0.2))
 
     monkeypatch.setattr(aws, "boto_config", short)
-    server = Silent()
-    yield f"http://127.0.0.1:{server.port}", server
+    server = SilentPort()
+    yield server.url, server
     server.close()
 
 
@@ -143,7 +116,7 @@ def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
 
 @pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_silent_endpoint_gets_exactly_the_bounded_attempts(
-        service: str, silent: tuple[str, Silent], monkeypatch: pytest.MonkeyPatch) -> None:
+        service: str, silent: tuple[str, SilentPort], monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
     endpoint, server = silent
@@ -151,7 +124,7 @@ def test_a_silent_endpoint_gets_exactly_the_bounded_attempts(
     call, _, error, attempts = CLIENTS[service]
     with pytest.raises(error or (ReadTimeoutError, ConnectTimeoutError)):
         call()
-    assert server.requests == attempts, service
+    assert server.accepted == attempts, service
 
 
 def test_every_client_the_code_builds_has_a_bound() -> None:

@@ -9,8 +9,6 @@ anywhere (issue "Deploy for real" 5, Azure part).
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import ssl
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,36 +20,12 @@ from cascadeflow_cloud.config import AzureOpenAISource
 from cascadeflow_cloud.sources.azure_openai.credentials import make_credential
 from cascadeflow_cloud.sources.base import CredentialsMissing
 from tests.support.http import Answer, LocalServer, Request, json_answer
+from tests.support.tls import self_signed, server_side
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "5b3c1a7e-0000-4000-8000-00000000c0de"
 AWS_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL3N0cy5hbWF6b25hd3MuY29tIn0.c2ln"
 ARM = "https://management.azure.com/.default"
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp / "entra.pem", tmp / "entra.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 @pytest.fixture
@@ -91,11 +65,9 @@ def entra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                             "access_token": "entra-access-token-1"},
                            content_type="application/json; charset=utf-8")
 
-    cert, key = _self_signed(tmp_path)
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert, key)
+    cert, key = self_signed(tmp_path, "127.0.0.1")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # azure-core's requests transport
-    with LocalServer(answer, tls=tls) as server:
+    with LocalServer(answer, tls=server_side(cert, key)) as server:
         yield server.url, grants
 
 

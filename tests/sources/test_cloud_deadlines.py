@@ -6,52 +6,23 @@ real" 5: with no network the GCP client used to retry for more than 20 minutes."
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 
 from cascadeflow_cloud.config import AwsBedrockSource, AzureOpenAISource, GcpVertexSource
-from tests.support.http import LocalServer
-
-
-class Silent:
-    """Accepts every connection, reads what is sent, never answers; counts the connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-                self.held.append(conn)  # kept open, never written to
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+from tests.support.http import LocalServer, SilentPort
 
 
 @pytest.fixture
-def silent() -> Iterator[Silent]:
-    server = Silent()
+def silent() -> Iterator[SilentPort]:
+    server = SilentPort()
     yield server
     server.close()
 
 
-def test_cost_explorer_gives_up_after_max_attempts(silent: Silent,
+def test_cost_explorer_gives_up_after_max_attempts(silent: SilentPort,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ReadTimeoutError
 
@@ -69,7 +40,7 @@ def test_cost_explorer_gives_up_after_max_attempts(silent: Silent,
 
 
 def test_cost_management_query_fails_at_its_first_read_timeout(
-        silent: Silent, monkeypatch: pytest.MonkeyPatch) -> None:
+        silent: SilentPort, monkeypatch: pytest.MonkeyPatch) -> None:
     """The credential is a local managed-identity endpoint that answers; the ARM endpoint is
     the dead one. The Query API is a POST: azure-core does not retry a non-idempotent request
     whose read timed out, so one attempt of ``read_timeout`` is the whole bound."""
@@ -98,7 +69,7 @@ def test_cost_management_query_fails_at_its_first_read_timeout(
     assert silent.accepted == 1
 
 
-def test_bigquery_stops_retrying_at_its_deadline(silent: Silent) -> None:
+def test_bigquery_stops_retrying_at_its_deadline(silent: SilentPort) -> None:
     """Real google-cloud-bigquery client, anonymous credentials, the dead endpoint: every
     request times out after ``request_timeout`` and no retry starts after ``retry_deadline``.
     Each attempt costs at least its timeout (the server never answers), so at most

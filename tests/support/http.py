@@ -6,6 +6,7 @@ from ``default``. An answer is ``(status, headers, body)`` or a function of the 
 returning one (a fake cloud's wire format); ``Content-Length`` is added when not given. It speaks
 HTTPS when given a server ``ssl.SSLContext``; ``gunzip=True`` records gzip bodies decompressed;
 ``keep_alive=True`` answers in HTTP/1.1 and keeps connections open (as a cloud endpoint does).
+``SilentPort`` is the opposite: a port that accepts connections and never answers.
 
 >>> import urllib.request
 >>> with LocalServer((200, {}, b"ok"), path="/hook") as server:
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
@@ -153,6 +155,35 @@ def _handler(owner: LocalServer, keep_alive: bool) -> type[BaseHTTPRequestHandle
             pass
 
     return Handler
+
+
+class SilentPort:
+    """A dead endpoint: a port on 127.0.0.1 that accepts every connection and never answers
+    (each is held open, never written to); ``accepted`` counts the connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.accepted = 0
+        self.held: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+                self.held.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
 
 
 @pytest.fixture

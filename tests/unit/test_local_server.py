@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.support.http import LocalServer, Request, json_answer
+from tests.support.http import LocalServer, Request, SilentPort, json_answer
 
 
 def test_script_then_responder_default_and_every_request_recorded(
@@ -66,3 +66,16 @@ def test_the_fixture_closes_what_it_started(http_server: Callable[..., LocalServ
     server.close()
     with pytest.raises(OSError):
         urllib.request.urlopen(server.url + "/", timeout=2)
+
+
+def test_a_silent_port_accepts_and_never_answers() -> None:
+    silent = SilentPort()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", silent.port, timeout=0.3)
+        connection.request("GET", "/")  # sent: the port accepted the connection
+        with pytest.raises(TimeoutError):
+            connection.getresponse()
+        connection.close()
+    finally:
+        silent.close()
+    assert silent.accepted == 1
