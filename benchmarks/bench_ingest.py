@@ -252,7 +252,7 @@ def serve_bigquery(paths: list[str], ready: Any, stop: Any, shuffled: bool = Fal
     ready.put((url, grpc_server.port))
     stop.wait()
     grpc_server.stop()
-    http.shutdown()
+    http.close()
 
 
 def work_live(name: str, addresses: list[str]) -> dict[str, Any]:

@@ -17,7 +17,7 @@ carry canonical ids when they reach the budget code; ``canonical_filter_models``
 nothing of teams, customers or the application's tags, so a budget filtering on ``team``,
 ``customer`` or ``tags`` is billed the *attributed* cost: each billed (provider, model, token
 type, day) cell is shared out in proportion to the tracked usage of that model and token type
-that day (``reconcile.attribute``) and the scope gets the parts of the matching groups. Spend no
+that day (``bill_shares.attribute``) and the scope gets the parts of the matching groups. Spend no
 event explains (untracked) belongs to no team/customer/tag scope.
 
 **Nowcast.** The bill lags 1–2 days. For each provider in the scope, local days after the last
@@ -47,15 +47,15 @@ from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from cascadeflow_cloud.catalog import canonical_model
-from cascadeflow_cloud.config import Budget, BudgetFilter
-from cascadeflow_cloud.reconcile import (
+from cascadeflow_cloud.bill_shares import (
     ZERO,
     Attributed,
     DayCost,
     UsageCell,
     allocate,
 )
+from cascadeflow_cloud.catalog import canonical_model
+from cascadeflow_cloud.config import Budget, BudgetFilter
 from cascadeflow_cloud.schema import MONEY_QUANTUM
 
 RATIO_BOUNDS = (Decimal("0.25"), Decimal(4))

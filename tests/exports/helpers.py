@@ -1,65 +1,12 @@
-"""Local receivers on 127.0.0.1 that record what an exporter sent (the network boundary)."""
+"""Hand-made events and projections for the export tests (their receivers are
+``tests.support.http.LocalServer``)."""
 
 from __future__ import annotations
 
-import gzip
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cascadeflow_cloud.schema import Projection, UsageEvent
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    url: str
-    requests: list[Received] = field(default_factory=list)
-
-
-@contextmanager
-def http_receiver(status: int = 200) -> Iterator[Receiver]:
-    """An HTTP server that answers every request with ``status`` and records it."""
-    receiver = Receiver(url="")
-
-    class Handler(BaseHTTPRequestHandler):
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            if self.headers.get("Content-Encoding") == "gzip":
-                body = gzip.decompress(body)
-            receiver.requests.append(Received(
-                self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        do_PUT = do_POST = _handle
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
-
 
 TODAY = date(2026, 11, 25)
 

@@ -28,8 +28,9 @@ from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.sdk.sinks.otel import OtelSink
+from tests.support.http import LocalServer
 
-from .helpers import TODAY, http_receiver, metric_events, projection
+from .helpers import TODAY, metric_events, projection
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 #: metric labels carry the catalog's canonical id (the SDK's own id while the catalog lacks
@@ -54,7 +55,7 @@ def store(tmp_path: Path) -> LocalStore:
 
 
 def test_metrics_reach_the_receiver_with_names_values_attributes(store: LocalStore) -> None:
-    with http_receiver() as collector:
+    with LocalServer((200, {}, b""), gunzip=True) as collector:
         export_metrics(store, collector.url, headers={"x-api-key": "k"}, today=TODAY)
     (request,) = collector.requests
     assert request.path == "/v1/metrics"
@@ -99,7 +100,7 @@ def test_metrics_reach_the_receiver_with_names_values_attributes(store: LocalSto
 
 def test_spans_carry_llm_and_genai_attributes(store: LocalStore) -> None:
     events = list(lake_events(store))
-    with http_receiver() as collector:
+    with LocalServer((200, {}, b""), gunzip=True) as collector:
         assert export_spans(events, collector.url + "/v1/traces") == len(events) == 5
     spans = []
     for request in collector.requests:
@@ -131,7 +132,7 @@ def test_spans_carry_llm_and_genai_attributes(store: LocalStore) -> None:
 
 
 def test_a_refused_batch_is_reported(store: LocalStore) -> None:
-    with http_receiver(status=400) as collector:
+    with LocalServer((400, {}, b""), gunzip=True) as collector:
         with pytest.raises(OtlpExportError, match="metrics batch"):
             export_metrics(store, collector.url, timeout=2, today=TODAY)
         with pytest.raises(OtlpExportError, match="span batch"):
@@ -168,7 +169,7 @@ def test_span_timing_bug_sink_and_export_give_the_same_span() -> None:
     [from_sink] = memory.get_finished_spans()
     provider.shutdown()
 
-    with http_receiver() as collector:
+    with LocalServer((200, {}, b""), gunzip=True) as collector:
         assert export_spans([event], collector.url) == 1
     [from_export] = _exported_spans(collector.requests)
 

@@ -16,9 +16,10 @@ from cascadeflow_cloud.exports.prometheus import lake_registry, push_metrics, se
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
+from tests.support.http import LocalServer
 
 from .conftest import bedrock_records
-from .helpers import TODAY, http_receiver, metric_events, projection
+from .helpers import TODAY, metric_events, projection
 
 SDK_HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 #: the label is the catalog's canonical id (the SDK's own id while the catalog lacks it)
@@ -117,7 +118,7 @@ def test_scrapes_reuse_cached_figures(store: LocalStore) -> None:
 
 
 def test_push_to_gateway_is_received_and_parses(store: LocalStore) -> None:
-    with http_receiver() as gateway:
+    with LocalServer((200, {}, b""), gunzip=True) as gateway:
         push_metrics(store, gateway.url, job="cf", grouping_key={"env": "test"}, today=TODAY)
     (request,) = gateway.requests
     assert request.method == "PUT"
@@ -153,6 +154,6 @@ def test_serve_metrics_command_starts_and_stops(store: LocalStore, capsys) -> No
 
 
 def test_a_failing_pushgateway_is_an_error(store: LocalStore) -> None:
-    with http_receiver(status=500) as gateway, pytest.raises(OSError, match="500"):
+    with LocalServer((500, {}, b""), gunzip=True) as gateway, pytest.raises(OSError, match="500"):
         push_metrics(store, gateway.url, today=TODAY)
     assert len(gateway.requests) == 1

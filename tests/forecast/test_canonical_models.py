@@ -9,11 +9,12 @@ from decimal import Decimal
 
 import pytest
 
+from cascadeflow_cloud.bill_shares import DayCost, UsageCell, attribute
 from cascadeflow_cloud.budgets import scope_series
 from cascadeflow_cloud.config import Budget
 from cascadeflow_cloud.jobs.forecast_data import LakeInputs
 from cascadeflow_cloud.lake.tables import Lake
-from cascadeflow_cloud.reconcile import DayCost, UsageCell, attribute, reconcile, summarise
+from cascadeflow_cloud.reconcile import reconcile, summarise
 from cascadeflow_cloud.schema import CostRecord, UsageEvent
 
 DAY = date(2026, 11, 10)

@@ -9,20 +9,18 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cascadeflow_cloud.catalog import canonical_model
-from cascadeflow_cloud.config import parse_config
-from cascadeflow_cloud.jobs.forecast import RECONCILIATION_LATEST, run_forecasts
-from cascadeflow_cloud.lake.artifacts import get_json
-from cascadeflow_cloud.reconcile import (
+from cascadeflow_cloud.bill_shares import (
     DayCost,
     UsageCell,
     allocate,
     attribute,
     attribution_totals,
-    reconcile,
-    split_estimate,
-    summarise,
 )
+from cascadeflow_cloud.catalog import canonical_model
+from cascadeflow_cloud.config import parse_config
+from cascadeflow_cloud.jobs.forecast import RECONCILIATION_LATEST, run_forecasts
+from cascadeflow_cloud.lake.artifacts import get_json
+from cascadeflow_cloud.reconcile import reconcile, split_estimate, summarise
 from tests.forecast.conftest import MODEL, bill_for, make_events
 
 DAY = date(2026, 11, 2)

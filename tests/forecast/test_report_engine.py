@@ -16,17 +16,12 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from cascadeflow_cloud.bill_shares import DayCost, allocate_units, attribute
 from cascadeflow_cloud.dashboard.views import ReportInputs, spend_rows
 from cascadeflow_cloud.jobs.forecast import run_reconciliation
 from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, MONEY, Lake, conform
-from cascadeflow_cloud.reconcile import (
-    DayCost,
-    ReconRow,
-    allocate_units,
-    attribute,
-    split_estimate,
-)
+from cascadeflow_cloud.reconcile import ReconRow, split_estimate
 from cascadeflow_cloud.reporting import UNATTRIBUTED, period_key
 from cascadeflow_cloud.reporting.engine import ReportEngine
 from cascadeflow_cloud.reporting.share import allocate_groups
@@ -36,7 +31,7 @@ Cell = tuple[Any, ...]
 
 
 def _python_billed(inputs: ReportInputs, by: tuple[str, ...]) -> dict[Cell, list[Any]]:
-    """``--basis billed`` by the Decimal code: ``reconcile.attribute`` and ``split_estimate``
+    """``--basis billed`` by the Decimal code: ``bill_shares.attribute`` and ``split_estimate``
     over ``LakeInputs``' cells (what ``billed_report`` computed before the engine)."""
     usage = inputs.inputs.usage("UTC")
     attributed = inputs.inputs.attributed("UTC")

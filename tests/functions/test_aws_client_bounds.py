@@ -9,10 +9,7 @@ tests/sources/test_cloud_deadlines.py.)"""
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,77 +21,26 @@ from cascadeflow_cloud.lake.store import open_store
 from cascadeflow_cloud.secrets import clear_cache, resolve_secret
 from cascadeflow_cloud.sources.aws_bedrock.costexplorer import make_client
 from cascadeflow_cloud.sources.azure_openai.credentials import assertion_reader
+from tests.support.http import Answer, LocalServer, Request, SilentPort
 
 
-class Failing(ThreadingHTTPServer):
-    """Answers every request with HTTP 500 (a JSON / XML ``InternalError`` body); counts them."""
-
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        self.requests = 0
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), FailingHandler)
-
-
-class FailingHandler(BaseHTTPRequestHandler):
-    server: Failing
-
-    def _fail(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        self.rfile.read(length)
-        with self.server.lock:
-            self.server.requests += 1
-        body = (b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
-                if "json" not in (self.headers.get("content-type") or "")
-                else b'{"__type": "InternalServiceError", "message": "boom"}')
-        self.send_response(500)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_PUT = do_POST = do_HEAD = _fail
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-class Silent:
-    """Accepts every connection and never answers; counts the connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.requests = 0
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.requests += 1
-            self.held.append(conn)
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+def internal_error(request: Request) -> Answer:
+    """HTTP 500 with a JSON / XML ``InternalError`` body, as each AWS protocol would send it."""
+    body = (b"<Error><Code>InternalError</Code><Message>boom</Message></Error>"
+            if "json" not in request.headers.get("content-type", "")
+            else b'{"__type": "InternalServiceError", "message": "boom"}')
+    return 500, {}, body
 
 
 @pytest.fixture
-def failing() -> Iterator[tuple[str, Failing]]:
-    server = Failing()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", server
-    server.shutdown()
-    server.server_close()
+def failing() -> Iterator[tuple[str, LocalServer]]:
+    """Answers every request with HTTP 500; ``requests`` counts the attempts."""
+    with LocalServer(internal_error) as server:
+        yield server.url, server
 
 
 @pytest.fixture
-def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Silent]]:
+def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, SilentPort]]:
     """A silent port, and every bound's timeouts shortened to 0.2 s, its attempts unchanged
     (the attempts are what is checked; the real timeouts are above a test's patience)."""
     build = aws.boto_config
@@ -103,8 +49,8 @@ def silent(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Silent]]:
         return build(dataclasses.replace(bounds, read_timeout=0.2, connect_timeout=0.2))
 
     monkeypatch.setattr(aws, "boto_config", short)
-    server = Silent()
-    yield f"http://127.0.0.1:{server.port}", server
+    server = SilentPort()
+    yield server.url, server
     server.close()
 
 
@@ -157,7 +103,7 @@ CLIENTS: dict[str, tuple[Callable[[], None], type[Exception] | None, type[Except
 
 @pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
-        service: str, failing: tuple[str, Failing], monkeypatch: pytest.MonkeyPatch) -> None:
+        service: str, failing: tuple[str, LocalServer], monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ClientError
 
     endpoint, server = failing
@@ -165,12 +111,12 @@ def test_a_failing_endpoint_gets_exactly_the_bounded_attempts(
     call, error, _, attempts = CLIENTS[service]
     with pytest.raises(error or ClientError):
         call()
-    assert server.requests == attempts, service
+    assert len(server.requests) == attempts, service
 
 
 @pytest.mark.parametrize("service", sorted(CLIENTS))
 def test_a_silent_endpoint_gets_exactly_the_bounded_attempts(
-        service: str, silent: tuple[str, Silent], monkeypatch: pytest.MonkeyPatch) -> None:
+        service: str, silent: tuple[str, SilentPort], monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
     endpoint, server = silent
@@ -178,7 +124,7 @@ def test_a_silent_endpoint_gets_exactly_the_bounded_attempts(
     call, _, error, attempts = CLIENTS[service]
     with pytest.raises(error or (ReadTimeoutError, ConnectTimeoutError)):
         call()
-    assert server.requests == attempts, service
+    assert server.accepted == attempts, service
 
 
 def test_every_client_the_code_builds_has_a_bound() -> None:

@@ -8,9 +8,7 @@ import gzip
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,6 +17,7 @@ from cascadeflow_cloud.jobs import collect as collect_job
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.signing import sign_headers
+from tests.support.http import Answer, LocalServer, Request
 
 SECRET = "collector-test-secret"
 
@@ -113,23 +112,12 @@ def test_retried_batch_is_idempotent(collector_env):
     assert Lake(collector_env).read_events().num_rows == 4
 
 
-class _CollectorHttp(BaseHTTPRequestHandler):
+def _collector_http(request: Request) -> Answer:
     """Turns an HTTP request into the function-URL event the Lambda receives."""
+    from functions.collect_events import handler
 
-    def log_message(self, *args: Any) -> None:
-        return None
-
-    def do_POST(self) -> None:
-        from functions.collect_events import handler
-
-        body = self.rfile.read(int(self.headers["content-length"]))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        response = handler(_event(body, headers), None)
-        payload = response["body"].encode()
-        self.send_response(response["statusCode"])
-        self.send_header("content-length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+    response = handler(_event(request.body, request.headers), None)
+    return response["statusCode"], {}, response["body"].encode()
 
 
 def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
@@ -141,11 +129,8 @@ def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
     from cascadeflow_cloud.sdk.queue import QueueSink
     from cascadeflow_cloud.sdk.sinks.http import HttpSink
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _CollectorHttp)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        sink = HttpSink(f"http://127.0.0.1:{server.server_port}/",
-                        "env:CASCADEFLOW_COLLECTOR_SECRET")
+    with LocalServer(_collector_http) as server:
+        sink = HttpSink(f"{server.base_url}/", "env:CASCADEFLOW_COLLECTOR_SECRET")
         queue = QueueSink(sink, flush_interval=60)
         raw = boto3.client("bedrock-runtime", region_name="us-east-1")
         client = wrap(raw, sink=queue, team="search")
@@ -167,9 +152,6 @@ def test_wrapped_client_to_collector_to_report(collector_env, tmp_path, capsys):
         assert queue.flush(10)
         assert queue.stats()["emitted"] == 3 and sink.sent_batches == 1
         queue.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
     store_url = f"file://{tmp_path / 'lake'}"
     # $0.25 input / $1.25 output per M for Claude 3 Haiku: 0.0005 per call
@@ -205,63 +187,29 @@ def test_a_rotated_secret_is_picked_up_by_a_warm_collector(collector_env, monkey
     assert handler(_event(body, sign_headers(body, "rotated-secret")), None)["statusCode"] == 200
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    """Records each request; answers with the status in ``server.status`` (and a Location)."""
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        self.server.seen.append({k.lower(): v for k, v in self.headers.items()})  # type: ignore[attr-defined]
-        self.send_response(self.server.status)  # type: ignore[attr-defined]
-        self.send_header("location", self.server.location)  # type: ignore[attr-defined]
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-    do_GET = do_POST
-
-
-def _recorder(status: int, location: str = "") -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.seen, server.status, server.location = [], status, location  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_http_sink_never_follows_a_redirect() -> None:
     from cascadeflow_cloud.sdk.sinks.http import CollectorError, HttpSink
 
-    target = _recorder(200)
-    redirector = _recorder(302, f"http://127.0.0.1:{target.server_port}/elsewhere")
-    try:
-        sink = HttpSink(f"http://127.0.0.1:{redirector.server_port}/", SECRET, retries=0)
+    with LocalServer((200, {}, b"")) as target, LocalServer(
+            (302, {"location": f"{target.base_url}/elsewhere"}, b"")) as redirector:
+        sink = HttpSink(f"{redirector.base_url}/", SECRET, retries=0)
         with pytest.raises(CollectorError, match="302"):
             sink.emit([UsageEvent(provider="aws_bedrock", model="m")])
-        assert len(redirector.seen) == 1 and target.seen == []  # type: ignore[attr-defined]
+        assert len(redirector.requests) == 1 and target.requests == []
         assert sink.sent_batches == 0
-    finally:
-        for server in (target, redirector):
-            server.shutdown()
-            server.server_close()
 
 
 def test_http_sink_signs_with_sigv4_for_an_aws_iam_function_url() -> None:
     from cascadeflow_cloud.sdk.sinks.http import HttpSink
 
-    server = _recorder(200)
-    try:
-        sink = HttpSink(f"http://127.0.0.1:{server.server_port}/", SECRET, sigv4=True,
-                        region="eu-west-1")
+    with LocalServer((200, {}, b"")) as server:
+        sink = HttpSink(f"{server.base_url}/", SECRET, sigv4=True, region="eu-west-1")
         sink.emit([UsageEvent(provider="aws_bedrock", model="m")])
-        (headers,) = server.seen  # type: ignore[attr-defined]
+        (headers,) = [r.headers for r in server.requests]
         auth = headers["authorization"]
         assert auth.startswith("AWS4-HMAC-SHA256 Credential=testing/")
         assert "/eu-west-1/lambda/aws4_request" in auth
         assert "x-amz-date" in headers and "webhook-signature" in headers
-    finally:
-        server.shutdown()
-        server.server_close()
     with pytest.raises(ValueError, match="region"):
         HttpSink("https://collector.example.com/", SECRET, sigv4=True)
     assert HttpSink("https://abc.lambda-url.us-west-2.on.aws/", SECRET, sigv4=True).region \

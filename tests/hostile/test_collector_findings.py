@@ -8,10 +8,8 @@ import gzip
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.sdk.sinks.http import CollectorError, HttpSink
 from cascadeflow_cloud.signing import sign_headers
+from tests.support.http import Answer, LocalServer, Request
 
 SECRET = "hostile-collector-secret"
 ROOT = Path(__file__).resolve().parents[2]
@@ -186,44 +185,35 @@ def test_finding_8_limits_derive_from_the_function_memory(monkeypatch) -> None: 
 # --- the SDK's HTTP sink against a local collector --------------------------------------------
 
 
-class _Collector(BaseHTTPRequestHandler):
-    """The real handler behind HTTP; ``server.answer`` may override the status per request."""
+class Collector(LocalServer):
+    """The real handler behind HTTP; ``answer`` may override the status per request (sent with
+    ``retry_after`` as ``Retry-After`` when set)."""
 
-    def log_message(self, *args: Any) -> None:
-        return None
+    def __init__(self, store: LocalStore) -> None:
+        self.store = store
+        self.answer: Callable[[bytes], tuple[int, bytes] | None] | None = None
+        self.retry_after: str | None = None
+        super().__init__(self._collect)
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["content-length"]))
-        server: Any = self.server
-        server.requests.append(body)
-        override = server.answer(body) if server.answer else None
+    def _collect(self, request: Request) -> Answer:
+        override = self.answer(request.body) if self.answer else None
         if override is not None:
             status, payload = override
-        else:
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            response = collect.handle_http_event(function_url_event(body, headers=headers),
-                                                 store=server.store, secret=SECRET)
-            status, payload = response["statusCode"], response["body"].encode()
-        self.send_response(status)
-        self.send_header("content-length", str(len(payload)))
-        if override is not None and getattr(server, "retry_after", None):
-            self.send_header("retry-after", server.retry_after)
-        self.end_headers()
-        self.wfile.write(payload)
+            return status, {"retry-after": self.retry_after} if self.retry_after else {}, payload
+        response = collect.handle_http_event(
+            function_url_event(request.body, headers=request.headers), store=self.store,
+            secret=SECRET)
+        return response["statusCode"], {}, response["body"].encode()
 
 
 @pytest.fixture
-def collector(store) -> Iterator[ThreadingHTTPServer]:  # type: ignore[no-untyped-def]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    server.store, server.requests, server.answer = store, [], None  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def collector(store: LocalStore) -> Iterator[Collector]:
+    with Collector(store) as server:
+        yield server
 
 
-def _sink(server: ThreadingHTTPServer, **kwargs: Any) -> HttpSink:
-    return HttpSink(f"http://127.0.0.1:{server.server_port}/", SECRET, backoff=0.01, **kwargs)
+def _sink(server: Collector, **kwargs: Any) -> HttpSink:
+    return HttpSink(f"{server.base_url}/", SECRET, backoff=0.01, **kwargs)
 
 
 def _events(n: int) -> list[UsageEvent]:
@@ -242,7 +232,7 @@ def test_finding_4_the_sink_keeps_499_good_events_when_one_is_hostile(collector,
     sink = _sink(collector)
     with caplog.at_level(logging.WARNING, logger="cascadeflow_cloud.sdk"):
         sink.emit(events)
-    assert len(collector.requests) == 1 and sink.sent_batches == 1  # type: ignore[attr-defined]
+    assert len(collector.requests) == 1 and sink.sent_batches == 1
     assert sink.quarantined_events == 1
     assert len({e.event_id for e in stored(store)}) == 499
     [warning] = [r for r in caplog.records if r.name == "cascadeflow_cloud.sdk"]
@@ -256,20 +246,20 @@ def test_sink_splits_a_batch_the_collector_finds_too_large(collector, store) -> 
             return 413, json.dumps({"error": "more than 60 events in one batch"}).encode()
         return None
 
-    collector.answer = too_large  # type: ignore[attr-defined]
+    collector.answer = too_large
     sink = _sink(collector)
     sink.emit(_events(200))
     assert sorted(e.event_id for e in stored(store)) == sorted(f"ev-{i}" for i in range(200))
     assert sink.sent_batches == 4  # 200 → 100 + 100 → four of 50
-    assert len(collector.requests) == 1 + 2 + 4  # type: ignore[attr-defined]
+    assert len(collector.requests) == 1 + 2 + 4
 
 
 def test_sink_retries_storage_trouble_then_delivers_once(collector, store) -> None:  # type: ignore[no-untyped-def]
     failures = iter([(503, b'{"error": "collector error: ClientError"}')])
-    collector.answer = lambda body: next(failures, None)  # type: ignore[attr-defined]
+    collector.answer = lambda body: next(failures, None)
     sink = _sink(collector)
     sink.emit(_events(3))
-    assert len(collector.requests) == 2  # type: ignore[attr-defined]
+    assert len(collector.requests) == 2
     assert sorted(e.event_id for e in stored(store)) == ["ev-0", "ev-1", "ev-2"]
 
 
@@ -280,12 +270,12 @@ def test_sink_gives_up_on_a_refusal_at_once_with_one_warning(collector, caplog, 
                                                              fix) -> None:
     answer: Callable[[bytes], tuple[int, bytes]] = lambda body: (  # noqa: E731
         status, json.dumps({"error": "unreadable body: because"}).encode())
-    collector.answer = answer  # type: ignore[attr-defined]
+    collector.answer = answer
     sink = _sink(collector, retries=3)
     with caplog.at_level(logging.WARNING, logger="cascadeflow_cloud.sdk"), \
             pytest.raises(CollectorError, match=f"HTTP {status}"):
         sink.emit(_events(5))
-    assert len(collector.requests) == 1  # type: ignore[attr-defined]
+    assert len(collector.requests) == 1
     [warning] = [r.getMessage() for r in caplog.records if r.name == "cascadeflow_cloud.sdk"]
     assert f"5 event(s), not retried: HTTP {status}: unreadable body: because" in warning
     assert fix in warning and SECRET not in warning
@@ -313,7 +303,7 @@ def test_sink_split_halves_fail_alone(collector, store) -> None:  # type: ignore
             return 503, b'{"error": "collector error: ClientError"}'
         return None
 
-    collector.answer = answer  # type: ignore[attr-defined]
+    collector.answer = answer
     sink = _sink(collector, retries=1)
     with pytest.raises(CollectorError, match=r"unreachable: HTTP 503 .* after 2 attempt"):
         sink.emit(_events(100))
@@ -341,8 +331,8 @@ def test_sink_retries_with_the_one_policy_honouring_retry_after(collector, store
     def answer(body: bytes) -> tuple[int, bytes] | None:
         return answers.pop() if answers else None
 
-    collector.answer = answer  # type: ignore[attr-defined]
-    collector.retry_after = "3"  # type: ignore[attr-defined]
+    collector.answer = answer
+    collector.retry_after = "3"
     clock = RecordingClock()
     sink = _sink(collector, retries=2, clock=clock)
     sink.emit(_events(3))
@@ -351,8 +341,8 @@ def test_sink_retries_with_the_one_policy_honouring_retry_after(collector, store
 
 
 def test_sink_gives_a_batch_up_when_told_to_wait_longer_than_it_may(collector, store) -> None:  # type: ignore[no-untyped-def]
-    collector.answer = lambda body: (429, b'{"error": "slow down"}')  # type: ignore[attr-defined]
-    collector.retry_after = "120"  # type: ignore[attr-defined]
+    collector.answer = lambda body: (429, b'{"error": "slow down"}')
+    collector.retry_after = "120"
     clock = RecordingClock()
     with pytest.raises(CollectorError, match=r"Retry-After 120s: deferred"):
         _sink(collector, retries=3, clock=clock).emit(_events(1))

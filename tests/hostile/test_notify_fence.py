@@ -22,7 +22,8 @@ from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.httpclient.retry import ClaimLost, RetryPolicy
 from cascadeflow_cloud.httpclient.transport import PinnedTransport
-from cascadeflow_cloud.jobs.notify import NotifySummary, retry_parked, run_notify
+from cascadeflow_cloud.jobs.notify import run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary, retry_parked
 from tests.hostile.notify_support import receiving
 from tests.notify.conftest import (
     SECRET,
@@ -113,8 +114,7 @@ def test_finding_6_claim_lost_during_backoff_is_reported_lost_not_delivered(
         summary = run_notify(local_store, config, destinations=built.destinations, now=NOW,
                              clock=clock.time, run_id="slow")
     finally:
-        receiver.server.shutdown()
-        receiver.server.server_close()
+        receiver.close()
     assert clock.taken and len(summary.lost) == 1 and "claim lost" in summary.lost[0]
     lost_id = summary.lost[0].split(": ")[1]
     assert all(lost_id not in d for d in summary.delivered)

@@ -55,7 +55,7 @@ class StuckSink:
 @pytest.fixture(scope="module")
 def cloud_url() -> Iterator[str]:
     with serve_fake_cloud() as server:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield server.base_url
 
 
 @pytest.fixture

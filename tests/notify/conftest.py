@@ -1,4 +1,5 @@
-"""Local receivers on 127.0.0.1, a fake clock, and helpers to build projections and config.
+"""Local receivers on 127.0.0.1 (``tests.support.http.LocalServer``), a fake clock, and helpers
+to build projections and config.
 
 The SSRF guard refuses loopback, so tests allow the receivers explicitly through the channel's
 ``allow_http_hosts`` / ``allow_private_hosts`` (the configuration allow-list).
@@ -6,14 +7,11 @@ The SSRF guard refuses loopback, so tests allow the receivers explicitly through
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -21,86 +19,24 @@ import pytest
 from cascadeflow_cloud.config import Config, parse_config
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.schema import Projection
+from tests.support.http import LocalServer
 
 
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """An HTTP server that records requests and answers from a script (then ``default``)."""
-
-    server: ThreadingHTTPServer
-    script: list[tuple[int, dict[str, str], bytes]] = field(default_factory=list)
-    default: tuple[int, dict[str, str], bytes] = (200, {}, b"ok")
-    requests: list[Recorded] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def respond(self, *responses: tuple[int, dict[str, str], bytes]) -> None:
-        self.script.extend(responses)
-
-
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls per response
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", 0))
-            body = self.rfile.read(length)
-            with receiver.lock:
-                receiver.requests.append(Recorded(self.path, {k.lower(): v for k, v in
-                                                              self.headers.items()}, body))
-                status, headers, payload = (receiver.script.pop(0) if receiver.script
-                                            else receiver.default)
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def start_receiver() -> Receiver:
-    receiver = Receiver(server=None)  # type: ignore[arg-type]
-    receiver.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    threading.Thread(target=receiver.server.serve_forever, args=(0.02,), daemon=True).start()
-    return receiver
+def start_receiver() -> LocalServer:
+    """A receiver of webhooks and Slack posts at ``/hook`` answering 200 ``ok`` by default."""
+    return LocalServer(path="/hook")
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = start_receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def receiver() -> Iterator[LocalServer]:
+    with start_receiver() as r:
+        yield r
 
 
 @pytest.fixture
-def receiver2() -> Iterator[Receiver]:
-    r = start_receiver()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+def receiver2() -> Iterator[LocalServer]:
+    with start_receiver() as r:
+        yield r
 
 
 class FakeClock:
@@ -135,7 +71,7 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET2 = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 
 
-def make_config(webhook: Receiver | None = None, slack: Receiver | None = None,
+def make_config(webhook: LocalServer | None = None, slack: LocalServer | None = None,
                 **extra: Any) -> Config:
     """A config with a budget ``ml`` (1000 USD) sending to the given local receivers."""
     channels: list[dict[str, Any]] = []
@@ -156,7 +92,7 @@ def make_config(webhook: Receiver | None = None, slack: Receiver | None = None,
 
 
 @pytest.fixture(autouse=True)
-def _secrets(monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> None:
+def _secrets(monkeypatch: pytest.MonkeyPatch, receiver: LocalServer) -> None:
     monkeypatch.setenv("CF_TEST_WHSEC", SECRET)
     monkeypatch.setenv("CF_TEST_WHSEC2", SECRET2)
     monkeypatch.setenv("CF_TEST_SLACK_URL", receiver.url)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.lake.store import LocalStore
-from tests.notify.conftest import Receiver, projection, publish
+from tests.notify.conftest import projection, publish
+from tests.support.http import LocalServer
 
 
 def _config(tmp_path: Path, url: str) -> Path:
@@ -24,7 +25,7 @@ def _config(tmp_path: Path, url: str) -> Path:
 
 
 def test_dry_run_prints_and_sends_nothing_then_real_run_sends(
-        tmp_path: Path, receiver: Receiver, capsys) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, receiver: LocalServer, capsys) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
     today = date.today()
@@ -43,7 +44,7 @@ def test_dry_run_prints_and_sends_nothing_then_real_run_sends(
 
 
 def test_undeliverable_alert_exits_1_and_reports_pending(
-        tmp_path: Path, receiver: Receiver, capsys) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, receiver: LocalServer, capsys) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 
     today = date.today()
@@ -61,7 +62,7 @@ def test_undeliverable_alert_exits_1_and_reports_pending(
     assert "pending: 0 dead letter(s)" in capsys.readouterr().out
 
 
-def test_meter_dry_run_and_detect(tmp_path: Path, receiver: Receiver,
+def test_meter_dry_run_and_detect(tmp_path: Path, receiver: LocalServer,
                                   capsys) -> None:  # type: ignore[no-untyped-def]
     from datetime import date
 

@@ -10,8 +10,10 @@ from typing import Any
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.registry import build_destinations
-from cascadeflow_cloud.jobs.notify import NotifySummary, run_notify
-from tests.notify.conftest import FakeClock, Receiver, make_config, projection, publish
+from cascadeflow_cloud.jobs.notify import run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary
+from tests.notify.conftest import FakeClock, make_config, projection, publish
+from tests.support.http import LocalServer
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 
@@ -24,7 +26,7 @@ def _run(store: Any, config: Any, clock: FakeClock, now: datetime = NOW,
                       clock=clock.time, run_id=run_id)
 
 
-def _alerts(receiver: Receiver) -> list[tuple[str, str, str]]:
+def _alerts(receiver: LocalServer) -> list[tuple[str, str, str]]:
     out = []
     for req in receiver.requests:
         body = req.json()
@@ -37,7 +39,7 @@ def _alerts(receiver: Receiver) -> list[tuple[str, str, str]]:
 
 
 def test_rising_spend_over_ten_runs_gives_one_70_alert_per_destination(
-        local_store, receiver: Receiver, receiver2: Receiver, clock: FakeClock,
+        local_store, receiver: LocalServer, receiver2: LocalServer, clock: FakeClock,
         monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("CF_TEST_SLACK_URL", receiver2.url)
     config = make_config(webhook=receiver, slack=receiver2)
@@ -53,7 +55,7 @@ def test_rising_spend_over_ten_runs_gives_one_70_alert_per_destination(
 
 
 def test_fifty_to_one_hundred_five_in_one_run_gives_70_90_100_once_each(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     config = make_config(webhook=receiver)
     publish(local_store, projection("500", run="a"))
     _run(local_store, config, clock)
@@ -66,7 +68,7 @@ def test_fifty_to_one_hundred_five_in_one_run_gives_70_90_100_once_each(
 
 
 def test_actual_and_forecast_alerts_are_independent(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     config = make_config(webhook=receiver)
     publish(local_store, projection("400", p50="950", run="a"))  # actual 40 %, forecast 95 %
     _run(local_store, config, clock)
@@ -81,7 +83,7 @@ def test_actual_and_forecast_alerts_are_independent(
 
 
 def test_ten_parallel_runs_against_one_store_post_once(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     config = make_config(webhook=receiver)
     publish(local_store, projection("720", run="a"))
     barrier = threading.Barrier(10)
@@ -104,7 +106,7 @@ def test_ten_parallel_runs_against_one_store_post_once(
 
 
 def test_new_period_re_arms_and_closed_period_does_not_re_fire(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     config = make_config(webhook=receiver)
     publish(local_store, projection("800", run="nov"))
     _run(local_store, config, clock)
@@ -120,7 +122,7 @@ def test_new_period_re_arms_and_closed_period_does_not_re_fire(
 
 
 def test_claim_of_a_dead_sender_is_retried_after_the_lease(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     config = make_config(webhook=receiver, notify={"lease_seconds": 300})
     publish(local_store, projection("720", run="a"))
     from cascadeflow_cloud.jobs.notify import evaluate

@@ -14,10 +14,12 @@ from typing import Any
 from cascadeflow_cloud.alerts.state import AlertState
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.config import parse_config
-from cascadeflow_cloud.jobs.notify import NotifySummary, done_index_key, run_notify
+from cascadeflow_cloud.jobs.notify import done_index_key, run_notify
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary
 from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
-from tests.notify.conftest import FakeClock, Receiver, projection, publish
+from tests.notify.conftest import FakeClock, projection, publish
 from tests.notify.test_dedup import NOW
+from tests.support.http import LocalServer
 
 BUDGETS = 40
 
@@ -45,7 +47,7 @@ class Counting:
         self.inner.delete(key, **kw)
 
 
-def _config(receiver: Receiver) -> Any:
+def _config(receiver: LocalServer) -> Any:
     return parse_config({
         "budgets": [{"name": f"b{i:02d}", "amount": 1000} for i in range(BUDGETS)],
         "channels": [{"name": "hook", "type": "webhook", "url": receiver.url,
@@ -60,7 +62,7 @@ def _run(store: Any, config: Any, clock: FakeClock) -> NotifySummary:
 
 
 def test_alerts_sent_by_an_earlier_run_cost_no_request(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     publish(local_store, *[projection("950", budget=f"b{i:02d}") for i in range(BUDGETS)])
     config = _config(receiver)
     store = Counting(local_store)
@@ -81,7 +83,7 @@ def test_alerts_sent_by_an_earlier_run_cost_no_request(
 
 
 def test_an_alert_done_after_the_index_was_written_is_not_sent_again(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     publish(local_store, *[projection("750", budget=f"b{i:02d}") for i in range(BUDGETS)])
     config = _config(receiver)
     _run(local_store, config, clock)
@@ -102,7 +104,7 @@ def test_an_alert_done_after_the_index_was_written_is_not_sent_again(
 
 
 def test_a_corrupt_index_falls_back_to_reading_each_claim(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     publish(local_store, *[projection("750", budget=f"b{i:02d}") for i in range(BUDGETS)])
     config = _config(receiver)
     _run(local_store, config, clock)

@@ -16,7 +16,8 @@ from cascadeflow_cloud.httpclient.retry import RetryPolicy
 from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.lake.artifacts import put_json
-from tests.notify.conftest import FakeClock, Receiver, make_config, projection, publish
+from tests.notify.conftest import FakeClock, make_config, projection, publish
+from tests.support.http import LocalServer
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 EVIL = "<!channel> <@U123> & <https://evil.example|click here>"
@@ -83,7 +84,7 @@ def test_huge_alert_stays_within_slack_limits() -> None:
     assert sum(len(t) for t in _texts(message)) < 12_000
 
 
-def test_slack_pacing_is_one_message_per_second(receiver: Receiver) -> None:
+def test_slack_pacing_is_one_message_per_second(receiver: LocalServer) -> None:
     clock = FakeClock()
     sent_at: list[float] = []
     dest = SlackDestination("slack", receiver.url, transport=PinnedTransport(), clock=clock,
@@ -96,7 +97,7 @@ def test_slack_pacing_is_one_message_per_second(receiver: Receiver) -> None:
     assert all(g >= 1.0 for g in gaps)
 
 
-def test_404_disables_with_a_clear_error(local_store, receiver: Receiver,
+def test_404_disables_with_a_clear_error(local_store, receiver: LocalServer,
                                          clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     receiver.default = (404, {}, b"channel_not_found")
     config = make_config(slack=receiver)
@@ -109,7 +110,7 @@ def test_404_disables_with_a_clear_error(local_store, receiver: Receiver,
     assert summary.pending_deadletter == 1 and not summary.ok
 
 
-def test_400_invalid_payload_is_permanent_not_retried(receiver: Receiver) -> None:
+def test_400_invalid_payload_is_permanent_not_retried(receiver: LocalServer) -> None:
     receiver.default = (400, {}, b"invalid_payload")
     dest = SlackDestination("slack", receiver.url, transport=PinnedTransport(),
                             clock=FakeClock(), policy=RetryPolicy(max_attempts=4),
@@ -119,7 +120,7 @@ def test_400_invalid_payload_is_permanent_not_retried(receiver: Receiver) -> Non
 
 
 def test_300_alerts_to_one_webhook_are_all_delivered_or_deferred_never_dropped(
-        local_store, receiver: Receiver) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer) -> None:  # type: ignore[no-untyped-def]
     clock = FakeClock()
     # Slack throttles now and then: 429 with Retry-After, honoured and retried.
     receiver.respond((200, {}, b"ok"), (429, {"Retry-After": "2"}, b"rate_limited"),
@@ -149,7 +150,7 @@ def test_300_alerts_to_one_webhook_are_all_delivered_or_deferred_never_dropped(
 
 
 def test_a_disabled_destination_keeps_its_alerts_until_re_enabled(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     from cascadeflow_cloud.alerts.state import enable_channel
 
     receiver.default = (410, {}, b"channel_is_archived")

@@ -12,7 +12,8 @@ from cascadeflow_cloud.channels.ssrf import UnsafeDestination, check_url
 from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.httpclient.retry import RetryPolicy
 from cascadeflow_cloud.httpclient.transport import HttpResponse, PinnedTransport, Target
-from tests.notify.conftest import SECRET, FakeClock, Receiver
+from tests.notify.conftest import SECRET, FakeClock
+from tests.support.http import LocalServer
 
 ALERT = Alert(type="cost.anomaly.detected", scope="total", period="2026-11-13", rule="anomaly",
               threshold="", basis="daily_spend_USD", title="t", summary="s")
@@ -75,7 +76,7 @@ def test_any_private_answer_refuses_the_host() -> None:
 
 
 def test_a_name_resolving_to_loopback_is_refused_and_the_receiver_sees_nothing(
-        receiver: Receiver) -> None:
+        receiver: LocalServer) -> None:
     url = f"https://receiver.test:{receiver.port}/hook"
     dest = WebhookDestination("hook", url, [SECRET], transport=PinnedTransport(),
                               clock=FakeClock(), resolver=lambda h, p: ["127.0.0.1"])
@@ -84,7 +85,7 @@ def test_a_name_resolving_to_loopback_is_refused_and_the_receiver_sees_nothing(
 
 
 def test_connection_goes_to_the_checked_address_with_the_original_host(
-        receiver: Receiver) -> None:
+        receiver: LocalServer) -> None:
     """DNS rebinding defence: the resolver is asked once; the socket goes to that address."""
     answers = iter([["127.0.0.1"], ["10.9.9.9"]])  # a rebinding resolver flips its answer
     target = check_url(f"http://hooks.internal.test:{receiver.port}/hook",
@@ -96,8 +97,8 @@ def test_connection_goes_to_the_checked_address_with_the_original_host(
     assert receiver.requests[0].headers["host"] == f"hooks.internal.test:{receiver.port}"
 
 
-def test_redirect_to_a_private_address_is_not_followed(receiver: Receiver,
-                                                       receiver2: Receiver) -> None:
+def test_redirect_to_a_private_address_is_not_followed(receiver: LocalServer,
+                                                       receiver2: LocalServer) -> None:
     receiver.default = (302, {"Location": f"http://10.0.0.5:{receiver2.port}/steal"}, b"")
     dest = WebhookDestination("hook", receiver.url, [SECRET], transport=PinnedTransport(),
                               clock=FakeClock(), policy=RetryPolicy(max_attempts=3),

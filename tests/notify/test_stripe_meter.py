@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,6 +25,7 @@ from cascadeflow_cloud.jobs.meter import run_meter
 from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.schema import UsageEvent
 from tests.notify.conftest import FakeClock
+from tests.support.http import Answer, LocalServer, Request, json_answer
 
 TODAY = date(2026, 11, 21)
 
@@ -74,29 +74,12 @@ class FakeStripe:
 def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
     fake = FakeStripe()
 
-    class Handler(BaseHTTPRequestHandler):
-        disable_nagle_algorithm = True
+    def answer(request: Request) -> Answer:
+        status, extra, doc = fake.handle(request.path, request.headers, request.body.decode())
+        return json_answer(doc, status, extra)
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            status, extra, doc = fake.handle(self.path, {k.lower(): v for k, v in
-                                                         self.headers.items()}, body)
-            data = json.dumps(doc).encode()
-            self.send_response(status)
-            for k, v in {"Content-Type": "application/json", **extra}.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
-    yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LocalServer(answer) as server:
+        yield fake, server.url
 
 
 def _config(api_base: str, **stripe: Any) -> Any:

@@ -20,11 +20,11 @@ from tests.notify.conftest import (
     SECRET,
     SECRET2,
     FakeClock,
-    Receiver,
     make_config,
     projection,
     publish,
 )
+from tests.support.http import LocalServer
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 ALERT = Alert(type="cost.budget.threshold", scope="ml", period="2026-11-01..2026-11-30",
@@ -32,7 +32,7 @@ ALERT = Alert(type="cost.budget.threshold", scope="ml", period="2026-11-01..2026
               summary="s", data={"currency": "USD", "actual_to_date": "905.10"})
 
 
-def _dest(receiver: Receiver, clock: FakeClock, secrets: list[str] | None = None,
+def _dest(receiver: LocalServer, clock: FakeClock, secrets: list[str] | None = None,
           attempts: int = 5) -> WebhookDestination:
     return WebhookDestination("hook", receiver.url, secrets or [SECRET],
                               transport=PinnedTransport(), clock=clock,
@@ -46,7 +46,7 @@ def test_golden_vector_of_the_reference_suite() -> None:
 
 
 def test_500_three_times_then_200_is_one_delivery_with_one_webhook_id(
-        receiver: Receiver, clock: FakeClock) -> None:
+        receiver: LocalServer, clock: FakeClock) -> None:
     receiver.respond(*[(500, {}, b"boom")] * 3)
     result = _dest(receiver, clock).send(ALERT)
     assert result.outcome == "delivered" and result.attempts == 4
@@ -63,7 +63,7 @@ def test_500_three_times_then_200_is_one_delivery_with_one_webhook_id(
         standardwebhooks.Webhook(SECRET).verify(attempt.body, attempt.headers)
 
 
-def test_rotation_signs_with_every_secret(receiver: Receiver, clock: FakeClock) -> None:
+def test_rotation_signs_with_every_secret(receiver: LocalServer, clock: FakeClock) -> None:
     _dest(receiver, clock, secrets=[SECRET, SECRET2]).send(ALERT)
     req = receiver.requests[0]
     assert len(req.headers["webhook-signature"].split(" ")) == 2
@@ -73,7 +73,7 @@ def test_rotation_signs_with_every_secret(receiver: Receiver, clock: FakeClock) 
         standardwebhooks.Webhook("whsec_" + "QUJD" * 8).verify(req.body, req.headers)
 
 
-def test_tampered_body_fails_verification(receiver: Receiver, clock: FakeClock) -> None:
+def test_tampered_body_fails_verification(receiver: LocalServer, clock: FakeClock) -> None:
     _dest(receiver, clock).send(ALERT)
     req = receiver.requests[0]
     with pytest.raises(standardwebhooks.WebhookVerificationError):
@@ -81,20 +81,20 @@ def test_tampered_body_fails_verification(receiver: Receiver, clock: FakeClock) 
                                                 req.headers)
 
 
-def test_429_honours_retry_after(receiver: Receiver, clock: FakeClock) -> None:
+def test_429_honours_retry_after(receiver: LocalServer, clock: FakeClock) -> None:
     receiver.respond((429, {"Retry-After": "7"}, b"slow down"))
     result = _dest(receiver, clock).send(ALERT)
     assert result.ok and clock.sleeps[0] >= 7
 
 
-def test_only_2xx_is_success_and_4xx_is_permanent(receiver: Receiver, clock: FakeClock) -> None:
+def test_only_2xx_is_success_and_4xx_is_permanent(receiver: LocalServer, clock: FakeClock) -> None:
     receiver.respond((400, {}, b"bad"))
     result = _dest(receiver, clock).send(ALERT)
     assert result.outcome == "failed" and len(receiver.requests) == 1
     assert "permanent" in result.detail
 
 
-def test_410_disables_the_destination(local_store, receiver: Receiver,
+def test_410_disables_the_destination(local_store, receiver: LocalServer,
                                       clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     receiver.default = (410, {}, b"gone")
     config = make_config(webhook=receiver)
@@ -109,7 +109,7 @@ def test_410_disables_the_destination(local_store, receiver: Receiver,
 
 
 def test_failure_after_last_attempt_dead_letters_then_next_run_delivers(
-        local_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+        local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     receiver.default = (503, {}, b"down")
     config = make_config(webhook=receiver)
     publish(local_store, projection("720"))
@@ -131,14 +131,14 @@ def test_failure_after_last_attempt_dead_letters_then_next_run_delivers(
 
 
 def test_a_long_retry_after_defers_to_the_next_run_without_waiting(
-        receiver: Receiver, clock: FakeClock) -> None:
+        receiver: LocalServer, clock: FakeClock) -> None:
     receiver.respond((429, {"Retry-After": "3600"}, b"later"))
     result = _dest(receiver, clock).send(ALERT)
     assert result.outcome == "deferred" and "next run" in result.detail
     assert len(receiver.requests) == 1 and clock.sleeps == []
 
 
-def test_the_same_flow_on_s3(s3_store, receiver: Receiver, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_flow_on_s3(s3_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     receiver.respond((500, {}, b""))
     config = make_config(webhook=receiver)
     publish(s3_store, projection("500", run="a"))

@@ -1,4 +1,5 @@
-"""Local fake servers speaking each provider's real wire format (recorded-shape payloads).
+"""A local fake server (``tests.support.http.LocalServer``) speaking each provider's real wire
+format (recorded-shape payloads).
 
 - Azure OpenAI: JSON and SSE (``data: …`` lines, a final usage chunk only when the request asked
   for ``stream_options.include_usage``, then ``data: [DONE]``).
@@ -14,9 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
@@ -56,123 +55,99 @@ from tests.sdk.wire import (  # noqa: F401 - re-exported for the test modules
     vendor_of,
     vendor_stream_body,
 )
+from tests.support.http import Answer, LocalServer, Request
 
 
-class FakeCloud(BaseHTTPRequestHandler):
-    """Routes by path to the three providers' shapes; records every request body."""
+def _served_headers(request: Request) -> dict[str, str]:
+    """InvokeModel echoes the tier / latency it served in the same headers."""
+    return {k: v for k in ("X-Amzn-Bedrock-Service-Tier",
+                           "X-Amzn-Bedrock-PerformanceConfig-Latency")
+            if (v := request.headers.get(k.lower()))}
 
-    requests: list[tuple[str, dict[str, Any]]]
-    protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args: Any) -> None:
-        return None
+def _json(body: bytes, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
+    return status, {"content-type": "application/json", **(headers or {})}, body
 
-    def _send(self, status: int, body: bytes, content_type: str,
-              extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
-        for k, v in (extra or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
 
-    def _served_headers(self) -> dict[str, str]:
-        """InvokeModel echoes the tier / latency it served in the same headers."""
-        return {k: v for k in ("X-Amzn-Bedrock-Service-Tier",
-                               "X-Amzn-Bedrock-PerformanceConfig-Latency")
-                if (v := self.headers.get(k))}
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        try:
-            request = json.loads(raw or b"{}")
-        except ValueError:
-            request = {}
-        self.server.requests.append((self.path, request))  # type: ignore[attr-defined]
-        path = self.path.split("?")[0]
-        text = json.dumps(request)
-        fail = "FAIL" in text
-        if path.endswith("/chat/completions"):
-            if request.get("stream"):
-                self._send(200, azure_stream_body(request), "text/event-stream")
-            else:
-                tier = request.get("service_tier")  # echoed as the service says it served
-                self._send(200, json.dumps({**AZURE_CHAT, "service_tier": tier} if tier
-                                           else AZURE_CHAT).encode(), "application/json")
-        elif path.endswith("/images/generations"):
-            self._send(200, json.dumps(AZURE_IMAGES).encode(), "application/json")
-        elif path.endswith(("/audio/transcriptions", "/audio/translations")):
-            self._send(200, json.dumps(AZURE_TRANSCRIPTION).encode(), "application/json")
-        elif path.endswith("/audio/speech"):
-            self._send(200, b"ID3\x04fake-mp3", "audio/mpeg")
-        elif path.endswith("/embeddings"):
-            self._send(200, json.dumps(AZURE_EMBEDDINGS).encode(), "application/json")
-        elif path.endswith("/responses"):
-            if request.get("stream"):
-                self._send(200, responses_stream_body(), "text/event-stream")
-            else:
-                self._send(200, json.dumps(AZURE_RESPONSE).encode(), "application/json")
-        elif path.endswith("/converse"):
-            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
-                      if k in request}  # the service says how it served the request
-            self._send(200, json.dumps({**CONVERSE, **served}).encode(), "application/json")
-        elif path.endswith("/converse-stream"):
-            served = {k: request[k] for k in ("serviceTier", "performanceConfig")
-                      if k in request}
-            self._send(200, converse_stream_body(fail, served),
-                       "application/vnd.amazon.eventstream")
-        elif path.endswith("/invoke"):
-            headers = {**INVOKE_HEADERS, **self._served_headers()}
-            if b"cache_control" in raw:  # a prompt-cache breakpoint: the prefix is written
-                headers["x-amzn-bedrock-cache-write-input-token-count"] = "2048"
-            self._send(200, json.dumps(INVOKE_BODY).encode(), "application/json", headers)
-        elif path.endswith("/invoke-with-response-stream"):
-            vendor = vendor_of(unquote(path))
-            body = (invoke_stream_body(2048 if b"cache_control" in raw else 0)
-                    if vendor == "anthropic" else vendor_stream_body(vendor))
-            if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
-                body = stream_event("chunk", {"bytes": base64.b64encode(
-                    b'{"usage": {"input_tokens": 3,,}').decode()}) + body
-            self._send(200, body, "application/vnd.amazon.eventstream",
-                       {"x-amzn-bedrock-content-type": "application/json",
-                        **self._served_headers()})
-        elif path.endswith(":generateContent"):
-            self._send(200, json.dumps(gemini_answer(request)).encode(), "application/json")
-        elif path.endswith(":predict"):
-            images = any("prompt" in i for i in request.get("instances") or [])
-            self._send(200, json.dumps(VERTEX_IMAGES if images else VERTEX_EMBEDDINGS).encode(),
-                       "application/json")
-        elif path.endswith(":streamGenerateContent"):
-            self._send(200, gemini_stream_body(fail), "text/event-stream")
-        else:
-            self._send(404, b'{"error": "no route"}', "application/json")
+def fake_cloud_answer(call: Request) -> Answer:
+    """Routes by path to the three providers' shapes."""
+    raw = call.body
+    try:
+        request = json.loads(raw or b"{}")
+    except ValueError:
+        request = {}
+    path = call.path.split("?")[0]
+    text = json.dumps(request)
+    fail = "FAIL" in text
+    sse, eventstream = {"content-type": "text/event-stream"}, "application/vnd.amazon.eventstream"
+    if path.endswith("/chat/completions"):
+        if request.get("stream"):
+            return 200, sse, azure_stream_body(request)
+        tier = request.get("service_tier")  # echoed as the service says it served
+        return _json(json.dumps({**AZURE_CHAT, "service_tier": tier} if tier
+                                else AZURE_CHAT).encode())
+    if path.endswith("/images/generations"):
+        return _json(json.dumps(AZURE_IMAGES).encode())
+    if path.endswith(("/audio/transcriptions", "/audio/translations")):
+        return _json(json.dumps(AZURE_TRANSCRIPTION).encode())
+    if path.endswith("/audio/speech"):
+        return 200, {"content-type": "audio/mpeg"}, b"ID3\x04fake-mp3"
+    if path.endswith("/embeddings"):
+        return _json(json.dumps(AZURE_EMBEDDINGS).encode())
+    if path.endswith("/responses"):
+        if request.get("stream"):
+            return 200, sse, responses_stream_body()
+        return _json(json.dumps(AZURE_RESPONSE).encode())
+    if path.endswith("/converse"):
+        served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                  if k in request}  # the service says how it served the request
+        return _json(json.dumps({**CONVERSE, **served}).encode())
+    if path.endswith("/converse-stream"):
+        served = {k: request[k] for k in ("serviceTier", "performanceConfig")
+                  if k in request}
+        return 200, {"content-type": eventstream}, converse_stream_body(fail, served)
+    if path.endswith("/invoke"):
+        headers = {**INVOKE_HEADERS, **_served_headers(call)}
+        if b"cache_control" in raw:  # a prompt-cache breakpoint: the prefix is written
+            headers["x-amzn-bedrock-cache-write-input-token-count"] = "2048"
+        return _json(json.dumps(INVOKE_BODY).encode(), headers=headers)
+    if path.endswith("/invoke-with-response-stream"):
+        vendor = vendor_of(unquote(path))
+        body = (invoke_stream_body(2048 if b"cache_control" in raw else 0)
+                if vendor == "anthropic" else vendor_stream_body(vendor))
+        if "GARBLED" in raw.decode(errors="replace"):  # a chunk that claims usage, not JSON
+            body = stream_event("chunk", {"bytes": base64.b64encode(
+                b'{"usage": {"input_tokens": 3,,}').decode()}) + body
+        return 200, {"content-type": eventstream,
+                     "x-amzn-bedrock-content-type": "application/json",
+                     **_served_headers(call)}, body
+    if path.endswith(":generateContent"):
+        return _json(json.dumps(gemini_answer(request)).encode())
+    if path.endswith(":predict"):
+        images = any("prompt" in i for i in request.get("instances") or [])
+        return _json(json.dumps(VERTEX_IMAGES if images else VERTEX_EMBEDDINGS).encode())
+    if path.endswith(":streamGenerateContent"):
+        return 200, sse, gemini_stream_body(fail)
+    return _json(b'{"error": "no route"}', 404)
 
 
 @contextlib.contextmanager
-def serve_fake_cloud() -> Iterator[ThreadingHTTPServer]:
-    """``FakeCloud`` on a free port of 127.0.0.1 for the duration of the block."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeCloud)
-    server.requests = []  # type: ignore[attr-defined]
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+def serve_fake_cloud() -> Iterator[LocalServer]:
+    """``fake_cloud_answer`` on a free port of 127.0.0.1 for the duration of the block; its
+    ``requests`` are every call it answered."""
+    with LocalServer(fake_cloud_answer, keep_alive=True) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="session")
-def fake_cloud() -> Iterator[ThreadingHTTPServer]:
+def fake_cloud() -> Iterator[LocalServer]:
     with serve_fake_cloud() as server:
         yield server
 
 
 @pytest.fixture
-def base_url(fake_cloud: ThreadingHTTPServer) -> str:
-    return f"http://127.0.0.1:{fake_cloud.server_port}"
+def base_url(fake_cloud: LocalServer) -> str:
+    return fake_cloud.base_url
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_chat_stream_helper_asks_for_usage_and_hides_it(azure, queue, memory, fa
     client = wrap(azure, sink=queue)
     with client.chat.completions.stream(model=DEPLOYMENT, messages=MESSAGES) as stream:
         final = stream.get_final_completion()
-    assert fake_cloud.requests[-1][1]["stream_options"] == {"include_usage": True}
+    assert fake_cloud.requests[-1].json()["stream_options"] == {"include_usage": True}
     assert final.usage is None  # the caller did not ask for it, so it never sees it
     [event] = drain(queue, memory)
     assert event.streamed and (event.input_tokens, event.output_tokens) == (1200, 300)

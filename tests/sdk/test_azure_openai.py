@@ -17,7 +17,7 @@ DEPLOYMENT = "prod-chat"  # a deployment name; the response says which model it 
 
 
 def _last_request(fake_cloud):
-    return fake_cloud.requests[-1][1]
+    return fake_cloud.requests[-1].json()
 
 
 def test_chat_completion_same_object_and_cached_tokens_priced(azure, queue, memory):

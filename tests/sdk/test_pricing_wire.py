@@ -11,12 +11,9 @@ CallRecords in test_pricing_golden.py until the doors fill those fields.
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +21,7 @@ import pytest
 from cascadeflow_cloud.sdk import wrap
 from tests.sdk.conftest import drain
 from tests.sdk.test_pricing_golden import AZURE_DEPLOYMENTS, CASES, _off_by
+from tests.support.http import Answer, LocalServer, Request, json_answer
 
 _WIRE_FACTS = {"input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                "cache_write_1h_tokens", "reasoning_tokens", "region"}
@@ -84,41 +82,23 @@ def _azure(case: dict[str, Any]) -> dict[str, Any]:
                           "reasoning_tokens": f["reasoning_tokens"]}}}
 
 
-class GoldenCloud(BaseHTTPRequestHandler):
+def golden_answer(request: Request) -> Answer:
     """Answers a call with the usage of the case its prompt names (``CASE:<id>``)."""
-
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-    def do_POST(self) -> None:
-        raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-        case = BY_ID[raw.decode().split("CASE:", 1)[1].split('"', 1)[0]]
-        path = self.path.split("?")[0]
-        if path.endswith("/converse"):
-            body = _converse(case)
-        elif path.endswith(":generateContent"):
-            body = _gemini(case)
-        else:
-            body = _azure(case)
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    case = BY_ID[request.body.decode().split("CASE:", 1)[1].split('"', 1)[0]]
+    path = request.path.split("?")[0]
+    if path.endswith("/converse"):
+        body = _converse(case)
+    elif path.endswith(":generateContent"):
+        body = _gemini(case)
+    else:
+        body = _azure(case)
+    return json_answer(body)
 
 
 @pytest.fixture(scope="module")
 def golden_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GoldenCloud)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with LocalServer(golden_answer, keep_alive=True) as server:
+        yield server.url
 
 
 #: where a client calling a Bedrock geography profile runs (the profile's own geography)

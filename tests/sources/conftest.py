@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.sources.fakehttp import Handler, Recorder, serve
+from tests.support.http import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AWS_PAGES = [FIXTURES / "aws_ce_page1.json", FIXTURES / "aws_ce_page2.json"]
@@ -31,7 +31,7 @@ def exact(path: Path) -> Any:
 @pytest.fixture
 def fake_server() -> Iterator[Callable[[Handler], tuple[str, Recorder]]]:
     """Start a local HTTP server on 127.0.0.1 answering with ``handler``; returns its URL."""
-    servers: list[ThreadingHTTPServer] = []
+    servers: list[LocalServer] = []
 
     def start(handler: Handler) -> tuple[str, Recorder]:
         url, recorder, server = serve(handler)
@@ -40,8 +40,7 @@ def fake_server() -> Iterator[Callable[[Handler], tuple[str, Recorder]]]:
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.close()
 
 
 ACCOUNTS = ("111111111111", "222222222222")

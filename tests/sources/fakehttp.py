@@ -1,13 +1,14 @@
-"""A local JSON HTTP server on 127.0.0.1 answering with a handler function (the REST side of
-the fake clouds; used by the ``fake_server`` fixture and by the benchmarks)."""
+"""The JSON side of the fake clouds (used by the ``fake_server`` fixture and by the benchmarks):
+a ``tests.support.http.LocalServer`` whose every answer comes from a handler function of the
+decoded request, with what it saw kept as (method, path, body, headers) tuples."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.http import Answer, LocalServer, Request, json_answer
 
 
 class Recorder:
@@ -20,36 +21,21 @@ class Recorder:
 Handler = Callable[[str, str, Any, Recorder], tuple[int, dict[str, str], Any]]
 
 
-def serve(handler: Handler) -> tuple[str, Recorder, ThreadingHTTPServer]:
-    """Start the server in a daemon thread; returns its URL, its recorder and the server
-    (``shutdown()`` + ``server_close()`` stop it)."""
+def serve(handler: Handler) -> tuple[str, Recorder, LocalServer]:
+    """Start the server; returns its URL, its recorder and the server (``close()`` stops it).
+
+    The request body is JSON-decoded (a form-encoded one, e.g. an OAuth token request, is
+    passed as text) and the handler's payload is sent as JSON (``None``: no body)."""
     recorder = Recorder()
 
-    class _H(BaseHTTPRequestHandler):
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:  # e.g. an OAuth token request (form-encoded)
-                body = raw.decode()
-            recorder.requests.append((self.command, self.path, body,
-                                      {k.lower(): v for k, v in self.headers.items()}))
-            status, headers, payload = handler(self.command, self.path, body, recorder)
-            data = json.dumps(payload).encode() if payload is not None else b""
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+    def answer(request: Request) -> Answer:
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:  # e.g. an OAuth token request (form-encoded)
+            body = request.body.decode()
+        recorder.requests.append((request.method, request.path, body, request.headers))
+        status, headers, payload = handler(request.method, request.path, body, recorder)
+        return json_answer(payload, status, headers)
 
-        do_GET = do_POST = _serve
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _H)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}", recorder, server
+    server = LocalServer(answer)
+    return server.url, recorder, server

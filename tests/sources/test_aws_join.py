@@ -63,7 +63,7 @@ def bedrock_runtime() -> Iterator[Any]:
 
     with serve_fake_cloud() as server:
         yield boto3.client("bedrock-runtime", region_name="us-east-1",
-                           endpoint_url=f"http://127.0.0.1:{server.server_port}",
+                           endpoint_url=server.base_url,
                            config=Config(retries={"max_attempts": 1}))
 
 

@@ -9,15 +9,9 @@ anywhere (issue "Deploy for real" 5, Azure part).
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import json
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import boto3
 import pytest
@@ -25,6 +19,8 @@ import pytest
 from cascadeflow_cloud.config import AzureOpenAISource
 from cascadeflow_cloud.sources.azure_openai.credentials import make_credential
 from cascadeflow_cloud.sources.base import CredentialsMissing
+from tests.support.http import Answer, LocalServer, Request, json_answer
+from tests.support.tls import self_signed, server_side
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT = "5b3c1a7e-0000-4000-8000-00000000c0de"
@@ -32,78 +28,29 @@ AWS_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJodHRwczovL3N0cy5hbWF6b25hd3MuY29tIn0.
 ARM = "https://management.azure.com/.default"
 
 
-def _serve(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
-           ) -> tuple[ThreadingHTTPServer, int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, int(server.server_address[1])
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp / "entra.pem", tmp / "entra.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
-
-
-class _Quiet(BaseHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        return None
-
-    def answer(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, list[str]]]]:
     """STS: ``Action=GetWebIdentityToken`` (query protocol) answered in STS's XML."""
     calls: list[dict[str, list[str]]] = []
 
-    class Handler(_Quiet):
-        def do_POST(self) -> None:
-            form = parse_qs(self.rfile.read(int(self.headers["content-length"])).decode())
-            form["authorization"] = [self.headers.get("authorization", "")]
-            calls.append(form)
-            expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).strftime(
-                "%Y-%m-%dT%H:%M:%SZ")
-            xml = ('<GetWebIdentityTokenResponse xmlns="https://sts.amazonaws.com/doc/'
-                   '2011-06-15/"><GetWebIdentityTokenResult>'
-                   f"<WebIdentityToken>{AWS_JWT}</WebIdentityToken>"
-                   f"<Expiration>{expires}</Expiration></GetWebIdentityTokenResult>"
-                   "<ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7"
-                   "</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>")
-            self.answer(200, xml.encode(), "text/xml")
+    def answer(request: Request) -> Answer:
+        form = request.form()
+        form["authorization"] = [request.headers.get("authorization", "")]
+        calls.append(form)
+        expires = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+        xml = ('<GetWebIdentityTokenResponse xmlns="https://sts.amazonaws.com/doc/'
+               '2011-06-15/"><GetWebIdentityTokenResult>'
+               f"<WebIdentityToken>{AWS_JWT}</WebIdentityToken>"
+               f"<Expiration>{expires}</Expiration></GetWebIdentityTokenResult>"
+               "<ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7"
+               "</RequestId></ResponseMetadata></GetWebIdentityTokenResponse>")
+        return 200, {"content-type": "text/xml"}, xml.encode()
 
-    server, port = _serve(Handler)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    yield calls
-    server.shutdown()
-    server.server_close()
+    with LocalServer(answer) as server:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", server.url)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        yield calls
 
 
 @pytest.fixture
@@ -112,22 +59,16 @@ def entra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Entra's v2.0 token endpoint over HTTPS (a self-signed certificate the client trusts)."""
     grants: list[dict[str, Any]] = []
 
-    class Handler(_Quiet):
-        def do_POST(self) -> None:
-            form = parse_qs(self.rfile.read(int(self.headers["content-length"])).decode())
-            grants.append({"path": self.path, **{k: v[0] for k, v in form.items()}})
-            doc = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                   "access_token": "entra-access-token-1"}
-            self.answer(200, json.dumps(doc).encode(), "application/json; charset=utf-8")
+    def answer(request: Request) -> Answer:
+        grants.append({"path": request.path, **{k: v[0] for k, v in request.form().items()}})
+        return json_answer({"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
+                            "access_token": "entra-access-token-1"},
+                           content_type="application/json; charset=utf-8")
 
-    cert, key = _self_signed(tmp_path)
-    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    tls.load_cert_chain(cert, key)
-    server, port = _serve(Handler, tls)
+    cert, key = self_signed(tmp_path, "127.0.0.1")
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # azure-core's requests transport
-    yield f"https://127.0.0.1:{port}", grants
-    server.shutdown()
-    server.server_close()
+    with LocalServer(answer, tls=server_side(cert, key)) as server:
+        yield server.url, grants
 
 
 def _settings(authority: str, token: str) -> AzureOpenAISource:

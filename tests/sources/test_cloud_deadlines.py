@@ -6,52 +6,23 @@ real" 5: with no network the GCP client used to retry for more than 20 minutes."
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
 
 import pytest
 
 from cascadeflow_cloud.config import AwsBedrockSource, AzureOpenAISource, GcpVertexSource
-
-
-class Silent:
-    """Accepts every connection, reads what is sent, never answers; counts the connections."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = int(self.sock.getsockname()[1])
-        self.accepted = 0
-        self.held: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-                self.held.append(conn)  # kept open, never written to
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
+from tests.support.http import LocalServer, SilentPort
 
 
 @pytest.fixture
-def silent() -> Iterator[Silent]:
-    server = Silent()
+def silent() -> Iterator[SilentPort]:
+    server = SilentPort()
     yield server
     server.close()
 
 
-def test_cost_explorer_gives_up_after_max_attempts(silent: Silent,
+def test_cost_explorer_gives_up_after_max_attempts(silent: SilentPort,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.exceptions import ReadTimeoutError
 
@@ -69,34 +40,20 @@ def test_cost_explorer_gives_up_after_max_attempts(silent: Silent,
 
 
 def test_cost_management_query_fails_at_its_first_read_timeout(
-        silent: Silent, monkeypatch: pytest.MonkeyPatch) -> None:
+        silent: SilentPort, monkeypatch: pytest.MonkeyPatch) -> None:
     """The credential is a local managed-identity endpoint that answers; the ARM endpoint is
     the dead one. The Query API is a POST: azure-core does not retry a non-idempotent request
     whose read timed out, so one attempt of ``read_timeout`` is the whole bound."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from azure.core.exceptions import ServiceResponseError
 
     from cascadeflow_cloud.sources.azure_openai.query import build_query, make_client
 
-    class Identity(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
-
-        def do_GET(self) -> None:
-            body = (b'{"access_token": "t", "expires_on": "4102444800", '
-                    b'"resource": "https://management.azure.com", "token_type": "Bearer"}')
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    identity = ThreadingHTTPServer(("127.0.0.1", 0), Identity)
-    threading.Thread(target=identity.serve_forever, daemon=True).start()
+    body = (b'{"access_token": "t", "expires_on": "4102444800", '
+            b'"resource": "https://management.azure.com", "token_type": "Bearer"}')
+    identity = LocalServer((200, {"content-type": "application/json"}, body))
     for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{identity.server_port}/msi")
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{identity.base_url}/msi")
     monkeypatch.setenv("IDENTITY_HEADER", "h")
     settings = AzureOpenAISource(scopes=["/subscriptions/x"], transport_retries=2,
                                  read_timeout=0.2, connect_timeout=0.2,
@@ -108,12 +65,11 @@ def test_cost_management_query_fails_at_its_first_read_timeout(
                                build_query(settings, date(2026, 11, 1), date(2026, 11, 2)),
                                retry_backoff_factor=0, enforce_https=False)
     finally:
-        identity.shutdown()
-        identity.server_close()
+        identity.close()
     assert silent.accepted == 1
 
 
-def test_bigquery_stops_retrying_at_its_deadline(silent: Silent) -> None:
+def test_bigquery_stops_retrying_at_its_deadline(silent: SilentPort) -> None:
     """Real google-cloud-bigquery client, anonymous credentials, the dead endpoint: every
     request times out after ``request_timeout`` and no retry starts after ``retry_deadline``.
     Each attempt costs at least its timeout (the server never answers), so at most

@@ -6,18 +6,15 @@ real" 5)."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 
 from cascadeflow_cloud.config import GcpVertexSource
 from cascadeflow_cloud.sources.base import CredentialsMissing
 from cascadeflow_cloud.sources.gcp_vertex.bigquery import load_credentials
+from tests.support.http import Answer, LocalServer, Request, json_answer
 
 AUDIENCE = ("//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/"
             "cascadeflow/providers/lambda")
@@ -27,28 +24,14 @@ AUDIENCE = ("//iam.googleapis.com/projects/123/locations/global/workloadIdentity
 def sts() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
     exchanges: list[dict[str, list[str]]] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            return None
+    def answer(request: Request) -> Answer:
+        exchanges.append(request.form())
+        return json_answer({"access_token": "federated-token-1", "token_type": "Bearer",
+                            "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
+                            "expires_in": 3600})
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["content-length"])).decode()
-            exchanges.append(parse_qs(body))
-            out = json.dumps({"access_token": "federated-token-1", "token_type": "Bearer",
-                              "issued_token_type":
-                                  "urn:ietf:params:oauth:token-type:access_token",
-                              "expires_in": 3600}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/v1/token", exchanges
-    server.shutdown()
-    server.server_close()
+    with LocalServer(answer, path="/v1/token") as server:
+        yield server.url, exchanges
 
 
 def test_external_account_exchanges_its_subject_token(

@@ -11,13 +11,10 @@ import hmac
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 import standardwebhooks
@@ -37,6 +34,7 @@ from cascadeflow_cloud.signing import (
     signature,
     verify,
 )
+from tests.support.http import Answer, LocalServer, Request
 
 WHSEC = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 RAW = "a-raw-collector-secret"  # the kind of secret collectors were configured with so far
@@ -87,49 +85,29 @@ def test_finding_3_official_library_signed_body_verifies_in_our_collector(
     assert collect_job.collect(body, headers, store=store, secret="another").status == 401
 
 
-class _Collector(BaseHTTPRequestHandler):
-    """A local collector: the scripted statuses first, then the real ``handle_http_event``."""
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-    def do_POST(self) -> None:
-        server: Any = self.server
-        body = self.rfile.read(int(self.headers["content-length"]))
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        server.seen.append((body, headers))
-        if server.script:
-            status, answer = server.script.pop(0), b"{}"
-        else:
-            response = collect_job.handle_http_event(
-                {"headers": headers, "isBase64Encoded": True,
-                 "body": base64.b64encode(body).decode()},
-                store=server.store, secret=server.secret)
-            status, answer = response["statusCode"], response["body"].encode()
-        self.send_response(status)
-        self.send_header("content-length", str(len(answer)))
-        self.end_headers()
-        self.wfile.write(answer)
-
-
 @pytest.fixture
-def collector(store: LocalStore) -> Iterator[Any]:
-    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
-    server.seen, server.script, server.store, server.secret = [], [], store, RAW
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def collector(store: LocalStore) -> Iterator[LocalServer]:
+    """A local collector: scripted answers first, then the real ``handle_http_event``."""
+
+    def collect(request: Request) -> Answer:
+        response = collect_job.handle_http_event(
+            {"headers": request.headers, "isBase64Encoded": True,
+             "body": base64.b64encode(request.body).decode()},
+            store=store, secret=RAW)
+        return response["statusCode"], {}, response["body"].encode()
+
+    with LocalServer(collect) as server:
+        yield server
 
 
 def test_finding_3_http_sink_batches_verify_in_the_collector_and_keep_their_id_on_retry(
-        collector: Any, store: LocalStore) -> None:
-    collector.script = [503]  # the first try fails; the retry reaches the real collector
-    sink = HttpSink(f"http://127.0.0.1:{collector.server_port}/", RAW, retries=1, backoff=0)
+        collector: LocalServer, store: LocalStore) -> None:
+    collector.respond((503, {}, b"{}"))  # the first try fails; the retry reaches the collector
+    sink = HttpSink(f"{collector.base_url}/", RAW, retries=1, backoff=0)
     events = [UsageEvent(provider="aws_bedrock", model=m) for m in ("a", "b")]
     sink.emit(events)
-    assert sink.sent_batches == 1 and len(collector.seen) == 2
-    (first_body, first), (body, second) = collector.seen
+    assert sink.sent_batches == 1 and len(collector.requests) == 2
+    (first_body, first), (body, second) = [(r.body, r.headers) for r in collector.requests]
     assert "x-cascadeflow-signature" not in second
     assert first["webhook-id"] == second["webhook-id"] == content_id(body)
     assert first_body == body and gzip.decompress(body).count(b"\n") == 2

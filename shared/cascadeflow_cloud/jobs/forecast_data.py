@@ -29,9 +29,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
+from cascadeflow_cloud.bill_shares import Attributed, DayCost, UsageCell, attribute
 from cascadeflow_cloud.budgets import BilledCell, covered_through, localise
 from cascadeflow_cloud.catalog import canonical_model
-from cascadeflow_cloud.reconcile import Attributed, DayCost, UsageCell, attribute, kind_of
+from cascadeflow_cloud.reconcile import kind_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -34,7 +34,7 @@ from cascadeflow_cloud.channels.stripe_meter import (
 from cascadeflow_cloud.config import Config, StripeMetering
 from cascadeflow_cloud.errors import CascadeFlowError, PreconditionFailed
 from cascadeflow_cloud.httpclient.transport import Clock, SystemClock
-from cascadeflow_cloud.jobs.notify import NotifySummary, dispatch, retry_parked
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary, dispatch, retry_parked
 from cascadeflow_cloud.lake.artifacts import new_run_id
 from cascadeflow_cloud.lake.eventlog import write_quarantine
 from cascadeflow_cloud.lake.layout import encode_value

@@ -3,7 +3,8 @@
 One run: (1) retry what earlier runs deferred (``outbox/``) or dead-lettered
 (``deadletter/``); (2) evaluate the rules on the latest projections, the anomaly findings
 (``findings/latest.json``) and the reconciliation (``reconciliation/latest.json``);
-(3) claim each alert with a conditional put and send it to its destinations. Every HTTP attempt
+(3) claim each alert with a conditional put and send it to its destinations
+(``jobs.notify_dispatch``, shared with the meter). Every HTTP attempt
 is bounded by one whole-attempt deadline and preceded by a renewal of the claim's lease (a
 fence), so a slow receiver never lets a second run take over and send the same alert; if a
 claim is lost anyway (the lease ran out during a backoff) this run stops sending it and reports
@@ -28,8 +29,7 @@ send one alert twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,61 +38,20 @@ from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.findings import Finding, findings_to_alerts
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.recommend import drift_recommendations
-from cascadeflow_cloud.alerts.state import (
-    DONE_INDEX_PREFIX,
-    AlertState,
-    Claim,
-    channel_disabled,
-    disable_channel,
-)
+from cascadeflow_cloud.alerts.state import DONE_INDEX_PREFIX, AlertState
 from cascadeflow_cloud.alerts.thresholds import threshold_alerts
 from cascadeflow_cloud.budgets import shard_of
 from cascadeflow_cloud.channels.base import Destination, accepts
 from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.errors import ObjectNotFound
 from cascadeflow_cloud.fanout import plan_answer, request_of
-from cascadeflow_cloud.httpclient.retry import ClaimLost
+from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary, dispatch, retry_parked
 from cascadeflow_cloud.lake.artifacts import get_json, new_run_id, read_latest_projections
 from cascadeflow_cloud.lake.store import ObjectStore
 
 FINDINGS_LATEST = "findings/latest.json"
 RECONCILIATION_LATEST = "reconciliation/latest.json"
 ALERTS = "alerts"
-
-
-@dataclass
-class NotifySummary:
-    """What a notify (or meter) run did."""
-
-    evaluated: int = 0
-    claimed: int = 0
-    deduplicated: int = 0
-    delivered: list[str] = field(default_factory=list)
-    deferred: int = 0
-    dead_lettered: int = 0
-    retried: int = 0
-    disabled: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    pending_outbox: int = 0
-    pending_deadletter: int = 0
-    quarantined: int = 0
-    preview: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.pending_deadletter == 0 and not self.errors
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"evaluated": self.evaluated, "claimed": self.claimed,
-                "deduplicated": self.deduplicated, "delivered": len(self.delivered),
-                "deferred": self.deferred, "dead_lettered": self.dead_lettered,
-                "retried": self.retried, "disabled": dict(self.disabled),
-                "errors": list(self.errors), "pending_outbox": self.pending_outbox,
-                "pending_deadletter": self.pending_deadletter,
-                "quarantined": self.quarantined, "skipped": list(self.skipped),
-                "lost": list(self.lost)}
 
 
 # -- evaluation ----------------------------------------------------------------------------
@@ -170,133 +129,6 @@ def evaluate(store: ObjectStore, config: Config, *, now: datetime,
         findings, max_anomalies_per_day=config.notify.anomaly.max_alerts_per_day,
         created=created)
     return alerts
-
-
-# -- delivery ------------------------------------------------------------------------------
-def _handle(store: ObjectStore, summary: NotifySummary, name: str, alert: Alert,
-            outcome: str, detail: str) -> str | None:
-    """Count one send outcome; returns the area the copy was parked in (or None)."""
-    if outcome == "delivered":
-        summary.delivered.append(f"{name}:{alert.id}")
-        return None
-    if outcome == "disabled":
-        disable_channel(store, name, detail)
-        summary.disabled[name] = detail
-    if outcome == "deferred":
-        summary.deferred += 1
-        return pending.OUTBOX
-    summary.dead_lettered += 1
-    return pending.DEADLETTER
-
-
-def retry_parked(store: ObjectStore, kind: str, destinations: Mapping[str, Destination],
-                 state: AlertState, summary: NotifySummary, *, now: float,
-                 lease_seconds: float) -> None:
-    """Send what earlier runs deferred or dead-lettered (outbox first, oldest first).
-
-    Once a destination defers (its pace for this run is used up), its remaining items are left
-    untouched for the next run."""
-    saturated: set[str] = set()
-    for area in (pending.OUTBOX, pending.DEADLETTER):
-        for key in pending.keys(store, area, kind):
-            if pending.destination_of(key) in saturated:
-                continue
-            item = pending.lease(store, key, now=now, seconds=lease_seconds)
-            if item is None:
-                continue
-            dest = destinations.get(item.destination)
-            if dest is None:
-                pending.release(store, item, f"destination {item.destination!r} is not "
-                                             f"configured or could not be built", failed=False)
-                continue
-            reason = channel_disabled(store, dest.name)
-            if reason:
-                pending.release(store, item, f"destination disabled: {reason}", failed=False)
-                continue
-            alert = Alert.from_dict(item.payload)
-            result = dest.send(alert, fence=pending.fence(store, item))
-            if result.outcome == "lost":
-                summary.lost.append(f"{dest.name}: {alert.id}: {result.detail}")
-                continue
-            summary.retried += 1
-            if result.outcome == "deferred":
-                saturated.add(dest.name)
-            where = _handle(store, summary, dest.name, alert, result.outcome, result.detail)
-            if where is None:
-                pending.resolve(store, item)
-                if item.doc.get("state_key"):
-                    state.delivered_later(str(item.doc["state_key"]), dest.name)
-            elif where == area:
-                pending.release(store, item, result.detail, failed=where == pending.DEADLETTER)
-            else:
-                pending.move(store, item, where, result.detail)
-
-
-def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
-             route: Callable[[Alert], Sequence[str]], destinations: Mapping[str, Destination],
-             build_errors: Mapping[str, str], state: AlertState,
-             summary: NotifySummary) -> None:
-    """Claim each alert once and send it to every destination ``route`` names."""
-    disabled: dict[str, str | None] = {}  # each destination's switch read once a run
-    for alert in alerts:
-        names = list(route(alert))
-        if not names:
-            continue
-        claim = state.claim(alert, names)
-        if claim is None:
-            summary.deduplicated += 1
-            continue
-        summary.claimed += 1
-        try:
-            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, summary,
-                          disabled)
-        except ClaimLost as exc:  # a mark refused: the new holder decides, we report nothing
-            summary.lost.append(f"{alert.id}: {exc}")
-
-
-def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
-                  destinations: Mapping[str, Destination], build_errors: Mapping[str, str],
-                  state: AlertState, summary: NotifySummary,
-                  disabled_by_name: dict[str, str | None]) -> None:
-    """Send one claimed alert to each destination still missing, fenced by its claim."""
-    todo = claim.undelivered()
-    if not todo:
-        state.finish(claim)
-    fence = state.fence(claim)
-    for index, name in enumerate(todo):
-        last = index == len(todo) - 1
-        dest = destinations.get(name)
-        if name not in disabled_by_name:
-            disabled_by_name[name] = channel_disabled(store, name)
-        disabled = disabled_by_name[name]
-        if dest is None or disabled:
-            why = (f"destination disabled: {disabled}" if disabled else
-                   f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
-            outcome, detail = "failed", why
-        else:
-            result = dest.send(alert, fence=fence)
-            outcome, detail = result.outcome, result.detail
-        if outcome == "lost":
-            summary.lost.append(f"{name}: {alert.id}: {detail}")
-            return
-        if outcome == "delivered":
-            try:
-                state.mark_delivered(claim, name, finish=last)
-            except ClaimLost as exc:
-                summary.lost.append(f"{name}: {alert.id}: sent, but {exc}: the new holder "
-                                    f"owns the record (receivers dedupe on webhook-id)")
-                return
-            summary.delivered.append(f"{name}:{alert.id}")
-            continue
-        fence(0.0)  # still ours? (ClaimLost otherwise: the new holder parks or sends it)
-        where = _handle(store, summary, name, alert, outcome, detail) or pending.DEADLETTER
-        if outcome == "disabled":
-            disabled_by_name[name] = detail
-        pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
-                     state_key=claim.key)
-        state.mark_parked(claim, name, where.rstrip("/"), finish=last)
-        if outcome != "deferred":
-            summary.errors.append(f"{name}: {alert.id}: {detail}")
 
 
 def router(config: Config, destinations: Mapping[str, Destination],

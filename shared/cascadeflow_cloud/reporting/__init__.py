@@ -41,7 +41,7 @@ PERIODS = frozenset({"month", "week", "day"})
 #: What ``--basis billed`` (the bill shared out by tracked usage) can group by.
 BILLED_DIMENSIONS = ("month", "week", "day", "provider", "model", "token", "team", "customer")
 #: The key of billed cost no tracked call of that model, token type and day shares
-#: (``reconcile.attribution_totals``); not "untracked" (``UNTRACKED_DEFINITION``).
+#: (``bill_shares.attribution_totals``); not "untracked" (``UNTRACKED_DEFINITION``).
 UNATTRIBUTED = "(unattributed)"
 #: The one definition of untracked spend (demo, ``report --reconcile``, dashboard; docs/
 #: forecasting.md "Untracked spend").
@@ -185,13 +185,13 @@ def spend_report(
 
 def billed_report(engine: ReportEngine, *, by: Sequence[str]) -> list[ReportRow]:
     """The bill shared out by tracked usage (``ReportEngine.shared_out``, the rule of
-    ``reconcile.attribute``) grouped by ``by`` (from ``BILLED_DIMENSIONS``), next to the
+    ``bill_shares.attribute``) grouped by ``by`` (from ``BILLED_DIMENSIONS``), next to the
     tracked estimate of the same groups.
 
     Billed cost no tracked call shares is keyed ``UNATTRIBUTED`` in team and customer.
 
     >>> from cascadeflow_cloud.lake.tables import COST_SCHEMA, EVENT_SCHEMA
-    >>> from cascadeflow_cloud.reconcile import DayCost
+    >>> from cascadeflow_cloud.bill_shares import DayCost
     >>> from cascadeflow_cloud.reporting.engine import ReportEngine
     >>> d = date(2026, 11, 2)
     >>> from cascadeflow_cloud.jobs.forecast_data import usage_table

@@ -8,9 +8,9 @@ Tables (built on first use, then reused by every view of a build):
   ``lake.cost_columns.event_models``) and ``__row`` (their order);
 * ``usage`` — the usage cells: events per (provider, model, currency, UTC day, team,
   customer, tags), the table ``jobs.forecast_data.usage_table`` groups, in its order
-  (``ord``, the order ``reconcile.attribute`` breaks ties in);
+  (``ord``, the order ``bill_shares.attribute`` breaks ties in);
 * ``shared`` — each billed (provider, model, token type, day, currency) total shared over
-  those usage cells by their usage of the token type (``reconcile.attribute``'s rule) in integer
+  those usage cells by their usage of the token type (``bill_shares.attribute``'s rule) in integer
   units of 10^-12 (``reporting.share``); cells no call shares kept whole, ``tracked`` false;
 * ``split`` — each usage cell's estimate split into token types (``reconcile.split_estimate``'s
   rule), and ``first_token``, the token type its calls are counted under.
@@ -33,7 +33,7 @@ from datetime import date
 from decimal import Decimal, localcontext
 from typing import TYPE_CHECKING, Any
 
-from cascadeflow_cloud.reconcile import DayCost
+from cascadeflow_cloud.bill_shares import DayCost
 from cascadeflow_cloud.reporting.share import allocate_groups
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
-"""Exact money shares, vectorised: ``reconcile.allocate_units`` (largest remainder) for many
+"""Exact money shares, vectorised: ``bill_shares.allocate_units`` (largest remainder) for many
 groups at once, as one DuckDB statement over integer units (10^-12) in 128-bit integers.
 
-The rule is ``reconcile.allocate_units``'s, to the unit: each row of a group gets
+The rule is ``bill_shares.allocate_units``'s, to the unit: each row of a group gets
 ``floor(|total| × w / Σw)``, the units left over go one each to the rows with the largest
 remainder ``|total| × w mod Σw`` (ties: the lower ``idx``), and the sign of the total is put
 back. A product that does not fit 128 bits (DuckDB refuses it: ``OutOfRangeException``) is
@@ -69,7 +69,7 @@ def allocate_groups(con: duckdb.DuckDBPyConnection, rows: str) -> pa.Table:
 def _allocate_python(rows: pa.Table) -> pa.Table:
     import pyarrow as pa
 
-    from cascadeflow_cloud.reconcile import allocate_units
+    from cascadeflow_cloud.bill_shares import allocate_units
 
     groups: dict[Any, list[tuple[int, int]]] = defaultdict(list)
     totals: dict[Any, int] = {}
