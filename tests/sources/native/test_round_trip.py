@@ -41,11 +41,33 @@ def _lake(body: bytes, name: str, expected_format: str) -> list[dict[str, Any]]:
     return parsed.table.to_pylist()
 
 
-def _gcp_export() -> bytes:
-    """The detailed-export lines as BigQuery's Parquet extract holds them (nested)."""
-    out = io.BytesIO()
-    pq.write_table(pj.read_json(FIXTURES / "gcp" / "roundtrip-billing-export.jsonl"), out)
-    return out.getvalue()
+GCP_EXPORT = FIXTURES / "gcp" / "roundtrip-billing-export.jsonl"
+
+
+def _gcp_export(flat: bool = False) -> bytes:
+    """The detailed-export lines as BigQuery's Parquet extract holds them (nested), or
+    flattened to CSV with dotted names and lists as JSON text (as project-koku writes it)."""
+    if not flat:
+        out = io.BytesIO()
+        pq.write_table(pj.read_json(GCP_EXPORT), out)
+        return out.getvalue()
+    lines = [json.loads(line) for line in GCP_EXPORT.read_text().splitlines()]
+    flattened = []
+    for line in lines:
+        row: dict[str, Any] = {}
+        for name, value in line.items():
+            if isinstance(value, dict):
+                row.update({f"{name}.{k}": "" if v is None else v for k, v in value.items()})
+            elif isinstance(value, list):
+                row[name] = json.dumps(value)
+            else:
+                row[name] = "" if value is None else value
+        flattened.append(row)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(flattened[0]))
+    writer.writeheader()
+    writer.writerows(flattened)
+    return text.getvalue().encode()
 
 
 def _keyed(rows: list[dict[str, Any]], key: tuple[str, ...]) -> dict[tuple[Any, ...],
@@ -55,8 +77,10 @@ def _keyed(rows: list[dict[str, Any]], key: tuple[str, ...]) -> dict[tuple[Any, 
     return out
 
 
-def test_gcp_billing_export_and_googles_focus_view_agree() -> None:
-    native = _lake(_gcp_export(), "export.parquet", "gcp_billing_export")
+@pytest.mark.parametrize("flat", [False, True], ids=["nested_parquet", "flattened_csv"])
+def test_gcp_billing_export_and_googles_focus_view_agree(flat: bool) -> None:
+    native = _lake(_gcp_export(flat), "export.csv" if flat else "export.parquet",
+                   "gcp_billing_export")
     focus = _lake((FIXTURES / "gcp" / "roundtrip-focus-view.csv").read_bytes(), "focus.csv",
                   "focus")
     key = ("ChargePeriodStart", "ChargeDescription", "ChargeCategory")
