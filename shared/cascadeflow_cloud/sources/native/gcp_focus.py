@@ -22,11 +22,11 @@ schema as Costroid/costroid ``gcpfocusbq`` pins it, Apache-2.0):
   ``SkuMeter`` = the SKU description (Google's ``ChargeDescription``; FOCUS 1.2: null exactly
   where ``SkuId`` is) and ``InvoiceIssuerName`` "Google Cloud" (``ProviderName``).
 
->>> sku_price_ids(pa.array(["01A2B3-C4D5E6-F7A8B9"]), pa.array(["A7E4-0EAD-1D2E"]),
-...               pa.array([0.0]), pa.array([True])).to_pylist()
-['Billing Account ID:01A2B3-C4D5E6-F7A8B9, SKU ID: A7E4-0EAD-1D2E, Price Tier Start Amount: 0']
->>> region_names(pa.array(["us-central1", "europe-west4", "global", None])).to_pylist()
-['Iowa', 'Netherlands', None, None]
+``BilledCost`` = ``cost`` + Σ ``credits.amount`` as in the template's later copies (the one
+above writes ``cost`` alone); the GCP source computes it.
+
+>>> GOOGLE
+'Google Cloud'
 """
 
 from __future__ import annotations
@@ -66,7 +66,11 @@ REGION_NAMES: dict[str, str] = {
 
 
 def region_names(region: pa.Array) -> pa.Array:
-    """``RegionName`` of each ``location.region`` (the view's table; others null)."""
+    """``RegionName`` of each ``location.region`` (the view's table; others null).
+
+    >>> region_names(pa.array(["us-central1", "europe-west4", "global", None])).to_pylist()
+    ['Iowa', 'Netherlands', None, None]
+    """
     keys = pa.array(list(REGION_NAMES), pa.string())
     names = pa.array(list(REGION_NAMES.values()), pa.string())
     return frame.by_distinct(as_text(region, len(region)),
@@ -95,7 +99,13 @@ def tier_text(value: str | None) -> str | None:
 def sku_price_ids(account: pa.Array, sku: pa.Array, tier: pa.Array,
                   regular: pa.Array) -> pa.Array:
     """The view's ``SkuPriceId`` (module docstring): null off ``regular`` rows and where the
-    account, the SKU or the tier start amount is missing."""
+    account, the SKU or the tier start amount is missing.
+
+    >>> sku_price_ids(pa.array(["01A2B3-C4D5E6-F7A8B9"] * 2), pa.array(["A7E4-0EAD-1D2E"] * 2),
+    ...               pa.array([1e6, None]), pa.array([True, True])).to_pylist()
+    ['Billing Account ID:01A2B3-C4D5E6-F7A8B9, SKU ID: A7E4-0EAD-1D2E, Price Tier Start \
+Amount: 1000000', None]
+    """
     n = len(account)
     tiers = frame.by_distinct(as_text(tier, n), lambda v: pa.array(
         [tier_text(x) for x in v.to_pylist()], pa.string()))
