@@ -19,6 +19,10 @@ import pyarrow.parquet as pq
 
 LINES = Path(__file__).parent / "fixtures" / "aws" / "bedrock_lines.csv"
 
+#: AWS's display names of the fixture's regions (CUR ``product['location']``, FOCUS
+#: ``RegionName``; the AWS "Regions and Availability Zones" page).
+REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-west-2": "US West (Oregon)"}
+
 
 def lines() -> list[dict[str, str]]:
     with LINES.open(newline="") as handle:
@@ -72,7 +76,8 @@ def cur2_rows(rows: list[dict[str, str]], invoice: str | None = None) -> list[di
             "pricing_public_on_demand_cost": float(row["cost"]),
             "product": {"servicename": row["service"], "product_name": row["service"],
                         "region": row["region"], "sku": row["sku"] or None,
-                        "region_code": row["region"]},
+                        "region_code": row["region"],
+                        "location": REGION_NAMES.get(row["region"])},
             "resource_tags": json.loads(row["tags"]) if row["tags"] else {},
         })
     return out
@@ -136,7 +141,7 @@ def focus12_csv(rows: list[dict[str, str]]) -> bytes:
             "PricingCategory": "Standard" if category == "Usage" else "",
             "ProviderName": "AWS", "PublisherName": "Amazon Web Services, Inc.",
             "InvoiceIssuerName": "Amazon Web Services, Inc.", "InvoiceId": "",
-            "RegionId": row["region"], "RegionName": "US East (N. Virginia)",
+            "RegionId": row["region"], "RegionName": REGION_NAMES.get(row["region"], ""),
             "ServiceName": row["service"],
             "ServiceCategory": "AI and Machine Learning" if bedrock else "Storage",
             "ServiceSubcategory": "Generative AI" if bedrock else "",

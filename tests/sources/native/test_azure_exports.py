@@ -120,9 +120,11 @@ def test_ea_focus_columns_follow_microsofts_conversion() -> None:
     assert gpt5["ListUnitPrice"] == Decimal("1.375") and gpt5["ListCost"] is None
     assert gpt5["BillingAccountType"] == "Billing Account"
     assert gpt5["SubAccountName"] == "acme-ai-prod" and gpt5["SubAccountType"] == "Subscription"
-    assert gpt5["RegionId"] == "eastus2" and gpt5["RegionName"] == "EastUS2"
+    # ResourceLocation "EastUS2": FocusCost's display name (FT Regions.csv), and its id
+    assert gpt5["RegionId"] == "eastus2" and gpt5["RegionName"] == "East US 2"
     assert gpt5["ResourceName"] == "acme-openai"
-    assert gpt5["ResourceType"] == "microsoft.cognitiveservices/accounts"
+    # FocusCost's ResourceType is the display name (FT ResourceTypes.csv SingularDisplayName)
+    assert gpt5["ResourceType"] == "Azure AI Foundry"
     assert gpt5["ResourceId"].endswith("/Microsoft.CognitiveServices/accounts/acme-openai")
     assert gpt5["Tags"] == '{"env":"prod","team":"search"}'
     assert gpt5["ChargeFrequency"] == "Usage-Based" and gpt5["InvoiceIssuerName"] == "Microsoft"
@@ -132,7 +134,7 @@ def test_ea_focus_columns_follow_microsofts_conversion() -> None:
     assert hosting["PricingUnit"] == "Hours" and hosting["PricingQuantity"] == Decimal(24)
     maas = got["paygo-inference-output-tokens", 2]
     assert maas["x_ModelSpelling"] == "DeepSeek-R1" and maas["PublisherName"] == "DeepSeek"
-    assert maas["ResourceType"] == "microsoft.saas/resources"
+    assert maas["ResourceType"] == "SaaS"
     ptu = [r for r in rows(COST_DETAILS.to_costs(read(EA_AI), keep=Keep()))
            if r["SkuMeter"] == "Provisioned Managed Global Unit"]
     used, bought = sorted(ptu, key=lambda r: r["ChargeCategory"] == "Purchase")

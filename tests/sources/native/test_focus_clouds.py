@@ -32,7 +32,9 @@ def _azure_rows() -> list[dict[str, str]]:
             "SubAccountId": SUB, "SubAccountName": "ml-prod", "RegionId": "eastus",
             "ResourceId": f"{SUB}/resourceGroups/ai/providers/Microsoft.CognitiveServices/"
                           "accounts/oai-prod",
-            "ResourceType": "microsoft.cognitiveservices/accounts",
+            # FocusCost: the display name, the ARM type in x_ResourceType (FT convert.md)
+            "ResourceType": "Azure AI Foundry",
+            "x_ResourceType": "microsoft.cognitiveservices/accounts",
             "x_SkuMeterCategory": "Cognitive Services", "ChargeCategory": "Usage",
             "ChargePeriodStart": "2025-03-01T00:00:00Z", "ChargePeriodEnd":
                 "2025-03-02T00:00:00Z", "Tags": '"team": "search"'}
@@ -41,7 +43,8 @@ def _azure_rows() -> list[dict[str, str]]:
                         ("gpt 4.1 cached Inp glbl Tokens", "0.125")):
         rows.append({**base, "SkuMeter": meter, "x_SkuMeterName": meter,
                      "ChargeDescription": meter, "BilledCost": cost, "EffectiveCost": cost})
-    rows.append({**base, "ServiceName": "Storage", "ResourceType": "microsoft.storage/accounts",
+    rows.append({**base, "ServiceName": "Storage", "ResourceType": "Storage account",
+                 "x_ResourceType": "microsoft.storage/storageaccounts",
                  "x_SkuMeterCategory": "Storage", "SkuMeter": "Hot LRS Data Stored",
                  "x_SkuMeterName": "Hot LRS Data Stored", "BilledCost": "3.5",
                  "EffectiveCost": "3.5", "ResourceId": f"{SUB}/resourceGroups/ai/providers/"
@@ -74,6 +77,20 @@ def test_azure_focuscost_openai_lines(version: str) -> None:
     if version == "1.2-preview":
         assert {r["SkuMeter"] for r in rows} == {"gpt 4.1 Batch Inp Data Zone Tokens",
                                                  "gpt 4.1 cached Inp glbl Tokens"}
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.2-preview"])
+def test_azure_focuscost_ai_line_known_by_its_arm_type(version: str) -> None:
+    """A Cognitive Services line under a service name we do not list is kept by its ARM type
+    (``x_ResourceType``), not by the display name FocusCost writes as ``ResourceType``."""
+    row = {**_azure_rows()[0], "ServiceName": "Some New AI Service",
+           "ResourceId": "/subscriptions/x/providers/Microsoft.Example/things/y",
+           "x_SkuMeterCategory": "Other"}
+    _, parsed = readers.to_costs(readers.read_file(_csv(_columns(version), [row]), "f.csv"),
+                                 keep=Keep())
+    assert parsed.ignored == 0
+    assert [(r["ResourceType"], r["x_Model"]) for r in parsed.table.to_pylist()] == [
+        ("Azure AI Foundry", "gpt-4.1-2025-04-14")]
 
 
 def test_gcp_focus_view_vertex_and_claude() -> None:

@@ -273,9 +273,10 @@ def parse_export(table: pa.Table, *, service: ServiceSelection | str | None = No
             pc.fill_null(pc.index_in(cost_type, pa.array(list(_CHARGE))), len(_CHARGE))),
         "ServiceName": service_name,
         # partner models bill under their own service ("Claude Sonnet 4.6"): their maker
-        # publishes them (GCP's FOCUS view: PublisherName is the seller unless Google)
+        # publishes them (GCP's FOCUS view: PublisherName is the seller unless Google, which
+        # it spells "Google Cloud")
         "PublisherName": pc.if_else(pc.fill_null(pc.starts_with(service_name, "Claude"), False),
-                                    "Anthropic", "Google"),
+                                    "Anthropic", "Google Cloud"),
         "SubAccountId": _field(table, "project", "id"),
         "RegionId": region, "SkuId": _field(table, "sku", "id"),
         "ChargeDescription": description, "SkuMeter": description,

@@ -1,6 +1,9 @@
 """What only Azure Cost Management exports need beside the one column reader
 (``native.columns``; pyarrow, no I/O): ``UnitOfMeasure`` block sizes, exact decimal scaling,
-ARM ids (resource name and type, billing-account prefixes).
+ARM ids (resource name and type, billing-account prefixes), and the region and resource-type
+names FocusCost writes: the FinOps toolkit's ``Regions.csv`` and ``ResourceTypes.csv``
+(microsoft/finops-toolkit @ 04d370f3, MIT; copied into ``data/finops_toolkit.json`` with the
+licence), as its ``docs-mslearn/focus/convert.md`` maps cost details to FOCUS.
 
 >>> pricing_unit("1K")
 (Decimal('1000'), 'Units')
@@ -10,9 +13,12 @@ ARM ids (resource name and type, billing-account prefixes).
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from importlib import resources
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,8 +27,8 @@ from cascadeflow_cloud.lake.tables import QUANTITY
 from cascadeflow_cloud.sources import frame
 from cascadeflow_cloud.sources.native.columns import as_text
 
-__all__ = ["has", "last_segment", "lower", "next_day", "prefixed", "pricing_unit",
-           "resource_type", "scaled", "units"]
+__all__ = ["has", "last_segment", "lower", "next_day", "prefixed", "pricing_unit", "region",
+           "resource_type", "resource_type_name", "scaled", "units"]
 
 
 # Text columns repeat a few values (meters, resources, charge types): the text functions below
@@ -119,3 +125,46 @@ def resource_type(resource: pa.Array) -> pa.Array:
         return pc.struct_field(found, "t")
 
     return frame.by_distinct(resource, extract)
+
+
+@functools.cache
+def _toolkit() -> dict[str, dict[str, str]]:
+    text = resources.files("cascadeflow_cloud.sources.native").joinpath(
+        "data/finops_toolkit.json").read_text(encoding="utf-8")
+    found: dict[str, dict[str, str]] = json.loads(text)
+    return found
+
+
+def region(location: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """(``RegionId``, ``RegionName``) of a ``ResourceLocation`` as FocusCost writes them: the
+    name the toolkit's ``Regions.csv`` gives the location (matched in lower case), else the
+    location as written; the id is that name in lower case without spaces (FT ``convert.md``).
+
+    >>> ids, names = region(pa.array(["EastUS", "US East 2", "eastus", "Mars Central", None]))
+    >>> names.to_pylist()
+    ['East US', 'East US 2', 'East US', 'Mars Central', None]
+    >>> ids.to_pylist()
+    ['eastus', 'eastus2', 'eastus', 'marscentral', None]
+    """
+    known = _toolkit()["regions"]
+
+    def name(v: pa.Array) -> pa.Array:
+        return pa.array([None if x is None else known.get(x.strip().lower(), x)
+                         for x in v.to_pylist()], pa.string())
+
+    names = frame.by_distinct(location, name)
+    ids = frame.by_distinct(names, lambda v: pc.replace_substring(pc.utf8_lower(v), " ", ""))
+    return ids, names
+
+
+def resource_type_name(arm_type: pa.Array) -> pa.Array:
+    """FocusCost's ``ResourceType``: the toolkit's display name of an ARM resource type
+    (``ResourceTypes.csv`` ``SingularDisplayName``), else the type itself (``x_ResourceType``).
+
+    >>> resource_type_name(pa.array(["microsoft.cognitiveservices/accounts",
+    ...                              "microsoft.saas/resources", "a.b/c", None])).to_pylist()
+    ['Azure AI Foundry', 'SaaS', 'a.b/c', None]
+    """
+    known = _toolkit()["resource_types"]
+    return frame.by_distinct(arm_type, lambda v: pa.array(
+        [None if x is None else known.get(x.lower(), x) for x in v.to_pylist()], pa.string()))

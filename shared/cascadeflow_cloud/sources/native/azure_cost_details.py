@@ -45,7 +45,9 @@ from cascadeflow_cloud.sources.native.azure_columns import (
     lower,
     next_day,
     prefixed,
+    region,
     resource_type,
+    resource_type_name,
     scaled,
     units,
 )
@@ -178,7 +180,7 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
     bad_reasons.append((bad_tags, "Tags: not a JSON object"))
     details, _ = tags_json(cols.get("AdditionalInfo"), n, braces=False, prefix="x_",
                            values_as_text=False)
-    region = cols.text("ResourceLocation", "Location")
+    region_id, region_name = region(cols.text("ResourceLocation", "Location"))
 
     if mca:
         account = prefixed(cols.text("billingAccountId"), _ARM_PREFIX)
@@ -226,9 +228,9 @@ def _to_costs(cols: Columns, ai: pa.Array, *, ignored: int) -> Parsed:
         "ServiceName": pc.if_else(ai, AI_SERVICE_NAME, category),
         "ServiceCategory": pc.if_else(ai, AI_SERVICE_CATEGORY, "Other"),
         "ServiceSubcategory": pc.if_else(ai, AI_SUBCATEGORY, null_text),
-        "RegionId": pc.replace_substring(lower(region), " ", ""), "RegionName": region,
+        "RegionId": region_id, "RegionName": region_name,
         "ResourceId": resource, "ResourceName": resource_name,
-        "ResourceType": resource_type(resource),
+        "ResourceType": resource_type_name(resource_type(resource)),
         "SkuId": sku, "SkuMeter": cols.text("MeterName"),
         "SkuPriceDetails": details,
         "ListUnitPrice": list_price, "ContractedUnitPrice": unit_price.cast(QUANTITY),

@@ -135,13 +135,16 @@ def money(column: pa.Array | None, n: int) -> tuple[pa.Array, pa.Array]:
 def timestamps(column: pa.Array | None, n: int, *, days: bool = False) -> pa.Array:
     """Export times → UTC timestamps: typed timestamps (a zone-less one is UTC) or dates, or
     text as ISO 8601 (``2025-01-01T00:00:00Z``, ``2025-01-01 00:00:00``, ``2025-01-01``) or
-    Azure's ``MM/DD/YYYY``; what is none of these is null (``finish`` quarantines the row).
+    Azure's ``MM/DD/YYYY``, or BigQuery's ``2025-01-01 00:00:00 UTC``; what is none of these
+    is null (``finish`` quarantines the row).
     ``days``: each time's day (midnight UTC), for the day-grain columns.
 
     >>> [v.isoformat() for v in timestamps(pa.array(["01/31/2025", "2025-02-01 13:00:00",
     ...     "2025-02-02T00:00:00Z", "2025-02-03T00:00:00.000+00:00"]), 4).to_pylist()]
     ['2025-01-31T00:00:00+00:00', '2025-02-01T13:00:00+00:00', '2025-02-02T00:00:00+00:00', \
 '2025-02-03T00:00:00+00:00']
+    >>> timestamps(pa.array(["2025-02-01 13:00:00 UTC"]), 1).to_pylist()[0].isoformat()
+    '2025-02-01T13:00:00+00:00'
     >>> timestamps(pa.array(["13/45/2025", "2/30/2023", "soon", None]), 4).to_pylist()
     [None, None, None, None]
     >>> [d.isoformat() for d in timestamps(pa.array(["9/2/2023", "2023-09-03 13:00:00"]), 2,
@@ -183,6 +186,8 @@ def _text_times(text: pa.Array) -> pa.Array:
         iso = pc.replace_substring_regex(padded, r"^(\d{2})/(\d{2})/(\d{4})", r"\3-\1-\2")
         text = pc.if_else(us, iso, text)
     text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) (\d)", r"\1T\2")
+    # BigQuery writes a TIMESTAMP to CSV as "2025-01-01 00:00:00 UTC"
+    text = pc.replace_substring_regex(text, r"(\d) ?UTC$", r"\1Z")
     ok = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
     text = pc.if_else(ok, text, pa.scalar(None, pa.string()))
     text = pc.replace_substring_regex(text, r"(Z|[+-]00:?00)$", "")

@@ -14,6 +14,10 @@ and token dimensions come from each cloud's ``names.classify`` on the service an
 (the ``sources.azure_openai`` service names, or a ``microsoft.cognitiveservices`` resource),
 Vertex AI and the partner-model services (the ``sources.gcp_vertex`` defaults).
 
+Google's FOCUS export has no ``SkuMeter`` and no ``InvoiceIssuerName`` column: GCP rows get
+the ones the billing export path writes for the same line (``native.gcp_focus``): the SKU
+description (Google's ``ChargeDescription``) where there is a ``SkuId``, and "Google Cloud".
+
 >>> FOCUS.matches(["BilledCost", "ChargePeriodStart", "ServiceName", "ProviderName"])
 True
 >>> FOCUS.matches(["line_item_usage_type"]), provider_source("AWS"), provider_source("Oracle")
@@ -108,12 +112,12 @@ def _wanted(cols: Any, source: Provider, service: pa.Array,
     elif source == "azure_openai":
         azure = AzureOpenAISource()
         names = pa.array([s.casefold() for s in azure.service_names])
-        resource = pc.utf8_lower(pc.coalesce(cols.text("ResourceType"),
-                                             cols.text("x_ResourceType"),
-                                             cols.text("ResourceId")))
-        ai = pc.or_(pc.fill_null(pc.is_in(lower, names), False),
-                    pc.fill_null(pc.match_substring(resource, "microsoft.cognitiveservices"),
-                                 False))
+        ai = pc.fill_null(pc.is_in(lower, names), False)
+        # FocusCost's ResourceType is a display name ("Azure AI Foundry"); the ARM type is in
+        # x_ResourceType and the resource id
+        for column in ("ResourceType", "x_ResourceType", "ResourceId"):
+            ai = pc.or_(ai, pc.fill_null(pc.match_substring(
+                pc.utf8_lower(cols.text(column)), "microsoft.cognitiveservices"), False))
         ai = pc.or_(ai, pc.fill_null(pc.is_in(pc.utf8_lower(cols.text("x_SkuMeterCategory")),
                                               names), False))
     else:
@@ -173,10 +177,26 @@ def _to_costs(table: pa.Table, *, source: Provider, provider: str, keep: Keep) -
         meter = pc.coalesce(cols.text("SkuMeter"), cols.text("x_SkuMeterName"),
                             cols.text("ChargeDescription"))
     columns.setdefault("SkuMeter", cols.text("SkuMeter"))
+    if source == "gcp_vertex":
+        columns.update(_google_gaps(cols))
     mapping = frame.map_names([service, pc.dictionary_encode(meter)], _classifier(source))
     bad, reason = nf.unreadable(cols, flags)
     return nf.finish(columns, source=source, provider=provider, raw=table, mapping=mapping,
                      ignored=ignored, bad=bad, bad_reason=reason)
+
+
+def _google_gaps(cols: Any) -> dict[str, pa.Array]:
+    """What Google's FOCUS export lacks, as the billing export path fills it (module
+    docstring)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cascadeflow_cloud.sources.native.gcp_focus import GOOGLE
+
+    described = pc.if_else(pc.is_valid(cols.text("SkuId")), cols.text("ChargeDescription"),
+                           pa.scalar(None, pa.string()))
+    return {"SkuMeter": pc.coalesce(cols.text("SkuMeter"), described),
+            "InvoiceIssuerName": pc.fill_null(cols.text("InvoiceIssuerName"), GOOGLE)}
 
 
 FOCUS = FocusFormat()

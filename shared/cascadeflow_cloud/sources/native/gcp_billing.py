@@ -8,8 +8,10 @@ Rows come nested, as BigQuery and its Parquet / Avro extracts hold them (``servi
 writes them. ``BilledCost`` = ``cost`` + Σ ``credits.amount``; ``ListCost`` = ``cost_at_list``;
 the account is ``billing_account_id``, the sub-account ``project.id`` / ``project.name``;
 ``ChargeClass`` is ``Correction`` on rows with ``adjustment_info``; every row keeps its own
-currency. Only Vertex AI and partner-model services (Claude, Llama … on Vertex) are kept by
-default (``gcp_vertex.services``).
+currency. ``SkuId``, ``SkuMeter``, ``SkuPriceId``, ``PublisherName``, ``RegionId`` /
+``RegionName``, ``PricingUnit`` and ``InvoiceIssuerName`` are Google's own FOCUS values for
+the line (``native.gcp_focus``: Google's FOCUS view). Only Vertex AI and partner-model
+services (Claude, Llama … on Vertex) are kept by default (``gcp_vertex.services``).
 
 >>> import pyarrow as pa
 >>> t = pa.table({"billing_account_id": ["012345-ABCDEF-987654"],
@@ -23,6 +25,8 @@ default (``gcp_vertex.services``).
 >>> r = BILLING_EXPORT.to_costs(t, keep=Keep()).table.to_pylist()[0]
 >>> r["BilledCost"], r["x_Model"], r["SubAccountId"], r["SubAccountName"], r["Tags"]
 (Decimal('0.964300000000'), 'gemini-2.5-flash', 'acme-ml', 'Acme ML', '{"team":"search"}')
+>>> r["SkuId"], r["SkuMeter"], r["PublisherName"], r["InvoiceIssuerName"]
+('AAAA-BBBB-CCCC', 'Gemini 2.5 Flash GA Text Input - Predictions', 'Google Cloud', 'Google Cloud')
 """
 
 from __future__ import annotations
@@ -42,6 +46,12 @@ from cascadeflow_cloud.sources.gcp_vertex.parse import _field, parse_export
 from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 from cascadeflow_cloud.sources.native.columns import as_text, empty_as_null, money
 from cascadeflow_cloud.sources.native.formats import Keep
+from cascadeflow_cloud.sources.native.gcp_focus import (
+    GOOGLE,
+    publisher_names,
+    region_names,
+    sku_price_ids,
+)
 
 __all__ = ["BILLING_EXPORT", "GcpBillingExport", "nested"]
 
@@ -194,34 +204,49 @@ def _money(values: pa.Array) -> pa.Array:
 
 
 def _focus_columns(table: pa.Table) -> dict[str, Any]:
-    """The FOCUS columns of the billing export beyond what the GCP source reads itself."""
+    """The FOCUS columns of the billing export beyond what the GCP source reads itself, and
+    those it reads that Google's FOCUS view fills otherwise (``native.gcp_focus``)."""
     n = table.num_rows
     null_text = pa.scalar(None, pa.string())
     project = _text(table, "project", "id")
     adjusted = pc.or_(pc.is_valid(_text(table, "adjustment_info", "id")),
                       pc.is_valid(_text(table, "adjustment_info", "type")))
     cost_type = pc.fill_null(pc.utf8_lower(_text(table, "cost_type")), "regular")
-    seller = _text(table, "seller_name")
-    third_party = pc.fill_null(pc.starts_with(_text(table, "transaction_type"), "THIRD_PARTY"),
-                               False)
+    regular = pc.equal(cost_type, "regular")
     start = frame.by_distinct(_text(table, "invoice", "month"), _month_start)
-    ai = ServiceSelection.default().mask(_text(table, "service", "description"))
+    service = _text(table, "service", "description")
+    ai = ServiceSelection.default().mask(service)
+    sku = _text(table, "sku", "id")
+    sku_id = pc.if_else(regular, sku, null_text)
+    region = _text(table, "location", "region")
+    # where the row names no seller: partner models bill under their own service
+    # ("Claude Sonnet 4.6"), their maker publishes them
+    maker = pc.if_else(pc.fill_null(pc.starts_with(service, "Claude"), False), "Anthropic",
+                       GOOGLE)
     return {
         "ServiceCategory": pc.if_else(ai, "AI and Machine Learning", "Other"),
         "BillingAccountType": frame.constant("Billing Account", n),
         "SubAccountName": _text(table, "project", "name"),
         "SubAccountType": pc.if_else(pc.is_valid(project), "Project", null_text),
         "ChargeClass": pc.if_else(adjusted, "Correction", null_text),
-        "ChargeFrequency": pc.if_else(pc.equal(cost_type, "regular"), "Usage-Based",
-                                      null_text),
+        "ChargeFrequency": pc.if_else(regular, "Usage-Based", null_text),
         "BillingPeriodStart": start,
         "BillingPeriodEnd": frame.by_distinct(_text(table, "invoice", "month"), _month_end),
-        "PublisherName": pc.if_else(pc.and_(third_party, pc.is_valid(seller)), seller,
-                                    "Google"),
+        "PublisherName": publisher_names(_text(table, "transaction_type"),
+                                         _text(table, "seller_name"), maker),
+        "InvoiceIssuerName": frame.constant(GOOGLE, n),
+        "SkuId": sku_id,
+        "SkuMeter": pc.if_else(pc.is_valid(sku_id), _text(table, "sku", "description"),
+                               null_text),
+        "SkuPriceId": sku_price_ids(_text(table, "billing_account_id"), sku,
+                                    _field(table, "price", "tier_start_amount"), regular),
+        "RegionId": region, "RegionName": region_names(region),
         "ResourceId": _text(table, "resource", "global_name"),
         "ResourceName": _text(table, "resource", "name"),
         "PricingQuantity": _money(_field(table, "usage", "amount_in_pricing_units")),
-        "PricingUnit": _text(table, "usage", "pricing_unit"),
+        "PricingUnit": pc.if_else(regular, pc.coalesce(_text(table, "price", "unit"),
+                                                       _text(table, "usage", "pricing_unit")),
+                                  null_text),
         "ListUnitPrice": _money(_field(table, "price", "list_price")),
         "ContractedUnitPrice": _money(_field(table, "price", "effective_price")),
     }
