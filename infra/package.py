@@ -37,6 +37,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 from compileall import compile_dir
@@ -262,10 +263,10 @@ def install_dependencies(reqs: list[str], cache: Path) -> Path:
     target = cache / f"deps-{digest.hexdigest()[:16]}"
     if (target / ".complete").exists():
         return target
-    shutil.rmtree(target, ignore_errors=True)
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    # A folder of this build's own: two builds of the same set at once (two test workers, two
+    # shells) must not install into one folder; the first to finish publishes it.
+    partial = Path(tempfile.mkdtemp(prefix=target.name + ".partial-", dir=cache))
     cmd = [
         sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
         "--platform", PLATFORM, "--implementation", "cp", "--python-version", RUNTIME_PYTHON,
@@ -279,7 +280,16 @@ def install_dependencies(reqs: list[str], cache: Path) -> Path:
     if strip:
         (partial / ".stripped").write_text(strip + "\n")
     (partial / ".complete").write_text("\n".join(reqs) + "\n")
-    partial.rename(target)
+    if (target / ".complete").exists():  # another build finished first: keep its folder
+        shutil.rmtree(partial, ignore_errors=True)
+        return target
+    shutil.rmtree(target, ignore_errors=True)  # an unfinished folder of an older layout
+    try:
+        partial.rename(target)
+    except OSError:  # renamed by a concurrent build between the check and here
+        shutil.rmtree(partial, ignore_errors=True)
+        if not (target / ".complete").exists():
+            raise
     return target
 
 

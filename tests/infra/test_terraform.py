@@ -63,13 +63,65 @@ def test_every_variable_and_output_is_documented() -> None:
     assert not undocumented, undocumented
 
 
-def test_providers_are_pinned_with_upper_bounds() -> None:
-    for path in hcl.tf_files():
-        for block in hcl.parsed(path).get("terraform", []):
-            assert "required_version" in block, path
-            for providers in block.get("required_providers", []):
-                for name, spec in providers.items():
-                    assert re.search(r">=\s*[\d.]+,\s*<\s*[\d.]+", spec["version"]), (path, name)
+def _required_providers(directory: Path) -> dict[str, str]:
+    """provider => version constraint, from every ``terraform`` block of one directory."""
+    found: dict[str, str] = {}
+    for _, block in hcl.blocks(directory, "terraform"):
+        for providers in block.get("required_providers", []):
+            for name, spec in providers.items():
+                found[name] = spec["version"]
+    return found
+
+
+def _roots() -> list[Path]:
+    """The directories ``terraform apply`` runs in: those that configure a provider."""
+    return sorted({path.parent for path in hcl.tf_files() if hcl.parsed(path).get("provider")})
+
+
+def test_roots_pin_terraform_and_providers_with_upper_bounds_and_modules_state_minimums() -> None:
+    """HashiCorp's split (Version Constraints, best practices): a reusable module states only
+    the minimum provider versions it needs; the root a user applies sets Terraform's version
+    and an upper bound on every provider, so a major release is admitted in one place."""
+    roots = _roots()
+    assert {r.relative_to(hcl.INFRA).as_posix() for r in roots} == {
+        "envs/example", "envs/example/azure-reader", "envs/example/gcp-reader"}
+    for root in roots:
+        versions = [b for _, b in hcl.blocks(root, "terraform")]
+        assert versions and all("required_version" in b for b in versions), root
+        pins = _required_providers(root)
+        assert pins, root
+        for name, constraint in pins.items():
+            assert re.search(r">=\s*[\d.]+,\s*<\s*[\d.]+", constraint), (root, name)
+    modules = sorted(p for p in hcl.MODULES.iterdir() if p.is_dir())
+    assert len(modules) >= 10
+    for module in modules:
+        minimums = _required_providers(module)
+        assert minimums, f"{module.name} declares no provider"
+        for name, constraint in minimums.items():
+            assert re.fullmatch(r">=\s*[\d.]+", constraint), (module.name, name, constraint)
+
+
+def test_every_provider_a_called_module_needs_is_bounded_by_the_root_that_calls_it() -> None:
+    """A module's providers come from its caller: each is pinned there (upper bound), and the
+    root's lower bound is at least the module's minimum."""
+    def version(text: str) -> tuple[int, ...]:
+        found = re.search(r">=\s*([\d.]+)", text)
+        assert found, text
+        return tuple(int(p) for p in found.group(1).split("."))
+
+    checked = 0
+    for root in _roots():
+        pins = _required_providers(root)
+        for body in hcl.modules_of(root).values():
+            source = str(body.get("source", ""))
+            if not source.startswith("."):
+                continue
+            module = (root / source).resolve()
+            for name, minimum in _required_providers(module).items():
+                checked += 1
+                assert name in pins, f"{root.name} calls {module.name} but does not pin {name}"
+                assert version(pins[name]) >= version(minimum), (root.name, module.name, name)
+    assert checked >= 10
 
 
 # ---------------------------------------------------------------- functions and triggers

@@ -1,9 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 6.0, < 7.0"
-    }
+    aws = { source = "hashicorp/aws", version = ">= 6.0" }
   }
 }

@@ -1,9 +1,5 @@
 terraform {
-  required_version = ">= 1.6"
   required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 6.42, < 7.0" # invoked_via_function_url (documented in 6.42)
-    }
+    aws = { source = "hashicorp/aws", version = ">= 6.42" } # invoked_via_function_url (documented in 6.42)
   }
 }
