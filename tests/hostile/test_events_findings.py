@@ -269,3 +269,44 @@ def test_finding_1_a_corrupt_batch_is_reported_and_the_rest_of_the_day_read(
     assert sum(t.num_rows for t in stream_events(lake)) == 3
     assert "skipped unreadable event batch events/date=2026-11-01/_cut.jsonl.gz" in caplog.text
     assert "cut.parquet" in caplog.text
+
+
+def test_a_range_read_in_one_pass_keeps_exactly_what_each_batch_read_alone_keeps(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """``read_events`` checks the bounds of a whole range at once (``bounds.conform_many``):
+    a bad row in the middle batch of many that share a schema, a batch of an older shape and
+    a column that does not cast come out as the per-batch read gives them, each bad batch
+    named once."""
+    store = LocalStore(tmp_path / "lake")
+    days = [f"2026-11-{d:02d}" for d in range(1, 8)]
+    for n, day in enumerate(days):
+        events = [UsageEvent(event_id=f"{day}-{i}", provider="aws_bedrock", model="m",
+                             timestamp=f"{day}T0{i}:00:00Z", input_tokens=n * 10 + i,
+                             estimated_cost=Decimal(f"0.0{i + 1}")) for i in range(3)]
+        table = event_table(events)
+        if day == days[3]:  # same schema as its neighbours, one row out of bounds
+            latency = table.schema.get_field_index("latency_ms")
+            table = table.set_column(latency, "latency_ms",
+                                     pa.array([1.0, float("inf"), 2.0]))
+        store.put(f"events/date={day}/batch.parquet", parquet_bytes(table))
+    store.put(f"events/date={days[1]}/hand.parquet", parquet_bytes(hand_table(
+        event_id=["old-ok", "old-bad"], confidence=[0.5, 7.0])))  # an older, narrower shape
+    store.put(f"events/date={days[5]}/cast.parquet", parquet_bytes(hand_table(
+        event_id=["cast-ok", "cast-bad"], input_tokens=["12", "twelve"])))  # text tokens
+    lake = Lake(store)
+
+    caplog.clear()
+    whole = lake.read_events()
+    once = caplog.text
+    caplog.clear()
+    by_day = pa.concat_tables(list(lake.iter_events()))
+    assert whole.to_pylist() == by_day.to_pylist()
+    ids = whole.column("event_id").to_pylist()
+    assert len(ids) == 7 * 3 - 1 + 2 and "2026-11-04-1" not in ids
+    assert {"old-ok", "cast-ok"} <= set(ids) and not {"old-bad", "cast-bad"} & set(ids)
+    assert whole.column("input_tokens").to_pylist()[ids.index("cast-ok")] == 12
+    for key, field in ((f"date={days[3]}/batch.parquet", "latency_ms"),
+                       (f"date={days[1]}/hand.parquet", "confidence"),
+                       (f"date={days[5]}/cast.parquet", "input_tokens")):
+        assert once.count(key) == 1 and field in once.split(key)[1].splitlines()[0], once
+    assert once.count("skipped") == 3 == caplog.text.count("skipped")

@@ -121,9 +121,9 @@ def unreadable_batch(key: str, exc: BaseException) -> pa.Table:
     return EVENT_SCHEMA.empty_table()
 
 
-def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:
-    """``table`` cast to ``EVENT_SCHEMA`` keeping only rows within the schema's bounds;
-    the skipped rows are logged (one warning naming ``origin``)."""
+def cast_events(table: pa.Table) -> tuple[pa.Table, list[tuple[str, Any]]]:
+    """``table`` cast to ``EVENT_SCHEMA`` (missing columns null) and, for each column that
+    did not cast whole, (field, True where the row's value cast)."""
     from cascadeflow_cloud.lake.tables import EVENT_SCHEMA
 
     arrays: list[Any] = []
@@ -139,13 +139,24 @@ def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:
             values, cast = _cast_rows(column, field.type)
             arrays.append(values)
             checks.append((field.name, cast))
-    conformed = pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA)
-    if not conformed.num_rows:
-        return conformed
-    checks += _problems(conformed)
+    return pa.Table.from_arrays(arrays, schema=EVENT_SCHEMA), checks
+
+
+def _keep(checks: list[tuple[str, Any]]) -> Any:
     keep = checks[0][1]
     for _name, ok in checks[1:]:
         keep = pc.and_(keep, ok)
+    return keep
+
+
+def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:
+    """``table`` cast to ``EVENT_SCHEMA`` keeping only rows within the schema's bounds;
+    the skipped rows are logged (one warning naming ``origin``)."""
+    conformed, checks = cast_events(table)
+    if not conformed.num_rows:
+        return conformed
+    checks += _problems(conformed)
+    keep = _keep(checks)
     skipped = conformed.num_rows - (pc.sum(keep.cast(pa.int64())).as_py() or 0)
     if not skipped:
         return conformed
@@ -155,3 +166,50 @@ def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:
                 "(first: row %d, %s)", skipped, origin or "a batch", first + 1,
                 ", ".join(dict.fromkeys(fields)))
     return conformed.filter(keep)
+
+
+def conform_many(batches: list[tuple[str, pa.Table]]) -> list[pa.Table]:
+    """``[conform_events(t, origin=k) for k, t in batches]``, with the bounds checked in one
+    pass over all rows instead of one pass per batch (a year of daily batches: ~30 checks
+    once, not 30 × 365); only a batch with a row out of bounds is conformed by itself, so
+    its warning is the same.
+
+    >>> from cascadeflow_cloud.lake.tables import event_table
+    >>> from cascadeflow_cloud.schema import UsageEvent
+    >>> good = event_table([UsageEvent(event_id="a", provider="aws_bedrock", model="m")])
+    >>> bad = good.set_column(good.schema.get_field_index("confidence"), "confidence",
+    ...                       pa.array([7.0]))
+    >>> [t.num_rows for t in conform_many([("k1", good), ("k2", bad), ("k3", good)])]
+    [1, 0, 1]
+    """
+    cast: list[pa.Table | None] = [None] * len(batches)
+    by_schema: dict[pa.Schema, list[int]] = {}
+    for i, (_origin, table) in enumerate(batches):
+        by_schema.setdefault(table.schema, []).append(i)
+    for indices in by_schema.values():  # batches of one schema cast together
+        tables = [batches[i][1] for i in indices]
+        conformed, failed = cast_events(pa.concat_tables(tables))
+        if failed:  # a value that does not cast: find its batch
+            for i in indices:
+                one, failed_here = cast_events(batches[i][1])
+                cast[i] = None if failed_here else one
+            continue
+        offset = 0
+        for i, table in zip(indices, tables, strict=True):
+            cast[i] = conformed.slice(offset, table.num_rows)
+            offset += table.num_rows
+    whole = [t for t in cast if t is not None and t.num_rows]
+    keep = _keep(_problems(pa.concat_tables(whole))) if whole else None
+    out: list[pa.Table] = []
+    offset = 0
+    for (origin, table), conformed in zip(batches, cast, strict=True):
+        if conformed is None:
+            out.append(conform_events(table, origin=origin))
+            continue
+        rows = conformed.num_rows
+        if rows and keep is not None and not pc.all(keep.slice(offset, rows)).as_py():
+            out.append(conform_events(table, origin=origin))
+        else:
+            out.append(conformed)
+        offset += rows
+    return out

@@ -68,6 +68,7 @@ from cascadeflow_cloud.lake.parquet_io import (
     parquet_table,
     read_cost_bytes,
     read_event_batch,
+    read_event_batches,
     read_parquet_bytes,
 )
 from cascadeflow_cloud.lake.store import ObjectStore
@@ -178,11 +179,8 @@ class Lake:
     ) -> Iterator[pa.Table]:
         """One table per day in range. An event's day comes from its timestamp, so duplicates
         always share a day and per-day dedup is complete."""
-        by_day: dict[str, list[str]] = defaultdict(list)
-        for key in self.event_keys(since, until):
-            by_day[partition_values(key)["date"]].append(key)
-        for day, keys in sorted(by_day.items()):
-            tables = self._read_event_day(day, keys)
+        for _day, objects in self._event_days(since, until):
+            tables = read_event_batches(objects)
             if tables:
                 table = pa.concat_tables(tables)
                 yield dedup_events(table) if dedup else table
@@ -190,19 +188,37 @@ class Lake:
     def read_events(
         self, since: date | None = None, until: date | None = None, *, dedup: bool = True
     ) -> pa.Table:
-        """Events with ``date`` in ``[since, until]``; duplicate event ids are dropped."""
-        tables = list(self.iter_events(since, until, dedup=dedup))
-        return pa.concat_tables(tables) if tables else EVENT_SCHEMA.empty_table()
+        """Events with ``date`` in ``[since, until]``; duplicate event ids are dropped.
 
-    def _read_event_day(self, day: str, keys: list[str]) -> list[pa.Table]:
+        The whole range is checked and de-duplicated in one pass (the same rows as
+        ``iter_events`` concatenated: duplicates share a day)."""
+        objects = [o for _day, day_objects in self._event_days(since, until)
+                   for o in day_objects]
+        tables = read_event_batches(objects)
+        if not tables:
+            return EVENT_SCHEMA.empty_table()
+        table = pa.concat_tables(tables)
+        return dedup_events(table) if dedup else table
+
+    def _event_days(self, since: date | None, until: date | None
+                    ) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+        """(day, its batches' keys and bytes) for each day in range, in day order."""
+        by_day: dict[str, list[str]] = defaultdict(list)
+        for key in self.event_keys(since, until):
+            by_day[partition_values(key)["date"]].append(key)
+        for day, keys in sorted(by_day.items()):
+            yield day, self._read_event_day(day, keys)
+
+    def _read_event_day(self, day: str, keys: list[str]) -> list[tuple[str, bytes]]:
         """Every batch of one day. A batch that vanished between list and get was compacted,
         and compaction writes its output before deleting inputs: re-list the day and read
         again, so a concurrent compaction never hides events. A day that keeps changing for
         ``READ_ATTEMPTS`` reads is an error, never a partial answer."""
         for attempt in range(READ_ATTEMPTS):
-            tables = [self._get_events(key) for key in keys]
-            if all(t is not None for t in tables):
-                return [t for t in tables if t is not None]
+            found = [self._get_bytes(key) for key in keys]
+            if all(data is not None for data in found):
+                return [(key, data) for key, data in zip(keys, found, strict=True)
+                        if data is not None]
             if attempt >= 3:  # a compaction is rewriting the day: let it finish a step
                 time.sleep(min(0.002 * 2 ** (attempt - 3), 0.1))
             keys = [key for key in self.store.list(f"{EVENTS}date={day}/")
@@ -211,14 +227,13 @@ class Lake:
             f"the events of {day} kept changing while being read ({READ_ATTEMPTS} reads, a "
             "compaction rewriting them?): nothing is lost, run the command again")
 
-    def _get_events(self, key: str) -> pa.Table | None:
-        """One batch's events; rows a stored value makes invalid are skipped and logged
-        (``lake.bounds``), never fatal for the day."""
+    def _get_bytes(self, key: str) -> bytes | None:
+        """One batch's bytes; None when it was compacted away between list and get. Rows a
+        stored value makes invalid are skipped when read (``lake.bounds``), never fatal."""
         try:
-            data = self.store.get(key).data
+            return self.store.get(key).data
         except ObjectNotFound:
-            return None  # compacted away between list and get
-        return read_event_batch(key, data)
+            return None
 
 
 def utc_day_start(day: date) -> datetime:
