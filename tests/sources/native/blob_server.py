@@ -10,7 +10,8 @@ REST wire format for what ``azure-storage-blob`` sends when it reads an export:
   ``x-ms-error-code``).
 
 Every request must carry a ``SharedKey <account>:`` authorization (what a connection string
-with an account key signs). ``ACCOUNT_KEY`` is Azurite's public, well-known development key.
+with an account key signs), or ``Bearer <bearer>`` when the service is given one (keyless).
+``ACCOUNT_KEY`` is Azurite's public, well-known development key.
 
 >>> blobs = FakeBlobService("exports")
 >>> blobs.upload("a/b.csv", b"x,y\\n")
@@ -52,9 +53,11 @@ def _error(status: int, code: str, message: str) -> Answer:
 class FakeBlobService:
     """The blobs of one container and the answers of the Blob service for them."""
 
-    def __init__(self, container: str, account: str = ACCOUNT) -> None:
+    def __init__(self, container: str, account: str = ACCOUNT,
+                 bearer: str | None = None) -> None:
         self.container = container
         self.account = account
+        self.bearer = bearer  # an access token accepted as ``Bearer <token>`` (keyless)
         self.blobs: dict[str, bytes] = {}
         self.versions: dict[str, int] = {}
 
@@ -72,7 +75,9 @@ class FakeBlobService:
         return lambda request: self.answer_for(request.method, request.path, request.headers)
 
     def answer_for(self, method: str, target: str, headers: dict[str, str]) -> Answer:
-        if not headers.get("authorization", "").startswith(f"SharedKey {self.account}:"):
+        auth = headers.get("authorization", "")
+        if not auth.startswith(f"SharedKey {self.account}:") and (
+                self.bearer is None or auth != f"Bearer {self.bearer}"):
             return _error(403, "AuthenticationFailed", "Server failed to authenticate the "
                                                        "request.")
         split = urlsplit(target)

@@ -35,7 +35,7 @@ from cascadeflow_cloud.sources.native.azure_blob import (
 from cascadeflow_cloud.sources.native.formats import Keep
 from cascadeflow_cloud.sources.native.readers import ExportTooLarge
 from tests.sources.native.blob_server import ACCOUNT_KEY, FakeBlobService, connection_string
-from tests.support.http import LocalServer
+from tests.support.http import Answer, LocalServer, Request, json_answer
 
 EA_AI = Path(__file__).parent / "fixtures" / "azure" / "ea-actualcost-ai.csv"
 RUNS = "cost/ai-cost/20250901-20250930/"
@@ -314,3 +314,61 @@ def test_keyless_uses_the_query_api_sources_reader_identity(
     assert isinstance(store.client.credential, ClientSecretCredential)
     store, _ = open_blob_export("azblob://acme1/exports/")
     assert isinstance(store.client.credential, DefaultAzureCredential)
+
+
+def test_keyless_reads_with_the_reader_identitys_entra_token_over_tls(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Query API source's federated identity (a token file exchanged at an Entra
+    stand-in) gets a storage token; the container is read with ``Bearer`` over HTTPS."""
+    from tests.support.tls import self_signed, server_side
+
+    grants: list[dict[str, str]] = []
+
+    def entra(request: Request) -> Answer:
+        grants.append({k: v[0] for k, v in request.form().items()})
+        return json_answer({"token_type": "Bearer", "expires_in": 3599,
+                            "access_token": "storage-token-1"})
+
+    cert, key = self_signed(tmp_path, "127.0.0.1")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))
+    svc = FakeBlobService("exports", bearer="storage-token-1")
+    _run(svc, "run-a", "2025-09-03T01:00:00Z", [EA_AI.read_bytes()])
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhd3MifQ.c2ln\n")
+    with LocalServer(entra, tls=server_side(cert, key)) as idp, \
+            LocalServer(svc.responder(), tls=server_side(cert, key)) as blobs:
+        settings = AzureOpenAISource(tenant_id="t1", client_id="c1", authority_host=idp.url,
+                                     federated_token=f"file:{token}", transport_retries=0)
+        located = open_blob_export(URL, settings=settings,
+                                   account_url=f"{blobs.base_url}/devstoreaccount1")
+        lake = LocalStore(tmp_path / "lake")
+        run = ingest_exports(lake, [located], keep=Keep())
+        assert run.exit_code == 0 and run.ingested == [f"{RUNS}run-a/manifest.json"]
+        assert _days(lake) == _expected(EA_AI.read_text(encoding="utf-8"))
+        assert {r.headers["authorization"] for r in blobs.requests} == {
+            "Bearer storage-token-1"}
+        assert grants[0]["scope"] == "https://storage.azure.com/.default"
+        assert grants[0]["client_assertion"].startswith("eyJhbGciOiJSUzI1NiJ9.")
+        assert "client_secret" not in grants[0]
+
+        blobs.requests.clear()  # Entra refuses the app: the error says so, not "HTTP 400"
+        idp.respond(json_answer({"error": "invalid_client", "error_description":
+                                 "AADSTS700016: Application not found"}, status=400))
+        refused = AzureOpenAISource(tenant_id="t3", client_id="c3", authority_host=idp.url,
+                                    federated_token=f"file:{token}", transport_retries=0)
+        store, prefix = open_blob_export(URL, settings=refused,
+                                         account_url=f"{blobs.base_url}/devstoreaccount1")
+        with pytest.raises(StorageError, match=r"list azblob://devstoreaccount1/exports/cost/"
+                           r"ai-cost/ failed: the reader identity got no token \(.*AADSTS700016"):
+            list(store.list(prefix))
+
+        token.unlink()  # the identity can get no token now: one clear error, no traceback
+        fresh = AzureOpenAISource(tenant_id="t2", client_id="c2", authority_host=idp.url,
+                                  federated_token=f"file:{token}", transport_retries=0)
+        store, prefix = open_blob_export(URL, settings=fresh,
+                                         account_url=f"{blobs.base_url}/devstoreaccount1")
+        from cascadeflow_cloud.sources.base import CredentialsMissing
+
+        with pytest.raises(CredentialsMissing, match="federated_token: cannot read"):
+            list(store.list(prefix))
+        assert blobs.requests == []

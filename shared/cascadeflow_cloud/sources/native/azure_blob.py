@@ -50,6 +50,7 @@ _HTTPS = re.compile(r"^https://(?P<account>[a-z0-9]{3,24})\.blob\.(?P<suffix>[a-
                     r"(?::\d+)?/(?P<rest>.*)$")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 _CONTAINER = re.compile(r"^(\$root|[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$")
+_NO_TOKEN = {"ClientAuthenticationError", "CredentialUnavailableError"}
 _SECRETS = re.compile(r"(?i)(sig|accountkey|sharedaccesssignature)=[^&;\s'\"]+")
 
 
@@ -162,9 +163,15 @@ read-only: ingest export never writes to or deletes from the export's container
         code = getattr(exc, "error_code", None) or ""
         code = str(getattr(code, "value", code))  # the SDK's StorageErrorCode enum
         where = f"{op} {self.url}{key}"
-        if status is None:  # no answer: a credential that gave no token, or no connection
-            return StorageError(f"{where} failed: {type(exc).__name__}: "
-                                f"{_scrub(str(exc).splitlines()[0] if str(exc) else '')}")
+        first = _scrub(str(exc).splitlines()[0] if str(exc) else "")
+        token_failure = not code and any(c.__name__ in _NO_TOKEN for c in type(exc).__mro__)
+        if token_failure:  # azure-identity's (Entra refused, nothing to ask): not storage's
+            return StorageError(f"{where} failed: the reader identity got no token ({first}): "
+                                "set sources.azure_openai (federated_token, or tenant_id / "
+                                "client_id / client_secret), run `az login`, or pass "
+                                "--connection-string REF")
+        if status is None:  # no answer: no connection, a timeout
+            return StorageError(f"{where} failed: {type(exc).__name__}: {first}")
         if code == "ContainerNotFound":
             return StorageError(f"{where} failed: container {self.location.container!r} does "
                                 f"not exist in storage account {self.location.account!r}")
@@ -212,11 +219,13 @@ read-only: ingest export never writes to or deletes from the export's container
 
 def open_blob_export(url: str, *, settings: AzureOpenAISource | None = None,
                      connection_string: str | None = None, credential: Any | None = None,
-                     page_size: int = PAGE_SIZE) -> tuple[AzureBlobStore, str]:
+                     account_url: str | None = None, page_size: int = PAGE_SIZE,
+                     ) -> tuple[AzureBlobStore, str]:
     """The (store, prefix) of an export container URL (see the module docstring).
 
     ``connection_string`` is a secret reference (``env:NAME`` …), never the value;
-    ``credential`` overrides the identity of ``settings`` (an azure-core token credential).
+    ``credential`` overrides the identity of ``settings`` (an azure-core token credential);
+    ``account_url`` the Blob endpoint the URL implies (an emulator, a private DNS name).
     """
     from azure.storage.blob import ContainerClient, ExponentialRetry
 
@@ -233,7 +242,7 @@ def open_blob_export(url: str, *, settings: AzureOpenAISource | None = None,
         value = _connection_string(connection_string, location)
         client = ContainerClient.from_connection_string(value, location.container, **options)
     else:
-        client = ContainerClient(location.account_url, location.container,
+        client = ContainerClient(account_url or location.account_url, location.container,
                                  credential=credential or make_credential(settings), **options)
     return AzureBlobStore(client, location, page_size=page_size), location.prefix
 
