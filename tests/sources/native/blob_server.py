@@ -5,7 +5,7 @@ REST wire format for what ``azure-storage-blob`` sends when it reads an export:
   &maxresults=…`` → ``EnumerationResults`` XML, ``NextMarker`` when more names follow;
 * Get Blob, ``GET /<account>/<container>/<blob>`` with ``x-ms-range`` (or ``Range``) → 206
   with ``Content-Range``, or 200 whole; ``ETag``, ``Last-Modified``, ``x-ms-blob-type:
-  BlockBlob``;
+  BlockBlob``; an ``If-Match`` that is not the current etag → 412 ``ConditionNotMet``;
 * 404 ``BlobNotFound`` / ``ContainerNotFound`` as Azure writes them (XML body and
   ``x-ms-error-code``).
 
@@ -123,6 +123,9 @@ class FakeBlobService:
     def _get(self, name: str, headers: dict[str, str]) -> Answer:
         if name not in self.blobs:
             return _error(404, "BlobNotFound", "The specified blob does not exist.")
+        if headers.get("if-match") not in (None, f'"{self.etag(name)}"'):
+            return _error(412, "ConditionNotMet", "The condition specified using HTTP "
+                                                  "conditional header(s) is not met.")
         data = self.blobs[name]
         common = {"ETag": f'"{self.etag(name)}"', "Last-Modified": LAST_MODIFIED,
                   "x-ms-blob-type": "BlockBlob", "x-ms-version": "2025-01-05",
