@@ -42,9 +42,9 @@ def test_the_store_is_read_only(open_container: Open) -> None:
 
 def test_urls_and_the_connection_string_reference(blob: tuple[FakeBlobService, LocalServer],
                                                   conn: str) -> None:
-    https = parse_blob_url("https://acme1.blob.core.usgovcloudapi.net/exports/cost/")
+    https = parse_blob_url("https://Acme1.blob.core.usgovcloudapi.net/exports/Cost/")
     assert (https.account, https.container, https.prefix, https.account_url) == (
-        "acme1", "exports", "cost/", "https://acme1.blob.core.usgovcloudapi.net")
+        "acme1", "exports", "Cost/", "https://acme1.blob.core.usgovcloudapi.net")
     for bad in ("azblob://acme1", "azblob://Acme_1/exports", "https://example.com/x"):
         with pytest.raises(StorageError):
             parse_blob_url(bad)

@@ -28,8 +28,8 @@ the status and the error code, never the credential.
 >>> parse_blob_url("azblob://acmebilling/exports/focus/ai-cost/")
 BlobLocation(account='acmebilling', container='exports', prefix='focus/ai-cost/', \
 account_url='https://acmebilling.blob.core.windows.net')
->>> parse_blob_url("https://acmebilling.blob.core.windows.net/exports").prefix
-''
+>>> parse_blob_url("https://AcmeBilling.blob.core.windows.net/exports").account
+'acmebilling'
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ SCHEME = "azblob://"
 #: Blob names one List Blobs page returns at most (Azure's own maximum).
 PAGE_SIZE = 5000
 _HTTPS = re.compile(r"^https://(?P<account>[a-z0-9]{3,24})\.blob\.(?P<suffix>[a-z0-9.-]+)"
-                    r"(?::\d+)?/(?P<rest>.*)$")
+                    r"(?::\d+)?/(?P<rest>.*)$", re.IGNORECASE)  # a host name's case is no matter
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
 _CONTAINER = re.compile(r"^(\$root|[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)$")
 _NO_TOKEN = {"ClientAuthenticationError", "CredentialUnavailableError"}
@@ -89,8 +89,8 @@ def parse_blob_url(url: str) -> BlobLocation:
         account, _, rest = url[len(SCHEME):].partition("/")
         account_url = f"https://{account}.blob.core.windows.net"
     elif found:
-        account, rest = found.group("account"), found.group("rest")
-        account_url = url[: len(url) - len(rest) - 1]
+        account, rest = found.group("account").lower(), found.group("rest")
+        account_url = url[: len(url) - len(rest) - 1].lower()
     else:
         raise StorageError(f"{url!r} is not a blob container URL: use azblob://ACCOUNT/"
                            "CONTAINER/PREFIX or https://ACCOUNT.blob.core.windows.net/CONTAINER")
