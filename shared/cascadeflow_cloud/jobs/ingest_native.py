@@ -1,6 +1,6 @@
-"""Ingest native cost exports: every delivery found in a folder, file list or S3 prefix,
-written with ``cost_writes.write_pull`` (the period's days replaced whole, rejects
-quarantined, stored days kept where a pull lost rows).
+"""Ingest native cost exports: every delivery found in a folder, file list, S3 prefix or
+Azure blob container, written with ``cost_writes.write_pull`` (the period's days replaced
+whole, rejects quarantined, stored days kept where a pull lost rows).
 
 Per delivery (``sources.native.delivery``): superseded Azure runs and deliveries the ledger
 already holds with the same content are skipped; one whose manifest lists files not all
@@ -28,6 +28,7 @@ from cascadeflow_cloud.lake.store import ObjectStore, open_store
 from cascadeflow_cloud.sources.base import Pull, RunSummary
 
 if TYPE_CHECKING:
+    from cascadeflow_cloud.config import AzureOpenAISource
     from cascadeflow_cloud.progress import Progress
     from cascadeflow_cloud.sources.native.delivery import Delivery
     from cascadeflow_cloud.sources.native.formats import Keep
@@ -59,11 +60,26 @@ class NativeRun:
         return 1 if bad else 0
 
 
-def open_export(path_or_url: str, s3_client: object | None = None) -> tuple[ObjectStore, str]:
+def open_export(path_or_url: str, s3_client: object | None = None, *,
+                azure: AzureOpenAISource | None = None,
+                connection_string: str | None = None) -> tuple[ObjectStore, str]:
     """An export location as (store, prefix): a local file (its folder, the file as prefix),
-    a local folder, or ``s3://bucket/prefix``."""
+    a local folder, ``s3://bucket/prefix``, or an Azure blob container
+    (``azblob://account/container/prefix`` or its https URL; read with the reader identity
+    of ``azure``, or the connection string the secret reference ``connection_string`` names:
+    ``sources.native.azure_blob``).
+
+    >>> open_export("azblob://acme1/exports/focus/", connection_string="env:CF_NONE")
+    Traceback (most recent call last):
+    cascadeflow_cloud.errors.SecretError: environment variable CF_NONE is not set
+    """
+    from cascadeflow_cloud.sources.native.azure_blob import is_blob_url, open_blob_export
+
     if path_or_url.startswith("s3://"):
         return open_store(path_or_url, s3_client=s3_client, create=False), ""
+    if is_blob_url(path_or_url):
+        return open_blob_export(path_or_url, settings=azure,
+                                connection_string=connection_string)
     path = Path(path_or_url)
     if path.is_file():
         return open_store(str(path.parent.resolve()), create=False), path.name

@@ -9,7 +9,9 @@ usage, configuration, missing credentials, input of which nothing could be read,
 another scope already holds (nothing written).
 
 ``ingest export PATH…`` reads the clouds' own billing exports (files, folders, delivery
-folders with their manifests, or ``s3://bucket/prefix``): exit 1 also when a delivery's
+folders with their manifests, ``s3://bucket/prefix``, or an Azure blob container
+``azblob://account/container/prefix``, read with the Query API source's reader identity or
+``--connection-string REF``): exit 1 also when a delivery's
 manifest lists files not all there yet (not ingested, retried next run), exit 2 when the
 days are already stored from the cloud's API source (one bill is fed once).
 """
@@ -71,7 +73,14 @@ def register_export(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
                     "s3://billing-bucket/cur/my-export/ --all-services")
     ex.add_argument("paths", nargs="+", metavar="PATH",
                     help="an export file (.csv, .csv.gz, .parquet), a folder, a delivery "
-                         "folder with its manifest, or s3://bucket/prefix")
+                         "folder with its manifest, s3://bucket/prefix, or an Azure blob "
+                         "container: azblob://account/container/prefix (or "
+                         "https://account.blob.core.windows.net/container/prefix)")
+    ex.add_argument("--connection-string", metavar="REF",
+                    help="Azure blob paths: read with the storage connection string this "
+                         "secret reference names (env:NAME, aws-secretsmanager:NAME, "
+                         "aws-ssm:NAME), never the value itself; default: the reader "
+                         "identity of sources.azure_openai (keyless, DefaultAzureCredential)")
     ex.add_argument("--format", dest="export_format", metavar="NAME",
                     help="the export format (default: detected from each file's header)")
     ex.add_argument("--all-services", action="store_true",
@@ -90,7 +99,9 @@ def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
     settings = ctx.config.native_exports
     keep = Keep.from_settings(args.all_services or settings.all_services, settings.services)
     try:
-        locations = [open_export(path) for path in args.paths]
+        locations = [open_export(path, azure=ctx.config.sources.azure_openai,
+                                 connection_string=args.connection_string)
+                     for path in args.paths]
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

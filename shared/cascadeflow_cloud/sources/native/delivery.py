@@ -1,6 +1,6 @@
-"""Deliveries of native exports: a manifest and its files, found in a folder or an S3 prefix
-(any ``lake.store`` object store), read into pulls; and the ledger that makes the same
-delivery twice a no-op.
+"""Deliveries of native exports: a manifest and its files, found in a folder, an S3 prefix or
+an Azure blob container (any ``lake.store`` object store), read into pulls; and the ledger
+that makes the same delivery twice a no-op.
 
 * **AWS Data Exports** (CUR 2.0, FOCUS 1.2): ``<export>/metadata/BILLING_PERIOD=YYYY-MM/
   <export>-Manifest.json``, rewritten on every refresh, listing the data files under
@@ -197,11 +197,15 @@ def find_deliveries(store: ObjectStore, prefix: str = "") -> tuple[list[Delivery
 
 
 def content_hash(store: ObjectStore, delivery: Delivery) -> str:
-    """The manifest's bytes and every file's etag, hashed (what makes a delivery the same)."""
+    """The manifest's bytes and every file's etag, hashed (what makes a delivery the same).
+
+    A store that knows etags without reading the bytes (``etag_of``: the blob container's
+    listing) is asked that, so the same delivery again reads its manifest only."""
     digest = hashlib.sha256(delivery.manifest)
+    etag_of = getattr(store, "etag_of", None)
     for key in sorted(delivery.files):
         digest.update(key.encode())
-        digest.update(store.get(key).etag.encode())
+        digest.update((etag_of(key) if etag_of else store.get(key).etag).encode())
     return digest.hexdigest()
 
 
