@@ -22,6 +22,7 @@ from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.schema import UsageEvent
 from cascadeflow_cloud.sdk.sinks.http import CollectorError, HttpSink
 from cascadeflow_cloud.signing import sign_headers
+from tests.support.clock import FakeClock
 from tests.support.http import Answer, LocalServer, Request
 
 SECRET = "hostile-collector-secret"
@@ -310,19 +311,6 @@ def test_sink_split_halves_fail_alone(collector, store) -> None:  # type: ignore
     assert sorted(e.event_id for e in stored(store)) == sorted(f"ev-{i}" for i in range(50, 100))
 
 
-class RecordingClock:
-    """A clock whose sleeps return at once and are remembered."""
-
-    def __init__(self) -> None:
-        self.slept: list[float] = []
-
-    def time(self) -> float:
-        return 1_000_000.0
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-
-
 def test_sink_retries_with_the_one_policy_honouring_retry_after(collector, store) -> None:  # type: ignore[no-untyped-def]
     """The collector sink retries through httpclient.retry: a 503 with ``Retry-After: 3`` is
     waited out on the injected clock (never a hard-coded sleep), then the batch lands."""
@@ -333,20 +321,20 @@ def test_sink_retries_with_the_one_policy_honouring_retry_after(collector, store
 
     collector.answer = answer
     collector.retry_after = "3"
-    clock = RecordingClock()
+    clock = FakeClock(1_000_000.0)
     sink = _sink(collector, retries=2, clock=clock)
     sink.emit(_events(3))
-    assert clock.slept == [3.0]
+    assert clock.sleeps == [3.0]
     assert len(stored(store)) == 3
 
 
 def test_sink_gives_a_batch_up_when_told_to_wait_longer_than_it_may(collector, store) -> None:  # type: ignore[no-untyped-def]
     collector.answer = lambda body: (429, b'{"error": "slow down"}')
     collector.retry_after = "120"
-    clock = RecordingClock()
+    clock = FakeClock(1_000_000.0)
     with pytest.raises(CollectorError, match=r"Retry-After 120s: deferred"):
         _sink(collector, retries=3, clock=clock).emit(_events(1))
-    assert clock.slept == []
+    assert clock.sleeps == []
     assert stored(store) == []
 
 

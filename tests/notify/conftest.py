@@ -7,8 +7,6 @@ The SSRF guard refuses loopback, so tests allow the receivers explicitly through
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -19,6 +17,7 @@ import pytest
 from cascadeflow_cloud.config import Config, parse_config
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.schema import Projection
+from tests.support.clock import FakeClock
 from tests.support.http import LocalServer
 
 
@@ -37,29 +36,6 @@ def receiver() -> Iterator[LocalServer]:
 def receiver2() -> Iterator[LocalServer]:
     with start_receiver() as r:
         yield r
-
-
-class FakeClock:
-    """Wall time that only moves when someone sleeps (or the test advances it)."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = start if start is not None else time.time()
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def time(self) -> float:
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            if seconds > 0:
-                self.sleeps.append(seconds)
-                self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self.now += seconds
 
 
 @pytest.fixture

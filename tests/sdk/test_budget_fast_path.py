@@ -29,6 +29,7 @@ from cascadeflow_cloud.sdk.queue import QueueSink
 from cascadeflow_cloud.sdk.record import CallRecord, to_event
 from cascadeflow_cloud.sdk.sinks.memory import MemorySink
 from tests.sdk.conftest import drain
+from tests.support.clock import FakeClock
 
 D = Decimal
 M = Decimal(1_000_000)
@@ -226,14 +227,6 @@ def test_known_model_under_track_costs_matches_its_event(bedrock):
 
 
 # --- calendar windows --------------------------------------------------------------------
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
 
 @pytest.mark.parametrize(("per", "last", "first_of_next"), [
     ("minute", (2026, 3, 1, 10, 4, 59, 999_999), (2026, 3, 1, 10, 5)),
