@@ -169,10 +169,11 @@ def conform_events(table: pa.Table, *, origin: str = "") -> pa.Table:
 
 
 def conform_many(batches: list[tuple[str, pa.Table]]) -> list[pa.Table]:
-    """``[conform_events(t, origin=k) for k, t in batches]``, with the bounds checked in one
-    pass over all rows instead of one pass per batch (a year of daily batches: ~30 checks
-    once, not 30 × 365); only a batch with a row out of bounds is conformed by itself, so
-    its warning is the same.
+    """Tables whose concatenation, in order, is that of ``conform_events(t, origin=k)`` for
+    each batch ``(k, t)``: batches of one schema are cast together and their bounds checked
+    in one pass (a year of daily batches: ~30 checks once, not 30 × 365), consecutive good
+    batches come back as one table; only a batch with a value that does not cast or a row
+    out of bounds is conformed by itself, so its warning is the same.
 
     >>> from cascadeflow_cloud.lake.tables import event_table
     >>> from cascadeflow_cloud.schema import UsageEvent
@@ -181,35 +182,45 @@ def conform_many(batches: list[tuple[str, pa.Table]]) -> list[pa.Table]:
     ...                       pa.array([7.0]))
     >>> [t.num_rows for t in conform_many([("k1", good), ("k2", bad), ("k3", good)])]
     [1, 0, 1]
+    >>> [t.num_rows for t in conform_many([("k1", good), ("k3", good)])]
+    [2]
     """
-    cast: list[pa.Table | None] = [None] * len(batches)
+    import bisect
+
+    # each batch's place: (the cast table holding it, its first row) — None: cast alone
+    place: list[tuple[pa.Table, int] | None] = [None] * len(batches)
     by_schema: dict[pa.Schema, list[int]] = {}
     for i, (_origin, table) in enumerate(batches):
         by_schema.setdefault(table.schema, []).append(i)
-    for indices in by_schema.values():  # batches of one schema cast together
-        tables = [batches[i][1] for i in indices]
-        conformed, failed = cast_events(pa.concat_tables(tables))
-        if failed:  # a value that does not cast: find its batch
-            for i in indices:
-                one, failed_here = cast_events(batches[i][1])
-                cast[i] = None if failed_here else one
+    bad_batches: set[int] = set()
+    for indices in by_schema.values():
+        conformed, failed = cast_events(pa.concat_tables([batches[i][1] for i in indices]))
+        if failed:  # a value that does not cast: those batches go alone
             continue
-        offset = 0
-        for i, table in zip(indices, tables, strict=True):
-            cast[i] = conformed.slice(offset, table.num_rows)
-            offset += table.num_rows
-    whole = [t for t in cast if t is not None and t.num_rows]
-    keep = _keep(_problems(pa.concat_tables(whole))) if whole else None
+        starts, offset = [], 0
+        for i in indices:
+            place[i] = (conformed, offset)
+            starts.append(offset)
+            offset += batches[i][1].num_rows
+        if not conformed.num_rows:
+            continue
+        outside = pc.indices_nonzero(pc.invert(_keep(_problems(conformed)))).to_pylist()
+        bad_batches.update(indices[bisect.bisect_right(starts, row) - 1] for row in outside)
     out: list[pa.Table] = []
-    offset = 0
-    for (origin, table), conformed in zip(batches, cast, strict=True):
-        if conformed is None:
+    run: list[Any] = []  # [table, first row, rows] of consecutive good batches
+    for i, (origin, table) in enumerate(batches):
+        where = place[i]
+        if where is None or i in bad_batches:
+            if run:
+                out.append(run[0].slice(run[1], run[2]))
+                run = []
             out.append(conform_events(table, origin=origin))
-            continue
-        rows = conformed.num_rows
-        if rows and keep is not None and not pc.all(keep.slice(offset, rows)).as_py():
-            out.append(conform_events(table, origin=origin))
+        elif run and run[0] is where[0] and run[1] + run[2] == where[1]:
+            run[2] += table.num_rows
         else:
-            out.append(conformed)
-        offset += rows
+            if run:
+                out.append(run[0].slice(run[1], run[2]))
+            run = [where[0], where[1], table.num_rows]
+    if run:
+        out.append(run[0].slice(run[1], run[2]))
     return out

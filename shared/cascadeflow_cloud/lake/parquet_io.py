@@ -79,39 +79,50 @@ def read_event_batch(key: str, data: bytes) -> pa.Table:
     """An event batch (Parquet or gzipped JSON lines, by ``key``) as an ``EVENT_SCHEMA``
     table of the rows within the schema's bounds; a row a stored value makes invalid is
     skipped and logged, never fatal for the day."""
-    return read_event_batches([(key, data)])[0]
+    return read_event_batches([(key, data)])[0]  # one object: one table
 
 
 def read_event_batches(objects: Sequence[tuple[str, bytes]]) -> list[pa.Table]:
-    """``[read_event_batch(key, data) for key, data in objects]``, the Parquet batches'
-    bounds checked in one pass over all their rows (``bounds.conform_many``): what reading
-    a range of days uses.
+    """Tables whose concatenation, in order, is ``read_event_batch(key, data)`` of each
+    object: the Parquet batches' bounds checked in one pass over all their rows
+    (``bounds.conform_many``), consecutive good batches as one table. What reading a range of
+    days uses.
 
     >>> from cascadeflow_cloud.lake.tables import event_table
     >>> from cascadeflow_cloud.schema import UsageEvent
     >>> data = parquet_bytes(event_table([UsageEvent(event_id="a", provider="aws_bedrock",
     ...                                              model="m")]))
-    >>> [t.num_rows for t in read_event_batches([("a.parquet", data), ("b.parquet", b"x")])]
-    [1, 0]
+    >>> objects = [("a.parquet", data), ("b.parquet", b"x"), ("c.parquet", data)]
+    >>> [t.num_rows for t in read_event_batches(objects)]
+    [1, 0, 1]
     """
     from cascadeflow_cloud.lake.bounds import UNREADABLE, conform_many, unreadable_batch
 
-    out: list[pa.Table | None] = []
-    raw: list[tuple[str, pa.Table]] = []
+    out: list[pa.Table] = []
+    raw: list[tuple[str, pa.Table]] = []  # Parquet batches since the last other kind
+
+    def conform_pending() -> None:
+        if not raw:
+            return
+        try:
+            out.extend(conform_many(raw))
+        except UNREADABLE:  # a value breaks the shared pass: each batch by itself
+            out.extend(_conform_alone(key, table) for key, table in raw)
+        raw.clear()
+
     for key, data in objects:
         try:
             if key.endswith(JSONL_GZ_SUFFIX):
-                out.append(event_table(eventlog.decode_events_skipping(data, key=key)[0]))
+                table = event_table(eventlog.decode_events_skipping(data, key=key)[0])
+            else:
+                raw.append((key, parquet_table(data)))
                 continue
-            raw.append((key, parquet_table(data)))
-            out.append(None)
         except UNREADABLE as exc:  # a corrupt object: compaction keeps it for a person
-            out.append(unreadable_batch(key, exc))
-    try:
-        conformed = iter(conform_many(raw))
-    except UNREADABLE:  # a value breaks the shared pass: each batch by itself, as one read
-        conformed = iter([_conform_alone(key, table) for key, table in raw])
-    return [table if table is not None else next(conformed) for table in out]
+            table = unreadable_batch(key, exc)
+        conform_pending()
+        out.append(table)
+    conform_pending()
+    return out
 
 
 def _conform_alone(key: str, table: pa.Table) -> pa.Table:
