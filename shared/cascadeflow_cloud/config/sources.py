@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
@@ -144,6 +144,7 @@ class Sources(Section):
         configured: Section | None = getattr(self, name)
         if configured is not None:
             return configured
-        kind = next(t for t in get_args(field.annotation) if t is not type(None))
+        kind: Any = next((t for t in get_args(field.annotation) if t is not type(None)),
+                         field.annotation)
         default: Section = kind()
         return default
