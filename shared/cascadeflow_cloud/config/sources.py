@@ -137,6 +137,8 @@ class Sources(Section):
 
         >>> Sources().section("aws_bedrock").region, Sources().section("toy") is None
         ('us-east-1', True)
+        >>> Sources(aws_bedrock={"region": "eu-west-1"}).section("aws_bedrock").region
+        'eu-west-1'
         """
         field = type(self).model_fields.get(name)
         if field is None:
