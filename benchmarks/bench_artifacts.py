@@ -32,24 +32,12 @@ from typing import Any
 
 from benchmarks._measure import ROOT
 from benchmarks._measure import quick as quick_mode
-from benchmarks.bench_imports import TARGET_MS, deferred_imports
+from benchmarks.bench_imports import TARGET_MS, TIMED_IMPORT, deferred_imports
 
 DIST = ROOT / "dist"
 DIRECT_UPLOAD_LIMIT_MB = 50  # not a target: the zips are deployed from S3 (see above)
 UNZIPPED_LIMIT_MB = 250
 IMAGE_LIMIT_MB = 10 * 1024
-_TIMED = """
-import importlib, json, sys, time
-sys.path[:0] = [sys.argv[1]]
-t0 = time.perf_counter()
-importlib.import_module(sys.argv[2])
-t1 = time.perf_counter()
-for deferred in sys.argv[3:]:
-    importlib.import_module(deferred)
-t2 = time.perf_counter()
-print(json.dumps({"ms": (t1 - t0) * 1000, "deferred_ms": (t2 - t1) * 1000,
-                  "modules": len(sys.modules)}))
-"""
 #: The clean interpreter's environment: no credentials, nothing reachable.
 _ENV = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": "/dev/null",
@@ -130,7 +118,7 @@ def time_import(tree: Path, module: str,
 
 
 def _probe(tree: Path, module: str, deferred: list[str]) -> tuple[float, float, int]:
-    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _TIMED, str(tree), module,
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", TIMED_IMPORT, str(tree), module,
                            *deferred], env=_ENV, capture_output=True, text=True, timeout=300,
                           check=False)
     if proc.returncode != 0:

@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from benchmarks._lakes import put_events
 from benchmarks._measure import quick as quick_mode
 
 TARGETS = {"end_to_end_seconds": "<= 60", "s3_requests_per_1000_budgets_steady": "<= 50"}
@@ -35,35 +36,18 @@ END = date(2026, 11, 20)
 
 
 def _events(store: Any, customers: int, days: int) -> int:
-    import pyarrow as pa
-
-    from cascadeflow_cloud.lake.layout import event_batch_key
-    from cascadeflow_cloud.lake.tables import EVENT_SCHEMA, MONEY, conform, parquet_bytes
-
     start = END - timedelta(days=days - 1)
     ids = [f"cus_{c:05d}" for c in range(customers)]
     teams = [f"team-{c % TEAMS:03d}" for c in range(customers)]
     base = [Decimal(1 + c % 40) / 10 for c in range(customers)]
     for d in range(days):
         day = start + timedelta(days=d)
-        ts = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         growth = Decimal(1) + Decimal(d) / Decimal(days)  # up to 2x over the window
         cost = [(b * growth if c % 3 == 0 else b).quantize(Decimal("0.000001"))
                 for c, b in enumerate(base)]
-        table = pa.table({
-            "event_id": [f"{day.isoformat()}-{c}" for c in range(customers)],
-            "timestamp": pa.array([ts] * customers, pa.timestamp("us", tz="UTC")),
-            "provider": ["aws_bedrock"] * customers,
-            "model": ["anthropic.claude-sonnet-4-5-20250929-v1:0"] * customers,
-            "team": teams, "customer_id": ids,
-            "input_tokens": [1000] * customers, "output_tokens": [200] * customers,
-            "cache_read_tokens": [0] * customers, "cache_write_tokens": [0] * customers,
-            "reasoning_tokens": [0] * customers, "streamed": [False] * customers,
-            "estimated_cost": pa.array(cost, MONEY), "currency": ["USD"] * customers,
-            "status": ["ok"] * customers,
-        })
-        store.put(event_batch_key(day, f"bench{d:04d}"),
-                  parquet_bytes(conform(table, EVENT_SCHEMA)))
+        put_events(store, day, d, provider="aws_bedrock",
+                   model="anthropic.claude-sonnet-4-5-20250929-v1:0", team=teams,
+                   customer_id=ids, input_tokens=1000, cost=cost)
     return customers * days
 
 

@@ -15,73 +15,28 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks._lakes import PROVIDERS, bill_rows, cost_table, team_model_day
 from benchmarks._measure import quick
 
 TARGETS = {"build_seconds": "<= 10", "build_cpu_seconds": "<= 10", "open_seconds": "<= 2"}
-PROVIDERS = ("aws_bedrock", "azure_openai", "gcp_vertex")
 
 
 def _lake(root: Path, days: int, teams: int, models: int) -> tuple[object, date, date]:
-    import pyarrow as pa
-
-    from cascadeflow_cloud.lake.layout import event_batch_key
     from cascadeflow_cloud.lake.store import LocalStore
-    from cascadeflow_cloud.lake.tables import (
-        COST_SCHEMA,
-        EVENT_SCHEMA,
-        MONEY,
-        Lake,
-        conform,
-        parquet_bytes,
-    )
+    from cascadeflow_cloud.lake.tables import Lake
 
     store = LocalStore(root)
     lake = Lake(store)
     end = date(2026, 11, 30)
     start = end - timedelta(days=days - 1)
-    names = [f"model-{m:02d}" for m in range(models)]
     for d in range(days):
         day = start + timedelta(days=d)
-        ts = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-        n = teams * models
-        provider = [PROVIDERS[i % models % 3] for i in range(n)]
-        cost = [Decimal(1 + (i * 7 + d) % 50).scaleb(-3) for i in range(n)]
-        events = pa.table({
-            "event_id": [f"{day.isoformat()}-{i}" for i in range(n)],
-            "timestamp": pa.array([ts] * n, pa.timestamp("us", tz="UTC")),
-            "provider": provider, "model": [names[i % models] for i in range(n)],
-            "team": [f"team-{i // models:02d}" for i in range(n)],
-            "customer_id": [f"cus_{i % 25:02d}" for i in range(n)],
-            "input_tokens": [1000 + i for i in range(n)], "output_tokens": [200] * n,
-            "cache_read_tokens": [0] * n, "cache_write_tokens": [0] * n,
-            "reasoning_tokens": [0] * n, "streamed": [False] * n,
-            "estimated_cost": pa.array(cost, MONEY), "currency": ["USD"] * n,
-            "status": ["ok"] * n,
-        })
-        store.put(event_batch_key(day, f"bench{d:04d}"),
-                  parquet_bytes(conform(events, EVENT_SCHEMA)))
-        rows = models * 2
-        start_ts = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        billed = [sum(cost[m::models], Decimal(0)) * Decimal("1.03") / 2 for m in range(models)]
+        rows = bill_rows(day, team_model_day(store, day, d, teams, models))
         for p in PROVIDERS:
-            mine = [i for i in range(rows) if PROVIDERS[(i // 2) % 3] == p]
-            table = pa.table({
-                "BilledCost": pa.array([billed[i // 2] for i in mine], MONEY),
-                "BillingCurrency": ["USD"] * len(mine),
-                "ChargePeriodStart": pa.array([start_ts] * len(mine),
-                                              pa.timestamp("us", tz="UTC")),
-                "ChargePeriodEnd": pa.array([start_ts + timedelta(days=1)] * len(mine),
-                                            pa.timestamp("us", tz="UTC")),
-                "ChargeCategory": ["Usage"] * len(mine), "x_Source": [p] * len(mine),
-                "x_Model": [names[i // 2] for i in mine],
-                "x_TokenType": [("input", "output")[i % 2] for i in mine],
-                "x_ChargeKind": ["tokens"] * len(mine),
-            })
-            lake.replace_cost_days(p, "bench", [day], conform(table, COST_SCHEMA))
+            lake.replace_cost_days(p, "bench", [day], cost_table(rows[p]))
     return store, start, end
 
 

@@ -41,7 +41,9 @@ TARGET_MS = {
 }
 TARGETS = {f"{name}_{figure}": f"<= {ms}" for name, ms in TARGET_MS.items()
            for figure in ("import_ms", "with_deferred_imports_ms")}
-_TIMED = """
+#: Run by a clean interpreter: argv[1] the path entries (``os.pathsep``-separated), argv[2]
+#: the module timed, the rest imported after it; prints the two times and the module count.
+TIMED_IMPORT = """
 import importlib, json, os, sys, time
 sys.path[:0] = sys.argv[1].split(os.pathsep)
 t0 = time.perf_counter()
@@ -121,7 +123,7 @@ def deferred_imports(name: str, source: Path | None = None) -> list[str]:
 
 
 def _probe(name: str, deferred: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-I", "-c", _TIMED, PATH, name, *deferred],
+    out = subprocess.run([sys.executable, "-I", "-c", TIMED_IMPORT, PATH, name, *deferred],
                          cwd=ROOT, env=_env(), capture_output=True, text=True, check=True)
     probe: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return probe

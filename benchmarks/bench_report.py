@@ -23,79 +23,37 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from benchmarks._lakes import bill_rows, cost_table, team_model_day
 from benchmarks._measure import quick
 
 TARGETS = {"ratio_to_duckdb": "<= 1.5", "cost_objects_per_source_year": "<= 24"}
-PROVIDERS = ("aws_bedrock", "azure_openai", "gcp_vertex")
 END = date(2026, 11, 30)
 
 
 def build_lake(root: Path, days: int, teams: int, models: int) -> date:
     """Write the lake described in the module docstring under ``root``; returns the first day."""
-    import pyarrow as pa
-
-    from cascadeflow_cloud.lake.layout import event_batch_key
     from cascadeflow_cloud.lake.store import LocalStore
-    from cascadeflow_cloud.lake.tables import (
-        COST_SCHEMA,
-        EVENT_SCHEMA,
-        MONEY,
-        Lake,
-        conform,
-        parquet_bytes,
-    )
+    from cascadeflow_cloud.lake.tables import Lake
 
     store = LocalStore(root)
     lake = Lake(store)
     start = END - timedelta(days=days - 1)
-    names = [f"model-{m:02d}" for m in range(models)]
-    n = teams * models
     month_rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     month_days: dict[str, list[date]] = {}
     for d in range(days):
         day = start + timedelta(days=d)
-        ts = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
-        cost = [Decimal(1 + (i * 7 + d) % 50).scaleb(-3) for i in range(n)]
-        events = pa.table({
-            "event_id": [f"{day.isoformat()}-{i}" for i in range(n)],
-            "timestamp": pa.array([ts] * n, pa.timestamp("us", tz="UTC")),
-            "provider": [PROVIDERS[i % models % 3] for i in range(n)],
-            "model": [names[i % models] for i in range(n)],
-            "team": [f"team-{i // models:02d}" for i in range(n)],
-            "customer_id": [f"cus_{i % 25:02d}" for i in range(n)],
-            "input_tokens": [1000 + i for i in range(n)], "output_tokens": [200] * n,
-            "cache_read_tokens": [0] * n, "cache_write_tokens": [0] * n,
-            "reasoning_tokens": [0] * n, "streamed": [False] * n,
-            "estimated_cost": pa.array(cost, MONEY), "currency": ["USD"] * n,
-            "status": ["ok"] * n,
-        })
-        store.put(event_batch_key(day, f"bench{d:04d}"),
-                  parquet_bytes(conform(events, EVENT_SCHEMA)))
         month = day.isoformat()[:7]
         month_days.setdefault(month, []).append(day)
-        begin = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        for m in range(models):
-            billed = sum(cost[m::models], Decimal(0)) * Decimal("1.03") / 2
-            for token_type in ("input", "output"):
-                month_rows.setdefault((PROVIDERS[m % 3], month), []).append({
-                    "BilledCost": billed, "BillingCurrency": "USD",
-                    "ChargePeriodStart": begin, "ChargePeriodEnd": begin + timedelta(days=1),
-                    "ChargeCategory": "Usage", "x_Source": PROVIDERS[m % 3],
-                    "x_Model": names[m], "x_TokenType": token_type, "x_ChargeKind": "tokens"})
+        for provider, rows in bill_rows(day, team_model_day(store, day, d, teams, models)).items():
+            if rows:
+                month_rows.setdefault((provider, month), []).extend(rows)
     for (provider, month), rows in month_rows.items():
-        table = pa.Table.from_pylist(rows, schema=pa.schema([
-            ("BilledCost", MONEY), ("BillingCurrency", pa.string()),
-            ("ChargePeriodStart", pa.timestamp("us", tz="UTC")),
-            ("ChargePeriodEnd", pa.timestamp("us", tz="UTC")),
-            ("ChargeCategory", pa.string()), ("x_Source", pa.string()),
-            ("x_Model", pa.string()), ("x_TokenType", pa.string()),
-            ("x_ChargeKind", pa.string())]))
-        lake.replace_cost_days(provider, "bench", month_days[month], conform(table, COST_SCHEMA))
+        lake.replace_cost_days(provider, "bench", month_days[month], cost_table(rows))
     return start
 
 

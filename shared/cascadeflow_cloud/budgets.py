@@ -40,11 +40,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from cascadeflow_cloud.bill_shares import (
@@ -258,6 +259,26 @@ def _ratio(billed: dict[date, Decimal], tracked: dict[date, Decimal], covered: d
     return min(max(b / t, RATIO_BOUNDS[0]), RATIO_BOUNDS[1])
 
 
+_Row = TypeVar("_Row", Attributed, UsageCell)
+
+
+def _matching(rows: Iterable[_Row], match: Callable[[_Row], bool], currency: str,
+              first_day: date, as_of: date) -> Iterator[_Row]:
+    """The rows in ``currency`` from ``first_day`` to ``as_of`` that ``match`` the budget's
+    filter; each (provider, model, team, customer, tags) group is matched once, not once per
+    day."""
+    memo: dict[tuple[object, ...], bool] = {}
+    for row in rows:
+        if row.currency != currency or not first_day <= row.day <= as_of:
+            continue
+        key = (row.provider, row.model, row.team, row.customer, row.tags)
+        hit = memo.get(key)
+        if hit is None:
+            hit = memo[key] = match(row)
+        if hit:
+            yield row
+
+
 def scope_series(
     budget: Budget, first_day: date, as_of: date, *,
     costs: Sequence[DayCost], usage: Sequence[UsageCell],
@@ -274,20 +295,12 @@ def scope_series(
     recent_from = as_of - timedelta(days=contributors_window - 1)
     billed: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     billed_model: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
-    # each (provider, model, team, customer, tags) group is matched once, not once per day
-    memo: dict[tuple[object, ...], bool] = {}
     if needs_attribution(f):
-        for row in attributed or ():
-            if row.currency != currency or not first_day <= row.day <= as_of:
-                continue
-            key = (row.provider, row.model, row.team, row.customer, row.tags)
-            hit = memo.get(key)
-            if hit is None:
-                hit = memo[key] = matches_attributed(f, row)
-            if hit:
-                billed[row.provider][row.day] += row.amount
-                if row.day >= recent_from:
-                    billed_model[(row.provider, row.model, row.day)] += row.amount
+        for row in _matching(attributed or (), lambda r: matches_attributed(f, r), currency,
+                             first_day, as_of):
+            billed[row.provider][row.day] += row.amount
+            if row.day >= recent_from:
+                billed_model[(row.provider, row.model, row.day)] += row.amount
     else:
         for c in costs:
             if (c.currency == currency and c.category != "Credit"
@@ -298,19 +311,11 @@ def scope_series(
     tracked: dict[str, dict[date, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     tracked_model: dict[tuple[str, str, date], Decimal] = defaultdict(Decimal)
     tracked_team: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
-    memo.clear()
-    for u in usage:
-        if u.currency != currency or not first_day <= u.day <= as_of:
-            continue
-        key = (u.provider, u.model, u.team, u.customer, u.tags)
-        hit = memo.get(key)
-        if hit is None:
-            hit = memo[key] = matches_usage(f, u)
-        if hit:
-            tracked[u.provider][u.day] += u.estimated
-            if u.day >= recent_from:
-                tracked_model[(u.provider, u.model, u.day)] += u.estimated
-                tracked_team[(u.team or "(none)", u.day)] += u.estimated
+    for u in _matching(usage, lambda r: matches_usage(f, r), currency, first_day, as_of):
+        tracked[u.provider][u.day] += u.estimated
+        if u.day >= recent_from:
+            tracked_model[(u.provider, u.model, u.day)] += u.estimated
+            tracked_team[(u.team or "(none)", u.day)] += u.estimated
     n = (as_of - first_day).days + 1
     values = [ZERO] * n
     estimated: set[date] = set()

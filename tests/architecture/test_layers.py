@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -35,20 +37,18 @@ def test_layer_contracts_hold() -> None:
     assert " 0 broken" in out
 
 
-def test_forecast_importing_a_job_breaks_the_layers(tmp_path: Path) -> None:
-    package = _copy_tree(tmp_path)
-    present = package / "forecast" / "present.py"
-    present.write_text(present.read_text() + "\nfrom cascadeflow_cloud.jobs import forecast\n")
+@pytest.mark.parametrize(("module", "line", "refusal"), [
+    # a lower layer importing a higher one breaks the layers
+    ("forecast/present.py", "from cascadeflow_cloud.jobs import forecast",
+     "cascadeflow_cloud.forecast is not allowed to import cascadeflow_cloud.jobs"),
+    # a pure core opening the store breaks the pure cores
+    ("alerts/thresholds.py", "from cascadeflow_cloud.lake import store",
+     "cascadeflow_cloud.alerts.thresholds is not allowed to import cascadeflow_cloud.lake"),
+], ids=["forecast-imports-a-job", "pure-core-opens-the-store"])
+def test_a_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str,
+                                              refusal: str) -> None:
+    target = _copy_tree(tmp_path) / module
+    target.write_text(target.read_text() + f"\n{line}\n")
     code, out = _lint(tmp_path, tmp_path)
     assert code == 1, out
-    assert "cascadeflow_cloud.forecast is not allowed to import cascadeflow_cloud.jobs" in out
-
-
-def test_a_pure_core_opening_the_store_breaks_pure_cores(tmp_path: Path) -> None:
-    package = _copy_tree(tmp_path)
-    rules = package / "alerts" / "thresholds.py"
-    rules.write_text(rules.read_text() + "\nfrom cascadeflow_cloud.lake import store\n")
-    code, out = _lint(tmp_path, tmp_path)
-    assert code == 1, out
-    assert "cascadeflow_cloud.alerts.thresholds is not allowed to import cascadeflow_cloud.lake" \
-        in out
+    assert refusal in out

@@ -4,45 +4,21 @@ shard, one merged latest object read by notify in one request; concurrent shards
 from __future__ import annotations
 
 import threading
-from collections import Counter
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from cascadeflow_cloud.lake.artifacts import (
     read_latest_projections,
     read_projection_history,
     write_projections,
 )
-from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
+from cascadeflow_cloud.lake.store import ObjectStore
 from cascadeflow_cloud.schema import Projection
+from tests.support.stores import CountingStore
 
 BUDGETS = 1_000
 SHARDS = 4
 
-
-class CountingStore:
-    """Counts the object requests a job makes (each is one S3 request)."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner, self.url, self.calls = inner, inner.url, Counter[str]()
-
-    def put(self, key: str, data: bytes, **kw: Any) -> str:
-        self.calls["put"] += 1
-        return self.inner.put(key, data, **kw)
-
-    def get(self, key: str) -> StoredObject:
-        self.calls["get"] += 1
-        return self.inner.get(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        self.calls["list"] += 1
-        return self.inner.list(prefix)
-
-    def delete(self, key: str, **kw: Any) -> None:
-        self.calls["delete"] += 1
-        self.inner.delete(key, **kw)
 
 
 def _projection(budget: str, run_id: str, spent: int = 1) -> Projection:
@@ -63,14 +39,14 @@ def test_a_thousand_budgets_are_a_handful_of_requests(any_store: ObjectStore) ->
     store = CountingStore(any_store)
     for shard in _shards("20261108T060000Z"):
         write_projections(store, shard)
-    written = sum(store.calls.values())
-    store.calls.clear()
+    written = len(store.requests)
+    store.requests.clear()
     latest = read_latest_projections(store)
     assert len(latest) == BUDGETS
     # per shard: one history put, one get + one put of the latest object; notify: one get
     # (and a listing of the old per-budget layout); the target is <= 50 per 1,000 budgets
     assert written <= 3 * SHARDS
-    assert sum(store.calls.values()) <= 2
+    assert len(store.requests) <= 2
 
 
 def test_concurrent_shards_lose_no_budget_and_newer_runs_win(any_store: ObjectStore) -> None:

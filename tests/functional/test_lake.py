@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pyarrow.compute as pc
 
 from cascadeflow_cloud.lake.layout import cost_partition_key
-from cascadeflow_cloud.lake.store import LocalStore, ObjectStore, StoredObject
+from cascadeflow_cloud.lake.store import LocalStore, ObjectStore
 from cascadeflow_cloud.lake.tables import Lake, cost_table_from_rows
 from cascadeflow_cloud.schema import CostRecord, UsageEvent
+from tests.support.stores import CountingStore
 
 
 def _cost(day: date, amount: str, model: str = "claude", token: str = "input") -> CostRecord:
@@ -74,37 +74,16 @@ def test_events_ingested_twice_shuffled_count_once(any_store: ObjectStore) -> No
     assert sorted(table.column("input_tokens").to_pylist()) == list(range(100))
 
 
-class CountingStore:
-    """Wraps a store and records which keys were read."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner = inner
-        self.url = inner.url
-        self.gets: list[str] = []
-
-    def put(self, key: str, data: bytes, **kw: object) -> str:
-        return self.inner.put(key, data, **kw)  # type: ignore[arg-type]
-
-    def get(self, key: str) -> StoredObject:
-        self.gets.append(key)
-        return self.inner.get(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        return self.inner.list(prefix)
-
-    def delete(self, key: str, **kw: object) -> None:
-        self.inner.delete(key, **kw)  # type: ignore[arg-type]
-
-
 def test_range_reads_touch_only_those_partitions(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = CountingStore(LocalStore(tmp_path))
     lake = Lake(store)
     days = [date(2025, 2, 20) + timedelta(days=i) for i in range(20)]  # February and March
     lake.write_costs("aws_bedrock", "acct", [_cost(d, "1") for d in days])
-    store.gets.clear()
+    store.requests.clear()
     table = lake.read_costs(date(2025, 3, 4), date(2025, 3, 5))
     assert table.num_rows == 2
-    assert store.gets == [cost_partition_key("aws_bedrock", "acct", date(2025, 3, 1))]
+    gets = [key for operation, key in store.requests if operation == "get"]
+    assert gets == [cost_partition_key("aws_bedrock", "acct", date(2025, 3, 1))]
 
 
 def test_million_records_total_is_exact(local_store: ObjectStore) -> None:

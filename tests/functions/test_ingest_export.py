@@ -7,8 +7,6 @@ event version 2.1, the key URL-encoded)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -19,9 +17,9 @@ from moto import mock_aws
 
 from cascadeflow_cloud import runtime
 from cascadeflow_cloud.lake.store import LocalStore
-from cascadeflow_cloud.lake.tables import Lake
 from tests.functions.test_ingest_handlers import LambdaContext, _emf
 from tests.sources.native import aws_exports
+from tests.support.totals import day_totals, expected_days
 
 BUCKET = "cf-exports"
 PREFIX = "exports/"  # the exports' s3_prefix (infra/modules/data_exports)
@@ -57,21 +55,6 @@ def upload(s3: Any, root: Path, bucket: str = BUCKET, prefix: str = PREFIX) -> N
                           Body=body)
 
 
-def _day_totals(lake: LocalStore) -> dict[date, Decimal]:
-    out: dict[date, Decimal] = {}
-    for row in Lake(lake).read_costs(sources=["aws_bedrock"]).to_pylist():
-        day = row["ChargePeriodStart"].date()
-        out[day] = out.get(day, Decimal(0)) + row["BilledCost"]
-    return out
-
-
-def _expected(rows: list[dict[str, str]]) -> dict[date, Decimal]:
-    out: dict[date, Decimal] = {}
-    for row in rows:
-        if "Bedrock" in row["product_code"]:
-            day = date.fromisoformat(row["day"])
-            out[day] = out.get(day, Decimal(0)) + Decimal(row["cost"])
-    return out
 
 
 @pytest.fixture
@@ -100,7 +83,7 @@ def test_cur2_manifest_event_ingests_its_delivery_once(
         "part-00002.snappy.parquet": aws_exports.cur2_parquet(rows[6:])}))
     answer = handler(s3_event(CUR), LambdaContext())
     assert answer["ok"] and answer["ingested"] == [f"s3://{BUCKET}/{CUR}"], answer
-    assert _day_totals(lake) == _expected(rows)
+    assert day_totals(lake) == expected_days(rows)
     emf = _emf(capsys.readouterr().out)
     assert emf["Deliveries"] == 1 and emf["Failed"] == 0 and emf["source"] == "export"
     assert emf["Records"] == answer["records"] > 0
@@ -130,7 +113,7 @@ def test_incomplete_delivery_fails_the_invocation_and_the_retry_ingests(
     s3.put_object(Bucket=BUCKET, Key=missing, Body=aws_exports.cur2_parquet(rows[6:]))
     retried = handler(s3_event(CUR), LambdaContext())  # Lambda's retry of the same event
     assert retried["ok"] and len(retried["ingested"]) == 1, retried
-    assert _day_totals(lake) == _expected(rows)
+    assert day_totals(lake) == expected_days(rows)
 
 
 def test_focus12_delivery_and_only_the_named_manifest(
@@ -149,7 +132,7 @@ def test_focus12_delivery_and_only_the_named_manifest(
     key = f"{PREFIX}bedrock-focus/metadata/BILLING_PERIOD=2025-03/bedrock-focus-Manifest.json"
     answer = handler(s3_event(key), LambdaContext())
     assert answer["ok"] and answer["ingested"] == [f"s3://{BUCKET}/{key}"], answer
-    assert _day_totals(lake) == _expected(rows)
+    assert day_totals(lake) == expected_days(rows)
 
 
 def test_events_that_name_no_manifest() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -123,12 +122,6 @@ def hostile_receiver(delay: float = 0.0, trickle: float | None = None
 
 #: ``with receiving(delay=1.0) as receiver:``
 receiving = contextlib.contextmanager(hostile_receiver)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def publish_over_budget(store: ObjectStore, budgets: list[str]) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from cascadeflow_cloud.cli.errors import setup_problem
 from cascadeflow_cloud.config import load_config
+from tests.support.moto_s3 import moto_s3
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,27 +171,10 @@ def test_finding_11_missing_extra_is_one_line_naming_what_to_install(
     one_line_exit_2(proc, f"needs {block}", f"install cascadeflow-cloud[{extra}]")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket="cf-lake")
-    try:
+    with moto_s3("cf-lake") as endpoint:
         yield endpoint
-    finally:
-        server.stop()
 
 
 def _aws_env(endpoint: str, *, credentials: bool) -> dict[str, str]:

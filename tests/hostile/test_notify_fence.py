@@ -19,15 +19,15 @@ from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState, state_key
 from cascadeflow_cloud.channels.registry import build_destinations
-from cascadeflow_cloud.channels.webhook import WebhookDestination
-from cascadeflow_cloud.httpclient.retry import ClaimLost, RetryPolicy
-from cascadeflow_cloud.httpclient.transport import PinnedTransport
+from cascadeflow_cloud.httpclient.retry import ClaimLost
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary, retry_parked
 from tests.hostile.notify_support import receiving
 from tests.notify.conftest import (
+    ALERT,
     SECRET,
     FakeClock,
+    local_webhook,
     make_config,
     projection,
     publish,
@@ -35,15 +35,6 @@ from tests.notify.conftest import (
 )
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
-ALERT = Alert(type="cost.budget.threshold", scope="ml", period="2026-11-01..2026-11-30",
-              rule="threshold", threshold="0.9", basis="actual", title="Budget ml passed 90%",
-              summary="s", data={"currency": "USD", "actual_to_date": "905.10"})
-
-
-def _webhook(url: str, clock: Any, attempts: int = 1, timeout: float = 5.0) -> WebhookDestination:
-    return WebhookDestination("hook", url, [SECRET], transport=PinnedTransport(), clock=clock,
-                              policy=RetryPolicy(max_attempts=attempts, timeout=timeout),
-                              allow_http_hosts=["127.0.0.1"], allow_private_hosts=["127.0.0.1"])
 
 
 def test_finding_6_takeover_fences_the_old_holder(local_store) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +52,8 @@ def test_finding_6_takeover_fences_the_old_holder(local_store) -> None:  # type:
     with pytest.raises(ClaimLost):
         old.mark_delivered(held, "hook", finish=True)
     with receiving() as receiver:  # the old holder's send stops before the attempt
-        result = _webhook(receiver.url(), clock).send(ALERT, fence=old.fence(held))
+        dest = local_webhook(receiver.url(), clock, attempts=1, timeout=5.0)
+        result = dest.send(ALERT, fence=old.fence(held))
         assert result.outcome == "lost" and result.attempts == 0
         assert receiver.received == []
     new.mark_delivered(taken, "hook", finish=True)
@@ -129,7 +121,7 @@ def test_parked_item_lease_is_renewed_so_two_retrying_runs_send_it_once(
         local_store) -> None:  # type: ignore[no-untyped-def]
     with receiving(delay=1.0) as receiver:
         clock = FakeClock()
-        dest = _webhook(receiver.url(), clock)
+        dest = local_webhook(receiver.url(), clock, attempts=1, timeout=5.0)
         pending.park(local_store, pending.OUTBOX, "alerts", "hook", ALERT.id, ALERT.to_dict(),
                      "HTTP 429")
         summaries = [NotifySummary(), NotifySummary()]

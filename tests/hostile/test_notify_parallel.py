@@ -21,12 +21,12 @@ from cascadeflow_cloud.lake.store import LocalStore, ObjectStore, S3Store
 from tests.hostile.notify_support import (
     HostileReceiver,
     cli_env,
-    free_port,
     hostile_receiver,
     notify_cmd,
     publish_over_budget,
     write_config,
 )
+from tests.support.moto_s3 import moto_s3
 
 BUDGETS = ["ml", "search"]
 DESTINATIONS = ["ops", "audit"]
@@ -40,19 +40,8 @@ def slow_receiver() -> Iterator[HostileReceiver]:
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
-        Bucket=BUCKET)
-    try:
+    with moto_s3(BUCKET) as endpoint:
         yield endpoint
-    finally:
-        server.stop()
 
 
 def _race(tmp_path: Path, store: ObjectStore, store_url: str, receiver: HostileReceiver,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import zipfile
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.infra.hcl import ROOT
+from tests.support.moto_s3 import moto_s3
 
 DIST = ROOT / "dist"
 BUCKET = "cf-artifact-test"
@@ -85,26 +85,10 @@ os._exit(0)  # skip interpreter teardown: Arrow's thread pools may abort there (
 """.replace("HEAVY_MODULES", repr(HEAVY))
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    try:
+    with moto_s3(BUCKET) as endpoint:
         yield endpoint
-    finally:
-        server.stop()
 
 
 def clean_env(endpoint: str, **extra: str) -> dict[str, str]:

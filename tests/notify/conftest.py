@@ -1,5 +1,6 @@
 """Local receivers on 127.0.0.1 (``tests.support.http.LocalServer``), a fake clock, and helpers
-to build projections and config.
+to build projections and config, a budget-threshold ``ALERT`` and ``local_webhook`` (a webhook
+destination to such a receiver).
 
 The SSRF guard refuses loopback, so tests allow the receivers explicitly through the channel's
 ``allow_http_hosts`` / ``allow_private_hosts`` (the configuration allow-list).
@@ -14,7 +15,11 @@ from typing import Any
 
 import pytest
 
+from cascadeflow_cloud.alerts.model import Alert
+from cascadeflow_cloud.channels.webhook import WebhookDestination
 from cascadeflow_cloud.config import Config, parse_config
+from cascadeflow_cloud.httpclient.retry import RetryPolicy
+from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.lake.artifacts import write_projections
 from cascadeflow_cloud.schema import Projection
 from tests.support.clock import FakeClock
@@ -45,6 +50,20 @@ def clock() -> FakeClock:
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SECRET2 = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
+
+ALERT = Alert(type="cost.budget.threshold", scope="ml", period="2026-11-01..2026-11-30",
+              rule="threshold", threshold="0.9", basis="actual", title="Budget ml passed 90%",
+              summary="s", data={"currency": "USD", "actual_to_date": "905.10"})
+
+
+def local_webhook(url: str, clock: Any, *, secrets: list[str] | None = None, attempts: int = 5,
+                  timeout: float = 15.0) -> WebhookDestination:
+    """A webhook destination ``hook`` to a receiver on 127.0.0.1 (plain http and the loopback
+    address allowed), signed with ``SECRET`` unless ``secrets``."""
+    return WebhookDestination("hook", url, secrets or [SECRET], transport=PinnedTransport(),
+                              clock=clock, policy=RetryPolicy(max_attempts=attempts,
+                                                              timeout=timeout),
+                              allow_http_hosts=["127.0.0.1"], allow_private_hosts=["127.0.0.1"])
 
 
 def make_config(webhook: LocalServer | None = None, slack: LocalServer | None = None,

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 from cascadeflow_cloud.alerts.state import AlertState
@@ -16,35 +14,17 @@ from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.jobs.notify import done_index_key, run_notify
 from cascadeflow_cloud.jobs.notify_dispatch import NotifySummary
-from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
 from tests.notify.conftest import FakeClock, projection, publish
 from tests.notify.test_dedup import NOW
 from tests.support.http import LocalServer
+from tests.support.stores import CountingStore
 
 BUDGETS = 40
 
 
-class Counting:
-    """Counts object requests by kind and key prefix."""
-
-    def __init__(self, inner: ObjectStore) -> None:
-        self.inner, self.url, self.calls = inner, inner.url, Counter[str]()
-
-    def put(self, key: str, data: bytes, **kw: Any) -> str:
-        self.calls[f"put {key.split('/')[1]}"] += 1
-        return self.inner.put(key, data, **kw)
-
-    def get(self, key: str) -> StoredObject:
-        self.calls[f"get {key.split('/')[1]}"] += 1
-        return self.inner.get(key)
-
-    def list(self, prefix: str) -> Iterator[str]:
-        self.calls["list"] += 1
-        return self.inner.list(prefix)
-
-    def delete(self, key: str, **kw: Any) -> None:
-        self.calls["delete"] += 1
-        self.inner.delete(key, **kw)
+def _by_folder(operation: str, key: str) -> str:
+    """``put alerts`` / ``get alerts-done`` …: reads and writes by the key's folder."""
+    return f"{operation} {key.split('/')[1]}" if operation in ("put", "get") else operation
 
 
 def _config(receiver: LocalServer) -> Any:
@@ -65,7 +45,7 @@ def test_alerts_sent_by_an_earlier_run_cost_no_request(
         local_store, receiver: LocalServer, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
     publish(local_store, *[projection("950", budget=f"b{i:02d}") for i in range(BUDGETS)])
     config = _config(receiver)
-    store = Counting(local_store)
+    store = CountingStore(local_store, _by_folder)
     first = _run(store, config, clock)
     assert len(first.delivered) == 2 * BUDGETS  # 70 % and 90 % of each budget
     assert len(receiver.requests) == 2 * BUDGETS
@@ -73,7 +53,7 @@ def test_alerts_sent_by_an_earlier_run_cost_no_request(
     assert len(index) == 2 * BUDGETS
     # first run: no read of a claim before claiming it (the conditional put decides)
     assert store.calls["get alerts"] == 0
-    store.calls.clear()
+    store.requests.clear()
     again = _run(store, config, clock)
     assert again.delivered == [] and again.deduplicated == 2 * BUDGETS
     assert len(receiver.requests) == 2 * BUDGETS
@@ -109,7 +89,7 @@ def test_a_corrupt_index_falls_back_to_reading_each_claim(
     config = _config(receiver)
     _run(local_store, config, clock)
     local_store.put(done_index_key(None), b"not gzip")
-    store = Counting(local_store)
+    store = CountingStore(local_store, _by_folder)
     summary = _run(store, config, clock)
     assert summary.delivered == [] and summary.deduplicated == BUDGETS
     assert store.calls["get alerts"] == BUDGETS  # one read per claim, as without an index

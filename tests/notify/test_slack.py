@@ -18,18 +18,10 @@ from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.lake.artifacts import put_json
 from tests.notify.conftest import FakeClock, make_config, projection, publish
 from tests.support.http import LocalServer
+from tests.support.slack import texts
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
 EVIL = "<!channel> <@U123> & <https://evil.example|click here>"
-
-
-def _texts(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        out = [node["text"]] if isinstance(node.get("text"), str) else []
-        return out + [t for v in node.values() for t in _texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in _texts(v)]
-    return []
 
 
 def _budget_alert(key: str = EVIL, contributors: int = 3) -> Alert:
@@ -48,7 +40,7 @@ def test_user_text_is_escaped_so_nothing_can_ping() -> None:
     message = slack_message(_budget_alert())
     raw = json.dumps(message)
     assert "<!channel>" not in raw and "<@U123>" not in raw and "<https://evil" not in raw
-    joined = "\n".join(_texts(message))
+    joined = "\n".join(texts(message))
     assert "&lt;!channel&gt;" in joined and "&amp;" in joined
     assert "Budget ml passed 90%" in message["text"]
     assert "950.00 USD" in joined and "1,000.00 USD" in joined and "`▄▄▄" in joined  # flat trend
@@ -61,7 +53,7 @@ def test_anomaly_message_names_what_moved() -> None:
                           {"dimension": "model", "key": "<!here>", "actual": "70",
                            "expected": "10", "delta": "60"}])
     message = slack_message(findings_to_alerts([finding])[0])
-    joined = "\n".join(_texts(message))
+    joined = "\n".join(texts(message))
     assert "What moved" in joined and "&lt;!here&gt;" in joined and "<!here>" not in joined
     assert "+202%" in joined
 
@@ -79,9 +71,9 @@ def test_huge_alert_stays_within_slack_limits() -> None:
             assert len(block.get("fields", [])) <= 10
         if block["type"] == "header":
             assert len(block["text"]["text"]) <= 150
-    joined = "\n".join(_texts(message))
+    joined = "\n".join(texts(message))
     assert "+490 more" in joined
-    assert sum(len(t) for t in _texts(message)) < 12_000
+    assert sum(len(t) for t in texts(message)) < 12_000
 
 
 def test_slack_pacing_is_one_message_per_second(receiver: LocalServer) -> None:

@@ -8,18 +8,17 @@ import pytest
 import standardwebhooks
 
 from cascadeflow_cloud.alerts import pending
-from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import channel_disabled
 from cascadeflow_cloud.channels.registry import build_destinations
 from cascadeflow_cloud.channels.webhook import WebhookDestination
-from cascadeflow_cloud.httpclient.retry import RetryPolicy
-from cascadeflow_cloud.httpclient.transport import PinnedTransport
 from cascadeflow_cloud.jobs.notify import run_notify
 from cascadeflow_cloud.signing import signature
 from tests.notify.conftest import (
+    ALERT,
     SECRET,
     SECRET2,
     FakeClock,
+    local_webhook,
     make_config,
     projection,
     publish,
@@ -27,17 +26,11 @@ from tests.notify.conftest import (
 from tests.support.http import LocalServer
 
 NOW = datetime(2026, 11, 15, 12, tzinfo=UTC)
-ALERT = Alert(type="cost.budget.threshold", scope="ml", period="2026-11-01..2026-11-30",
-              rule="threshold", threshold="0.9", basis="actual", title="Budget ml passed 90%",
-              summary="s", data={"currency": "USD", "actual_to_date": "905.10"})
 
 
 def _dest(receiver: LocalServer, clock: FakeClock, secrets: list[str] | None = None,
           attempts: int = 5) -> WebhookDestination:
-    return WebhookDestination("hook", receiver.url, secrets or [SECRET],
-                              transport=PinnedTransport(), clock=clock,
-                              policy=RetryPolicy(max_attempts=attempts),
-                              allow_http_hosts=["127.0.0.1"], allow_private_hosts=["127.0.0.1"])
+    return local_webhook(receiver.url, clock, secrets=secrets, attempts=attempts)
 
 
 def test_golden_vector_of_the_reference_suite() -> None:

@@ -10,7 +10,6 @@ import sys
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,17 +23,9 @@ from cascadeflow_cloud.limits import MONEY_LIMIT
 from cascadeflow_cloud.present import format_amount, format_money, minor_units, render_table
 from cascadeflow_cloud.reporting import ReportRow, format_report
 from cascadeflow_cloud.schema import Projection
+from tests.support.slack import texts
 
 MONEY = re.compile(r"[+-]?\d{1,3}(?:,\d{3})*(?:\.\d+)? [A-Z]{3}")
-
-
-def _texts(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        out = [node["text"]] if isinstance(node.get("text"), str) else []
-        return out + [t for v in node.values() for t in _texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in _texts(v)]
-    return []
 
 
 def _lake_with_a_budget_and_an_anomaly(tmp_path: Path) -> Path:
@@ -74,7 +65,7 @@ def test_finding_4_the_same_alert_in_slack_and_printed_by_the_cli_shows_the_same
     alerts = evaluate(LocalStore(tmp_path / "lake"), config, now=datetime.now(UTC))
     assert {a.type for a in alerts} == {"cost.budget.threshold", "cost.anomaly.detected"}
     for alert in alerts:
-        slack = "\n".join(_texts(slack_message(alert)))
+        slack = "\n".join(texts(slack_message(alert)))
         cli_line = next(line for line in printed.splitlines() if alert.title in line)
         shown = MONEY.findall(cli_line)
         assert shown and all(money in slack for money in shown), (shown, slack)
@@ -82,7 +73,7 @@ def test_finding_4_the_same_alert_in_slack_and_printed_by_the_cli_shows_the_same
     fields = [f["text"] for b in slack_message(budget)["blocks"] for f in b.get("fields", [])]
     # the bug: Slack said "1000" where the CLI said "1,000.00"
     assert "*Spent so far*\n1,000.00 USD" in fields and "*Budget*\n1,234.50 USD" in fields
-    anomaly = "\n".join(_texts(slack_message(next(a for a in alerts if a is not budget))))
+    anomaly = "\n".join(texts(slack_message(next(a for a in alerts if a is not budget))))
     assert "*Change*\n+120,000 JPY (+400%)" in anomaly
     # only what people read is rounded: the alert's data keeps the exact amounts
     assert (budget.data["budget_amount"], budget.data["actual_to_date"]) == ("1234.5", "1000")

@@ -29,12 +29,7 @@ from cascadeflow_cloud.alerts.model import (
     FORECAST_WARNING,
     Alert,
 )
-from cascadeflow_cloud.channels.ssrf import (
-    Resolver,
-    UnsafeDestination,
-    check_url,
-    policy_problem,
-)
+from cascadeflow_cloud.channels.ssrf import GuardedUrl, Resolver, UnsafeDestination
 from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
 from cascadeflow_cloud.httpclient.transport import Clock, HttpResponse, Transport
 from cascadeflow_cloud.present import format_amount, format_money
@@ -186,13 +181,11 @@ class SlackDestination:
                  events: Sequence[str] = ()) -> None:
         self.name = name
         self.events = list(events)
-        self._url = url
+        self._url = GuardedUrl(url, tuple(allow_http_hosts), tuple(allow_private_hosts), resolver,
+                               allowed_hosts=SLACK_HOSTS)
         self._transport = transport
         self._clock = clock
         self._policy = policy or RetryPolicy()
-        self._resolver = resolver
-        self._allow_http = list(allow_http_hosts)
-        self._allow_private = list(allow_private_hosts)
         self.max_per_run = max_per_run
         self.min_interval = min_interval
         self.sent = 0
@@ -204,11 +197,8 @@ class SlackDestination:
     def check(self) -> str | None:
         """Why a real send would refuse this URL (``ssrf.policy_problem``: the checks of
         ``check_url``), or None; the dry run applies it too."""
-        problem = policy_problem(self._url, allowed_hosts=SLACK_HOSTS,
-                                 allow_http_hosts=self._allow_http,
-                                 allow_private_hosts=self._allow_private,
-                                 resolver=self._resolver)
-        return None if problem is None else str(problem).replace(self._url, "<slack-url>")
+        problem = self._url.problem()
+        return None if problem is None else problem.replace(self._url.url, "<slack-url>")
 
     def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         if self.sent >= self.max_per_run:
@@ -216,11 +206,10 @@ class SlackDestination:
                 f"paced: {self.max_per_run} messages already sent to {self.name} this run; "
                 f"deferred to the next run"))
         try:
-            target = check_url(self._url, allowed_hosts=SLACK_HOSTS,
-                               allow_http_hosts=self._allow_http,
-                               allow_private_hosts=self._allow_private, resolver=self._resolver)
+            target = self._url.check()
         except UnsafeDestination as exc:
-            return Delivery(outcome="failed", detail=str(exc).replace(self._url, "<slack-url>"))
+            return Delivery(outcome="failed",
+                            detail=str(exc).replace(self._url.url, "<slack-url>"))
         body = json.dumps(slack_message(alert), separators=(",", ":")).encode()
 
         def headers(_attempt: int) -> dict[str, str]:

@@ -26,6 +26,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -212,3 +213,33 @@ def policy_problem(url: str, *, resolver: Resolver | None = None, **rules: Any) 
         return None
     return None
 
+
+@dataclass(frozen=True)
+class GuardedUrl:
+    """A configured destination URL with the rules it is checked by: ``check`` on every send
+    (``check_url``), ``problem`` in a dry run (``policy_problem``).
+
+    >>> hook = GuardedUrl("http://127.0.0.1:9/hook", allow_http_hosts=("127.0.0.1",))
+    >>> hook.problem()
+    'refused http://127.0.0.1/…: address 127.0.0.1 is loopback'
+    >>> GuardedUrl(hook.url, ("127.0.0.1",), ("127.0.0.1",)).check().ip
+    '127.0.0.1'
+    """
+
+    url: str
+    allow_http_hosts: tuple[str, ...] = ()
+    allow_private_hosts: tuple[str, ...] = ()
+    resolver: Resolver | None = None
+    allowed_hosts: tuple[str, ...] | None = None
+
+    def check(self) -> Target:
+        """The checked address to connect to; raises ``UnsafeDestination``."""
+        return check_url(self.url, allow_http_hosts=self.allow_http_hosts,
+                         allow_private_hosts=self.allow_private_hosts, resolver=self.resolver,
+                         allowed_hosts=self.allowed_hosts)
+
+    def problem(self) -> str | None:
+        """Why a send would refuse the URL now (an unresolvable name is not a refusal)."""
+        return policy_problem(self.url, allow_http_hosts=self.allow_http_hosts,
+                              allow_private_hosts=self.allow_private_hosts,
+                              resolver=self.resolver, allowed_hosts=self.allowed_hosts)

@@ -20,12 +20,7 @@ import json
 from collections.abc import Sequence
 
 from cascadeflow_cloud.alerts.model import Alert
-from cascadeflow_cloud.channels.ssrf import (
-    Resolver,
-    UnsafeDestination,
-    check_url,
-    policy_problem,
-)
+from cascadeflow_cloud.channels.ssrf import GuardedUrl, Resolver, UnsafeDestination
 from cascadeflow_cloud.errors import CascadeFlowError
 from cascadeflow_cloud.httpclient.retry import Delivery, Fence, RetryPolicy, deliver
 from cascadeflow_cloud.httpclient.transport import Clock, Transport
@@ -50,13 +45,10 @@ class WebhookDestination:
         self._keys = [decode_secret(secret) for secret in secrets]
         self.name = name
         self.events = list(events)
-        self._url = url
+        self._url = GuardedUrl(url, tuple(allow_http_hosts), tuple(allow_private_hosts), resolver)
         self._transport = transport
         self._clock = clock
         self._policy = policy or RetryPolicy()
-        self._resolver = resolver
-        self._allow_http = list(allow_http_hosts)
-        self._allow_private = list(allow_private_hosts)
 
     def preview(self, alert: Alert) -> str:
         return f"POST signed {alert.type} {alert.id} to webhook {self.name}"
@@ -64,15 +56,11 @@ class WebhookDestination:
     def check(self) -> str | None:
         """Why a real send would refuse this URL (``ssrf.policy_problem``: the checks of
         ``check_url``), or None; the dry run applies it too."""
-        problem = policy_problem(self._url, allow_http_hosts=self._allow_http,
-                                 allow_private_hosts=self._allow_private,
-                                 resolver=self._resolver)
-        return None if problem is None else problem
+        return self._url.problem()
 
     def send(self, alert: Alert, *, fence: Fence | None = None) -> Delivery:
         try:
-            target = check_url(self._url, allow_http_hosts=self._allow_http,
-                               allow_private_hosts=self._allow_private, resolver=self._resolver)
+            target = self._url.check()
         except UnsafeDestination as exc:
             return Delivery(outcome="failed", detail=str(exc))
         body = envelope_bytes(alert)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
@@ -125,6 +125,28 @@ class NativeExports(Section):
 
 
 class Sources(Section):
+    """One section per billing source; an absent one is None (not configured)."""
+
     aws_bedrock: AwsBedrockSource | None = None
     azure_openai: AzureOpenAISource | None = None
     gcp_vertex: GcpVertexSource | None = None
+
+    def section(self, name: str) -> Section | None:
+        """Source ``name``'s settings: as configured, else its defaults (None for a name
+        without a section here).
+
+        >>> Sources().section("aws_bedrock").region, Sources().section("toy") is None
+        ('us-east-1', True)
+        >>> Sources(aws_bedrock={"region": "eu-west-1"}).section("aws_bedrock").region
+        'eu-west-1'
+        """
+        field = type(self).model_fields.get(name)
+        if field is None:
+            return None
+        configured: Section | None = getattr(self, name)
+        if configured is not None:
+            return configured
+        kind: Any = next((t for t in get_args(field.annotation) if t is not type(None)),
+                         field.annotation)
+        default: Section = kind()
+        return default

@@ -67,7 +67,7 @@ def build_source(name: str, config: Config, client: Any | None = None) -> CostSo
     the registry (``sources.source_package``)."""
     from cascadeflow_cloud.sources import source_package
 
-    return source_package(name).open_source(getattr(config.sources, name, None), client)
+    return source_package(name).open_source(config.sources.section(name), client)
 
 
 def run_source(

@@ -25,6 +25,40 @@ from cascadeflow_cloud.limits import (
     check_money,
 )
 
+#: What ``cascadeflow_cloud.schema`` re-exports.
+__all__ = [
+    "CHARGE_KINDS",
+    "FORBIDDEN_CONTENT_FIELDS",
+    "MODALITIES",
+    "MONEY_QUANTUM",
+    "MONEY_SCALE",
+    "PRICING_CATEGORIES",
+    "PROVIDERS",
+    "PROVIDER_NAMES",
+    "SERVICE_TIERS",
+    "TOKEN_TYPES",
+    "CacheWriteTtl",
+    "ChargeCategory",
+    "ChargeKind",
+    "ContextTier",
+    "Currency",
+    "EventStatus",
+    "IdText",
+    "Modality",
+    "Money",
+    "NameText",
+    "NonNegativeInt",
+    "PricingCategory",
+    "Provider",
+    "Quantity",
+    "ServiceTier",
+    "TokenCount",
+    "TokenType",
+    "UtcDatetime",
+    "new_event_id",
+    "quantize_money",
+]
+
 # Money is stored with 12 decimal places (Parquet decimal128(38, 12)): GCP reports nanos
 # (1e-9) and AWS up to 10 places, so nothing a cloud reports is rounded away.
 MONEY_SCALE = 12

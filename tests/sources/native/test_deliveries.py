@@ -21,24 +21,7 @@ from cascadeflow_cloud.lake.tables import Lake
 from cascadeflow_cloud.sources.native.delivery import find_deliveries
 from cascadeflow_cloud.sources.native.formats import Keep
 from tests.sources.native import aws_exports
-
-
-def _day_totals(lake: LocalStore) -> dict[date, Decimal]:
-    table = Lake(lake).read_costs(sources=["aws_bedrock"])
-    out: dict[date, Decimal] = {}
-    for row in table.to_pylist():
-        day = row["ChargePeriodStart"].date()
-        out[day] = out.get(day, Decimal(0)) + row["BilledCost"]
-    return out
-
-
-def _expected_days(rows: list[dict[str, str]]) -> dict[date, Decimal]:
-    out: dict[date, Decimal] = {}
-    for row in rows:
-        if "Bedrock" in row["product_code"]:
-            day = date.fromisoformat(row["day"])
-            out[day] = out.get(day, Decimal(0)) + Decimal(row["cost"])
-    return out
+from tests.support.totals import day_totals, expected_days
 
 
 def _run(lake: LocalStore, root: Path, **kw: object):  # type: ignore[no-untyped-def]
@@ -53,7 +36,7 @@ def test_restated_delivery_replaces_the_period_and_duplicate_is_a_no_op(tmp_path
         "part-00002.snappy.parquet": aws_exports.cur2_parquet(rows[6:])})
     run = _run(lake, root)
     assert run.exit_code == 0 and len(run.ingested) == 1 and run.ignored == 1
-    assert _day_totals(lake) == _expected_days(rows)
+    assert day_totals(lake) == expected_days(rows)
     keys = sorted(lake.list("costs/"))
 
     again = _run(lake, root)  # the same delivery: nothing read, nothing written
@@ -62,7 +45,7 @@ def test_restated_delivery_replaces_the_period_and_duplicate_is_a_no_op(tmp_path
     for key in keys:  # days deleted by hand come back with --again, totals unchanged
         lake.delete(key)
     forced = _run(lake, root, again=True)
-    assert forced.ingested and _day_totals(lake) == _expected_days(rows)
+    assert forced.ingested and day_totals(lake) == expected_days(rows)
 
     # restated: AWS rewrote the period with only the first day, one amount changed
     restated = [dict(r) for r in rows if r["day"] == "2025-03-01"]
@@ -72,7 +55,7 @@ def test_restated_delivery_replaces_the_period_and_duplicate_is_a_no_op(tmp_path
     third = _run(lake, root)
     assert third.exit_code == 0 and len(third.ingested) == 1
     # 2025-03-02 is in the period but absent from the new delivery: now empty (both scopes)
-    assert _day_totals(lake) == _expected_days(restated)
+    assert day_totals(lake) == expected_days(restated)
     from cascadeflow_cloud.lake.cost_files import stored_days
 
     assert date(2025, 3, 2) not in {day for _, day in stored_days(lake, "aws_bedrock")}
@@ -97,7 +80,7 @@ def test_one_file_named_is_only_that_file(tmp_path: Path) -> None:
     lake = LocalStore(tmp_path / "lake")
     run = ingest_exports(lake, [open_export(str(tmp_path / "cur.parquet"))], keep=Keep())
     assert run.ingested == ["files:cur.parquet"]
-    assert _day_totals(lake) == _expected_days(rows[:6])
+    assert day_totals(lake) == expected_days(rows[:6])
 
 
 def test_cli_ingests_a_delivery_and_reports(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +90,7 @@ def test_cli_ingests_a_delivery_and_reports(tmp_path: Path, capsys) -> None:  # 
     out = capsys.readouterr().out
     assert code == 0, out
     assert "aws_bedrock ok" in out and "1 ingested" in out and "formats: aws_cur2" in out
-    assert _day_totals(LocalStore(tmp_path / "lake")) == _expected_days(aws_exports.lines())
+    assert day_totals(LocalStore(tmp_path / "lake")) == expected_days(aws_exports.lines())
 
 
 def test_api_fed_scope_refuses_the_export(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +137,7 @@ def test_newest_azure_run_wins(tmp_path: Path) -> None:
     lake = LocalStore(tmp_path / "lake")
     run = ingest_exports(lake, [(store, "")], keep=Keep())
     assert run.ingested == ["focus/202503/run-b/manifest.json"] and len(run.skipped) == 1
-    assert _day_totals(lake) == _expected_days(aws_exports.lines())
+    assert day_totals(lake) == expected_days(aws_exports.lines())
 
 
 def test_s3_prefix_ingests_like_a_folder(tmp_path: Path) -> None:
@@ -176,7 +159,7 @@ def test_s3_prefix_ingests_like_a_folder(tmp_path: Path) -> None:
         again = ingest_exports(lake, [(open_store("s3://billing-bucket", s3_client=s3), "")],
                                keep=Keep())
         assert again.ingested == [] and len(again.skipped) == 1
-    assert _day_totals(lake) == _expected_days(rows)
+    assert day_totals(lake) == expected_days(rows)
 
 
 def test_config_section_keeps_named_services_and_flag_keeps_all(tmp_path: Path) -> None:
@@ -192,5 +175,5 @@ def test_config_section_keeps_named_services_and_flag_keeps_all(tmp_path: Path) 
     other = tmp_path / "lake2"
     assert main(["--store", str(other), "ingest", "export", "--all-services",
                  str(tmp_path / "cur.parquet")]) == 0
-    totals = _day_totals(LocalStore(other))
+    totals = day_totals(LocalStore(other))
     assert sum(totals.values()) == sum(Decimal(r["cost"]) for r in rows)

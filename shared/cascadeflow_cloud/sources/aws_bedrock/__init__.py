@@ -15,10 +15,6 @@ billed), found from the data by the discovery query. The parts:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 from cascadeflow_cloud.sources.aws_bedrock.costexplorer import (
     COMPONENT,
     THROTTLE_CODES,
@@ -31,6 +27,7 @@ from cascadeflow_cloud.sources.aws_bedrock.costexplorer import (
 from cascadeflow_cloud.sources.aws_bedrock.files import (
     iter_pages,
     parse_files,
+    pulls_from_files,
     read_file_arrow,
     read_files,
 )
@@ -47,25 +44,9 @@ from cascadeflow_cloud.sources.aws_bedrock.parse import (
     page_problem,
     parse_pages,
 )
-from cascadeflow_cloud.sources.base import Pull
 
-if TYPE_CHECKING:
-    from cascadeflow_cloud.config import AwsBedrockSource
-
-
-def open_source(settings: AwsBedrockSource | None,
-                client: Any | None = None) -> AwsBedrockCostSource:
-    """The live source (the registry's entry point; defaults when the section is absent)."""
-    from cascadeflow_cloud.config import AwsBedrockSource
-
-    return AwsBedrockCostSource(settings or AwsBedrockSource(), client)
-
-
-def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
-    """Saved ``GetCostAndUsage`` responses (one snapshot) as one pull (the registry's
-    offline entry point)."""
-    parsed, days = parse_files(paths)
-    return [Pull(scope or "default", days, parsed)]
+#: The live source from its config section (the registry's entry point).
+open_source = AwsBedrockCostSource
 
 __all__ = [
     "BEDROCK_SERVICE",

@@ -3,7 +3,7 @@ the common shape, the general ``parse_pages`` for the rest (both give the same r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from cascadeflow_cloud.sources.aws_bedrock.parse import (
     page_problem,
     parse_pages,
 )
-from cascadeflow_cloud.sources.base import Parsed, SourceError
+from cascadeflow_cloud.sources.base import Parsed, Pull, SourceError
 from cascadeflow_cloud.sources.refusals import Refusals, load_json, starts_with_object
 
 
@@ -176,3 +176,10 @@ def iter_pages(paths: Iterable[str | Path]) -> Iterator[tuple[Path, Any, str | N
             where = f"{path}" if not isinstance(data, list) else f"{path} [{i}]"
             problem = page_problem(page)
             yield path, page, None if problem is None else f"{where}: {problem}"
+
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Saved ``GetCostAndUsage`` responses (one snapshot) as one pull (the registry's
+    offline entry point)."""
+    parsed, days = parse_files(paths)
+    return [Pull(scope or "default", days, parsed)]

@@ -12,15 +12,12 @@ kind, tier). Callers import from here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
 from cascadeflow_cloud.sources.azure_openai.files import (
     BULK_FILES,
     iter_files,
     iter_pages,
     parse_files,
+    pulls_from_files,
     read_files,
     read_files_bulk,
 )
@@ -42,24 +39,9 @@ from cascadeflow_cloud.sources.azure_openai.query import (
     query_filter,
     retry_after,
 )
-from cascadeflow_cloud.sources.base import Pull
 
-if TYPE_CHECKING:
-    from cascadeflow_cloud.config import AzureOpenAISource
-
-
-def open_source(settings: AzureOpenAISource | None,
-                client: Any | None = None) -> AzureOpenAICostSource:
-    """The live source (the registry's entry point; defaults when the section is absent)."""
-    from cascadeflow_cloud.config import AzureOpenAISource
-
-    return AzureOpenAICostSource(settings or AzureOpenAISource(), client)
-
-
-def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
-    """Saved Query API responses (one snapshot) as one pull per scope (the registry's
-    offline entry point)."""
-    return [Pull(key, days, parsed) for key, parsed, days in parse_files(paths, scope)]
+#: The live source from its config section (the registry's entry point).
+open_source = AzureOpenAICostSource
 
 __all__ = [
     "BULK_FILES",

@@ -21,7 +21,7 @@ from cascadeflow_cloud.sources.azure_openai.parse import (
     page_problem,
     scope_of,
 )
-from cascadeflow_cloud.sources.base import Parsed, SourceError
+from cascadeflow_cloud.sources.base import Parsed, Pull, SourceError
 from cascadeflow_cloud.sources.refusals import Refusals, load_json
 
 
@@ -178,3 +178,8 @@ def iter_pages(paths: Iterable[str | Path]
             yield path, page if isinstance(page, dict) else {}, \
                 None if problem is None else f"{where}: {problem}"
 
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Saved Query API responses (one snapshot) as one pull per scope (the registry's
+    offline entry point)."""
+    return [Pull(key, days, parsed) for key, parsed, days in parse_files(paths, scope)]

@@ -18,17 +18,13 @@ bill under their own services): ``services`` says which. The modules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from cascadeflow_cloud.sources.base import Pull
 from cascadeflow_cloud.sources.gcp_vertex.export import (
     CLOUD_ROLES,
     COMPONENT,
     GcpVertexCostSource,
     account_from_table,
     pulls_by_account,
+    pulls_from_files,
 )
 from cascadeflow_cloud.sources.gcp_vertex.parse import (
     _credit_sums,
@@ -46,22 +42,8 @@ from cascadeflow_cloud.sources.gcp_vertex.readers import (
 )
 from cascadeflow_cloud.sources.gcp_vertex.services import VERTEX_SERVICE_ID, ServiceSelection
 
-if TYPE_CHECKING:
-    from cascadeflow_cloud.config import GcpVertexSource
-
-
-def open_source(settings: GcpVertexSource | None,
-                client: Any | None = None) -> GcpVertexCostSource:
-    """The live source (the registry's entry point; defaults when the section is absent)."""
-    from cascadeflow_cloud.config import GcpVertexSource
-
-    return GcpVertexCostSource(settings or GcpVertexSource(), client)
-
-
-def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
-    """Billing-export NDJSON files (one snapshot) as one pull per billing account (the
-    registry's offline entry point; the default service selection)."""
-    return pulls_by_account(parse_ndjson([str(p) for p in paths]), None, scope)
+#: The live source from its config section (the registry's entry point).
+open_source = GcpVertexCostSource
 
 __all__ = [
     "CLOUD_ROLES",

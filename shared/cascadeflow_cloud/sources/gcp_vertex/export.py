@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.schema import Provider
 from cascadeflow_cloud.sources.base import Parsed, Pull, RequestStats, SourceError, require
 from cascadeflow_cloud.sources.gcp_vertex import bigquery as gcp_bigquery
-from cascadeflow_cloud.sources.gcp_vertex.readers import parse_batches
+from cascadeflow_cloud.sources.gcp_vertex.readers import parse_batches, parse_ndjson
 from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
 
 if TYPE_CHECKING:
@@ -158,3 +159,9 @@ class GcpVertexCostSource:
         self.stats.requests += 1 + len(services)
         return {sku_id: sku.description for service_id in services
                 for sku_id, sku in catalog_skus.catalog_skus(catalog, service_id).items()}
+
+
+def pulls_from_files(paths: Sequence[Path], scope: str | None = None) -> list[Pull]:
+    """Billing-export NDJSON files (one snapshot) as one pull per billing account (the
+    registry's offline entry point; the default service selection)."""
+    return pulls_by_account(parse_ndjson([str(p) for p in paths]), None, scope)
