@@ -12,7 +12,7 @@ from cascadeflow_cloud.fanout import plan_request
 from cascadeflow_cloud.jobs.forecast import handle_event, run_forecasts
 from cascadeflow_cloud.lake.store import ObjectStore
 from cascadeflow_cloud.lake.tables import Lake
-from tests.forecast.conftest import make_events
+from tests.support.events import daily_events
 
 # 06:45 UTC on 8 Nov: still 7 Nov (22:45) in Los Angeles, already 8 Nov (15:45) in Tokyo.
 NOW = datetime(2026, 11, 8, 6, 45, tzinfo=UTC)
@@ -31,7 +31,7 @@ def _config(shards: int = 1) -> Config:
 
 @pytest.fixture
 def filled(fill: Callable[..., Lake]) -> Lake:
-    return fill(make_events(date(2026, 10, 1), 38, hour=12))
+    return fill(daily_events(date(2026, 10, 1), 38, hour=12))
 
 
 def _as_ofs(projections: list[object]) -> dict[str, date]:

@@ -14,13 +14,13 @@ from cascadeflow_cloud.cli import main
 from cascadeflow_cloud.demo import DemoContext
 from cascadeflow_cloud.lake.artifacts import get_json, read_latest_projections
 from cascadeflow_cloud.lake.store import LocalStore
-from tests.forecast.conftest import bill_for, make_events
+from tests.support.events import bill_for, daily_events
 
 AS_OF = date(2026, 11, 20)
 
 
 def _setup(tmp_path: Path, fill) -> list[str]:  # type: ignore[no-untyped-def]
-    events = make_events(AS_OF - timedelta(days=69), 70)
+    events = daily_events(AS_OF - timedelta(days=69), 70)
     fill(events, bill_for(events, factor="1.5", until=AS_OF - timedelta(days=2)))
     config = tmp_path / "cf.yaml"
     config.write_text(yaml.safe_dump({"budgets": [
@@ -83,7 +83,7 @@ def test_demo_stage_with_and_without_billed_costs(tmp_path, local_store, fill) -
     from cascadeflow_cloud.demostages import s30_forecast
 
     end = date(2026, 11, 26)
-    events = make_events(end - timedelta(days=59), 60, team="search", customers=5)
+    events = daily_events(end - timedelta(days=59), 60, team="search", customers=5)
     fill(events)
     out = io.StringIO()
     ctx = DemoContext(local_store, tmp_path, end, out)

@@ -14,7 +14,7 @@ from cascadeflow_cloud.lake.artifacts import (
     read_latest_projections,
     read_projection_history,
 )
-from tests.forecast.conftest import bill_for, make_events
+from tests.support.events import bill_for, daily_events
 
 AS_OF = date(2026, 11, 20)
 
@@ -41,7 +41,7 @@ def _numbers(value: object) -> list[float]:
 
 
 def test_two_days_of_history_is_insufficient_data(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    fill(make_events(AS_OF - timedelta(days=1), 2))
+    fill(daily_events(AS_OF - timedelta(days=1), 2))
     cfg = _config({"name": "new", "amount": 100})
     (p,) = run_forecasts(local_store, cfg, as_of=AS_OF).projections  # type: ignore[arg-type]
     assert p.status == "insufficient_data"
@@ -51,7 +51,7 @@ def test_two_days_of_history_is_insufficient_data(local_store, fill) -> None:  #
 
 def test_mid_month_spike_still_projects_without_nan_or_negatives(local_store, fill) -> None:  # type: ignore[no-untyped-def]
     spike = date(2026, 11, 14)
-    fill(make_events(AS_OF - timedelta(days=99), 100, spike_day=spike))
+    fill(daily_events(AS_OF - timedelta(days=99), 100, spike_day=spike))
     cfg = _config({"name": "spiky", "amount": 300})
     (p,) = run_forecasts(local_store, cfg, as_of=AS_OF).projections  # type: ignore[arg-type]
     assert p.status == "ok" and p.method is not None and p.method.startswith("ets:")
@@ -67,7 +67,7 @@ def test_mid_month_spike_still_projects_without_nan_or_negatives(local_store, fi
 
 
 def test_short_history_uses_run_rate_with_wider_interval(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    fill(make_events(AS_OF - timedelta(days=9), 10))
+    fill(daily_events(AS_OF - timedelta(days=9), 10))
     cfg = _config({"name": "young", "amount": 100})
     (p,) = run_forecasts(local_store, cfg, as_of=AS_OF).projections  # type: ignore[arg-type]
     assert p.method == "run-rate"
@@ -79,7 +79,7 @@ def test_short_history_uses_run_rate_with_wider_interval(local_store, fill) -> N
 
 
 def test_nowcast_scales_estimates_by_the_recent_bill_ratio(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(AS_OF - timedelta(days=59), 60)
+    events = daily_events(AS_OF - timedelta(days=59), 60)
     fill(events, bill_for(events, factor="1.25", until=AS_OF - timedelta(days=2)))
     cfg = _config({"name": "all", "amount": 500})
     (p,) = run_forecasts(local_store, cfg, as_of=AS_OF).projections  # type: ignore[arg-type]
@@ -90,7 +90,7 @@ def test_nowcast_scales_estimates_by_the_recent_bill_ratio(local_store, fill) ->
 
 
 def test_team_budget_is_billed_its_attributed_share(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(AS_OF - timedelta(days=59), 60)  # half the calls each: search/platform
+    events = daily_events(AS_OF - timedelta(days=59), 60)  # half the calls each: search/platform
     fill(events, bill_for(events, factor="2", until=AS_OF))
     cfg = _config({"name": "search", "amount": 100, "filter": {"team": ["search"]}},
                   {"name": "cus0", "amount": 100, "filter": {"customer": ["cus_0"]}},
@@ -105,7 +105,7 @@ def test_team_budget_is_billed_its_attributed_share(local_store, fill) -> None: 
 
 
 def test_projections_are_kept_per_run_and_reconciliation_written(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(AS_OF - timedelta(days=40), 41)
+    events = daily_events(AS_OF - timedelta(days=40), 41)
     fill(events, bill_for(events, factor="1.1", until=AS_OF - timedelta(days=1)))
     cfg = _config({"name": "all", "amount": 200}, {"name": "b", "amount": 50})
     run_forecasts(local_store, cfg, as_of=AS_OF, run_id="20261121T060000Z")
@@ -123,7 +123,7 @@ def test_projections_are_kept_per_run_and_reconciliation_written(local_store, fi
 
 
 def test_sharded_runs_cover_every_budget_once(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    fill(make_events(AS_OF - timedelta(days=30), 31))
+    fill(daily_events(AS_OF - timedelta(days=30), 31))
     cfg = _config(*({"name": f"b{i}", "amount": 100} for i in range(7)))
     seen = []
     for index in range(3):
@@ -139,7 +139,7 @@ def test_sharded_runs_cover_every_budget_once(local_store, fill) -> None:  # typ
 
 
 def test_statsmodels_engine_gives_a_comparable_projection(local_store, fill) -> None:  # type: ignore[no-untyped-def]
-    fill(make_events(AS_OF - timedelta(days=49), 50))
+    fill(daily_events(AS_OF - timedelta(days=49), 50))
     fast_cfg = parse_config({"budgets": [{"name": "x", "amount": 100}],
                              "forecast": {"simulations": 300}})
     sm_cfg = parse_config({"budgets": [{"name": "x", "amount": 100}],
@@ -162,7 +162,7 @@ def test_status_and_estimate_note_say_projected_and_how_many_days_are_estimates(
         status_label,
     )
 
-    events = make_events(AS_OF - timedelta(days=59), 60)
+    events = daily_events(AS_OF - timedelta(days=59), 60)
     fill(events, bill_for(events, factor="1.25", until=AS_OF - timedelta(days=2)))
     (p,) = run_forecasts(local_store, _config({"name": "all", "amount": 160}),  # type: ignore[arg-type]
                          as_of=AS_OF).projections

@@ -21,14 +21,14 @@ from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.jobs.forecast import RECONCILIATION_LATEST, run_forecasts
 from cascadeflow_cloud.lake.artifacts import get_json
 from cascadeflow_cloud.reconcile import reconcile, split_estimate, summarise
-from tests.forecast.conftest import MODEL, bill_for, make_events
+from tests.support.events import MODEL, bill_for, daily_events
 
 DAY = date(2026, 11, 2)
 
 
 def test_events_covering_80_percent_of_bill_report_20_percent_untracked(local_store, fill) -> None:  # type: ignore[no-untyped-def]
     as_of = date(2026, 11, 20)
-    events = make_events(as_of - timedelta(days=9), 10)
+    events = daily_events(as_of - timedelta(days=9), 10)
     fill(events, bill_for(events, factor="1.25"))  # estimates = 80 % of the bill
     run_forecasts(local_store, parse_config({}), as_of=as_of)
     rows = get_json(local_store, RECONCILIATION_LATEST)

@@ -16,7 +16,7 @@ from cascadeflow_cloud.fanout import plan_request, shard_request
 from cascadeflow_cloud.lake.artifacts import read_latest_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
-from tests.forecast.conftest import make_events
+from tests.support.events import daily_events
 
 ROOT = Path(__file__).resolve().parents[2]
 AS_OF = date(2026, 11, 20)
@@ -59,7 +59,7 @@ def test_no_other_handler_imports_statsmodels() -> None:
 @pytest.fixture
 def deployed(tmp_path: Path) -> dict[str, str]:
     store = tmp_path / "lake"
-    Lake(LocalStore(store)).write_events(make_events(AS_OF - timedelta(days=39), 40))
+    Lake(LocalStore(store)).write_events(daily_events(AS_OF - timedelta(days=39), 40))
     config = tmp_path / "cascadeflow.yaml"
     config.write_text(yaml.safe_dump({
         "budgets": [{"name": f"b{i}", "amount": 200} for i in range(4)],

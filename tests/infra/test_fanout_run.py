@@ -25,7 +25,7 @@ from cascadeflow_cloud.config import Config
 from cascadeflow_cloud.lake.artifacts import read_latest_projections
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
-from tests.forecast.conftest import make_events
+from tests.support.events import daily_events
 
 from . import hcl
 
@@ -56,7 +56,7 @@ def rendered_definition(function_arn: str, max_concurrency: int) -> dict[str, An
 @pytest.fixture
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     store = tmp_path / "lake"
-    Lake(LocalStore(store)).write_events(make_events(AS_OF - timedelta(days=39), 40))
+    Lake(LocalStore(store)).write_events(daily_events(AS_OF - timedelta(days=39), 40))
     doc = {"budgets": [{"name": f"team-{i}", "amount": 200} for i in range(5)],
            "forecast": {"shards": 3}}
     (tmp_path / "cascadeflow.yaml").write_text(yaml.safe_dump(doc))

@@ -1,30 +1,11 @@
-"""Helpers for the compaction and cold-start tests: event factories and a hooked store."""
+"""Helpers for the compaction and cold-start tests: a hooked store (events:
+``tests.support.events.distinct_events``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 
 from cascadeflow_cloud.lake.store import ObjectStore, StoredObject
-from cascadeflow_cloud.schema import UsageEvent
-
-DAY = date(2026, 11, 25)
-
-
-def make_events(n: int, *, prefix: str, day: date = DAY) -> list[UsageEvent]:
-    """``n`` distinct events on ``day`` with exact, varied money."""
-    base = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return [
-        UsageEvent(
-            event_id=f"{prefix}-{i:06d}", timestamp=base + timedelta(seconds=(i * 37) % 86_400),
-            provider=("aws_bedrock", "azure_openai", "gcp_vertex")[i % 3], model=f"model-{i % 4}",
-            input_tokens=i, output_tokens=i % 11,
-            estimated_cost=Decimal(i % 9973) / Decimal(10**9) + Decimal("0.000000000001"),
-            team=f"team{i % 5}", tags={"k": str(i % 7)},
-        )
-        for i in range(n)
-    ]
 
 
 class HookedStore:

@@ -12,16 +12,16 @@ from cascadeflow_cloud.jobs.compact import day_event_keys
 from cascadeflow_cloud.lake.eventlog import write_event_batches
 from cascadeflow_cloud.lake.store import LocalStore
 from cascadeflow_cloud.lake.tables import Lake
-
-from .conftest import DAY, make_events
+from tests.support.events import DAY, distinct_events
 
 
 def test_compact_command_reports_each_day(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     store = LocalStore(tmp_path / "lake")
     for n in range(6):
-        write_event_batches(store, make_events(3, prefix=f"b{n}"))
+        write_event_batches(store, distinct_events(3, prefix=f"b{n}"))
     # a re-delivery of b0 together with one new event (another batch id)
-    write_event_batches(store, [*make_events(3, prefix="b0"), *make_events(1, prefix="new")])
+    write_event_batches(store, [*distinct_events(3, prefix="b0"),
+                                *distinct_events(1, prefix="new")])
     args = ["--store", store.url, "compact", "--since", str(DAY), "--until", str(DAY)]
 
     assert main(args) == 0
@@ -35,7 +35,7 @@ def test_compact_command_reports_each_day(tmp_path, capsys) -> None:  # type: ig
 
 def test_compact_command_exits_1_when_a_batch_is_unreadable(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     store = LocalStore(tmp_path / "lake")
-    write_event_batches(store, make_events(2, prefix="a"))
+    write_event_batches(store, distinct_events(2, prefix="a"))
     store.put(f"events/date={DAY}/junk.jsonl.gz", b"junk")
     code = main(["--store", store.url, "compact", "--until", str(DAY + timedelta(days=1))])
     captured = capsys.readouterr()
@@ -46,7 +46,7 @@ def test_demo_stage_shows_objects_before_and_after(tmp_path) -> None:  # type: i
     store = LocalStore(tmp_path / "lake")
     lake = Lake(store)
     for offset in range(3):  # what stage s10 leaves: one Parquet batch per day
-        lake.write_events(make_events(40, prefix=f"d{offset}", day=DAY - timedelta(offset)))
+        lake.write_events(distinct_events(40, prefix=f"d{offset}", day=DAY - timedelta(offset)))
     out = io.StringIO()
     ctx = DemoContext(store, tmp_path, DAY, out)
 

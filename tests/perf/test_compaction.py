@@ -27,8 +27,9 @@ from cascadeflow_cloud.jobs.compact import (
 from cascadeflow_cloud.lake.eventlog import write_event_batches
 from cascadeflow_cloud.lake.tables import Lake, event_table, parquet_bytes, sum_decimal
 from cascadeflow_cloud.schema import UsageEvent
+from tests.support.events import DAY, distinct_events
 
-from .conftest import DAY, HookedStore, make_events, once
+from .conftest import HookedStore, once
 
 
 def _write_batches(store, events: list[UsageEvent], per_batch: int, parquet_every: int  # type: ignore[no-untyped-def]
@@ -44,7 +45,7 @@ def _write_batches(store, events: list[UsageEvent], per_batch: int, parquet_ever
     for n, batch in enumerate(batches):
         jobs.append((n % parquet_every == 0, batch))
         if n % 50 == 49:  # a retry: the previous batch again, plus one new event
-            extra = make_events(1, prefix=f"r{n}")
+            extra = distinct_events(1, prefix=f"r{n}")
             jobs.append((False, [*batches[n - 1], *extra]))
             expected[extra[0].event_id] = extra[0].estimated_cost
 
@@ -67,9 +68,10 @@ def _assert_exact(store, expected: dict[str, Decimal]) -> None:  # type: ignore[
 
 
 def test_ten_thousand_batches_read_back_as_one_object(local_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(20_000, prefix="ev")
+    events = distinct_events(20_000, prefix="ev")
     written, expected = _write_batches(local_store, events, per_batch=2, parquet_every=100)
-    other_day = write_event_batches(local_store, make_events(5, prefix="x", day=DAY + timedelta(1)))
+    other_day = write_event_batches(local_store,
+                                    distinct_events(5, prefix="x", day=DAY + timedelta(1)))
     assert written >= 10_000
     assert len(day_event_keys(local_store, DAY)) == written
 
@@ -85,7 +87,7 @@ def test_ten_thousand_batches_read_back_as_one_object(local_store) -> None:  # t
 
 @pytest.mark.parametrize("max_rows", [1_000_000, 70])
 def test_compaction_on_both_stores_chunks_and_is_idempotent(any_store, max_rows) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(600, prefix="ev")
+    events = distinct_events(600, prefix="ev")
     written, expected = _write_batches(any_store, events, per_batch=5, parquet_every=7)
 
     result = compact_day(any_store, DAY, max_rows=max_rows)
@@ -101,9 +103,9 @@ def test_compaction_on_both_stores_chunks_and_is_idempotent(any_store, max_rows)
 
 
 def test_batch_arriving_during_compaction_is_kept(any_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(200, prefix="ev")
+    events = distinct_events(200, prefix="ev")
     _write_batches(any_store, events, per_batch=4, parquet_every=10)
-    late = make_events(3, prefix="late")
+    late = distinct_events(3, prefix="late")
     hooked = HookedStore(any_store)
     late_keys: list[str] = []
     hooked.on_put = once(lambda _k: late_keys.extend(write_event_batches(any_store, late)))
@@ -120,7 +122,7 @@ def test_batch_arriving_during_compaction_is_kept(any_store) -> None:  # type: i
 
 
 def test_crash_between_write_and_delete_leaves_only_removable_duplicates(any_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(300, prefix="ev")
+    events = distinct_events(300, prefix="ev")
     _, expected = _write_batches(any_store, events, per_batch=3, parquet_every=9)
     hooked = HookedStore(any_store)
     deletes: list[str] = []
@@ -144,7 +146,7 @@ def test_crash_between_write_and_delete_leaves_only_removable_duplicates(any_sto
 
 
 def test_reader_racing_a_compaction_sees_every_event_once(any_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(150, prefix="ev")
+    events = distinct_events(150, prefix="ev")
     _, expected = _write_batches(any_store, events, per_batch=5, parquet_every=4)
     hooked = HookedStore(any_store)
     # The reader lists the day, then the whole day is compacted before its first get.
@@ -157,10 +159,10 @@ def test_reader_racing_a_compaction_sees_every_event_once(any_store) -> None:  #
 
 
 def test_two_overlapping_compactions_lose_nothing(any_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(240, prefix="ev")
+    events = distinct_events(240, prefix="ev")
     _, expected = _write_batches(any_store, events, per_batch=6, parquet_every=5)
-    expected |= {e.event_id: e.estimated_cost for e in make_events(4, prefix="late")}
-    late = make_events(4, prefix="late")
+    expected |= {e.event_id: e.estimated_cost for e in distinct_events(4, prefix="late")}
+    late = distinct_events(4, prefix="late")
     hooked = HookedStore(any_store)
 
     def other_run(_key: str) -> None:  # a second scheduled run after a late batch arrived
@@ -187,7 +189,7 @@ def test_concurrent_writer_reader_and_compactor_threads(local_store) -> None:  #
     def writer() -> None:
         try:
             for n in range(300):
-                batch = make_events(2, prefix=f"w{n}")
+                batch = distinct_events(2, prefix=f"w{n}")
                 write_event_batches(local_store, batch)
                 if n % 10 == 0:  # and some re-deliveries
                     write_event_batches(local_store, batch)
@@ -226,8 +228,8 @@ def test_concurrent_writer_reader_and_compactor_threads(local_store) -> None:  #
 
 
 def test_unreadable_batch_is_kept_and_reported(local_store) -> None:  # type: ignore[no-untyped-def]
-    write_event_batches(local_store, make_events(3, prefix="a"))
-    write_event_batches(local_store, make_events(3, prefix="b"))
+    write_event_batches(local_store, distinct_events(3, prefix="a"))
+    write_event_batches(local_store, distinct_events(3, prefix="b"))
     bad = f"{day_prefix(DAY)}broken.jsonl.gz"
     local_store.put(bad, b"not gzip at all")
 
@@ -243,7 +245,7 @@ def test_unreadable_batch_is_kept_and_reported(local_store) -> None:  # type: ig
 def test_compact_events_walks_days_and_rejects_reversed_range(local_store) -> None:  # type: ignore[no-untyped-def]
     for offset in range(3):
         for n in range(3):
-            write_event_batches(local_store, make_events(2, prefix=f"d{offset}n{n}",
+            write_event_batches(local_store, distinct_events(2, prefix=f"d{offset}n{n}",
                                                          day=DAY + timedelta(offset)))
     summary = compact_events(local_store, DAY, DAY + timedelta(days=5))
     assert [d.day for d in summary.days] == [DAY + timedelta(i) for i in range(3)]
@@ -257,7 +259,7 @@ def test_compact_events_walks_days_and_rejects_reversed_range(local_store) -> No
 def test_a_different_output_under_the_same_input_set_never_replaces_ours(any_store) -> None:  # type: ignore[no-untyped-def]
     """Two runs over the same listing can read different rows (an input compacted away in
     between). Their outputs must not shadow each other: names carry a content hash."""
-    events = make_events(90, prefix="ev")
+    events = distinct_events(90, prefix="ev")
     _, expected = _write_batches(any_store, events, per_batch=3, parquet_every=4)
     digest = input_digest(day_event_keys(any_store, DAY))
     partial = parquet_bytes(event_table(events[:10]))
@@ -281,7 +283,7 @@ def test_a_day_that_keeps_changing_under_the_read_is_an_error_not_a_partial_answ
     the read re-lists and retries, then says so, instead of returning fewer events."""
     from cascadeflow_cloud.errors import CascadeFlowError, ObjectNotFound
 
-    write_event_batches(local_store, make_events(3, prefix="a"))
+    write_event_batches(local_store, distinct_events(3, prefix="a"))
     hooked = HookedStore(local_store)
 
     def vanished(key: str) -> None:

@@ -10,14 +10,14 @@ from decimal import Decimal
 from cascadeflow_cloud.config import parse_config
 from cascadeflow_cloud.jobs.forecast import run_forecasts
 from cascadeflow_cloud.lake.tables import Lake
-from tests.forecast.conftest import bill_for, make_events
+from tests.support.events import bill_for, daily_events
 
 AS_OF = date(2026, 11, 20)
 
 
 def test_each_scope_sees_its_own_spend_billed_and_estimated(local_store) -> None:  # type: ignore[no-untyped-def]
-    events = make_events(AS_OF - timedelta(days=44), 45, per_day=12, customers=5, seed=7)
-    events += make_events(AS_OF - timedelta(days=44), 45, per_day=2, customers=2, seed=8,
+    events = daily_events(AS_OF - timedelta(days=44), 45, per_day=12, customers=5, seed=7)
+    events += daily_events(AS_OF - timedelta(days=44), 45, per_day=2, customers=2, seed=8,
                           provider="gcp_vertex", model="gemini-2.5-flash", team="ml")
     lake = Lake(local_store)
     lake.write_events(events)
