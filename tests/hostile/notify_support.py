@@ -135,7 +135,8 @@ def publish_over_budget(store: ObjectStore, budgets: list[str]) -> None:
 
 def write_config(path: Path, store_url: str, receiver: HostileReceiver, *,
                  budgets: list[str], destinations: list[str], lease_seconds: float,
-                 timeout_seconds: float, max_attempts: int = 1) -> Path:
+                 timeout_seconds: float, max_attempts: int = 1,
+                 send_concurrency: int = 1) -> Path:
     """A config whose budgets send to webhook channels ``destinations`` (one path each)."""
     doc = {
         "store": store_url,
@@ -144,7 +145,8 @@ def write_config(path: Path, store_url: str, receiver: HostileReceiver, *,
                       "secret": "env:CF_TEST_WHSEC", "timeout_seconds": timeout_seconds,
                       "allow_http_hosts": ["127.0.0.1"], "allow_private_hosts": ["127.0.0.1"]}
                      for d in destinations],
-        "notify": {"max_attempts": max_attempts, "lease_seconds": lease_seconds},
+        "notify": {"max_attempts": max_attempts, "lease_seconds": lease_seconds,
+                   "send_concurrency": send_concurrency},
     }
     path.write_text(json.dumps(doc))  # JSON is YAML
     return path

@@ -29,6 +29,8 @@ WRITE_SECONDS = 5.0
 class FileDestination:
     """Append alerts as JSON lines to ``path`` (created with its folder)."""
 
+    concurrent = True  # each line is one append (O_APPEND): concurrent sends never interleave
+
     def __init__(self, name: str, path: str | os.PathLike[str],
                  events: Sequence[str] = ()) -> None:
         self.name = name
@@ -47,8 +49,11 @@ class FileDestination:
         line = json.dumps(alert.envelope(), sort_keys=True, default=str) + "\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as handle:
-                handle.write(line)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode())  # one write: lines of concurrent sends stay whole
+            finally:
+                os.close(fd)
         except OSError as exc:
             return Delivery(outcome="failed", attempts=1,
                             detail=f"cannot write {self.path}: {exc.strerror}")

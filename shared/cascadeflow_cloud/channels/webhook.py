@@ -36,6 +36,8 @@ def envelope_bytes(alert: Alert) -> bytes:
 class WebhookDestination:
     """POST signed JSON to a checked URL; 410 disables; never follows a redirect."""
 
+    concurrent = True  # one connection per attempt, no shared state: sends may overlap
+
     def __init__(self, name: str, url: str, secrets: Sequence[str], *, transport: Transport,
                  clock: Clock, policy: RetryPolicy | None = None,
                  resolver: Resolver | None = None, allow_http_hosts: Sequence[str] = (),

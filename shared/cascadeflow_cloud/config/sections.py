@@ -116,6 +116,8 @@ class NotifySettings(Section):
     max_attempts: Annotated[int, Field(ge=1, le=10)] = 4
     max_retry_after: Annotated[float, Field(ge=0)] = 60.0
     slack_max_per_run: Annotated[int, Field(ge=1)] = 60
+    #: alerts handled at once (claim, send, mark); Slack still gets one message at a time
+    send_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     max_projection_age_days: Annotated[int, Field(ge=1, le=60)] = 3
     anomaly: AnomalySettings = Field(default_factory=AnomalySettings)
     recommendations: RecommendationSettings = Field(default_factory=RecommendationSettings)

@@ -196,7 +196,8 @@ def run_notify(
             retry_parked(store, ALERTS, destinations, state, summary, now=clock(),
                          lease_seconds=config.notify.lease_seconds)
         state.load_done_index(index_key)
-        dispatch(store, ALERTS, alerts, route, destinations, build_errors, state, summary)
+        dispatch(store, ALERTS, alerts, route, destinations, build_errors, state, summary,
+                 workers=config.notify.send_concurrency)
         state.save_done_index(index_key)
     if global_share:  # one invocation reports what is still owed (the alarms' gauge)
         summary.pending_outbox = pending.count(store, pending.OUTBOX, ALERTS)

@@ -28,7 +28,10 @@ mid-send is reported under ``lost``, never as delivered. ``NotifySummary`` count
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +39,7 @@ from cascadeflow_cloud.alerts import pending
 from cascadeflow_cloud.alerts.model import Alert
 from cascadeflow_cloud.alerts.state import AlertState, Claim, channel_disabled, disable_channel
 from cascadeflow_cloud.channels.base import Destination
-from cascadeflow_cloud.httpclient.retry import ClaimLost
+from cascadeflow_cloud.httpclient.retry import ClaimLost, Fence
 from cascadeflow_cloud.lake.store import ObjectStore
 
 
@@ -63,6 +66,15 @@ class NotifySummary:
     @property
     def ok(self) -> bool:
         return self.pending_deadletter == 0 and not self.errors
+
+    def merge(self, other: NotifySummary) -> None:
+        """Add ``other``'s counts and lists to this summary (``dispatch``'s parts, in order)."""
+        for name in ("evaluated", "claimed", "deduplicated", "deferred", "dead_lettered",
+                     "retried", "pending_outbox", "pending_deadletter", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("delivered", "errors", "preview", "skipped", "lost"):
+            getattr(self, name).extend(getattr(other, name))
+        self.disabled.update(other.disabled)
 
     def as_dict(self) -> dict[str, Any]:
         return {"evaluated": self.evaluated, "claimed": self.claimed,
@@ -137,29 +149,54 @@ def retry_parked(store: ObjectStore, kind: str, destinations: Mapping[str, Desti
 def dispatch(store: ObjectStore, kind: str, alerts: Iterable[Alert],
              route: Callable[[Alert], Sequence[str]], destinations: Mapping[str, Destination],
              build_errors: Mapping[str, str], state: AlertState,
-             summary: NotifySummary) -> None:
-    """Claim each alert once and send it to every destination ``route`` names."""
+             summary: NotifySummary, *, workers: int = 1) -> None:
+    """Claim each alert once and send it to every destination ``route`` names.
+
+    ``workers`` > 1 handles that many scopes (budgets) at once, each scope's alerts in order
+    (threads: the claims, marks and sends are I/O). A destination that does not declare
+    ``concurrent = True`` (Slack: its pace) still gets one send at a time."""
     disabled: dict[str, str | None] = {}  # each destination's switch read once a run
-    for alert in alerts:
+    serial = {name: threading.Lock() for name, dest in destinations.items()
+              if not getattr(dest, "concurrent", False)}
+
+    def one(alert: Alert) -> NotifySummary:
+        part = NotifySummary()
         names = list(route(alert))
         if not names:
-            continue
+            return part
         claim = state.claim(alert, names)
         if claim is None:
-            summary.deduplicated += 1
-            continue
-        summary.claimed += 1
+            part.deduplicated += 1
+            return part
+        part.claimed += 1
         try:
-            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, summary,
-                          disabled)
+            _send_claimed(store, kind, alert, claim, destinations, build_errors, state, part,
+                          disabled, serial)
         except ClaimLost as exc:  # a mark refused: the new holder decides, we report nothing
-            summary.lost.append(f"{alert.id}: {exc}")
+            part.lost.append(f"{alert.id}: {exc}")
+        return part
+
+    def scope(group: list[Alert]) -> list[NotifySummary]:
+        return [one(alert) for alert in group]
+
+    if workers <= 1:
+        for alert in alerts:
+            summary.merge(one(alert))
+        return
+    by_scope: dict[str, list[Alert]] = {}
+    for alert in alerts:  # a scope's alerts in order (70 % before 100 %), scopes side by side
+        by_scope.setdefault(alert.scope, []).append(alert)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dispatch") as pool:
+        for parts in pool.map(scope, by_scope.values()):
+            for part in parts:
+                summary.merge(part)
 
 
 def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
                   destinations: Mapping[str, Destination], build_errors: Mapping[str, str],
                   state: AlertState, summary: NotifySummary,
-                  disabled_by_name: dict[str, str | None]) -> None:
+                  disabled_by_name: dict[str, str | None],
+                  serial: Mapping[str, threading.Lock]) -> None:
     """Send one claimed alert to each destination still missing, fenced by its claim."""
     todo = claim.undelivered()
     if not todo:
@@ -167,17 +204,9 @@ def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
     fence = state.fence(claim)
     for index, name in enumerate(todo):
         last = index == len(todo) - 1
-        dest = destinations.get(name)
-        if name not in disabled_by_name:
-            disabled_by_name[name] = channel_disabled(store, name)
-        disabled = disabled_by_name[name]
-        if dest is None or disabled:
-            why = (f"destination disabled: {disabled}" if disabled else
-                   f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
-            outcome, detail = "failed", why
-        else:
-            result = dest.send(alert, fence=fence)
-            outcome, detail = result.outcome, result.detail
+        with serial.get(name) or contextlib.nullcontext():
+            outcome, detail = _send_one(store, name, alert, destinations.get(name),
+                                        build_errors, disabled_by_name, fence)
         if outcome == "lost":
             summary.lost.append(f"{name}: {alert.id}: {detail}")
             return
@@ -192,13 +221,29 @@ def _send_claimed(store: ObjectStore, kind: str, alert: Alert, claim: Claim,
             continue
         fence(0.0)  # still ours? (ClaimLost otherwise: the new holder parks or sends it)
         where = _handle(store, summary, name, alert, outcome, detail) or pending.DEADLETTER
-        if outcome == "disabled":
-            disabled_by_name[name] = detail
         pending.park(store, where, kind, name, alert.id, alert.to_dict(), detail,
                      state_key=claim.key)
         state.mark_parked(claim, name, where.rstrip("/"), finish=last)
         if outcome != "deferred":
             summary.errors.append(f"{name}: {alert.id}: {detail}")
+
+
+def _send_one(store: ObjectStore, name: str, alert: Alert, dest: Destination | None,
+              build_errors: Mapping[str, str], disabled_by_name: dict[str, str | None],
+              fence: Fence) -> tuple[str, str]:
+    """One send (or why not): ``(outcome, detail)``; a destination that answers ``disabled``
+    is switched off for the rest of the run."""
+    if name not in disabled_by_name:
+        disabled_by_name[name] = channel_disabled(store, name)
+    disabled = disabled_by_name[name]
+    if dest is None or disabled:
+        why = (f"destination disabled: {disabled}" if disabled else
+               f"destination {name!r} unavailable: {build_errors.get(name, 'unknown')}")
+        return "failed", why
+    result = dest.send(alert, fence=fence)
+    if result.outcome == "disabled":
+        disabled_by_name[name] = result.detail
+    return result.outcome, result.detail
 
 
 __all__ = ["NotifySummary", "dispatch", "retry_parked"]
