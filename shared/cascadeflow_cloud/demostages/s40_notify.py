@@ -45,6 +45,9 @@ def run(ctx: DemoContext) -> None:
     summary = run_notify(ctx.store, config,
                          now=datetime.combine(ctx.end, time(12), tzinfo=UTC))
     lines = path.read_text().splitlines()[before:] if path.exists() else []
+    # in the order the alerts were evaluated (sends to the file may overlap: send_concurrency)
+    order = {entry.split(":", 1)[1]: i for i, entry in enumerate(summary.delivered)}
+    lines.sort(key=lambda line: order.get(str(json.loads(line).get("id")), len(order)))
     ctx.say(f"  {summary.evaluated} alert(s) evaluated: {len(summary.delivered)} sent to "
             f"{path}, {summary.deduplicated} already sent in an earlier run")
     for line in lines[:12]:

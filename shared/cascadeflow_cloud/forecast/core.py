@@ -91,6 +91,25 @@ def _run_rate(y: Any, horizon: int, paths: int, rng: np.random.Generator) -> tup
     return np.full(horizon, mu), daily
 
 
+@dataclass(frozen=True)
+class PeriodRequest:
+    """One period to forecast (the arguments of ``forecast_period``)."""
+
+    history: Sequence[float]
+    actual_to_date: float
+    horizon: int
+    budget: float
+    seed: int = 0
+    want_paths: bool = False
+
+
+@dataclass
+class _Prepared:
+    y: Any
+    actual: float
+    rng: np.random.Generator
+
+
 def forecast_period(
     history: Sequence[float], *, actual_to_date: float, horizon: int, budget: float,
     settings: Settings | None = None, seed: int = 0, want_paths: bool = False,
@@ -99,18 +118,80 @@ def forecast_period(
 
     ``horizon`` is the number of days left in the period after the as-of day.
     """
+    request = PeriodRequest(history, actual_to_date, horizon, budget, seed, want_paths)
+    return forecast_periods([request], settings)[0]
+
+
+def forecast_periods(requests: Sequence[PeriodRequest],
+                     settings: Settings | None = None) -> list[Outcome]:
+    """``forecast_period`` for many periods at once, the same outcome for each: series that
+    reach the fast ETS engine with the same length are fitted together
+    (``ets.fit_ets_many``), which is most of the work for thousands of budgets.
+
+    >>> reqs = [PeriodRequest([10.0] * 40, 100.0, 20, 250.0), PeriodRequest([5.0], 5.0, 9, 9.0)]
+    >>> [o.status for o in forecast_periods(reqs)]
+    ['ok', 'insufficient_data']
+    >>> forecast_periods(reqs)[0] == forecast_period([10.0] * 40, actual_to_date=100.0,
+    ...                                              horizon=20, budget=250.0)
+    True
+    """
     s = settings or Settings()
-    y = _clean(history)
+    outcomes: list[Outcome | None] = []
+    prepared: list[_Prepared | None] = []
+    for req in requests:
+        done, prep = _prepare(req, s)
+        outcomes.append(done)
+        prepared.append(prep)
+    fits = _fast_fits(prepared, s) if s.engine != "statsmodels" else {}
+    for i, (req, prep) in enumerate(zip(requests, prepared, strict=True)):
+        if prep is not None:
+            outcomes[i] = _simulate(req, prep, s, fits.get(i))
+    return [o for o in outcomes if o is not None]
+
+
+def _prepare(req: PeriodRequest, s: Settings) -> tuple[Outcome | None, _Prepared | None]:
+    """The outcome when no simulation is needed, else the cleaned series to fit."""
+    y = _clean(req.history)
     nonzero = np.flatnonzero(y > 0)
     y = y[nonzero[0]:] if len(nonzero) else y[:0]
-    actual = max(float(actual_to_date), 0.0) if math.isfinite(actual_to_date) else 0.0
+    actual = max(float(req.actual_to_date), 0.0) if math.isfinite(req.actual_to_date) else 0.0
     if len(y) < s.min_history_days:
-        return Outcome("insufficient_data", None, actual, horizon)
-    if horizon <= 0:
+        return Outcome("insufficient_data", None, actual, req.horizon), None
+    if req.horizon <= 0:
         return Outcome("ok", "complete", actual, 0, actual, actual, actual, actual, actual,
-                       1.0 if actual > budget else 0.0)
-    rng = np.random.default_rng(seed)
-    y = y[-s.fit_window_days:]
+                       1.0 if actual > req.budget else 0.0), None
+    rng = np.random.default_rng(req.seed)
+    return None, _Prepared(y[-s.fit_window_days:], actual, rng)
+
+
+def _fast_fits(prepared: Sequence[_Prepared | None], s: Settings) -> dict[int, Any]:
+    """The fast engine's fit of every series long enough for ETS, by request index (a series
+    whose fit fails is left out: it falls back to run-rate)."""
+    from cascadeflow_cloud.forecast.ets import fit_ets, fit_ets_many
+
+    groups: dict[tuple[int, bool], list[int]] = {}
+    for i, prep in enumerate(prepared):
+        if prep is not None and len(prep.y) >= s.ets_min_days:
+            n = len(prep.y)
+            groups.setdefault((n, n >= s.seasonal_min_days), []).append(i)
+    fits: dict[int, Any] = {}
+    for (_, seasonal), members in groups.items():
+        try:
+            found = fit_ets_many(np.stack([prepared[i].y for i in members]),  # type: ignore[union-attr]
+                                 seasonal=seasonal)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            found = []
+            for i in members:  # one bad series must not cost the others their fit
+                try:
+                    found.append(fit_ets(prepared[i].y, seasonal=seasonal))  # type: ignore[union-attr]
+                except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+                    found.append(None)
+        fits.update({i: fit for i, fit in zip(members, found, strict=True) if fit is not None})
+    return fits
+
+
+def _simulate(req: PeriodRequest, prep: _Prepared, s: Settings, fit: Any) -> Outcome:
+    y, actual, rng, horizon = prep.y, prep.actual, prep.rng, req.horizon
     if len(y) < s.ets_min_days:
         method = "run-rate"
         mean, sims = _run_rate(y, horizon, s.simulations, rng)
@@ -121,11 +202,10 @@ def forecast_period(
                 from cascadeflow_cloud.forecast.sm_engine import fit_simulate
 
                 name, mean, sims = fit_simulate(y, seasonal=seasonal, horizon=horizon,
-                                                paths=s.simulations, seed=seed)
+                                                paths=s.simulations, seed=req.seed)
+            elif fit is None:
+                raise ValueError("no ETS fit")
             else:
-                from cascadeflow_cloud.forecast.ets import fit_ets
-
-                fit = fit_ets(y, seasonal=seasonal)
                 name, mean = fit.name, fit.point(horizon)
                 sims = fit.simulate(horizon, s.simulations, rng)
             method = f"ets:{name}"
@@ -136,9 +216,9 @@ def forecast_period(
     totals = actual + sims.sum(axis=1)
     lo95, lo80, p50, hi80, hi95 = (float(v) for v in np.quantile(totals, QUANTILES))
     out = Outcome("ok", method, actual, horizon, p50, lo80, hi80, lo95, hi95,
-                  float((totals > budget).mean()),
+                  float((totals > req.budget).mean()),
                   [max(float(v), 0.0) if math.isfinite(v) else 0.0 for v in mean])
-    if want_paths:
+    if req.want_paths:
         cum = actual + np.cumsum(sims, axis=1)
         out.path_quantiles = [[float(v) for v in row]
                               for row in np.quantile(cum, QUANTILES, axis=0)]

@@ -90,26 +90,29 @@ class EtsFit:
         return out
 
 
-def _initial_states(y: Array, seasonal: bool) -> tuple[float, float, Array]:
+def _initial_states(y: Array, seasonal: bool) -> tuple[Array, Array, Array]:
+    """Per row of ``y`` (series × days): level and trend before day 0, and the weekly
+    season (series × 7)."""
+    rows, n = y.shape
     m = SEASON
-    weeks = len(y) // m
+    weeks = n // m
     if weeks >= 2:
-        block = y[: weeks * m].reshape(weeks, m)
-        means = block.mean(axis=1)
+        block = y[:, : weeks * m].reshape(rows, weeks, m)
+        means = block.mean(axis=2)
         # slope: Theil-Sen (median of pairwise slopes) of the weekly means over the whole
         # window -- robust to a noisy first week, and sees growth a 4-week span hides
         i, j = np.triu_indices(weeks, 1)
-        trend = float(np.median((means[j] - means[i]) / ((j - i) * m)))
+        trend = np.median((means[:, j] - means[:, i]) / ((j - i) * m), axis=1)
         centre = (np.arange(weeks) * m + (m - 1) / 2)
-        level = float(np.median(means - trend * centre))
-        first = block[: min(weeks, 4)]
-        season = (first - first.mean(axis=1)[:, None]).mean(axis=0) if seasonal \
-            else np.zeros(m)
+        level = np.median(means - trend[:, None] * centre, axis=1)
+        first = block[:, : min(weeks, 4)]
+        season = (first - first.mean(axis=2)[:, :, None]).mean(axis=1) if seasonal \
+            else np.zeros((rows, m))
     else:
-        level = float(y[: min(len(y), m)].mean())
-        trend = 0.0
-        season = np.zeros(m)
-    season = season - season.mean()
+        level = y[:, : min(n, m)].mean(axis=1)
+        trend = np.zeros(rows)
+        season = np.zeros((rows, m))
+    season = season - season.mean(axis=1)[:, None]
     # states are "before day 0": level/trend at t=-1
     return level - trend, trend, season
 
@@ -136,49 +139,89 @@ def _grid(seasonal: bool) -> tuple[list[str], Array]:
 _GRIDS: dict[bool, tuple[list[str], Array]] = {}
 
 
+def _params(name: str) -> int:
+    """The number of estimated parameters of model ``name`` (for AICc)."""
+    return 1 + ("A" in name[1:2]) * 2 + ("d" in name) + (name in _SEASONAL) * 7 + 1
+
+
+_SEASONAL = ("ANA", "AAA", "AAdA")
+#: Series fitted together per vectorised pass (rows × grid floats stay in cache).
+BATCH = 64
+
+
 def fit_ets(y: Array, *, seasonal: bool) -> EtsFit:
     """Fit every candidate on the grid in one vectorised pass; return the lowest-AICc model."""
-    y = np.asarray(y, dtype=float)
-    n = len(y)
+    fit = fit_ets_many(np.asarray(y, dtype=float)[None, :], seasonal=seasonal)[0]
+    if fit is None:
+        raise ValueError(f"too few points to fit ETS: {len(y)}")
+    return fit
+
+
+def fit_ets_many(ys: Array, *, seasonal: bool) -> list[EtsFit | None]:
+    """``fit_ets`` for each row of ``ys`` (series of one length), many series per vectorised
+    pass: the same fits, a fraction of the interpreter overhead. ``None`` where a series is
+    too short for every candidate.
+
+    >>> import numpy as np
+    >>> ys = np.array([100 + np.arange(56.0), np.full(56, 7.0)])
+    >>> [f.name for f in fit_ets_many(ys, seasonal=False)] == [
+    ...     fit_ets(ys[0], seasonal=False).name, fit_ets(ys[1], seasonal=False).name]
+    True
+    """
+    ys = np.asarray(ys, dtype=float)
+    fits: list[EtsFit | None] = []
+    for start in range(0, len(ys), BATCH):
+        fits += _fit_block(ys[start:start + BATCH], seasonal)
+    return fits
+
+
+def _fit_block(y: Array, seasonal: bool) -> list[EtsFit | None]:
+    rows, n = y.shape
     if seasonal not in _GRIDS:
         _GRIDS[seasonal] = _grid(seasonal)
     names, params = _GRIDS[seasonal]
     alpha, beta, gamma, phi = params.T
     has_trend = np.array([("A" in nm[1:2]) for nm in names])
-    is_seasonal = np.array([nm in ("ANA", "AAA", "AAdA") for nm in names])
+    is_seasonal = np.array([nm in _SEASONAL for nm in names])
     l0, b0, s0 = _initial_states(y, seasonal)
     g = len(names)
-    level = np.full(g, l0)
-    trend = np.where(has_trend, b0, 0.0)
-    season = np.where(is_seasonal[None, :], s0[:, None], 0.0)  # (m, g)
-    sse = np.zeros(g)
+    level = np.repeat(l0[:, None], g, axis=1)
+    trend = np.where(has_trend[None, :], b0[:, None], 0.0)
+    season = np.where(is_seasonal[None, None, :], s0.T[:, :, None], 0.0)  # (m, rows, g)
+    sse = np.zeros((rows, g))
     for t in range(n):
         idx = t % SEASON
         s_old = season[idx]
         damped = phi * trend
-        e = y[t] - (level + damped + s_old)
+        e = y[:, t:t + 1] - (level + damped + s_old)
         sse += e * e
         level = level + damped + alpha * e
         trend = damped + beta * e
         season[idx] = s_old + gamma * e
-    best: EtsFit | None = None
+    every = np.arange(rows)
+    best_aicc, best = np.full(rows, np.inf), np.full(rows, -1)
+    labels = np.array(names)
     for name in dict.fromkeys(names):
-        cols = np.flatnonzero(np.array(names) == name)
-        j = int(cols[np.argmin(sse[cols])])
-        k = 1 + ("A" in name[1:2]) * 2 + ("d" in name) + (name in ("ANA", "AAA", "AAdA")) * 7 + 1
+        k = _params(name)
         if n - k - 1 <= 0:
             continue
-        var = max(float(sse[j]) / n, 1e-12)
-        aicc = n * float(np.log(var)) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
-        if not np.isfinite(aicc):
+        cols = np.flatnonzero(labels == name)
+        j = cols[np.argmin(sse[:, cols], axis=1)]
+        var = np.maximum(sse[every, j] / n, 1e-12)
+        aicc = n * np.log(var) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+        better = np.isfinite(aicc) & (aicc < best_aicc)
+        best_aicc, best = np.where(better, aicc, best_aicc), np.where(better, j, best)
+    nxt = n % SEASON
+    fits: list[EtsFit | None] = []
+    for r, j in enumerate(best.tolist()):
+        if j < 0:
+            fits.append(None)
             continue
-        if best is None or aicc < best.aicc:
-            nxt = n % SEASON
-            seas = tuple(float(season[(nxt + i) % SEASON, j]) for i in range(SEASON)) \
-                if is_seasonal[j] else ()
-            best = EtsFit(name, float(alpha[j]), float(beta[j]), float(gamma[j]),
-                          float(phi[j]), float(level[j]), float(trend[j]), seas,
-                          float(np.sqrt(float(sse[j]) / max(n - k, 1))) * SIGMA_INFLATION, aicc, n)
-    if best is None:
-        raise ValueError(f"too few points to fit ETS: {n}")
-    return best
+        seas = tuple(float(season[(nxt + i) % SEASON, r, j]) for i in range(SEASON)) \
+            if is_seasonal[j] else ()
+        k = _params(names[j])
+        fits.append(EtsFit(names[j], float(alpha[j]), float(beta[j]), float(gamma[j]),
+                           float(phi[j]), float(level[r, j]), float(trend[r, j]), seas,
+                           float(np.sqrt(float(sse[r, j]) / max(n - k, 1))) * SIGMA_INFLATION,
+                           float(best_aicc[r]), n))
+    return fits

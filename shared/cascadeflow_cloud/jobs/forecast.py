@@ -19,48 +19,29 @@ has enough history for ETS.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cascadeflow_cloud.budgets import (
-    ScopeSeries,
-    needs_attribution,
-    period_bounds,
-    scope_hash,
-    scope_series,
-    shard_of,
-)
+from cascadeflow_cloud.budgets import period_bounds, shard_of
 from cascadeflow_cloud.config import Budget, Config, ForecastSettings
 from cascadeflow_cloud.fanout import plan_answer, request_of
+from cascadeflow_cloud.jobs.budget_projection import BudgetRun, project_budgets
 from cascadeflow_cloud.lake.artifacts import new_run_id, put_json, write_projections
 from cascadeflow_cloud.lake.store import ObjectStore, open_store
-from cascadeflow_cloud.schema import MONEY_QUANTUM, Contributor, Projection
+from cascadeflow_cloud.schema import Projection
 
 if TYPE_CHECKING:
-    from cascadeflow_cloud.forecast.core import Outcome
     from cascadeflow_cloud.jobs.forecast_data import LakeInputs
 
 RECONCILIATION_LATEST = "reconciliation/latest.json"
 RECONCILIATION_DAYS = 31
-TOP_CONTRIBUTORS = 3
 
 
 def reconciliation_key(run_id: str) -> str:
     return f"reconciliation/run={run_id}.json"
-
-
-@dataclass
-class BudgetRun:
-    """One budget's projection plus what a chart needs."""
-
-    projection: Projection
-    outcome: Outcome | None
-    series: ScopeSeries | None
 
 
 @dataclass
@@ -139,91 +120,6 @@ def parse_now(value: object) -> datetime:
     return parsed
 
 
-def _money(value: float | None, floor: Decimal = Decimal(0)) -> Decimal | None:
-    if value is None or not math.isfinite(value):
-        return None
-    return max(Decimal(repr(round(value, 6))), floor).quantize(MONEY_QUANTUM)
-
-
-def _contributors(shares: dict[str, Decimal], dimension: str, total: Decimal) -> list[Contributor]:
-    whole = sum(shares.values(), Decimal(0))
-    if whole <= 0:
-        return []
-    out = []
-    for key, amount in sorted(shares.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_CONTRIBUTORS]:
-        share = float(amount / whole)
-        out.append(Contributor(dimension=dimension, key=key,
-                               amount=(total * amount / whole).quantize(MONEY_QUANTUM),
-                               share=min(max(share, 0.0), 1.0)))
-    return out
-
-
-def _exhaustion(budget: Decimal, period_start: date, period_values: Sequence[Decimal],
-                as_of: date, mean_daily: Sequence[float]) -> date | None:
-    running = Decimal(0)
-    for i, v in enumerate(period_values):
-        running += v
-        if running > budget:
-            return period_start + timedelta(days=i)
-    projected = float(running)
-    for i, daily in enumerate(mean_daily):
-        projected += daily
-        if projected > float(budget):
-            return as_of + timedelta(days=i + 1)
-    return None
-
-
-def project_budget(
-    budget: Budget, inputs: LakeInputs, as_of: date, settings: ForecastSettings, run_id: str,
-    *, want_paths: bool = False,
-) -> BudgetRun:
-    """Project one budget from already loaded lake inputs."""
-    from cascadeflow_cloud.forecast.core import Settings, forecast_period
-
-    period_start, period_end = period_bounds(budget, as_of)
-    as_of = min(max(as_of, period_start - timedelta(days=1)), period_end)
-    first_day = min(period_start, as_of - timedelta(days=settings.fit_window_days - 1))
-    tz = budget.timezone
-    series = scope_series(
-        budget, first_day, as_of, costs=inputs.costs(tz),
-        usage=inputs.usage_for(tz, budget.filter),
-        attributed=(inputs.attributed_for(tz, budget.filter)
-                    if needs_attribution(budget.filter) else None),
-        covered=inputs.covered(tz), period_start=period_start,
-        ratio_window=settings.ratio_window_days,
-        contributors_window=settings.contributors_window_days)
-    period_values = series.slice_from(period_start)
-    actual = sum(period_values, Decimal(0)).quantize(MONEY_QUANTUM)
-    horizon = (period_end - as_of).days
-    outcome = forecast_period(
-        [float(v) for v in series.values], actual_to_date=float(actual), horizon=horizon,
-        budget=float(budget.amount), settings=Settings.from_config(settings),
-        seed=scope_hash(budget) % (2**32), want_paths=want_paths)
-    common: dict[str, Any] = {
-        "budget": budget.name, "run_id": run_id, "as_of": as_of, "period_start": period_start,
-        "period_end": period_end, "budget_amount": budget.amount, "currency": budget.currency,
-        "actual_to_date": actual, "estimated_days": series.estimated_days,
-        "daily_actuals": period_values, "method": outcome.method,
-    }
-    if outcome.status != "ok" or outcome.p50 is None:
-        exhausted = _exhaustion(budget.amount, period_start, period_values, as_of, [])
-        projection = Projection(status="insufficient_data", exhaustion_date=exhausted, **common)
-        return BudgetRun(projection, outcome, series)
-    p50 = _money(outcome.p50, actual)
-    assert p50 is not None
-    contributors = (_contributors(series.by_model, "model", p50)
-                    + _contributors(series.by_team, "team", p50))
-    projection = Projection(
-        status="ok", p50=p50, lo80=_money(outcome.lo80, actual),
-        hi80=_money(outcome.hi80, actual), lo95=_money(outcome.lo95, actual),
-        hi95=_money(outcome.hi95, actual),
-        prob_exceed=min(max(outcome.prob_exceed or 0.0, 0.0), 1.0),
-        exhaustion_date=_exhaustion(budget.amount, period_start, period_values, as_of,
-                                    outcome.mean_daily),
-        top_contributors=contributors, **common)
-    return BudgetRun(projection, outcome, series)
-
-
 def _load_range(budgets: Sequence[Budget], as_of: date, settings: ForecastSettings,
                 reconcile_days: int, as_ofs: dict[str, date] | None = None) -> tuple[date, date]:
     since, until = as_of - timedelta(days=reconcile_days), as_of
@@ -299,13 +195,10 @@ def run_forecasts(
     dims = {"team"} | {name for b in budgets for name in ("customer", "tags")
                        if getattr(b.filter, name)}
     inputs = LakeInputs.load(Lake(store), since, until, frozenset(dims))
-    for budget in budgets:
-        try:
-            summary.runs.append(project_budget(budget, inputs, as_ofs[budget.name],
-                                               config.forecast, run_id,
-                                               want_paths=want_paths))
-        except Exception as exc:  # one bad budget never stops the others
-            summary.failed.append((budget.name, f"{type(exc).__name__}: {exc}"))
+    runs, failed = project_budgets(budgets, inputs, as_ofs, config.forecast, run_id,
+                                   want_paths=want_paths)
+    summary.runs += runs
+    summary.failed += failed
     if write:
         summary.keys = write_projections(store, summary.projections)
         summary.written = len(summary.projections) if summary.keys else 0
