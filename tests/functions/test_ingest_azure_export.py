@@ -1,11 +1,13 @@
 """The scheduled ``ingest_azure_export`` function: the real ``azure-storage-blob`` client
 against the Blob service stand-in on 127.0.0.1 (``tests/sources/native/blob_server.py``), the
 container read with a connection string behind a secret reference, the export's runs laid out
-as Cost Management writes them with the EA ActualCost fixture as their parts
-(``tests/sources/native/azure_export.py``, sources in ``fixtures/azure/README.md``)."""
+as Cost Management writes them (``tests/sources/native/azure_export.py``): the EA ActualCost
+cost details fixture (``fixtures/azure/README.md``) and a FocusCost 1.2-preview run with
+exactly the columns of Microsoft's metadata (``test_focus_clouds``, ``fixtures/focus``)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -27,6 +29,7 @@ from tests.sources.native.azure_export import (
     split_parts,
 )
 from tests.sources.native.blob_server import ACCOUNT_KEY, FakeBlobService, connection_string
+from tests.sources.native.test_focus_clouds import SUB, _azure_rows, _columns, _csv
 from tests.support.http import LocalServer
 
 SCHEDULED = {"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602",
@@ -90,6 +93,45 @@ def test_export_run_is_ingested_exactly_once(
     assert {key: lake.get(key).etag for key in lake.list("costs/")} == stored
     assert [r.path.rsplit("/", 1)[-1] for r in server.requests
             if "comp=list" not in r.path] == ["manifest.json"]  # no part downloaded again
+
+
+FOCUS_RUN = "cost/ai-focus/20250301-20250331/run-f/"
+
+
+def focuscost_run(svc: FakeBlobService) -> None:
+    """A FocusCost 1.2-preview run (two AI lines, one storage line) and its manifest."""
+    part = f"{FOCUS_RUN}part_0_0001.csv"
+    svc.upload(part, _csv(_columns("1.2-preview"), _azure_rows()))
+    svc.upload(f"{FOCUS_RUN}manifest.json", json.dumps({
+        "manifestVersion": "2024-04-01", "dataFormat": "Csv", "blobCount": 1,
+        "exportConfig": {"exportName": "ai-focus", "resourceId": f"{SUB}/providers/Microsoft."
+                         "CostManagement/exports/ai-focus", "dataVersion": "1.2-preview",
+                         "containerName": "exports", "type": "FocusCost",
+                         "timeFrame": "MonthToDate"},
+        "runInfo": {"executionType": "Scheduled", "submittedTime": "2025-03-02T01:00:00Z",
+                    "runId": "run-f", "startDate": "2025-03-01T00:00:00",
+                    "endDate": "2025-03-31T00:00:00"},
+        "blobs": [{"blobName": part}]}).encode())
+
+
+def test_focuscost_run_is_ingested_exactly_once(
+        blob: tuple[FakeBlobService, LocalServer], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    from functions.ingest_azure_export import handler
+
+    svc, _ = blob
+    focuscost_run(svc)
+    lake = configure(monkeypatch, tmp_path, [{**EXPORT, "prefix": "cost/ai-focus/"}])
+    answer = handler(SCHEDULED, LambdaContext())
+    assert answer["ok"] and answer["ingested"] == [
+        f"azblob://devstoreaccount1/exports/{FOCUS_RUN}manifest.json"], answer
+    # the two Azure OpenAI lines, 0.75 + 0.125; the storage line is not an AI service's
+    assert lake_days(lake) == {date(2025, 3, 1): Decimal("0.875")}
+    stored = {key: lake.get(key).etag for key in lake.list("costs/")}
+    assert stored and all("source=azure_openai/" in key for key in stored)
+    again = handler(SCHEDULED, LambdaContext())
+    assert again["ok"] and again["ingested"] == [] and "already ingested" in again["skipped"][0]
+    assert {key: lake.get(key).etag for key in lake.list("costs/")} == stored
 
 
 def test_incomplete_run_fails_the_invocation_and_the_next_run_ingests(
