@@ -99,7 +99,9 @@ ARTIFACTS: dict[str, Artifact] = {
         Artifact("dashboard", BASE_EXTRAS, ("publish_dashboard",),
                  extra_requirements=("pyarrow>=15.0", "duckdb>=1.1", "numpy>=1.26")),
         Artifact("ingest-aws", (*BASE_EXTRAS, "lake"), ("ingest_aws_bedrock",)),
-        Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"), ("ingest_azure_openai",)),
+        # the Query API pull and the scheduled read of the export containers (azure-storage-blob)
+        Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"),
+                 ("ingest_azure_openai", "ingest_azure_export")),
         Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),
         # the native export deliveries (S3-triggered): the native format readers need pyarrow
         Artifact("ingest-export", (*BASE_EXTRAS, "lake"), ("ingest_export",)),

@@ -72,6 +72,9 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "detect_anomalies": ("lake_publish", "kms_lake"),
     "compact_events": ("lake_write", "kms_lake"),
     "ingest_export": ("lake_write", "kms_lake", "export_read"),
+    # the Azure export containers: read in Azure (Storage Blob Data Reader,
+    # infra/modules/azure_reader) with the reader identity or a connection string secret
+    "ingest_azure_export": ("lake_write", "kms_lake", "secrets", "azure_openai_source"),
     "publish_dashboard": ("lake_read", "kms_lake", "site_publish", "kms_site"),
 }
 

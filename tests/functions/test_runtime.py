@@ -67,6 +67,8 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
     "ingest_export": ("{}\n", {"Records": []}, {"Deliveries", "Records", "DaysWritten",
                                                  "Unmapped", "Quarantined", "Incomplete",
                                                  "Failed"}, 0, {"source": "export"}),
+    # no Azure export configured: nothing to read, skipped (deployed by default)
+    "ingest_azure_export": ("{}\n", {}, {"Skipped", "Failed"}, 0, {"source": "azure_export"}),
     "ingest_gcp_vertex": ("sources:\n  gcp_vertex: {project: p}\n", {"days": 2}, INGEST, 1,
                           {"source": "gcp_vertex"}),
 }

@@ -373,6 +373,46 @@ def run_ingest_export(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> None:
     assert restated["ok"] and restated["ingested"], restated
 
 
+def run_ingest_azure_export(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
+                            entra: tuple[str, Any]) -> None:
+    """Two export containers: one read with a connection string from Secrets Manager, one
+    keyless (the role's STS web identity token exchanged at Entra, Bearer over TLS, with the
+    entra fixture's certificate); then a newer run replaces the days (folding day objects)."""
+    from tests.sources.native.azure_export import EA_AI, export_run
+    from tests.sources.native.blob_server import FakeBlobService, connection_string
+    from tests.sources.test_azure_keyless import CLIENT, TENANT
+    from tests.support.http import LocalServer
+    from tests.support.tls import server_side
+
+    keyed, keyless = FakeBlobService("exports"), FakeBlobService("keyless",
+                                                                   bearer="entra-access-token-1")
+    export_run(keyed, "run-a", "2025-09-03T01:00:00Z", [EA_AI.read_bytes()])
+    export_run(keyless, "run-b", "2025-09-03T02:00:00Z", [EA_AI.read_bytes()])
+    tls = server_side(tmp / "cert.pem", tmp / "key.pem")  # entra's: REQUESTS_CA_BUNDLE
+    with LocalServer(keyed.responder()) as plain, \
+            LocalServer(keyless.responder(), tls=tls) as secure:
+        boto3.client("secretsmanager").create_secret(
+            Name=f"{NAME}/azure-export-connection-string",
+            SecretString=connection_string(plain))
+        _configure(mp, tmp, {
+            "sources": {"azure_openai": {"tenant_id": TENANT, "client_id": CLIENT,
+                                         "federated_token": "aws-sts",
+                                         "authority_host": entra[0], "transport_retries": 0}},
+            "native_exports": {"azure_blob": [
+                {"container_url": "azblob://devstoreaccount1/exports", "prefix": "cost/",
+                 "connection_string": _ref("azure-export-connection-string")},
+                {"container_url": "azblob://devstoreaccount1/keyless", "prefix": "cost/",
+                 "endpoint": f"{secure.base_url}/devstoreaccount1"}]}})
+        [first] = _run(rec, "ingest_azure_export", {})
+        _as_old_lake()
+        export_run(keyed, "run-c", "2025-09-04T01:00:00Z", [EA_AI.read_bytes()])
+        [second] = _run(rec, "ingest_azure_export", {})
+    assert first["ok"] and len(first["ingested"]) == 2, first
+    assert second["ok"] and len(second["ingested"]) == 1, second
+    assert {r.headers["authorization"] for r in secure.requests} == {
+        "Bearer entra-access-token-1"}
+
+
 # ---------------------------------------------------------------- the comparison
 def _secret_names() -> dict[str, set[str]]:
     functions = hcl.locals_of(hcl.ENV)["functions"]
@@ -395,6 +435,8 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
         "meter_stripe": lambda: run_meter_stripe(aws, monkeypatch, tmp_path, fake_stripe),
         "compact_events": lambda: run_compact_events(aws, monkeypatch, tmp_path),
         "ingest_export": lambda: run_ingest_export(aws, monkeypatch, tmp_path),
+        "ingest_azure_export": lambda: run_ingest_azure_export(aws, monkeypatch, tmp_path,
+                                                               entra),
         "publish_dashboard": lambda: run_publish_dashboard(aws, monkeypatch, tmp_path),
     }
     assert set(runs) == set(permissions.FUNCTION_COMPONENTS), "add a run for the new function"

@@ -48,6 +48,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "meter_stripe": {},
     "compact_events": {},
     "ingest_export": {"Records": []},  # no manifest named: nothing to read, no request
+    "ingest_azure_export": {},  # no native_exports.azure_blob: skipped, no request
     "publish_dashboard": {"days": 3},  # an empty lake: the pages and assets still written
 }
 #: Handlers that cannot work with MINIMAL_CONFIG (no cloud set up): they must still import and
@@ -131,7 +132,8 @@ def test_requirements_follow_the_dependency_sets(package: ModuleType) -> None:
     # the meter job reads the lake's events (pyarrow) and sends with the stripe SDK
     assert names("meter") == core | {"stripe", "pyarrow", "pandas"}
     assert {"pyarrow", "pandas"} <= names("ingest-aws") and "duckdb" not in names("ingest-aws")
-    assert {"azure-mgmt-costmanagement", "azure-identity"} <= names("ingest-azure")
+    assert {"azure-mgmt-costmanagement", "azure-identity", "azure-storage-blob"} <= names(
+        "ingest-azure")  # the Query API pull and the export containers' reader
     assert {"google-cloud-bigquery", "google-cloud-bigquery-storage"} <= names("ingest-gcp")
     assert "statsmodels" in names("forecast") and package.ARTIFACTS["forecast"].image
     # the dashboard's report engine: DuckDB over Arrow (and numpy), no pandas
@@ -258,7 +260,9 @@ ARTIFACT_IMPORTS = {
     "lake": ["pandas", "pyarrow.parquet", "pyarrow.dataset", "cascadeflow_cloud.lake.tables"],
     "ingest-aws": ["pandas", "pyarrow.parquet", "boto3", "cascadeflow_cloud.lake.tables"],
     "ingest-azure": ["pandas", "pyarrow.parquet", "azure.identity",
-                     "azure.mgmt.costmanagement", "cascadeflow_cloud.lake.tables"],
+                     "azure.mgmt.costmanagement", "azure.storage.blob", "pyarrow.csv",
+                     "cascadeflow_cloud.sources.native.azure_blob",
+                     "cascadeflow_cloud.lake.tables"],
     "ingest-gcp": ["pandas", "pyarrow.parquet", "google.cloud.bigquery",
                    "google.cloud.bigquery_storage", "cascadeflow_cloud.lake.tables"],
     "ingest-export": ["pyarrow.parquet", "pyarrow.csv", "boto3",

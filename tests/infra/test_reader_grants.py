@@ -31,9 +31,21 @@ def _all_resources(directory: object) -> dict[str, dict[str, dict[str, object]]]
 def test_azure_reader_holds_one_read_only_role_and_no_secret() -> None:
     resources = _all_resources(AZURE)
     assignments = resources["azurerm_role_assignment"]
-    assert list(assignments) == ["cost_reader"]
+    assert sorted(assignments) == ["cost_reader", "export_reader"]
     assert assignments["cost_reader"]["role_definition_name"] == "${var.role_definition_name}"
-    assert assignments["cost_reader"]["principal_type"] == "ServicePrincipal"
+    # the export's blobs: read and list, on the one container (the variable must be a
+    # container's ARM id, never the account's)
+    export = assignments["export_reader"]
+    assert export["role_definition_name"] == "Storage Blob Data Reader"
+    assert export["scope"] == "${var.export_container_id}"
+    variable = next(body["export_container_id"] for _, body in hcl.blocks(AZURE, "variable")
+                    if "export_container_id" in body)
+    assert variable["default"] is None
+    assert "/blobServices/default/containers/[^/]+$" in hcl.one(variable["validation"])[
+        "condition"]
+    assert {a["principal_type"] for a in assignments.values()} == {"ServicePrincipal"}
+    assert {a["principal_id"] for a in assignments.values()} == {
+        "${azuread_service_principal.reader.object_id}"}
     # no client secret or certificate in Terraform (it would land in the state)
     assert not {"azuread_application_password", "azuread_service_principal_password",
                 "azuread_application_certificate"} & set(resources)
@@ -46,11 +58,16 @@ def test_azure_reader_holds_one_read_only_role_and_no_secret() -> None:
     assert allowed == AZURE_READ_ONLY, condition  # the variable cannot widen the grant
 
 
-def test_azure_federated_credential_trusts_exactly_the_ingest_role() -> None:
+def test_azure_federated_credentials_trust_exactly_the_two_ingest_roles() -> None:
     credential = _all_resources(AZURE)["azuread_application_federated_identity_credential"]
     body = credential["aws_role"]
-    assert body["subject"] == "${var.aws_role_arn}"
+    assert body["for_each"] == "${local.federated_roles}"
+    assert body["subject"] == "${each.value.arn}"
     assert body["issuer"] == "${var.aws_token_issuer}"
+    roles = hcl.locals_of(AZURE)["federated_roles"]
+    # one exact role ARN each: the Query API ingest's and the export reader's
+    assert re.findall(r"arn *= *(var\.\w+)", roles) == ["var.aws_role_arn",
+                                                        "var.aws_export_role_arn"], roles
 
 
 def test_gcp_reader_grants_only_the_bigquery_read_path() -> None:

@@ -1,4 +1,4 @@
-# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, ten functions with their
+# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, twelve functions with their
 # triggers, fan-out state machines for the sharded jobs, alarms, and (var.data_exports) the AWS
 # Data Exports whose deliveries ingest_export reads. See README.md.
 
@@ -101,6 +101,15 @@ locals {
       timeout     = 900
       components  = ["lake_write", "kms_lake", "export_read"]
       secrets     = []
+    }
+    ingest_azure_export = {
+      description = "Ingests the Azure Cost Management exports of native_exports.azure_blob from their blob containers (daily)"
+      artifact    = "ingest-azure"
+      trigger     = "schedule"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
+      secrets     = ["azure-client-secret", "azure-export-connection-string"]
     }
     publish_dashboard = {
       description = "Builds the static cost dashboard from the lake and publishes it under site/dashboard/ (into the private site bucket when dashboard_site is enabled)"

@@ -53,6 +53,11 @@ output "azure_ingest_role_arn" {
   value       = module.functions["ingest_azure_openai"].role_arn
 }
 
+output "azure_export_role_arn" {
+  description = "Role of the Azure export reader (ingest_azure_export): the subject of its own Entra federated credential (azure-reader's aws_export_role_arn) for keyless reads of the export container."
+  value       = module.functions["ingest_azure_export"].role_arn
+}
+
 output "dashboard_url" {
   description = "The dashboard site (dashboard_site enabled): open it in a browser; null when the site is off."
   value       = var.dashboard_site.enabled ? "https://${module.dashboard_site[0].domain_name}/" : null

@@ -12,3 +12,8 @@ output "scope" {
   description = "The scope the reader may query."
   value       = var.scope
 }
+
+output "export_container_id" {
+  description = "The container the reader may read (Storage Blob Data Reader), or null."
+  value       = var.export_container_id
+}

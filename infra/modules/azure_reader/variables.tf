@@ -35,6 +35,22 @@ variable "aws_role_arn" {
   default     = null
 }
 
+variable "aws_export_role_arn" {
+  description = "Subject of a second federated credential: the export reader function's role ARN (the AWS root's azure_export_role_arn output); null: none."
+  type        = string
+  default     = null
+}
+
+variable "export_container_id" {
+  description = "ARM id of the blob container a Cost Management export writes to (.../storageAccounts/<account>/blobServices/default/containers/<name>): the reader gets Storage Blob Data Reader on it, nothing else of the account; null: no storage grant."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.export_container_id == null || can(regex("^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft.Storage/storageAccounts/[^/]+/blobServices/default/containers/[^/]+$", coalesce(var.export_container_id, "-")))
+    error_message = "export_container_id must be a blob container's ARM id (.../storageAccounts/<account>/blobServices/default/containers/<name>): the grant is scoped to the container, never the account."
+  }
+}
+
 variable "token_audience" {
   description = "Audience of the token (sources.azure_openai.federated_audience)."
   type        = string

@@ -12,13 +12,14 @@ variable "secrets" {
   description = "Secret short name => description. Only the entries are created; values are put with the AWS CLI after apply and never pass through Terraform or its state."
   type        = map(string)
   default = {
-    "slack-webhook-url"   = "Slack incoming webhook URL (a bearer secret: https://hooks.slack.com/services/...)"
-    "webhook-signing"     = "Standard Webhooks signing secret(s) for outbound webhooks, whsec_...; during rotation a JSON list [current, previous]"
-    "stripe-api-key"      = "Stripe restricted API key with billing meter event write access"
-    "azure-client-secret" = "Client secret of the Azure reader app registration (module azure_reader)"
-    "gcp-credentials"     = "GCP service account key JSON of the billing reader (module gcp_reader), if workload identity federation is not used"
-    "hmac-key"            = "Key for HMAC-SHA256 pseudonymisation of user ids (config privacy.hmac_key)"
-    "collector-secret"    = "Standard Webhooks secret (whsec_<base64 of >= 24 random bytes>, or any string used as its bytes) the SDK HTTP sink signs event batches with and the collector verifies (config sdk.collector_secret)"
+    "slack-webhook-url"              = "Slack incoming webhook URL (a bearer secret: https://hooks.slack.com/services/...)"
+    "webhook-signing"                = "Standard Webhooks signing secret(s) for outbound webhooks, whsec_...; during rotation a JSON list [current, previous]"
+    "stripe-api-key"                 = "Stripe restricted API key with billing meter event write access"
+    "azure-client-secret"            = "Client secret of the Azure reader app registration (module azure_reader)"
+    "azure-export-connection-string" = "Connection string of the storage account an Azure cost export is written to (native_exports.azure_blob[].connection_string), if the reader identity is not used"
+    "gcp-credentials"                = "GCP service account key JSON of the billing reader (module gcp_reader), if workload identity federation is not used"
+    "hmac-key"                       = "Key for HMAC-SHA256 pseudonymisation of user ids (config privacy.hmac_key)"
+    "collector-secret"               = "Standard Webhooks secret (whsec_<base64 of >= 24 random bytes>, or any string used as its bytes) the SDK HTTP sink signs event batches with and the collector verifies (config sdk.collector_secret)"
   }
 }
 

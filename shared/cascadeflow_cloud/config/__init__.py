@@ -58,6 +58,7 @@ from cascadeflow_cloud.config.sections import (
 )
 from cascadeflow_cloud.config.sources import (
     AwsBedrockSource,
+    AzureBlobExport,
     AzureOpenAISource,
     GcpVertexSource,
     NativeExports,
@@ -80,6 +81,7 @@ __all__ = [
     "STORE_ENV",
     "AnomalySettings",
     "AwsBedrockSource",
+    "AzureBlobExport",
     "AzureDeployment",
     "AzureOpenAISource",
     "Budget",
@@ -222,6 +224,9 @@ sources:
 
 native_exports:                       # `ingest export`: CUR 2.0, FOCUS, Azure / GCP files
   all_services: false                 # true: keep every line, not only the AI services
+  # azure_blob:                       # Azure exports the ingest_azure_export function reads
+  #   - container_url: https://acmebilling.blob.core.windows.net/exports
+  #     prefix: cascadeflow/cascadeflow-amortizedcost/
 
 budgets:
   - name: platform-monthly

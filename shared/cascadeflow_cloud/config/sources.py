@@ -110,10 +110,36 @@ class GcpVertexSource(Section):
     catalog_endpoint: str | None = None  # Cloud Billing API endpoint (private / local)
 
 
+class AzureBlobExport(Section):
+    """An Azure Cost Management export's blob location, read daily by the scheduled
+    ``ingest_azure_export`` function: the container (``azblob://ACCOUNT/CONTAINER`` or
+    ``https://ACCOUNT.blob.core.windows.net/CONTAINER``) and the export's folder in it. Read
+    with the reader identity of ``sources.azure_openai`` (keyless; it needs Storage Blob Data
+    Reader on the container), or the connection string a secret reference names.
+
+    >>> AzureBlobExport(container_url="azblob://acmebilling/exports", prefix="cost/ai/").url
+    'azblob://acmebilling/exports/cost/ai/'
+    """
+
+    container_url: str = Field(pattern=r"^(azblob://[a-z0-9]{3,24}|https://[a-zA-Z0-9]{3,24}"
+                                       r"\.blob\.[A-Za-z0-9.-]+(:\d+)?)/[a-z0-9$][a-z0-9-]*/?$")
+    prefix: str = ""  # the export's folder (<root_folder>/<export name>/), not the root
+    connection_string: SecretRef | None = None  # default: the reader identity (keyless)
+    #: the Blob service endpoint when not the one the URL implies (a private endpoint's DNS
+    #: name, an emulator); a connection string names its own (``BlobEndpoint``)
+    endpoint: str | None = Field(default=None, pattern=r"^https?://\S+$")
+
+    @property
+    def url(self) -> str:
+        """The location as ``ingest export`` takes it (``jobs.ingest_native.open_export``)."""
+        return self.container_url.rstrip("/") + "/" + self.prefix.lstrip("/")
+
+
 class NativeExports(Section):
     """``ingest export``: the clouds' own billing files (CUR 2.0, FOCUS, Azure and GCP
     exports). Only AI-service lines are kept unless ``all_services``; ``services`` keeps the
-    lines of these services too (names as the export writes them, any case).
+    lines of these services too (names as the export writes them, any case); ``azure_blob``:
+    the Azure export locations the scheduled ``ingest_azure_export`` function reads.
 
     >>> NativeExports().all_services, NativeExports(services=["Amazon S3"]).services
     (False, ['Amazon S3'])
@@ -122,6 +148,7 @@ class NativeExports(Section):
     all_services: bool = False
     services: list[str] = Field(default_factory=list)
     format: str | None = None  # a registered format name; default: detected per file
+    azure_blob: list[AzureBlobExport] = Field(default_factory=list, max_length=20)
 
 
 class Sources(Section):

@@ -66,6 +66,14 @@ def export_delivery(event: Mapping[str, Any]) -> Outcome:
     return handle_delivery_event(event)
 
 
+def azure_exports(event: Mapping[str, Any]) -> Outcome:
+    """Ingest the Azure export containers of ``native_exports.azure_blob`` on a schedule
+    (``jobs.ingest_native_scheduled``)."""
+    from cascadeflow_cloud.jobs.ingest_native_scheduled import handle_scheduled
+
+    return handle_scheduled(event)
+
+
 def forecast(event: Mapping[str, Any]) -> Outcome:
     """Project budgets: all, one shard, SQS records of shards, or the plan (``jobs.forecast``)."""
     from cascadeflow_cloud.jobs.forecast import handle_event

@@ -23,11 +23,13 @@ the alarms see it, as for the scheduled ingests. Records naming other keys are i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 if TYPE_CHECKING:
     from cascadeflow_cloud.config import Config
+    from cascadeflow_cloud.jobs.ingest_native import NativeRun
     from cascadeflow_cloud.lake.store import ObjectStore
     from cascadeflow_cloud.runtime import Outcome
 
@@ -99,31 +101,55 @@ def handle_delivery_event(event: Mapping[str, Any], *, config: Config | None = N
         import boto3
 
         s3_client = boto3.client("s3")
-    errors: list[str] = []
-    ingested: list[str] = []
-    skipped: list[str] = []
-    counts = {"Deliveries": 0, "Records": 0, "DaysWritten": 0, "Unmapped": 0,
-              "Quarantined": 0, "Incomplete": 0}
+    tally = Tally()
     for bucket, key in manifests:
         location = (S3Store(bucket, "", client=s3_client), export_root(key))
         try:
             run = ingest_exports(store, [location], keep=keep,
                                  format_name=settings.format, only={key})
         except FeedConflict as exc:
-            errors.append(str(exc))
+            tally.errors.append(str(exc))
             continue
-        ingested += [f"s3://{bucket}/{name}" for name in run.ingested]
-        skipped += run.skipped
-        errors += run.incomplete + run.problems
-        counts["Deliveries"] += len(run.ingested)
-        counts["Incomplete"] += len(run.incomplete)
+        tally.add(run, f"s3://{bucket}/")
+    return tally.outcome(SOURCE, manifests=[f"s3://{b}/{k}" for b, k in manifests])
+
+
+@dataclass
+class Tally:
+    """What the runs of one invocation did, as its outcome: any error (an incomplete
+    delivery, a refused write, an unreadable location) makes it ``failed``.
+
+    >>> Tally(errors=["x: 1 listed file(s) not there yet"]).outcome("export").failed
+    True
+    """
+
+    errors: list[str] = field(default_factory=list)
+    ingested: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("Deliveries", "Records", "DaysWritten", "Unmapped", "Quarantined", "Incomplete"), 0))
+
+    def add(self, run: NativeRun, where: str) -> None:
+        """Count one ``ingest_exports`` run; ``where`` prefixes its delivery names."""
+        self.ingested += [where + name for name in run.ingested]
+        self.skipped += run.skipped
+        self.errors += run.incomplete + run.problems
+        self.counts["Deliveries"] += len(run.ingested)
+        self.counts["Incomplete"] += len(run.incomplete)
         for summary in run.summaries.values():
-            errors += summary.errors
-            counts["Records"] += summary.records
-            counts["DaysWritten"] += summary.days_written
-            counts["Unmapped"] += summary.unmapped
-            counts["Quarantined"] += summary.quarantined
-    body = {"ok": not errors, "manifests": [f"s3://{b}/{k}" for b, k in manifests],
-            "ingested": ingested, "skipped": skipped, "errors": errors,
-            "records": counts["Records"], "days_written": counts["DaysWritten"]}
-    return Outcome(body, counts, dimensions={"source": SOURCE}, failed=bool(errors))
+            self.errors += summary.errors
+            self.counts["Records"] += summary.records
+            self.counts["DaysWritten"] += summary.days_written
+            self.counts["Unmapped"] += summary.unmapped
+            self.counts["Quarantined"] += summary.quarantined
+
+    def outcome(self, source: str, **body: Any) -> Outcome:
+        """The invocation's answer and metrics (dimension ``source``)."""
+        from cascadeflow_cloud.runtime import Outcome
+
+        answer = {"ok": not self.errors, **body, "ingested": self.ingested,
+                  "skipped": self.skipped, "errors": self.errors,
+                  "records": self.counts["Records"],
+                  "days_written": self.counts["DaysWritten"]}
+        return Outcome(answer, self.counts, dimensions={"source": source},
+                       failed=bool(self.errors))

@@ -3,7 +3,9 @@
 # cost_export.enabled also a Cost Management export of the subscription's cost details (CSV,
 # daily, month to date) into a private blob container you keep (its account's network rules,
 # keys and read logging stay yours), and Storage Blob Data Reader on that container only for the
-# same reader identity (docs/exports.md).
+# same reader identity (docs/exports.md), which the scheduled ingest_azure_export function reads
+# with (aws_export_role_arn: its own federated credential). Or, with export_container_id, only
+# the read grant on the container of an export made elsewhere (a FocusCost export).
 
 terraform {
   required_version = ">= 1.6"
@@ -75,12 +77,26 @@ variable "cost_export" {
   }
 }
 
+variable "aws_export_role_arn" {
+  description = "The AWS root's azure_export_role_arn output (subject of the export reader's federated credential); null: none."
+  type        = string
+  default     = null
+}
+
+variable "export_container_id" {
+  description = "Without cost_export.enabled: the ARM id of the container an export made elsewhere writes to (a FocusCost export from the portal, say: azurerm cannot create FocusCost exports yet), for the reader's Storage Blob Data Reader grant; null: none."
+  type        = string
+  default     = null
+}
+
 module "reader" {
-  source           = "../../../modules/azure_reader"
-  scope            = var.scope
-  display_name     = var.display_name
-  aws_token_issuer = var.aws_token_issuer
-  aws_role_arn     = var.aws_role_arn
+  source              = "../../../modules/azure_reader"
+  scope               = var.scope
+  display_name        = var.display_name
+  aws_token_issuer    = var.aws_token_issuer
+  aws_role_arn        = var.aws_role_arn
+  aws_export_role_arn = var.aws_export_role_arn
+  export_container_id = local.reader_container
 }
 
 output "tenant_id" {
@@ -97,7 +113,8 @@ output "client_id" {
 locals {
   export_on = var.cost_export.enabled ? 1 : 0
   # .../storageAccounts/<account>/blobServices/default/containers/<container>
-  export_parts = var.cost_export.enabled ? split("/", var.cost_export.container_id) : []
+  reader_container = var.cost_export.enabled ? var.cost_export.container_id : var.export_container_id
+  export_parts     = local.reader_container != null ? split("/", local.reader_container) : []
 }
 
 resource "azurerm_subscription_cost_management_export" "cost_details" {
@@ -118,26 +135,18 @@ resource "azurerm_subscription_cost_management_export" "cost_details" {
   }
 }
 
-# The reader reads the exported blobs of that container, nothing else of the account.
-data "azuread_service_principal" "reader" {
-  count     = local.export_on
-  client_id = module.reader.client_id
-}
-
-resource "azurerm_role_assignment" "export_reader" {
-  count                = local.export_on
-  scope                = var.cost_export.container_id
-  role_definition_name = "Storage Blob Data Reader"
-  principal_id         = data.azuread_service_principal.reader[0].object_id
-  principal_type       = "ServicePrincipal"
+# Storage Blob Data Reader on that container only: modules/azure_reader (export_container_id).
+moved {
+  from = azurerm_role_assignment.export_reader[0]
+  to   = module.reader.azurerm_role_assignment.export_reader[0]
 }
 
 output "export_container_url" {
-  description = "native_exports.azure_blob.container_url (null without cost_export.enabled)."
-  value       = var.cost_export.enabled ? "https://${local.export_parts[length(local.export_parts) - 5]}.blob.core.windows.net/${local.export_parts[length(local.export_parts) - 1]}" : null
+  description = "native_exports.azure_blob[].container_url (null without a container)."
+  value       = local.reader_container != null ? "https://${local.export_parts[length(local.export_parts) - 5]}.blob.core.windows.net/${local.export_parts[length(local.export_parts) - 1]}" : null
 }
 
 output "export_prefix" {
-  description = "native_exports.azure_blob.prefix: the export's folder in the container."
-  value       = var.cost_export.enabled ? "${trim(var.cost_export.root_folder, "/")}/" : null
+  description = "native_exports.azure_blob[].prefix: the export's folder in the container (cost_export.enabled; else the folder of the export made elsewhere)."
+  value       = var.cost_export.enabled ? "${trim(var.cost_export.root_folder, "/")}/cascadeflow-${lower(var.cost_export.type)}/" : null
 }
