@@ -156,19 +156,18 @@ def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
         return
     parsed, formats = dl.parse_delivery(store, item, keep=keep, format_name=format_name)
     run.formats = sorted(set(run.formats) | set(formats))
-    _store(lake, item, parsed, digest, earlier, run, native, progress)
+    pulls = _pulls(lake, item, parsed, earlier, run)
+    _check(lake, pulls, native)
+    _write(lake, item, pulls, digest, run, native, progress)
 
 
-def _store(lake: ObjectStore, item: Delivery, parsed: Parsed, digest: str,
-           earlier: dict[str, Any] | None, run: NativeRun, native: dict[str, set[str]],
-           progress: Progress | None) -> None:
-    """Write one delivery's parsed rows (its period's days replaced whole, after the
-    one-bill-one-feed guard) and record it in the ledger."""
-    from cascadeflow_cloud.jobs.ingest_costs import note_services
+def _pulls(lake: ObjectStore, item: Delivery, parsed: Parsed, earlier: dict[str, Any] | None,
+           run: NativeRun) -> dict[str, list[Pull]]:
+    """One delivery's parsed rows as pulls per lake source, each covering the delivery's
+    period; rows rejected with nothing kept are quarantined and counted here."""
     from cascadeflow_cloud.sources.native import delivery as dl
 
-    period = item.period_days()
-    pulls = dl.split_pulls(parsed, period, (earlier or {}).get("scopes"))
+    pulls = dl.split_pulls(parsed, item.period_days(), (earlier or {}).get("scopes"))
     counts_only = pulls.pop("", [])
     for pull in counts_only:
         run.ignored += pull.parsed.ignored
@@ -181,9 +180,24 @@ def _store(lake: ObjectStore, item: Delivery, parsed: Parsed, digest: str,
             summary.reasons += [reason for _, reason in pull.parsed.rejected[:20]]
             if key:
                 summary.quarantine_keys.append(key)
+    return pulls
+
+
+def _check(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, set[str]]
+           ) -> None:
+    """Refuse pulls whose days another feed or scope already holds (nothing written)."""
     _guard(lake, pulls, native)
     for source, items in pulls.items():
         check_pulls(lake, source, items)
+
+
+def _write(lake: ObjectStore, item: Delivery, pulls: dict[str, list[Pull]], digest: str,
+           run: NativeRun, native: dict[str, set[str]], progress: Progress | None) -> None:
+    """Write one delivery's checked pulls (their days replaced whole) and record it in the
+    ledger."""
+    from cascadeflow_cloud.jobs.ingest_costs import note_services
+    from cascadeflow_cloud.sources.native import delivery as dl
+
     scopes: dict[str, list[str]] = {}
     for source, items in pulls.items():
         summary = run.summary(source)
@@ -200,7 +214,6 @@ def _store(lake: ObjectStore, item: Delivery, parsed: Parsed, digest: str,
         run.ignored += summary.ignored
     dl.record(lake, item, digest, scopes)
     run.ingested.append(item.identity)
-
 
 
 def ingest_focus_view(
@@ -224,6 +237,7 @@ def ingest_focus_view(
                          client=client, read_client=read_client)
     run.rows_read += table.num_rows
     native = dl.native_scopes(lake)
+    todo: list[tuple[Delivery, dict[str, list[Pull]], str]] = []
     for month, rows in bq.split_months(table, wanted).items():
         item = dl.Delivery(view.identity(month), "bigquery", [],
                            period=(month, bq.next_month(month)))
@@ -236,5 +250,9 @@ def ingest_focus_view(
         if not parsed.table.num_rows:
             kind = "AI rows" if keep.ai_only else "rows"
             run.empty.append(f"{item.identity}: no {kind}; recorded as ingested")
-        _store(lake, item, parsed, digest, earlier, run, native, progress)
+        todo.append((item, _pulls(lake, item, parsed, earlier, run), digest))
+    for _, pulls, _ in todo:  # every month checked before any is written
+        _check(lake, pulls, native)
+    for item, pulls, digest in todo:
+        _write(lake, item, pulls, digest, run, native, progress)
     return run
