@@ -242,3 +242,53 @@ def test_cli_refuses_a_malformed_view_and_month(tmp_path: Path,
     assert "--until 2025-08 is before --since 2025-09" in capsys.readouterr().err
     assert main(["--store", lake, "ingest", "export", str(LIVE), "--since", "2025-09"]) == 2
     assert "for bq:// views only" in capsys.readouterr().err
+
+
+def test_cli_ingests_the_view_keyless(fake_server: Callable[..., tuple[str, Any]],
+                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """``ingest export bq://…`` end to end: the configured keyless credentials (a workload
+    identity federation config whose token exchange the stand-in answers), the BigQuery
+    endpoint of ``sources.gcp_vertex`` (REST pages), progress and summary lines."""
+    import json
+
+    fake = FocusViewFake(focus_rows())
+    tokens: list[str] = []
+
+    def answer(method: str, path: str, body: Any, rec: Any):  # type: ignore[no-untyped-def]
+        if path.startswith("/v1/token"):
+            tokens.append(body)
+            return 200, {}, {"access_token": "federated-token-1", "token_type": "Bearer",
+                             "issued_token_type":
+                                 "urn:ietf:params:oauth:token-type:access_token",
+                             "expires_in": 3600}
+        return fake(method, path, body, rec)
+
+    url, recorder = fake_server(answer)
+    (tmp_path / "subject").write_text("subject-jwt")
+    monkeypatch.setenv("CF_TEST_GCP_WIF", json.dumps({
+        "type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/"
+        "global/workloadIdentityPools/cf/providers/lambda",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "token_url": f"{url}/v1/token", "credential_source": {"file": str(tmp_path / "subject")}}))
+    config = tmp_path / "cf.yaml"
+    config.write_text(f"store: file://{tmp_path / 'lake'}\nsources:\n  gcp_vertex:\n"
+                      f"    endpoint: {url}\n    credentials: env:CF_TEST_GCP_WIF\n"
+                      "    maximum_bytes_billed: 2000000000\n")
+    args = ["--config", str(config), "ingest", "export", VIEW.url, "--since", "2025-08",
+            "--until", "2025-09"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"{VIEW.url}: querying 2025-08 … 2025-09 (at most 2,000,000,000 bytes billed)" in out
+    assert f"{VIEW.url}: 7 rows read" in out and "gcp_vertex ok: 7 records" in out
+    assert "deliveries: 2 ingested, 0 skipped" in out
+    assert tokens and "subject-jwt" in tokens[0]
+    assert fake.queries[0]["maximumBytesBilled"] == "2000000000"
+    calls = [{k.lower(): v for k, v in h.items()} for _, p, _, h in recorder.requests
+             if "/bigquery/" in p]
+    assert calls and all(h["authorization"] == "Bearer federated-token-1" for h in calls)
+    assert _totals(LocalStore(tmp_path / "lake")) == EXPECTED
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "deliveries: 0 ingested, 2 skipped" in out
+    assert f"skipped: {VIEW.url}/2025-08: already ingested (same rows)" in out
