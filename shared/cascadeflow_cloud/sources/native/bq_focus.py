@@ -212,27 +212,44 @@ def split_months(table: pa.Table, wanted: list[date]) -> dict[date, pa.Table]:
 
 
 def content_hash(table: pa.Table) -> str:
-    """A hash of ``table``'s rows that does not depend on their order: the rows sorted by
-    every column that sorts (nested columns do not; rows equal in all the others may then
-    hash differently in another order — a month read again, never one skipped), then
-    serialised. No rows: the same hash whatever the columns.
+    """A hash of ``table``'s rows that does not depend on their order. Each column that sorts
+    is hashed as its distinct values, sorted, and each row's rank among them; the rows of
+    ranks (and nested columns as they are) are then sorted and hashed. Rows equal in every
+    sortable column but not in a nested one may hash differently in another order: a month
+    read again, never one skipped. No rows: the same hash whatever the columns.
 
     >>> import pyarrow as pa
-    >>> a = pa.table({"x": [1, 2], "y": ["a", "b"]})
-    >>> content_hash(a) == content_hash(a.take([1, 0])), content_hash(a) == content_hash(a[:1])
+    >>> a = pa.table({"x": [1, 2, None], "y": ["a", "b", "b"]})
+    >>> content_hash(a) == content_hash(a.take([2, 1, 0])), content_hash(a) == content_hash(a[:2])
     (True, False)
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    digest = hashlib.sha256()
     if not table.num_rows:
         return hashlib.sha256(b"no rows").hexdigest()
-    table = table.replace_schema_metadata(None)
-    keys = [(field.name, "ascending") for field in table.schema
+
+    def add(part: pa.Table) -> None:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, part.schema) as writer:
+            writer.write_table(part)
+        digest.update(sink.getvalue())
+
+    ranks: dict[str, Any] = {}
+    for field in table.schema:
+        column = table.column(field.name)
+        if pa.types.is_nested(field.type):
+            ranks[field.name] = column
+            continue
+        values = pc.unique(column)
+        values = values.take(pc.sort_indices(values))
+        add(pa.table({field.name: values}))
+        ranks[field.name] = pc.index_in(column, value_set=values)
+    rows = pa.table(ranks)
+    keys = [(field.name, "ascending") for field in rows.schema
             if not pa.types.is_nested(field.type)]
-    if keys and table.num_rows > 1:
-        table = table.take(pc.sort_indices(table, sort_keys=keys))
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return hashlib.sha256(sink.getvalue()).hexdigest()
+    if keys and rows.num_rows > 1:
+        rows = rows.take(pc.sort_indices(rows, sort_keys=keys))
+    add(rows)
+    return digest.hexdigest()
