@@ -137,6 +137,22 @@ def test_query_has_the_ai_filter_and_the_byte_cap(bq: Callable[..., Bq],
     assert {r["ServiceName"] for r in Lake(lake).read_costs().to_pylist()} >= {"Compute Engine"}
 
 
+def test_a_query_over_the_byte_cap_fails_and_writes_nothing(
+        fake_server: Callable[..., tuple[str, Any]], tmp_path: Path) -> None:
+    from cascadeflow_cloud.sources.base import SourceError
+
+    refusal = {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message":
+                         "Query exceeded limit for bytes billed: 5000000. 10485760 or higher "
+                         "required.", "errors": [{"reason": "bytesBilledLimitExceeded",
+                                                  "message": "Query exceeded limit"}]}}
+    url, recorder = fake_server(lambda method, path, body, rec: (400, {}, refusal))
+    lake = LocalStore(tmp_path / "lake")
+    with pytest.raises(SourceError, match="exceeded limit for bytes billed: 5000000"):
+        Bq(url, FocusViewFake([]), None).ingest(lake, maximum_bytes_billed=5_000_000)
+    assert len(recorder.requests) == 1  # a refused query is not retried
+    assert list(lake.list("")) == []
+
+
 def test_sql_filter_and_the_readers_keep_rule_agree(bq: Callable[..., Bq],
                                                     tmp_path: Path) -> None:
     """The rows the query's service parameters select are exactly the rows the FOCUS reader
