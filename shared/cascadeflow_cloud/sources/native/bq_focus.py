@@ -73,7 +73,11 @@ class FocusView:
 
 
 def is_view_url(location: str) -> bool:
-    """Whether ``location`` is a ``bq://`` location (well formed or not)."""
+    """Whether ``location`` is a ``bq://`` location (well formed or not).
+
+    >>> is_view_url("bq://p.d.v"), is_view_url("s3://bucket/cur/")
+    (True, False)
+    """
     return location.startswith(SCHEME)
 
 
@@ -196,7 +200,16 @@ def read_view(view: FocusView, since: date, until: date, *, keep: Keep,
 
 def split_months(table: pa.Table, wanted: list[date]) -> dict[date, pa.Table]:
     """``table``'s rows per month of ``ChargePeriodStart`` (UTC), every month of ``wanted``
-    present (an empty table for a month without rows)."""
+    present (an empty table for a month without rows).
+
+    >>> import pyarrow as pa
+    >>> from datetime import datetime
+    >>> t = pa.table({"ChargePeriodStart": pa.array(
+    ...     [datetime(2025, 8, 31, 23), datetime(2025, 9, 1)], pa.timestamp("us", "UTC"))})
+    >>> {m.month: p.num_rows for m, p in split_months(t, months(date(2025, 7, 1),
+    ...                                                          date(2025, 9, 1))).items()}
+    {7: 0, 8: 1, 9: 1}
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
