@@ -91,8 +91,13 @@ def _arrow_type(field: dict) -> pa.DataType:
     return pa.list_(inner) if field["mode"] == "REPEATED" else inner
 
 
-#: The same schema as the Storage Read API types it in Arrow.
-ARROW_SCHEMA = pa.schema([(f["name"], _arrow_type(f)) for f in SCHEMA])
+def arrow_schema(schema: list[dict]) -> pa.Schema:
+    """A jobs.query schema as the Storage Read API types it in Arrow."""
+    return pa.schema([(f["name"], _arrow_type(f)) for f in schema])
+
+
+#: The export's schema as the Storage Read API types it in Arrow.
+ARROW_SCHEMA = arrow_schema(SCHEMA)
 
 
 def _timestamp(text: str) -> datetime:
@@ -112,33 +117,36 @@ def _cell(field: dict, value: Any) -> Any:
     return {"v": repr(value) if isinstance(value, float) else str(value)}
 
 
-def encode(rows: list[dict]) -> list[dict]:
+def encode(rows: list[dict], schema: list[dict] = SCHEMA) -> list[dict]:
     """Rows as jobs.query / jobs.getQueryResults carry them (``{"f": [{"v": …}]}``)."""
-    return [{"f": [_cell(f, row.get(f["name"])) for f in SCHEMA]} for row in rows]
+    return [{"f": [_cell(f, row.get(f["name"])) for f in schema]} for row in rows]
 
 
-def arrow_rows(rows: list[dict]) -> pa.Table:
-    """Rows typed as the Storage Read API sends them."""
-    typed = [{**row, "usage_start_time": _timestamp(row["usage_start_time"]),
-              "usage_end_time": _timestamp(row["usage_end_time"])} for row in rows]
-    return pa.Table.from_pylist(typed, schema=ARROW_SCHEMA)
+def arrow_rows(rows: list[dict], schema: list[dict] = SCHEMA) -> pa.Table:
+    """Rows typed as the Storage Read API sends them (TIMESTAMP text → UTC datetimes)."""
+    times = [f["name"] for f in schema if f["type"] == "TIMESTAMP"]
+    typed = [{**row, **{name: _timestamp(row[name]) for name in times
+                        if row.get(name) is not None}} for row in rows]
+    return pa.Table.from_pylist(typed, schema=arrow_schema(schema))
 
 
 def query_handler(rows: list[dict], *, first_page: int | None = None,
-                  total_rows: int | None = None, fail: dict | None = None):  # type: ignore[no-untyped-def]
+                  total_rows: int | None = None, fail: dict | None = None,
+                  schema: list[dict] = SCHEMA):  # type: ignore[no-untyped-def]
     """jobs.query answers with the first ``first_page`` rows (default: half; fewer when the
     request's ``maxResults`` says so) and a page token when more remain; getQueryResults
     continues from a token (or starts again without one) with ``maxResults`` rows, else the
     rest. ``total_rows`` overrides the count reported (a benchmark serving the rows through
     ``ReadServer`` passes only the first page's rows); ``fail`` is a 403 error body returned
-    for every call."""
+    for every call; ``schema``: the result's columns (default: the export's)."""
     first = len(rows) // 2 if first_page is None else first_page
     total = len(rows) if total_rows is None else total_rows
 
     def page(start: int, limit: int) -> dict:
         end = min(len(rows), start + limit)
-        response = {"schema": {"fields": SCHEMA}, "jobReference": JOB, "totalRows": str(total),
-                    "rows": encode(rows[start:end]), "jobComplete": True}
+        response = {"schema": {"fields": schema}, "jobReference": JOB,
+                    "totalRows": str(total), "rows": encode(rows[start:end], schema),
+                    "jobComplete": True}
         if end < total:
             response["pageToken"] = f"ROW{end}"
         return response
@@ -253,6 +261,12 @@ class ReadServer:
 
     def stop(self) -> None:
         self._server.stop(grace=None)
+
+    def serve(self, table_path: str, table: pa.Table) -> None:
+        """Serve ``table`` at ``table_path`` from now on (a new query result)."""
+        with self._lock:
+            self.tables[table_path] = table
+            self._messages.clear()
 
     def client(self) -> BigQueryReadClient:
         """The real read client, on an insecure channel to this server (message sizes as the

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cascadeflow_cloud.jobs.cost_writes import check_pulls, day_ranges, write_pull
 from cascadeflow_cloud.lake.charges import ScopeConflict
@@ -28,8 +29,10 @@ from cascadeflow_cloud.lake.store import ObjectStore, open_store
 from cascadeflow_cloud.sources.base import Pull, RunSummary
 
 if TYPE_CHECKING:
-    from cascadeflow_cloud.config import AzureOpenAISource
+    from cascadeflow_cloud.config import AzureOpenAISource, GcpVertexSource
     from cascadeflow_cloud.progress import Progress
+    from cascadeflow_cloud.sources.base import Parsed
+    from cascadeflow_cloud.sources.native.bq_focus import FocusView
     from cascadeflow_cloud.sources.native.delivery import Delivery
     from cascadeflow_cloud.sources.native.formats import Keep
 
@@ -47,7 +50,9 @@ class NativeRun:
     skipped: list[str] = field(default_factory=list)  # same content again, superseded
     incomplete: list[str] = field(default_factory=list)  # files missing: retried next run
     problems: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)  # no rows kept: recorded, not re-read
     ignored: int = 0
+    rows_read: int = 0  # rows a live query returned
     formats: list[str] = field(default_factory=list)
 
     def summary(self, source: str) -> RunSummary:
@@ -134,7 +139,6 @@ def ingest_exports(
 def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
          native: dict[str, set[str]], keep: Keep, format_name: str | None,
          progress: Progress | None, again: bool) -> None:
-    from cascadeflow_cloud.jobs.ingest_costs import note_services
     from cascadeflow_cloud.sources.native import delivery as dl
 
     if item.superseded_by:
@@ -152,8 +156,18 @@ def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
         return
     parsed, formats = dl.parse_delivery(store, item, keep=keep, format_name=format_name)
     run.formats = sorted(set(run.formats) | set(formats))
-    period = item.period_days()
-    pulls = dl.split_pulls(parsed, period, (earlier or {}).get("scopes"))
+    pulls = _pulls(lake, item, parsed, earlier, run)
+    _check(lake, pulls, native)
+    _write(lake, item, pulls, digest, run, native, progress)
+
+
+def _pulls(lake: ObjectStore, item: Delivery, parsed: Parsed, earlier: dict[str, Any] | None,
+           run: NativeRun) -> dict[str, list[Pull]]:
+    """One delivery's parsed rows as pulls per lake source, each covering the delivery's
+    period; rows rejected with nothing kept are quarantined and counted here."""
+    from cascadeflow_cloud.sources.native import delivery as dl
+
+    pulls = dl.split_pulls(parsed, item.period_days(), (earlier or {}).get("scopes"))
     counts_only = pulls.pop("", [])
     for pull in counts_only:
         run.ignored += pull.parsed.ignored
@@ -166,9 +180,24 @@ def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
             summary.reasons += [reason for _, reason in pull.parsed.rejected[:20]]
             if key:
                 summary.quarantine_keys.append(key)
+    return pulls
+
+
+def _check(lake: ObjectStore, pulls: dict[str, list[Pull]], native: dict[str, set[str]]
+           ) -> None:
+    """Refuse pulls whose days another feed or scope already holds (nothing written)."""
     _guard(lake, pulls, native)
     for source, items in pulls.items():
         check_pulls(lake, source, items)
+
+
+def _write(lake: ObjectStore, item: Delivery, pulls: dict[str, list[Pull]], digest: str,
+           run: NativeRun, native: dict[str, set[str]], progress: Progress | None) -> None:
+    """Write one delivery's checked pulls (their days replaced whole) and record it in the
+    ledger."""
+    from cascadeflow_cloud.jobs.ingest_costs import note_services
+    from cascadeflow_cloud.sources.native import delivery as dl
+
     scopes: dict[str, list[str]] = {}
     for source, items in pulls.items():
         summary = run.summary(source)
@@ -186,3 +215,44 @@ def _one(lake: ObjectStore, store: ObjectStore, item: Delivery, run: NativeRun,
     dl.record(lake, item, digest, scopes)
     run.ingested.append(item.identity)
 
+
+def ingest_focus_view(
+    lake: ObjectStore, view: FocusView, since: date, until: date, *, keep: Keep,
+    settings: GcpVertexSource, client: object | None = None, read_client: object | None = None,
+    progress: Progress | None = None, again: bool = False, run: NativeRun | None = None,
+) -> NativeRun:
+    """Ingest the months ``since`` … ``until`` (first days) of a live FOCUS view
+    (``sources.native.bq_focus``: one query for all of them) into ``lake``, one delivery per
+    month: a month whose rows hash as the ledger holds is skipped (unless ``again``), any
+    other replaces that month's days whole; a month without rows kept is recorded (and
+    listed in ``empty``). ``run``: add to this run (several locations, one summary)."""
+    from cascadeflow_cloud.sources.native import bq_focus as bq
+    from cascadeflow_cloud.sources.native import delivery as dl
+    from cascadeflow_cloud.sources.native.focus_in import FOCUS
+
+    run = run if run is not None else NativeRun()
+    run.formats = sorted(set(run.formats) | {"focus"})
+    wanted = bq.months(since, until)
+    table = bq.read_view(view, wanted[0], wanted[-1], keep=keep, settings=settings,
+                         client=client, read_client=read_client)
+    run.rows_read += table.num_rows
+    native = dl.native_scopes(lake)
+    todo: list[tuple[Delivery, dict[str, list[Pull]], str]] = []
+    for month, rows in bq.split_months(table, wanted).items():
+        item = dl.Delivery(view.identity(month), "bigquery", [],
+                           period=(month, bq.next_month(month)))
+        digest = bq.content_hash(rows)
+        earlier = dl.ledger_entry(lake, item.identity)
+        if earlier is not None and earlier.get("hash") == digest and not again:
+            run.skipped.append(f"{item.identity}: already ingested (same rows)")
+            continue
+        parsed = FOCUS.to_costs(rows, keep=keep)
+        if not parsed.table.num_rows:
+            kind = "AI rows" if keep.ai_only else "rows"
+            run.empty.append(f"{item.identity}: no {kind}; recorded as ingested")
+        todo.append((item, _pulls(lake, item, parsed, earlier, run), digest))
+    for _, pulls, _ in todo:  # every month checked before any is written
+        _check(lake, pulls, native)
+    for item, pulls, digest in todo:
+        _write(lake, item, pulls, digest, run, native, progress)
+    return run

@@ -11,7 +11,9 @@ another scope already holds (nothing written).
 ``ingest export PATH…`` reads the clouds' own billing exports (files, folders, delivery
 folders with their manifests, ``s3://bucket/prefix``, or an Azure blob container
 ``azblob://account/container/prefix``, read with the Query API source's reader identity or
-``--connection-string REF``): exit 1 also when a delivery's
+``--connection-string REF``), or Google's FOCUS view in BigQuery ``bq://PROJECT.DATASET.VIEW``
+(months ``--since`` … ``--until``, YYYY-MM, default the previous and the current): exit 1
+also when a delivery's
 manifest lists files not all there yet (not ingested, retried next run), exit 2 when the
 days are already stored from the cloud's API source (one bill is fed once).
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from cascadeflow_cloud.cli.context import (
     EXIT_OK,
@@ -89,26 +92,65 @@ def register_export(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ex.add_argument("--again", action="store_true",
                     help="read deliveries already ingested with the same content too (after "
                          "deleting stored days by hand, say)")
+    ex.add_argument("--since", type=_month, metavar="YYYY-MM",
+                    help="bq:// views: the first month read (default: the previous month)")
+    ex.add_argument("--until", type=_month, metavar="YYYY-MM",
+                    help="bq:// views: the last month read (default: the current month)")
     ex.set_defaults(func=run_export)
 
 
+def _month(text: str) -> date:
+    from cascadeflow_cloud.sources.native.bq_focus import BadViewUrl, parse_month
+
+    try:
+        return parse_month(text)
+    except BadViewUrl as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
-    from cascadeflow_cloud.jobs.ingest_native import ingest_exports, open_export
+    from cascadeflow_cloud.config import GcpVertexSource
+    from cascadeflow_cloud.jobs.ingest_native import (
+        NativeRun,
+        ingest_exports,
+        ingest_focus_view,
+        open_export,
+    )
+    from cascadeflow_cloud.sources.native import bq_focus
     from cascadeflow_cloud.sources.native.formats import Keep
 
     settings = ctx.config.native_exports
     keep = Keep.from_settings(args.all_services or settings.all_services, settings.services)
     try:
+        views = [bq_focus.parse_view_url(p) for p in args.paths if bq_focus.is_view_url(p)]
         locations = [open_export(path, azure=ctx.config.sources.azure_openai,
                                  connection_string=args.connection_string)
-                     for path in args.paths]
-    except FileNotFoundError as exc:
+                     for path in args.paths if not bq_focus.is_view_url(path)]
+    except (FileNotFoundError, bq_focus.BadViewUrl) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    previous, current = bq_focus.default_months(today())
+    since, until = args.since or previous, args.until or current
+    if (args.since or args.until) and not views:
+        print("error: --since / --until are for bq:// views only", file=sys.stderr)
+        return EXIT_USAGE
+    if until < since:
+        print(f"error: --until {until:%Y-%m} is before --since {since:%Y-%m}", file=sys.stderr)
+        return EXIT_USAGE
+    run = NativeRun()
     with Progress("export days written") as progress:
-        run = ingest_exports(ctx.store, locations, keep=keep,
-                             format_name=args.export_format or settings.format,
-                             progress=progress, again=args.again)
+        if locations:
+            run = ingest_exports(ctx.store, locations, keep=keep,
+                                 format_name=args.export_format or settings.format,
+                                 progress=progress, again=args.again)
+        gcp = ctx.config.sources.gcp_vertex or GcpVertexSource()
+        for view in views:
+            print(f"{view.url}: querying {since:%Y-%m} … {until:%Y-%m} (at most "
+                  f"{gcp.maximum_bytes_billed:,} bytes billed)")
+            before = run.rows_read
+            ingest_focus_view(ctx.store, view, since, until, keep=keep, settings=gcp,
+                              progress=progress, again=args.again, run=run)
+            print(f"{view.url}: {run.rows_read - before} rows read")
     for summary in run.summaries.values():
         _print_summary(ctx, summary)
     print(f"deliveries: {len(run.ingested)} ingested, {len(run.skipped)} skipped, "
@@ -116,6 +158,8 @@ def run_export(ctx: CliContext, args: argparse.Namespace) -> int:
           f"{run.ignored} lines of other services ignored")
     for line in run.skipped:
         print(f"  skipped: {line}")
+    for line in run.empty:
+        print(f"  empty: {line}")
     for line in run.incomplete + run.problems:
         print(f"  not ingested: {line}", file=sys.stderr)
     return run.exit_code

@@ -239,28 +239,41 @@ class CountedReadClient:
         return self._client.read_rows(*args, **kwargs)
 
 
+def billing_parameters(settings: GcpVertexSource, since: date, until: date) -> list[Any]:
+    """The billing query's parameters (``build_sql``): the services, prefixes and days."""
+    from google.cloud import bigquery
+
+    selection = ServiceSelection.of(settings)
+    return [
+        bigquery.ArrayQueryParameter("services", "STRING", list(selection.names)),
+        bigquery.ArrayQueryParameter("service_prefixes", "STRING", list(selection.prefixes)),
+        bigquery.ScalarQueryParameter("since", "DATE", since),
+        bigquery.ScalarQueryParameter("until", "DATE", until),
+    ]
+
+
 def run_query(client: Any, settings: GcpVertexSource, since: date, until: date,
               read_client: Any | None = None) -> Iterator[pa.RecordBatch]:
     """Run the billing query for ``[since, until]`` and yield its rows as Arrow record batches
-    (through ``read_client`` when given, see the module docstring). BigQuery errors become
-    ``QuotaExhausted`` / ``SourceError`` / ``CredentialsMissing``, also while streaming."""
+    (``run_sql``)."""
+    table_name = require(settings.billing_table, "sources.gcp_vertex.billing_table")
+    yield from run_sql(client, settings, build_sql(table_name),
+                       billing_parameters(settings, since, until), read_client)
+
+
+def run_sql(client: Any, settings: GcpVertexSource, sql: str, parameters: list[Any],
+            read_client: Any | None = None) -> Iterator[pa.RecordBatch]:
+    """Run a parameterised query (at most ``maximum_bytes_billed``, the deadlines of
+    ``settings``) and yield its rows as Arrow record batches (through ``read_client`` when
+    given, see the module docstring). BigQuery errors become ``QuotaExhausted`` /
+    ``SourceError`` / ``CredentialsMissing``, also while streaming."""
     from google.api_core import exceptions as gexc
     from google.cloud import bigquery
 
-    table_name = require(settings.billing_table, "sources.gcp_vertex.billing_table")
-    selection = ServiceSelection.of(settings)
-    config = bigquery.QueryJobConfig(
-        query_parameters=[
-            bigquery.ArrayQueryParameter("services", "STRING", list(selection.names)),
-            bigquery.ArrayQueryParameter("service_prefixes", "STRING",
-                                         list(selection.prefixes)),
-            bigquery.ScalarQueryParameter("since", "DATE", since),
-            bigquery.ScalarQueryParameter("until", "DATE", until),
-        ],
-        maximum_bytes_billed=settings.maximum_bytes_billed,
-    )
+    config = bigquery.QueryJobConfig(query_parameters=parameters,
+                                     maximum_bytes_billed=settings.maximum_bytes_billed)
     try:
-        rows = client.query_and_wait(build_sql(table_name), job_config=config,
+        rows = client.query_and_wait(sql, job_config=config,
                                      location=settings.location,
                                      page_size=FIRST_PAGE_ROWS if read_client else None,
                                      api_timeout=settings.request_timeout,

@@ -119,6 +119,14 @@ class GcpVertexCostSource:
 
     def fetch(self, since: date, until: date) -> Iterator[pa.RecordBatch]:
         """Run the query for ``[since, until]`` and yield the rows as Arrow record batches."""
+        table_name = require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
+        yield from self.query(gcp_bigquery.build_sql(table_name),
+                              gcp_bigquery.billing_parameters(self.settings, since, until))
+
+    def query(self, sql: str, parameters: list[Any]) -> Iterator[pa.RecordBatch]:
+        """Run ``sql`` (``bigquery.run_sql``) with this source's clients — made from the
+        settings and credentials when not passed in, closed when done — and requests counted
+        in ``stats``; yield its rows as Arrow record batches."""
         require(self.settings.billing_table, "sources.gcp_vertex.billing_table")
         client, read_client, owned = self._client, self._read_client, None
         if client is not None and read_client is None and self.settings.read_api == "storage":
@@ -134,7 +142,7 @@ class GcpVertexCostSource:
         if read_client is not None:
             read_client = gcp_bigquery.CountedReadClient(read_client, self.stats)
         try:
-            yield from gcp_bigquery.run_query(client, self.settings, since, until, read_client)
+            yield from gcp_bigquery.run_sql(client, self.settings, sql, parameters, read_client)
         finally:
             if owned is not None:
                 owned.transport.close()

@@ -101,7 +101,7 @@ def _wanted(cols: Any, source: Provider, service: pa.Array,
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cascadeflow_cloud.config import AzureOpenAISource, GcpVertexSource
+    from cascadeflow_cloud.config import AzureOpenAISource
     from cascadeflow_cloud.sources.native.aws_cur import bedrock_lines
 
     if not keep.ai_only:
@@ -121,12 +121,27 @@ def _wanted(cols: Any, source: Provider, service: pa.Array,
         ai = pc.or_(ai, pc.fill_null(pc.is_in(pc.utf8_lower(cols.text("x_SkuMeterCategory")),
                                               names), False))
     else:
-        gcp = GcpVertexSource()
-        ai = pc.fill_null(pc.is_in(lower, pa.array([s.casefold() for s in gcp.services])),
-                          False)
-        for prefix in gcp.service_prefixes:
+        names, prefixes = gcp_ai_services()
+        ai = pc.fill_null(pc.is_in(lower, pa.array(names, pa.string())), False)
+        for prefix in prefixes:
             ai = pc.or_(ai, pc.fill_null(pc.starts_with(service, prefix), False))
     return keep.select(ai, service)
+
+
+def gcp_ai_services() -> tuple[list[str], list[str]]:
+    """The rule that keeps a GCP FOCUS row as AI: its ``ServiceName`` is one of these names
+    (lower case; compared lower-cased) or starts with one of these prefixes (as written) —
+    the ``sources.gcp_vertex`` defaults. The live view query (``native.bq_focus``) filters
+    with the same rule.
+
+    >>> names, prefixes = gcp_ai_services()
+    >>> names, prefixes[0]
+    (['vertex ai'], 'Claude ')
+    """
+    from cascadeflow_cloud.sources.gcp_vertex.services import ServiceSelection
+
+    selection = ServiceSelection.default()
+    return [s.lower() for s in selection.names], list(selection.prefixes)
 
 
 def _classifier(source: Provider) -> Callable[..., Any]:
