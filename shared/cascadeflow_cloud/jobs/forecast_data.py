@@ -140,20 +140,28 @@ def usage_cells(events: pa.Table, tz: str, dims: frozenset[str] = ALL_DIMS) -> l
     if events.num_rows == 0:
         return []
     grouped = usage_table(events, tz, dims)
-    out = []
     tag_cache: dict[str | None, tuple[tuple[str, str], ...]] = {}
-    for r in grouped.to_pylist():
-        raw = r["tags"]
+
+    def tags(raw: str | None) -> tuple[tuple[str, str], ...]:
         if raw not in tag_cache:
             tag_cache[raw] = tuple(sorted(json.loads(raw).items())) if raw else ()
-        out.append(UsageCell(
-            r["provider"], r["model"], r["currency"] or "USD",
-            _EPOCH + timedelta(days=r["day"]), r["team"], r["customer"], tag_cache[raw],
-            r["estimated_sum"] or ZERO, r["input_cost_sum"] or ZERO, r["output_cost_sum"] or ZERO,
-            int(r["uncached_sum"] or 0), int(r["output_tokens_sum"] or 0),
-            int(r["cache_read_sum"] or 0), int(r["cache_write_sum"] or 0),
-            int(r["provider_count"])))
-    return out
+        return tag_cache[raw]
+
+    def col(name: str) -> list[Any]:  # column by column: no dict per row
+        return grouped.column(name).to_pylist()  # type: ignore[no-any-return]
+
+    days: dict[int, date] = {}
+    return [
+        UsageCell(provider, model, currency or "USD",
+                  days.get(day) or days.setdefault(day, _EPOCH + timedelta(days=day)),
+                  team, customer, tags(raw), est or ZERO, inp or ZERO, out or ZERO,
+                  int(unc or 0), int(otok or 0), int(cr or 0), int(cw or 0), int(count))
+        for provider, model, currency, day, team, customer, raw, est, inp, out, unc, otok, cr,
+        cw, count in zip(
+            col("provider"), col("model"), col("currency"), col("day"), col("team"),
+            col("customer"), col("tags"), col("estimated_sum"), col("input_cost_sum"),
+            col("output_cost_sum"), col("uncached_sum"), col("output_tokens_sum"),
+            col("cache_read_sum"), col("cache_write_sum"), col("provider_count"), strict=True)]
 
 
 class _Grouped(Protocol):
