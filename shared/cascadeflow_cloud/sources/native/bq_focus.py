@@ -47,10 +47,6 @@ _URL = re.compile(r"bq://(?P<project>[a-z0-9][a-z0-9:-]{0,62})\.(?P<dataset>\w{1
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
-class BadViewUrl(CascadeFlowError):
-    """A ``bq://`` location or a ``YYYY-MM`` month that cannot be read."""
-
-
 @dataclass(frozen=True)
 class FocusView:
     """A FOCUS view (or the managed FOCUS export table) in BigQuery."""
@@ -70,6 +66,10 @@ class FocusView:
     def identity(self, month: date) -> str:
         """The ledger identity of one month of this view."""
         return f"{self.url}/{month:%Y-%m}"
+
+
+class BadViewUrl(CascadeFlowError):
+    """A ``bq://`` location or a ``YYYY-MM`` month that cannot be read."""
 
 
 def is_view_url(location: str) -> bool:
