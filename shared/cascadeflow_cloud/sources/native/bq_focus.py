@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.config.sources import split_view_url
 from cascadeflow_cloud.errors import CascadeFlowError
 
 if TYPE_CHECKING:
@@ -88,8 +89,6 @@ def parse_view_url(url: str) -> FocusView:
     cascadeflow_cloud.sources.native.bq_focus.BadViewUrl: 'bq://acme.focus' is not a \
 BigQuery view: write bq://PROJECT.DATASET.VIEW (e.g. bq://acme-billing.billing.focus_view)
     """
-    from cascadeflow_cloud.config.sources import split_view_url
-
     try:
         return FocusView(*split_view_url(url))
     except ValueError as exc:  # the config's check of native_exports.bigquery_focus.views
