@@ -102,7 +102,9 @@ ARTIFACTS: dict[str, Artifact] = {
         # the Query API pull and the scheduled read of the export containers (azure-storage-blob)
         Artifact("ingest-azure", (*BASE_EXTRAS, "lake", "azure"),
                  ("ingest_azure_openai", "ingest_azure_export")),
-        Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"), ("ingest_gcp_vertex",)),
+        # the billing export pull and the scheduled query of the FOCUS views (the same clients)
+        Artifact("ingest-gcp", (*BASE_EXTRAS, "lake", "gcp"),
+                 ("ingest_gcp_vertex", "ingest_gcp_focus_view")),
         # the native export deliveries (S3-triggered): the native format readers need pyarrow
         Artifact("ingest-export", (*BASE_EXTRAS, "lake"), ("ingest_export",)),
         Artifact("forecast", (*BASE_EXTRAS, "lake", "forecast"), ("forecast_budgets",), image=True,

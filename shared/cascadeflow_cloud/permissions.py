@@ -75,6 +75,11 @@ FUNCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     # the Azure export containers: read in Azure (Storage Blob Data Reader,
     # infra/modules/azure_reader) with the reader identity or a connection string secret
     "ingest_azure_export": ("lake_write", "kms_lake", "secrets", "azure_openai_source"),
+    # Google's FOCUS views: queried in GCP (BigQuery Data Viewer on the view's and the export's
+    # datasets, Job User, Read Session User: infra/modules/gcp_reader) with the credentials of
+    # sources.gcp_vertex (a key from Secrets Manager, or keyless: the role's own AWS credentials
+    # sign the GetCallerIdentity request Google's STS verifies, no AWS permission)
+    "ingest_gcp_focus_view": ("lake_write", "kms_lake", "secrets", "gcp_vertex_source"),
     "publish_dashboard": ("lake_read", "kms_lake", "site_publish", "kms_site"),
 }
 

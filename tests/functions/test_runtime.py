@@ -69,6 +69,8 @@ CASES: dict[str, tuple[str, Any, set[str], int, dict[str, str]]] = {
                                                  "Failed"}, 0, {"source": "export"}),
     # no Azure export configured: nothing to read, skipped (deployed by default)
     "ingest_azure_export": ("{}\n", {}, {"Skipped", "Failed"}, 0, {"source": "azure_export"}),
+    # no FOCUS view configured: nothing queried, skipped (deployed by default)
+    "ingest_gcp_focus_view": ("{}\n", {}, {"Skipped", "Failed"}, 0, {"source": "gcp_focus_view"}),
     "ingest_gcp_vertex": ("sources:\n  gcp_vertex: {project: p}\n", {"days": 2}, INGEST, 1,
                           {"source": "gcp_vertex"}),
 }

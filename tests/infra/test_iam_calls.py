@@ -413,6 +413,42 @@ def run_ingest_azure_export(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
         "Bearer entra-access-token-1"}
 
 
+def run_ingest_gcp_focus_view(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
+                              fake_server: Any) -> None:
+    """The FOCUS view behind the BigQuery stand-in, read with the service-account key from
+    Secrets Manager (the keyless path signs its GetCallerIdentity request itself: no AWS call);
+    then September restated replaces its days (folding the day objects of an older lake)."""
+    from tests.functions.test_ingest_handlers import _service_account
+    from tests.sources.bigquery_fakes import PROJECT
+    from tests.sources.native.focus_view import FocusViewFake, focus_rows
+
+    view = FocusViewFake(focus_rows())
+
+    def answer(method: str, path: str, body: Any, rec_: Any) -> Any:
+        if path == "/token":
+            return 200, {}, {"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}
+        return view(method, path, body, rec_)
+
+    url, _ = fake_server(answer)
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=f"{NAME}/gcp-credentials", SecretString=_service_account(f"{url}/token"))
+    _configure(mp, tmp, {
+        "sources": {"gcp_vertex": {"credentials": _ref("gcp-credentials"), "endpoint": url,
+                                   "project": PROJECT}},
+        "native_exports": {"bigquery_focus": {
+            "views": [f"bq://{PROJECT}.billing_focus.focus_view"]}}})
+    months = {"since": "2025-08", "until": "2025-09"}
+    [first] = _run(rec, "ingest_gcp_focus_view", months)
+    _as_old_lake()
+    claude = next(r for r in view.rows if r["ServiceName"] == "Claude Sonnet 4.6"
+                  and r["ChargePeriodStart"].startswith("2025-09"))
+    claude["BilledCost"] = claude["EffectiveCost"] = 2.5  # September restated
+    [second] = _run(rec, "ingest_gcp_focus_view", months)
+    assert first["ok"] and len(first["ingested"]) == 2, first
+    assert second["ok"] and second["ingested"] == [
+        f"bq://{PROJECT}.billing_focus.focus_view/2025-09"], second
+
+
 # ---------------------------------------------------------------- the comparison
 def _secret_names() -> dict[str, set[str]]:
     functions = hcl.locals_of(hcl.ENV)["functions"]
@@ -437,6 +473,8 @@ def test_every_aws_call_is_granted_and_every_grant_is_called(
         "ingest_export": lambda: run_ingest_export(aws, monkeypatch, tmp_path),
         "ingest_azure_export": lambda: run_ingest_azure_export(aws, monkeypatch, tmp_path,
                                                                entra),
+        "ingest_gcp_focus_view": lambda: run_ingest_gcp_focus_view(aws, monkeypatch, tmp_path,
+                                                                   fake_server),
         "publish_dashboard": lambda: run_publish_dashboard(aws, monkeypatch, tmp_path),
     }
     assert set(runs) == set(permissions.FUNCTION_COMPONENTS), "add a run for the new function"

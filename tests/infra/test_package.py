@@ -49,6 +49,7 @@ SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
     "compact_events": {},
     "ingest_export": {"Records": []},  # no manifest named: nothing to read, no request
     "ingest_azure_export": {},  # no native_exports.azure_blob: skipped, no request
+    "ingest_gcp_focus_view": {},  # no native_exports.bigquery_focus: skipped, no request
     "publish_dashboard": {"days": 3},  # an empty lake: the pages and assets still written
 }
 #: Handlers that cannot work with MINIMAL_CONFIG (no cloud set up): they must still import and
@@ -264,7 +265,8 @@ ARTIFACT_IMPORTS = {
                      "cascadeflow_cloud.sources.native.azure_blob",
                      "cascadeflow_cloud.lake.tables"],
     "ingest-gcp": ["pandas", "pyarrow.parquet", "google.cloud.bigquery",
-                   "google.cloud.bigquery_storage", "cascadeflow_cloud.lake.tables"],
+                   "google.cloud.bigquery_storage", "cascadeflow_cloud.sources.native.bq_focus",
+                   "cascadeflow_cloud.jobs.ingest_native", "cascadeflow_cloud.lake.tables"],
     "ingest-export": ["pyarrow.parquet", "pyarrow.csv", "boto3",
                       "cascadeflow_cloud.sources.native.readers", "cascadeflow_cloud.lake.tables"],
     "dashboard": ["duckdb", "pyarrow.parquet", "cascadeflow_cloud.dashboard.build",

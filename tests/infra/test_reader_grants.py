@@ -81,3 +81,23 @@ def test_gcp_reader_grants_only_the_bigquery_read_path() -> None:
     project_roles = {body["role"] for body in resources["google_project_iam_member"].values()}
     assert "roles/bigquery.dataViewer" not in project_roles
     assert not {"google_service_account_key"} & set(resources)  # keyless: no key is minted
+
+
+def test_gcp_focus_view_dataset_is_granted_apart_only_and_two_roles_are_federated() -> None:
+    resources = _all_resources(GCP)
+    view = resources["google_bigquery_dataset_iam_member"]["focus_view"]
+    assert view["role"] == "roles/bigquery.dataViewer"  # read only, on that one dataset
+    assert view["dataset_id"] == "${var.focus_view_dataset}"
+    assert view["count"] == "${local.focus_view_elsewhere ? 1 : 0}"
+    values = hcl.locals_of(GCP)
+    assert "var.focus_view_dataset != null" in values["focus_view_elsewhere"]
+    # the pool's provider and the impersonation trust exactly the two ingest roles, one each
+    roles = values["federated_roles"]
+    assert re.findall(r"(\w+) *= *var\.(\w+)", roles) == [
+        ("ingest", "aws_role_name"), ("focus_view", "aws_focus_role_name")], roles
+    member = resources["google_service_account_iam_member"]["federated"]
+    assert member["for_each"] == "${local.federated_roles}"
+    assert member["member"].endswith("/attribute.aws_role/${each.value}")
+    provider = resources["google_iam_workload_identity_pool_provider"]["aws"]
+    assert "local.federated_roles" in provider["attribute_condition"]
+    assert "==" in provider["attribute_condition"]  # exact ARNs, no prefix match

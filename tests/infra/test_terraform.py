@@ -21,7 +21,7 @@ from tests.infra import hcl
 PLANNED_FUNCTIONS = {
     "collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex",
     "forecast_budgets", "notify", "meter_stripe", "compact_events", "detect_anomalies",
-    "ingest_export", "ingest_azure_export", "publish_dashboard",
+    "ingest_export", "ingest_azure_export", "ingest_gcp_focus_view", "publish_dashboard",
 }
 FUNCTION_MODULE = hcl.MODULES / "function"
 FANOUT_MODULE = hcl.MODULES / "fanout"

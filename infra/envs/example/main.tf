@@ -1,4 +1,4 @@
-# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, twelve functions with their
+# A complete CascadeFlow Cloud deployment: lake, secrets, catalog, thirteen functions with their
 # triggers, fan-out state machines for the sharded jobs, alarms, and (var.data_exports) the AWS
 # Data Exports whose deliveries ingest_export reads. See README.md.
 
@@ -110,6 +110,15 @@ locals {
       timeout     = 900
       components  = ["lake_write", "kms_lake", "secrets", "azure_openai_source"]
       secrets     = ["azure-client-secret", "azure-export-connection-string"]
+    }
+    ingest_gcp_focus_view = {
+      description = "Ingests the recent months of the FOCUS BigQuery views of native_exports.bigquery_focus with the sources.gcp_vertex credentials (daily)"
+      artifact    = "ingest-gcp"
+      trigger     = "schedule"
+      memory      = 1769
+      timeout     = 900
+      components  = ["lake_write", "kms_lake", "secrets", "gcp_vertex_source"]
+      secrets     = ["gcp-credentials"]
     }
     publish_dashboard = {
       description = "Builds the static cost dashboard from the lake and publishes it under site/dashboard/ (into the private site bucket when dashboard_site is enabled)"

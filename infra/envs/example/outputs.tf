@@ -38,6 +38,11 @@ output "gcp_ingest_role_name" {
   value       = module.functions["ingest_gcp_vertex"].role_name
 }
 
+output "gcp_focus_role_name" {
+  description = "Execution role of ingest_gcp_focus_view (gcp-reader's aws_focus_role_name: the second role its workload identity federation trusts)."
+  value       = module.functions["ingest_gcp_focus_view"].role_name
+}
+
 output "kms_key_arn" {
   description = "The deployment's KMS key."
   value       = module.lake.kms_key_arn

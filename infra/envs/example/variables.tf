@@ -61,7 +61,7 @@ variable "schedules" {
   type        = map(string)
   default     = {}
   validation {
-    condition     = alltrue([for k in keys(var.schedules) : contains(["ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "ingest_azure_export", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "publish_dashboard"], k)])
+    condition     = alltrue([for k in keys(var.schedules) : contains(["ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "ingest_azure_export", "ingest_gcp_focus_view", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "publish_dashboard"], k)])
     error_message = "schedules: keys are scheduled functions (ingest_* but ingest_export, forecast_budgets, detect_anomalies, notify, meter_stripe, compact_events, publish_dashboard)."
   }
 }
@@ -73,41 +73,43 @@ variable "schedule_timezone" {
 }
 
 variable "reserved_concurrency" {
-  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (56 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
+  description = "Reserved concurrent executions per function (caps cost; fan-out concurrency stays at or below it); entries given here replace those of local.default_reserved_concurrency one by one. Their sum (57 by default) must leave the account's unreserved minimum of 100: the account's concurrency quota must be at least the sum + 100."
   type        = map(number)
   default     = {}
   validation {
-    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "ingest_export", "ingest_azure_export", "publish_dashboard"], k)])
+    condition     = alltrue([for k, v in var.reserved_concurrency : v >= 1 && contains(["collect_events", "ingest_aws_bedrock", "ingest_azure_openai", "ingest_gcp_vertex", "forecast_budgets", "detect_anomalies", "notify", "meter_stripe", "compact_events", "ingest_export", "ingest_azure_export", "ingest_gcp_focus_view", "publish_dashboard"], k)])
     error_message = "reserved_concurrency: keys are function names, values at least 1."
   }
 }
 
 locals {
   default_schedules = {
-    ingest_aws_bedrock  = "cron(15 */6 * * ? *)"
-    ingest_azure_openai = "cron(20 */6 * * ? *)"
-    ingest_gcp_vertex   = "cron(25 */6 * * ? *)"
-    ingest_azure_export = "cron(40 5 * * ? *)" # daily: Cost Management refreshes an export once a day
-    forecast_budgets    = "cron(45 6 * * ? *)"
-    detect_anomalies    = "cron(0 7 * * ? *)"
-    notify              = "rate(1 hour)"
-    meter_stripe        = "cron(30 * * * ? *)"
-    compact_events      = "cron(10 * * * ? *)"
-    publish_dashboard   = "cron(30 7 * * ? *)"
+    ingest_aws_bedrock    = "cron(15 */6 * * ? *)"
+    ingest_azure_openai   = "cron(20 */6 * * ? *)"
+    ingest_gcp_vertex     = "cron(25 */6 * * ? *)"
+    ingest_azure_export   = "cron(40 5 * * ? *)" # daily: Cost Management refreshes an export once a day
+    ingest_gcp_focus_view = "cron(50 5 * * ? *)" # daily: the billing export behind the view lags hours
+    forecast_budgets      = "cron(45 6 * * ? *)"
+    detect_anomalies      = "cron(0 7 * * ? *)"
+    notify                = "rate(1 hour)"
+    meter_stripe          = "cron(30 * * * ? *)"
+    compact_events        = "cron(10 * * * ? *)"
+    publish_dashboard     = "cron(30 7 * * ? *)"
   }
   default_reserved_concurrency = {
-    collect_events      = 20
-    ingest_aws_bedrock  = 5
-    ingest_azure_openai = 5
-    ingest_gcp_vertex   = 5
-    forecast_budgets    = 10
-    detect_anomalies    = 2
-    notify              = 2
-    meter_stripe        = 1
-    compact_events      = 2
-    ingest_export       = 2
-    ingest_azure_export = 1
-    publish_dashboard   = 1
+    collect_events        = 20
+    ingest_aws_bedrock    = 5
+    ingest_azure_openai   = 5
+    ingest_gcp_vertex     = 5
+    forecast_budgets      = 10
+    detect_anomalies      = 2
+    notify                = 2
+    meter_stripe          = 1
+    compact_events        = 2
+    ingest_export         = 2
+    ingest_azure_export   = 1
+    ingest_gcp_focus_view = 1
+    publish_dashboard     = 1
   }
   schedules            = merge(local.default_schedules, var.schedules)
   reserved_concurrency = merge(local.default_reserved_concurrency, var.reserved_concurrency)

@@ -1,11 +1,21 @@
-# The identity the GCP ingest function uses: a service account that can read the billing export
-# dataset, run query jobs and read their results (Storage Read API), nothing else. No key is
-# created here (it would land in the Terraform state). Either federate the AWS role
-# (aws_account_id + aws_role_name: workload identity, no key at all) or create a key with gcloud
-# and put it straight into Secrets Manager.
+# The identity the GCP ingest functions use: a service account that can read the billing export
+# dataset (and the dataset of Google's FOCUS view over it, when that is another one), run query
+# jobs and read their results (Storage Read API), nothing else. No key is created here (it would
+# land in the Terraform state). Either federate the AWS roles (aws_account_id + aws_role_name,
+# and aws_focus_role_name for the scheduled FOCUS view reader: workload identity, no key at all)
+# or create a key with gcloud and put it straight into Secrets Manager.
 
 locals {
-  federate = var.aws_account_id != null && var.aws_role_name != null
+  # the execution roles allowed to impersonate the reader: assumed-role ARNs without the session
+  # name, as attribute.aws_role maps them
+  federated_roles = {
+    for key, name in { ingest = var.aws_role_name, focus_view = var.aws_focus_role_name } :
+    key => "arn:aws:sts::${var.aws_account_id}:assumed-role/${name}"
+    if var.aws_account_id != null && name != null
+  }
+  federate = length(local.federated_roles) > 0
+  # the view's dataset needs its own grant only when it is not the export's (granted below)
+  focus_view_elsewhere = var.focus_view_dataset != null && (var.focus_view_dataset != var.billing_export_dataset || coalesce(var.focus_view_project, var.billing_export_project) != var.billing_export_project)
 }
 
 resource "google_service_account" "reader" {
@@ -17,6 +27,16 @@ resource "google_service_account" "reader" {
 resource "google_bigquery_dataset_iam_member" "viewer" {
   project    = var.billing_export_project
   dataset_id = var.billing_export_dataset
+  role       = "roles/bigquery.dataViewer"
+  member     = "serviceAccount:${google_service_account.reader.email}"
+}
+
+# A view is read with the rights on its own dataset and on the tables it selects from (the
+# export's dataset, above): BigQuery Data Viewer on the view's dataset only when it is another.
+resource "google_bigquery_dataset_iam_member" "focus_view" {
+  count      = local.focus_view_elsewhere ? 1 : 0
+  project    = coalesce(var.focus_view_project, var.billing_export_project)
+  dataset_id = var.focus_view_dataset
   role       = "roles/bigquery.dataViewer"
   member     = "serviceAccount:${google_service_account.reader.email}"
 }
@@ -48,7 +68,7 @@ resource "google_iam_workload_identity_pool_provider" "aws" {
   project                            = var.project
   workload_identity_pool_id          = google_iam_workload_identity_pool.aws[0].workload_identity_pool_id
   workload_identity_pool_provider_id = "aws-${var.aws_account_id}"
-  attribute_condition                = "attribute.aws_role == \"arn:aws:sts::${var.aws_account_id}:assumed-role/${var.aws_role_name}\""
+  attribute_condition                = join(" || ", [for arn in values(local.federated_roles) : "attribute.aws_role == \"${arn}\""])
   attribute_mapping = {
     "google.subject"     = "assertion.arn"
     "attribute.aws_role" = "assertion.arn.contains('assumed-role') ? assertion.arn.extract('{account_arn}assumed-role/') + 'assumed-role/' + assertion.arn.extract('assumed-role/{role_name}/') : assertion.arn"
@@ -59,8 +79,13 @@ resource "google_iam_workload_identity_pool_provider" "aws" {
 }
 
 resource "google_service_account_iam_member" "federated" {
-  count              = local.federate ? 1 : 0
+  for_each           = local.federated_roles
   service_account_id = google_service_account.reader.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.aws[0].name}/attribute.aws_role/arn:aws:sts::${var.aws_account_id}:assumed-role/${var.aws_role_name}"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.aws[0].name}/attribute.aws_role/${each.value}"
+}
+
+moved {
+  from = google_service_account_iam_member.federated[0]
+  to   = google_service_account_iam_member.federated["ingest"]
 }

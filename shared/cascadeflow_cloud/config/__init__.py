@@ -60,6 +60,7 @@ from cascadeflow_cloud.config.sources import (
     AwsBedrockSource,
     AzureBlobExport,
     AzureOpenAISource,
+    BigQueryFocusViews,
     GcpVertexSource,
     NativeExports,
     Sources,
@@ -84,6 +85,7 @@ __all__ = [
     "AzureBlobExport",
     "AzureDeployment",
     "AzureOpenAISource",
+    "BigQueryFocusViews",
     "Budget",
     "BudgetFilter",
     "Channel",
@@ -227,6 +229,8 @@ native_exports:                       # `ingest export`: CUR 2.0, FOCUS, Azure /
   # azure_blob:                       # Azure exports the ingest_azure_export function reads
   #   - container_url: https://acmebilling.blob.core.windows.net/exports
   #     prefix: cascadeflow/cascadeflow-amortizedcost/
+  # bigquery_focus:                   # FOCUS views the ingest_gcp_focus_view function reads
+  #   views: [bq://my-project.billing_focus.focus_view]   # credentials: sources.gcp_vertex
 
 budgets:
   - name: platform-monthly

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, get_args
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cascadeflow_cloud.config._base import (
     SecretRef,
@@ -135,11 +136,62 @@ class AzureBlobExport(Section):
         return self.container_url.rstrip("/") + "/" + self.prefix.lstrip("/")
 
 
+#: ``bq://PROJECT.DATASET.VIEW`` (``sources.native.bq_focus``): a project id (a domain-scoped one
+#: with ``:``), a dataset and a view (or table) name.
+BQ_VIEW_URL = re.compile(r"bq://(?P<project>[a-z0-9][a-z0-9:-]{0,62})\.(?P<dataset>\w{1,1024})\."
+                         r"(?P<view>[\w-]{1,1024})/?", re.ASCII)
+
+
+def split_view_url(url: str) -> tuple[str, str, str]:
+    """The project, dataset and view of ``bq://PROJECT.DATASET.VIEW``; ``ValueError`` for any
+    other text (the one check of the CLI's ``ingest export bq://…`` and of the config).
+
+    >>> split_view_url("bq://acme-billing.billing.focus_view")
+    ('acme-billing', 'billing', 'focus_view')
+    """
+    found = BQ_VIEW_URL.fullmatch(url.strip())
+    if not found:
+        raise ValueError(f"{url!r} is not a BigQuery view: write bq://PROJECT.DATASET.VIEW "
+                         "(e.g. bq://acme-billing.billing.focus_view)")
+    return found["project"], found["dataset"], found["view"]
+
+
+class BigQueryFocusViews(Section):
+    """Google's FOCUS BigQuery views (or managed FOCUS export tables) the scheduled
+    ``ingest_gcp_focus_view`` function queries daily, as ``ingest export bq://VIEW`` does:
+    with the clients, credentials (keyless ``external_account`` or a secret reference),
+    endpoint, query project and byte cap of ``sources.gcp_vertex``. Each run reads the current
+    month and the ``months_back`` months before it (default 1: the previous and the current
+    month, as the CLI without ``--since`` / ``--until``); ``all_services``: every service of
+    the view, not only the AI services (also when ``native_exports.all_services``).
+
+    >>> BigQueryFocusViews(views=["bq://acme-billing.billing.focus_view"]).months_back
+    1
+    >>> try:
+    ...     BigQueryFocusViews(views=["bq://acme-billing.focus_view"])
+    ... except ValueError as exc:
+    ...     "'bq://acme-billing.focus_view' is not a BigQuery view" in str(exc)
+    True
+    """
+
+    views: list[str] = Field(default_factory=list, max_length=20)
+    months_back: int = Field(default=1, ge=0, le=24)
+    all_services: bool = False
+
+    @field_validator("views")
+    @classmethod
+    def _views(cls, views: list[str]) -> list[str]:
+        for view in views:
+            split_view_url(view)
+        return [view.strip() for view in views]
+
+
 class NativeExports(Section):
     """``ingest export``: the clouds' own billing files (CUR 2.0, FOCUS, Azure and GCP
     exports). Only AI-service lines are kept unless ``all_services``; ``services`` keeps the
     lines of these services too (names as the export writes them, any case); ``azure_blob``:
-    the Azure export locations the scheduled ``ingest_azure_export`` function reads.
+    the Azure export locations the scheduled ``ingest_azure_export`` function reads;
+    ``bigquery_focus``: the FOCUS views the scheduled ``ingest_gcp_focus_view`` function reads.
 
     >>> NativeExports().all_services, NativeExports(services=["Amazon S3"]).services
     (False, ['Amazon S3'])
@@ -149,6 +201,7 @@ class NativeExports(Section):
     services: list[str] = Field(default_factory=list)
     format: str | None = None  # a registered format name; default: detected per file
     azure_blob: list[AzureBlobExport] = Field(default_factory=list, max_length=20)
+    bigquery_focus: BigQueryFocusViews = Field(default_factory=BigQueryFocusViews)
 
 
 class Sources(Section):

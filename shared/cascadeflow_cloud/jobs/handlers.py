@@ -74,6 +74,14 @@ def azure_exports(event: Mapping[str, Any]) -> Outcome:
     return handle_scheduled(event)
 
 
+def gcp_focus_views(event: Mapping[str, Any]) -> Outcome:
+    """Ingest the FOCUS BigQuery views of ``native_exports.bigquery_focus`` on a schedule
+    (``jobs.ingest_native_scheduled``)."""
+    from cascadeflow_cloud.jobs.ingest_native_scheduled import handle_focus_views
+
+    return handle_focus_views(event)
+
+
 def forecast(event: Mapping[str, Any]) -> Outcome:
     """Project budgets: all, one shard, SQS records of shards, or the plan (``jobs.forecast``)."""
     from cascadeflow_cloud.jobs.forecast import handle_event

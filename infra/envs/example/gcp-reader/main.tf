@@ -2,7 +2,8 @@
 # login) by whoever administers the billing export project. The Cloud Billing export itself is
 # turned on in the console (Billing > Billing export > BigQuery export: detailed usage cost),
 # into the dataset named here; Terraform cannot create it. Google's FOCUS view, when created in
-# another dataset, is read through focus_view_dataset (docs/exports.md).
+# another dataset, is read through focus_view_dataset (docs/exports.md), by the scheduled
+# ingest_gcp_focus_view function (aws_focus_role_name: its role federated too).
 
 terraform {
   required_version = ">= 1.6"
@@ -35,7 +36,7 @@ variable "billing_export_dataset" {
 }
 
 variable "focus_view_dataset" {
-  description = "Dataset holding Google's FOCUS view of the billing export, when it is not the export's dataset; null: none (the reader gets BigQuery Data Viewer on it too)."
+  description = "Dataset (in billing_export_project) holding Google's FOCUS view of the billing export, when it is not the export's dataset; null: none (the reader gets BigQuery Data Viewer on it too)."
   type        = string
   default     = null
 }
@@ -52,13 +53,21 @@ variable "aws_role_name" {
   default     = null
 }
 
+variable "aws_focus_role_name" {
+  description = "The gcp_focus_role_name output of the AWS environment (the scheduled FOCUS view reader), to federate it too; null: not federated."
+  type        = string
+  default     = null
+}
+
 module "reader" {
   source                 = "../../../modules/gcp_reader"
   project                = var.project
   billing_export_project = coalesce(var.billing_export_project, var.project)
   billing_export_dataset = var.billing_export_dataset
+  focus_view_dataset     = var.focus_view_dataset
   aws_account_id         = var.aws_account_id
   aws_role_name          = var.aws_role_name
+  aws_focus_role_name    = var.aws_focus_role_name
 }
 
 output "service_account_email" {
@@ -71,12 +80,8 @@ output "workload_identity_provider" {
   value       = module.reader.workload_identity_provider
 }
 
-# The FOCUS view's dataset: a view is read with the rights on its own dataset and on the tables
-# it selects from (the export's dataset, granted by the module).
-resource "google_bigquery_dataset_iam_member" "focus_view" {
-  count      = var.focus_view_dataset == null ? 0 : 1
-  project    = coalesce(var.billing_export_project, var.project)
-  dataset_id = var.focus_view_dataset
-  role       = "roles/bigquery.dataViewer"
-  member     = "serviceAccount:${module.reader.service_account_email}"
+# The FOCUS view's dataset grant moved into the module (beside the export dataset's).
+moved {
+  from = google_bigquery_dataset_iam_member.focus_view
+  to   = module.reader.google_bigquery_dataset_iam_member.focus_view
 }

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cascadeflow_cloud.config.sources import split_view_url
 from cascadeflow_cloud.errors import CascadeFlowError
 
 if TYPE_CHECKING:
@@ -42,8 +43,6 @@ if TYPE_CHECKING:
     from cascadeflow_cloud.sources.native.formats import Keep
 
 SCHEME = "bq://"
-_URL = re.compile(r"bq://(?P<project>[a-z0-9][a-z0-9:-]{0,62})\.(?P<dataset>\w{1,1024})\."
-                  r"(?P<view>[\w-]{1,1024})/?", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -90,11 +89,10 @@ def parse_view_url(url: str) -> FocusView:
     cascadeflow_cloud.sources.native.bq_focus.BadViewUrl: 'bq://acme.focus' is not a \
 BigQuery view: write bq://PROJECT.DATASET.VIEW (e.g. bq://acme-billing.billing.focus_view)
     """
-    found = _URL.fullmatch(url.strip())
-    if not found:
-        raise BadViewUrl(f"{url!r} is not a BigQuery view: write bq://PROJECT.DATASET.VIEW "
-                         "(e.g. bq://acme-billing.billing.focus_view)")
-    return FocusView(found["project"], found["dataset"], found["view"])
+    try:
+        return FocusView(*split_view_url(url))
+    except ValueError as exc:  # the config's check of native_exports.bigquery_focus.views
+        raise BadViewUrl(str(exc)) from exc
 
 
 def parse_month(text: str) -> date:
@@ -131,15 +129,18 @@ def months(since: date, until: date) -> list[date]:
     return out
 
 
-def default_months(today: date) -> tuple[date, date]:
-    """The previous and the current month of ``today``.
+def default_months(today: date, back: int = 1) -> tuple[date, date]:
+    """The first of the months read by default: ``back`` months before ``today``'s (the
+    previous one) and ``today``'s.
 
     >>> default_months(date(2026, 1, 15))
     (datetime.date(2025, 12, 1), datetime.date(2026, 1, 1))
+    >>> default_months(date(2026, 1, 15), back=13)[0], default_months(date(2026, 1, 15), 0)[0]
+    (datetime.date(2024, 12, 1), datetime.date(2026, 1, 1))
     """
     current = today.replace(day=1)
-    previous = date(current.year - (current.month == 1), (current.month - 2) % 12 + 1, 1)
-    return previous, current
+    index = current.year * 12 + current.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1), current
 
 
 def build_sql(view: FocusView, keep: Keep) -> str:
