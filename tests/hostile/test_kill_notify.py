@@ -45,6 +45,10 @@ from tests.hostile.notify_support import (
 BUDGETS = ["ml", "search", "chat"]
 DESTINATIONS = ["ops", "audit"]
 KILLS = 6
+#: A request the killed run wrote just before it died can be read by the receiver's handler
+#: thread a little after the kill (more so with several sends in flight and a loaded machine).
+#: Shorter than the 0.6 s pause before the next run, so no later run's send falls in it.
+IN_FLIGHT = 0.3
 
 
 @pytest.fixture
@@ -123,8 +127,9 @@ def test_kill_9_at_random_points_of_notify_loses_and_doubles_nothing(
     blamed: dict[int, int] = defaultdict(int)
     for times in receipts.values():
         for at in sorted(times)[:-1]:
-            runs = [i for i, (start, kill) in enumerate(killed) if start <= at <= kill]
-            assert runs, f"a duplicate not explained by a kill: {times}"
+            runs = [i for i, (start, kill) in enumerate(killed)
+                    if start <= at <= kill + IN_FLIGHT]
+            assert runs, f"a duplicate not explained by a kill: {times}, kills: {killed}"
             blamed[runs[0]] += 1
     assert all(n <= concurrency for n in blamed.values()), blamed
     assert sum(blamed.values()) <= concurrency * len(killed)
