@@ -203,12 +203,10 @@ def run_ingest_aws_bedrock(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path) -> 
     assert first["status"] == second["status"] == "ok", (first, second)
 
 
-def run_ingest_gcp_vertex(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
-                          fake_server: Any) -> None:
-    from tests.functions.test_ingest_handlers import SCHEDULED, _service_account
-    from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler
-
-    bigquery = query_handler(export_rows())
+def _gcp_server(fake_server: Any, bigquery: Any) -> str:
+    """A local BigQuery stand-in that also answers the OAuth token exchange, and the
+    service-account key pointing at it stored as the ``gcp-credentials`` secret."""
+    from tests.functions.test_ingest_handlers import _service_account
 
     def answer(method: str, path: str, body: Any, rec_: Any) -> Any:
         if path == "/token":
@@ -218,6 +216,15 @@ def run_ingest_gcp_vertex(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
     url, _ = fake_server(answer)
     boto3.client("secretsmanager").put_secret_value(
         SecretId=f"{NAME}/gcp-credentials", SecretString=_service_account(f"{url}/token"))
+    return str(url)
+
+
+def run_ingest_gcp_vertex(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
+                          fake_server: Any) -> None:
+    from tests.functions.test_ingest_handlers import SCHEDULED
+    from tests.sources.bigquery_fakes import TABLE, export_rows, query_handler
+
+    url = _gcp_server(fake_server, query_handler(export_rows()))
     _configure(mp, tmp, {"sources": {"gcp_vertex": {
         "billing_table": TABLE, "credentials": _ref("gcp-credentials"), "endpoint": url}}})
     [first] = _run(rec, "ingest_gcp_vertex", SCHEDULED)
@@ -418,20 +425,11 @@ def run_ingest_gcp_focus_view(rec: Recorder, mp: pytest.MonkeyPatch, tmp: Path,
     """The FOCUS view behind the BigQuery stand-in, read with the service-account key from
     Secrets Manager (the keyless path signs its GetCallerIdentity request itself: no AWS call);
     then September restated replaces its days (folding the day objects of an older lake)."""
-    from tests.functions.test_ingest_handlers import _service_account
     from tests.sources.bigquery_fakes import PROJECT
     from tests.sources.native.focus_view import FocusViewFake, focus_rows
 
     view = FocusViewFake(focus_rows())
-
-    def answer(method: str, path: str, body: Any, rec_: Any) -> Any:
-        if path == "/token":
-            return 200, {}, {"access_token": "t", "expires_in": 3600, "token_type": "Bearer"}
-        return view(method, path, body, rec_)
-
-    url, _ = fake_server(answer)
-    boto3.client("secretsmanager").put_secret_value(
-        SecretId=f"{NAME}/gcp-credentials", SecretString=_service_account(f"{url}/token"))
+    url = _gcp_server(fake_server, view)
     _configure(mp, tmp, {
         "sources": {"gcp_vertex": {"credentials": _ref("gcp-credentials"), "endpoint": url,
                                    "project": PROJECT}},
