@@ -169,24 +169,24 @@ def _fast_fits(prepared: Sequence[_Prepared | None], s: Settings) -> dict[int, A
     whose fit fails is left out: it falls back to run-rate)."""
     from cascadeflow_cloud.forecast.ets import fit_ets, fit_ets_many
 
-    groups: dict[tuple[int, bool], list[int]] = {}
+    groups: dict[tuple[int, bool], list[tuple[int, Any]]] = {}
     for i, prep in enumerate(prepared):
         if prep is not None and len(prep.y) >= s.ets_min_days:
             n = len(prep.y)
-            groups.setdefault((n, n >= s.seasonal_min_days), []).append(i)
+            groups.setdefault((n, n >= s.seasonal_min_days), []).append((i, prep.y))
     fits: dict[int, Any] = {}
     for (_, seasonal), members in groups.items():
         try:
-            found = fit_ets_many(np.stack([prepared[i].y for i in members]),  # type: ignore[union-attr]
-                                 seasonal=seasonal)
+            found = fit_ets_many(np.stack([y for _, y in members]), seasonal=seasonal)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
             found = []
-            for i in members:  # one bad series must not cost the others their fit
+            for _, y in members:  # one bad series must not cost the others their fit
                 try:
-                    found.append(fit_ets(prepared[i].y, seasonal=seasonal))  # type: ignore[union-attr]
+                    found.append(fit_ets(y, seasonal=seasonal))
                 except (ValueError, FloatingPointError, np.linalg.LinAlgError):
                     found.append(None)
-        fits.update({i: fit for i, fit in zip(members, found, strict=True) if fit is not None})
+        fits.update({i: fit for (i, _), fit in zip(members, found, strict=True)
+                     if fit is not None})
     return fits
 
 
