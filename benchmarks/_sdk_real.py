@@ -5,8 +5,17 @@ signed request with the recorded wire bytes (``tests/sdk/wire.py`` ``CONVERSE``)
 HTTP layer is stubbed. openai ``AzureOpenAI`` chat: ``httpx.MockTransport`` returns the recorded
 JSON (``wire.AZURE_CHAT``). Each way (raw, ours, an OpenTelemetry span, LiteLLM's
 ``completion_cost`` after the call) is timed per call in CPU time of the calling thread
-(``time.thread_time_ns``), interleaved in blocks on the same client; overhead = way − raw at the
-same percentile. A peer that is not importable is reported as skipped, with the reason.
+(``time.thread_time_ns``), interleaved in blocks on the same client.
+
+Paired: the SDK's own request work (botocore ``BaseClient._make_api_call``; openai
+``SyncAPIClient.post`` and the body transform ``create`` makes before it: signing,
+serialising, the transport, parsing) is timed inside each call,
+and a call's sample is its total minus that inner time. Every way makes the same inner call,
+so the difference of two ways' samples is what lies outside it: the wrapper or the peer. The
+inner call varies by hundreds of µs from call to call, which would bury a few µs in the
+difference of two totals; without it the samples vary by a few µs. Overhead = way − raw at the
+same percentile (median and p99) of those samples; ``real_<case>_raw_median_us`` is the whole
+raw call, for scale. A peer that is not importable is reported as skipped, with the reason.
 Langfuse patches the openai classes for the whole process, so it is not measured here.
 """
 
@@ -113,14 +122,44 @@ def _litellm(call: Callable[[], Any], case: str) -> Callable[[], Any]:
     return priced
 
 
+#: CPU nanoseconds spent inside the SDK's request method during the current call.
+_inner = [0]
+
+
+def _time_inner(owner: type, name: str) -> None:
+    """Time ``owner.name`` (the SDK's request method) into ``_inner`` on every call."""
+    method = getattr(owner, name)
+    clock = time.thread_time_ns
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = clock()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _inner[0] += clock() - t0
+
+    setattr(owner, name, timed)
+
+
 def figures(case: str, n: int) -> dict[str, Any]:
-    """One case's per-way figures (µs), measured in this process."""
+    """One case's per-way figures (µs), measured in this process (it times the SDK's request
+    method for good: run it in a process of its own)."""
     from cascadeflow_cloud.pricing import Pricer
     from cascadeflow_cloud.sdk import wrap
     from cascadeflow_cloud.sdk.context import attribution
     from cascadeflow_cloud.sdk.queue import QueueSink
     from cascadeflow_cloud.sdk.sinks.memory import MemorySink
 
+    if case == "bedrock_converse":
+        from botocore.client import BaseClient
+
+        _time_inner(BaseClient, "_make_api_call")
+    else:
+        from openai._base_client import SyncAPIClient
+        from openai.resources.chat.completions import completions
+
+        _time_inner(SyncAPIClient, "post")
+        _time_inner(completions, "maybe_transform")  # create's request-body transform
     raw = bedrock_client() if case == "bedrock_converse" else azure_client()
     do = _converse if case == "bedrock_converse" else _chat
     queue = QueueSink(MemorySink(), max_queue=4 * n, pricer=Pricer())
@@ -134,7 +173,9 @@ def figures(case: str, n: int) -> dict[str, Any]:
         except ImportError as exc:  # the peer is not installed here: say so
             out[f"real_{case}_{peer}_overhead_median_us"] = f"skipped ({exc.name} not installed)"
     samples: dict[str, list[int]] = {name: [] for name in ways}
+    totals: list[int] = []
     clock = time.thread_time_ns
+    inner = _inner
     for fn in ways.values():  # warm caches
         for _ in range(200):
             fn()
@@ -144,13 +185,17 @@ def figures(case: str, n: int) -> dict[str, Any]:
             for name, fn in ways.items():
                 series = samples[name]
                 for _ in range(BLOCK):
+                    inner[0] = 0
                     t0 = clock()
                     fn()
-                    series.append(clock() - t0)
+                    total = clock() - t0
+                    series.append(total - inner[0])
+                    if name == "raw":
+                        totals.append(total)
     queue.flush(60)
     cut = {name: _cut(series) for name, series in samples.items()}
+    out[f"real_{case}_raw_median_us"] = _cut(totals)[0]
     for name, (median, p99) in cut.items():
-        out[f"real_{case}_{name}_median_us"] = median
         if name != "raw":
             out[f"real_{case}_{name}_overhead_median_us"] = round(median - cut["raw"][0], 2)
             out[f"real_{case}_{name}_overhead_p99_us"] = round(p99 - cut["raw"][1], 2)

@@ -208,16 +208,19 @@ def vertex(base_url: str) -> Any:
 
 
 class KeepingQueue(QueueSink):
-    """A ``QueueSink`` that also keeps every ``CallRecord`` submitted (what the wrappers read
-    from requests and responses, before pricing turns them into events)."""
+    """A ``QueueSink`` that also keeps every ``CallRecord`` it converts (what the wrappers
+    read from requests and responses, before pricing turns them into events): a call's
+    record is built on the flusher, so ``records`` is complete after ``flush()``."""
 
     def __init__(self, sink: MemorySink) -> None:
         super().__init__(sink, flush_interval=60)
         self.records: list[Any] = []
 
-    def submit(self, item: Any) -> None:
-        self.records.append(item)
-        super().submit(item)
+    def _convert(self, record: Any) -> Any:
+        if type(record) is tuple:  # a pending call (queue.Pending): built as the queue does
+            record = record[0](*record[1:])
+        self.records.append(record)
+        return super()._convert(record)
 
 
 @pytest.fixture

@@ -32,8 +32,8 @@ from cascadeflow_cloud.sdk.doors import Door, _per_call
 from cascadeflow_cloud.sdk.instrument import (
     CallSpec,
     Recorder,
-    instrument,
-    instrument_async,
+    call_recorded,
+    call_recorded_async,
 )
 from cascadeflow_cloud.sdk.record import CallRecord
 from cascadeflow_cloud.sdk.streams import (
@@ -360,22 +360,21 @@ def is_azure_openai(client: Any) -> str | None:
 def instrument_post(client: Any, recorder: Recorder) -> Any:
     """A copy of ``client`` whose ``post`` records every billed request (set before any
     resource of the copy exists: each resource keeps ``client.post`` when it is made)."""
-    is_async = is_azure_openai(client) == "async"
     inner = client.copy()
     post = inner.post
-    wrap_fn = instrument_async if is_async else instrument
-    table = {path: wrap_fn(post, spec, recorder) for path, spec in BILLED.items()}
+    record = call_recorded_async if is_azure_openai(client) == "async" else call_recorded
+    table = BILLED
 
     def recorded_post(path: str, **kwargs: Any) -> Any:
-        hooked = table.get(path)
-        if hooked is None and "?" in path:  # beta paths carry "?beta=true"
-            hooked = table.get(path.partition("?")[0])
-        if hooked is None:
+        spec = table.get(path)
+        if spec is None and "?" in path:  # beta paths carry "?beta=true"
+            spec = table.get(path.partition("?")[0])
+        if spec is None:
             return post(path, **kwargs)
         per_call = _per_call.get()  # given to the public method (doors.strip_call_kwarg)
         if per_call is not None:
             kwargs[CALL_KWARG] = per_call
-        return hooked(path, **kwargs)
+        return record(post, spec, recorder, (path,), kwargs)
 
     recorded_post.__wrapped__ = post  # type: ignore[attr-defined]
     inner.post = recorded_post

@@ -199,14 +199,20 @@ def _attach_body_stream(result: Any, track: Callable[[Any], Any]) -> Any:
     return result
 
 
+def _capture(result: Any) -> Any:
+    """What the flusher reads of a response: a shallow copy (the caller owns the dict and
+    may pop ``ResponseMetadata`` or ``usage`` as soon as the call returns)."""
+    return result.copy() if type(result) is dict else result
+
+
 CONVERSE = CallSpec(PROVIDER, "chat", _model, _extract_converse,
-                    request_facts=_converse_request)
+                    request_facts=_converse_request, capture=_capture)
 CONVERSE_STREAM = CallSpec(PROVIDER, "chat", _model, lambda rec, result: None,
                            is_stream=lambda kwargs, result: True, observe=_observe_converse,
                            attach_stream=_attach_converse_stream,
                            request_facts=_converse_request)
 INVOKE = CallSpec(PROVIDER, "invoke", _model, _extract_invoke, request_facts=_invoke_request,
-                  complete=_extract_invoke_request_ttl)
+                  complete=_extract_invoke_request_ttl, capture=_capture)
 INVOKE_STREAM = CallSpec(PROVIDER, "invoke", _model, lambda rec, result: None,
                          is_stream=lambda kwargs, result: True, observe=_observe_invoke_stream,
                          attach_stream=_attach_body_stream, request_facts=_invoke_request)

@@ -111,8 +111,13 @@ def _set_usage(rec: CallRecord, response: Any, add: bool = False) -> bool:
     return bool(usage.total_token_count)
 
 
-def _extract_generate(rec: CallRecord, result: Any) -> None:
-    hops = _hops.get()
+def _capture_hops(result: Any) -> tuple[list[Any] | None, Any]:
+    """On the caller's thread: the responses of the call's requests, with its result."""
+    return _hops.get(), result
+
+
+def _extract_generate(rec: CallRecord, captured: tuple[list[Any] | None, Any]) -> None:
+    hops, result = captured
     if not hops:  # called outside ``_summing`` (not expected): the result alone
         _set_usage(rec, result)
         return
@@ -144,7 +149,7 @@ def _extract_none(rec: CallRecord, result: Any) -> None:
     """Media generation is billed per image / second, not per token: recorded, unpriced."""
 
 
-GENERATE = CallSpec(PROVIDER, "chat", model_kwarg, _extract_generate)
+GENERATE = CallSpec(PROVIDER, "chat", model_kwarg, _extract_generate, capture=_capture_hops)
 GENERATE_STREAM = CallSpec(PROVIDER, "chat", model_kwarg, _extract_none,
                            is_stream=lambda kwargs, result: True, observe=_observe)
 EMBED = CallSpec(PROVIDER, "embeddings", model_kwarg, _extract_embed)

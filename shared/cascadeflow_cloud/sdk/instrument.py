@@ -9,6 +9,14 @@ for on the caller's behalf is withheld, so the caller sees what the SDK would ha
 Our code never raises into the caller: every step of it is guarded, and a failure is counted
 in ``INTERNAL_ERRORS``. The only exception that can come from us is ``BudgetExceeded`` when the
 caller opted into it with ``track_costs(..., raise_on_exceed=True)``.
+
+The caller's thread does as little as it can: for a finished non-stream call outside any
+``track_costs`` block it reads the clocks and the attribution context once and queues the
+call's raw parts (``_build`` and its arguments); the flusher reads the model, the usage and
+the billing facts from them. What ``extract`` reads is taken on the caller's thread
+(``CallSpec.capture``: a shallow copy of a boto3 response dict, so a caller who pops
+``ResponseMetadata`` or ``usage`` right after the call changes nothing we read). Inside
+``track_costs`` the record is built and charged before the call returns, as budgets need.
 """
 
 from __future__ import annotations
@@ -32,6 +40,9 @@ from cascadeflow_cloud.sdk.streams import (
 )
 
 _perf = time.perf_counter
+_time = time.time
+_context = _current.get
+_trackers = budget.trackers
 
 class Recorder:
     """Holds a wrapped client's queue and default attribution."""
@@ -43,8 +54,13 @@ class Recorder:
         self.defaults = defaults
         self._memo: tuple[Attribution | None, Attribution] = (None, defaults)
 
-    def attribution(self, per_call: Any) -> Attribution:
-        ctx = _current.get()
+    def attribution(self, per_call: Any, ctx: Attribution | None = None,
+                    read_context: bool = True) -> Attribution:
+        """The wrap defaults merged with the context's attribution (read now unless
+        ``read_context`` is False: then ``ctx``, read earlier on the caller's thread) and the
+        per-call value."""
+        if read_context:
+            ctx = _current.get()
         memo = self._memo
         if memo[0] is ctx:  # same context block as the last call: reuse the merge
             result = memo[1]
@@ -84,6 +100,27 @@ class CallSpec:
     #: after ``extract`` of a non-stream result: complete the record from the request
     #: (facts only worth reading given the response, e.g. a cache TTL when writes happened)
     complete: Callable[[CallRecord, dict[str, Any]], None] | None = None
+    #: what ``extract`` reads, taken from a non-stream result on the caller's thread (None:
+    #: the result itself); ``extract`` may then run later, on the flusher
+    capture: Callable[[Any], Any] | None = None
+
+
+def _build(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
+           kwargs: dict[str, Any], per_call: Any, ctx: Attribution | None,
+           region: str | None, latency_ms: float, timestamp: float) -> CallRecord:
+    """The record of a finished non-stream call, from the parts the caller's thread kept
+    (``result`` is already ``spec.capture``'s). Runs on the flusher, or inline in a
+    ``track_costs`` block."""
+    rec = CallRecord(spec.provider, spec.request_model(args, kwargs) or "unknown",
+                     operation=spec.operation, region=region, latency_ms=latency_ms,
+                     timestamp=timestamp,
+                     attribution=recorder.attribution(per_call, ctx, read_context=False))
+    if spec.request_facts is not None:
+        spec.request_facts(rec, args, kwargs)
+    spec.extract(rec, result)
+    if spec.complete is not None:
+        spec.complete(rec, kwargs)
+    return rec
 
 
 def _begin(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...],
@@ -96,23 +133,30 @@ def _begin(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...],
     return rec
 
 
-def _after(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
+def _track(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
            kwargs: dict[str, Any], per_call: Any, region: str | None, t0: float, flag: bool,
            tracker: type[TrackedStream] | type[TrackedAsyncStream]) -> Any:
-    latency = (_perf() - t0) * 1000
+    """A stream result: the caller gets it tracked; the record is made when it ends."""
     rec = _begin(recorder, spec, args, kwargs, per_call, region)
-    if spec.observe is not None and spec.is_stream(kwargs, result):
-        rec.streamed = True
-        state = StreamState(recorder, rec, t0, flag, kwargs)
-        return spec.attach_stream(result, StreamHandle(state, spec.observe, tracker))
-    rec.latency_ms = latency
-    spec.extract(rec, result)
-    if spec.complete is not None:
-        spec.complete(rec, kwargs)
-    recorder.record(rec)
-    if budget.trackers():
-        budget.check()
-    return result
+    rec.streamed = True
+    state = StreamState(recorder, rec, t0, flag, kwargs)
+    return spec.attach_stream(result, StreamHandle(state, spec.observe, tracker))  # type: ignore[arg-type]
+
+
+def _finished(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
+              kwargs: dict[str, Any], per_call: Any, region: str | None, t0: float) -> None:
+    """A non-stream result: its parts queued for the flusher to build the record from, or,
+    when a ``track_costs`` block is watching, the record built and charged now."""
+    latency = (_perf() - t0) * 1000
+    capture = spec.capture
+    if not _trackers():
+        recorder.queue.submit((_build, recorder, spec,
+                               result if capture is None else capture(result), args, kwargs,
+                               per_call, _context(), region, latency, _time()))
+        return
+    recorder.record(_build(recorder, spec, result if capture is None else capture(result),
+                           args, kwargs, per_call, _context(), region, latency, _time()))
+    budget.check()
 
 
 def _failed(recorder: Recorder, spec: CallSpec, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -137,33 +181,68 @@ def model_kwarg(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return str(kwargs.get("model") or "unknown")
 
 
-def _prologue(spec: CallSpec, kwargs: dict[str, Any]) -> tuple[Any, bool]:
-    """Before the SDK call: take our per-call options out of ``kwargs``, enforce the budgets
-    in scope (``BudgetExceeded`` is meant for the caller), let the spec adjust the request."""
-    per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
-    if budget.trackers():
-        budget.check()
-    flag = False
-    if spec.prepare is not None:
-        try:
-            flag = spec.prepare(kwargs)
-        except Exception:
-            _internal_error("prepare")
-    return per_call, flag
-
-
-def _epilogue(recorder: Recorder, spec: CallSpec, result: Any, args: tuple[Any, ...],
-              kwargs: dict[str, Any], per_call: Any, region: str | None, t0: float,
-              flag: bool, stream_type: type) -> Any:
-    """After the SDK call: record it; on our own failure the caller still gets ``result``."""
+def _prepare(spec: CallSpec, kwargs: dict[str, Any]) -> bool:
     try:
-        return _after(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
-                      stream_type)
+        return spec.prepare(kwargs)  # type: ignore[misc]
+    except Exception:
+        _internal_error("prepare")
+        return False
+
+
+def call_recorded(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
+                  args: tuple[Any, ...], kwargs: dict[str, Any],
+                  region: str | None = None) -> Any:
+    """``method(*args, **kwargs)``, recorded: our per-call keyword taken out of ``kwargs``,
+    the budgets in scope enforced (``BudgetExceeded`` is meant for the caller), the request
+    adjusted by the spec; on our own failure the caller still gets the SDK's result. The
+    body of every synchronous wrapper (``instrument``; the Azure client's recorded ``post``
+    calls it directly, one frame fewer)."""
+    per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
+    if _trackers():
+        budget.check()
+    flag = _prepare(spec, kwargs) if spec.prepare is not None else False
+    t0 = _perf()
+    try:
+        result = method(*args, **kwargs)
+    except BaseException:
+        _failed(recorder, spec, args, kwargs, per_call, region, t0)
+        raise
+    try:
+        if spec.observe is not None and spec.is_stream(kwargs, result):
+            return _track(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
+                          TrackedStream)
+        _finished(recorder, spec, result, args, kwargs, per_call, region, t0)
     except budget.BudgetExceeded:
         raise
     except Exception:
         _internal_error(spec.operation)
-        return result
+    return result
+
+
+async def call_recorded_async(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
+                              args: tuple[Any, ...], kwargs: dict[str, Any],
+                              region: str | None = None) -> Any:
+    """``call_recorded`` for an ``async def`` SDK method (awaited; streams are async)."""
+    per_call = kwargs.pop(CALL_KWARG, None) if CALL_KWARG in kwargs else None
+    if _trackers():
+        budget.check()
+    flag = _prepare(spec, kwargs) if spec.prepare is not None else False
+    t0 = _perf()
+    try:
+        result = await method(*args, **kwargs)
+    except BaseException:
+        _failed(recorder, spec, args, kwargs, per_call, region, t0)
+        raise
+    try:
+        if spec.observe is not None and spec.is_stream(kwargs, result):
+            return _track(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
+                          TrackedAsyncStream)
+        _finished(recorder, spec, result, args, kwargs, per_call, region, t0)
+    except budget.BudgetExceeded:
+        raise
+    except Exception:
+        _internal_error(spec.operation)
+    return result
 
 
 def instrument(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
@@ -171,15 +250,7 @@ def instrument(method: Callable[..., Any], spec: CallSpec, recorder: Recorder,
     """A drop-in replacement for a bound synchronous SDK method."""
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        per_call, flag = _prologue(spec, kwargs)
-        t0 = _perf()
-        try:
-            result = method(*args, **kwargs)
-        except BaseException:
-            _failed(recorder, spec, args, kwargs, per_call, region, t0)
-            raise
-        return _epilogue(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
-                         TrackedStream)
+        return call_recorded(method, spec, recorder, args, kwargs, region)
 
     wrapper.__wrapped__ = method  # type: ignore[attr-defined]
     wrapper.__doc__ = getattr(method, "__doc__", None)
@@ -191,15 +262,7 @@ def instrument_async(method: Callable[..., Any], spec: CallSpec, recorder: Recor
     """A drop-in replacement for a bound ``async def`` SDK method."""
 
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        per_call, flag = _prologue(spec, kwargs)
-        t0 = _perf()
-        try:
-            result = await method(*args, **kwargs)
-        except BaseException:
-            _failed(recorder, spec, args, kwargs, per_call, region, t0)
-            raise
-        return _epilogue(recorder, spec, result, args, kwargs, per_call, region, t0, flag,
-                         TrackedAsyncStream)
+        return await call_recorded_async(method, spec, recorder, args, kwargs, region)
 
     wrapper.__wrapped__ = method  # type: ignore[attr-defined]
     wrapper.__doc__ = getattr(method, "__doc__", None)

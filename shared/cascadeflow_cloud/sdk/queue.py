@@ -1,16 +1,17 @@
 """Non-blocking emission: a bounded in-memory queue drained by one background thread.
 
-The caller's thread only appends a ``CallRecord`` to a deque (about a microsecond). The
-flusher thread turns records into validated, priced ``UsageEvent``s and hands batches to the
-sink when ``batch_size`` records are waiting or every ``flush_interval`` seconds, and once
-more at interpreter exit. Every call into the sink (``emit``, ``flush``, ``close``) runs on
-that daemon thread, never on the caller's: ``flush(timeout)`` and ``close(timeout)`` wait at
-most their timeout whatever the sink does (raises, is slow, or blocks forever), and
-interpreter exit waits at most ``exit_timeout`` (default ``EXIT_TIMEOUT``, 3 s) for all queues
-together. When the queue is full new records are dropped; a sink that raises loses that batch;
-what a sink had not finished when ``close`` gave up is counted as abandoned. Each kind of loss
-is counted in ``stats()``; the first of each kind is logged, and closing logs one line with
-the totals (logger ``cascadeflow_cloud.sdk``). A child process made by ``fork`` (a pre-forking
+The caller's thread only appends a ``CallRecord`` — or a call's raw parts, a ``Pending`` tuple
+whose first item builds the record — to a deque (about a microsecond). The flusher thread
+builds pending records, turns records into validated, priced ``UsageEvent``s and hands batches
+to the sink when ``batch_size`` records are waiting or every ``flush_interval`` seconds, and
+once more at interpreter exit. Every call into the sink (``emit``, ``flush``, ``close``) runs
+on that daemon thread, never on the caller's: ``flush(timeout)`` and ``close(timeout)`` wait at
+most their timeout whatever the sink does (raises, is slow, or blocks forever), and interpreter
+exit waits at most ``exit_timeout`` (default ``EXIT_TIMEOUT``, 3 s) for all queues together.
+When the queue is full new records are dropped; a sink that raises loses that batch; what a
+sink had not finished when ``close`` gave up is counted as abandoned. Each kind of loss is
+counted in ``stats()``; the first of each kind is logged, and closing logs one line with the
+totals (logger ``cascadeflow_cloud.sdk``). A child process made by ``fork`` (a pre-forking
 server) gets its own flusher and an empty queue.
 
 >>> from cascadeflow_cloud.sdk.sinks.memory import MemorySink
@@ -52,6 +53,9 @@ log = logging.getLogger("cascadeflow_cloud.sdk")
 EXIT_TIMEOUT = 3.0
 
 _live: weakref.WeakSet[QueueSink] = weakref.WeakSet()
+#: A call not yet turned into a record: ``(build, *arguments)``, built on the flusher
+#: (``instrument._build``). A build that fails counts as invalid, as a bad record does.
+Pending = tuple[Any, ...]
 
 
 class QueueSink:
@@ -88,7 +92,7 @@ class QueueSink:
         self.abandoned = 0
         self.timeouts = 0
         self.invalid_reasons: deque[str] = deque(maxlen=20)
-        self._queue: deque[CallRecord | UsageEvent] = deque()
+        self._queue: deque[CallRecord | UsageEvent | Pending] = deque()
         self._wake = threading.Event()
         self._idle = threading.Condition()
         self._requested = 0  # flush generations asked for / completed
@@ -101,8 +105,9 @@ class QueueSink:
         self._thread.start()
 
     # -- caller side (must stay cheap and never block) -------------------------------------
-    def submit(self, item: CallRecord | UsageEvent) -> None:
-        """Queue a record or event; drop and count it when the queue is full."""
+    def submit(self, item: CallRecord | UsageEvent | Pending) -> None:
+        """Queue a record, a pending call or an event; drop and count it when the queue is
+        full."""
         queue = self._queue
         if len(queue) >= self.max_queue or self._closed:
             self.dropped += 1
@@ -251,9 +256,11 @@ class QueueSink:
                 self._ship(batch)
             self._inflight = 0
 
-    def _convert(self, record: CallRecord) -> UsageEvent | None:
+    def _convert(self, record: CallRecord | Pending) -> UsageEvent | None:
         try:
-            return to_event(record, self.pricer, hmac_key=self.hmac_key)
+            if type(record) is tuple:
+                record = record[0](*record[1:])
+            return to_event(record, self.pricer, hmac_key=self.hmac_key)  # type: ignore[arg-type]
         except ValidationError as exc:
             reason = "; ".join(describe_validation_error(exc))
         except Exception as exc:
